@@ -1,0 +1,1 @@
+"""Protobuf modules generated from ``protos/`` by ``protos/generate.py``. Do not edit."""

@@ -1,0 +1,101 @@
+"""Protocol ids and the protobuf classes that travel under them.
+
+The connection deals in ``(proto_id, bytes)``; this module turns those bytes
+into messages and back, and turns ``retType != 0`` into :class:`OpenDError`.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Protocol, TypeVar
+
+from google.protobuf.message import DecodeError, Message
+
+from ._pb import (
+    GetGlobalState_pb2,
+    InitConnect_pb2,
+    KeepAlive_pb2,
+    Notify_pb2,
+    Qot_GetUserSecurity_pb2,
+    Qot_GetUserSecurityGroup_pb2,
+    Qot_ModifyUserSecurity_pb2,
+)
+from .errors import OpenDError, ProtocolError
+
+__all__ = [
+    "REQUEST_TYPES",
+    "RESPONSE_TYPES",
+    "ProtoId",
+    "ResponseMessage",
+    "check_response",
+    "parse_message",
+]
+
+
+class ProtoId(enum.IntEnum):
+    """Protocol ids asyncquote knows by name."""
+
+    INIT_CONNECT = 1001
+    GET_GLOBAL_STATE = 1002
+    NOTIFY = 1003
+    KEEP_ALIVE = 1004
+    GET_USER_SECURITY = 3213
+    MODIFY_USER_SECURITY = 3214
+    GET_USER_SECURITY_GROUP = 3222
+
+
+REQUEST_TYPES: dict[int, type[Message]] = {
+    ProtoId.INIT_CONNECT: InitConnect_pb2.Request,
+    ProtoId.GET_GLOBAL_STATE: GetGlobalState_pb2.Request,
+    ProtoId.KEEP_ALIVE: KeepAlive_pb2.Request,
+    ProtoId.GET_USER_SECURITY: Qot_GetUserSecurity_pb2.Request,
+    ProtoId.MODIFY_USER_SECURITY: Qot_ModifyUserSecurity_pb2.Request,
+    ProtoId.GET_USER_SECURITY_GROUP: Qot_GetUserSecurityGroup_pb2.Request,
+}
+
+RESPONSE_TYPES: dict[int, type[Message]] = {
+    ProtoId.INIT_CONNECT: InitConnect_pb2.Response,
+    ProtoId.GET_GLOBAL_STATE: GetGlobalState_pb2.Response,
+    ProtoId.NOTIFY: Notify_pb2.Response,
+    ProtoId.KEEP_ALIVE: KeepAlive_pb2.Response,
+    ProtoId.GET_USER_SECURITY: Qot_GetUserSecurity_pb2.Response,
+    ProtoId.MODIFY_USER_SECURITY: Qot_ModifyUserSecurity_pb2.Response,
+    ProtoId.GET_USER_SECURITY_GROUP: Qot_GetUserSecurityGroup_pb2.Response,
+}
+
+
+class ResponseMessage(Protocol):
+    """The fields every OpenD ``Response`` message shares."""
+
+    @property
+    def retType(self) -> int: ...
+    @property
+    def retMsg(self) -> str: ...
+    @property
+    def errCode(self) -> int: ...
+
+
+M = TypeVar("M", bound=Message)
+
+
+def parse_message(message_type: type[M], body: bytes, *, proto_id: int = 0) -> M:
+    """Parse ``body`` as ``message_type``.
+
+    Raises:
+        ProtocolError: the bytes are not a valid message of that type
+            (including a proto2 ``required`` field that is missing).
+    """
+    message = message_type()
+    try:
+        message.ParseFromString(body)
+    except DecodeError as exc:
+        raise ProtocolError(
+            f"malformed {message_type.DESCRIPTOR.full_name} in protocol {proto_id} reply: {exc}"
+        ) from exc
+    return message
+
+
+def check_response(proto_id: int, response: ResponseMessage) -> None:
+    """Raise :class:`OpenDError` unless the response says success."""
+    if response.retType != 0:
+        raise OpenDError(response.retType, response.errCode, response.retMsg, proto_id)

@@ -1,0 +1,109 @@
+"""The exceptions asyncquote raises.
+
+Everything derives from :class:`AsyncQuoteError`. The split follows who is at
+fault, so callers can decide what to do:
+
+* the caller misused the API: :class:`InvalidArgumentError` (nothing was sent,
+  the connection is untouched);
+* the gateway said no: :class:`OpenDError` / :class:`RateLimitError`;
+* the peer sent bytes that are not the protocol: :class:`ProtocolError`;
+* the transport failed: :class:`ConnectError`, :class:`ConnectionLostError`;
+* the gateway did not answer in time: :class:`RequestTimeoutError`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AsyncQuoteError",
+    "BadMagicError",
+    "ChecksumMismatchError",
+    "ConnectError",
+    "ConnectionLostError",
+    "FrameTooLargeError",
+    "InvalidArgumentError",
+    "OpenDError",
+    "ProtocolError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "TruncatedFrameError",
+]
+
+
+class AsyncQuoteError(Exception):
+    """Base class of every error raised by asyncquote."""
+
+
+class InvalidArgumentError(AsyncQuoteError, ValueError, TypeError):
+    """The caller passed a bad argument; nothing was sent.
+
+    It is both a ``ValueError`` and a ``TypeError`` so that code written for
+    either convention catches it.
+    """
+
+
+class OpenDError(AsyncQuoteError):
+    """The gateway answered a request with ``retType != 0``.
+
+    Attributes:
+        ret_type: the ``retType`` field (-1 failed, -100 timeout, ...).
+        err_code: the ``errCode`` field, ``0`` when absent.
+        message: the gateway's ``retMsg`` text, verbatim.
+        proto_id: the protocol id of the request that failed.
+    """
+
+    def __init__(self, ret_type: int, err_code: int, message: str, proto_id: int) -> None:
+        self.ret_type = ret_type
+        self.err_code = err_code
+        self.message = message
+        self.proto_id = proto_id
+        super().__init__(
+            f"OpenD rejected protocol {proto_id}: {message or '(no message)'} "
+            f"(retType={ret_type}, errCode={err_code})"
+        )
+
+
+class RateLimitError(AsyncQuoteError):
+    """A call would exceed (or did exceed) the gateway's quota.
+
+    Attributes:
+        proto_id: the protocol whose quota is exhausted.
+        retry_after: seconds until a slot is expected to be free.
+    """
+
+    def __init__(self, proto_id: int, retry_after: float, detail: str = "") -> None:
+        self.proto_id = proto_id
+        self.retry_after = retry_after
+        text = f"quota for protocol {proto_id} exhausted; retry in {retry_after:.2f} s"
+        super().__init__(f"{text}: {detail}" if detail else text)
+
+
+class ConnectError(AsyncQuoteError):
+    """Could not open a connection: refused, unreachable, or the handshake failed."""
+
+
+class ConnectionLostError(AsyncQuoteError):
+    """The connection closed or failed; the request's outcome is unknown."""
+
+
+class RequestTimeoutError(AsyncQuoteError, TimeoutError):
+    """The gateway did not reply within the call's timeout."""
+
+
+class ProtocolError(AsyncQuoteError):
+    """The peer sent something that is not valid OpenD protocol."""
+
+
+class BadMagicError(ProtocolError):
+    """A frame header did not start with ``b"FT"``."""
+
+
+class ChecksumMismatchError(ProtocolError):
+    """A frame body's SHA-1 did not match its header."""
+
+
+class FrameTooLargeError(ProtocolError):
+    """A frame header announced a body larger than the configured cap."""
+
+
+class TruncatedFrameError(ProtocolError):
+    """The stream ended in the middle of a frame."""

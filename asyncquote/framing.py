@@ -1,0 +1,181 @@
+"""OpenD framing, sans-I/O: frames in, bytes out; bytes in, frames out.
+
+A frame is a 44-byte little-endian header followed by the body::
+
+    magic "FT" | proto_id u32 | fmt u8 | ver u8 | serial u32 | body_len u32
+    | sha1(plaintext body) 20 bytes | 8 reserved bytes
+
+This module knows nothing of sockets, event loops or protobuf, so it can be
+tested with plain bytes and reused by the client and the simulator alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+
+from .errors import BadMagicError, ChecksumMismatchError, FrameTooLargeError, TruncatedFrameError
+
+__all__ = [
+    "DEFAULT_MAX_BODY_LEN",
+    "HEADER_SIZE",
+    "MAGIC",
+    "Frame",
+    "FrameDecoder",
+    "encode_frame",
+]
+
+MAGIC = b"FT"
+_HEADER = struct.Struct("<2sIBBII20s8s")
+HEADER_SIZE = _HEADER.size  # 44
+_RESERVED = bytes(8)
+_U32_MAX = 0xFFFF_FFFF
+
+#: Largest body a decoder accepts unless told otherwise. OpenD's biggest real
+#: replies (full watchlists, long K-line pages) are a few MiB.
+DEFAULT_MAX_BODY_LEN = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One decoded frame.
+
+    ``body`` is the body as it travelled on the wire; ``body_sha1`` is the
+    digest from the header, which is of the *plaintext* body (the two differ
+    only on encrypted connections).
+    """
+
+    proto_id: int
+    serial_no: int
+    body: bytes
+    body_sha1: bytes
+    proto_fmt: int = 0
+    proto_ver: int = 0
+
+
+def encode_frame(
+    proto_id: int,
+    serial_no: int,
+    body: bytes,
+    *,
+    plaintext: bytes | None = None,
+    proto_fmt: int = 0,
+    proto_ver: int = 0,
+) -> bytes:
+    """Return header + body for one frame.
+
+    ``body`` is what goes on the wire. On an encrypted connection pass the
+    unencrypted body as ``plaintext``: the header's SHA-1 is always of the
+    plaintext, while ``body_len`` is of what is sent.
+    """
+    if not 0 <= proto_id <= _U32_MAX:
+        raise ValueError(f"proto_id {proto_id} does not fit in u32")
+    if not 0 <= serial_no <= _U32_MAX:
+        raise ValueError(f"serial_no {serial_no} does not fit in u32")
+    digest = hashlib.sha1(body if plaintext is None else plaintext).digest()
+    header = _HEADER.pack(
+        MAGIC, proto_id, proto_fmt, proto_ver, serial_no, len(body), digest, _RESERVED
+    )
+    return header + body
+
+
+class FrameDecoder:
+    """Incremental decoder: feed it bytes as they arrive, get whole frames back.
+
+    Chunks may split frames anywhere, or carry many frames at once. The body
+    length is checked against ``max_body_len`` as soon as a header is
+    complete, before any of the body is buffered, so a hostile length cannot
+    make us allocate it.
+
+    After an error the decoder is poisoned: the stream can no longer be
+    trusted to be aligned on frame boundaries, so every later call raises the
+    same error.
+
+    Args:
+        max_body_len: cap on a single frame's body, in bytes.
+        verify_sha1: check each body against the header's digest. Turn it off
+            on encrypted connections, where the digest is of the plaintext and
+            the caller checks it after decrypting.
+    """
+
+    def __init__(
+        self, *, max_body_len: int = DEFAULT_MAX_BODY_LEN, verify_sha1: bool = True
+    ) -> None:
+        if max_body_len < 0:
+            raise ValueError("max_body_len must be >= 0")
+        self._max_body_len = max_body_len
+        self._verify_sha1 = verify_sha1
+        self._buffer = bytearray()
+        self._error: Exception | None = None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet returned as part of a frame."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[Frame]:
+        """Add ``data`` and return every frame it completes, in order.
+
+        If the chunk holds good frames followed by a fault, the good frames are
+        returned and the fault is raised by the next call.
+
+        Raises:
+            BadMagicError, ChecksumMismatchError, FrameTooLargeError
+        """
+        if self._error is not None:
+            raise self._error
+        buf = self._buffer
+        buf += data
+        frames: list[Frame] = []
+        offset = 0
+        end = len(buf)
+        try:
+            while end - offset >= HEADER_SIZE:
+                magic, proto_id, fmt, ver, serial, body_len, digest, _ = _HEADER.unpack_from(
+                    buf, offset
+                )
+                if magic != MAGIC:
+                    raise BadMagicError(f"bad frame magic {bytes(magic)!r}, expected {MAGIC!r}")
+                if body_len > self._max_body_len:
+                    raise FrameTooLargeError(
+                        f"frame body of {body_len} bytes exceeds the "
+                        f"{self._max_body_len}-byte limit (proto {proto_id}, serial {serial})"
+                    )
+                body_start = offset + HEADER_SIZE
+                body_end = body_start + body_len
+                if body_end > end:
+                    break
+                body = bytes(buf[body_start:body_end])
+                if self._verify_sha1 and hashlib.sha1(body).digest() != digest:
+                    raise ChecksumMismatchError(
+                        f"SHA-1 mismatch in frame body (proto {proto_id}, serial {serial})"
+                    )
+                frames.append(Frame(proto_id, serial, body, digest, fmt, ver))
+                offset = body_end
+        except (BadMagicError, FrameTooLargeError, ChecksumMismatchError) as exc:
+            self._error = exc
+            # Frames completed before the fault are good: hand them over and
+            # report the fault on the next call.
+            if not frames:
+                raise
+        finally:
+            if offset:
+                del buf[:offset]
+        return frames
+
+    def close(self) -> None:
+        """Signal end of stream.
+
+        Raises:
+            TruncatedFrameError: if a partial frame is still buffered.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._buffer:
+            pending = len(self._buffer)
+            self._buffer.clear()
+            self._error = TruncatedFrameError(
+                f"stream ended {pending} bytes into an incomplete frame"
+            )
+            raise self._error
