@@ -90,8 +90,17 @@ def parse_message(message_type: type[M], body: bytes, *, proto_id: int = 0) -> M
         message.ParseFromString(body)
     except DecodeError as exc:
         raise ProtocolError(
-            f"malformed {message_type.DESCRIPTOR.full_name} in protocol {proto_id} reply: {exc}"
+            f"malformed {message_type.DESCRIPTOR.full_name} in protocol {proto_id} body: {exc}"
         ) from exc
+    # ParseFromString accepts a message whose proto2 `required` fields are
+    # missing; the rest of the library relies on them being present.
+    if not message.IsInitialized():
+        # FindInitializationErrors exists on every runtime but not in the stubs.
+        missing = ", ".join(message.FindInitializationErrors())  # type: ignore[attr-defined]
+        raise ProtocolError(
+            f"{message_type.DESCRIPTOR.full_name} in protocol {proto_id} body "
+            f"lacks required fields: {missing}"
+        )
     return message
 
 

@@ -69,10 +69,23 @@ def encode_frame(
     unencrypted body as ``plaintext``: the header's SHA-1 is always of the
     plaintext, while ``body_len`` is of what is sent.
     """
-    if not 0 <= proto_id <= _U32_MAX:
-        raise ValueError(f"proto_id {proto_id} does not fit in u32")
-    if not 0 <= serial_no <= _U32_MAX:
-        raise ValueError(f"serial_no {serial_no} does not fit in u32")
+    if not (
+        0 <= proto_id <= _U32_MAX
+        and 0 <= serial_no <= _U32_MAX
+        and 0 <= proto_fmt <= 0xFF
+        and 0 <= proto_ver <= 0xFF
+        and len(body) <= _U32_MAX
+    ):
+        # Slow path only to name the culprit; the check above is per frame.
+        for name, value, limit in (
+            ("proto_id", proto_id, _U32_MAX),
+            ("serial_no", serial_no, _U32_MAX),
+            ("proto_fmt", proto_fmt, 0xFF),
+            ("proto_ver", proto_ver, 0xFF),
+            ("body length", len(body), _U32_MAX),
+        ):
+            if not 0 <= value <= limit:
+                raise ValueError(f"{name} {value} does not fit in the header (0..{limit})")
     digest = hashlib.sha1(body if plaintext is None else plaintext).digest()
     header = _HEADER.pack(
         MAGIC, proto_id, proto_fmt, proto_ver, serial_no, len(body), digest, _RESERVED
@@ -124,7 +137,7 @@ class FrameDecoder:
             BadMagicError, ChecksumMismatchError, FrameTooLargeError
         """
         if self._error is not None:
-            raise self._error
+            raise self._stored_error()
         buf = self._buffer
         buf += data
         frames: list[Frame] = []
@@ -164,6 +177,14 @@ class FrameDecoder:
                 del buf[:offset]
         return frames
 
+    def _stored_error(self) -> Exception:
+        # A fresh instance each time, so repeated calls do not pile tracebacks
+        # onto one shared exception object.
+        assert self._error is not None
+        again = type(self._error)(*self._error.args)
+        again.__cause__ = self._error
+        return again
+
     def close(self) -> None:
         """Signal end of stream.
 
@@ -171,7 +192,7 @@ class FrameDecoder:
             TruncatedFrameError: if a partial frame is still buffered.
         """
         if self._error is not None:
-            raise self._error
+            raise self._stored_error()
         if self._buffer:
             pending = len(self._buffer)
             self._buffer.clear()

@@ -24,7 +24,10 @@ from pathlib import Path
 PROTO_DIR = Path(__file__).resolve().parent
 OUTPUT_DIR = PROTO_DIR.parent / "asyncquote" / "_pb"
 
-INIT_TEXT = '''"""Protobuf modules generated from ``protos/`` by ``protos/generate.py``. Do not edit."""
+INIT_TEXT = '''"""Protobuf modules generated from ``protos/`` by ``protos/generate.py``.
+
+Do not edit: run ``python protos/generate.py`` instead.
+"""
 '''
 
 _ABSOLUTE_IMPORT = re.compile(r"^import (\w+_pb2) as (\w+)$", re.MULTILINE)

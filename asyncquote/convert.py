@@ -1,0 +1,172 @@
+"""Protobuf ⇄ model conversion: the one place that knows both shapes.
+
+Decoding is on the hot path (a full watchlist is hundreds of entries), so the
+models are built on a trusted path that skips pydantic validation: protobuf
+has already typed every field, and the few things validation would add are
+done here by hand (known enum values become members, absent proto2 optional
+fields become ``None``). The result is indistinguishable from a validated
+model: equal, equally hashable, frozen, with the same ``model_fields_set``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from ._pb import Qot_Common_pb2
+from .models import (
+    FutureStaticExData,
+    Market,
+    OptionStaticExData,
+    OptionType,
+    Security,
+    SecurityStaticBasic,
+    SecurityStaticInfo,
+    SecurityType,
+    WarrantStaticExData,
+    WarrantType,
+)
+
+__all__ = [
+    "security_from_pb",
+    "security_to_pb",
+    "static_info_from_pb",
+    "static_infos_from_pb",
+]
+
+_M = TypeVar("_M", bound=BaseModel)
+
+_new = object.__new__
+# BaseModel declares these four in __slots__; calling their descriptors'
+# __set__ directly is the cheapest way past the frozen __setattr__.
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def _trusted(cls: type[_M], values: dict[str, Any]) -> _M:
+    """Build ``cls`` from already-typed ``values`` without validating them.
+
+    This is what ``model_construct`` does, minus its per-field alias and
+    default handling, which these models do not need. ``values`` must name
+    every field of ``cls``, in declaration order (the tests check this), so
+    the instance matches one validated from the same values.
+    """
+    model = _new(cls)
+    _set_dict(model, values)
+    _set_fields_set(model, set(values))
+    _set_extra(model, None)
+    _set_private(model, None)
+    return model
+
+
+# Bound ``dict.get`` of value → member: ``_market(v, v)`` is the member, or ``v``
+# itself when this version does not know it. Cheaper than a classmethod call.
+_market = Market._value2member_map_.get
+_sec_type = SecurityType._value2member_map_.get
+_warrant_type = WarrantType._value2member_map_.get
+_option_type = OptionType._value2member_map_.get
+
+
+def security_from_pb(pb: Qot_Common_pb2.Security) -> Security:
+    """Convert a ``Qot_Common.Security`` message."""
+    market = pb.market
+    return _trusted(Security, {"market": _market(market, market), "code": pb.code})
+
+
+def security_to_pb(security: Security) -> Qot_Common_pb2.Security:
+    """Convert a :class:`Security` to a ``Qot_Common.Security`` message."""
+    return Qot_Common_pb2.Security(market=int(security.market), code=security.code)
+
+
+def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasic:
+    has = pb.HasField
+    sec_type = pb.secType
+    return _trusted(
+        SecurityStaticBasic,
+        {
+            "security": security_from_pb(pb.security),
+            "id": pb.id,
+            "lot_size": pb.lotSize,
+            "sec_type": _sec_type(sec_type, sec_type),
+            "name": pb.name,
+            "list_time": pb.listTime,
+            "delisting": pb.delisting if has("delisting") else None,
+            "list_timestamp": pb.listTimestamp if has("listTimestamp") else None,
+            "exch_type": pb.exchType if has("exchType") else None,
+        },
+    )
+
+
+def _warrant_from_pb(pb: Qot_Common_pb2.WarrantStaticExData) -> WarrantStaticExData:
+    kind = pb.type
+    return _trusted(
+        WarrantStaticExData,
+        {"type": _warrant_type(kind, kind), "owner": security_from_pb(pb.owner)},
+    )
+
+
+def _option_from_pb(pb: Qot_Common_pb2.OptionStaticExData) -> OptionStaticExData:
+    has = pb.HasField
+    kind = pb.type
+    return _trusted(
+        OptionStaticExData,
+        {
+            "type": _option_type(kind, kind),
+            "owner": security_from_pb(pb.owner),
+            "strike_time": pb.strikeTime,
+            "strike_price": pb.strikePrice,
+            "suspend": pb.suspend,
+            "market": pb.market,
+            "strike_timestamp": pb.strikeTimestamp if has("strikeTimestamp") else None,
+            "index_option_type": pb.indexOptionType if has("indexOptionType") else None,
+            "expiration_cycle": pb.expirationCycle if has("expirationCycle") else None,
+            "option_standard_type": (pb.optionStandardType if has("optionStandardType") else None),
+            "option_settlement_mode": (
+                pb.optionSettlementMode if has("optionSettlementMode") else None
+            ),
+        },
+    )
+
+
+def _future_from_pb(pb: Qot_Common_pb2.FutureStaticExData) -> FutureStaticExData:
+    return _trusted(
+        FutureStaticExData,
+        {
+            "last_trade_time": pb.lastTradeTime,
+            "last_trade_timestamp": (
+                pb.lastTradeTimestamp if pb.HasField("lastTradeTimestamp") else None
+            ),
+            "is_main_contract": pb.isMainContract,
+        },
+    )
+
+
+def static_info_from_pb(pb: Qot_Common_pb2.SecurityStaticInfo) -> SecurityStaticInfo:
+    """Convert one ``Qot_Common.SecurityStaticInfo`` (a watchlist entry).
+
+    Absent optional fields become ``None``; enum values this version does not
+    know are kept as ``int``.
+    """
+    has = pb.HasField
+    return _trusted(
+        SecurityStaticInfo,
+        {
+            "basic": _basic_from_pb(pb.basic),
+            "warrant_ex_data": (
+                _warrant_from_pb(pb.warrantExData) if has("warrantExData") else None
+            ),
+            "option_ex_data": _option_from_pb(pb.optionExData) if has("optionExData") else None,
+            "future_ex_data": _future_from_pb(pb.futureExData) if has("futureExData") else None,
+        },
+    )
+
+
+def static_infos_from_pb(
+    pbs: Iterable[Qot_Common_pb2.SecurityStaticInfo],
+) -> list[SecurityStaticInfo]:
+    """Convert a list of ``SecurityStaticInfo`` messages, e.g. ``S2C.staticInfoList``."""
+    return [static_info_from_pb(pb) for pb in pbs]
