@@ -1,1 +1,68 @@
-"""asyncquote."""
+"""asyncquote: an asyncio-native (anyio) client for the Futu/moomoo OpenD gateway.
+
+Quickstart::
+
+    import asyncquote
+
+    async with asyncquote.connect("127.0.0.1", 11111) as client:
+        for item in await client.get_user_security("All"):
+            print(item.basic.security, item.basic.name)
+
+One connection serves any number of concurrent callers; every call returns
+frozen pydantic models; every failure is a subclass of
+:class:`AsyncQuoteError`.
+"""
+
+from __future__ import annotations
+
+from .client import QuoteClient, connect
+from .connection import ConnectionInfo
+from .errors import (
+    AsyncQuoteError,
+    ConnectError,
+    ConnectionLostError,
+    InvalidArgumentError,
+    OpenDError,
+    ProtocolError,
+    RateLimitError,
+    RequestTimeoutError,
+)
+from .models import (
+    FutureStaticExData,
+    Market,
+    OptionStaticExData,
+    OptionType,
+    Security,
+    SecurityStaticBasic,
+    SecurityStaticInfo,
+    SecurityType,
+    WarrantStaticExData,
+    WarrantType,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncQuoteError",
+    "ConnectError",
+    "ConnectionInfo",
+    "ConnectionLostError",
+    "FutureStaticExData",
+    "InvalidArgumentError",
+    "Market",
+    "OpenDError",
+    "OptionStaticExData",
+    "OptionType",
+    "ProtocolError",
+    "QuoteClient",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "Security",
+    "SecurityStaticBasic",
+    "SecurityStaticInfo",
+    "SecurityType",
+    "WarrantStaticExData",
+    "WarrantType",
+    "__version__",
+    "connect",
+]

@@ -1,0 +1,449 @@
+"""One OpenD connection: handshake, multiplexing by serial number, keepalive.
+
+Any number of tasks may call :meth:`Connection.request` at once. Each request
+gets a fresh serial number and an entry in the pending table; one reader task
+routes every reply to the entry with its serial, and one writer task sends
+whatever callers queued, coalescing frames into as few writes as it can.
+
+Neither the reader nor the writer ever awaits user code, and neither ever
+raises: a failure of the stream is recorded once, every waiter is woken with
+:class:`ConnectionLostError` chained to it, and later calls fail the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import anyio
+import anyio.abc
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from google.protobuf.message import Message
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
+
+from ._pb import InitConnect_pb2, KeepAlive_pb2
+from .codec import ProtoId, check_response, parse_message
+from .errors import (
+    AsyncQuoteError,
+    ConnectError,
+    ConnectionLostError,
+    OpenDError,
+    ProtocolError,
+    RequestTimeoutError,
+)
+from .framing import DEFAULT_MAX_BODY_LEN, Frame, FrameDecoder, encode_frame
+
+__all__ = [
+    "DEFAULT_CLIENT_VERSION",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "Connection",
+    "ConnectionInfo",
+    "PushHandler",
+    "open_connection",
+]
+
+logger = logging.getLogger("asyncquote.connection")
+
+DEFAULT_REQUEST_TIMEOUT = 12.0
+#: The client version the official SDKs announce; OpenD may refuse clients it
+#: considers too old, so we announce the same.
+DEFAULT_CLIENT_VERSION = 300
+
+_U32_MAX = 0xFFFF_FFFF
+_RECEIVE_SIZE = 256 * 1024
+# Serials of calls that gave up, remembered so that their late replies are
+# recognised and dropped instead of being mistaken for pushes.
+_ABANDONED_MEMORY = 4096
+
+PushHandler = Callable[[Frame], None]
+"""Called by the reader task, synchronously, for every frame that is not a reply.
+
+It must return quickly and must not block: the reader does not await it, and
+every reply waits behind it. Hand work off (e.g. to a memory object stream).
+"""
+
+M = TypeVar("M", bound=Message)
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """What the gateway told us in its InitConnect reply."""
+
+    conn_id: int
+    login_user_id: int
+    server_version: int
+    keepalive_interval: float
+    client_id: str
+    conn_aes_key: str = field(repr=False)
+    aes_cbc_iv: str | None = field(default=None, repr=False)
+
+
+class _Pending:
+    """One call waiting for its reply."""
+
+    __slots__ = ("event", "proto_id", "reply", "wrong_reply")
+
+    def __init__(self, proto_id: int) -> None:
+        self.proto_id = proto_id
+        self.event = anyio.Event()
+        self.reply: Frame | None = None
+        self.wrong_reply: Frame | None = None
+
+
+class Connection:
+    """A live, handshaken connection to OpenD. Create it with :func:`open_connection`.
+
+    Safe to share between any number of tasks of one event loop.
+    """
+
+    def __init__(
+        self,
+        stream: anyio.abc.ByteStream,
+        *,
+        address: str,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        push_handler: PushHandler | None = None,
+        max_body_len: int = DEFAULT_MAX_BODY_LEN,
+    ) -> None:
+        self._stream = stream
+        self._address = address
+        self._default_timeout = request_timeout
+        self._push_handler = push_handler
+        self._decoder = FrameDecoder(max_body_len=max_body_len)
+        self._pending: dict[int, _Pending] = {}
+        self._abandoned: OrderedDict[int, None] = OrderedDict()
+        # Start somewhere arbitrary so that serials from two consecutive
+        # connections are unlikely to be confused in a capture.
+        self._next_serial = int.from_bytes(os.urandom(2), "little") + 1
+        outbox: tuple[MemoryObjectSendStream[bytes], MemoryObjectReceiveStream[bytes]]
+        outbox = anyio.create_memory_object_stream[bytes](math.inf)
+        self._outbox_send, self._outbox_receive = outbox
+        self._lost = False
+        self._lost_cause: BaseException | None = None
+        self._lost_reason = ""
+        self._stream_closed = False
+        self.info: ConnectionInfo | None = None
+
+    # -- public -----------------------------------------------------------
+
+    @property
+    def address(self) -> str:
+        """``host:port`` of the gateway."""
+        return self._address
+
+    @property
+    def is_open(self) -> bool:
+        """False once the connection failed or was closed."""
+        return not self._lost
+
+    @property
+    def pending_count(self) -> int:
+        """Calls currently waiting for a reply."""
+        return len(self._pending)
+
+    async def request(self, proto_id: int, body: bytes, *, timeout: float | None = None) -> Frame:
+        """Send one request and return its reply frame.
+
+        Args:
+            proto_id: protocol id of the request.
+            body: serialised request message.
+            timeout: seconds to wait for the reply; ``None`` uses the
+                connection's default, ``math.inf`` waits forever.
+
+        Raises:
+            ConnectionLostError: the connection is (or became) unusable.
+            RequestTimeoutError: no reply in time; a late reply is dropped.
+            ProtocolError: the gateway replied with a different protocol id.
+        """
+        self._raise_if_lost()
+        limit = self._default_timeout if timeout is None else timeout
+        serial = self._allocate_serial()
+        entry = _Pending(proto_id)
+        self._pending[serial] = entry
+        try:
+            self._outbox_send.send_nowait(encode_frame(proto_id, serial, body))
+            with anyio.move_on_after(limit):
+                await entry.event.wait()
+        finally:
+            if self._pending.pop(serial, None) is not None:
+                # Gave up (timeout or cancellation) before a reply arrived.
+                self._remember_abandoned(serial)
+        if entry.reply is not None:
+            return entry.reply
+        if entry.wrong_reply is not None:
+            raise ProtocolError(
+                f"reply to serial {serial} has protocol {entry.wrong_reply.proto_id}, "
+                f"expected {proto_id}"
+            )
+        self._raise_if_lost()
+        raise RequestTimeoutError(
+            f"no reply from OpenD at {self._address} to protocol {proto_id} "
+            f"(serial {serial}) within {limit:g} s"
+        )
+
+    async def call(
+        self,
+        proto_id: int,
+        request: Message,
+        response_type: type[M],
+        *,
+        timeout: float | None = None,
+    ) -> M:
+        """Send a protobuf request and return the parsed, successful response.
+
+        Raises:
+            OpenDError: the response's ``retType`` is not 0.
+            ProtocolError: the reply is not a valid ``response_type``.
+            plus everything :meth:`request` raises.
+        """
+        frame = await self.request(proto_id, request.SerializeToString(), timeout=timeout)
+        response = parse_message(response_type, frame.body, proto_id=proto_id)
+        check_response(proto_id, response)  # type: ignore[arg-type]
+        return response
+
+    async def aclose(self) -> None:
+        """Close the connection; waiting calls get :class:`ConnectionLostError`."""
+        self._mark_lost(None, "the connection was closed by the client")
+        self._outbox_send.close()
+        if not self._stream_closed:
+            self._stream_closed = True
+            with anyio.CancelScope(shield=True):
+                await self._stream.aclose()
+
+    # -- internals ----------------------------------------------------------
+
+    def _raise_if_lost(self) -> None:
+        if self._lost:
+            raise ConnectionLostError(
+                f"connection to OpenD at {self._address} is unusable: {self._lost_reason}"
+            ) from self._lost_cause
+
+    def _allocate_serial(self) -> int:
+        # Wraps within u32 (0 is skipped: some peers treat it as "no serial") and
+        # never hands out a serial still in flight or recently abandoned.
+        while True:
+            serial = self._next_serial
+            self._next_serial = serial + 1 if serial < _U32_MAX else 1
+            if serial not in self._pending and serial not in self._abandoned:
+                return serial
+
+    def _remember_abandoned(self, serial: int) -> None:
+        self._abandoned[serial] = None
+        if len(self._abandoned) > _ABANDONED_MEMORY:
+            self._abandoned.popitem(last=False)
+
+    def _mark_lost(self, cause: BaseException | None, reason: str) -> None:
+        if self._lost:
+            return
+        self._lost = True
+        self._lost_cause = cause
+        self._lost_reason = reason
+        pending = list(self._pending.values())
+        for entry in pending:
+            entry.event.set()  # no reply attached: the waiter raises ConnectionLostError
+        if pending:
+            logger.debug("woke %d pending calls: %s", len(pending), reason)
+
+    def _dispatch(self, frame: Frame) -> None:
+        entry = self._pending.get(frame.serial_no)
+        if entry is not None and frame.proto_id != ProtoId.NOTIFY:
+            del self._pending[frame.serial_no]
+            if frame.proto_id == entry.proto_id:
+                entry.reply = frame
+            else:
+                entry.wrong_reply = frame
+            entry.event.set()
+            return
+        if frame.serial_no in self._abandoned and frame.proto_id != ProtoId.NOTIFY:
+            del self._abandoned[frame.serial_no]
+            logger.debug(
+                "dropped late reply: protocol %d serial %d", frame.proto_id, frame.serial_no
+            )
+            return
+        if self._push_handler is None:
+            logger.debug("no push handler; dropped push of protocol %d", frame.proto_id)
+            return
+        try:
+            self._push_handler(frame)
+        except Exception:
+            logger.exception("push handler raised on protocol %d; push dropped", frame.proto_id)
+
+    async def _read_loop(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        task_status.started()
+        reason = "the gateway closed the connection"
+        cause: BaseException | None = None
+        try:
+            while True:
+                data = await self._stream.receive(_RECEIVE_SIZE)
+                for frame in self._decoder.feed(data):
+                    self._dispatch(frame)
+        except anyio.EndOfStream as exc:
+            cause = exc
+            try:
+                self._decoder.close()
+            except ProtocolError as truncated:
+                reason, cause = f"{truncated}", truncated
+        except anyio.ClosedResourceError:
+            reason = "the connection was closed by the client"
+        except ProtocolError as exc:
+            reason, cause = f"the gateway sent invalid data: {exc}", exc
+        except (anyio.BrokenResourceError, OSError) as exc:
+            reason, cause = f"transport failed: {exc!r}", exc
+        finally:
+            self._mark_lost(cause, reason)
+
+    async def _write_loop(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        task_status.started()
+        try:
+            async for first in self._outbox_receive:
+                chunks = [first]
+                while True:
+                    try:
+                        chunks.append(self._outbox_receive.receive_nowait())
+                    except anyio.WouldBlock:
+                        break
+                await self._stream.send(b"".join(chunks) if len(chunks) > 1 else first)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            self._mark_lost(exc, f"sending failed: {exc!r}")
+
+    async def _keepalive_loop(self, interval: float) -> None:
+        while self.is_open:
+            await anyio.sleep(interval)
+            request = KeepAlive_pb2.Request()
+            request.c2s.time = int(time.time())
+            try:
+                await self.call(ProtoId.KEEP_ALIVE, request, KeepAlive_pb2.Response)
+            except (ConnectionLostError, anyio.ClosedResourceError):
+                return
+            except AsyncQuoteError as exc:
+                logger.warning("keepalive to %s failed: %s", self._address, exc)
+
+    async def _handshake(self, *, client_id: str, client_version: int, timeout: float) -> None:
+        request = InitConnect_pb2.Request()
+        c2s = request.c2s
+        c2s.clientVer = client_version
+        c2s.clientID = client_id
+        c2s.recvNotify = True
+        c2s.packetEncAlgo = -1
+        c2s.programmingLanguage = "Python"
+        try:
+            response = await self.call(
+                ProtoId.INIT_CONNECT, request, InitConnect_pb2.Response, timeout=timeout
+            )
+        except RequestTimeoutError as exc:
+            raise ConnectError(
+                f"OpenD at {self._address} did not answer the handshake within {timeout:g} s"
+            ) from exc
+        except OpenDError as exc:
+            raise ConnectError(
+                f"OpenD at {self._address} refused the handshake: {exc.message}"
+            ) from exc
+        except (ConnectionLostError, ProtocolError) as exc:
+            raise ConnectError(f"handshake with OpenD at {self._address} failed: {exc}") from exc
+        s2c = response.s2c
+        if not response.HasField("s2c"):
+            raise ConnectError(f"OpenD at {self._address} sent a handshake reply without s2c")
+        self.info = ConnectionInfo(
+            conn_id=s2c.connID,
+            login_user_id=s2c.loginUserID,
+            server_version=s2c.serverVer,
+            keepalive_interval=float(s2c.keepAliveInterval),
+            client_id=client_id,
+            conn_aes_key=s2c.connAESKey,
+            aes_cbc_iv=s2c.aesCBCiv if s2c.HasField("aesCBCiv") else None,
+        )
+
+
+@asynccontextmanager
+async def _single_errors() -> AsyncIterator[None]:
+    """Let an exception from the caller's block escape our task group unwrapped.
+
+    anyio task groups wrap even a lone exception in an ExceptionGroup. Our
+    background tasks never raise, so a group holding one exception holds the
+    caller's (or the handshake's): re-raise that one so ``except KeyError``
+    around ``async with connect(...)`` keeps working.
+    """
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from group.exceptions[0].__cause__
+        raise
+
+
+def _new_client_id() -> str:
+    return f"asyncquote-{os.getpid()}-{os.urandom(6).hex()}"
+
+
+@asynccontextmanager
+async def open_connection(
+    host: str = "127.0.0.1",
+    port: int = 11111,
+    *,
+    connect_timeout: float = 10.0,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    client_id: str | None = None,
+    client_version: int = DEFAULT_CLIENT_VERSION,
+    push_handler: PushHandler | None = None,
+    max_body_len: int = DEFAULT_MAX_BODY_LEN,
+    keepalive: bool = True,
+) -> AsyncIterator[Connection]:
+    """Connect, handshake, and yield a ready :class:`Connection`.
+
+    The connection's tasks live in a task group owned by this context
+    manager; leaving the block closes the socket and ends them all.
+
+    Raises:
+        ConnectError: refused, unreachable, or the handshake failed or timed
+            out. The message names ``host:port``.
+    """
+    address = f"{host}:{port}"
+    try:
+        with anyio.fail_after(connect_timeout):
+            stream: anyio.abc.ByteStream = await anyio.connect_tcp(host, port)
+    except TimeoutError as exc:
+        raise ConnectError(
+            f"cannot connect to OpenD at {address}: no answer within {connect_timeout:g} s"
+        ) from exc
+    except OSError as exc:
+        raise ConnectError(f"cannot connect to OpenD at {address}: {exc}") from exc
+
+    connection = Connection(
+        stream,
+        address=address,
+        request_timeout=request_timeout,
+        push_handler=push_handler,
+        max_body_len=max_body_len,
+    )
+    try:
+        async with _single_errors(), anyio.create_task_group() as tg:
+            await tg.start(connection._read_loop)
+            await tg.start(connection._write_loop)
+            try:
+                await connection._handshake(
+                    client_id=client_id or _new_client_id(),
+                    client_version=client_version,
+                    timeout=connect_timeout,
+                )
+                assert connection.info is not None
+                if keepalive and connection.info.keepalive_interval > 0:
+                    tg.start_soon(
+                        connection._keepalive_loop, connection.info.keepalive_interval * 0.8
+                    )
+                yield connection
+            finally:
+                await connection.aclose()
+                tg.cancel_scope.cancel()
+    finally:
+        # Covers a failure before the task group started.
+        await connection.aclose()
