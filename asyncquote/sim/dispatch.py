@@ -1,0 +1,122 @@
+"""Turn one request frame into one reply frame, without I/O.
+
+A :class:`Route` binds a protocol id to its request class and handler; the
+:class:`Dispatcher` applies OpenD's gatekeeping that every protocol shares
+(InitConnect first, protobuf only, parseable body, known protocol) and then
+calls the handler. The server does the sockets; this module does the rest,
+so it can be tested and extended (quotas, encryption) on plain bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from google.protobuf.message import Message
+
+from .._pb import KeepAlive_pb2
+from ..codec import RESPONSE_TYPES, parse_message
+from ..errors import ProtocolError
+from ..framing import Frame, encode_frame
+from . import texts
+from .state import ConnectionState, ServerState
+
+__all__ = ["Dispatcher", "Handler", "Route", "failure"]
+
+_log = logging.getLogger("asyncquote.sim")
+
+Req = TypeVar("Req", bound=Message)
+Resp = TypeVar("Resp", bound=Message)
+
+Handler = Callable[[ServerState, ConnectionState, Req], Message]
+"""A protocol handler: parsed request in, complete Response message out."""
+
+# Every OpenD Response shares fields 1-3 (retType, retMsg, errCode), so an
+# error reply to a protocol we do not know serialises the same through any of
+# them.
+_GENERIC_RESPONSE: type[Message] = KeepAlive_pb2.Response
+
+
+@dataclass(frozen=True, slots=True)
+class Route(Generic[Req]):
+    """How to serve one protocol id.
+
+    Attributes:
+        request_type: the protobuf ``Request`` class to parse the body as.
+        handler: builds the reply.
+        needs_init: refuse the request until InitConnect has succeeded.
+    """
+
+    request_type: type[Req]
+    handler: Handler[Req]
+    needs_init: bool = True
+
+
+def failure(
+    response_type: type[Resp],
+    message: str,
+    *,
+    ret_type: int = texts.RET_FAILED,
+    err_code: int = texts.ERR_FAILED,
+) -> Resp:
+    """A Response of ``response_type`` that reports a failure and carries no ``s2c``.
+
+    The defaults are OpenD's plain refusal: ``retType`` -1, a nonzero ``errCode``.
+    """
+    return response_type(retType=ret_type, errCode=err_code, retMsg=message)
+
+
+class Dispatcher:
+    """Maps request frames to reply bytes using a route table.
+
+    Args:
+        routes: protocol id → :class:`Route`.
+        server: shared state handed to every handler.
+    """
+
+    def __init__(self, routes: Mapping[int, Route[Any]], server: ServerState) -> None:
+        self._routes = dict(routes)
+        self._server = server
+
+    def reply(self, conn: ConnectionState, frame: Frame) -> bytes:
+        """The complete reply frame (header and body) for ``frame``.
+
+        Never raises for anything the client sent: every fault becomes a
+        failed Response, echoing the request's proto id and serial number.
+        """
+        response = self._respond(conn, frame)
+        return encode_frame(frame.proto_id, frame.serial_no, response.SerializeToString())
+
+    def _respond(self, conn: ConnectionState, frame: Frame) -> Message:
+        proto_id = frame.proto_id
+        route = self._routes.get(proto_id)
+        response_type = RESPONSE_TYPES.get(proto_id, _GENERIC_RESPONSE)
+        if route is None:
+            return failure(response_type, texts.UNKNOWN_PROTOCOL.format(proto_id=proto_id))
+        if route.needs_init and not conn.initialised:
+            return failure(response_type, texts.NOT_INITIALISED.format(proto_id=proto_id))
+        if frame.proto_fmt != 0:
+            return failure(
+                response_type, texts.UNSUPPORTED_FORMAT.format(proto_fmt=frame.proto_fmt)
+            )
+        try:
+            request = parse_message(route.request_type, frame.body, proto_id=proto_id)
+        except ProtocolError as exc:
+            return failure(
+                response_type,
+                texts.INVALID_PACKET.format(proto_id=proto_id, detail=exc.__cause__ or exc),
+                ret_type=texts.RET_INVALID,
+                err_code=texts.ERR_INVALID_PACKET,
+            )
+        try:
+            return route.handler(self._server, conn, request)
+        except Exception:
+            # A bug in one handler must cost one request, not the server.
+            _log.exception("handler for protocol %d failed", proto_id)
+            return failure(
+                response_type,
+                texts.INTERNAL_ERROR.format(proto_id=proto_id),
+                ret_type=texts.RET_UNKNOWN,
+            )

@@ -1,0 +1,163 @@
+"""The simulator's protocol handlers and the route table that binds them to proto ids.
+
+Each handler takes the shared :class:`ServerState`, the caller's
+:class:`ConnectionState` and the parsed request, and returns the complete
+Response. Gatekeeping common to all protocols lives in :mod:`.dispatch`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from .._pb import (
+    Common_pb2,
+    GetGlobalState_pb2,
+    InitConnect_pb2,
+    KeepAlive_pb2,
+    Qot_GetUserSecurity_pb2,
+    Qot_GetUserSecurityGroup_pb2,
+)
+from ..codec import ProtoId
+from . import texts
+from .dispatch import Route, failure
+from .state import ConnectionState, ServerState
+from .watchlists import GroupNotQueryableError, GroupType, UnknownGroupError
+
+__all__ = [
+    "default_routes",
+    "get_global_state",
+    "get_user_security",
+    "get_user_security_group",
+    "init_connect",
+    "keep_alive",
+]
+
+_NO_ENCRYPTION = -1
+
+# Qot_Common.QotMarketState values for a plausible snapshot: Hong Kong and
+# mainland markets in their afternoon session, US markets closed.
+_AFTERNOON = 5
+_CLOSED = 6
+_FUTURES_DAY_OPEN = 15
+
+
+def init_connect(
+    server: ServerState, conn: ConnectionState, request: InitConnect_pb2.Request
+) -> InitConnect_pb2.Response:
+    """1001: register the client and hand it its connection id and keys."""
+    c2s = request.c2s
+    # Absent means "no encryption": the official SDK always sends it, and a
+    # client that leaves it out is not asking for encryption.
+    algo = c2s.packetEncAlgo if c2s.HasField("packetEncAlgo") else _NO_ENCRYPTION
+    if algo != _NO_ENCRYPTION:
+        return failure(InitConnect_pb2.Response, texts.UNSUPPORTED_ENCRYPTION.format(algo=algo))
+    if not conn.initialised:
+        conn.initialised = True
+        conn.aes_key = secrets.token_hex(8).upper()
+        conn.aes_iv = secrets.token_hex(8).upper()
+    conn.client_id = c2s.clientID
+    conn.client_ver = c2s.clientVer
+    conn.recv_notify = c2s.recvNotify
+    response = InitConnect_pb2.Response(retType=texts.RET_OK)
+    s2c = response.s2c
+    s2c.serverVer = server.server_ver
+    s2c.loginUserID = server.login_user_id
+    s2c.connID = conn.conn_id
+    s2c.connAESKey = conn.aes_key
+    s2c.aesCBCiv = conn.aes_iv
+    s2c.keepAliveInterval = server.keepalive_interval
+    return response
+
+
+def get_global_state(
+    server: ServerState, conn: ConnectionState, request: GetGlobalState_pb2.Request
+) -> GetGlobalState_pb2.Response:
+    """1002: market states and login state."""
+    now = server.wall_clock()
+    response = GetGlobalState_pb2.Response(retType=texts.RET_OK)
+    s2c = response.s2c
+    s2c.marketHK = _AFTERNOON
+    s2c.marketUS = _CLOSED
+    s2c.marketSH = _AFTERNOON
+    s2c.marketSZ = _AFTERNOON
+    s2c.marketHKFuture = _FUTURES_DAY_OPEN
+    s2c.marketUSFuture = _CLOSED
+    s2c.qotLogined = True
+    s2c.trdLogined = True
+    s2c.serverVer = server.server_ver
+    s2c.serverBuildNo = server.server_build_no
+    s2c.time = int(now)
+    s2c.localTime = now
+    s2c.programStatus.type = Common_pb2.ProgramStatusType_Ready
+    s2c.connID = conn.conn_id
+    return response
+
+
+def keep_alive(
+    server: ServerState, conn: ConnectionState, request: KeepAlive_pb2.Request
+) -> KeepAlive_pb2.Response:
+    """1004: answer with the server's time, in whole seconds."""
+    response = KeepAlive_pb2.Response(retType=texts.RET_OK)
+    response.s2c.time = int(server.wall_clock())
+    return response
+
+
+def get_user_security(
+    server: ServerState, conn: ConnectionState, request: Qot_GetUserSecurity_pb2.Request
+) -> Qot_GetUserSecurity_pb2.Response:
+    """3213: the securities of one watchlist group."""
+    name = request.c2s.groupName
+    response_type = Qot_GetUserSecurity_pb2.Response
+    try:
+        securities = server.watchlists.securities_in(name)
+    except UnknownGroupError:
+        return failure(response_type, texts.UNKNOWN_GROUP, err_code=texts.ERR_UNKNOWN_GROUP)
+    except GroupNotQueryableError:
+        message = texts.UNQUERYABLE_GROUP.format(name=name)
+        return failure(response_type, message, err_code=texts.ERR_UNKNOWN_GROUP)
+    response = response_type(retType=texts.RET_OK)
+    # An empty group still gets an s2c: the official SDK reads it unconditionally.
+    response.s2c.SetInParent()
+    response.s2c.staticInfoList.extend(securities)
+    return response
+
+
+_GROUP_TYPES_SHOWN: dict[int, frozenset[GroupType]] = {
+    Qot_GetUserSecurityGroup_pb2.GroupType_Custom: frozenset({GroupType.CUSTOM}),
+    Qot_GetUserSecurityGroup_pb2.GroupType_System: frozenset({GroupType.SYSTEM}),
+    Qot_GetUserSecurityGroup_pb2.GroupType_All: frozenset(GroupType),
+}
+
+
+def get_user_security_group(
+    server: ServerState, conn: ConnectionState, request: Qot_GetUserSecurityGroup_pb2.Request
+) -> Qot_GetUserSecurityGroup_pb2.Response:
+    """3222: the names and kinds of the watchlist groups, in listing order."""
+    group_type = request.c2s.groupType
+    shown = _GROUP_TYPES_SHOWN.get(group_type)
+    if shown is None:
+        return failure(
+            Qot_GetUserSecurityGroup_pb2.Response,
+            texts.UNKNOWN_GROUP_TYPE.format(group_type=group_type),
+        )
+    response = Qot_GetUserSecurityGroup_pb2.Response(retType=texts.RET_OK)
+    s2c = response.s2c
+    s2c.SetInParent()
+    for group in server.watchlists.groups:
+        if group.group_type in shown:
+            s2c.groupList.add(groupName=group.name, groupType=int(group.group_type))
+    return response
+
+
+def default_routes() -> dict[int, Route[Any]]:
+    """A fresh route table with every protocol the simulator serves."""
+    return {
+        ProtoId.INIT_CONNECT: Route(InitConnect_pb2.Request, init_connect, needs_init=False),
+        ProtoId.GET_GLOBAL_STATE: Route(GetGlobalState_pb2.Request, get_global_state),
+        ProtoId.KEEP_ALIVE: Route(KeepAlive_pb2.Request, keep_alive),
+        ProtoId.GET_USER_SECURITY: Route(Qot_GetUserSecurity_pb2.Request, get_user_security),
+        ProtoId.GET_USER_SECURITY_GROUP: Route(
+            Qot_GetUserSecurityGroup_pb2.Request, get_user_security_group
+        ),
+    }

@@ -1,0 +1,51 @@
+"""State the protocol handlers read and write: one object per server, one per connection."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .watchlists import WatchlistStore
+
+__all__ = ["ConnectionState", "ServerState"]
+
+
+@dataclass(slots=True)
+class ServerState:
+    """Everything shared by all connections of one simulator.
+
+    Attributes:
+        watchlists: the groups and securities served by 3213/3222.
+        server_ver: reported as ``serverVer`` (OpenD 9.4 reports 904).
+        server_build_no: reported by GetGlobalState.
+        login_user_id: the account the gateway is logged in as.
+        keepalive_interval: seconds, told to clients in the InitConnect reply.
+        wall_clock: epoch seconds for the ``time`` fields; swap it to pin time.
+    """
+
+    watchlists: WatchlistStore
+    server_ver: int = 904
+    server_build_no: int = 4708
+    login_user_id: int = 10_000_001
+    keepalive_interval: int = 10
+    wall_clock: Callable[[], float] = field(default=time.time)
+
+
+@dataclass(slots=True, eq=False)
+class ConnectionState:
+    """One client connection, from accept to close.
+
+    ``conn_id`` is assigned at accept, so requests that arrive before
+    InitConnect can be attributed too; InitConnect hands the same id to the
+    client as ``connID``.
+    """
+
+    conn_id: int
+    peer: str = ""
+    initialised: bool = False
+    client_id: str = ""
+    client_ver: int = 0
+    recv_notify: bool = False
+    aes_key: str = ""
+    aes_iv: str = ""

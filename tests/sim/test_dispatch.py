@@ -1,0 +1,50 @@
+"""The dispatcher on plain frames: gatekeeping and fault containment, no sockets."""
+
+from __future__ import annotations
+
+from asyncquote._pb import KeepAlive_pb2
+from asyncquote.framing import Frame, FrameDecoder, encode_frame
+from asyncquote.sim.dispatch import Dispatcher, Route
+from asyncquote.sim.handlers import default_routes
+from asyncquote.sim.state import ConnectionState, ServerState
+from asyncquote.sim.watchlists import WatchlistStore
+
+KEEP_ALIVE = 1004
+
+
+def frame_of(proto_id: int, serial_no: int, body: bytes) -> Frame:
+    (frame,) = FrameDecoder().feed(encode_frame(proto_id, serial_no, body))
+    return frame
+
+
+def reply_to(dispatcher: Dispatcher, conn: ConnectionState, frame: Frame) -> Frame:
+    (reply,) = FrameDecoder().feed(dispatcher.reply(conn, frame))
+    return reply
+
+
+def broken_handler(
+    server: ServerState, conn: ConnectionState, request: KeepAlive_pb2.Request
+) -> KeepAlive_pb2.Response:
+    raise RuntimeError("bug")
+
+
+def test_a_failing_handler_costs_one_request_not_the_server() -> None:
+    server = ServerState(watchlists=WatchlistStore([], []))
+    routes = default_routes()
+    routes[KEEP_ALIVE] = Route(KeepAlive_pb2.Request, broken_handler, needs_init=False)
+    dispatcher = Dispatcher(routes, server)
+    body = KeepAlive_pb2.Request(c2s=KeepAlive_pb2.C2S(time=1)).SerializeToString()
+    reply = reply_to(dispatcher, ConnectionState(conn_id=1), frame_of(KEEP_ALIVE, 9, body))
+    response = KeepAlive_pb2.Response.FromString(reply.body)
+    assert (reply.proto_id, reply.serial_no) == (KEEP_ALIVE, 9)
+    assert response.retType == -400
+    assert "simulator error" in response.retMsg
+
+
+def test_the_wall_clock_can_be_pinned() -> None:
+    server = ServerState(watchlists=WatchlistStore([], []), wall_clock=lambda: 1_700_000_000.5)
+    dispatcher = Dispatcher(default_routes(), server)
+    conn = ConnectionState(conn_id=3, initialised=True)
+    body = KeepAlive_pb2.Request(c2s=KeepAlive_pb2.C2S(time=1)).SerializeToString()
+    reply = reply_to(dispatcher, conn, frame_of(KEEP_ALIVE, 1, body))
+    assert KeepAlive_pb2.Response.FromString(reply.body).s2c.time == 1_700_000_000
