@@ -1,0 +1,45 @@
+# One entry point for everything. Each target sets up what it needs itself,
+# so on a fresh clone `make demo` and `make test` are all there is to it.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint typecheck check protos bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Runtime only: what the demo needs.
+$(VENV)/.runtime: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# Runtime + test + dev tools (pytest, trio, hypothesis, futu-api, mypy, ruff, protoc).
+$(VENV)/.dev: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev,pandas]"
+	touch $@ $(VENV)/.runtime
+
+## demo: start the bundled simulator, fetch watchlists from it, print them
+demo: $(VENV)/.runtime
+	$(BIN)/python -m asyncquote demo
+
+## test: lint, type-check, check generated code, run the whole test suite
+test: $(VENV)/.dev lint typecheck
+	$(BIN)/python protos/generate.py --check
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+## protos: regenerate asyncquote/_pb from protos/*.proto
+protos: $(VENV)/.dev
+	$(BIN)/python protos/generate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
