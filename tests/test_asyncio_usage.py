@@ -1,0 +1,34 @@
+"""Plain asyncio usage, as most users write it: asyncio.gather, asyncio.wait_for."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import asyncquote
+from asyncquote.sim import Simulator
+
+
+@pytest.mark.asyncio
+async def test_asyncio_gather_over_one_client_returns_every_result() -> None:
+    async with Simulator(port=0) as sim, asyncquote.connect(sim.host, sim.port) as client:
+        results = await asyncio.wait_for(
+            asyncio.gather(*(client.get_user_security(g) for g in ["All", "HK", "US"] * 20)),
+            timeout=10,
+        )
+    assert [len(r) for r in results[:3]] == [
+        len(sim.watchlists.securities_in(g)) for g in ("All", "HK", "US")
+    ]
+    assert results[0] == results[3] == results[57]
+
+
+@pytest.mark.asyncio
+async def test_asyncio_wait_for_cancelling_a_call_leaves_the_client_usable() -> None:
+    async with Simulator(port=0) as sim, asyncquote.connect(sim.host, sim.port) as client:
+        task = asyncio.ensure_future(client.get_user_security("All"))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert client.connection.pending_count == 0
+        assert await asyncio.wait_for(client.get_user_security("Tech"), timeout=10)
