@@ -1,0 +1,318 @@
+"""Quota accounting: a pure sliding-window core and an async FIFO limiter on top.
+
+OpenD counts, per account, the times requests *arrive*, and rejects a request
+when ``max_calls`` arrived within the last ``period`` seconds. The client
+cannot see arrival times: a request arrives some time between being sent and
+its reply coming back. So a slot taken by a request is only known to be free
+again ``period`` seconds after the *reply* arrived (or after the caller gave
+up on it) — never ``period`` after sending. Until then it counts as used.
+
+:class:`SlidingWindow` is that bookkeeping with plain float timestamps and no
+I/O, so it is tested with numbers. :class:`RateLimiter` puts callers in a
+first-come first-served queue per protocol and lets each one through when its
+protocol's window has room.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+
+from .errors import InvalidArgumentError, RateLimitError
+
+__all__ = [
+    "DEFAULT_QUOTAS",
+    "Quota",
+    "QuotaStatus",
+    "RateLimiter",
+    "SlidingWindow",
+    "is_quota_rejection",
+]
+
+logger = logging.getLogger("asyncquote.ratelimit")
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most ``max_calls`` requests in any ``period`` seconds."""
+
+    max_calls: int
+    period: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_calls, int) or self.max_calls < 1:
+            raise InvalidArgumentError(f"max_calls must be an int >= 1, not {self.max_calls!r}")
+        if not isinstance(self.period, (int, float)) or not 0 < self.period < math.inf:
+            raise InvalidArgumentError(f"period must be a positive number, not {self.period!r}")
+
+    def __str__(self) -> str:
+        return f"{self.max_calls}/{self.period:g}s"
+
+
+#: OpenD's documented quotas for the watchlist protocols: 10 requests per 30 s.
+DEFAULT_QUOTAS: Mapping[int, Quota] = {
+    3213: Quota(10, 30.0),  # Qot_GetUserSecurity
+    3222: Quota(10, 30.0),  # Qot_GetUserSecurityGroup
+    3214: Quota(10, 30.0),  # Qot_ModifyUserSecurity
+}
+
+
+def is_quota_rejection(ret_type: int, message: str) -> bool:
+    """True if an OpenD error reply means "over quota" rather than anything else.
+
+    OpenD words it "<operation>频率太高，请求失败，每30秒最多10次。" in Chinese
+    and says the request is "too frequent" in English.
+    """
+    return ret_type == -1 and ("频率太高" in message or "too frequent" in message.lower())
+
+
+class SlidingWindow:
+    """Pure sliding-window bookkeeping for one quota. Times are plain floats.
+
+    A slot is *in flight* from :meth:`on_sent` until :meth:`on_done`, and then
+    *cooling* for ``period`` seconds. A slot is free when it is neither.
+    """
+
+    def __init__(self, quota: Quota) -> None:
+        self.quota = quota
+        self._in_flight = 0
+        self._cooling: deque[float] = deque()  # times slots become free, ascending
+        self._blocked_until = -math.inf
+
+    def used(self, now: float) -> int:
+        """Slots in flight or cooling down at ``now``."""
+        self._expire(now)
+        return self._in_flight + len(self._cooling)
+
+    def delay(self, now: float) -> float:
+        """Seconds from ``now`` until a slot is free: 0 if one is free now.
+
+        ``math.inf`` means every slot is in flight: a slot frees only once a
+        reply comes back, which no clock can predict.
+        """
+        self._expire(now)
+        wait = 0.0
+        if self._in_flight + len(self._cooling) >= self.quota.max_calls:
+            wait = self._cooling[0] - now if self._cooling else math.inf
+        return max(wait, self._blocked_until - now, 0.0)
+
+    def on_sent(self, now: float) -> None:
+        """Take a slot for a request sent at ``now``. Call only when ``delay(now) == 0``."""
+        if self.delay(now) > 0:
+            raise RuntimeError("SlidingWindow.on_sent() called with no free slot")
+        self._in_flight += 1
+
+    def on_done(self, now: float) -> None:
+        """The request's reply arrived (or its caller gave up) at ``now``."""
+        if self._in_flight <= 0:
+            raise RuntimeError("SlidingWindow.on_done() without a matching on_sent()")
+        self._in_flight -= 1
+        # Clocks are monotonic, so this is almost always an append; insort keeps
+        # the order right even for a caller whose timestamps are not.
+        bisect.insort(self._cooling, now + self.quota.period)
+
+    def on_rejected(self, now: float) -> None:
+        """The gateway said the quota is exhausted: nothing is free for a period."""
+        self._blocked_until = max(self._blocked_until, now + self.quota.period)
+
+    def _expire(self, now: float) -> None:
+        cooling = self._cooling
+        while cooling and cooling[0] <= now:
+            cooling.popleft()
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    """A snapshot of one protocol's quota, from :meth:`RateLimiter.status`."""
+
+    proto_id: int
+    quota: Quota | None
+    used: int
+    queued: int
+    next_free_in: float
+
+    @property
+    def throttled(self) -> bool:
+        """True while callers are waiting or no slot is free."""
+        return self.queued > 0 or self.next_free_in > 0
+
+
+class _Waiter:
+    __slots__ = ("event",)
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+
+
+class _ProtocolLimiter:
+    """The FIFO queue and window of one protocol."""
+
+    def __init__(self, proto_id: int, quota: Quota, clock: Callable[[], float]) -> None:
+        self.proto_id = proto_id
+        self.window = SlidingWindow(quota)
+        self.queue: deque[_Waiter] = deque()
+        self._clock = clock
+        # Created lazily: anyio primitives need a running event loop.
+        self._changed: anyio.Event | None = None
+        self.throttling = False
+
+    def _notify(self) -> None:
+        # Wake whoever is at the head so it re-reads the window.
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    async def acquire(self, *, fail_fast: bool, queue_timeout: float | None) -> None:
+        window = self.window
+        if not self.queue and window.delay(self._clock()) == 0:
+            window.on_sent(self._clock())
+            return
+        if fail_fast:
+            raise RateLimitError(self.proto_id, self._expected_wait())
+        if not self.throttling:
+            self.throttling = True
+            logger.info(
+                "protocol %d is at its quota (%s); queueing calls", self.proto_id, window.quota
+            )
+        waiter = _Waiter()
+        self.queue.append(waiter)
+        try:
+            with anyio.fail_after(queue_timeout):
+                while True:
+                    if self.queue[0] is not waiter:
+                        await waiter.event.wait()  # set when we reach the head
+                        continue
+                    wait = window.delay(self._clock())
+                    if wait == 0:
+                        break
+                    if self._changed is None:
+                        self._changed = anyio.Event()
+                    changed = self._changed
+                    with anyio.move_on_after(wait):
+                        await changed.wait()
+        except TimeoutError:
+            raise RateLimitError(
+                self.proto_id,
+                self._expected_wait(),
+                f"still queued after {queue_timeout:g} s (queue_timeout)",
+            ) from None
+        finally:
+            was_head = self.queue[0] is waiter
+            self.queue.remove(waiter)
+            if was_head and self.queue:
+                self.queue[0].event.set()
+        # No await since the last check: the slot is still free.
+        window.on_sent(self._clock())
+        if not self.queue and self.throttling:
+            self.throttling = False
+            logger.info("protocol %d queue drained", self.proto_id)
+
+    def release(self) -> None:
+        self.window.on_done(self._clock())
+        self._notify()
+
+    def reject(self) -> None:
+        self.window.on_rejected(self._clock())
+        self._notify()
+
+    def _expected_wait(self) -> float:
+        wait = self.window.delay(self._clock())
+        return self.window.quota.period if math.isinf(wait) else wait
+
+
+class RateLimiter:
+    """Queues calls so that no protocol exceeds its quota.
+
+    Callers of one protocol are served strictly first come, first served. A
+    caller cancelled (or timed out) while queued takes no slot and does not
+    delay the others. Share one limiter between clients that talk to the same
+    gateway account: OpenD counts per account, not per connection.
+
+    Args:
+        quotas: overrides per protocol id, merged over :data:`DEFAULT_QUOTAS`;
+            ``None`` for a protocol turns its quota off. Protocols without a
+            quota are never delayed.
+        clock: seconds as a float; defaults to the event loop's clock
+            (``anyio.current_time``), so virtual clocks in tests just work.
+    """
+
+    def __init__(
+        self,
+        quotas: Mapping[int, Quota | None] | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        merged: dict[int, Quota | None] = dict(DEFAULT_QUOTAS)
+        for proto_id, quota in (quotas or {}).items():
+            if quota is not None and not isinstance(quota, Quota):
+                raise InvalidArgumentError(
+                    f"quota for protocol {proto_id} must be a Quota or None, not {quota!r}"
+                )
+            merged[proto_id] = quota
+        self._quotas = merged
+        self._clock = clock or anyio.current_time
+        self._limiters: dict[int, _ProtocolLimiter] = {}
+
+    def quota_for(self, proto_id: int) -> Quota | None:
+        """The quota that applies to ``proto_id``, or ``None``."""
+        return self._quotas.get(proto_id)
+
+    def _limiter(self, proto_id: int) -> _ProtocolLimiter | None:
+        limiter = self._limiters.get(proto_id)
+        if limiter is None:
+            quota = self._quotas.get(proto_id)
+            if quota is None:
+                return None
+            limiter = self._limiters[proto_id] = _ProtocolLimiter(proto_id, quota, self._clock)
+        return limiter
+
+    @asynccontextmanager
+    async def slot(
+        self, proto_id: int, *, fail_fast: bool = False, queue_timeout: float | None = None
+    ) -> AsyncIterator[None]:
+        """Hold one slot of ``proto_id``'s quota for the duration of the block.
+
+        Send the request inside the block; the slot starts cooling down when
+        the block exits (reply received, error, or cancellation).
+
+        Args:
+            fail_fast: raise :class:`RateLimitError` at once instead of queueing.
+            queue_timeout: longest time to wait in the queue, in seconds;
+                then :class:`RateLimitError`. ``None`` waits as long as it takes.
+        """
+        limiter = self._limiter(proto_id)
+        if limiter is None:
+            yield
+            return
+        await limiter.acquire(fail_fast=fail_fast, queue_timeout=queue_timeout)
+        try:
+            yield
+        finally:
+            limiter.release()
+
+    def on_quota_rejection(self, proto_id: int) -> None:
+        """Record that the gateway rejected a ``proto_id`` call as over quota."""
+        limiter = self._limiter(proto_id)
+        if limiter is not None:
+            limiter.reject()
+
+    def status(self, proto_id: int) -> QuotaStatus:
+        """Used slots, queue length and seconds until the next free slot."""
+        limiter = self._limiters.get(proto_id)
+        if limiter is None:
+            return QuotaStatus(proto_id, self._quotas.get(proto_id), 0, 0, 0.0)
+        now = self._clock()
+        return QuotaStatus(
+            proto_id,
+            limiter.window.quota,
+            limiter.window.used(now),
+            len(limiter.queue),
+            limiter.window.delay(now),
+        )
