@@ -21,6 +21,7 @@ import anyio
 from . import __version__
 from .client import QuoteClient, connect
 from .errors import AsyncQuoteError
+from .ratelimit import Quota
 from .table import render_watchlist
 
 __all__ = ["main"]
@@ -34,6 +35,17 @@ def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=12.0, help="seconds to wait for each reply"
     )
+
+
+def _quota_spec(spec: str) -> tuple[int, Quota | None]:
+    from .sim import parse_quota_spec
+
+    try:
+        return parse_quota_spec(spec)
+    except ValueError as exc:
+        # argparse shows an ArgumentTypeError's own text; any other error
+        # would become a bare "invalid _quota_spec value".
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -58,6 +70,21 @@ def _build_parser() -> argparse.ArgumentParser:
     sim = commands.add_parser("sim", help="run the OpenD simulator")
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sim.add_argument("--port", type=int, default=11111, help="port to bind (default 11111)")
+    sim.add_argument(
+        "--quota",
+        action="append",
+        type=_quota_spec,
+        default=[],
+        metavar="PROTO=CALLS/SECONDS|PROTO=off",
+        help="change or lift (off) a protocol's quota, e.g. 3213=10/30 or 3222=off; "
+        "repeatable (default: OpenD's, 10 per 30 s for 3213, 3214 and 3222)",
+    )
+    sim.add_argument(
+        "--language",
+        choices=("en", "zh"),
+        default="en",
+        help="language of the quota and unknown-group refusals (default en)",
+    )
 
     watchlist = commands.add_parser("watchlist", help="print one watchlist group")
     watchlist.add_argument("group", help='group name, e.g. "All", "全部", "HK" or a custom name')
@@ -112,13 +139,17 @@ async def _watchlist(args: argparse.Namespace) -> None:
         print(render_watchlist(items))
 
 
-async def _sim(host: str, port: int) -> None:
+async def _sim(args: argparse.Namespace) -> None:
     from .sim import Simulator, serve
 
     def announce(sim: Simulator) -> None:
         print(f"OpenD simulator listening on {sim.host}:{sim.port} (Ctrl-C to stop)", flush=True)
+        quotas = ", ".join(f"{proto_id}: {quota}" for proto_id, quota in sorted(sim.quotas.items()))
+        print(f"quotas: {quotas or 'none'}", flush=True)
 
-    await serve(host, port, ready=announce)
+    await serve(
+        args.host, args.port, quotas=dict(args.quota), language=args.language, ready=announce
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             anyio.run(_demo, args.groups, backend=args.backend)
         elif args.command == "sim":
-            anyio.run(_sim, args.host, args.port, backend=args.backend)
+            anyio.run(_sim, args, backend=args.backend)
         elif args.command == "watchlist":
             anyio.run(_watchlist, args, backend=args.backend)
     except AsyncQuoteError as exc:

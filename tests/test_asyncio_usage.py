@@ -7,12 +7,15 @@ import asyncio
 import pytest
 
 import asyncquote
-from asyncquote.sim import Simulator
+from asyncquote.sim import NO_QUOTAS, Simulator
 
 
 @pytest.mark.asyncio
 async def test_asyncio_gather_over_one_client_returns_every_result() -> None:
-    async with Simulator(port=0) as sim, asyncquote.connect(sim.host, sim.port) as client:
+    async with (
+        Simulator(port=0, quotas=NO_QUOTAS) as sim,
+        asyncquote.connect(sim.host, sim.port) as client,
+    ):
         results = await asyncio.wait_for(
             asyncio.gather(*(client.get_user_security(g) for g in ["All", "HK", "US"] * 20)),
             timeout=10,
@@ -32,3 +35,4 @@ async def test_asyncio_wait_for_cancelling_a_call_leaves_the_client_usable() -> 
             await task
         assert client.connection.pending_count == 0
         assert await asyncio.wait_for(client.get_user_security("Tech"), timeout=10)
+

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import anyio
 import anyio.from_thread
 import pytest
 
+import asyncquote.sim
 from asyncquote.cli import main
+from asyncquote.ratelimit import Quota
 from asyncquote.sim import Simulator
 
 
@@ -78,3 +81,36 @@ def test_watchlist_against_nothing_exits_1_naming_the_address(
     port = anyio.run(free_port)
     assert main(["watchlist", "All", "--port", str(port)]) == 1
     assert f"127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_sim_refuses_a_malformed_quota_naming_it_and_the_syntax(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["sim", "--quota", "3213=10/30", "--quota", "3222=ten/30"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --quota: invalid quota '3222=ten/30'" in err
+    assert "call count 'ten' is not a whole number" in err
+    assert "expected PROTO=CALLS/SECONDS or PROTO=off" in err
+
+
+def test_sim_passes_quotas_and_language_to_the_simulator(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served: list[Simulator] = []
+
+    async def serve_briefly(
+        host: str, port: int, *, ready: Callable[[Simulator], object], **options: Any
+    ) -> None:
+        async with Simulator(host, 0, **options) as sim:
+            ready(sim)
+            served.append(sim)
+
+    monkeypatch.setattr(asyncquote.sim, "serve", serve_briefly)
+    argv = ["sim", "--quota", "3213=5/2", "--quota", "3222=off", "--language", "zh"]
+    assert main(argv) == 0
+    (sim,) = served
+    assert dict(sim.quotas) == {3213: Quota(5, 2.0), 3214: Quota(10, 30.0)}
+    assert sim.language == "zh"
+    assert "quotas: 3213: 5/2s, 3214: 10/30s" in capsys.readouterr().out

@@ -9,7 +9,7 @@ import pytest
 
 import asyncquote
 from asyncquote.convert import static_infos_from_pb
-from asyncquote.sim import Simulator
+from asyncquote.sim import NO_QUOTAS, Simulator
 
 pytestmark = pytest.mark.anyio
 
@@ -84,10 +84,13 @@ async def test_an_unknown_group_raises_opend_error_and_the_client_stays_usable(
             assert await client.get_user_security("Tech")
 
 
-async def test_many_concurrent_callers_share_one_connection(sim: Simulator) -> None:
+async def test_many_concurrent_callers_share_one_connection() -> None:
     groups = ["All", "HK", "US", "Tech", "全部", "港股"] * 50
     results: list[tuple[str, int]] = []
-    async with asyncquote.connect(sim.host, sim.port) as client:
+    async with (
+        Simulator(port=0, quotas=NO_QUOTAS) as sim,
+        asyncquote.connect(sim.host, sim.port) as client,
+    ):
 
         async def call(group: str) -> None:
             results.append((group, len(await client.get_user_security(group))))

@@ -15,10 +15,25 @@ client and with the official SDK alike. It runs under asyncio and trio::
 Refusals follow OpenD (``retType`` -1 with a message); see
 :mod:`asyncquote.sim.texts` for the exact texts, e.g. ``"Unknown watchlists"``
 for a group that does not exist.
+
+Like OpenD, it enforces request quotas per account, shared by all
+connections: 3213, 3214 and 3222 allow 10 requests per 30 seconds each, and
+the 11th is refused with ``"… too frequent, request failed: at most 10
+requests per 30 seconds."``. Quotas can be changed or lifted, and faults
+injected, e.g. replies held back by a random delay::
+
+    Simulator(
+        quotas={3213: Quota(10, 2.0), 3222: None},   # None: no quota
+        language="zh",                               # Chinese refusals
+        faults=Faults(reply_delay=(0.01, 0.2), seed=1),
+    )
 """
 
 from __future__ import annotations
 
+from ..ratelimit import Quota
+from .faults import Faults
+from .quotas import NO_QUOTAS, OPEND_QUOTAS, parse_quota_spec, parse_quota_specs
 from .server import RequestRecord, Simulator, serve
 from .watchlists import (
     SYSTEM_GROUP_NAMES,
@@ -30,13 +45,19 @@ from .watchlists import (
 )
 
 __all__ = [
+    "NO_QUOTAS",
+    "OPEND_QUOTAS",
     "SYSTEM_GROUP_NAMES",
+    "Faults",
     "GroupType",
+    "Quota",
     "RequestRecord",
     "Simulator",
     "WatchlistGroup",
     "WatchlistStore",
     "format_code",
     "parse_code",
+    "parse_quota_spec",
+    "parse_quota_specs",
     "serve",
 ]

@@ -4,7 +4,8 @@ A :class:`Route` binds a protocol id to its request class and handler; the
 :class:`Dispatcher` applies OpenD's gatekeeping that every protocol shares
 (InitConnect first, protobuf only, parseable body, known protocol) and then
 calls the handler. The server does the sockets; this module does the rest,
-so it can be tested and extended (quotas, encryption) on plain bytes.
+so it can be tested and extended (encryption, say) on plain bytes. Quotas are
+enforced here, against the ledger in :class:`~.state.ServerState`.
 """
 
 from __future__ import annotations
@@ -71,28 +72,63 @@ def failure(
 class Dispatcher:
     """Maps request frames to reply bytes using a route table.
 
+    Gatekeeping runs in OpenD's order as far as it is known: protocol known,
+    InitConnect done, protobuf format, parseable body, then the quota, then
+    the handler. A request refused before the quota check does not count
+    against it.
+
     Args:
         routes: protocol id → :class:`Route`.
-        server: shared state handed to every handler.
+        server: shared state handed to every handler; its ledger enforces quotas.
     """
 
     def __init__(self, routes: Mapping[int, Route[Any]], server: ServerState) -> None:
         self._routes = dict(routes)
         self._server = server
 
-    def reply(self, conn: ConnectionState, frame: Frame) -> bytes:
-        """The complete reply frame (header and body) for ``frame``.
+    def reply(self, conn: ConnectionState, frame: Frame, now: float) -> tuple[bytes, bool]:
+        """The reply to ``frame``, which arrived at ``now`` (in :func:`anyio.current_time`).
+
+        Returns:
+            ``(data, over_quota)``: the complete reply frame, header and body,
+            and whether the request was refused for exceeding its quota.
 
         Never raises for anything the client sent: every fault becomes a
         failed Response, echoing the request's proto id and serial number.
         """
-        response = self._respond(conn, frame)
-        return encode_frame(frame.proto_id, frame.serial_no, response.SerializeToString())
+        proto_id = frame.proto_id
+        response_type = RESPONSE_TYPES.get(proto_id, _GENERIC_RESPONSE)
+        over_quota = False
+        admitted = self._admit(conn, frame, response_type)
+        if isinstance(admitted, Message):
+            response = admitted
+        else:
+            quota = self._server.quotas.over_quota(proto_id, now)
+            if quota is not None:
+                over_quota = True
+                message = texts.quota_exceeded(proto_id, quota, self._server.language)
+                response = failure(response_type, message, err_code=texts.ERR_TOO_FREQUENT)
+            else:
+                route, request = admitted
+                try:
+                    response = route.handler(self._server, conn, request)
+                except Exception:
+                    # A bug in one handler must cost one request, not the server.
+                    _log.exception("handler for protocol %d failed", proto_id)
+                    response = failure(
+                        response_type,
+                        texts.INTERNAL_ERROR.format(proto_id=proto_id),
+                        ret_type=texts.RET_UNKNOWN,
+                    )
+        data = encode_frame(proto_id, frame.serial_no, response.SerializeToString())
+        return data, over_quota
 
-    def _respond(self, conn: ConnectionState, frame: Frame) -> Message:
+    def _admit(
+        self, conn: ConnectionState, frame: Frame, response_type: type[Message]
+    ) -> tuple[Route[Any], Message] | Message:
+        """The route and parsed request, or the refusal when the frame cannot be served."""
         proto_id = frame.proto_id
         route = self._routes.get(proto_id)
-        response_type = RESPONSE_TYPES.get(proto_id, _GENERIC_RESPONSE)
         if route is None:
             return failure(response_type, texts.UNKNOWN_PROTOCOL.format(proto_id=proto_id))
         if route.needs_init and not conn.initialised:
@@ -110,13 +146,4 @@ class Dispatcher:
                 ret_type=texts.RET_INVALID,
                 err_code=texts.ERR_INVALID_PACKET,
             )
-        try:
-            return route.handler(self._server, conn, request)
-        except Exception:
-            # A bug in one handler must cost one request, not the server.
-            _log.exception("handler for protocol %d failed", proto_id)
-            return failure(
-                response_type,
-                texts.INTERNAL_ERROR.format(proto_id=proto_id),
-                ret_type=texts.RET_UNKNOWN,
-            )
+        return route, request

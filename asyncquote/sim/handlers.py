@@ -112,7 +112,8 @@ def get_user_security(
     try:
         securities = server.watchlists.securities_in(name)
     except UnknownGroupError:
-        return failure(response_type, texts.UNKNOWN_GROUP, err_code=texts.ERR_UNKNOWN_GROUP)
+        message = texts.unknown_group(server.language)
+        return failure(response_type, message, err_code=texts.ERR_UNKNOWN_GROUP)
     except GroupNotQueryableError:
         message = texts.UNQUERYABLE_GROUP.format(name=name)
         return failure(response_type, message, err_code=texts.ERR_UNKNOWN_GROUP)

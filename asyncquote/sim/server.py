@@ -4,14 +4,19 @@ Written against anyio only, so it runs under asyncio and trio alike. Each
 connection is served by one task that reads with large receives, hands every
 complete frame to the :class:`~.dispatch.Dispatcher` and writes the replies
 to the frames of one receive with one send, in request order.
+
+When :class:`~.faults.Faults` asks for a reply delay, that fast path is
+swapped for one where each reply is sent by its own task after its delay,
+under a per-connection lock so frames never interleave on the socket.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
@@ -20,11 +25,16 @@ import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
 
+from ..codec import ProtoId
 from ..errors import ProtocolError
-from ..framing import FrameDecoder
+from ..framing import Frame, FrameDecoder
+from ..ratelimit import Quota
 from .dispatch import Dispatcher
+from .faults import Faults
 from .handlers import default_routes
+from .quotas import QuotaLedger, merge_quotas
 from .state import ConnectionState, ServerState
+from .texts import LANGUAGES, Language
 from .watchlists import WatchlistStore
 
 __all__ = ["RequestRecord", "Simulator", "serve"]
@@ -50,12 +60,15 @@ class RequestRecord:
         conn_id: the simulator's id for the connection (the ``connID`` of its
             InitConnect reply).
         time: arrival time from :func:`anyio.current_time`.
+        over_quota: the request was refused for exceeding its protocol's
+            quota (and so did not count against it).
     """
 
     proto_id: int
     serial_no: int
     conn_id: int
     time: float
+    over_quota: bool = False
 
 
 class Simulator:
@@ -75,8 +88,17 @@ class Simulator:
             bundled sample data when omitted. A store passed in is used as is,
             not copied.
         keepalive_interval: seconds, told to clients in the InitConnect reply.
-        record_limit: how many :attr:`requests` to keep (the oldest are
-            dropped); ``None`` keeps all.
+        record_limit: how many :attr:`requests` (and :attr:`rejections`) to
+            keep (the oldest are dropped); ``None`` keeps all.
+        quotas: changes to OpenD's quotas (:data:`~.quotas.OPEND_QUOTAS`:
+            3213, 3214 and 3222 at 10 requests per 30 s), by protocol id;
+            ``None`` lifts a protocol's quota, and :data:`~.quotas.NO_QUOTAS`
+            lifts them all. Quotas are per account, and all connections share
+            one account; see :mod:`.quotas` for what counts.
+        language: ``"en"`` or ``"zh"``: the language of the quota and
+            unknown-group refusals.
+        faults: misbehaviour to inject, e.g. ``Faults(reply_delay=(0.01, 0.2))``;
+            none by default.
     """
 
     def __init__(
@@ -87,20 +109,31 @@ class Simulator:
         watchlists: WatchlistStore | None = None,
         keepalive_interval: int = 10,
         record_limit: int | None = None,
+        quotas: Mapping[int, Quota | None] | None = None,
+        language: Language = "en",
+        faults: Faults | None = None,
     ) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
         self._host = host
         self._requested_port = port
         self._port: int | None = None
         self._state = ServerState(
             watchlists=watchlists if watchlists is not None else WatchlistStore.sample(),
             keepalive_interval=keepalive_interval,
+            quotas=QuotaLedger(merge_quotas(quotas)),
+            language=language,
         )
+        self._faults = faults if faults is not None else Faults()
+        self._rng = self._faults.new_rng()
         self._dispatcher = Dispatcher(default_routes(), self._state)
         self._conn_ids = itertools.count(1)
         self._connections: dict[int, ConnectionState] = {}
         self._stack: AsyncExitStack | None = None
         self.requests: deque[RequestRecord] = deque(maxlen=record_limit)
         """Every request frame that arrived, oldest first."""
+        self.rejections: deque[RequestRecord] = deque(maxlen=record_limit)
+        """The requests refused for exceeding a quota, oldest first."""
 
     @property
     def host(self) -> str:
@@ -127,6 +160,41 @@ class Simulator:
     def open_connections(self) -> int:
         """How many client connections are open right now."""
         return len(self._connections)
+
+    @property
+    def quotas(self) -> Mapping[int, Quota]:
+        """The quotas enforced, by protocol id; protocols not listed are unlimited."""
+        return self._state.quotas.quotas
+
+    @property
+    def language(self) -> Language:
+        """The language of the quota and unknown-group refusals."""
+        return self._state.language
+
+    @property
+    def faults(self) -> Faults:
+        """The misbehaviour being injected."""
+        return self._faults
+
+    def max_arrivals_in_window(self, proto_id: int, period: float) -> int:
+        """The most accepted requests of ``proto_id`` that arrived within any ``period`` seconds.
+
+        Computed from :attr:`requests` (so only from the records kept), over
+        half-open windows ``[t, t + period)``, the same windows the quota is
+        enforced over: with a quota of ``Quota(10, 30)`` in force, this never
+        exceeds 10 for ``period=30``.
+        """
+        times = [
+            record.time
+            for record in self.requests
+            if record.proto_id == proto_id and not record.over_quota
+        ]
+        times.sort()
+        # For each arrival, count those that arrived in the window it opens.
+        return max(
+            (bisect.bisect_left(times, start + period, lo=i) - i for i, start in enumerate(times)),
+            default=0,
+        )
 
     async def __aenter__(self) -> Simulator:
         if self._stack is not None:
@@ -167,7 +235,10 @@ class Simulator:
         _log.debug("connection %d from %s", conn_id, conn.peer)
         try:
             async with stream:
-                await self._exchange(stream, conn)
+                if self._faults.delays_replies:
+                    await self._exchange_delayed(stream, conn)
+                else:
+                    await self._exchange(stream, conn)
         except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass
         except ProtocolError as exc:
@@ -177,6 +248,19 @@ class Simulator:
         finally:
             del self._connections[conn_id]
             _log.debug("connection %d closed", conn_id)
+
+    def _arrive(self, conn: ConnectionState, frame: Frame, now: float) -> bytes:
+        """Record ``frame`` as arriving at ``now`` and return its reply frame.
+
+        ``now`` must have been read since the caller last awaited, so that
+        arrival times reach the quota ledger in order across connections.
+        """
+        data, over_quota = self._dispatcher.reply(conn, frame, now)
+        record = RequestRecord(frame.proto_id, frame.serial_no, conn.conn_id, now, over_quota)
+        self.requests.append(record)
+        if over_quota:
+            self.rejections.append(record)
+        return data
 
     async def _exchange(self, stream: anyio.abc.SocketStream, conn: ConnectionState) -> None:
         decoder = FrameDecoder(max_body_len=_MAX_REQUEST_BODY)
@@ -193,19 +277,88 @@ class Simulator:
                 batch: list[bytes] = []
                 size = 0
                 for frame in frames:
-                    requests.append(RequestRecord(frame.proto_id, frame.serial_no, conn_id, now))
-                    data = reply(conn, frame)
+                    # _arrive, inlined: this loop bounds the simulator's throughput.
+                    data, over_quota = reply(conn, frame, now)
+                    record = RequestRecord(
+                        frame.proto_id, frame.serial_no, conn_id, now, over_quota
+                    )
+                    requests.append(record)
+                    if over_quota:
+                        self.rejections.append(record)
                     batch.append(data)
                     size += len(data)
                     if size >= _SEND_BATCH_SIZE:
                         await stream.send(b"".join(batch))
                         batch.clear()
                         size = 0
+                        now = anyio.current_time()
                 if batch:
                     await stream.send(b"".join(batch))
                 # A fault after good frames in the same chunk is only raised by
                 # the next feed; surface it now rather than on the next receive.
                 frames = decoder.feed(b"")
+
+    async def _exchange_delayed(
+        self, stream: anyio.abc.SocketStream, conn: ConnectionState
+    ) -> None:
+        """Serve one connection, holding each reply back by its own delay."""
+        send_lock = anyio.Lock()
+        error: Exception | None = None
+        async with anyio.create_task_group() as replies:
+            # Errors are re-raised outside the task group, which would wrap
+            # them in an ExceptionGroup that _serve_connection does not match.
+            try:
+                await self._read_delayed(stream, conn, send_lock, replies)
+            except anyio.EndOfStream:
+                # The client has finished sending; what it already asked for
+                # is still answered, as a half-closed socket can receive.
+                pass
+            except ProtocolError as exc:
+                # Only the incoming bytes are untrustworthy: as on the fast
+                # path, requests read before the bad frame are still answered.
+                error = exc
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+                replies.cancel_scope.cancel()
+                error = exc
+        if error is not None:
+            raise error
+
+    async def _read_delayed(
+        self,
+        stream: anyio.abc.SocketStream,
+        conn: ConnectionState,
+        send_lock: anyio.Lock,
+        replies: anyio.abc.TaskGroup,
+    ) -> None:
+        decoder = FrameDecoder(max_body_len=_MAX_REQUEST_BODY)
+        while True:
+            frames = decoder.feed(await stream.receive(_RECEIVE_SIZE))
+            while frames:
+                now = anyio.current_time()
+                for frame in frames:
+                    data = self._arrive(conn, frame, now)
+                    if frame.proto_id == ProtoId.INIT_CONNECT:
+                        # Handshakes stay prompt: a client's connect timeout
+                        # is not what a reply delay is meant to test.
+                        async with send_lock:
+                            await stream.send(data)
+                        now = anyio.current_time()
+                    else:
+                        delay = self._faults.reply_delay_from(self._rng)
+                        replies.start_soon(_send_later, stream, send_lock, delay, data)
+                frames = decoder.feed(b"")
+
+
+async def _send_later(
+    stream: anyio.abc.SocketStream, send_lock: anyio.Lock, delay: float, data: bytes
+) -> None:
+    await anyio.sleep(delay)
+    try:
+        async with send_lock:
+            await stream.send(data)
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+        # The client left before its reply was due; the reader sees that too.
+        pass
 
 
 def _peer_name(stream: anyio.abc.SocketStream) -> str:
@@ -222,6 +375,9 @@ async def serve(
     port: int = 11111,
     *,
     watchlists: WatchlistStore | None = None,
+    quotas: Mapping[int, Quota | None] | None = None,
+    language: Language = "en",
+    faults: Faults | None = None,
     ready: Callable[[Simulator], object] | None = None,
 ) -> None:
     """Run a :class:`Simulator` until cancelled.
@@ -232,10 +388,22 @@ async def serve(
         host: address to listen on.
         port: port to listen on; ``0`` picks a free one.
         watchlists: groups and securities to serve; the bundled sample by default.
+        quotas: changes to OpenD's quotas, as for :class:`Simulator`.
+        language: ``"en"`` or ``"zh"``, as for :class:`Simulator`.
+        faults: misbehaviour to inject, as for :class:`Simulator`.
         ready: called with the running simulator once it accepts connections
             (to print the port, say).
     """
-    async with Simulator(host, port, watchlists=watchlists, record_limit=10_000) as sim:
+    simulator = Simulator(
+        host,
+        port,
+        watchlists=watchlists,
+        record_limit=10_000,
+        quotas=quotas,
+        language=language,
+        faults=faults,
+    )
+    async with simulator as sim:
         if ready is not None:
             ready(sim)
         await anyio.sleep_forever()

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .quotas import OPEND_QUOTAS, QuotaLedger
+from .texts import Language
 from .watchlists import WatchlistStore
 
 __all__ = ["ConnectionState", "ServerState"]
@@ -22,6 +24,8 @@ class ServerState:
         login_user_id: the account the gateway is logged in as.
         keepalive_interval: seconds, told to clients in the InitConnect reply.
         wall_clock: epoch seconds for the ``time`` fields; swap it to pin time.
+        quotas: the account's request quotas, shared by every connection.
+        language: the language of the texts that have a Chinese version.
     """
 
     watchlists: WatchlistStore
@@ -30,6 +34,8 @@ class ServerState:
     login_user_id: int = 10_000_001
     keepalive_interval: int = 10
     wall_clock: Callable[[], float] = field(default=time.time)
+    quotas: QuotaLedger = field(default_factory=lambda: QuotaLedger(OPEND_QUOTAS))
+    language: Language = "en"
 
 
 @dataclass(slots=True, eq=False)

@@ -1,10 +1,18 @@
-"""Fixtures for the simulator tests: every test runs on asyncio and on trio."""
+"""Fixtures for the simulator tests: every test runs on asyncio and on trio.
+
+Tests in which time has to pass override ``anyio_backend`` with
+``virtual_time`` instead: trio with a MockClock that jumps ahead whenever
+every task is blocked, so sleeps and timeouts cost no real time. That holds
+with real loopback sockets too, as loopback data is readable as soon as it is
+sent.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import pytest
+import trio.testing
 
 from asyncquote.sim import Simulator
 
@@ -18,3 +26,9 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 async def sim() -> AsyncIterator[Simulator]:
     async with Simulator() as simulator:
         yield simulator
+
+
+@pytest.fixture
+def virtual_time() -> tuple[str, dict[str, object]]:
+    """An ``anyio_backend`` value: trio on a fresh autojumping MockClock."""
+    return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})

@@ -11,13 +11,13 @@ import itertools
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
-from asyncquote._pb import InitConnect_pb2
+from asyncquote._pb import InitConnect_pb2, Qot_GetUserSecurity_pb2
 from asyncquote.framing import Frame, FrameDecoder, encode_frame
 
 M = TypeVar("M", bound=Message)
@@ -27,6 +27,11 @@ GET_GLOBAL_STATE = 1002
 KEEP_ALIVE = 1004
 GET_USER_SECURITY = 3213
 GET_USER_SECURITY_GROUP = 3222
+
+
+def user_security(group_name: str) -> Qot_GetUserSecurity_pb2.Request:
+    """A 3213 request for one watchlist group."""
+    return Qot_GetUserSecurity_pb2.Request(c2s=Qot_GetUserSecurity_pb2.C2S(groupName=group_name))
 
 
 class RawClient:
@@ -68,7 +73,7 @@ class RawClient:
         return response_type.FromString(frame.body)
 
     async def init_connect(self, **c2s: object) -> InitConnect_pb2.Response:
-        fields: dict[str, object] = {"clientVer": 100, "clientID": "tests", "packetEncAlgo": -1}
+        fields: dict[str, Any] = {"clientVer": 100, "clientID": "tests", "packetEncAlgo": -1}
         fields.update(c2s)
         request = InitConnect_pb2.Request(c2s=InitConnect_pb2.C2S(**fields))
         return await self.call(INIT_CONNECT, request, InitConnect_pb2.Response)

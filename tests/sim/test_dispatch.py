@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from asyncquote._pb import KeepAlive_pb2
+from asyncquote._pb import KeepAlive_pb2, Qot_GetUserSecurity_pb2
 from asyncquote.framing import Frame, FrameDecoder, encode_frame
+from asyncquote.ratelimit import Quota
 from asyncquote.sim.dispatch import Dispatcher, Route
 from asyncquote.sim.handlers import default_routes
+from asyncquote.sim.quotas import QuotaLedger
 from asyncquote.sim.state import ConnectionState, ServerState
 from asyncquote.sim.watchlists import WatchlistStore
 
 KEEP_ALIVE = 1004
+GET_USER_SECURITY = 3213
 
 
 def frame_of(proto_id: int, serial_no: int, body: bytes) -> Frame:
@@ -17,8 +20,11 @@ def frame_of(proto_id: int, serial_no: int, body: bytes) -> Frame:
     return frame
 
 
-def reply_to(dispatcher: Dispatcher, conn: ConnectionState, frame: Frame) -> Frame:
-    (reply,) = FrameDecoder().feed(dispatcher.reply(conn, frame))
+def reply_to(
+    dispatcher: Dispatcher, conn: ConnectionState, frame: Frame, now: float = 0.0
+) -> Frame:
+    data, _ = dispatcher.reply(conn, frame, now)
+    (reply,) = FrameDecoder().feed(data)
     return reply
 
 
@@ -48,3 +54,23 @@ def test_the_wall_clock_can_be_pinned() -> None:
     body = KeepAlive_pb2.Request(c2s=KeepAlive_pb2.C2S(time=1)).SerializeToString()
     reply = reply_to(dispatcher, conn, frame_of(KEEP_ALIVE, 1, body))
     assert KeepAlive_pb2.Response.FromString(reply.body).s2c.time == 1_700_000_000
+
+
+def test_requests_refused_before_the_quota_check_do_not_count_against_it() -> None:
+    server = ServerState(
+        watchlists=WatchlistStore.sample(), quotas=QuotaLedger({3213: Quota(1, 30)})
+    )
+    dispatcher = Dispatcher(default_routes(), server)
+    body = Qot_GetUserSecurity_pb2.Request(
+        c2s=Qot_GetUserSecurity_pb2.C2S(groupName="HK")
+    ).SerializeToString()
+    stranger = ConnectionState(conn_id=1)
+    member = ConnectionState(conn_id=2, initialised=True)
+    _, refused_over_quota = dispatcher.reply(stranger, frame_of(GET_USER_SECURITY, 1, body), 0.0)
+    _, malformed_over_quota = dispatcher.reply(member, frame_of(GET_USER_SECURITY, 2, b"\xff"), 0.0)
+    data, first_over_quota = dispatcher.reply(member, frame_of(GET_USER_SECURITY, 3, body), 0.0)
+    _, second_over_quota = dispatcher.reply(member, frame_of(GET_USER_SECURITY, 4, body), 0.0)
+    assert (refused_over_quota, malformed_over_quota) == (False, False)
+    assert (first_over_quota, second_over_quota) == (False, True)
+    (reply,) = FrameDecoder().feed(data)
+    assert Qot_GetUserSecurity_pb2.Response.FromString(reply.body).retType == 0

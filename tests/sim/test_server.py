@@ -20,7 +20,7 @@ from asyncquote._pb import (
     Qot_GetUserSecurityGroup_pb2,
 )
 from asyncquote.framing import encode_frame
-from asyncquote.sim import SYSTEM_GROUP_NAMES, RequestRecord, Simulator, serve
+from asyncquote.sim import NO_QUOTAS, SYSTEM_GROUP_NAMES, RequestRecord, Simulator, serve
 from asyncquote.sim.watchlists import UNQUERYABLE_GROUPS
 
 from .rawclient import (
@@ -31,6 +31,7 @@ from .rawclient import (
     RawClient,
     ask,
     ready_client,
+    user_security,
 )
 
 pytestmark = pytest.mark.anyio
@@ -40,10 +41,6 @@ QUERYABLE_SYSTEM_GROUPS = [
     for chinese, english in SYSTEM_GROUP_NAMES.items()
     if chinese not in UNQUERYABLE_GROUPS
 ]
-
-
-def user_security(group_name: str) -> Qot_GetUserSecurity_pb2.Request:
-    return Qot_GetUserSecurity_pb2.Request(c2s=Qot_GetUserSecurity_pb2.C2S(groupName=group_name))
 
 
 async def get_user_security(client: RawClient, group_name: str) -> Qot_GetUserSecurity_pb2.Response:
@@ -320,16 +317,20 @@ async def test_good_frames_before_a_broken_one_are_answered_then_the_connection_
     assert reply.serial_no == 11
 
 
-async def test_pipelined_requests_are_answered_in_order(sim: Simulator) -> None:
+async def test_pipelined_requests_are_answered_in_order() -> None:
     body = user_security("US").SerializeToString()
     serials = list(range(100, 150))
     with anyio.fail_after(5):
-        async with ready_client(sim.host, sim.port) as client:
+        async with (
+            Simulator(quotas=NO_QUOTAS) as sim,
+            ready_client(sim.host, sim.port) as client,
+        ):
             await client.stream.send(b"".join(encode_frame(3213, s, body) for s in serials))
             replies = [await client.receive() for _ in serials]
     assert [reply.serial_no for reply in replies] == serials
     for reply in replies:
         assert hashlib.sha1(reply.body).digest() == reply.body_sha1
+        assert Qot_GetUserSecurity_pb2.Response.FromString(reply.body).retType == 0
 
 
 async def test_a_frame_dribbled_byte_by_byte_is_reassembled(sim: Simulator) -> None:
