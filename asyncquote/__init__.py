@@ -15,7 +15,7 @@ frozen pydantic models; every failure is a subclass of
 
 from __future__ import annotations
 
-from .client import QuoteClient, connect
+from .client import QuotaMode, QuoteClient, connect
 from .connection import ConnectionInfo
 from .errors import (
     AsyncQuoteError,
@@ -39,10 +39,12 @@ from .models import (
     WarrantStaticExData,
     WarrantType,
 )
+from .ratelimit import DEFAULT_QUOTAS, Quota, QuotaStatus, RateLimiter
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_QUOTAS",
     "AsyncQuoteError",
     "ConnectError",
     "ConnectionInfo",
@@ -54,8 +56,12 @@ __all__ = [
     "OptionStaticExData",
     "OptionType",
     "ProtocolError",
+    "Quota",
+    "QuotaMode",
+    "QuotaStatus",
     "QuoteClient",
     "RateLimitError",
+    "RateLimiter",
     "RequestTimeoutError",
     "Security",
     "SecurityStaticBasic",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Literal, TypeVar
+
+from google.protobuf.message import Message
 
 from ._pb import Qot_GetUserSecurity_pb2
 from .codec import ProtoId
@@ -16,11 +20,23 @@ from .connection import (
     open_connection,
 )
 from .convert import static_infos_from_pb
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, OpenDError, RateLimitError
 from .framing import DEFAULT_MAX_BODY_LEN
 from .models import SecurityStaticInfo
+from .ratelimit import Quota, QuotaStatus, RateLimiter, is_quota_rejection
 
-__all__ = ["MAX_GROUP_NAME_LENGTH", "QuoteClient", "connect"]
+__all__ = ["MAX_GROUP_NAME_LENGTH", "QuotaMode", "QuoteClient", "connect"]
+
+logger = logging.getLogger("asyncquote.client")
+
+M = TypeVar("M", bound=Message)
+
+QuotaMode = Literal["wait", "raise"]
+"""``"wait"``: queue calls beyond a quota (default). ``"raise"``: fail fast with
+:class:`RateLimitError` instead."""
+
+#: How often a call is retried after OpenD itself rejected it as over quota.
+DEFAULT_QUOTA_RETRIES = 3
 
 #: Longest group name we send. OpenD's own names are a few characters; a
 #: name this long is a bug in the caller, not a watchlist.
@@ -49,8 +65,80 @@ class QuoteClient:
     to their replies by serial number.
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        rate_limiter: RateLimiter | None = None,
+        on_quota: QuotaMode = "wait",
+        queue_timeout: float | None = None,
+        quota_retries: int = DEFAULT_QUOTA_RETRIES,
+    ) -> None:
         self._connection = connection
+        self._limiter = rate_limiter if rate_limiter is not None else RateLimiter()
+        self._fail_fast = on_quota == "raise"
+        self._queue_timeout = queue_timeout
+        self._quota_retries = quota_retries
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The limiter this client's calls go through (pass it to other clients to share it)."""
+        return self._limiter
+
+    def quota(self, proto_id: int) -> QuotaStatus:
+        """Used slots, queued callers and seconds until a slot frees, for ``proto_id``."""
+        return self._limiter.status(proto_id)
+
+    async def request(
+        self,
+        proto_id: int,
+        request: Message,
+        response_type: type[M],
+        *,
+        timeout: float | None = None,
+    ) -> M:
+        """Send any OpenD protobuf request through this client's quota and connection.
+
+        The quota wait comes first and is not part of ``timeout``, which
+        bounds only the time on the wire. If OpenD still answers "too
+        frequent", the window is marked full and the call is retried after it
+        (up to ``quota_retries`` times), or :class:`RateLimitError` is raised
+        in ``on_quota="raise"`` mode.
+
+        Raises:
+            OpenDError: ``retType != 0`` (other than a quota rejection).
+            RateLimitError: quota exhausted and the client fails fast, the
+                queue wait exceeded ``queue_timeout``, or retries ran out.
+            RequestTimeoutError, ConnectionLostError, ProtocolError.
+        """
+        limiter = self._limiter
+        for attempt in range(self._quota_retries + 1):
+            # A dead connection fails at once rather than after a quota wait.
+            self._connection.ensure_open()
+            async with limiter.slot(
+                proto_id, fail_fast=self._fail_fast, queue_timeout=self._queue_timeout
+            ):
+                try:
+                    return await self._connection.call(
+                        proto_id, request, response_type, timeout=timeout
+                    )
+                except OpenDError as exc:
+                    if not is_quota_rejection(exc.ret_type, exc.message):
+                        raise
+                    limiter.on_quota_rejection(proto_id)
+                    rejection = exc
+            retry_after = limiter.status(proto_id).next_free_in
+            if self._fail_fast or attempt == self._quota_retries:
+                raise RateLimitError(proto_id, retry_after, rejection.message) from rejection
+            logger.warning(
+                "OpenD rejected protocol %d as over quota (%s); retrying in %.1f s (%d/%d)",
+                proto_id,
+                rejection.message,
+                retry_after,
+                attempt + 1,
+                self._quota_retries,
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @property
     def connection(self) -> Connection:
@@ -73,17 +161,19 @@ class QuoteClient:
             group_name: a custom group's name, or a system group's name in
                 Chinese or English (``"全部"`` / ``"All"``). When several groups
                 share a name, OpenD uses the first.
-            timeout: seconds to wait for the reply; defaults to the client's.
+            timeout: seconds to wait for the reply once sent (time queued for
+                the quota is not counted); defaults to the client's.
 
         Raises:
             InvalidArgumentError: ``group_name`` is not a non-empty string
                 (nothing is sent).
             OpenDError: OpenD refused, e.g. an unknown group.
+            RateLimitError: see :meth:`request`.
             RequestTimeoutError, ConnectionLostError, ProtocolError.
         """
         request = Qot_GetUserSecurity_pb2.Request()
         request.c2s.groupName = _check_group_name(group_name)
-        response = await self._connection.call(
+        response = await self.request(
             ProtoId.GET_USER_SECURITY,
             request,
             Qot_GetUserSecurity_pb2.Response,
@@ -104,6 +194,11 @@ async def connect(
     push_handler: PushHandler | None = None,
     max_body_len: int = DEFAULT_MAX_BODY_LEN,
     keepalive: bool = True,
+    quotas: Mapping[int, Quota | None] | None = None,
+    rate_limiter: RateLimiter | None = None,
+    on_quota: QuotaMode = "wait",
+    queue_timeout: float | None = None,
+    quota_retries: int = DEFAULT_QUOTA_RETRIES,
 ) -> AsyncIterator[QuoteClient]:
     """Connect to OpenD and yield a ready :class:`QuoteClient`.
 
@@ -120,6 +215,17 @@ async def connect(
         push_handler: called synchronously for every push (e.g. Notify).
         max_body_len: largest reply body accepted, in bytes.
         keepalive: send KeepAlive at 4/5 of the gateway's interval.
+        quotas: per-protocol quota overrides, merged over OpenD's defaults
+            (10 per 30 s for 3213, 3222 and 3214); ``None`` turns one off,
+            e.g. ``{3213: asyncquote.Quota(10, 30.0)}`` or ``{3213: None}``.
+        rate_limiter: a :class:`RateLimiter` to share with other clients of
+            the same OpenD account (OpenD counts per account, not per
+            connection). Give either this or ``quotas``.
+        on_quota: ``"wait"`` queues calls beyond a quota; ``"raise"`` raises
+            :class:`RateLimitError` with the expected wait instead.
+        queue_timeout: longest wait in the quota queue, in seconds (then
+            :class:`RateLimitError`); ``None`` waits as long as it takes.
+        quota_retries: retries after OpenD itself rejects a call as over quota.
 
     Raises:
         ConnectError: refused, unreachable, or the handshake failed.
@@ -129,6 +235,17 @@ async def connect(
             raise InvalidArgumentError(f"{name} must be a positive number, not {value!r}")
     if not isinstance(port, int) or not 0 < port < 65536:
         raise InvalidArgumentError(f"port must be an int in 1..65535, not {port!r}")
+    if rate_limiter is not None and quotas is not None:
+        raise InvalidArgumentError("give either quotas= or rate_limiter=, not both")
+    if on_quota not in ("wait", "raise"):
+        raise InvalidArgumentError(f'on_quota must be "wait" or "raise", not {on_quota!r}')
+    if queue_timeout is not None and (
+        not isinstance(queue_timeout, (int, float)) or queue_timeout < 0
+    ):
+        raise InvalidArgumentError(f"queue_timeout must be >= 0 or None, not {queue_timeout!r}")
+    if not isinstance(quota_retries, int) or quota_retries < 0:
+        raise InvalidArgumentError(f"quota_retries must be an int >= 0, not {quota_retries!r}")
+    limiter = rate_limiter if rate_limiter is not None else RateLimiter(quotas)
     async with open_connection(
         host,
         port,
@@ -140,4 +257,10 @@ async def connect(
         max_body_len=max_body_len,
         keepalive=keepalive,
     ) as connection:
-        yield QuoteClient(connection)
+        yield QuoteClient(
+            connection,
+            rate_limiter=limiter,
+            on_quota=on_quota,
+            queue_timeout=queue_timeout,
+            quota_retries=quota_retries,
+        )

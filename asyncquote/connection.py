@@ -151,6 +151,10 @@ class Connection:
         """Calls currently waiting for a reply."""
         return len(self._pending)
 
+    def ensure_open(self) -> None:
+        """Raise :class:`ConnectionLostError` if the connection is no longer usable."""
+        self._raise_if_lost()
+
     async def request(self, proto_id: int, body: bytes, *, timeout: float | None = None) -> Frame:
         """Send one request and return its reply frame.
 

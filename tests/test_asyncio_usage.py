@@ -14,7 +14,7 @@ from asyncquote.sim import NO_QUOTAS, Simulator
 async def test_asyncio_gather_over_one_client_returns_every_result() -> None:
     async with (
         Simulator(port=0, quotas=NO_QUOTAS) as sim,
-        asyncquote.connect(sim.host, sim.port) as client,
+        asyncquote.connect(sim.host, sim.port, quotas={3213: None}) as client,
     ):
         results = await asyncio.wait_for(
             asyncio.gather(*(client.get_user_security(g) for g in ["All", "HK", "US"] * 20)),
@@ -36,3 +36,17 @@ async def test_asyncio_wait_for_cancelling_a_call_leaves_the_client_usable() -> 
         assert client.connection.pending_count == 0
         assert await asyncio.wait_for(client.get_user_security("Tech"), timeout=10)
 
+
+@pytest.mark.asyncio
+async def test_the_quota_queue_works_on_plain_asyncio_in_real_time() -> None:
+    quota = {3213: asyncquote.Quota(2, 0.2)}
+    async with (
+        Simulator(port=0, quotas=quota) as sim,
+        asyncquote.connect(sim.host, sim.port, quotas=quota) as client,
+    ):
+        results = await asyncio.wait_for(
+            asyncio.gather(*(client.get_user_security("Tech") for _ in range(5))), timeout=10
+        )
+    assert len(results) == 5
+    assert len(sim.rejections) == 0
+    assert sim.max_arrivals_in_window(3213, 0.2) <= 2

@@ -89,7 +89,7 @@ async def test_many_concurrent_callers_share_one_connection() -> None:
     results: list[tuple[str, int]] = []
     async with (
         Simulator(port=0, quotas=NO_QUOTAS) as sim,
-        asyncquote.connect(sim.host, sim.port) as client,
+        asyncquote.connect(sim.host, sim.port, quotas={3213: None}) as client,
     ):
 
         async def call(group: str) -> None:

@@ -57,7 +57,10 @@ async def test_200_concurrent_calls_answered_in_random_order_each_get_their_own_
         await anyio.sleep_forever()
 
     results: dict[str, str] = {}
-    async with scripted_server(script) as (host, port), asyncquote.connect(host, port) as client:
+    async with (
+        scripted_server(script) as (host, port),
+        asyncquote.connect(host, port, quotas={GET_USER_SECURITY: None}) as client,
+    ):
 
         async def call(name: str) -> None:
             items = await client.get_user_security(name)
