@@ -5,9 +5,16 @@ Usage::
     python protos/generate.py           # rewrite asyncquote/_pb
     python protos/generate.py --check   # exit 1 if asyncquote/_pb is stale
 
-protoc emits ``import Common_pb2``, which only works when the output folder is
-on ``sys.path``. The generated modules live inside our package, so the imports
-are rewritten to package-relative ones; nothing else is touched.
+Two mechanical rewrites of protoc's output, and nothing else:
+
+* protoc emits ``import Common_pb2``, which only works when the output folder
+  is on ``sys.path``; the modules live inside our package, so the imports
+  become package-relative.
+* protoc registers every file in protobuf's *default* descriptor pool. The
+  official SDK registers its own ``Common.proto``, ``Qot_Common.proto``...
+  there under the same names, and the pool refuses a second, different
+  definition. Our modules use a private pool (``_pool.py``) instead, so
+  asyncquote and the official SDK can be imported in one process.
 
 Needs ``grpcio-tools`` (pinned in the ``dev`` extra: a different protoc would
 produce different bytes and trip the drift test).
@@ -24,6 +31,13 @@ from pathlib import Path
 PROTO_DIR = Path(__file__).resolve().parent
 OUTPUT_DIR = PROTO_DIR.parent / "asyncquote" / "_pb"
 
+POOL_TEXT = '''"""The descriptor pool of asyncquote's generated modules (see protos/generate.py)."""
+
+from google.protobuf import descriptor_pool
+
+POOL = descriptor_pool.DescriptorPool()
+'''
+
 INIT_TEXT = '''"""Protobuf modules generated from ``protos/`` by ``protos/generate.py``.
 
 Do not edit: run ``python protos/generate.py`` instead.
@@ -33,8 +47,18 @@ Do not edit: run ``python protos/generate.py`` instead.
 _ABSOLUTE_IMPORT = re.compile(r"^import (\w+_pb2) as (\w+)$", re.MULTILINE)
 
 
-def _make_relative(source: str) -> str:
-    return _ABSOLUTE_IMPORT.sub(r"from . import \1 as \2", source)
+_DEFAULT_POOL = "_descriptor_pool.Default()"
+_SYM_DB_LINE = "_sym_db = _symbol_database.Default()\n"
+
+
+def _rewrite(source: str) -> str:
+    source = _ABSOLUTE_IMPORT.sub(r"from . import \1 as \2", source)
+    if _DEFAULT_POOL in source:
+        if _SYM_DB_LINE not in source:
+            raise SystemExit("unexpected protoc output: cannot place the private pool import")
+        source = source.replace(_DEFAULT_POOL, "_POOL")
+        source = source.replace(_SYM_DB_LINE, "from ._pool import POOL as _POOL\n" + _SYM_DB_LINE)
+    return source
 
 
 def render() -> dict[str, str]:
@@ -53,10 +77,11 @@ def render() -> dict[str, str]:
         if protoc.main(args) != 0:
             raise SystemExit("protoc failed")
         files = {
-            path.name: _make_relative(path.read_text(encoding="utf-8"))
+            path.name: _rewrite(path.read_text(encoding="utf-8"))
             for path in sorted(Path(tmp).iterdir())
         }
     files["__init__.py"] = INIT_TEXT
+    files["_pool.py"] = POOL_TEXT
     return files
 
 

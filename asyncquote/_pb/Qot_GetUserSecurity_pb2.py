@@ -19,13 +19,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 )
 # @@protoc_insertion_point(imports)
 
+from ._pool import POOL as _POOL
 _sym_db = _symbol_database.Default()
 
 
 from . import Qot_Common_pb2 as Qot__Common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19Qot_GetUserSecurity.proto\x12\x13Qot_GetUserSecurity\x1a\x10Qot_Common.proto\"?\n\x03\x43\x32S\x12\x11\n\tgroupName\x18\x01 \x02(\t\x12%\n\x06header\x18\x64 \x01(\x0b\x32\x15.Qot_Common.QotHeader\"=\n\x03S2C\x12\x36\n\x0estaticInfoList\x18\x01 \x03(\x0b\x32\x1e.Qot_Common.SecurityStaticInfo\"0\n\x07Request\x12%\n\x03\x63\x32s\x18\x01 \x02(\x0b\x32\x18.Qot_GetUserSecurity.C2S\"i\n\x08Response\x12\x15\n\x07retType\x18\x01 \x02(\x05:\x04-400\x12\x0e\n\x06retMsg\x18\x02 \x01(\t\x12\x0f\n\x07\x65rrCode\x18\x03 \x01(\x05\x12%\n\x03s2c\x18\x04 \x01(\x0b\x32\x18.Qot_GetUserSecurity.S2C')
+DESCRIPTOR = _POOL.AddSerializedFile(b'\n\x19Qot_GetUserSecurity.proto\x12\x13Qot_GetUserSecurity\x1a\x10Qot_Common.proto\"?\n\x03\x43\x32S\x12\x11\n\tgroupName\x18\x01 \x02(\t\x12%\n\x06header\x18\x64 \x01(\x0b\x32\x15.Qot_Common.QotHeader\"=\n\x03S2C\x12\x36\n\x0estaticInfoList\x18\x01 \x03(\x0b\x32\x1e.Qot_Common.SecurityStaticInfo\"0\n\x07Request\x12%\n\x03\x63\x32s\x18\x01 \x02(\x0b\x32\x18.Qot_GetUserSecurity.C2S\"i\n\x08Response\x12\x15\n\x07retType\x18\x01 \x02(\x05:\x04-400\x12\x0e\n\x06retMsg\x18\x02 \x01(\t\x12\x0f\n\x07\x65rrCode\x18\x03 \x01(\x05\x12%\n\x03s2c\x18\x04 \x01(\x0b\x32\x18.Qot_GetUserSecurity.S2C')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
