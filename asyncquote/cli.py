@@ -83,7 +83,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "--language",
         choices=("en", "zh"),
         default="en",
-        help="language of the quota and unknown-group refusals (default en)",
+        help="language of the watchlist refusals: quotas, groups, securities (default en)",
+    )
+    sim.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep the watchlists in this JSON file: loaded if it exists, else created "
+        "from the bundled sample; saved after every change (default: in memory only)",
     )
 
     watchlist = commands.add_parser("watchlist", help="print one watchlist group")
@@ -146,9 +152,17 @@ async def _sim(args: argparse.Namespace) -> None:
         print(f"OpenD simulator listening on {sim.host}:{sim.port} (Ctrl-C to stop)", flush=True)
         quotas = ", ".join(f"{proto_id}: {quota}" for proto_id, quota in sorted(sim.quotas.items()))
         print(f"quotas: {quotas or 'none'}", flush=True)
+        print(f"watchlists: {sim.state_path or 'in memory'}", flush=True)
 
+    # A state file that cannot be loaded raises StateFileError, an
+    # AsyncQuoteError, before anything listens: main() prints it and exits 1.
     await serve(
-        args.host, args.port, quotas=dict(args.quota), language=args.language, ready=announce
+        args.host,
+        args.port,
+        quotas=dict(args.quota),
+        language=args.language,
+        state_path=args.state,
+        ready=announce,
     )
 
 

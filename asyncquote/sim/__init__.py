@@ -1,9 +1,10 @@
 """An OpenD stand-in: a real TCP server speaking OpenD's protocol on loopback.
 
 It serves InitConnect (1001), GetGlobalState (1002), KeepAlive (1004),
-Qot_GetUserSecurity (3213) and Qot_GetUserSecurityGroup (3222) from in-memory
-watchlists seeded with bundled sample data, and it works with asyncquote's
-client and with the official SDK alike. It runs under asyncio and trio::
+Qot_GetUserSecurity (3213), Qot_ModifyUserSecurity (3214) and
+Qot_GetUserSecurityGroup (3222) from watchlists seeded with bundled sample
+data, and it works with asyncquote's client and with the official SDK alike.
+It runs under asyncio and trio::
 
     from asyncquote.sim import Simulator
 
@@ -16,6 +17,12 @@ Refusals follow OpenD (``retType`` -1 with a message); see
 :mod:`asyncquote.sim.texts` for the exact texts, e.g. ``"Unknown watchlists"``
 for a group that does not exist.
 
+3214 edits custom groups only (system groups are refused); what each op does
+is described at :meth:`WatchlistStore.modify`. The watchlists live in memory
+unless ``state_path=`` (``asyncquote sim --state FILE``) names a JSON file to
+load them from and save every change to, atomically; see
+:mod:`asyncquote.sim.persistence`.
+
 Like OpenD, it enforces request quotas per account, shared by all
 connections: 3213, 3214 and 3222 allow 10 requests per 30 seconds each, and
 the 11th is refused with ``"… too frequent, request failed: at most 10
@@ -26,6 +33,7 @@ injected, e.g. replies held back by a random delay::
         quotas={3213: Quota(10, 2.0), 3222: None},   # None: no quota
         language="zh",                               # Chinese refusals
         faults=Faults(reply_delay=(0.01, 0.2), seed=1),
+        state_path="watchlists.json",                # survive restarts
     )
 """
 
@@ -33,11 +41,13 @@ from __future__ import annotations
 
 from ..ratelimit import Quota
 from .faults import Faults
+from .persistence import StateFile, StateFileError
 from .quotas import NO_QUOTAS, OPEND_QUOTAS, parse_quota_spec, parse_quota_specs
 from .server import RequestRecord, Simulator, serve
 from .watchlists import (
     SYSTEM_GROUP_NAMES,
     GroupType,
+    ModifyOp,
     WatchlistGroup,
     WatchlistStore,
     format_code,
@@ -50,9 +60,12 @@ __all__ = [
     "SYSTEM_GROUP_NAMES",
     "Faults",
     "GroupType",
+    "ModifyOp",
     "Quota",
     "RequestRecord",
     "Simulator",
+    "StateFile",
+    "StateFileError",
     "WatchlistGroup",
     "WatchlistStore",
     "format_code",

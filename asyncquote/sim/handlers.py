@@ -17,12 +17,21 @@ from .._pb import (
     KeepAlive_pb2,
     Qot_GetUserSecurity_pb2,
     Qot_GetUserSecurityGroup_pb2,
+    Qot_ModifyUserSecurity_pb2,
 )
 from ..codec import ProtoId
 from . import texts
 from .dispatch import Route, failure
 from .state import ConnectionState, ServerState
-from .watchlists import GroupNotQueryableError, GroupType, UnknownGroupError
+from .watchlists import (
+    GroupNotQueryableError,
+    GroupType,
+    ModifyOp,
+    SystemGroupError,
+    UnknownGroupError,
+    UnknownSecurityError,
+    format_code,
+)
 
 __all__ = [
     "default_routes",
@@ -31,6 +40,7 @@ __all__ = [
     "get_user_security_group",
     "init_connect",
     "keep_alive",
+    "modify_user_security",
 ]
 
 _NO_ENCRYPTION = -1
@@ -115,7 +125,7 @@ def get_user_security(
         message = texts.unknown_group(server.language)
         return failure(response_type, message, err_code=texts.ERR_UNKNOWN_GROUP)
     except GroupNotQueryableError:
-        message = texts.UNQUERYABLE_GROUP.format(name=name)
+        message = texts.unqueryable_group(name, server.language)
         return failure(response_type, message, err_code=texts.ERR_UNKNOWN_GROUP)
     response = response_type(retType=texts.RET_OK)
     # An empty group still gets an s2c: the official SDK reads it unconditionally.
@@ -134,13 +144,17 @@ _GROUP_TYPES_SHOWN: dict[int, frozenset[GroupType]] = {
 def get_user_security_group(
     server: ServerState, conn: ConnectionState, request: Qot_GetUserSecurityGroup_pb2.Request
 ) -> Qot_GetUserSecurityGroup_pb2.Response:
-    """3222: the names and kinds of the watchlist groups, in listing order."""
+    """3222: the names and kinds of the watchlist groups, in listing order.
+
+    System groups come first, in OpenD's order, then custom groups in creation
+    order; ``groupType`` 1 lists custom groups, 2 system groups, 3 both.
+    """
     group_type = request.c2s.groupType
     shown = _GROUP_TYPES_SHOWN.get(group_type)
     if shown is None:
         return failure(
             Qot_GetUserSecurityGroup_pb2.Response,
-            texts.UNKNOWN_GROUP_TYPE.format(group_type=group_type),
+            texts.unknown_group_type(group_type, server.language),
         )
     response = Qot_GetUserSecurityGroup_pb2.Response(retType=texts.RET_OK)
     s2c = response.s2c
@@ -148,6 +162,47 @@ def get_user_security_group(
     for group in server.watchlists.groups:
         if group.group_type in shown:
             s2c.groupList.add(groupName=group.name, groupType=int(group.group_type))
+    return response
+
+
+def modify_user_security(
+    server: ServerState, conn: ConnectionState, request: Qot_ModifyUserSecurity_pb2.Request
+) -> Qot_ModifyUserSecurity_pb2.Response:
+    """3214: add securities to a custom group, delete them, or move them out of a group.
+
+    See :meth:`~.watchlists.WatchlistStore.modify` for what each op does. The
+    checks run in this order, and a refused request changes nothing: ``op``
+    is 1, 2 or 3; ``securityList`` is not empty; the group exists; it is not a
+    system group; every security is in the simulator's database. Success
+    carries an empty ``s2c``.
+    """
+    c2s = request.c2s
+    language = server.language
+    response_type = Qot_ModifyUserSecurity_pb2.Response
+    try:
+        op = ModifyOp(c2s.op)
+    except ValueError:
+        return failure(response_type, texts.unknown_modify_op(c2s.op, language))
+    if not c2s.securityList:
+        return failure(response_type, texts.empty_security_list(language))
+    keys = [(security.market, security.code) for security in c2s.securityList]
+    try:
+        server.watchlists.modify(c2s.groupName, op, keys, on_change=server.on_watchlists_change)
+    except UnknownGroupError:
+        message = texts.unknown_group(language)
+        return failure(response_type, message, err_code=texts.ERR_UNKNOWN_GROUP)
+    except SystemGroupError:
+        message = texts.system_group_read_only(c2s.groupName, language)
+        return failure(response_type, message, err_code=texts.ERR_SYSTEM_GROUP)
+    except UnknownSecurityError as exc:
+        message = texts.unknown_securities(map(format_code, exc.keys), language)
+        return failure(response_type, message, err_code=texts.ERR_UNKNOWN_SECURITY)
+    except OSError as exc:
+        # The store has rolled back; the client must not believe it was saved.
+        reason = exc.strerror or str(exc)
+        return failure(response_type, texts.save_failed(reason, language))
+    response = response_type(retType=texts.RET_OK)
+    response.s2c.SetInParent()
     return response
 
 
@@ -160,5 +215,8 @@ def default_routes() -> dict[int, Route[Any]]:
         ProtoId.GET_USER_SECURITY: Route(Qot_GetUserSecurity_pb2.Request, get_user_security),
         ProtoId.GET_USER_SECURITY_GROUP: Route(
             Qot_GetUserSecurityGroup_pb2.Request, get_user_security_group
+        ),
+        ProtoId.MODIFY_USER_SECURITY: Route(
+            Qot_ModifyUserSecurity_pb2.Request, modify_user_security
         ),
     }

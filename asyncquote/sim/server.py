@@ -15,10 +15,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import logging
+import os
 from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 import anyio
@@ -32,6 +34,7 @@ from ..ratelimit import Quota
 from .dispatch import Dispatcher
 from .faults import Faults
 from .handlers import default_routes
+from .persistence import StateFile
 from .quotas import QuotaLedger, merge_quotas
 from .state import ConnectionState, ServerState
 from .texts import LANGUAGES, Language
@@ -95,10 +98,20 @@ class Simulator:
             ``None`` lifts a protocol's quota, and :data:`~.quotas.NO_QUOTAS`
             lifts them all. Quotas are per account, and all connections share
             one account; see :mod:`.quotas` for what counts.
-        language: ``"en"`` or ``"zh"``: the language of the quota and
-            unknown-group refusals.
+        language: ``"en"`` or ``"zh"``: the language of the refusals about
+            watchlists (quotas, groups, securities, edits).
         faults: misbehaviour to inject, e.g. ``Faults(reply_delay=(0.01, 0.2))``;
             none by default.
+        state_path: a JSON file to keep the watchlists in (see
+            :mod:`.persistence`): loaded now if it exists, else created from
+            the bundled sample; rewritten, atomically, after every 3214
+            request that changes the watchlists. Excludes ``watchlists``.
+
+    Raises:
+        StateFileError: ``state_path`` exists but cannot be loaded, or cannot
+            be created.
+        ValueError: both ``watchlists`` and ``state_path`` were given, or
+            ``language`` is not ``"en"`` or ``"zh"``.
     """
 
     def __init__(
@@ -112,17 +125,25 @@ class Simulator:
         quotas: Mapping[int, Quota | None] | None = None,
         language: Language = "en",
         faults: Faults | None = None,
+        state_path: str | os.PathLike[str] | None = None,
     ) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
+        state_file = None if state_path is None else StateFile(state_path)
+        if state_file is not None:
+            if watchlists is not None:
+                raise ValueError("pass watchlists or state_path, not both")
+            watchlists = state_file.load_or_seed()
         self._host = host
         self._requested_port = port
         self._port: int | None = None
+        self._state_file = state_file
         self._state = ServerState(
             watchlists=watchlists if watchlists is not None else WatchlistStore.sample(),
             keepalive_interval=keepalive_interval,
             quotas=QuotaLedger(merge_quotas(quotas)),
             language=language,
+            on_watchlists_change=None if state_file is None else state_file.save,
         )
         self._faults = faults if faults is not None else Faults()
         self._rng = self._faults.new_rng()
@@ -157,6 +178,11 @@ class Simulator:
         return self._state.watchlists
 
     @property
+    def state_path(self) -> Path | None:
+        """The file the watchlists are kept in, or ``None`` when they live in memory only."""
+        return None if self._state_file is None else self._state_file.path
+
+    @property
     def open_connections(self) -> int:
         """How many client connections are open right now."""
         return len(self._connections)
@@ -168,7 +194,7 @@ class Simulator:
 
     @property
     def language(self) -> Language:
-        """The language of the quota and unknown-group refusals."""
+        """The language of the refusals about watchlists (quotas, groups, securities, edits)."""
         return self._state.language
 
     @property
@@ -378,6 +404,7 @@ async def serve(
     quotas: Mapping[int, Quota | None] | None = None,
     language: Language = "en",
     faults: Faults | None = None,
+    state_path: str | os.PathLike[str] | None = None,
     ready: Callable[[Simulator], object] | None = None,
 ) -> None:
     """Run a :class:`Simulator` until cancelled.
@@ -391,6 +418,7 @@ async def serve(
         quotas: changes to OpenD's quotas, as for :class:`Simulator`.
         language: ``"en"`` or ``"zh"``, as for :class:`Simulator`.
         faults: misbehaviour to inject, as for :class:`Simulator`.
+        state_path: a JSON file to keep the watchlists in, as for :class:`Simulator`.
         ready: called with the running simulator once it accepts connections
             (to print the port, say).
     """
@@ -402,6 +430,7 @@ async def serve(
         quotas=quotas,
         language=language,
         faults=faults,
+        state_path=state_path,
     )
     async with simulator as sim:
         if ready is not None:

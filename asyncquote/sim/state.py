@@ -18,7 +18,7 @@ class ServerState:
     """Everything shared by all connections of one simulator.
 
     Attributes:
-        watchlists: the groups and securities served by 3213/3222.
+        watchlists: the groups and securities served by 3213/3222 and edited by 3214.
         server_ver: reported as ``serverVer`` (OpenD 9.4 reports 904).
         server_build_no: reported by GetGlobalState.
         login_user_id: the account the gateway is logged in as.
@@ -26,6 +26,10 @@ class ServerState:
         wall_clock: epoch seconds for the ``time`` fields; swap it to pin time.
         quotas: the account's request quotas, shared by every connection.
         language: the language of the texts that have a Chinese version.
+        on_watchlists_change: called with :attr:`watchlists` after each 3214
+            request that changed them, before the reply is sent; the
+            simulator's state file is saved here. If it raises ``OSError``
+            the change is undone and the request refused.
     """
 
     watchlists: WatchlistStore
@@ -36,6 +40,7 @@ class ServerState:
     wall_clock: Callable[[], float] = field(default=time.time)
     quotas: QuotaLedger = field(default_factory=lambda: QuotaLedger(OPEND_QUOTAS))
     language: Language = "en"
+    on_watchlists_change: Callable[[WatchlistStore], object] | None = None
 
 
 @dataclass(slots=True, eq=False)

@@ -3,15 +3,16 @@
 The simulator speaks like an English-language OpenD by default. Where OpenD's
 own wording is known (``"Unknown watchlists"``, and the shape of its quota
 refusal) it is followed, so client code that matches on it can be tested; the
-other texts are the simulator's own. With ``language="zh"`` the quota and
-unknown-group texts are Chinese, as a Chinese-language OpenD sends them; the
-rest stay English. Clients should branch on ``retType``/``errCode``, not on
-these strings.
+other texts are the simulator's own. With ``language="zh"`` the refusals about
+watchlists (quotas, groups, securities, edits) are Chinese, as a
+Chinese-language OpenD sends them; those about the protocol itself (framing,
+format, InitConnect) stay English. Clients should branch on
+``retType``/``errCode``, not on these strings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from ..ratelimit import Quota
@@ -19,8 +20,10 @@ from ..ratelimit import Quota
 __all__ = [
     "ERR_FAILED",
     "ERR_INVALID_PACKET",
+    "ERR_SYSTEM_GROUP",
     "ERR_TOO_FREQUENT",
     "ERR_UNKNOWN_GROUP",
+    "ERR_UNKNOWN_SECURITY",
     "INTERNAL_ERROR",
     "INVALID_PACKET",
     "LANGUAGES",
@@ -36,8 +39,15 @@ __all__ = [
     "UNSUPPORTED_ENCRYPTION",
     "UNSUPPORTED_FORMAT",
     "Language",
+    "empty_security_list",
     "quota_exceeded",
+    "save_failed",
+    "system_group_read_only",
     "unknown_group",
+    "unknown_group_type",
+    "unknown_modify_op",
+    "unknown_securities",
+    "unqueryable_group",
 ]
 
 Language = Literal["en", "zh"]
@@ -57,10 +67,14 @@ ERR_FAILED = 1
 ERR_UNKNOWN_GROUP = 2
 ERR_INVALID_PACKET = 3
 ERR_TOO_FREQUENT = 4
+ERR_SYSTEM_GROUP = 5
+ERR_UNKNOWN_SECURITY = 6
 
 UNKNOWN_GROUP = "Unknown watchlists"
 UNQUERYABLE_GROUP = "Watchlist group {name!r} cannot be queried (positions, funds and forex)"
-UNKNOWN_GROUP_TYPE = "Unknown watchlist group type {group_type}"
+UNKNOWN_GROUP_TYPE = (
+    "Unknown watchlist group type {group_type} (expected 1 custom, 2 system or 3 all)"
+)
 NOT_INITIALISED = "InitConnect must be the first request on a connection (got protocol {proto_id})"
 UNKNOWN_PROTOCOL = "unknown protocol {proto_id}"
 UNSUPPORTED_FORMAT = "protocol format {proto_fmt} is not supported; send protobuf (0)"
@@ -69,6 +83,34 @@ INVALID_PACKET = "invalid packet for protocol {proto_id}: {detail}"
 INTERNAL_ERROR = "simulator error while handling protocol {proto_id}"
 
 _UNKNOWN_GROUP: Mapping[Language, str] = {"en": UNKNOWN_GROUP, "zh": "未知自选股分组"}
+_UNQUERYABLE_GROUP: Mapping[Language, str] = {
+    "en": UNQUERYABLE_GROUP,
+    "zh": "自选股分组{name!r}不支持查询：持仓、基金宝和外汇分组无法获取",
+}
+_UNKNOWN_GROUP_TYPE: Mapping[Language, str] = {
+    "en": UNKNOWN_GROUP_TYPE,
+    "zh": "未知自选股分组类型{group_type}，应为1自定义、2系统或3全部",
+}
+_SYSTEM_GROUP_READ_ONLY: Mapping[Language, str] = {
+    "en": "System watchlists cannot be modified: {name!r} is a system group",
+    "zh": "系统自选股分组不支持修改：{name!r}是系统分组",
+}
+_UNKNOWN_SECURITIES: Mapping[Language, str] = {
+    "en": "Unknown stock: {codes}",
+    "zh": "未知股票：{codes}",
+}
+_EMPTY_SECURITY_LIST: Mapping[Language, str] = {
+    "en": "No securities given: securityList is empty",
+    "zh": "未指定股票：securityList为空",
+}
+_UNKNOWN_MODIFY_OP: Mapping[Language, str] = {
+    "en": "Unknown watchlist operation {op} (expected 1 add, 2 delete or 3 move out)",
+    "zh": "未知自选股操作{op}，应为1添加、2删除或3移出分组",
+}
+_SAVE_FAILED: Mapping[Language, str] = {
+    "en": "Watchlists not modified: the simulator could not save them ({reason})",
+    "zh": "自选股未修改，模拟器无法保存：{reason}",
+}
 
 # The operation a quota refusal names, per protocol id.
 _OPERATIONS: Mapping[int, Mapping[Language, str]] = {
@@ -89,6 +131,47 @@ _QUOTA_EXCEEDED: Mapping[Language, str] = {
 def unknown_group(language: Language) -> str:
     """The refusal of a watchlist group that does not exist."""
     return _UNKNOWN_GROUP[language]
+
+
+def unqueryable_group(name: str, language: Language) -> str:
+    """The refusal of 3213 for a positions, mutual fund or forex group."""
+    return _UNQUERYABLE_GROUP[language].format(name=name)
+
+
+def unknown_group_type(group_type: int, language: Language) -> str:
+    """The refusal of 3222 with a ``groupType`` other than 1, 2 or 3."""
+    return _UNKNOWN_GROUP_TYPE[language].format(group_type=group_type)
+
+
+def system_group_read_only(name: str, language: Language) -> str:
+    """The refusal of 3214 aimed at a system group, e.g.
+
+    ``"System watchlists cannot be modified: 'HK' is a system group"``.
+    """
+    return _SYSTEM_GROUP_READ_ONLY[language].format(name=name)
+
+
+def unknown_securities(codes: Iterable[str], language: Language) -> str:
+    """The refusal of 3214 naming securities the simulator does not know.
+
+    For example ``"Unknown stock: HK.99999, US.NOPE"``.
+    """
+    return _UNKNOWN_SECURITIES[language].format(codes=", ".join(codes))
+
+
+def empty_security_list(language: Language) -> str:
+    """The refusal of 3214 with no securities in ``securityList``."""
+    return _EMPTY_SECURITY_LIST[language]
+
+
+def unknown_modify_op(op: int, language: Language) -> str:
+    """The refusal of 3214 with an ``op`` other than 1, 2 or 3."""
+    return _UNKNOWN_MODIFY_OP[language].format(op=op)
+
+
+def save_failed(reason: str, language: Language) -> str:
+    """The refusal of 3214 when the change could not be written to the state file."""
+    return _SAVE_FAILED[language].format(reason=reason)
 
 
 def quota_exceeded(proto_id: int, quota: Quota, language: Language) -> str:

@@ -1,14 +1,22 @@
-"""The simulator's watchlists: securities, groups, and OpenD's rules for naming groups.
+"""The simulator's watchlists: securities, groups, and OpenD's rules for them.
 
 Pure data, no I/O beyond reading the bundled sample file, so the protocol
 handlers and the tests share one source of truth about what each group holds.
+
+The store holds a *security database* (every security it can serve, whether a
+group lists it or not) and the groups. System groups are kept as explicit
+lists, as the bundled sample seeds them; users cannot edit them directly, but
+adding a security to a custom group also appends it to the system groups that
+show it (see :func:`system_groups_for`), and deleting it removes it from every
+group. Groups are listed as OpenD lists them: system groups first, in OpenD's
+order, then custom groups in creation order.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -22,14 +30,18 @@ __all__ = [
     "UNQUERYABLE_GROUPS",
     "GroupNotQueryableError",
     "GroupType",
+    "ModifyOp",
     "SecurityKey",
+    "SystemGroupError",
     "UnknownGroupError",
+    "UnknownSecurityError",
     "WatchlistError",
     "WatchlistGroup",
     "WatchlistStore",
     "canonical_group_name",
     "format_code",
     "parse_code",
+    "system_groups_for",
 ]
 
 #: OpenD's system groups: Chinese name → English name. A client may ask for
@@ -53,6 +65,8 @@ SYSTEM_GROUP_NAMES: Mapping[str, str] = {
 UNQUERYABLE_GROUPS: frozenset[str] = frozenset({"持仓", "基金宝", "外汇"})
 
 _ENGLISH_TO_CHINESE = {english: chinese for chinese, english in SYSTEM_GROUP_NAMES.items()}
+# Where each system group sits in OpenD's listing.
+_SYSTEM_GROUP_RANK = {chinese: rank for rank, chinese in enumerate(SYSTEM_GROUP_NAMES)}
 
 # Code prefixes as the official SDK writes them ("HK.00700").
 _MARKET_BY_PREFIX: Mapping[str, int] = {
@@ -107,6 +121,44 @@ class GroupType(enum.IntEnum):
     SYSTEM = 2
 
 
+class ModifyOp(enum.IntEnum):
+    """What protocol 3214 does with its securities, numbered as on the wire."""
+
+    ADD = 1
+    """Add them to the group (and to the system groups that show them)."""
+    DELETE = 2
+    """Remove them from the watchlist: from every group."""
+    MOVE_OUT = 3
+    """Remove them from this group only."""
+
+
+_DRVT = 8
+_FUTURE = 10
+_HK, _HK_FUTURE, _US, _SH, _SZ = 1, 2, 11, 21, 22
+_MARKET_GROUPS: Mapping[int, str] = {_HK: "港股", _US: "美股", _SH: "沪深", _SZ: "沪深"}
+_OPTION_GROUPS: Mapping[int, str] = {_HK: "港股期权", _US: "美股期权"}
+
+
+def system_groups_for(info: Qot_Common_pb2.SecurityStaticInfo) -> tuple[str, ...]:
+    """The system groups (Chinese names) that show a security once it is on the watchlist.
+
+    Every security shows in 全部 (All). Options show in 期权 (Options) and in
+    their market's options group, futures in 期货 (Futures); anything else in
+    its market's group: 港股 (HK) for warrants and indices too, 美股 (US), or
+    沪深 (CN) for Shanghai and Shenzhen. Other markets show in All only.
+    特别关注 (Starred) is the user's own pick and is never implied.
+    """
+    basic = info.basic
+    market = basic.security.market
+    if basic.secType == _DRVT:
+        option_group = _OPTION_GROUPS.get(market)
+        return ("全部", "期权", option_group) if option_group else ("全部", "期权")
+    if basic.secType == _FUTURE or market == _HK_FUTURE:
+        return ("全部", "期货")
+    market_group = _MARKET_GROUPS.get(market)
+    return ("全部", market_group) if market_group else ("全部",)
+
+
 @dataclass(slots=True)
 class WatchlistGroup:
     """One named group; ``members`` keeps the user's order."""
@@ -137,22 +189,46 @@ class GroupNotQueryableError(WatchlistError):
     """The group exists but OpenD does not return its contents (positions, funds, forex)."""
 
 
+class SystemGroupError(WatchlistError):
+    """The group is a system group, which cannot be edited directly."""
+
+
+class UnknownSecurityError(WatchlistError):
+    """The security database does not know some of the securities named.
+
+    Attributes:
+        keys: the unknown securities, in the order they were named.
+    """
+
+    def __init__(self, group_name: str, keys: Iterable[SecurityKey]) -> None:
+        super().__init__(group_name)
+        self.keys = tuple(keys)
+
+    def __str__(self) -> str:
+        return ", ".join(format_code(key) for key in self.keys)
+
+
 class WatchlistStore:
-    """Securities and the groups that list them.
+    """A security database and the watchlist groups that list some of it.
 
     Group lookups follow OpenD: a system group answers to its Chinese and its
     English name, and when several groups share a name the first one wins.
+    Groups are listed system groups first, in OpenD's order
+    (:data:`SYSTEM_GROUP_NAMES`), then custom groups in the order given.
 
     The :class:`~asyncquote._pb.Qot_Common_pb2.SecurityStaticInfo` messages
     handed out are the stored ones, shared between calls: copy before mutating.
 
     Args:
-        securities: static info of every security any group lists.
-        groups: the groups, in the order OpenD would list them.
+        securities: static info of every security the store knows, listed by
+            a group or not; a custom group can only be given known ones.
+        groups: the groups; custom groups in creation order.
 
     Raises:
-        ValueError: a group lists a security that is not in ``securities``,
-            or two securities share a key.
+        ValueError: a group lists a security that is not in ``securities``
+            or lists one twice, two securities share a key, a security lacks
+            required fields, a system group has no system group's name, or
+            two system groups share a name.
     """
 
     def __init__(
@@ -165,13 +241,19 @@ class WatchlistStore:
             key = (info.basic.security.market, info.basic.security.code)
             if key in self._securities:
                 raise ValueError(f"security {format_code(key)} is listed twice")
+            if not info.IsInitialized():
+                # It could be stored, but serving it would fail at encoding time.
+                raise ValueError(f"security {format_code(key)} lacks required fields")
             self._securities[key] = info
-        self._groups = list(groups)
+        self._groups = _listing_order(groups)
         for group in self._groups:
-            missing = [format_code(k) for k in group.members if k not in self._securities]
-            if missing:
-                raise ValueError(f"group {group.name!r} lists unknown securities: {missing}")
+            _check_members(group, self._securities)
         self._by_name = self._index()
+        self._system_groups = {
+            group.canonical_name: group
+            for group in self._groups
+            if group.group_type is GroupType.SYSTEM
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WatchlistStore:
@@ -179,19 +261,22 @@ class WatchlistStore:
 
         ``securities`` is a list of ``SecurityStaticInfo`` in protobuf's JSON
         mapping; ``groups`` is a list of ``{"name", "type": "system"|"custom",
-        "securities": ["HK.00700", ...]}``.
+        "securities": ["HK.00700", ...]}``. :meth:`to_dict` writes the same shape.
+
+        Raises:
+            ValueError: ``data`` does not have that shape, or the store
+                refuses its contents; the message says where.
         """
-        securities = [
-            json_format.ParseDict(entry, Qot_Common_pb2.SecurityStaticInfo())
-            for entry in data["securities"]
-        ]
+        securities = []
+        for index, entry in enumerate(_list_of(data, "securities")):
+            try:
+                if not isinstance(entry, Mapping):
+                    raise TypeError("not an object")
+                securities.append(json_format.ParseDict(entry, Qot_Common_pb2.SecurityStaticInfo()))
+            except (TypeError, json_format.ParseError) as exc:
+                raise ValueError(f"securities[{index}]: {exc}") from exc
         groups = [
-            WatchlistGroup(
-                name=entry["name"],
-                group_type=GroupType[str(entry["type"]).upper()],
-                members=[parse_code(code) for code in entry.get("securities", ())],
-            )
-            for entry in data["groups"]
+            _group_from_dict(index, entry) for index, entry in enumerate(_list_of(data, "groups"))
         ]
         return cls(securities, groups)
 
@@ -204,6 +289,20 @@ class WatchlistStore:
             .read_text(encoding="utf-8")
         )
         return cls.from_dict(json.loads(text))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The store in the JSON shape :meth:`from_dict` reads, ready for :func:`json.dumps`."""
+        return {
+            "securities": [json_format.MessageToDict(info) for info in self._securities.values()],
+            "groups": [
+                {
+                    "name": group.name,
+                    "type": group.group_type.name.lower(),
+                    "securities": [format_code(key) for key in group.members],
+                }
+                for group in self._groups
+            ],
+        }
 
     @property
     def groups(self) -> Sequence[WatchlistGroup]:
@@ -237,6 +336,96 @@ class WatchlistStore:
         securities = self._securities
         return [securities[key] for key in group.members]
 
+    def modify(
+        self,
+        group_name: str,
+        op: ModifyOp,
+        keys: Iterable[SecurityKey],
+        *,
+        on_change: Callable[[WatchlistStore], object] | None = None,
+    ) -> bool:
+        """Edit the watchlist as protocol 3214 does.
+
+        * :attr:`ModifyOp.ADD` appends the securities the group lacks to its
+          end, in the order given, and likewise to the system groups that
+          show them (:func:`system_groups_for`). Those already there stay
+          where they are, so adding is idempotent.
+        * :attr:`ModifyOp.DELETE` removes them from every group except
+          positions, mutual fund and forex, which mirror the account rather
+          than the watchlist. Securities not on the watchlist are ignored.
+        * :attr:`ModifyOp.MOVE_OUT` removes them from this group only.
+
+        The group must be a custom group. Everything is checked before
+        anything changes, so a refused edit leaves the store as it was.
+
+        Args:
+            group_name: the group to edit; the first group of that name.
+            op: what to do.
+            keys: the securities; repeats count once.
+            on_change: called with the store once it has changed (not after
+                an edit that changes nothing). If it raises, the edit is
+                undone and the exception propagates: the simulator saves its
+                state file here, so a change that cannot be saved is not kept.
+
+        Returns:
+            Whether any group changed.
+
+        Raises:
+            UnknownGroupError: no such group.
+            SystemGroupError: the group is a system group.
+            UnknownSecurityError: the security database lacks some of ``keys``.
+            ValueError: ``op`` is not a :class:`ModifyOp`.
+        """
+        op = ModifyOp(op)
+        group = self.find_group(group_name)
+        if group is None:
+            raise UnknownGroupError(group_name)
+        if group.group_type is GroupType.SYSTEM:
+            raise SystemGroupError(group_name)
+        wanted = list(dict.fromkeys(keys))
+        unknown = [key for key in wanted if key not in self._securities]
+        if unknown:
+            raise UnknownSecurityError(group_name, unknown)
+        # Only a hook can fail after the change, so only then is undo needed.
+        before = [list(g.members) for g in self._groups] if on_change is not None else []
+        if op is ModifyOp.ADD:
+            changed = self._add(group, wanted)
+        elif op is ModifyOp.DELETE:
+            changed = _remove(wanted, self._watchlist_groups())
+        else:
+            changed = _remove(wanted, [group])
+        if changed and on_change is not None:
+            try:
+                on_change(self)
+            except BaseException:
+                # Slice assignment keeps each list's identity, so references
+                # callers hold to group.members see the rollback too.
+                for g, members in zip(self._groups, before, strict=True):
+                    g.members[:] = members
+                raise
+        return changed
+
+    def _add(self, group: WatchlistGroup, keys: Sequence[SecurityKey]) -> bool:
+        changed = False
+        for key in keys:
+            views = (
+                self._system_groups.get(name) for name in system_groups_for(self._securities[key])
+            )
+            for target in (group, *views):
+                if target is not None and key not in target.members:
+                    target.members.append(key)
+                    changed = True
+        return changed
+
+    def _watchlist_groups(self) -> list[WatchlistGroup]:
+        return [
+            group
+            for group in self._groups
+            if not (
+                group.group_type is GroupType.SYSTEM and group.canonical_name in UNQUERYABLE_GROUPS
+            )
+        ]
+
     def _index(self) -> dict[str, WatchlistGroup]:
         # "All" and "全部" are one name, whatever kind of group bears it, and
         # setdefault keeps the first group of a name, as OpenD does.
@@ -244,3 +433,73 @@ class WatchlistStore:
         for group in self._groups:
             index.setdefault(group.canonical_name, group)
         return index
+
+
+def _remove(keys: Sequence[SecurityKey], groups: Iterable[WatchlistGroup]) -> bool:
+    drop = set(keys)
+    changed = False
+    for group in groups:
+        kept = [key for key in group.members if key not in drop]
+        if len(kept) != len(group.members):
+            group.members[:] = kept
+            changed = True
+    return changed
+
+
+def _listing_order(groups: Iterable[WatchlistGroup]) -> list[WatchlistGroup]:
+    """System groups in OpenD's order, then custom groups as given."""
+    system: list[WatchlistGroup] = []
+    custom: list[WatchlistGroup] = []
+    seen: set[str] = set()
+    for group in groups:
+        if group.group_type is GroupType.CUSTOM:
+            custom.append(group)
+            continue
+        name = group.canonical_name
+        if name not in _SYSTEM_GROUP_RANK:
+            known = ", ".join(SYSTEM_GROUP_NAMES.values())
+            raise ValueError(f"{group.name!r} is not a system group (those are: {known})")
+        if name in seen:
+            raise ValueError(f"system group {group.name!r} is given twice")
+        seen.add(name)
+        system.append(group)
+    system.sort(key=lambda group: _SYSTEM_GROUP_RANK[group.canonical_name])
+    return system + custom
+
+
+def _check_members(group: WatchlistGroup, known: Mapping[SecurityKey, object]) -> None:
+    missing = [format_code(key) for key in group.members if key not in known]
+    if missing:
+        raise ValueError(f"group {group.name!r} lists unknown securities: {missing}")
+    if len(set(group.members)) != len(group.members):
+        repeated = sorted({format_code(k) for k in group.members if group.members.count(k) > 1})
+        raise ValueError(f"group {group.name!r} lists securities twice: {repeated}")
+
+
+def _list_of(data: object, key: str) -> list[Any]:
+    if not isinstance(data, Mapping):
+        raise ValueError("watchlist data must be a JSON object with 'securities' and 'groups'")
+    value = data.get(key)
+    if not isinstance(value, list):
+        raise ValueError(f"{key!r} must be a list, not {type(value).__name__}")
+    return value
+
+
+def _group_from_dict(index: int, entry: object) -> WatchlistGroup:
+    where = f"groups[{index}]"
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"{where}: not an object")
+    name = entry.get("name")
+    if not isinstance(name, str):
+        raise ValueError(f"{where}: 'name' must be a string")
+    kind = entry.get("type")
+    if kind not in ("system", "custom"):
+        raise ValueError(f"{where} ({name!r}): 'type' must be 'system' or 'custom', not {kind!r}")
+    codes = entry.get("securities", [])
+    if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+        raise ValueError(f"{where} ({name!r}): 'securities' must be a list of codes")
+    try:
+        members = [parse_code(code) for code in codes]
+    except ValueError as exc:
+        raise ValueError(f"{where} ({name!r}): {exc}") from exc
+    return WatchlistGroup(name=name, group_type=GroupType[kind.upper()], members=members)

@@ -17,7 +17,13 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
-from asyncquote._pb import InitConnect_pb2, Qot_GetUserSecurity_pb2
+from asyncquote._pb import (
+    InitConnect_pb2,
+    Qot_Common_pb2,
+    Qot_GetUserSecurity_pb2,
+    Qot_GetUserSecurityGroup_pb2,
+    Qot_ModifyUserSecurity_pb2,
+)
 from asyncquote.framing import Frame, FrameDecoder, encode_frame
 
 M = TypeVar("M", bound=Message)
@@ -26,12 +32,30 @@ INIT_CONNECT = 1001
 GET_GLOBAL_STATE = 1002
 KEEP_ALIVE = 1004
 GET_USER_SECURITY = 3213
+MODIFY_USER_SECURITY = 3214
 GET_USER_SECURITY_GROUP = 3222
 
 
 def user_security(group_name: str) -> Qot_GetUserSecurity_pb2.Request:
     """A 3213 request for one watchlist group."""
     return Qot_GetUserSecurity_pb2.Request(c2s=Qot_GetUserSecurity_pb2.C2S(groupName=group_name))
+
+
+def user_security_group(group_type: int) -> Qot_GetUserSecurityGroup_pb2.Request:
+    """A 3222 request for the groups of one kind (1 custom, 2 system, 3 all)."""
+    return Qot_GetUserSecurityGroup_pb2.Request(
+        c2s=Qot_GetUserSecurityGroup_pb2.C2S(groupType=group_type)
+    )
+
+
+def modify_user_security(
+    group_name: str, op: int, codes: list[tuple[int, str]]
+) -> Qot_ModifyUserSecurity_pb2.Request:
+    """A 3214 request: ``op`` 1 add, 2 delete, 3 move out; ``codes`` as (market, code)."""
+    securities = [Qot_Common_pb2.Security(market=market, code=code) for market, code in codes]
+    return Qot_ModifyUserSecurity_pb2.Request(
+        c2s=Qot_ModifyUserSecurity_pb2.C2S(groupName=group_name, op=op, securityList=securities)
+    )
 
 
 class RawClient:
