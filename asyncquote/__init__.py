@@ -27,6 +27,8 @@ from .errors import (
     RateLimitError,
     RequestTimeoutError,
 )
+from .frames import to_dataframe, to_rows
+from .groups import GroupType, ModifyOp, SystemGroup, WatchlistGroup
 from .models import (
     FutureStaticExData,
     Market,
@@ -40,6 +42,7 @@ from .models import (
     WarrantType,
 )
 from .ratelimit import DEFAULT_QUOTAS, Quota, QuotaStatus, RateLimiter
+from .watch import WatchError, WatchEvent, WatchlistChange, WatchlistWatcher
 
 __version__ = "0.1.0"
 
@@ -50,8 +53,10 @@ __all__ = [
     "ConnectionInfo",
     "ConnectionLostError",
     "FutureStaticExData",
+    "GroupType",
     "InvalidArgumentError",
     "Market",
+    "ModifyOp",
     "OpenDError",
     "OptionStaticExData",
     "OptionType",
@@ -67,8 +72,16 @@ __all__ = [
     "SecurityStaticBasic",
     "SecurityStaticInfo",
     "SecurityType",
+    "SystemGroup",
     "WarrantStaticExData",
     "WarrantType",
+    "WatchError",
+    "WatchEvent",
+    "WatchlistChange",
+    "WatchlistGroup",
+    "WatchlistWatcher",
     "__version__",
     "connect",
+    "to_dataframe",
+    "to_rows",
 ]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Literal, TypeVar
 
+import anyio
 from google.protobuf.message import Message
 
-from ._pb import Qot_GetUserSecurity_pb2
+from ._pb import Qot_GetUserSecurity_pb2, Qot_GetUserSecurityGroup_pb2, Qot_ModifyUserSecurity_pb2
+from ._taskgroups import single_errors
 from .codec import ProtoId
 from .connection import (
     DEFAULT_CLIENT_VERSION,
@@ -19,11 +21,21 @@ from .connection import (
     PushHandler,
     open_connection,
 )
-from .convert import static_infos_from_pb
+from .convert import security_to_pb, static_infos_from_pb
 from .errors import InvalidArgumentError, OpenDError, RateLimitError
 from .framing import DEFAULT_MAX_BODY_LEN
-from .models import SecurityStaticInfo
+from .groups import (
+    MAX_GROUP_NAME_LENGTH,
+    GroupType,
+    ModifyOp,
+    WatchlistGroup,
+    check_group_name,
+    group_key,
+)
+from .models import Security, SecurityStaticInfo
 from .ratelimit import Quota, QuotaStatus, RateLimiter, is_quota_rejection
+from .singleflight import SingleFlight
+from .watch import DEFAULT_QUOTA_SHARE, WatchlistWatcher, check_watch_args, poll_period
 
 __all__ = ["MAX_GROUP_NAME_LENGTH", "QuotaMode", "QuoteClient", "connect"]
 
@@ -38,23 +50,32 @@ QuotaMode = Literal["wait", "raise"]
 #: How often a call is retried after OpenD itself rejected it as over quota.
 DEFAULT_QUOTA_RETRIES = 3
 
-#: Longest group name we send. OpenD's own names are a few characters; a
-#: name this long is a bug in the caller, not a watchlist.
-MAX_GROUP_NAME_LENGTH = 256
 
-
-def _check_group_name(group_name: object) -> str:
-    if not isinstance(group_name, str):
+def _securities(securities: Iterable[Security | str]) -> list[Security]:
+    if isinstance(securities, (str, Security)):
         raise InvalidArgumentError(
-            f"group_name must be a str, not {type(group_name).__name__}: {group_name!r}"
+            "securities must be a list of Security objects or codes like 'HK.00700', "
+            f"not a single {type(securities).__name__}"
         )
-    if not group_name.strip():
-        raise InvalidArgumentError("group_name must not be empty")
-    if len(group_name) > MAX_GROUP_NAME_LENGTH:
+    try:
+        items = list(securities)
+    except TypeError:
         raise InvalidArgumentError(
-            f"group_name is {len(group_name)} characters long; the limit is {MAX_GROUP_NAME_LENGTH}"
-        )
-    return group_name
+            f"securities must be an iterable, not {type(securities).__name__}"
+        ) from None
+    if not items:
+        raise InvalidArgumentError("securities must not be empty")
+    parsed: list[Security] = []
+    for item in items:
+        if isinstance(item, Security):
+            parsed.append(item)
+        elif isinstance(item, str):
+            parsed.append(Security.parse(item))
+        else:
+            raise InvalidArgumentError(
+                f"each security must be a Security or a code like 'HK.00700', not {item!r}"
+            )
+    return parsed
 
 
 class QuoteClient:
@@ -79,6 +100,8 @@ class QuoteClient:
         self._fail_fast = on_quota == "raise"
         self._queue_timeout = queue_timeout
         self._quota_retries = quota_retries
+        self._flights: SingleFlight[str, list[SecurityStaticInfo]] = SingleFlight()
+        self._cache: dict[str, tuple[float, list[SecurityStaticInfo]]] = {}
 
     @property
     def rate_limiter(self) -> RateLimiter:
@@ -153,33 +176,190 @@ class QuoteClient:
         return info
 
     async def get_user_security(
-        self, group_name: str, *, timeout: float | None = None
+        self,
+        group_name: str,
+        *,
+        max_age: float | None = None,
+        timeout: float | None = None,
     ) -> list[SecurityStaticInfo]:
         """Return the securities in the watchlist group ``group_name`` (protocol 3213).
 
+        Concurrent calls for the same group share one request (a system
+        group's Chinese and English names count as the same group), so fifty
+        callers cost one request of quota, not fifty.
+
         Args:
             group_name: a custom group's name, or a system group's name in
-                Chinese or English (``"全部"`` / ``"All"``). When several groups
-                share a name, OpenD uses the first.
+                Chinese or English (``"全部"`` / ``"All"``, or
+                :class:`SystemGroup`). When several groups share a name,
+                OpenD uses the first.
+            max_age: return the last result for this group if it is younger
+                than this many seconds, without a request.
             timeout: seconds to wait for the reply once sent (time queued for
                 the quota is not counted); defaults to the client's.
 
         Raises:
-            InvalidArgumentError: ``group_name`` is not a non-empty string
-                (nothing is sent).
+            InvalidArgumentError: ``group_name`` is not a non-empty string, or
+                names a group OpenD never returns (Positions, Mutual Fund,
+                Forex). Nothing is sent.
             OpenDError: OpenD refused, e.g. an unknown group.
             RateLimitError: see :meth:`request`.
             RequestTimeoutError, ConnectionLostError, ProtocolError.
         """
-        request = Qot_GetUserSecurity_pb2.Request()
-        request.c2s.groupName = _check_group_name(group_name)
+        name = check_group_name(group_name)
+        if max_age is not None and (not isinstance(max_age, (int, float)) or max_age < 0):
+            raise InvalidArgumentError(f"max_age must be a number >= 0, not {max_age!r}")
+        key = group_key(name)
+        if max_age is not None:
+            cached = self._cache.get(key)
+            if cached is not None and anyio.current_time() - cached[0] <= max_age:
+                return list(cached[1])
+
+        async def fetch() -> list[SecurityStaticInfo]:
+            request = Qot_GetUserSecurity_pb2.Request()
+            request.c2s.groupName = name
+            response = await self.request(
+                ProtoId.GET_USER_SECURITY,
+                request,
+                Qot_GetUserSecurity_pb2.Response,
+                timeout=timeout,
+            )
+            items = static_infos_from_pb(response.s2c.staticInfoList)
+            self._cache[key] = (anyio.current_time(), items)
+            return items
+
+        # Each caller gets its own list; the models in it are immutable.
+        return list(await self._flights.run(key, fetch))
+
+    async def get_user_security_group(
+        self, group_type: GroupType = GroupType.ALL, *, timeout: float | None = None
+    ) -> list[WatchlistGroup]:
+        """List the watchlist groups (protocol 3222).
+
+        Args:
+            group_type: :attr:`GroupType.CUSTOM`, :attr:`GroupType.SYSTEM` or
+                :attr:`GroupType.ALL` (default).
+
+        Raises:
+            InvalidArgumentError: ``group_type`` is not a :class:`GroupType`.
+            OpenDError, RateLimitError, RequestTimeoutError,
+            ConnectionLostError, ProtocolError.
+        """
+        if isinstance(group_type, bool) or group_type not in tuple(GroupType):
+            raise InvalidArgumentError(f"group_type must be a GroupType, not {group_type!r}")
+        request = Qot_GetUserSecurityGroup_pb2.Request()
+        request.c2s.groupType = int(group_type)
         response = await self.request(
-            ProtoId.GET_USER_SECURITY,
+            ProtoId.GET_USER_SECURITY_GROUP,
             request,
-            Qot_GetUserSecurity_pb2.Response,
+            Qot_GetUserSecurityGroup_pb2.Response,
             timeout=timeout,
         )
-        return static_infos_from_pb(response.s2c.staticInfoList)
+        return [
+            WatchlistGroup(name=group.groupName, type=group.groupType)
+            for group in response.s2c.groupList
+        ]
+
+    async def modify_user_security(
+        self,
+        group_name: str,
+        op: ModifyOp,
+        securities: Iterable[Security | str],
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Add securities to a group, or delete them, or move them out (protocol 3214).
+
+        Args:
+            group_name: the group to edit (OpenD refuses system groups).
+            op: :attr:`ModifyOp.ADD`, :attr:`ModifyOp.DELETE` (from the
+                watchlist altogether) or :attr:`ModifyOp.MOVE_OUT` (from this
+                group only).
+            securities: :class:`Security` objects or codes like ``"HK.00700"``.
+
+        Raises:
+            InvalidArgumentError: bad group name, op, an empty list or a
+                malformed code or unknown market prefix; nothing is sent.
+            OpenDError: OpenD refused (unknown group, system group, ...).
+            RateLimitError, RequestTimeoutError, ConnectionLostError,
+            ProtocolError.
+        """
+        name = check_group_name(group_name, queryable=False)
+        if isinstance(op, bool) or op not in tuple(ModifyOp):
+            raise InvalidArgumentError(f"op must be a ModifyOp, not {op!r}")
+        parsed = _securities(securities)
+        request = Qot_ModifyUserSecurity_pb2.Request()
+        request.c2s.groupName = name
+        request.c2s.op = int(op)
+        request.c2s.securityList.extend(security_to_pb(security) for security in parsed)
+        await self.request(
+            ProtoId.MODIFY_USER_SECURITY,
+            request,
+            Qot_ModifyUserSecurity_pb2.Response,
+            timeout=timeout,
+        )
+        # Whatever we cached may now be stale, for this group and the system
+        # groups that mirror it.
+        self._cache.clear()
+
+    @asynccontextmanager
+    async def watch_user_security(
+        self,
+        groups: Sequence[str],
+        *,
+        interval: float = 30.0,
+        quota_share: float = DEFAULT_QUOTA_SHARE,
+    ) -> AsyncIterator[WatchlistWatcher]:
+        """Watch groups for changes; yields an async iterator of events.
+
+        ::
+
+            async with client.watch_user_security(["HK", "Tech"], interval=10) as events:
+                async for event in events:
+                    if isinstance(event, asyncquote.WatchlistChange):
+                        print(event.group, event.added, event.removed)
+
+        The first :class:`WatchlistChange` of each group carries its full
+        list (``initial=True``); later ones come only when something changed.
+        A failed poll is yielded as a :class:`WatchError` and polling goes on;
+        a lost connection ends the iteration with :class:`ConnectionLostError`.
+        Leaving the block stops polling.
+
+        Polls go through this client's connection and quota limiter, spread
+        evenly: each group is polled every ``interval`` seconds, stretched if
+        need be so that the watcher uses at most ``quota_share`` of the 3213
+        quota (half by default), leaving the rest for other calls. With
+        OpenD's 10 per 30 s and 3 groups, that is one poll of each every 18 s.
+
+        Raises:
+            InvalidArgumentError: no groups, a bad group name, interval or share.
+        """
+        check_watch_args(groups, interval, quota_share)
+        names = [check_group_name(group) for group in groups]
+        if not names:
+            raise InvalidArgumentError("watch at least one group")
+        period = poll_period(
+            len(names),
+            interval,
+            self._limiter.quota_for(ProtoId.GET_USER_SECURITY),
+            quota_share,
+        )
+        if period > interval:
+            logger.info(
+                "polling each of %d groups every %.1f s instead of %.1f s to stay within "
+                "%.0f%% of the quota",
+                len(names),
+                period,
+                interval,
+                quota_share * 100,
+            )
+        watcher = WatchlistWatcher(names, period, self.get_user_security)
+        async with single_errors(), anyio.create_task_group() as tg, watcher:
+            tg.start_soon(watcher.run)
+            try:
+                yield watcher
+            finally:
+                tg.cancel_scope.cancel()
 
 
 @asynccontextmanager

@@ -61,6 +61,10 @@ class OpenDError(AsyncQuoteError):
             f"(retType={ret_type}, errCode={err_code})"
         )
 
+    def __reduce__(self) -> tuple[type[OpenDError], tuple[int, int, str, int]]:
+        # Lets copy and pickle rebuild it from its fields rather than its text.
+        return (type(self), (self.ret_type, self.err_code, self.message, self.proto_id))
+
 
 class RateLimitError(AsyncQuoteError):
     """A call would exceed (or did exceed) the gateway's quota.
@@ -73,8 +77,12 @@ class RateLimitError(AsyncQuoteError):
     def __init__(self, proto_id: int, retry_after: float, detail: str = "") -> None:
         self.proto_id = proto_id
         self.retry_after = retry_after
+        self.detail = detail
         text = f"quota for protocol {proto_id} exhausted; retry in {retry_after:.2f} s"
         super().__init__(f"{text}: {detail}" if detail else text)
+
+    def __reduce__(self) -> tuple[type[RateLimitError], tuple[int, float, str]]:
+        return (type(self), (self.proto_id, self.retry_after, self.detail))
 
 
 class ConnectError(AsyncQuoteError):

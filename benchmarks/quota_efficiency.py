@@ -27,6 +27,7 @@ import anyio
 
 import asyncquote
 from asyncquote import Quota
+from asyncquote._pb import Qot_GetUserSecurity_pb2
 from asyncquote.sim import Faults, Simulator
 
 GUS = 3213
@@ -53,10 +54,14 @@ async def _run(name: str, calls: int, quota: Quota, latency: float, limited: boo
         async with asyncquote.connect(
             sim.host, sim.port, quotas=client_quotas, keepalive=False, quota_retries=0
         ) as client:
+            request = Qot_GetUserSecurity_pb2.Request()
+            request.c2s.groupName = "All"
 
             async def call() -> None:
+                # client.request, not get_user_security: the latter would merge
+                # concurrent calls for one group into a single request.
                 try:
-                    await client.get_user_security("All")
+                    await client.request(GUS, request, Qot_GetUserSecurity_pb2.Response)
                 except asyncquote.AsyncQuoteError:
                     outcomes.append(False)
                 else:

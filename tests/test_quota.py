@@ -17,6 +17,7 @@ import trio.testing
 
 import asyncquote
 from asyncquote import Quota, RateLimiter
+from asyncquote._pb import Qot_GetUserSecurity_pb2
 from asyncquote.sim import Faults, Simulator
 
 pytestmark = pytest.mark.anyio
@@ -28,6 +29,14 @@ PERIOD = 30.0
 @pytest.fixture
 def anyio_backend() -> tuple[str, dict[str, object]]:
     return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
+
+
+async def fetch(client: asyncquote.QuoteClient, group: str) -> object:
+    """One 3213 request per call: ``get_user_security`` would merge concurrent
+    calls for a group into one request, and these tests are about the limiter."""
+    request = Qot_GetUserSecurity_pb2.Request()
+    request.c2s.groupName = group
+    return await client.request(GUS, request, Qot_GetUserSecurity_pb2.Response)
 
 
 def accepted_arrivals(sim: Simulator, proto_id: int = GUS) -> list[float]:
@@ -43,7 +52,7 @@ async def test_25_concurrent_calls_all_succeed_in_three_windows_in_fifo_order() 
         finished: dict[int, float] = {}
 
         async def call(i: int) -> None:
-            await client.get_user_security("All")
+            await fetch(client, "All")
             finished[i] = anyio.current_time() - start
 
         async with anyio.create_task_group() as tg:
@@ -72,7 +81,7 @@ async def test_random_latency_never_lets_more_than_the_quota_arrive_in_a_window(
         anyio.create_task_group() as tg,
     ):
         for _ in range(60):
-            tg.start_soon(client.get_user_security, "HK")
+            tg.start_soon(fetch, client, "HK")
     assert len(sim.rejections) == 0
     arrivals = sorted(accepted_arrivals(sim))
     assert len(arrivals) == 60
@@ -94,14 +103,14 @@ async def test_cancelling_a_queued_caller_keeps_the_others_order_and_leaks_no_sl
         served: list[tuple[str, float]] = []
 
         async def call(name: str) -> None:
-            await client.get_user_security("Tech")
+            await fetch(client, "Tech")
             served.append((name, anyio.current_time() - start))
 
         doomed = anyio.CancelScope()
 
         async def doomed_call() -> None:
             with doomed:
-                await client.get_user_security("Tech")
+                await fetch(client, "Tech")
                 raise AssertionError("was cancelled while queued; must not be served")
 
         async with anyio.create_task_group() as tg:
@@ -137,7 +146,7 @@ async def test_when_the_gateway_rejects_anyway_the_client_waits_and_retries(
         results = []
         async with anyio.create_task_group() as tg:
             for _ in range(5):
-                tg.start_soon(lambda: _append(results, client.get_user_security("All")))
+                tg.start_soon(lambda: _append(results, fetch(client, "All")))
         assert len(results) == 5
     assert len(sim.rejections) >= 1
     assert any("too frequent" in r.getMessage() for r in caplog.records)
@@ -189,7 +198,7 @@ async def test_two_clients_sharing_one_limiter_never_exceed_the_quota_together()
         assert first.rate_limiter is second.rate_limiter
         async with anyio.create_task_group() as tg:
             for i in range(40):
-                tg.start_soon((first if i % 2 else second).get_user_security, "US")
+                tg.start_soon(fetch, first if i % 2 else second, "US")
     assert len(sim.rejections) == 0
     assert len({r.conn_id for r in sim.requests if r.proto_id == GUS}) == 2
     assert sim.max_arrivals_in_window(GUS, PERIOD) <= 10
@@ -202,7 +211,7 @@ async def test_the_call_timeout_does_not_count_time_spent_queued() -> None:
         anyio.create_task_group() as tg,
     ):
         for _ in range(15):  # the last 5 queue for ~31 s, far beyond timeout=2
-            tg.start_soon(client.get_user_security, "All")
+            tg.start_soon(fetch, client, "All")
     assert len(accepted_arrivals(sim)) == 15
 
 
@@ -226,7 +235,7 @@ async def test_quota_status_reports_used_slots_queue_and_next_free() -> None:
         assert client.quota(GUS).used == 0
         async with anyio.create_task_group() as tg:
             for _ in range(13):
-                tg.start_soon(client.get_user_security, "All")
+                tg.start_soon(fetch, client, "All")
             await anyio.sleep(1)
             status = client.quota(GUS)
             assert (status.used, status.queued) == (10, 3)
@@ -243,7 +252,7 @@ async def test_a_quota_can_be_turned_off() -> None:
         start = anyio.current_time()
         async with anyio.create_task_group() as tg:
             for _ in range(50):
-                tg.start_soon(client.get_user_security, "All")
+                tg.start_soon(fetch, client, "All")
         assert anyio.current_time() - start < 1
     assert len(sim.rejections) == 0
 
@@ -259,7 +268,7 @@ async def test_throttling_is_logged_once_per_episode_not_once_per_call(
         for _episode in range(2):
             async with anyio.create_task_group() as tg:
                 for _ in range(25):
-                    tg.start_soon(client.get_user_security, "All")
+                    tg.start_soon(fetch, client, "All")
     messages = [r.getMessage() for r in caplog.records if r.name == "asyncquote.ratelimit"]
     assert sum("queueing calls" in m for m in messages) == 2
     assert sum("queue drained" in m for m in messages) == 2

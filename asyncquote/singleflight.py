@@ -1,0 +1,83 @@
+"""Single-flight: concurrent calls for the same key share one execution."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+import anyio
+
+__all__ = ["SingleFlight"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _Flight(Generic[V]):
+    __slots__ = ("abandoned", "done", "error", "event", "value")
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.done = False
+        self.abandoned = False
+        self.error: Exception | None = None
+        self.value: V | None = None
+
+
+class SingleFlight(Generic[K, V]):
+    """Run ``fn`` once per key at a time; callers that arrive meanwhile share it.
+
+    The first caller for a key (the leader) runs the call; later callers wait
+    for its outcome and get the same value, or a copy of the same exception.
+    If the leader is cancelled, the call did not finish for anyone: one of
+    the waiters becomes the new leader and tries again.
+    """
+
+    def __init__(self) -> None:
+        self._flights: dict[K, _Flight[V]] = {}
+
+    def in_flight(self, key: K) -> bool:
+        """True while a call for ``key`` is running."""
+        return key in self._flights
+
+    async def run(self, key: K, fn: Callable[[], Awaitable[V]]) -> V:
+        """Return ``await fn()``, sharing the call with concurrent callers of ``key``."""
+        while True:
+            flight = self._flights.get(key)
+            if flight is None:
+                return await self._lead(key, fn)
+            await flight.event.wait()
+            if flight.done:
+                return flight.value  # type: ignore[return-value]
+            if flight.error is not None:
+                raise _fresh(flight.error) from flight.error.__cause__
+            # The leader was cancelled: loop and lead (or follow) a new call.
+
+    async def _lead(self, key: K, fn: Callable[[], Awaitable[V]]) -> V:
+        flight: _Flight[V] = _Flight()
+        self._flights[key] = flight
+        try:
+            value = await fn()
+        except Exception as exc:
+            flight.error = exc
+            raise
+        except BaseException:
+            flight.abandoned = True  # cancelled: nobody got an answer
+            raise
+        else:
+            flight.value = value
+            flight.done = True
+            return value
+        finally:
+            del self._flights[key]
+            flight.event.set()
+
+
+def _fresh(error: Exception) -> Exception:
+    # Each waiter raises its own copy: one exception object raised in many
+    # tasks would collect all their tracebacks.
+    try:
+        return copy.copy(error)
+    except Exception:
+        return error
