@@ -5,12 +5,19 @@ Subcommands:
 * ``demo`` — start the bundled simulator in-process, fetch watchlists from it
   over real TCP, print them. Needs no OpenD and no account.
 * ``sim`` — run the simulator as a stand-alone OpenD stand-in.
-* ``watchlist GROUP`` — print a watchlist group from a real (or simulated) OpenD.
+* ``groups`` — list the watchlist groups.
+* ``watchlist GROUP`` — print a watchlist group (table, JSON or CSV).
+* ``watch GROUP...`` — print changes to groups as they happen.
+* ``add GROUP CODE...`` / ``remove GROUP CODE...`` — edit a group.
+
+All but ``demo`` and ``sim`` talk to a real (or simulated) OpenD, by default
+at 127.0.0.1:11111.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import sys
@@ -21,8 +28,11 @@ import anyio
 from . import __version__
 from .client import QuoteClient, connect
 from .errors import AsyncQuoteError
+from .frames import COLUMNS, to_rows
+from .groups import GroupType, ModifyOp
 from .ratelimit import Quota
 from .table import render_watchlist
+from .watch import WatchError, WatchlistChange
 
 __all__ = ["main"]
 
@@ -92,10 +102,43 @@ def _build_parser() -> argparse.ArgumentParser:
         "from the bundled sample; saved after every change (default: in memory only)",
     )
 
+    groups = commands.add_parser("groups", help="list the watchlist groups")
+    groups.add_argument(
+        "--type", choices=("all", "custom", "system"), default="all", help="which groups"
+    )
+    groups.add_argument("--json", action="store_true", help="print JSON instead of a list")
+    _add_gateway_options(groups)
+
     watchlist = commands.add_parser("watchlist", help="print one watchlist group")
     watchlist.add_argument("group", help='group name, e.g. "All", "全部", "HK" or a custom name')
-    watchlist.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    output = watchlist.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    output.add_argument(
+        "--csv", action="store_true", help="print CSV with the official SDK's columns"
+    )
     _add_gateway_options(watchlist)
+
+    watch = commands.add_parser("watch", help="print changes to groups as they happen")
+    watch.add_argument("groups", nargs="+", metavar="GROUP")
+    watch.add_argument(
+        "--interval", type=float, default=30.0, help="seconds between polls of a group"
+    )
+    _add_gateway_options(watch)
+
+    for name, help_text in (
+        ("add", "add securities to a group"),
+        ("remove", "take securities out of a group"),
+    ):
+        edit = commands.add_parser(name, help=help_text)
+        edit.add_argument("group")
+        edit.add_argument("codes", nargs="+", metavar="CODE", help="e.g. HK.00700 US.AAPL")
+        if name == "remove":
+            edit.add_argument(
+                "--everywhere",
+                action="store_true",
+                help="delete from the whole watchlist, not just this group",
+            )
+        _add_gateway_options(edit)
     return parser
 
 
@@ -132,6 +175,19 @@ async def _demo(groups: Sequence[str]) -> None:
             await _print_groups(client, groups)
 
 
+async def _groups(args: argparse.Namespace) -> None:
+    group_type = {"all": GroupType.ALL, "custom": GroupType.CUSTOM, "system": GroupType.SYSTEM}
+    async with connect(args.host, args.port, timeout=args.timeout) as client:
+        groups = await client.get_user_security_group(group_type[args.type])
+    if args.json:
+        rows = [group.model_dump(mode="json") for group in groups]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for group in groups:
+        kind = group.type.name.lower() if isinstance(group.type, GroupType) else group.type
+        print(f"{group.name}\t{kind}")
+
+
 async def _watchlist(args: argparse.Namespace) -> None:
     async with connect(args.host, args.port, timeout=args.timeout) as client:
         items = await client.get_user_security(args.group)
@@ -141,8 +197,76 @@ async def _watchlist(args: argparse.Namespace) -> None:
                 [item.model_dump(mode="json") for item in items], ensure_ascii=False, indent=2
             )
         )
+    elif args.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(to_rows(items))
     else:
         print(render_watchlist(items))
+
+
+async def _edit(args: argparse.Namespace) -> None:
+    if args.command == "add":
+        op = ModifyOp.ADD
+    else:
+        op = ModifyOp.DELETE if args.everywhere else ModifyOp.MOVE_OUT
+    async with connect(args.host, args.port, timeout=args.timeout) as client:
+        await client.modify_user_security(args.group, op, args.codes)
+    verb = {ModifyOp.ADD: "added to", ModifyOp.MOVE_OUT: "moved out of"}.get(
+        op, "deleted from the watchlist, including"
+    )
+    noun = "security" if len(args.codes) == 1 else "securities"
+    print(f"{len(args.codes)} {noun} {verb} {args.group}")
+
+
+async def _watch(args: argparse.Namespace) -> None:
+    async with (
+        connect(args.host, args.port, timeout=args.timeout) as client,
+        client.watch_user_security(args.groups, interval=args.interval) as events,
+        anyio.create_task_group() as tg,
+    ):
+        if events.period > args.interval:
+            print(
+                f"polling each group every {events.period:g} s to leave quota for other calls",
+                file=sys.stderr,
+                flush=True,
+            )
+        tg.start_soon(_report_quota_waits, client)
+        async for event in events:
+            if isinstance(event, WatchError):
+                print(f"[{event.group}] poll failed: {event.error}", file=sys.stderr, flush=True)
+            elif isinstance(event, WatchlistChange):
+                _print_change(event)
+        tg.cancel_scope.cancel()
+
+
+def _print_change(event: WatchlistChange) -> None:
+    if event.initial:
+        print(f"[{event.group}] {len(event.current)} securities", flush=True)
+        for item in event.current:
+            print(f"  {item.security}  {item.basic.name}", flush=True)
+        return
+    for item in event.added:
+        print(f"[{event.group}] + {item.security}  {item.basic.name}", flush=True)
+    for item in event.removed:
+        print(f"[{event.group}] - {item.security}  {item.basic.name}", flush=True)
+    if not event.added and not event.removed:
+        print(f"[{event.group}] changed (order or details)", flush=True)
+
+
+async def _report_quota_waits(client: QuoteClient) -> None:
+    """Say on stderr when calls are queued for quota, once per episode."""
+    waiting = False
+    while True:
+        status = client.quota(3213)
+        if status.queued and not waiting:
+            print(
+                f"waiting on quota ({status.quota}): next slot in {status.next_free_in:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        waiting = status.queued > 0
+        await anyio.sleep(1)
 
 
 async def _sim(args: argparse.Namespace) -> None:
@@ -180,6 +304,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             anyio.run(_sim, args, backend=args.backend)
         elif args.command == "watchlist":
             anyio.run(_watchlist, args, backend=args.backend)
+        elif args.command == "groups":
+            anyio.run(_groups, args, backend=args.backend)
+        elif args.command == "watch":
+            anyio.run(_watch, args, backend=args.backend)
+        elif args.command in ("add", "remove"):
+            anyio.run(_edit, args, backend=args.backend)
     except AsyncQuoteError as exc:
         print(f"asyncquote: error: {exc}", file=sys.stderr)
         return 1

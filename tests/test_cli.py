@@ -9,11 +9,14 @@ from typing import Any
 import anyio
 import anyio.from_thread
 import pytest
+import trio.testing
 
 import asyncquote.sim
-from asyncquote.cli import main
+from asyncquote.cli import _build_parser, _watch, main
+from asyncquote.frames import COLUMNS
 from asyncquote.ratelimit import Quota
-from asyncquote.sim import Simulator
+from asyncquote.sim import ModifyOp as SimModifyOp
+from asyncquote.sim import Simulator, format_code, parse_code
 
 
 @pytest.fixture
@@ -114,3 +117,81 @@ def test_sim_passes_quotas_and_language_to_the_simulator(
     assert dict(sim.quotas) == {3213: Quota(5, 2.0), 3214: Quota(10, 30.0)}
     assert sim.language == "zh"
     assert "quotas: 3213: 5/2s, 3214: 10/30s" in capsys.readouterr().out
+
+
+def test_groups_lists_custom_and_system_groups(
+    running_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["groups", "--port", str(running_sim.port)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "Tech\tcustom" in lines
+    assert any(line.endswith("\tsystem") for line in lines)
+    assert main(["groups", "--type", "custom", "--json", "--port", str(running_sim.port)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"name": "Tech", "type": 1} in rows
+    assert all(row["type"] == 1 for row in rows)
+
+
+def test_watchlist_csv_has_the_official_sdks_columns(
+    running_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["watchlist", "Tech", "--csv", "--port", str(running_sim.port)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == ",".join(COLUMNS)
+    assert len(lines) == 1 + len(running_sim.watchlists.securities_in("Tech"))
+    assert lines[1].startswith("US.AAPL,")
+
+
+def test_add_and_remove_edit_a_group(
+    running_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = str(running_sim.port)
+
+    def tech() -> list[str]:
+        return [format_code(key) for key in running_sim.watchlists.find_group("Tech").members]  # type: ignore[union-attr]
+
+    assert main(["add", "Tech", "US.NVDA", "US.MSFT", "--port", port]) == 0
+    assert "2 securities added to Tech" in capsys.readouterr().out
+    assert tech()[-2:] == ["US.NVDA", "US.MSFT"]
+    assert main(["remove", "Tech", "US.NVDA", "--port", port]) == 0
+    assert "US.NVDA" not in tech()
+    assert main(["remove", "Tech", "US.MSFT", "--everywhere", "--port", port]) == 0
+    assert "deleted from the watchlist" in capsys.readouterr().out
+    assert all(
+        "US.MSFT" not in [format_code(k) for k in g.members] for g in running_sim.watchlists.groups
+    )
+
+
+def test_a_malformed_code_is_refused_before_sending(
+    running_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = len(running_sim.requests)
+    assert main(["add", "Tech", "HK00700", "--port", str(running_sim.port)]) == 1
+    assert "HK00700" in capsys.readouterr().err
+    # Only the handshake reached the simulator.
+    assert [r.proto_id for r in list(running_sim.requests)[before:]] == [1001]
+
+
+@pytest.fixture
+def anyio_backend() -> tuple[str, dict[str, object]]:
+    return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
+
+
+@pytest.mark.anyio
+async def test_watch_prints_the_groups_and_then_changes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async with Simulator(port=0) as sim:
+        args = _build_parser().parse_args(
+            ["watch", "Tech", "--interval", "1", "--port", str(sim.port)]
+        )
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_watch, args)
+            await anyio.sleep(10)
+            sim.watchlists.modify("Tech", SimModifyOp.MOVE_OUT, [parse_code("US.TSLA")])
+            await anyio.sleep(20)
+            tg.cancel_scope.cancel()
+    captured = capsys.readouterr()
+    assert captured.out.startswith("[Tech] 5 securities\n")
+    assert "[Tech] - US.TSLA" in captured.out
+    assert "polling each group every" in captured.err  # 0.1 s was stretched
