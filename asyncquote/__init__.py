@@ -42,6 +42,7 @@ from .models import (
     WarrantType,
 )
 from .ratelimit import DEFAULT_QUOTAS, Quota, QuotaStatus, RateLimiter
+from .session import ConnectionState, ReconnectPolicy
 from .watch import WatchError, WatchEvent, WatchlistChange, WatchlistWatcher
 
 __version__ = "0.1.0"
@@ -52,6 +53,7 @@ __all__ = [
     "ConnectError",
     "ConnectionInfo",
     "ConnectionLostError",
+    "ConnectionState",
     "FutureStaticExData",
     "GroupType",
     "InvalidArgumentError",
@@ -67,6 +69,7 @@ __all__ = [
     "QuoteClient",
     "RateLimitError",
     "RateLimiter",
+    "ReconnectPolicy",
     "RequestTimeoutError",
     "Security",
     "SecurityStaticBasic",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Literal, TypeVar
 
 import anyio
@@ -15,6 +15,7 @@ from ._taskgroups import single_errors
 from .codec import ProtoId
 from .connection import (
     DEFAULT_CLIENT_VERSION,
+    DEFAULT_DEAD_PEER_FACTOR,
     DEFAULT_REQUEST_TIMEOUT,
     Connection,
     ConnectionInfo,
@@ -22,7 +23,7 @@ from .connection import (
     open_connection,
 )
 from .convert import security_to_pb, static_infos_from_pb
-from .errors import InvalidArgumentError, OpenDError, RateLimitError
+from .errors import ConnectionLostError, InvalidArgumentError, OpenDError, RateLimitError
 from .framing import DEFAULT_MAX_BODY_LEN
 from .groups import (
     MAX_GROUP_NAME_LENGTH,
@@ -34,6 +35,7 @@ from .groups import (
 )
 from .models import Security, SecurityStaticInfo
 from .ratelimit import Quota, QuotaStatus, RateLimiter, is_quota_rejection
+from .session import ConnectionState, ReconnectPolicy, Session
 from .singleflight import SingleFlight
 from .watch import DEFAULT_QUOTA_SHARE, WatchlistWatcher, check_watch_args, poll_period
 
@@ -49,6 +51,16 @@ QuotaMode = Literal["wait", "raise"]
 
 #: How often a call is retried after OpenD itself rejected it as over quota.
 DEFAULT_QUOTA_RETRIES = 3
+
+#: Calls that change nothing at the gateway, so resending one is harmless.
+READ_ONLY_PROTOCOLS = frozenset(
+    {
+        ProtoId.GET_GLOBAL_STATE,
+        ProtoId.KEEP_ALIVE,
+        ProtoId.GET_USER_SECURITY,
+        ProtoId.GET_USER_SECURITY_GROUP,
+    }
+)
 
 
 def _securities(securities: Iterable[Security | str]) -> list[Security]:
@@ -88,14 +100,19 @@ class QuoteClient:
 
     def __init__(
         self,
-        connection: Connection,
+        session: Session,
         *,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         rate_limiter: RateLimiter | None = None,
         on_quota: QuotaMode = "wait",
         queue_timeout: float | None = None,
         quota_retries: int = DEFAULT_QUOTA_RETRIES,
+        retry_reads: bool = False,
     ) -> None:
-        self._connection = connection
+        self._session = session
+        self._request_timeout = request_timeout
+        self._retry_reads = retry_reads
+        self._info: ConnectionInfo | None = None
         self._limiter = rate_limiter if rate_limiter is not None else RateLimiter()
         self._fail_fast = on_quota == "raise"
         self._queue_timeout = queue_timeout
@@ -135,45 +152,90 @@ class QuoteClient:
             RequestTimeoutError, ConnectionLostError, ProtocolError.
         """
         limiter = self._limiter
-        for attempt in range(self._quota_retries + 1):
-            # A dead connection fails at once rather than after a quota wait.
-            self._connection.ensure_open()
+        session = self._session
+        wait = self._request_timeout if timeout is None else timeout
+        rejections = 0
+        may_retry_loss = self._retry_reads and proto_id in READ_ONLY_PROTOCOLS
+        while True:
+            # A closed client fails at once rather than after a quota wait.
+            if session.state is ConnectionState.CLOSED:
+                await session.connection(0)
             async with limiter.slot(
                 proto_id, fail_fast=self._fail_fast, queue_timeout=self._queue_timeout
             ):
+                # While reconnecting, wait for the new connection, within the
+                # call's own timeout.
+                connection = await session.connection(wait)
                 try:
-                    return await self._connection.call(
-                        proto_id, request, response_type, timeout=timeout
-                    )
+                    return await connection.call(proto_id, request, response_type, timeout=timeout)
+                except ConnectionLostError as exc:
+                    if not may_retry_loss:
+                        raise
+                    may_retry_loss = False  # once only
+                    logger.info("protocol %d lost with its connection; retrying once", proto_id)
+                    del exc
+                    continue
                 except OpenDError as exc:
                     if not is_quota_rejection(exc.ret_type, exc.message):
                         raise
                     limiter.on_quota_rejection(proto_id)
                     rejection = exc
             retry_after = limiter.status(proto_id).next_free_in
-            if self._fail_fast or attempt == self._quota_retries:
+            rejections += 1
+            if self._fail_fast or rejections > self._quota_retries:
                 raise RateLimitError(proto_id, retry_after, rejection.message) from rejection
             logger.warning(
                 "OpenD rejected protocol %d as over quota (%s); retrying in %.1f s (%d/%d)",
                 proto_id,
                 rejection.message,
                 retry_after,
-                attempt + 1,
+                rejections,
                 self._quota_retries,
             )
-        raise AssertionError("unreachable")  # pragma: no cover
 
     @property
     def connection(self) -> Connection:
-        """The underlying connection (for diagnostics and advanced use)."""
-        return self._connection
+        """The current connection (for diagnostics and advanced use).
+
+        Raises:
+            ConnectionLostError: there is none right now (reconnecting or closed).
+        """
+        current = self._session.current
+        if current is None:
+            raise ConnectionLostError(f"not connected to OpenD ({self.state.value})")
+        return current
 
     @property
     def info(self) -> ConnectionInfo:
-        """What the gateway reported in the handshake (conn id, user, versions)."""
-        info = self._connection.info
-        assert info is not None, "a QuoteClient is only handed out after the handshake"
-        return info
+        """What the gateway reported in the latest handshake (conn id, user, versions)."""
+        current = self._session.current
+        if current is not None and current.info is not None:
+            self._info = current.info
+        assert self._info is not None, "a QuoteClient is only handed out after the handshake"
+        return self._info
+
+    @property
+    def state(self) -> ConnectionState:
+        """Where the connection stands: connecting, connected, reconnecting or closed."""
+        return self._session.state
+
+    @property
+    def reconnects(self) -> int:
+        """How many times a lost connection has been replaced."""
+        return self._session.reconnects
+
+    async def wait_for_state(self, state: ConnectionState) -> None:
+        """Return once the client is in ``state`` (e.g. ``ConnectionState.CONNECTED``)."""
+        await self._session.wait_for(state)
+
+    def state_changes(self) -> AbstractAsyncContextManager[AsyncIterator[ConnectionState]]:
+        """Subscribe to state changes::
+
+        async with client.state_changes() as states:
+            async for state in states:
+                print("OpenD connection:", state.value)
+        """
+        return self._session.subscribe()
 
     async def get_user_security(
         self,
@@ -379,6 +441,9 @@ async def connect(
     on_quota: QuotaMode = "wait",
     queue_timeout: float | None = None,
     quota_retries: int = DEFAULT_QUOTA_RETRIES,
+    reconnect: bool | ReconnectPolicy = True,
+    retry_reads: bool = False,
+    dead_peer_after: float | None = DEFAULT_DEAD_PEER_FACTOR,
 ) -> AsyncIterator[QuoteClient]:
     """Connect to OpenD and yield a ready :class:`QuoteClient`.
 
@@ -406,6 +471,17 @@ async def connect(
         queue_timeout: longest wait in the quota queue, in seconds (then
             :class:`RateLimitError`); ``None`` waits as long as it takes.
         quota_retries: retries after OpenD itself rejects a call as over quota.
+        reconnect: after a lost connection, reconnect with exponential
+            backoff and jitter (default), or not (``False``: the client
+            closes), or as a :class:`ReconnectPolicy` says. Calls in flight
+            when a connection drops raise :class:`ConnectionLostError`; calls
+            made while reconnecting wait for the new connection within their
+            timeout. The quota limiter carries over.
+        retry_reads: retry a read-only call (3213, 3222, 1002, 1004) once on
+            the new connection when its connection dropped mid-flight.
+        dead_peer_after: treat the connection as lost when nothing at all
+            arrived for this many keepalive intervals (a silent peer is not a
+            live one); ``None`` turns the check off.
 
     Raises:
         ConnectError: refused, unreachable, or the handshake failed.
@@ -425,22 +501,51 @@ async def connect(
         raise InvalidArgumentError(f"queue_timeout must be >= 0 or None, not {queue_timeout!r}")
     if not isinstance(quota_retries, int) or quota_retries < 0:
         raise InvalidArgumentError(f"quota_retries must be an int >= 0, not {quota_retries!r}")
-    limiter = rate_limiter if rate_limiter is not None else RateLimiter(quotas)
-    async with open_connection(
-        host,
-        port,
-        connect_timeout=connect_timeout,
-        request_timeout=timeout,
-        client_id=client_id,
-        client_version=client_version,
-        push_handler=push_handler,
-        max_body_len=max_body_len,
-        keepalive=keepalive,
-    ) as connection:
-        yield QuoteClient(
-            connection,
-            rate_limiter=limiter,
-            on_quota=on_quota,
-            queue_timeout=queue_timeout,
-            quota_retries=quota_retries,
+    if isinstance(reconnect, ReconnectPolicy):
+        policy = reconnect
+    elif isinstance(reconnect, bool):
+        policy = ReconnectPolicy(enabled=reconnect)
+    else:
+        raise InvalidArgumentError(
+            f"reconnect must be a bool or ReconnectPolicy, not {reconnect!r}"
         )
+    if dead_peer_after is not None and (
+        not isinstance(dead_peer_after, (int, float)) or dead_peer_after <= 1
+    ):
+        raise InvalidArgumentError(
+            f"dead_peer_after must be a number of keepalive intervals > 1, or None, "
+            f"not {dead_peer_after!r}"
+        )
+    limiter = rate_limiter if rate_limiter is not None else RateLimiter(quotas)
+    base_client_id = client_id
+
+    def opener() -> AbstractAsyncContextManager[Connection]:
+        return open_connection(
+            host,
+            port,
+            connect_timeout=connect_timeout,
+            request_timeout=timeout,
+            client_id=base_client_id,
+            client_version=client_version,
+            push_handler=push_handler,
+            max_body_len=max_body_len,
+            keepalive=keepalive,
+            dead_peer_after=dead_peer_after,
+        )
+
+    session = Session(opener, address=f"{host}:{port}", policy=policy)
+    async with single_errors(), anyio.create_task_group() as tg:
+        await tg.start(session.run)
+        try:
+            yield QuoteClient(
+                session,
+                request_timeout=timeout,
+                rate_limiter=limiter,
+                on_quota=on_quota,
+                queue_timeout=queue_timeout,
+                quota_retries=quota_retries,
+                retry_reads=retry_reads,
+            )
+        finally:
+            session.close()
+            tg.cancel_scope.cancel()

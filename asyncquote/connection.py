@@ -45,6 +45,7 @@ from .framing import DEFAULT_MAX_BODY_LEN, Frame, FrameDecoder, encode_frame
 
 __all__ = [
     "DEFAULT_CLIENT_VERSION",
+    "DEFAULT_DEAD_PEER_FACTOR",
     "DEFAULT_REQUEST_TIMEOUT",
     "Connection",
     "ConnectionInfo",
@@ -55,6 +56,9 @@ __all__ = [
 logger = logging.getLogger("asyncquote.connection")
 
 DEFAULT_REQUEST_TIMEOUT = 12.0
+#: A connection on which nothing arrived for this many keepalive intervals is
+#: treated as lost.
+DEFAULT_DEAD_PEER_FACTOR = 3.0
 #: The client version the official SDKs announce; OpenD may refuse clients it
 #: considers too old, so we announce the same.
 DEFAULT_CLIENT_VERSION = 300
@@ -129,6 +133,8 @@ class Connection:
         outbox = anyio.create_memory_object_stream[bytes](math.inf)
         self._outbox_send, self._outbox_receive = outbox
         self._lost = False
+        self._lost_event = anyio.Event()
+        self._last_received = anyio.current_time()
         self._lost_cause: BaseException | None = None
         self._lost_reason = ""
         self._stream_closed = False
@@ -150,6 +156,20 @@ class Connection:
     def pending_count(self) -> int:
         """Calls currently waiting for a reply."""
         return len(self._pending)
+
+    @property
+    def lost_reason(self) -> str:
+        """Why the connection is unusable (empty while it is open)."""
+        return self._lost_reason
+
+    @property
+    def lost_cause(self) -> BaseException | None:
+        """The exception that ended the connection, if any."""
+        return self._lost_cause
+
+    async def wait_lost(self) -> None:
+        """Return once the connection has failed or been closed."""
+        await self._lost_event.wait()
 
     def ensure_open(self) -> None:
         """Raise :class:`ConnectionLostError` if the connection is no longer usable."""
@@ -250,6 +270,7 @@ class Connection:
         if self._lost:
             return
         self._lost = True
+        self._lost_event.set()
         self._lost_cause = cause
         self._lost_reason = reason
         pending = list(self._pending.values())
@@ -289,6 +310,7 @@ class Connection:
         try:
             while True:
                 data = await self._stream.receive(_RECEIVE_SIZE)
+                self._last_received = anyio.current_time()
                 for frame in self._decoder.feed(data):
                     self._dispatch(frame)
         except anyio.EndOfStream as exc:
@@ -331,6 +353,20 @@ class Connection:
                 return
             except AsyncQuoteError as exc:
                 logger.warning("keepalive to %s failed: %s", self._address, exc)
+
+    async def _watch_for_silence(self, limit: float) -> None:
+        # Keepalive replies guarantee traffic on a healthy connection, so a
+        # peer silent for `limit` seconds is gone (or hung) even if the
+        # socket still looks open.
+        while self.is_open:
+            silent_for = anyio.current_time() - self._last_received
+            if silent_for >= limit:
+                self._mark_lost(None, f"nothing received from OpenD for {silent_for:.1f} s")
+                with anyio.CancelScope(shield=True):
+                    await self._stream.aclose()
+                self._stream_closed = True
+                return
+            await anyio.sleep(limit - silent_for)
 
     async def _handshake(self, *, client_id: str, client_version: int, timeout: float) -> None:
         request = InitConnect_pb2.Request()
@@ -401,6 +437,7 @@ async def open_connection(
     push_handler: PushHandler | None = None,
     max_body_len: int = DEFAULT_MAX_BODY_LEN,
     keepalive: bool = True,
+    dead_peer_after: float | None = DEFAULT_DEAD_PEER_FACTOR,
 ) -> AsyncIterator[Connection]:
     """Connect, handshake, and yield a ready :class:`Connection`.
 
@@ -440,10 +477,11 @@ async def open_connection(
                     timeout=connect_timeout,
                 )
                 assert connection.info is not None
-                if keepalive and connection.info.keepalive_interval > 0:
-                    tg.start_soon(
-                        connection._keepalive_loop, connection.info.keepalive_interval * 0.8
-                    )
+                interval = connection.info.keepalive_interval
+                if keepalive and interval > 0:
+                    tg.start_soon(connection._keepalive_loop, interval * 0.8)
+                    if dead_peer_after is not None:
+                        tg.start_soon(connection._watch_for_silence, interval * dead_peer_after)
                 yield connection
             finally:
                 await connection.aclose()

@@ -119,7 +119,10 @@ async def test_server_closing_mid_flight_wakes_every_waiter_with_connection_lost
         await peer.stream.aclose()
 
     errors: list[BaseException] = []
-    async with scripted_server(script) as (host, port), asyncquote.connect(host, port) as client:
+    async with (
+        scripted_server(script) as (host, port),
+        asyncquote.connect(host, port, reconnect=False) as client,
+    ):
 
         async def call(i: int) -> None:
             try:
@@ -135,7 +138,7 @@ async def test_server_closing_mid_flight_wakes_every_waiter_with_connection_lost
         assert all(exc.__cause__ is not None for exc in errors)
         with pytest.raises(asyncquote.ConnectionLostError):
             await client.get_user_security("after the loss")
-        assert not client.connection.is_open
+        assert client.state is asyncquote.ConnectionState.CLOSED
 
 
 async def test_garbage_from_the_server_fails_waiters_with_a_chained_protocol_error() -> None:
@@ -365,7 +368,8 @@ async def test_leaving_the_block_leaves_no_task_behind() -> None:
         async with open_connection(host, port) as connection:
             assert connection.info is not None
             assert connection.info.conn_id == 7
-            assert len(library_tasks()) == 3, library_tasks()  # reader, writer, keepalive
+            # reader, writer, keepalive, dead-peer watchdog
+            assert len(library_tasks()) == 4, library_tasks()
         assert library_tasks() == []
 
 

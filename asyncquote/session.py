@@ -1,0 +1,255 @@
+"""Keeping a connection to OpenD alive: reconnects with backoff, observable state.
+
+A :class:`Session` owns a supervisor task that opens a connection, waits for
+it to be lost, and opens the next one after an exponential backoff with
+jitter, until the session is closed. Callers ask the session for the current
+connection and wait, within their own deadline, while it reconnects.
+
+Quota accounting is not here: the rate limiter belongs to the client and
+outlives every connection, so a reconnect never resets it (OpenD counts per
+account, not per connection).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+import random
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+import anyio.abc
+from anyio.streams.memory import MemoryObjectSendStream
+
+from .connection import Connection
+from .errors import ConnectError, ConnectionLostError, InvalidArgumentError
+
+__all__ = ["ConnectionState", "ReconnectPolicy", "Session"]
+
+logger = logging.getLogger("asyncquote.session")
+
+Opener = Callable[[], AbstractAsyncContextManager[Connection]]
+
+
+class ConnectionState(enum.Enum):
+    """Where a client's connection to OpenD stands."""
+
+    CONNECTING = "connecting"
+    """Opening the first connection."""
+    CONNECTED = "connected"
+    """Handshaken and usable."""
+    RECONNECTING = "reconnecting"
+    """The connection was lost; a new one is being opened (calls wait)."""
+    CLOSED = "closed"
+    """Closed by the client, or lost with reconnecting off or given up."""
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """How to reconnect after a lost connection.
+
+    The n-th consecutive attempt waits ``min(max_delay, initial_delay *
+    multiplier**n)``, less a random part of up to ``jitter`` of it, so that
+    many clients of a restarted gateway do not all come back at once.
+
+    Attributes:
+        enabled: reconnect at all; when False a lost connection closes the client.
+        initial_delay: seconds before the first attempt.
+        max_delay: cap on the wait between attempts.
+        multiplier: growth of the wait per failed attempt.
+        jitter: fraction (0..1) of each wait that is randomised.
+        max_attempts: consecutive failed attempts before giving up
+            (the client then closes); ``None`` retries forever.
+    """
+
+    enabled: bool = True
+    initial_delay: float = 0.5
+    max_delay: float = 30.0
+    multiplier: float = 2.0
+    jitter: float = 0.3
+    max_attempts: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("initial_delay", "max_delay"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+                raise InvalidArgumentError(f"{name} must be a number >= 0, not {value!r}")
+        if not isinstance(self.multiplier, (int, float)) or self.multiplier < 1:
+            raise InvalidArgumentError(f"multiplier must be >= 1, not {self.multiplier!r}")
+        if not isinstance(self.jitter, (int, float)) or not 0 <= self.jitter <= 1:
+            raise InvalidArgumentError(f"jitter must be in [0, 1], not {self.jitter!r}")
+        if self.max_attempts is not None and (
+            not isinstance(self.max_attempts, int) or self.max_attempts < 1
+        ):
+            raise InvalidArgumentError(
+                f"max_attempts must be an int >= 1 or None, not {self.max_attempts!r}"
+            )
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait before attempt number ``attempt`` (0-based)."""
+        base = min(self.max_delay, self.initial_delay * self.multiplier**attempt)
+        return base * (1 - self.jitter * rng.random())
+
+
+class Session:
+    """One logical connection to OpenD that survives the loss of real ones.
+
+    Created and run by the client; see :func:`asyncquote.connect`.
+    """
+
+    def __init__(
+        self,
+        opener: Opener,
+        *,
+        address: str,
+        policy: ReconnectPolicy,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._opener = opener
+        self._address = address
+        self._policy = policy
+        self._rng = rng or random.Random()
+        self._state = ConnectionState.CONNECTING
+        self._current: Connection | None = None
+        self._changed = anyio.Event()
+        self._subscribers: set[MemoryObjectSendStream[ConnectionState]] = set()
+        self._last_error: BaseException | None = None
+        self._closed_reason = ""
+        self.reconnects = 0
+        """How many times a lost connection was replaced by a new one."""
+
+    # -- what callers use -------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        """The current :class:`ConnectionState`."""
+        return self._state
+
+    @property
+    def current(self) -> Connection | None:
+        """The live connection, or ``None`` while there is none."""
+        return self._current
+
+    async def connection(self, timeout: float) -> Connection:
+        """The live connection, waiting up to ``timeout`` seconds for one.
+
+        Raises:
+            ConnectionLostError: the session is closed, or no connection came
+                back in time (chained to the last connection error).
+        """
+        with anyio.move_on_after(timeout):
+            while True:
+                current = self._current
+                if current is not None and current.is_open:
+                    return current
+                if self._state is ConnectionState.CLOSED:
+                    break
+                await self._changed.wait()
+        if self._state is ConnectionState.CLOSED:
+            raise ConnectionLostError(
+                f"connection to OpenD at {self._address} is closed: {self._closed_reason}"
+            ) from self._last_error
+        raise ConnectionLostError(
+            f"no connection to OpenD at {self._address} within {timeout:g} s ({self._state.value})"
+        ) from self._last_error
+
+    async def wait_for(self, state: ConnectionState) -> None:
+        """Return once the session is in ``state``."""
+        while self._state is not state:
+            await self._changed.wait()
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[AsyncIterator[ConnectionState]]:
+        """Yield an async iterator of every state the session enters from now on."""
+        send, receive = anyio.create_memory_object_stream[ConnectionState](math.inf)
+        self._subscribers.add(send)
+        try:
+            async with receive:
+                yield receive
+        finally:
+            self._subscribers.discard(send)
+            send.close()
+
+    # -- the supervisor ------------------------------------------------------
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        """Connect, then keep reconnecting until cancelled or given up.
+
+        The first connection is reported through ``task_status``; if it
+        fails, the :class:`ConnectError` propagates to the starter.
+        """
+        try:
+            async with self._opener() as connection:
+                self._connected(connection)
+                task_status.started()
+                await connection.wait_lost()
+                self._lost(connection)
+            await self._reconnect_forever()
+        finally:
+            self._set_state(ConnectionState.CLOSED)
+            for send in list(self._subscribers):
+                send.close()
+
+    async def _reconnect_forever(self) -> None:
+        attempt = 0
+        while self._policy.enabled:
+            if self._policy.max_attempts is not None and attempt >= self._policy.max_attempts:
+                self._closed_reason = f"gave up reconnecting after {attempt} attempts"
+                logger.error("%s to OpenD at %s", self._closed_reason, self._address)
+                return
+            self._set_state(ConnectionState.RECONNECTING)
+            delay = self._policy.delay(attempt, self._rng)
+            logger.info("reconnecting to OpenD at %s in %.2f s", self._address, delay)
+            await anyio.sleep(delay)
+            attempt += 1
+            try:
+                async with self._opener() as connection:
+                    self.reconnects += 1
+                    attempt = 0
+                    self._connected(connection)
+                    logger.warning("reconnected to OpenD at %s", self._address)
+                    await connection.wait_lost()
+                    self._lost(connection)
+            except ConnectError as exc:
+                self._last_error = exc
+                logger.info("reconnect attempt %d failed: %s", attempt, exc)
+        if not self._closed_reason:
+            self._closed_reason = "the connection was lost and reconnecting is off"
+
+    def _connected(self, connection: Connection) -> None:
+        self._current = connection
+        self._set_state(ConnectionState.CONNECTED)
+
+    def _lost(self, connection: Connection) -> None:
+        self._current = None
+        self._last_error = connection.lost_cause or ConnectionLostError(connection.lost_reason)
+        logger.warning(
+            "lost the connection to OpenD at %s: %s", self._address, connection.lost_reason
+        )
+        if self._policy.enabled:
+            self._set_state(ConnectionState.RECONNECTING)
+        else:
+            self._closed_reason = f"the connection was lost ({connection.lost_reason})"
+            self._set_state(ConnectionState.CLOSED)
+
+    def close(self, reason: str = "closed by the client") -> None:
+        """Mark the session closed (the owner then cancels :meth:`run`)."""
+        if not self._closed_reason:
+            self._closed_reason = reason
+        self._current = None
+        self._set_state(ConnectionState.CLOSED)
+
+    def _set_state(self, state: ConnectionState) -> None:
+        if state is self._state:
+            return
+        self._state = state
+        for send in list(self._subscribers):
+            try:
+                send.send_nowait(state)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                self._subscribers.discard(send)
+        self._changed.set()
+        self._changed = anyio.Event()
