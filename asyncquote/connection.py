@@ -336,7 +336,8 @@ class Connection:
                 while True:
                     try:
                         chunks.append(self._outbox_receive.receive_nowait())
-                    except anyio.WouldBlock:
+                    except (anyio.WouldBlock, anyio.EndOfStream):
+                        # EndOfStream: closed meanwhile; send what we have.
                         break
                 await self._stream.send(b"".join(chunks) if len(chunks) > 1 else first)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:

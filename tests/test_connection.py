@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import anyio
@@ -382,3 +383,23 @@ async def test_an_error_in_the_users_block_propagates_unchanged() -> None:
         with pytest.raises(KeyError, match="user"):
             async with asyncquote.connect(host, port):
                 raise KeyError("user")
+
+
+async def test_closing_while_requests_are_being_written_raises_nothing_stray() -> None:
+    async def script(peer: Peer) -> None:
+        await peer.answer_handshake()
+        await anyio.sleep_forever()
+
+    async with scripted_server(script) as (host, port):
+        for _ in range(20):
+            async with open_connection(host, port) as connection:
+
+                async def call() -> None:
+                    with contextlib.suppress(asyncquote.ConnectionLostError):
+                        await connection.request(GET_USER_SECURITY, b"\x0a\x03\x0a\x01A")
+
+                async with anyio.create_task_group() as tg:
+                    for _ in range(50):
+                        tg.start_soon(call)
+                    await anyio.lowlevel.checkpoint()
+                    await connection.aclose()
