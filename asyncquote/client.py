@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Literal, TypeVar
@@ -23,6 +24,7 @@ from .connection import (
     open_connection,
 )
 from .convert import security_to_pb, static_infos_from_pb
+from .crypto import load_rsa_private_key
 from .errors import ConnectionLostError, InvalidArgumentError, OpenDError, RateLimitError
 from .framing import DEFAULT_MAX_BODY_LEN
 from .groups import (
@@ -444,6 +446,7 @@ async def connect(
     reconnect: bool | ReconnectPolicy = True,
     retry_reads: bool = False,
     dead_peer_after: float | None = DEFAULT_DEAD_PEER_FACTOR,
+    rsa_key: str | os.PathLike[str] | bytes | None = None,
 ) -> AsyncIterator[QuoteClient]:
     """Connect to OpenD and yield a ready :class:`QuoteClient`.
 
@@ -482,6 +485,13 @@ async def connect(
         dead_peer_after: treat the connection as lost when nothing at all
             arrived for this many keepalive intervals (a silent peer is not a
             live one); ``None`` turns the check off.
+        rsa_key: encrypt the connection with this RSA private key (a PEM
+            file's path, or PEM/DER bytes), the one OpenD is configured with
+            (its ``rsa_private_key`` setting; the official SDK needs a
+            1024-bit PKCS#1 key). The handshake is RSA-encrypted and every
+            later body AES-encrypted with the session key OpenD hands out.
+            Needs the ``crypto`` extra (``pip install "asyncquote[crypto]"``).
+            The key is never logged.
 
     Raises:
         ConnectError: refused, unreachable, or the handshake failed.
@@ -518,6 +528,8 @@ async def connect(
         )
     limiter = rate_limiter if rate_limiter is not None else RateLimiter(quotas)
     base_client_id = client_id
+    # Loaded once, up front: a bad key is the caller's error, not a reason to retry.
+    rsa_cipher = load_rsa_private_key(rsa_key) if rsa_key is not None else None
 
     def opener() -> AbstractAsyncContextManager[Connection]:
         return open_connection(
@@ -531,6 +543,7 @@ async def connect(
             max_body_len=max_body_len,
             keepalive=keepalive,
             dead_peer_after=dead_peer_after,
+            rsa_key=rsa_cipher,
         )
 
     session = Session(opener, address=f"{host}:{port}", policy=policy)

@@ -33,10 +33,19 @@ if sys.version_info < (3, 11):
 
 from ._pb import InitConnect_pb2, KeepAlive_pb2
 from .codec import ProtoId, check_response, parse_message
+from .crypto import (
+    BodyCipher,
+    DecryptionError,
+    PacketEncAlgo,
+    RsaCipher,
+    cipher_for_connection,
+    decrypt_body,
+)
 from .errors import (
     AsyncQuoteError,
     ConnectError,
     ConnectionLostError,
+    InvalidArgumentError,
     OpenDError,
     ProtocolError,
     RequestTimeoutError,
@@ -118,12 +127,18 @@ class Connection:
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         push_handler: PushHandler | None = None,
         max_body_len: int = DEFAULT_MAX_BODY_LEN,
+        handshake_cipher: BodyCipher | None = None,
     ) -> None:
         self._stream = stream
         self._address = address
         self._default_timeout = request_timeout
         self._push_handler = push_handler
-        self._decoder = FrameDecoder(max_body_len=max_body_len)
+        # On an encrypted connection the header's SHA-1 is of the plaintext,
+        # so it is checked after decryption instead (crypto.decrypt_body).
+        self._cipher = handshake_cipher
+        self._decoder = FrameDecoder(
+            max_body_len=max_body_len, verify_sha1=handshake_cipher is None
+        )
         self._pending: dict[int, _Pending] = {}
         self._abandoned: OrderedDict[int, None] = OrderedDict()
         # Start somewhere arbitrary so that serials from two consecutive
@@ -195,7 +210,12 @@ class Connection:
         entry = _Pending(proto_id)
         self._pending[serial] = entry
         try:
-            self._outbox_send.send_nowait(encode_frame(proto_id, serial, body))
+            cipher = self._cipher
+            if cipher is None:
+                self._outbox_send.send_nowait(encode_frame(proto_id, serial, body))
+            else:
+                wire = encode_frame(proto_id, serial, cipher.encrypt(body), plaintext=body)
+                self._outbox_send.send_nowait(wire)
             with anyio.move_on_after(limit):
                 await entry.event.wait()
         finally:
@@ -203,6 +223,8 @@ class Connection:
                 # Gave up (timeout or cancellation) before a reply arrived.
                 self._remember_abandoned(serial)
         if entry.reply is not None:
+            if cipher is not None:
+                return _decrypted(cipher, entry.reply)
             return entry.reply
         if entry.wrong_reply is not None:
             raise ProtocolError(
@@ -299,7 +321,11 @@ class Connection:
             logger.debug("no push handler; dropped push of protocol %d", frame.proto_id)
             return
         try:
+            if self._cipher is not None:
+                frame = _decrypted(self._cipher, frame)
             self._push_handler(frame)
+        except DecryptionError as exc:
+            logger.warning("dropped an undecryptable push of protocol %d: %s", frame.proto_id, exc)
         except Exception:
             logger.exception("push handler raised on protocol %d; push dropped", frame.proto_id)
 
@@ -370,12 +396,15 @@ class Connection:
             await anyio.sleep(limit - silent_for)
 
     async def _handshake(self, *, client_id: str, client_version: int, timeout: float) -> None:
+        encrypted = self._cipher is not None
         request = InitConnect_pb2.Request()
         c2s = request.c2s
         c2s.clientVer = client_version
         c2s.clientID = client_id
         c2s.recvNotify = True
-        c2s.packetEncAlgo = -1
+        # Like the official SDK, ask for AES-CBC when encrypting; a gateway
+        # that sends no IV gets FTAES_ECB instead (see below).
+        c2s.packetEncAlgo = PacketEncAlgo.AES_CBC if encrypted else PacketEncAlgo.NONE
         c2s.programmingLanguage = "Python"
         try:
             response = await self.call(
@@ -390,7 +419,14 @@ class Connection:
                 f"OpenD at {self._address} refused the handshake: {exc.message}"
             ) from exc
         except (ConnectionLostError, ProtocolError) as exc:
-            raise ConnectError(f"handshake with OpenD at {self._address} failed: {exc}") from exc
+            hint = (
+                " (is the RSA key the one OpenD is configured with?)"
+                if encrypted and isinstance(exc, (DecryptionError, ConnectionLostError))
+                else ""
+            )
+            raise ConnectError(
+                f"handshake with OpenD at {self._address} failed: {exc}{hint}"
+            ) from exc
         s2c = response.s2c
         if not response.HasField("s2c"):
             raise ConnectError(f"OpenD at {self._address} sent a handshake reply without s2c")
@@ -403,6 +439,15 @@ class Connection:
             conn_aes_key=s2c.connAESKey,
             aes_cbc_iv=s2c.aesCBCiv if s2c.HasField("aesCBCiv") else None,
         )
+        if encrypted:
+            iv = self.info.aes_cbc_iv
+            algo = PacketEncAlgo.AES_CBC if iv else PacketEncAlgo.FTAES_ECB
+            try:
+                self._cipher = cipher_for_connection(algo, s2c.connAESKey, iv)
+            except InvalidArgumentError as exc:
+                raise ConnectError(
+                    f"OpenD at {self._address} sent an unusable session key: {exc}"
+                ) from exc
 
 
 @asynccontextmanager
@@ -422,6 +467,18 @@ async def _single_errors() -> AsyncIterator[None]:
         raise
 
 
+def _decrypted(cipher: BodyCipher, frame: Frame) -> Frame:
+    plaintext = decrypt_body(cipher, frame.body, frame.body_sha1)
+    return Frame(
+        frame.proto_id,
+        frame.serial_no,
+        plaintext,
+        frame.body_sha1,
+        frame.proto_fmt,
+        frame.proto_ver,
+    )
+
+
 def _new_client_id() -> str:
     return f"asyncquote-{os.getpid()}-{os.urandom(6).hex()}"
 
@@ -439,6 +496,7 @@ async def open_connection(
     max_body_len: int = DEFAULT_MAX_BODY_LEN,
     keepalive: bool = True,
     dead_peer_after: float | None = DEFAULT_DEAD_PEER_FACTOR,
+    rsa_key: RsaCipher | None = None,
 ) -> AsyncIterator[Connection]:
     """Connect, handshake, and yield a ready :class:`Connection`.
 
@@ -466,6 +524,7 @@ async def open_connection(
         request_timeout=request_timeout,
         push_handler=push_handler,
         max_body_len=max_body_len,
+        handshake_cipher=rsa_key,
     )
     try:
         async with _single_errors(), anyio.create_task_group() as tg:

@@ -24,9 +24,9 @@ Script = Callable[["Peer"], Awaitable[None]]
 class Peer:
     """The server side of one accepted connection."""
 
-    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream, *, verify_sha1: bool = True) -> None:
         self.stream = stream
-        self._decoder = FrameDecoder()
+        self._decoder = FrameDecoder(verify_sha1=verify_sha1)
         self._ready: list[Frame] = []
         self.received: list[Frame] = []
 
@@ -72,8 +72,14 @@ class Peer:
 
 
 @asynccontextmanager
-async def scripted_server(script: Script) -> AsyncIterator[tuple[str, int]]:
-    """Serve ``script`` on an ephemeral loopback port; yield ``(host, port)``."""
+async def scripted_server(
+    script: Script, *, verify_sha1: bool = True
+) -> AsyncIterator[tuple[str, int]]:
+    """Serve ``script`` on an ephemeral loopback port; yield ``(host, port)``.
+
+    Pass ``verify_sha1=False`` for encrypted traffic, whose header digests are
+    of the plaintext.
+    """
     listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
 
     async def handle(stream: anyio.abc.SocketStream) -> None:
@@ -82,7 +88,7 @@ async def scripted_server(script: Script) -> AsyncIterator[tuple[str, int]]:
             with contextlib.suppress(
                 anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError
             ):
-                await script(Peer(stream))
+                await script(Peer(stream, verify_sha1=verify_sha1))
 
     async with listener, anyio.create_task_group() as tg:
         tg.start_soon(listener.serve, handle)
