@@ -27,7 +27,7 @@ import anyio
 
 from . import __version__
 from .client import QuoteClient, connect
-from .errors import AsyncQuoteError
+from .errors import AsyncQuoteError, InvalidArgumentError
 from .frames import COLUMNS, to_rows
 from .groups import GroupType, ModifyOp
 from .ratelimit import Quota
@@ -56,6 +56,32 @@ def _quota_spec(spec: str) -> tuple[int, Quota | None]:
         # argparse shows an ArgumentTypeError's own text; any other error
         # would become a bare "invalid _quota_spec value".
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _FaultAction(argparse.Action):
+    """Collects ``--fault NAME[=VALUE]`` options, checking each and how they combine."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        from .sim import Faults, parse_fault_spec
+
+        chosen: dict[str, object] = dict(getattr(namespace, self.dest) or {})
+        try:
+            name, value = parse_fault_spec(str(values))
+            if name in chosen:
+                raise ValueError(f"{name.replace('_', '-')} is given twice")
+            chosen[name] = value
+            # Options that are fine alone can still clash (reorder with
+            # reply-delay). Shuffle is left out: its reorder may come later.
+            Faults(**{key: v for key, v in chosen.items() if key != "shuffle"})  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentError(self, str(exc)) from None
+        setattr(namespace, self.dest, chosen)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -100,6 +126,28 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="keep the watchlists in this JSON file: loaded if it exists, else created "
         "from the bundled sample; saved after every change (default: in memory only)",
+    )
+    sim.add_argument(
+        "--fault",
+        dest="faults",
+        action=_FaultAction,
+        default={},
+        metavar="NAME[=VALUE]",
+        help="misbehave on purpose, to test clients; repeatable. NAME is one of "
+        "reply-delay=SECONDS|LOW:HIGH, reorder=N, shuffle, reorder-wait=SECONDS, "
+        "corrupt-sha1|garbage|unknown-serial|duplicate[=N|P] (every Nth reply, or with "
+        "probability P; default every reply), drop-after|truncate-after|oversize-after|"
+        "silence-after=N (requests answered first), handshake-delay=SECONDS, "
+        "refuse-handshake. See asyncquote.sim.Faults",
+    )
+    sim.add_argument(
+        "--seed", type=int, help="seed the faults' random choices, to repeat a run exactly"
+    )
+    sim.add_argument(
+        "--rsa-key",
+        metavar="FILE",
+        help="encrypt connections with this RSA private key (PEM), as OpenD does with "
+        "rsa_private_key; the official SDK needs a 1024-bit PKCS#1 key",
     )
 
     groups = commands.add_parser("groups", help="list the watchlist groups")
@@ -270,22 +318,32 @@ async def _report_quota_waits(client: QuoteClient) -> None:
 
 
 async def _sim(args: argparse.Namespace) -> None:
-    from .sim import Simulator, serve
+    from .sim import Faults, Simulator, serve
 
     def announce(sim: Simulator) -> None:
         print(f"OpenD simulator listening on {sim.host}:{sim.port} (Ctrl-C to stop)", flush=True)
         quotas = ", ".join(f"{proto_id}: {quota}" for proto_id, quota in sorted(sim.quotas.items()))
         print(f"quotas: {quotas or 'none'}", flush=True)
         print(f"watchlists: {sim.state_path or 'in memory'}", flush=True)
+        print(f"faults: {sim.faults.describe()}", flush=True)
+        encryption = "RSA handshake, then AES bodies" if sim.encrypted else "off"
+        print(f"encryption: {encryption}", flush=True)
 
-    # A state file that cannot be loaded raises StateFileError, an
-    # AsyncQuoteError, before anything listens: main() prints it and exits 1.
+    try:
+        faults = Faults(**args.faults, seed=args.seed)
+    except ValueError as exc:
+        # Only "shuffle without reorder" gets this far; see _FaultAction.
+        raise InvalidArgumentError(f"--fault: {exc}") from None
+    # A state file or RSA key that cannot be loaded raises an AsyncQuoteError
+    # before anything listens: main() prints it and exits 1.
     await serve(
         args.host,
         args.port,
         quotas=dict(args.quota),
         language=args.language,
+        faults=faults,
         state_path=args.state,
+        rsa_key=args.rsa_key,
         ready=announce,
     )
 

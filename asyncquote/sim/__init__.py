@@ -27,7 +27,7 @@ Like OpenD, it enforces request quotas per account, shared by all
 connections: 3213, 3214 and 3222 allow 10 requests per 30 seconds each, and
 the 11th is refused with ``"… too frequent, request failed: at most 10
 requests per 30 seconds."``. Quotas can be changed or lifted, and faults
-injected, e.g. replies held back by a random delay::
+injected (see :class:`Faults`), e.g. replies held back by a random delay::
 
     Simulator(
         quotas={3213: Quota(10, 2.0), 3222: None},   # None: no quota
@@ -35,12 +35,18 @@ injected, e.g. replies held back by a random delay::
         faults=Faults(reply_delay=(0.01, 0.2), seed=1),
         state_path="watchlists.json",                # survive restarts
     )
+
+With ``rsa_key=`` it encrypts connections as an OpenD configured with
+``rsa_private_key`` does (RSA for InitConnect, then AES with the connection's
+key); see :mod:`asyncquote.sim.exchange`. For reconnection tests,
+``await sim.drop_connections()`` closes every connection and
+``await sim.restart(downtime)`` takes the port down and up again.
 """
 
 from __future__ import annotations
 
 from ..ratelimit import Quota
-from .faults import Faults
+from .faults import FAULT_NAMES, Faults, parse_fault_spec
 from .persistence import StateFile, StateFileError
 from .quotas import NO_QUOTAS, OPEND_QUOTAS, parse_quota_spec, parse_quota_specs
 from .server import RequestRecord, Simulator, serve
@@ -55,6 +61,7 @@ from .watchlists import (
 )
 
 __all__ = [
+    "FAULT_NAMES",
     "NO_QUOTAS",
     "OPEND_QUOTAS",
     "SYSTEM_GROUP_NAMES",
@@ -70,6 +77,7 @@ __all__ = [
     "WatchlistStore",
     "format_code",
     "parse_code",
+    "parse_fault_spec",
     "parse_quota_spec",
     "parse_quota_specs",
     "serve",

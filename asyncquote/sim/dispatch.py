@@ -24,7 +24,7 @@ from ..framing import Frame, encode_frame
 from . import texts
 from .state import ConnectionState, ServerState
 
-__all__ = ["Dispatcher", "Handler", "Route", "failure"]
+__all__ = ["Dispatcher", "Handler", "Route", "failure", "refusal"]
 
 _log = logging.getLogger("asyncquote.sim")
 
@@ -69,6 +69,18 @@ def failure(
     return response_type(retType=ret_type, errCode=err_code, retMsg=message)
 
 
+def refusal(
+    proto_id: int,
+    message: str,
+    *,
+    ret_type: int = texts.RET_FAILED,
+    err_code: int = texts.ERR_FAILED,
+) -> bytes:
+    """The serialised failure Response to a request of ``proto_id`` (see :func:`failure`)."""
+    response_type = RESPONSE_TYPES.get(proto_id, _GENERIC_RESPONSE)
+    return failure(response_type, message, ret_type=ret_type, err_code=err_code).SerializeToString()
+
+
 class Dispatcher:
     """Maps request frames to reply bytes using a route table.
 
@@ -96,6 +108,15 @@ class Dispatcher:
         Never raises for anything the client sent: every fault becomes a
         failed Response, echoing the request's proto id and serial number.
         """
+        body, over_quota = self.respond(conn, frame, now)
+        return encode_frame(frame.proto_id, frame.serial_no, body), over_quota
+
+    def respond(self, conn: ConnectionState, frame: Frame, now: float) -> tuple[bytes, bool]:
+        """Like :meth:`reply`, but return only the serialised reply body.
+
+        ``frame.body`` must be the plaintext: on an encrypted connection the
+        caller decrypts requests and encrypts replies.
+        """
         proto_id = frame.proto_id
         response_type = RESPONSE_TYPES.get(proto_id, _GENERIC_RESPONSE)
         over_quota = False
@@ -120,8 +141,7 @@ class Dispatcher:
                         texts.INTERNAL_ERROR.format(proto_id=proto_id),
                         ret_type=texts.RET_UNKNOWN,
                     )
-        data = encode_frame(proto_id, frame.serial_no, response.SerializeToString())
-        return data, over_quota
+        return response.SerializeToString(), over_quota
 
     def _admit(
         self, conn: ConnectionState, frame: Frame, response_type: type[Message]

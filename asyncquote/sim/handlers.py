@@ -20,6 +20,7 @@ from .._pb import (
     Qot_ModifyUserSecurity_pb2,
 )
 from ..codec import ProtoId
+from ..crypto import PacketEncAlgo
 from . import texts
 from .dispatch import Route, failure
 from .state import ConnectionState, ServerState
@@ -43,7 +44,8 @@ __all__ = [
     "modify_user_security",
 ]
 
-_NO_ENCRYPTION = -1
+_NO_ENCRYPTION = PacketEncAlgo.NONE
+_ENCRYPTIONS = frozenset(algo for algo in PacketEncAlgo if algo is not PacketEncAlgo.NONE)
 
 # Qot_Common.QotMarketState values for a plausible snapshot: Hong Kong and
 # mainland markets in their afternoon session, US markets closed.
@@ -55,27 +57,44 @@ _FUTURES_DAY_OPEN = 15
 def init_connect(
     server: ServerState, conn: ConnectionState, request: InitConnect_pb2.Request
 ) -> InitConnect_pb2.Response:
-    """1001: register the client and hand it its connection id and keys."""
+    """1001: register the client and hand it its connection id and keys.
+
+    An unencrypted simulator accepts only ``packetEncAlgo`` -1 (or none). An
+    encrypted one (``server.encrypted``) accepts only 0, 1 or 2, and sends
+    ``aesCBCiv`` only for 2 (AES_CBC): the official SDK picks CBC when the
+    reply has an IV and FTAES_ECB when it has none.
+    """
     c2s = request.c2s
+    response_type = InitConnect_pb2.Response
+    if conn.refuse_handshake:
+        return failure(response_type, texts.HANDSHAKE_REFUSED)
     # Absent means "no encryption": the official SDK always sends it, and a
     # client that leaves it out is not asking for encryption.
     algo = c2s.packetEncAlgo if c2s.HasField("packetEncAlgo") else _NO_ENCRYPTION
-    if algo != _NO_ENCRYPTION:
-        return failure(InitConnect_pb2.Response, texts.UNSUPPORTED_ENCRYPTION.format(algo=algo))
+    if server.encrypted:
+        if algo == _NO_ENCRYPTION:
+            return failure(response_type, texts.ENCRYPTION_REQUIRED)
+        if algo not in _ENCRYPTIONS:
+            return failure(response_type, texts.UNKNOWN_ENCRYPTION.format(algo=algo))
+    elif algo != _NO_ENCRYPTION:
+        return failure(response_type, texts.UNSUPPORTED_ENCRYPTION.format(algo=algo))
     if not conn.initialised:
         conn.initialised = True
+        # 16 ASCII characters: their bytes are the AES-128 key and the IV.
         conn.aes_key = secrets.token_hex(8).upper()
         conn.aes_iv = secrets.token_hex(8).upper()
+    conn.enc_algo = algo
     conn.client_id = c2s.clientID
     conn.client_ver = c2s.clientVer
     conn.recv_notify = c2s.recvNotify
-    response = InitConnect_pb2.Response(retType=texts.RET_OK)
+    response = response_type(retType=texts.RET_OK)
     s2c = response.s2c
     s2c.serverVer = server.server_ver
     s2c.loginUserID = server.login_user_id
     s2c.connID = conn.conn_id
     s2c.connAESKey = conn.aes_key
-    s2c.aesCBCiv = conn.aes_iv
+    if not server.encrypted or algo == PacketEncAlgo.AES_CBC:
+        s2c.aesCBCiv = conn.aes_iv
     s2c.keepAliveInterval = server.keepalive_interval
     return response
 

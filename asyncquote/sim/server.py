@@ -5,9 +5,15 @@ connection is served by one task that reads with large receives, hands every
 complete frame to the :class:`~.dispatch.Dispatcher` and writes the replies
 to the frames of one receive with one send, in request order.
 
-When :class:`~.faults.Faults` asks for a reply delay, that fast path is
-swapped for one where each reply is sent by its own task after its delay,
-under a per-connection lock so frames never interleave on the socket.
+When the simulator encrypts (``rsa_key``) or :class:`~.faults.Faults`
+asks for misbehaviour, a connection is served instead by an
+:class:`~.exchange.Exchange`, which decrypts and encrypts bodies and applies
+the faults; the fast path stays free of both.
+
+A test can also misbehave on demand: :meth:`Simulator.drop_connections`
+closes every connection, :meth:`Simulator.stop_listening` and
+:meth:`Simulator.start_listening` take the port down and up again, and
+:meth:`Simulator.restart` does all three, as an OpenD restart would.
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
 
-from ..codec import ProtoId
+from ..crypto import RsaCipher, load_rsa_private_key
 from ..errors import ProtocolError
 from ..framing import Frame, FrameDecoder
 from ..ratelimit import Quota
 from .dispatch import Dispatcher
+from .exchange import Exchange
 from .faults import Faults
 from .handlers import default_routes
 from .persistence import StateFile
@@ -51,6 +58,14 @@ _RECEIVE_SIZE = 256 * 1024
 _SEND_BATCH_SIZE = 256 * 1024
 # Requests are small; anything near this is an attack or a bug.
 _MAX_REQUEST_BODY = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """A task that can be stopped from outside, and tells when it has stopped."""
+
+    scope: anyio.CancelScope
+    done: anyio.Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,17 +116,27 @@ class Simulator:
         language: ``"en"`` or ``"zh"``: the language of the refusals about
             watchlists (quotas, groups, securities, edits).
         faults: misbehaviour to inject, e.g. ``Faults(reply_delay=(0.01, 0.2))``;
-            none by default.
+            none by default. See :attr:`faults` to change it while running.
         state_path: a JSON file to keep the watchlists in (see
             :mod:`.persistence`): loaded now if it exists, else created from
             the bundled sample; rewritten, atomically, after every 3214
             request that changes the watchlists. Excludes ``watchlists``.
+        rsa_key: encrypt connections as OpenD does when configured with
+            ``rsa_private_key``: an RSA private key as PEM or DER bytes, PEM
+            text, or the path of a file holding either (see
+            :func:`~asyncquote.crypto.load_rsa_private_key`). The official
+            SDK needs a 1024-bit PKCS#1 key. See :mod:`.exchange` for how
+            the handshake and bodies are encrypted and what happens to a
+            client with another key, or none.
 
     Raises:
         StateFileError: ``state_path`` exists but cannot be loaded, or cannot
             be created.
         ValueError: both ``watchlists`` and ``state_path`` were given, or
             ``language`` is not ``"en"`` or ``"zh"``.
+        InvalidArgumentError: ``rsa_key`` is not a readable RSA private key.
+        ImportError: ``rsa_key`` was given but the ``cryptography`` package
+            is not installed.
     """
 
     def __init__(
@@ -126,6 +151,7 @@ class Simulator:
         language: Language = "en",
         faults: Faults | None = None,
         state_path: str | os.PathLike[str] | None = None,
+        rsa_key: str | os.PathLike[str] | bytes | None = None,
     ) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
@@ -134,6 +160,7 @@ class Simulator:
             if watchlists is not None:
                 raise ValueError("pass watchlists or state_path, not both")
             watchlists = state_file.load_or_seed()
+        self._rsa: RsaCipher | None = None if rsa_key is None else load_rsa_private_key(rsa_key)
         self._host = host
         self._requested_port = port
         self._port: int | None = None
@@ -144,13 +171,18 @@ class Simulator:
             quotas=QuotaLedger(merge_quotas(quotas)),
             language=language,
             on_watchlists_change=None if state_file is None else state_file.save,
+            encrypted=self._rsa is not None,
         )
         self._faults = faults if faults is not None else Faults()
-        self._rng = self._faults.new_rng()
         self._dispatcher = Dispatcher(default_routes(), self._state)
         self._conn_ids = itertools.count(1)
         self._connections: dict[int, ConnectionState] = {}
+        self._links: dict[int, _Link] = {}
+        self._failed_handshakes = 0
         self._stack: AsyncExitStack | None = None
+        self._task_group: anyio.abc.TaskGroup | None = None
+        self._listener: anyio.abc.Listener[anyio.abc.SocketStream] | None = None
+        self._accepting: _Link | None = None
         self.requests: deque[RequestRecord] = deque(maxlen=record_limit)
         """Every request frame that arrived, oldest first."""
         self.rejections: deque[RequestRecord] = deque(maxlen=record_limit)
@@ -199,8 +231,37 @@ class Simulator:
 
     @property
     def faults(self) -> Faults:
-        """The misbehaviour being injected."""
+        """The misbehaviour injected on the connections accepted from now on.
+
+        Assign a new :class:`~.faults.Faults` to change it while running, e.g.
+        to refuse handshakes for a while: connections already open keep the
+        faults they were accepted with.
+        """
         return self._faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        if not isinstance(faults, Faults):
+            raise TypeError(f"faults must be a Faults, not {type(faults).__name__}")
+        self._faults = faults
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether connections are encrypted (the simulator was given an ``rsa_key``)."""
+        return self._rsa is not None
+
+    @property
+    def failed_handshakes(self) -> int:
+        """How many InitConnect requests could not be decrypted with the RSA key.
+
+        Each closed its connection; see :mod:`.exchange`.
+        """
+        return self._failed_handshakes
+
+    @property
+    def listening(self) -> bool:
+        """Whether new connections are accepted (see :meth:`stop_listening`)."""
+        return self._listener is not None
 
     def max_arrivals_in_window(self, proto_id: int, period: float) -> int:
         """The most accepted requests of ``proto_id`` that arrived within any ``period`` seconds.
@@ -222,6 +283,105 @@ class Simulator:
             default=0,
         )
 
+    async def drop_connections(self) -> int:
+        """Close every open client connection at once, as an OpenD that crashed would.
+
+        Replies not yet sent are lost. The simulator keeps listening, so
+        clients can reconnect (see :meth:`restart` to refuse them for a
+        while). Returns once the connections are closed.
+
+        Returns:
+            How many connections were dropped.
+        """
+        links = list(self._links.values())
+        for link in links:
+            link.scope.cancel()
+        for link in links:
+            await link.done.wait()
+        return len(links)
+
+    async def stop_listening(self) -> None:
+        """Stop accepting connections: new ones are refused, open ones are still served.
+
+        The port is kept, for :meth:`start_listening`. Does nothing if the
+        simulator is not listening.
+
+        Raises:
+            RuntimeError: the simulator is not running.
+        """
+        self._require_running()
+        listener, self._listener = self._listener, None
+        accepting, self._accepting = self._accepting, None
+        if listener is None or accepting is None:
+            return
+        accepting.scope.cancel()
+        # The accept loop must be gone before its listener is closed under it.
+        await accepting.done.wait()
+        await listener.aclose()
+        _log.debug("simulator stopped listening on %s:%d", self._host, self._port)
+
+    async def start_listening(self) -> None:
+        """Accept connections again, on the same port as before :meth:`stop_listening`.
+
+        Does nothing if the simulator is listening already.
+
+        Raises:
+            RuntimeError: the simulator is not running.
+            OSError: the port has been taken meanwhile.
+        """
+        port = self._require_running()
+        if self._listener is not None:
+            return
+        self._accept(await anyio.create_tcp_listener(local_host=self._host, local_port=port))
+        _log.debug("simulator listening again on %s:%d", self._host, port)
+
+    async def restart(self, downtime: float = 0.0) -> None:
+        """Behave like an OpenD being restarted, on the same port.
+
+        Stops listening, drops every connection, waits ``downtime`` seconds
+        (connections are refused meanwhile) and listens again. The watchlists
+        and the quotas' record of recent requests are kept, as they belong to
+        the account rather than the gateway process.
+
+        Raises:
+            RuntimeError: the simulator is not running.
+        """
+        await self.stop_listening()
+        await self.drop_connections()
+        await anyio.sleep(downtime)
+        await self.start_listening()
+
+    def _require_running(self) -> int:
+        if self._task_group is None or self._port is None:
+            raise RuntimeError("the simulator is not running; use 'async with Simulator()'")
+        return self._port
+
+    def _accept(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
+        """Serve ``listener`` in a task of its own, so it can be stopped alone."""
+        assert self._task_group is not None
+        link = _Link(anyio.CancelScope(), anyio.Event())
+        self._listener = listener
+        self._accepting = link
+        self._task_group.start_soon(self._accept_until_stopped, listener, link)
+
+    async def _accept_until_stopped(
+        self, listener: anyio.abc.Listener[anyio.abc.SocketStream], link: _Link
+    ) -> None:
+        assert self._task_group is not None
+        try:
+            with link.scope:
+                # Connection tasks go into the simulator's task group, not
+                # this task's, so they outlive a stop_listening().
+                await listener.serve(self._serve_connection, self._task_group)
+        finally:
+            link.done.set()
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        self._accepting = None
+        if listener is not None:
+            await listener.aclose()
+
     async def __aenter__(self) -> Simulator:
         if self._stack is not None:
             raise RuntimeError("this Simulator is already running")
@@ -229,12 +389,13 @@ class Simulator:
             local_host=self._host, local_port=self._requested_port
         )
         async with AsyncExitStack() as stack:
-            stack.push_async_callback(listener.aclose)
+            self._listener = listener
+            stack.push_async_callback(self._close_listener)
             task_group = await stack.enter_async_context(anyio.create_task_group())
             # Runs first on exit: stop accepting and end every connection task.
             stack.callback(task_group.cancel_scope.cancel)
-            # Connection tasks go into our task group, so cancelling it ends them.
-            task_group.start_soon(listener.serve, self._serve_connection, task_group)
+            self._task_group = task_group
+            self._accept(listener)
             self._port = listener.extra(SocketAttribute.local_port)
             self._stack = stack.pop_all()
         _log.debug("simulator listening on %s:%d", self._host, self._port)
@@ -252,19 +413,37 @@ class Simulator:
             # Our task group is told nothing of the caller's exception: it
             # would wrap it in an ExceptionGroup, and it is not ours to handle.
             # Returning None lets it propagate unchanged.
-            await stack.aclose()
+            try:
+                await stack.aclose()
+            finally:
+                self._task_group = None
 
     async def _serve_connection(self, stream: anyio.abc.SocketStream) -> None:
         conn_id = next(self._conn_ids)
         conn = ConnectionState(conn_id=conn_id, peer=_peer_name(stream))
+        link = _Link(anyio.CancelScope(), anyio.Event())
+        faults = self._faults
         self._connections[conn_id] = conn
+        self._links[conn_id] = link
         _log.debug("connection %d from %s", conn_id, conn.peer)
         try:
-            async with stream:
-                if self._faults.delays_replies:
-                    await self._exchange_delayed(stream, conn)
-                else:
-                    await self._exchange(stream, conn)
+            # Cancelled by drop_connections(): leaving it closes the stream.
+            with link.scope:
+                async with stream:
+                    if self._rsa is None and not faults.active:
+                        await self._exchange(stream, conn)
+                    else:
+                        exchange = Exchange(
+                            stream,
+                            conn,
+                            arrive=self._arrive,
+                            faults=faults,
+                            rsa=self._rsa,
+                            on_failed_handshake=self._count_failed_handshake,
+                            receive_size=_RECEIVE_SIZE,
+                            max_body_len=_MAX_REQUEST_BODY,
+                        )
+                        await exchange.run()
         except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass
         except ProtocolError as exc:
@@ -273,20 +452,25 @@ class Simulator:
             _log.info("closing connection %d: %s", conn_id, exc)
         finally:
             del self._connections[conn_id]
+            del self._links[conn_id]
+            link.done.set()
             _log.debug("connection %d closed", conn_id)
 
+    def _count_failed_handshake(self) -> None:
+        self._failed_handshakes += 1
+
     def _arrive(self, conn: ConnectionState, frame: Frame, now: float) -> bytes:
-        """Record ``frame`` as arriving at ``now`` and return its reply frame.
+        """Record ``frame`` (its body in plaintext) as arriving at ``now``; return the reply body.
 
         ``now`` must have been read since the caller last awaited, so that
         arrival times reach the quota ledger in order across connections.
         """
-        data, over_quota = self._dispatcher.reply(conn, frame, now)
+        body, over_quota = self._dispatcher.respond(conn, frame, now)
         record = RequestRecord(frame.proto_id, frame.serial_no, conn.conn_id, now, over_quota)
         self.requests.append(record)
         if over_quota:
             self.rejections.append(record)
-        return data
+        return body
 
     async def _exchange(self, stream: anyio.abc.SocketStream, conn: ConnectionState) -> None:
         decoder = FrameDecoder(max_body_len=_MAX_REQUEST_BODY)
@@ -324,68 +508,6 @@ class Simulator:
                 # the next feed; surface it now rather than on the next receive.
                 frames = decoder.feed(b"")
 
-    async def _exchange_delayed(
-        self, stream: anyio.abc.SocketStream, conn: ConnectionState
-    ) -> None:
-        """Serve one connection, holding each reply back by its own delay."""
-        send_lock = anyio.Lock()
-        error: Exception | None = None
-        async with anyio.create_task_group() as replies:
-            # Errors are re-raised outside the task group, which would wrap
-            # them in an ExceptionGroup that _serve_connection does not match.
-            try:
-                await self._read_delayed(stream, conn, send_lock, replies)
-            except anyio.EndOfStream:
-                # The client has finished sending; what it already asked for
-                # is still answered, as a half-closed socket can receive.
-                pass
-            except ProtocolError as exc:
-                # Only the incoming bytes are untrustworthy: as on the fast
-                # path, requests read before the bad frame are still answered.
-                error = exc
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
-                replies.cancel_scope.cancel()
-                error = exc
-        if error is not None:
-            raise error
-
-    async def _read_delayed(
-        self,
-        stream: anyio.abc.SocketStream,
-        conn: ConnectionState,
-        send_lock: anyio.Lock,
-        replies: anyio.abc.TaskGroup,
-    ) -> None:
-        decoder = FrameDecoder(max_body_len=_MAX_REQUEST_BODY)
-        while True:
-            frames = decoder.feed(await stream.receive(_RECEIVE_SIZE))
-            while frames:
-                now = anyio.current_time()
-                for frame in frames:
-                    data = self._arrive(conn, frame, now)
-                    if frame.proto_id == ProtoId.INIT_CONNECT:
-                        # Handshakes stay prompt: a client's connect timeout
-                        # is not what a reply delay is meant to test.
-                        async with send_lock:
-                            await stream.send(data)
-                        now = anyio.current_time()
-                    else:
-                        delay = self._faults.reply_delay_from(self._rng)
-                        replies.start_soon(_send_later, stream, send_lock, delay, data)
-                frames = decoder.feed(b"")
-
-
-async def _send_later(
-    stream: anyio.abc.SocketStream, send_lock: anyio.Lock, delay: float, data: bytes
-) -> None:
-    await anyio.sleep(delay)
-    try:
-        async with send_lock:
-            await stream.send(data)
-    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-        # The client left before its reply was due; the reader sees that too.
-        pass
-
 
 def _peer_name(stream: anyio.abc.SocketStream) -> str:
     try:
@@ -405,6 +527,7 @@ async def serve(
     language: Language = "en",
     faults: Faults | None = None,
     state_path: str | os.PathLike[str] | None = None,
+    rsa_key: str | os.PathLike[str] | bytes | None = None,
     ready: Callable[[Simulator], object] | None = None,
 ) -> None:
     """Run a :class:`Simulator` until cancelled.
@@ -419,6 +542,7 @@ async def serve(
         language: ``"en"`` or ``"zh"``, as for :class:`Simulator`.
         faults: misbehaviour to inject, as for :class:`Simulator`.
         state_path: a JSON file to keep the watchlists in, as for :class:`Simulator`.
+        rsa_key: encrypt connections with this RSA private key, as for :class:`Simulator`.
         ready: called with the running simulator once it accepts connections
             (to print the port, say).
     """
@@ -431,6 +555,7 @@ async def serve(
         language=language,
         faults=faults,
         state_path=state_path,
+        rsa_key=rsa_key,
     )
     async with simulator as sim:
         if ready is not None:

@@ -30,6 +30,8 @@ class ServerState:
             request that changed them, before the reply is sent; the
             simulator's state file is saved here. If it raises ``OSError``
             the change is undone and the request refused.
+        encrypted: the simulator holds an RSA key, so InitConnect must ask
+            for an encrypted connection (``packetEncAlgo`` 0, 1 or 2).
     """
 
     watchlists: WatchlistStore
@@ -41,6 +43,7 @@ class ServerState:
     quotas: QuotaLedger = field(default_factory=lambda: QuotaLedger(OPEND_QUOTAS))
     language: Language = "en"
     on_watchlists_change: Callable[[WatchlistStore], object] | None = None
+    encrypted: bool = False
 
 
 @dataclass(slots=True, eq=False)
@@ -49,7 +52,10 @@ class ConnectionState:
 
     ``conn_id`` is assigned at accept, so requests that arrive before
     InitConnect can be attributed too; InitConnect hands the same id to the
-    client as ``connID``.
+    client as ``connID``. ``enc_algo`` is the ``packetEncAlgo`` the last
+    successful InitConnect agreed on (-1: none); ``refuse_handshake`` makes
+    InitConnect fail (the fault of that name). The AES key and IV are kept
+    out of the repr, as they would decrypt the connection.
     """
 
     conn_id: int
@@ -58,5 +64,7 @@ class ConnectionState:
     client_id: str = ""
     client_ver: int = 0
     recv_notify: bool = False
-    aes_key: str = ""
-    aes_iv: str = ""
+    aes_key: str = field(default="", repr=False)
+    aes_iv: str = field(default="", repr=False)
+    enc_algo: int = -1
+    refuse_handshake: bool = False

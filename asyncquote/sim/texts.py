@@ -18,12 +18,14 @@ from typing import Literal
 from ..ratelimit import Quota
 
 __all__ = [
+    "ENCRYPTION_REQUIRED",
     "ERR_FAILED",
     "ERR_INVALID_PACKET",
     "ERR_SYSTEM_GROUP",
     "ERR_TOO_FREQUENT",
     "ERR_UNKNOWN_GROUP",
     "ERR_UNKNOWN_SECURITY",
+    "HANDSHAKE_REFUSED",
     "INTERNAL_ERROR",
     "INVALID_PACKET",
     "LANGUAGES",
@@ -32,6 +34,8 @@ __all__ = [
     "RET_INVALID",
     "RET_OK",
     "RET_UNKNOWN",
+    "UNDECRYPTABLE",
+    "UNKNOWN_ENCRYPTION",
     "UNKNOWN_GROUP",
     "UNKNOWN_GROUP_TYPE",
     "UNKNOWN_PROTOCOL",
@@ -79,6 +83,13 @@ NOT_INITIALISED = "InitConnect must be the first request on a connection (got pr
 UNKNOWN_PROTOCOL = "unknown protocol {proto_id}"
 UNSUPPORTED_FORMAT = "protocol format {proto_fmt} is not supported; send protobuf (0)"
 UNSUPPORTED_ENCRYPTION = "packetEncAlgo {algo} is not supported; send -1 (no encryption)"
+ENCRYPTION_REQUIRED = (
+    "this gateway encrypts its connections: send InitConnect RSA-encrypted with its key, "
+    "asking for packetEncAlgo 0 (FTAES_ECB), 1 (AES_ECB) or 2 (AES_CBC)"
+)
+UNKNOWN_ENCRYPTION = "packetEncAlgo {algo} is not supported; send 0, 1 or 2"
+UNDECRYPTABLE = "request body could not be decrypted with the connection's AES key: {detail}"
+HANDSHAKE_REFUSED = "InitConnect refused (simulated fault: refuse_handshake)"
 INVALID_PACKET = "invalid packet for protocol {proto_id}: {detail}"
 INTERNAL_ERROR = "simulator error while handling protocol {proto_id}"
 

@@ -4,12 +4,17 @@ The SDK's generated protobuf modules register the same descriptor file names
 ("Common.proto", ...) as asyncquote's, so the two cannot share a process. The
 interop test therefore runs this file with ``sys.executable``::
 
-    python sdk_client.py HOST PORT OUT.json GROUP [GROUP ...]
+    python sdk_client.py [--rsa-key FILE] HOST PORT OUT.json GROUP [GROUP ...]
 
 It writes ``{"global_state": [ret, data], "groups": {name: {...}}}`` to
 OUT.json, where each group has ``ret`` and either ``columns`` + ``rows`` (the
 DataFrame) or ``error`` (the SDK's message). Output goes to a file because the
 SDK logs to the console.
+
+With ``--rsa-key`` the SDK encrypts the connection with the RSA private key
+in FILE (``SysConfig.enable_proto_encrypt`` and ``set_init_rsa_file``). With
+a key the gateway does not share it never gets past its handshake and
+retries forever, so the caller must bound this script in time.
 """
 
 from __future__ import annotations
@@ -20,9 +25,16 @@ from typing import Any
 
 
 def main(argv: list[str]) -> int:
+    key_file = None
+    if argv[0] == "--rsa-key":
+        key_file, argv = argv[1], argv[2:]
     host, port, out_path, *group_names = argv
     # Imported here so that a missing SDK fails this process, not the test's.
     from futu import RET_OK, OpenQuoteContext, SysConfig
+
+    if key_file is not None:
+        SysConfig.enable_proto_encrypt(True)
+        SysConfig.set_init_rsa_file(key_file)
 
     # The SDK's threads would otherwise keep this process alive if close() hangs.
     SysConfig.set_all_thread_daemon(True)

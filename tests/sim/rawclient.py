@@ -120,6 +120,17 @@ async def ready_client(host: str, port: int) -> AsyncIterator[RawClient]:
         yield client
 
 
+async def time_handshake_and_call(host: str, port: int) -> tuple[float, float]:
+    """Seconds the InitConnect took, then one 3213 call after it, on a fresh connection."""
+    async with RawClient.connect(host, port) as client:
+        start = anyio.current_time()
+        response = await client.init_connect()
+        assert response.retType == 0, response.retMsg
+        shaken = anyio.current_time()
+        await client.call(GET_USER_SECURITY, user_security("HK"), Qot_GetUserSecurity_pb2.Response)
+        return shaken - start, anyio.current_time() - shaken
+
+
 async def ask(host: str, port: int, proto_id: int, message: Message, response_type: type[M]) -> M:
     """One request on a fresh, initialised connection, bounded in time."""
     with anyio.fail_after(5):

@@ -1,0 +1,122 @@
+"""``asyncquote sim --fault ... --seed ... --rsa-key ...``, run in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import asyncquote.sim
+from asyncquote.cli import main
+from asyncquote.sim import Faults, Simulator
+
+from .keys import rsa_pem
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Simulator]:
+    """Makes ``sim`` start a simulator, announce it and stop at once; collects them."""
+    simulators: list[Simulator] = []
+
+    async def serve_briefly(
+        host: str, port: int, *, ready: Callable[[Simulator], object], **options: Any
+    ) -> None:
+        async with Simulator(host, 0, **options) as sim:
+            ready(sim)
+            simulators.append(sim)
+
+    monkeypatch.setattr(asyncquote.sim, "serve", serve_briefly)
+    return simulators
+
+
+def test_sim_passes_faults_and_the_seed_to_the_simulator_and_announces_them(
+    served: list[Simulator], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "sim",
+        "--fault",
+        "reorder=4",
+        "--fault",
+        "shuffle",
+        "--fault",
+        "corrupt-sha1=0.25",
+        "--fault",
+        "silence_after=10",
+        "--seed",
+        "7",
+    ]
+    assert main(argv) == 0
+    (sim,) = served
+    assert sim.faults == Faults(
+        reorder=4, shuffle=True, corrupt_sha1=0.25, silence_after=10, seed=7
+    )
+    out = capsys.readouterr().out
+    assert "faults: reorder=4 shuffle corrupt-sha1=0.25 silence-after=10 seed=7" in out
+    assert "encryption: off" in out
+
+
+def test_sim_without_faults_serves_on_the_fast_path(
+    served: list[Simulator], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sim"]) == 0
+    assert not served[0].faults.active
+    assert "faults: none" in capsys.readouterr().out
+
+
+def test_sim_encrypts_with_the_rsa_key_file(
+    served: list[Simulator], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    key_file = tmp_path / "opend.pem"
+    key_file.write_bytes(rsa_pem("cli"))
+    assert main(["sim", "--rsa-key", str(key_file)]) == 0
+    assert served[0].encrypted
+    out = capsys.readouterr().out
+    assert "encryption: RSA handshake, then AES bodies" in out
+    assert "PRIVATE KEY" not in out
+
+
+def test_sim_reports_an_unreadable_rsa_key_and_exits_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    key_file = tmp_path / "not-a-key.pem"
+    key_file.write_text(
+        "-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n"
+    )
+    assert main(["sim", "--port", "0", "--rsa-key", str(key_file)]) == 1
+    err = capsys.readouterr().err
+    assert f"RSA key file {str(key_file)!r} is not an RSA private key" in err
+    assert "bm90IGEga2V5" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--fault", "nope"], "argument --fault: unknown fault 'nope'; expected one of:"),
+        (["--fault", "reorder=x"], "fault 'reorder=x': 'x' is not a whole number"),
+        (["--fault", "drop-after"], "fault 'drop-after' needs a value"),
+        (["--fault", "garbage", "--fault", "garbage=2"], "garbage is given twice"),
+        (
+            ["--fault", "reply-delay=0.1", "--fault", "reorder=2"],
+            "reorder and reply_delay cannot be combined",
+        ),
+        (["--seed", "x"], "argument --seed: invalid int value: 'x'"),
+    ],
+)
+def test_sim_refuses_faults_that_make_no_sense_with_a_usage_error(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["sim", *argv])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_shuffle_may_come_before_its_reorder_but_not_without_it(
+    served: list[Simulator], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sim", "--fault", "shuffle", "--fault", "reorder=3"]) == 0
+    assert served[0].faults == Faults(reorder=3, shuffle=True)
+    assert main(["sim", "--fault", "shuffle"]) == 1
+    assert "--fault: shuffle needs reorder" in capsys.readouterr().err
