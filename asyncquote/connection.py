@@ -74,9 +74,9 @@ DEFAULT_CLIENT_VERSION = 300
 
 _U32_MAX = 0xFFFF_FFFF
 _RECEIVE_SIZE = 256 * 1024
-# Serials of calls that gave up, remembered so that their late replies are
-# recognised and dropped instead of being mistaken for pushes.
-_ABANDONED_MEMORY = 4096
+# Serials of calls that finished or gave up, remembered so that late or
+# duplicate replies to them are dropped instead of being taken for pushes.
+_RECENT_MEMORY = 4096
 
 PushHandler = Callable[[Frame], None]
 """Called by the reader task, synchronously, for every frame that is not a reply.
@@ -140,7 +140,7 @@ class Connection:
             max_body_len=max_body_len, verify_sha1=handshake_cipher is None
         )
         self._pending: dict[int, _Pending] = {}
-        self._abandoned: OrderedDict[int, None] = OrderedDict()
+        self._recent: OrderedDict[int, None] = OrderedDict()
         # Start somewhere arbitrary so that serials from two consecutive
         # connections are unlikely to be confused in a capture.
         self._next_serial = int.from_bytes(os.urandom(2), "little") + 1
@@ -154,6 +154,8 @@ class Connection:
         self._lost_reason = ""
         self._stream_closed = False
         self.info: ConnectionInfo | None = None
+        self.on_lost: Callable[[Connection], None] | None = None
+        """Called synchronously, once, when the connection fails or is closed."""
 
     # -- public -----------------------------------------------------------
 
@@ -221,7 +223,7 @@ class Connection:
         finally:
             if self._pending.pop(serial, None) is not None:
                 # Gave up (timeout or cancellation) before a reply arrived.
-                self._remember_abandoned(serial)
+                self._remember(serial)
         if entry.reply is not None:
             if cipher is not None:
                 return _decrypted(cipher, entry.reply)
@@ -280,19 +282,24 @@ class Connection:
         while True:
             serial = self._next_serial
             self._next_serial = serial + 1 if serial < _U32_MAX else 1
-            if serial not in self._pending and serial not in self._abandoned:
+            if serial not in self._pending and serial not in self._recent:
                 return serial
 
-    def _remember_abandoned(self, serial: int) -> None:
-        self._abandoned[serial] = None
-        if len(self._abandoned) > _ABANDONED_MEMORY:
-            self._abandoned.popitem(last=False)
+    def _remember(self, serial: int) -> None:
+        recent = self._recent
+        recent[serial] = None
+        if len(recent) > _RECENT_MEMORY:
+            recent.popitem(last=False)
 
     def _mark_lost(self, cause: BaseException | None, reason: str) -> None:
         if self._lost:
             return
         self._lost = True
         self._lost_event.set()
+        if self.on_lost is not None:
+            # Before any waiter wakes: whoever catches the ConnectionLostError
+            # already sees the owner's new state.
+            self.on_lost(self)
         self._lost_cause = cause
         self._lost_reason = reason
         pending = list(self._pending.values())
@@ -305,16 +312,18 @@ class Connection:
         entry = self._pending.get(frame.serial_no)
         if entry is not None and frame.proto_id != ProtoId.NOTIFY:
             del self._pending[frame.serial_no]
+            self._remember(frame.serial_no)
             if frame.proto_id == entry.proto_id:
                 entry.reply = frame
             else:
                 entry.wrong_reply = frame
             entry.event.set()
             return
-        if frame.serial_no in self._abandoned and frame.proto_id != ProtoId.NOTIFY:
-            del self._abandoned[frame.serial_no]
+        if frame.serial_no in self._recent and frame.proto_id != ProtoId.NOTIFY:
             logger.debug(
-                "dropped late reply: protocol %d serial %d", frame.proto_id, frame.serial_no
+                "dropped a late or duplicate reply: protocol %d serial %d",
+                frame.proto_id,
+                frame.serial_no,
             )
             return
         if self._push_handler is None:

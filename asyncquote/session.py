@@ -186,7 +186,6 @@ class Session:
                 self._connected(connection)
                 task_status.started()
                 await connection.wait_lost()
-                self._lost(connection)
             await self._reconnect_forever()
         finally:
             self._set_state(ConnectionState.CLOSED)
@@ -212,7 +211,6 @@ class Session:
                     self._connected(connection)
                     logger.warning("reconnected to OpenD at %s", self._address)
                     await connection.wait_lost()
-                    self._lost(connection)
             except ConnectError as exc:
                 self._last_error = exc
                 logger.info("reconnect attempt %d failed: %s", attempt, exc)
@@ -222,8 +220,13 @@ class Session:
     def _connected(self, connection: Connection) -> None:
         self._current = connection
         self._set_state(ConnectionState.CONNECTED)
+        connection.on_lost = self._lost
+        if not connection.is_open:  # lost before we were listening
+            self._lost(connection)
 
     def _lost(self, connection: Connection) -> None:
+        if self._current is not connection or self._state is ConnectionState.CLOSED:
+            return  # already handled, or we are the ones closing it
         self._current = None
         self._last_error = connection.lost_cause or ConnectionLostError(connection.lost_reason)
         logger.warning(

@@ -1,0 +1,133 @@
+"""Soak: many callers, random delays, out-of-order replies, forced disconnects.
+
+Every call is accounted for: it either returned exactly the right result for
+its own request or raised one of the library's typed errors. Zero wrong
+results, zero hangs, an empty pending table and no task left at the end.
+
+Bounded to a few seconds by default; set ``ASYNCQUOTE_SOAK_SECONDS`` for a
+longer run, e.g. ``ASYNCQUOTE_SOAK_SECONDS=120 pytest tests/test_soak.py -s``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+import anyio
+import pytest
+
+import asyncquote
+from asyncquote import ConnectionState, ReconnectPolicy
+from asyncquote._pb import Qot_GetUserSecurity_pb2
+from asyncquote.convert import static_infos_from_pb
+from asyncquote.sim import NO_QUOTAS, Faults, Simulator
+
+pytestmark = pytest.mark.anyio
+
+SECONDS = float(os.environ.get("ASYNCQUOTE_SOAK_SECONDS", "3"))
+CALLERS = 100
+DROP_EVERY = 2000  # requests between forced disconnects
+GROUPS = ["All", "HK", "US", "CN", "Tech", "Futures", "全部", "港股", "no such group"]
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@dataclass
+class Tally:
+    outcomes: Counter[str] = field(default_factory=Counter)
+    wrong: list[str] = field(default_factory=list)
+    hangs: int = 0
+    drops: int = 0
+
+    @property
+    def calls(self) -> int:
+        return sum(self.outcomes.values())
+
+
+async def test_soak_every_call_is_right_or_a_typed_error(anyio_backend: str) -> None:
+    tally = Tally()
+    rng = random.Random(20261124)
+    faults = Faults(reply_delay=(0.0, 0.004), seed=7)  # replies overtake each other
+    async with Simulator(port=0, quotas=NO_QUOTAS, faults=faults) as sim:
+        expected = {
+            group: static_infos_from_pb(sim.watchlists.securities_in(group))
+            for group in GROUPS
+            if sim.watchlists.find_group(group) is not None
+        }
+        policy = ReconnectPolicy(initial_delay=0.01, max_delay=0.1)
+        async with asyncquote.connect(
+            sim.host, sim.port, quotas=NO_QUOTAS, reconnect=policy, timeout=5
+        ) as client:
+            stop = anyio.current_time() + SECONDS
+
+            async def one_call(group: str, raw: bool) -> None:
+                try:
+                    if raw:  # bypasses single-flight: one request per call
+                        request = Qot_GetUserSecurity_pb2.Request()
+                        request.c2s.groupName = group
+                        response = await client.request(
+                            3213, request, Qot_GetUserSecurity_pb2.Response
+                        )
+                        items = static_infos_from_pb(response.s2c.staticInfoList)
+                    else:
+                        items = await client.get_user_security(group)
+                except asyncquote.OpenDError as exc:
+                    if group in expected or "Unknown watchlists" not in exc.message:
+                        tally.wrong.append(f"{group}: unexpected {exc!r}")
+                    tally.outcomes["refused as expected"] += 1
+                except asyncquote.AsyncQuoteError as exc:
+                    tally.outcomes[type(exc).__name__] += 1
+                else:
+                    if items != expected.get(group):
+                        tally.wrong.append(f"{group}: got {len(items)} items")
+                    tally.outcomes["ok"] += 1
+
+            async def caller(seed: int) -> None:
+                local = random.Random(seed)
+                while anyio.current_time() < stop:
+                    group = local.choice(GROUPS)
+                    with anyio.move_on_after(30) as scope:
+                        await one_call(group, raw=local.random() < 0.7)
+                    if scope.cancelled_caught:
+                        tally.hangs += 1
+
+            async def chaos() -> None:
+                next_drop = DROP_EVERY
+                while anyio.current_time() < stop:
+                    await anyio.sleep(0.01)
+                    if len(sim.requests) >= next_drop:
+                        next_drop += DROP_EVERY
+                        tally.drops += 1
+                        await sim.drop_connections()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(chaos)
+                for _ in range(CALLERS):
+                    tg.start_soon(caller, rng.randrange(2**32))
+
+            with anyio.fail_after(10):
+                await client.wait_for_state(ConnectionState.CONNECTED)
+            assert client.connection.pending_count == 0
+        leftover = [t.name for t in anyio.get_running_tasks() if "asyncquote." in (t.name or "")]
+        leftover = [name for name in leftover if name and ".sim." not in name]
+
+    print(
+        f"\nsoak ({anyio_backend}, {SECONDS:g} s): {tally.calls} calls, "
+        f"{tally.drops} forced disconnects, {client.reconnects} reconnects, "
+        f"outcomes {dict(tally.outcomes)}, wrong results {len(tally.wrong)}, hangs {tally.hangs}"
+    )
+    assert tally.wrong == []
+    assert tally.hangs == 0
+    assert leftover == []
+    assert tally.outcomes["ok"] > CALLERS
+    assert set(tally.outcomes) <= {
+        "ok",
+        "refused as expected",
+        "ConnectionLostError",
+        "RequestTimeoutError",
+    }
