@@ -19,6 +19,7 @@ from asyncquote.crypto import (
     load_rsa_private_key,
 )
 from asyncquote.framing import Frame, encode_frame
+from asyncquote.sim import Simulator
 
 from .scripted_server import Peer, scripted_server
 
@@ -169,3 +170,31 @@ async def test_an_unusable_key_is_refused_before_connecting(key: object, match: 
     with pytest.raises(asyncquote.InvalidArgumentError, match=match):
         async with asyncquote.connect("127.0.0.1", 1, rsa_key=key):  # type: ignore[arg-type]
             pass
+
+
+async def test_our_client_and_our_simulator_talk_encrypted() -> None:
+    async with (
+        Simulator(port=0, rsa_key=pem_key(1)) as sim,
+        asyncquote.connect(sim.host, sim.port, rsa_key=pem_key(1)) as client,
+    ):
+        assert sim.encrypted
+        with anyio.fail_after(10):
+            items = await client.get_user_security("All")
+            assert len(items) == len(sim.watchlists.securities_in("All"))
+            await client.modify_user_security("Tech", asyncquote.ModifyOp.ADD, ["US.NVDA"])
+            tech = await client.get_user_security("Tech")
+        assert str(tech[-1].security) == "US.NVDA"
+
+
+async def test_our_client_with_the_wrong_key_gets_connect_error_from_our_simulator() -> None:
+    async with Simulator(port=0, rsa_key=pem_key(1)) as sim:
+        with anyio.fail_after(10), pytest.raises(asyncquote.ConnectError, match="RSA key"):
+            async with asyncquote.connect(sim.host, sim.port, rsa_key=pem_key(2)):
+                pass
+        with anyio.fail_after(10), pytest.raises(asyncquote.ConnectError):
+            async with asyncquote.connect(sim.host, sim.port):  # no key at all
+                pass
+        assert sim.failed_handshakes >= 1
+        # ...and the simulator still serves a client with the right key.
+        async with asyncquote.connect(sim.host, sim.port, rsa_key=pem_key(1)) as client:
+            assert await client.get_user_security("Tech")
