@@ -3,10 +3,10 @@
 One simulator serves both clients the same watchlists: the bundled sample
 plus edge cases the sample lacks (unknown enum values and markets, absent
 ``delisting``, a non-main future, suspended and oddly priced options, an
-empty group). The SDK runs in a subprocess (its protobuf modules clash with
-ours) and pickles each frame; asyncquote fetches the same groups in this
-process. The frames must agree in columns, dtypes and every cell, down to the
-cell's Python type, with floats compared exactly.
+empty group). The SDK runs in a subprocess, which keeps its threads and
+global state out of this process, and pickles each frame; asyncquote fetches
+the same groups in this process. The frames must agree in columns, dtypes
+and every cell, down to the cell's Python type, with floats compared exactly.
 """
 
 from __future__ import annotations

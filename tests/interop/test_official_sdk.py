@@ -1,8 +1,8 @@
 """The official SDK (``futu-api``) as a client of our simulator.
 
-The SDK cannot be imported here (its protobuf modules clash with ours in
-protobuf's default descriptor pool), so it runs in a subprocess,
-``sdk_client.py``, against a simulator served from a background thread. One
+The SDK runs in a subprocess, ``sdk_client.py``, which keeps its threads,
+global configuration and log files out of the test process; the simulator is
+served from a background thread. One
 SDK run per module answers every test; it is bounded by a subprocess timeout
 because the SDK retries forever when a handshake fails.
 """
@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from anyio.from_thread import start_blocking_portal
 
+from asyncquote.frames import COLUMNS  # the SDK's own columns, checked below
 from asyncquote.sim import RequestRecord, Simulator, format_code
 
 pytestmark = [
@@ -32,23 +33,6 @@ SDK_CLIENT = Path(__file__).with_name("sdk_client.py")
 SDK_TIMEOUT = 90
 RET_OK, RET_ERROR = 0, -1  # the SDK's return codes
 GROUPS = ["All", "全部", "港股", "Tech", "期权", "No such group", "Positions"]
-COLUMNS = [
-    "code",
-    "name",
-    "lot_size",
-    "stock_type",
-    "stock_child_type",
-    "stock_owner",
-    "option_type",
-    "strike_time",
-    "strike_price",
-    "suspension",
-    "listing_date",
-    "stock_id",
-    "delisting",
-    "main_contract",
-    "last_trade_time",
-]
 
 
 class SdkRun:
@@ -63,7 +47,7 @@ class SdkRun:
     def rows(self, group_name: str) -> list[dict[str, Any]]:
         group = self.groups[group_name]
         assert group["ret"] == RET_OK, group.get("error")
-        assert group["columns"] == COLUMNS
+        assert tuple(group["columns"]) == tuple(COLUMNS)
         rows: list[dict[str, Any]] = group["rows"]
         return rows
 
