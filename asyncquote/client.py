@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Literal, TypeVar
@@ -53,6 +54,9 @@ QuotaMode = Literal["wait", "raise"]
 
 #: How often a call is retried after OpenD itself rejected it as over quota.
 DEFAULT_QUOTA_RETRIES = 3
+
+#: Most groups whose last result is kept for ``max_age``.
+_CACHED_GROUPS = 64
 
 #: Calls that change nothing at the gateway, so resending one is harmless.
 READ_ONLY_PROTOCOLS = frozenset(
@@ -120,7 +124,11 @@ class QuoteClient:
         self._queue_timeout = queue_timeout
         self._quota_retries = quota_retries
         self._flights: SingleFlight[str, list[SecurityStaticInfo]] = SingleFlight()
-        self._cache: dict[str, tuple[float, list[SecurityStaticInfo]]] = {}
+        # Last result per group, kept only for groups someone asked for with
+        # max_age (holding every result alive costs memory and GC time), and
+        # only for the most recent _CACHED_GROUPS of those.
+        self._cache: OrderedDict[str, tuple[float, list[SecurityStaticInfo]]] = OrderedDict()
+        self._cache_wanted: set[str] = set()
 
     @property
     def rate_limiter(self) -> RateLimiter:
@@ -258,7 +266,9 @@ class QuoteClient:
                 :class:`SystemGroup`). When several groups share a name,
                 OpenD uses the first.
             max_age: return the last result for this group if it is younger
-                than this many seconds, without a request.
+                than this many seconds, without a request. Results are kept
+                only for groups asked for with ``max_age`` (the 64 most
+                recent), so the first such call always asks OpenD.
             timeout: seconds to wait for the reply once sent (time queued for
                 the quota is not counted); defaults to the client's.
 
@@ -275,8 +285,10 @@ class QuoteClient:
             raise InvalidArgumentError(f"max_age must be a number >= 0, not {max_age!r}")
         key = group_key(name)
         if max_age is not None:
+            self._cache_wanted.add(key)
             cached = self._cache.get(key)
             if cached is not None and anyio.current_time() - cached[0] <= max_age:
+                self._cache.move_to_end(key)
                 return list(cached[1])
 
         async def fetch() -> list[SecurityStaticInfo]:
@@ -289,7 +301,11 @@ class QuoteClient:
                 timeout=timeout,
             )
             items = static_infos_from_pb(response.s2c.staticInfoList)
-            self._cache[key] = (anyio.current_time(), items)
+            if key in self._cache_wanted:
+                self._cache[key] = (anyio.current_time(), items)
+                self._cache.move_to_end(key)
+                if len(self._cache) > _CACHED_GROUPS:
+                    self._cache.popitem(last=False)
             return items
 
         # Each caller gets its own list; the models in it are immutable.

@@ -140,6 +140,9 @@ class Session:
             ConnectionLostError: the session is closed, or no connection came
                 back in time (chained to the last connection error).
         """
+        current = self._current
+        if current is not None and current.is_open:
+            return current  # the common case, without a cancel scope's cost
         with anyio.move_on_after(timeout):
             while True:
                 current = self._current

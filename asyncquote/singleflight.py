@@ -18,7 +18,9 @@ class _Flight(Generic[V]):
     __slots__ = ("abandoned", "done", "error", "event", "value")
 
     def __init__(self) -> None:
-        self.event = anyio.Event()
+        # Made only when a second caller waits: most calls have no company,
+        # and an Event per call is a measurable share of a call's cost.
+        self.event: anyio.Event | None = None
         self.done = False
         self.abandoned = False
         self.error: Exception | None = None
@@ -47,6 +49,8 @@ class SingleFlight(Generic[K, V]):
             flight = self._flights.get(key)
             if flight is None:
                 return await self._lead(key, fn)
+            if flight.event is None:
+                flight.event = anyio.Event()
             await flight.event.wait()
             if flight.done:
                 return flight.value  # type: ignore[return-value]
@@ -71,7 +75,8 @@ class SingleFlight(Generic[K, V]):
             return value
         finally:
             del self._flights[key]
-            flight.event.set()
+            if flight.event is not None:
+                flight.event.set()
 
 
 def _fresh(error: Exception) -> Exception:
