@@ -25,7 +25,6 @@ from typing import TypeVar
 
 import anyio
 import anyio.abc
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from google.protobuf.message import Message
 
 if sys.version_info < (3, 11):
@@ -102,12 +101,13 @@ class ConnectionInfo:
 
 
 class _Pending:
-    """One call waiting for its reply."""
+    """One call waiting for its reply, until ``deadline`` (in :func:`anyio.current_time`)."""
 
-    __slots__ = ("event", "proto_id", "reply", "wrong_reply")
+    __slots__ = ("deadline", "event", "proto_id", "reply", "wrong_reply")
 
-    def __init__(self, proto_id: int) -> None:
+    def __init__(self, proto_id: int, deadline: float) -> None:
         self.proto_id = proto_id
+        self.deadline = deadline
         self.event = anyio.Event()
         self.reply: Frame | None = None
         self.wrong_reply: Frame | None = None
@@ -144,10 +144,15 @@ class Connection:
         # Start somewhere arbitrary so that serials from two consecutive
         # connections are unlikely to be confused in a capture.
         self._next_serial = int.from_bytes(os.urandom(2), "little") + 1
-        outbox: tuple[MemoryObjectSendStream[bytes], MemoryObjectReceiveStream[bytes]]
-        outbox = anyio.create_memory_object_stream[bytes](math.inf)
-        self._outbox_send, self._outbox_receive = outbox
+        # Frames waiting for the writer task, and the event that wakes it (see
+        # _write_loop); a plain list, as a memory object stream would cost
+        # the writer an extra scheduling round per batch.
+        self._outbox: list[bytes] = []
+        self._outbox_ready = anyio.Event()
         self._lost = False
+        # The reader's alarm for the earliest deadline of a waiting call; see
+        # _read_loop. None while the reader is not in it.
+        self._alarm: anyio.CancelScope | None = None
         self._lost_event = anyio.Event()
         self._last_received = anyio.current_time()
         self._lost_cause: BaseException | None = None
@@ -209,17 +214,22 @@ class Connection:
         self._raise_if_lost()
         limit = self._default_timeout if timeout is None else timeout
         serial = self._allocate_serial()
-        entry = _Pending(proto_id)
+        entry = _Pending(proto_id, anyio.current_time() + limit)
         self._pending[serial] = entry
+        # Timeouts are the reader's job (see _read_loop): a cancel scope per
+        # call would cost a timer and several microseconds for every call.
+        alarm = self._alarm
+        if alarm is not None and entry.deadline < alarm.deadline:
+            alarm.deadline = entry.deadline
         try:
             cipher = self._cipher
             if cipher is None:
-                self._outbox_send.send_nowait(encode_frame(proto_id, serial, body))
+                self._outbox.append(encode_frame(proto_id, serial, body))
             else:
                 wire = encode_frame(proto_id, serial, cipher.encrypt(body), plaintext=body)
-                self._outbox_send.send_nowait(wire)
-            with anyio.move_on_after(limit):
-                await entry.event.wait()
+                self._outbox.append(wire)
+            self._outbox_ready.set()
+            await entry.event.wait()
         finally:
             if self._pending.pop(serial, None) is not None:
                 # Gave up (timeout or cancellation) before a reply arrived.
@@ -262,7 +272,7 @@ class Connection:
     async def aclose(self) -> None:
         """Close the connection; waiting calls get :class:`ConnectionLostError`."""
         self._mark_lost(None, "the connection was closed by the client")
-        self._outbox_send.close()
+        self._outbox_ready.set()  # the writer sees the loss and ends
         if not self._stream_closed:
             self._stream_closed = True
             with anyio.CancelScope(shield=True):
@@ -338,16 +348,36 @@ class Connection:
         except Exception:
             logger.exception("push handler raised on protocol %d; push dropped", frame.proto_id)
 
+    def _wake_overdue(self) -> float:
+        """Wake the calls past their deadline; return the earliest deadline of the rest."""
+        now = anyio.current_time()
+        earliest = math.inf
+        for entry in self._pending.values():
+            if entry.deadline <= now:
+                # No reply attached: the call raises RequestTimeoutError.
+                entry.event.set()
+            elif entry.deadline < earliest:
+                earliest = entry.deadline
+        return earliest
+
     async def _read_loop(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
         task_status.started()
         reason = "the gateway closed the connection"
         cause: BaseException | None = None
         try:
             while True:
-                data = await self._stream.receive(_RECEIVE_SIZE)
-                self._last_received = anyio.current_time()
-                for frame in self._decoder.feed(data):
-                    self._dispatch(frame)
+                # One alarm serves every waiting call: it goes off at the
+                # earliest deadline (request() brings it forward), wakes the
+                # calls that are overdue, and is set again for the rest. A
+                # reply does not push it back, so it may go off with nothing
+                # due, at most once per timeout period.
+                with anyio.CancelScope(deadline=self._wake_overdue()) as self._alarm:
+                    while True:
+                        data = await self._stream.receive(_RECEIVE_SIZE)
+                        self._last_received = anyio.current_time()
+                        for frame in self._decoder.feed(data):
+                            self._dispatch(frame)
+                self._alarm = None
         except anyio.EndOfStream as exc:
             cause = exc
             try:
@@ -366,15 +396,18 @@ class Connection:
     async def _write_loop(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
         task_status.started()
         try:
-            async for first in self._outbox_receive:
-                chunks = [first]
-                while True:
-                    try:
-                        chunks.append(self._outbox_receive.receive_nowait())
-                    except (anyio.WouldBlock, anyio.EndOfStream):
-                        # EndOfStream: closed meanwhile; send what we have.
-                        break
-                await self._stream.send(b"".join(chunks) if len(chunks) > 1 else first)
+            outbox = self._outbox
+            while not self._lost:
+                if outbox:
+                    # Everything queued goes out in one write.
+                    data = b"".join(outbox) if len(outbox) > 1 else outbox[0]
+                    outbox.clear()
+                    await self._stream.send(data)
+                else:
+                    # Wait only when there is nothing to send: waiting on an
+                    # event that is already set would still yield once.
+                    ready = self._outbox_ready = anyio.Event()
+                    await ready.wait()
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
             self._mark_lost(exc, f"sending failed: {exc!r}")
 

@@ -10,7 +10,7 @@ model: equal, equally hashable, frozen, with the same ``model_fields_set``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -47,20 +47,36 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
-def _trusted(cls: type[_M], values: dict[str, Any]) -> _M:
-    """Build ``cls`` from already-typed ``values`` without validating them.
+def _trusted(cls: type[_M]) -> Callable[[dict[str, Any]], _M]:
+    """A builder of ``cls`` from already-typed values, skipping validation.
 
-    This is what ``model_construct`` does, minus its per-field alias and
-    default handling, which these models do not need. ``values`` must name
-    every field of ``cls``, in declaration order (the tests check this), so
-    the instance matches one validated from the same values.
+    It does what ``model_construct`` does, minus the per-field alias and
+    default handling these models do not need. The values must name every
+    field of ``cls``, in declaration order (the tests check this), so the
+    instance matches one validated from the same values. One builder per
+    class keeps the class and its field names out of the per-call work.
     """
-    model = _new(cls)
-    _set_dict(model, values)
-    _set_fields_set(model, set(values))
-    _set_extra(model, None)
-    _set_private(model, None)
-    return model
+    fields = frozenset(cls.model_fields)
+
+    def build(values: dict[str, Any]) -> _M:
+        model = _new(cls)
+        _set_dict(model, values)
+        # Every field is given, so every field counts as set, as after
+        # validation; each instance gets its own set, as a validated one does.
+        _set_fields_set(model, set(fields))
+        _set_extra(model, None)
+        _set_private(model, None)
+        return model
+
+    return build
+
+
+_security = _trusted(Security)
+_basic = _trusted(SecurityStaticBasic)
+_warrant = _trusted(WarrantStaticExData)
+_option = _trusted(OptionStaticExData)
+_future = _trusted(FutureStaticExData)
+_static_info = _trusted(SecurityStaticInfo)
 
 
 # Bound ``dict.get`` of value → member: ``_market(v, v)`` is the member, or ``v``
@@ -74,7 +90,7 @@ _option_type = OptionType._value2member_map_.get
 def security_from_pb(pb: Qot_Common_pb2.Security) -> Security:
     """Convert a ``Qot_Common.Security`` message."""
     market = pb.market
-    return _trusted(Security, {"market": _market(market, market), "code": pb.code})
+    return _security({"market": _market(market, market), "code": pb.code})
 
 
 def security_to_pb(security: Security) -> Qot_Common_pb2.Security:
@@ -84,11 +100,13 @@ def security_to_pb(security: Security) -> Qot_Common_pb2.Security:
 
 def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasic:
     has = pb.HasField
+    # security_from_pb, inlined: this runs once per watchlist entry.
+    security = pb.security
+    market = security.market
     sec_type = pb.secType
-    return _trusted(
-        SecurityStaticBasic,
+    return _basic(
         {
-            "security": security_from_pb(pb.security),
+            "security": _security({"market": _market(market, market), "code": security.code}),
             "id": pb.id,
             "lot_size": pb.lotSize,
             "sec_type": _sec_type(sec_type, sec_type),
@@ -103,17 +121,13 @@ def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasi
 
 def _warrant_from_pb(pb: Qot_Common_pb2.WarrantStaticExData) -> WarrantStaticExData:
     kind = pb.type
-    return _trusted(
-        WarrantStaticExData,
-        {"type": _warrant_type(kind, kind), "owner": security_from_pb(pb.owner)},
-    )
+    return _warrant({"type": _warrant_type(kind, kind), "owner": security_from_pb(pb.owner)})
 
 
 def _option_from_pb(pb: Qot_Common_pb2.OptionStaticExData) -> OptionStaticExData:
     has = pb.HasField
     kind = pb.type
-    return _trusted(
-        OptionStaticExData,
+    return _option(
         {
             "type": _option_type(kind, kind),
             "owner": security_from_pb(pb.owner),
@@ -133,8 +147,7 @@ def _option_from_pb(pb: Qot_Common_pb2.OptionStaticExData) -> OptionStaticExData
 
 
 def _future_from_pb(pb: Qot_Common_pb2.FutureStaticExData) -> FutureStaticExData:
-    return _trusted(
-        FutureStaticExData,
+    return _future(
         {
             "last_trade_time": pb.lastTradeTime,
             "last_trade_timestamp": (
@@ -152,8 +165,7 @@ def static_info_from_pb(pb: Qot_Common_pb2.SecurityStaticInfo) -> SecurityStatic
     know are kept as ``int``.
     """
     has = pb.HasField
-    return _trusted(
-        SecurityStaticInfo,
+    return _static_info(
         {
             "basic": _basic_from_pb(pb.basic),
             "warrant_ex_data": (
