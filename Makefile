@@ -37,6 +37,10 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
+## bench: throughput, decoding and memory against a floor client and the official SDK (~1 min)
+bench: $(VENV)/.dev
+	$(BIN)/python -m benchmarks
+
 ## protos: regenerate asyncquote/_pb from protos/*.proto
 protos: $(VENV)/.dev
 	$(BIN)/python protos/generate.py

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-from benchmarks import quota_efficiency
+from benchmarks import quota_efficiency, suite
 
 
 def test_quota_efficiency_quick_run_reports_both_runs(
@@ -20,3 +21,42 @@ def test_quota_efficiency_quick_run_reports_both_runs(
     assert limited["succeeded"] == limited["calls"] == 30
     assert baseline["rejections"] == baseline["failed"] == 20
     assert "of the quota used" in capsys.readouterr().out
+
+
+def test_suite_quick_run_reports_every_workload_against_the_floor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert suite.main(["--quick", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "benchmark.json").read_text())
+    rows = {(row["name"], row["unit"]): row for row in report["rows"]}
+    for key in [
+        ("sequential", "calls/s"),
+        ("10 concurrent callers", "calls/s"),
+        ("100 concurrent callers", "calls/s"),
+        ("1000 concurrent callers", "calls/s"),
+        ("500-security watchlist", "calls/s"),
+        ("decode to models", "µs/security"),
+    ]:
+        row = rows[key]
+        assert row["asyncquote"] > 0
+        assert row["vs_floor"] > 0, key
+    memory = [row for (name, unit), row in rows.items() if "in flight" in name]
+    assert memory
+    assert all(row["vs_floor"] is not None for row in memory)
+    assert {target["text"] for target in report["targets"]} >= {
+        "sequential: >= 0.8 x floor",
+        "decode: <= 2 µs per security",
+    }
+    sdk_rows = [row for row in report["rows"] if row["sdk"] is not None]
+    assert bool(sdk_rows) == (importlib.util.find_spec("futu") is not None)
+    out = capsys.readouterr().out
+    assert "vs floor" in out
+    # matplotlib is optional: the chart is drawn or its absence said, never an error.
+    assert (tmp_path / "benchmark.png").exists() or "chart: skipped" in out
+
+
+def test_suite_without_sdk_or_memory_still_reports(tmp_path: Path) -> None:
+    assert suite.main(["--quick", "--no-sdk", "--no-memory", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "benchmark.json").read_text())
+    assert all(row["sdk"] is None for row in report["rows"])
+    assert not any("in flight" in row["name"] for row in report["rows"])
