@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 import anyio
 from google.protobuf.message import Message
 
 from ._pb import Qot_GetUserSecurity_pb2, Qot_GetUserSecurityGroup_pb2, Qot_ModifyUserSecurity_pb2
 from ._taskgroups import single_errors
-from .codec import ProtoId
+from .codec import ProtoId, check_response, parse_message
 from .connection import (
     DEFAULT_CLIENT_VERSION,
     DEFAULT_DEAD_PEER_FACTOR,
@@ -27,7 +27,7 @@ from .connection import (
 from .convert import security_to_pb, static_infos_from_pb
 from .crypto import load_rsa_private_key
 from .errors import ConnectionLostError, InvalidArgumentError, OpenDError, RateLimitError
-from .framing import DEFAULT_MAX_BODY_LEN
+from .framing import DEFAULT_MAX_BODY_LEN, Frame
 from .groups import (
     MAX_GROUP_NAME_LENGTH,
     GroupType,
@@ -55,8 +55,17 @@ QuotaMode = Literal["wait", "raise"]
 #: How often a call is retried after OpenD itself rejected it as over quota.
 DEFAULT_QUOTA_RETRIES = 3
 
-#: Most groups whose last result is kept for ``max_age``.
+#: Most groups whose last result is kept (for ``max_age`` and reuse).
 _CACHED_GROUPS = 64
+
+R = TypeVar("R")
+
+
+class _Result(NamedTuple):
+    fetched_at: float
+    digest: bytes
+    items: list[SecurityStaticInfo]
+
 
 #: Calls that change nothing at the gateway, so resending one is harmless.
 READ_ONLY_PROTOCOLS = frozenset(
@@ -124,11 +133,12 @@ class QuoteClient:
         self._queue_timeout = queue_timeout
         self._quota_retries = quota_retries
         self._flights: SingleFlight[str, list[SecurityStaticInfo]] = SingleFlight()
-        # Last result per group, kept only for groups someone asked for with
-        # max_age (holding every result alive costs memory and GC time), and
-        # only for the most recent _CACHED_GROUPS of those.
-        self._cache: OrderedDict[str, tuple[float, list[SecurityStaticInfo]]] = OrderedDict()
-        self._cache_wanted: set[str] = set()
+        # The last result of the most recent _CACHED_GROUPS groups: when it
+        # was fetched (for max_age), the SHA-1 of the reply it came from, and
+        # the models. A reply identical to the last one (same SHA-1, which
+        # the frame header carries) reuses the models instead of decoding
+        # again: polling an unchanged watchlist costs almost no CPU.
+        self._results: OrderedDict[str, _Result] = OrderedDict()
 
     @property
     def rate_limiter(self) -> RateLimiter:
@@ -161,6 +171,22 @@ class QuoteClient:
                 queue wait exceeded ``queue_timeout``, or retries ran out.
             RequestTimeoutError, ConnectionLostError, ProtocolError.
         """
+
+        def decode(frame: Frame) -> M:
+            response = parse_message(response_type, frame.body, proto_id=proto_id)
+            check_response(proto_id, response)  # type: ignore[arg-type]
+            return response
+
+        return await self._exchange(proto_id, request.SerializeToString(), decode, timeout)
+
+    async def _exchange(
+        self, proto_id: int, body: bytes, decode: Callable[[Frame], R], timeout: float | None
+    ) -> R:
+        """Send one request within quota and connection; ``decode`` its reply frame.
+
+        ``decode`` raises :class:`OpenDError` for a refusal; a quota refusal
+        is retried here.
+        """
         limiter = self._limiter
         session = self._session
         wait = self._request_timeout if timeout is None else timeout
@@ -177,7 +203,7 @@ class QuoteClient:
                 # call's own timeout.
                 connection = await session.connection(wait)
                 try:
-                    return await connection.call(proto_id, request, response_type, timeout=timeout)
+                    return decode(await connection.request(proto_id, body, timeout=timeout))
                 except ConnectionLostError as exc:
                     if not may_retry_loss:
                         raise
@@ -266,9 +292,8 @@ class QuoteClient:
                 :class:`SystemGroup`). When several groups share a name,
                 OpenD uses the first.
             max_age: return the last result for this group if it is younger
-                than this many seconds, without a request. Results are kept
-                only for groups asked for with ``max_age`` (the 64 most
-                recent), so the first such call always asks OpenD.
+                than this many seconds, without a request (the last results
+                of the 64 most recently fetched groups are kept).
             timeout: seconds to wait for the reply once sent (time queued for
                 the quota is not counted); defaults to the client's.
 
@@ -284,29 +309,35 @@ class QuoteClient:
         if max_age is not None and (not isinstance(max_age, (int, float)) or max_age < 0):
             raise InvalidArgumentError(f"max_age must be a number >= 0, not {max_age!r}")
         key = group_key(name)
+        results = self._results
         if max_age is not None:
-            self._cache_wanted.add(key)
-            cached = self._cache.get(key)
-            if cached is not None and anyio.current_time() - cached[0] <= max_age:
-                self._cache.move_to_end(key)
-                return list(cached[1])
+            cached = results.get(key)
+            if cached is not None and anyio.current_time() - cached.fetched_at <= max_age:
+                results.move_to_end(key)
+                return list(cached.items)
+
+        def decode(frame: Frame) -> list[SecurityStaticInfo]:
+            previous = results.get(key)
+            if previous is not None and previous.digest == frame.body_sha1:
+                items = previous.items  # the very same reply as last time
+            else:
+                response = parse_message(
+                    Qot_GetUserSecurity_pb2.Response, frame.body, proto_id=ProtoId.GET_USER_SECURITY
+                )
+                check_response(ProtoId.GET_USER_SECURITY, response)
+                items = static_infos_from_pb(response.s2c.staticInfoList)
+            results[key] = _Result(anyio.current_time(), frame.body_sha1, items)
+            results.move_to_end(key)
+            if len(results) > _CACHED_GROUPS:
+                results.popitem(last=False)
+            return items
 
         async def fetch() -> list[SecurityStaticInfo]:
             request = Qot_GetUserSecurity_pb2.Request()
             request.c2s.groupName = name
-            response = await self.request(
-                ProtoId.GET_USER_SECURITY,
-                request,
-                Qot_GetUserSecurity_pb2.Response,
-                timeout=timeout,
+            return await self._exchange(
+                ProtoId.GET_USER_SECURITY, request.SerializeToString(), decode, timeout
             )
-            items = static_infos_from_pb(response.s2c.staticInfoList)
-            if key in self._cache_wanted:
-                self._cache[key] = (anyio.current_time(), items)
-                self._cache.move_to_end(key)
-                if len(self._cache) > _CACHED_GROUPS:
-                    self._cache.popitem(last=False)
-            return items
 
         # Each caller gets its own list; the models in it are immutable.
         return list(await self._flights.run(key, fetch))
@@ -378,9 +409,9 @@ class QuoteClient:
             Qot_ModifyUserSecurity_pb2.Response,
             timeout=timeout,
         )
-        # Whatever we cached may now be stale, for this group and the system
-        # groups that mirror it.
-        self._cache.clear()
+        # Results kept for max_age may now be stale, for this group and the
+        # system groups that mirror it.
+        self._results.clear()
 
     @asynccontextmanager
     async def watch_user_security(

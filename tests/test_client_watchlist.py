@@ -257,3 +257,34 @@ async def test_bad_watch_arguments_are_refused(
         with pytest.raises(asyncquote.InvalidArgumentError, match=match):
             async with client.watch_user_security(groups, **kwargs):  # type: ignore[arg-type]
                 pass
+
+
+async def test_an_unchanged_reply_reuses_the_models_instead_of_decoding_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncquote.client as client_module
+
+    decoded: list[int] = []
+    real = client_module.static_infos_from_pb
+
+    def counting(pbs: object) -> list[asyncquote.SecurityStaticInfo]:
+        items = real(pbs)  # type: ignore[arg-type]
+        decoded.append(len(items))
+        return items
+
+    monkeypatch.setattr(client_module, "static_infos_from_pb", counting)
+    async with (
+        Simulator(port=0) as sim,
+        asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+    ):
+        first = await client.get_user_security("Tech")
+        second = await client.get_user_security("Tech")
+        assert gus_requests(sim) == 2, "both calls asked OpenD"
+        assert decoded == [len(first)], "the second, identical reply was not decoded"
+        assert second == first
+        assert all(a is b for a, b in zip(first, second, strict=True))
+        assert second is not first
+        await client.modify_user_security("Tech", ModifyOp.MOVE_OUT, [first[0].security])
+        third = await client.get_user_security("Tech")
+        assert third == first[1:]
+        assert len(decoded) == 2
