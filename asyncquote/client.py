@@ -432,8 +432,10 @@ class QuoteClient:
 
         The first :class:`WatchlistChange` of each group carries its full
         list (``initial=True``); later ones come only when something changed.
-        A failed poll is yielded as a :class:`WatchError` and polling goes on;
-        a lost connection ends the iteration with :class:`ConnectionLostError`.
+        A failed poll is yielded as a :class:`WatchError` and polling goes on,
+        through reconnects too; once the client is closed (or a lost
+        connection is not to be replaced), the iteration ends with
+        :class:`ConnectionLostError`.
         Leaving the block stops polling.
 
         Polls go through this client's connection and quota limiter, spread
@@ -464,7 +466,12 @@ class QuoteClient:
                 interval,
                 quota_share * 100,
             )
-        watcher = WatchlistWatcher(names, period, self.get_user_security)
+        watcher = WatchlistWatcher(
+            names,
+            period,
+            self.get_user_security,
+            is_closed=lambda: self._session.state is ConnectionState.CLOSED,
+        )
         async with single_errors(), anyio.create_task_group() as tg, watcher:
             tg.start_soon(watcher.run)
             try:

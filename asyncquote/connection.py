@@ -305,13 +305,13 @@ class Connection:
         if self._lost:
             return
         self._lost = True
+        self._lost_cause = cause
+        self._lost_reason = reason
         self._lost_event.set()
         if self.on_lost is not None:
             # Before any waiter wakes: whoever catches the ConnectionLostError
             # already sees the owner's new state.
             self.on_lost(self)
-        self._lost_cause = cause
-        self._lost_reason = reason
         pending = list(self._pending.values())
         for entry in pending:
             entry.event.set()  # no reply attached: the waiter raises ConnectionLostError

@@ -105,17 +105,26 @@ class WatchlistWatcher:
     ``QuoteClient.watch_user_security``, which owns its task.
 
     Iterate it with ``async for``. A failed poll of one group is yielded as
-    a :class:`WatchError` and polling goes on; a lost connection ends the
-    iteration by raising :class:`ConnectionLostError`.
+    a :class:`WatchError` and polling goes on, a dropped connection included
+    while the client reconnects; once the client is closed for good
+    (``is_closed()`` says so), the iteration ends with
+    :class:`ConnectionLostError`.
     """
 
-    def __init__(self, groups: Sequence[str], period: float, fetch: Fetch) -> None:
+    def __init__(
+        self,
+        groups: Sequence[str],
+        period: float,
+        fetch: Fetch,
+        is_closed: Callable[[], bool] = lambda: True,
+    ) -> None:
         if not groups:
             raise InvalidArgumentError("watch at least one group")
         self.groups: tuple[str, ...] = tuple(groups)
         self.period = period
         """Seconds between two polls of the same group."""
         self._fetch = fetch
+        self._is_closed = is_closed
         self._last: dict[str, list[SecurityStaticInfo]] = {}
         send: MemoryObjectSendStream[WatchEvent]
         receive: MemoryObjectReceiveStream[WatchEvent]
@@ -165,8 +174,13 @@ class WatchlistWatcher:
         try:
             items = await self._fetch(group)
         except ConnectionLostError as exc:
-            self._failure = exc
-            return False
+            if self._is_closed():
+                self._failure = exc
+                return False
+            # The client is reconnecting: a transient failure like any other.
+            logger.warning("polling watchlist %r failed: %s", group, exc)
+            await self._send.send(WatchError(group, exc))
+            return True
         except AsyncQuoteError as exc:
             logger.warning("polling watchlist %r failed: %s", group, exc)
             await self._send.send(WatchError(group, exc))

@@ -8,7 +8,8 @@ import trio.testing
 
 import asyncquote
 from asyncquote import GroupType, ModifyOp, Security, SystemGroup
-from asyncquote.sim import Simulator
+from asyncquote.sim import Faults, Simulator, parse_code
+from asyncquote.sim import ModifyOp as SimModifyOp
 
 pytestmark = pytest.mark.anyio
 
@@ -288,3 +289,42 @@ async def test_an_unchanged_reply_reuses_the_models_instead_of_decoding_again(
         third = await client.get_user_security("Tech")
         assert third == first[1:]
         assert len(decoded) == 2
+
+
+async def test_watching_survives_a_dropped_connection_and_goes_on_after_the_reconnect() -> None:
+    policy = asyncquote.ReconnectPolicy(initial_delay=1, jitter=0)
+    async with (
+        Simulator(port=0, faults=Faults(reply_delay=5.0)) as sim,
+        asyncquote.connect(
+            sim.host, sim.port, keepalive=False, reconnect=policy, timeout=30
+        ) as client,
+        client.watch_user_security(["Tech"], interval=10) as events,
+    ):
+        first = await events.__anext__()  # polled at 0 s, answered at 5 s
+        assert isinstance(first, asyncquote.WatchlistChange)
+        await anyio.sleep(12)  # the next poll, sent at 15 s, is in flight...
+        await sim.drop_connections()  # ...when the gateway drops it
+        error = await events.__anext__()
+        assert isinstance(error, asyncquote.WatchError)
+        assert isinstance(error.error, asyncquote.ConnectionLostError)
+        victim = first.current[0].security
+        sim.watchlists.modify("Tech", SimModifyOp.MOVE_OUT, [parse_code(str(victim))])
+        change = await events.__anext__()
+        assert isinstance(change, asyncquote.WatchlistChange)
+        assert [i.security for i in change.removed] == [victim]
+        assert client.reconnects == 1
+
+
+async def test_watching_ends_with_connection_lost_once_the_client_is_closed_for_good() -> None:
+    async with (
+        Simulator(port=0, faults=Faults(reply_delay=5.0)) as sim,
+        asyncquote.connect(
+            sim.host, sim.port, keepalive=False, reconnect=False, timeout=30
+        ) as client,
+        client.watch_user_security(["Tech"], interval=10) as events,
+    ):
+        await events.__anext__()
+        await anyio.sleep(12)
+        await sim.drop_connections()
+        with pytest.raises(asyncquote.ConnectionLostError, match="stopped watching Tech"):
+            await events.__anext__()
