@@ -449,8 +449,6 @@ class QuoteClient:
         """
         check_watch_args(groups, interval, quota_share)
         names = [check_group_name(group) for group in groups]
-        if not names:
-            raise InvalidArgumentError("watch at least one group")
         period = poll_period(
             len(names),
             interval,

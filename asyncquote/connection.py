@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sys
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -27,10 +26,8 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
-if sys.version_info < (3, 11):
-    from exceptiongroup import BaseExceptionGroup
-
 from ._pb import InitConnect_pb2, KeepAlive_pb2
+from ._taskgroups import single_errors
 from .codec import ProtoId, check_response, parse_message
 from .crypto import (
     BodyCipher,
@@ -192,10 +189,6 @@ class Connection:
     async def wait_lost(self) -> None:
         """Return once the connection has failed or been closed."""
         await self._lost_event.wait()
-
-    def ensure_open(self) -> None:
-        """Raise :class:`ConnectionLostError` if the connection is no longer usable."""
-        self._raise_if_lost()
 
     async def request(self, proto_id: int, body: bytes, *, timeout: float | None = None) -> Frame:
         """Send one request and return its reply frame.
@@ -492,23 +485,6 @@ class Connection:
                 ) from exc
 
 
-@asynccontextmanager
-async def _single_errors() -> AsyncIterator[None]:
-    """Let an exception from the caller's block escape our task group unwrapped.
-
-    anyio task groups wrap even a lone exception in an ExceptionGroup. Our
-    background tasks never raise, so a group holding one exception holds the
-    caller's (or the handshake's): re-raise that one so ``except KeyError``
-    around ``async with connect(...)`` keeps working.
-    """
-    try:
-        yield
-    except BaseExceptionGroup as group:
-        if len(group.exceptions) == 1:
-            raise group.exceptions[0] from group.exceptions[0].__cause__
-        raise
-
-
 def _decrypted(cipher: BodyCipher, frame: Frame) -> Frame:
     plaintext = decrypt_body(cipher, frame.body, frame.body_sha1)
     return Frame(
@@ -569,7 +545,7 @@ async def open_connection(
         handshake_cipher=rsa_key,
     )
     try:
-        async with _single_errors(), anyio.create_task_group() as tg:
+        async with single_errors(), anyio.create_task_group() as tg:
             await tg.start(connection._read_loop)
             await tg.start(connection._write_loop)
             try:
