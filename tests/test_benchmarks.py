@@ -60,3 +60,16 @@ def test_suite_without_sdk_or_memory_still_reports(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "benchmark.json").read_text())
     assert all(row["sdk"] is None for row in report["rows"])
     assert not any("in flight" in row["name"] for row in report["rows"])
+
+
+def test_decode_breakdown_prints_every_row(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import decode_breakdown
+
+    decode_breakdown.main(repeats=3)
+    labels = [line.split("  ")[0] for line in capsys.readouterr().out.splitlines()]
+    assert labels == [
+        "parse only",
+        "parse + read every field",
+        "parse + build models",
+        "... with the GC paused",
+    ]
