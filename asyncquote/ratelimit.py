@@ -233,7 +233,9 @@ class RateLimiter:
     Callers of one protocol are served strictly first come, first served. A
     caller cancelled (or timed out) while queued takes no slot and does not
     delay the others. Share one limiter between clients that talk to the same
-    gateway account: OpenD counts per account, not per connection.
+    gateway account: OpenD counts per account, not per connection. A limiter
+    belongs to one event loop (its clock and waiters are the loop's), so the
+    clients sharing it must run on the same loop.
 
     Args:
         quotas: overrides per protocol id, merged over :data:`DEFAULT_QUOTAS`;
