@@ -14,7 +14,7 @@ from google.protobuf.message import Message
 
 from ._pb import Qot_GetUserSecurity_pb2, Qot_GetUserSecurityGroup_pb2, Qot_ModifyUserSecurity_pb2
 from ._taskgroups import single_errors
-from .codec import ProtoId, check_response, parse_message
+from .codec import ProtoId, parse_response
 from .connection import (
     DEFAULT_CLIENT_VERSION,
     DEFAULT_DEAD_PEER_FACTOR,
@@ -173,9 +173,7 @@ class QuoteClient:
         """
 
         def decode(frame: Frame) -> M:
-            response = parse_message(response_type, frame.body, proto_id=proto_id)
-            check_response(proto_id, response)  # type: ignore[arg-type]
-            return response
+            return parse_response(response_type, frame.body, proto_id=proto_id)
 
         return await self._exchange(proto_id, request.SerializeToString(), decode, timeout)
 
@@ -321,10 +319,9 @@ class QuoteClient:
             if previous is not None and previous.digest == frame.body_sha1:
                 items = previous.items  # the very same reply as last time
             else:
-                response = parse_message(
+                response = parse_response(
                     Qot_GetUserSecurity_pb2.Response, frame.body, proto_id=ProtoId.GET_USER_SECURITY
                 )
-                check_response(ProtoId.GET_USER_SECURITY, response)
                 items = static_infos_from_pb(response.s2c.staticInfoList)
             results[key] = _Result(anyio.current_time(), frame.body_sha1, items)
             results.move_to_end(key)

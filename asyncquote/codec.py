@@ -29,6 +29,7 @@ __all__ = [
     "ResponseMessage",
     "check_response",
     "parse_message",
+    "parse_response",
 ]
 
 
@@ -108,3 +109,15 @@ def check_response(proto_id: int, response: ResponseMessage) -> None:
     """Raise :class:`OpenDError` unless the response says success."""
     if response.retType != 0:
         raise OpenDError(response.retType, response.errCode, response.retMsg, proto_id)
+
+
+def parse_response(response_type: type[M], body: bytes, *, proto_id: int) -> M:
+    """Parse a reply body as ``response_type`` and check that it says success.
+
+    Raises:
+        ProtocolError: the bytes are not a valid ``response_type``.
+        OpenDError: the response's ``retType`` is not 0.
+    """
+    response = parse_message(response_type, body, proto_id=proto_id)
+    check_response(proto_id, response)  # type: ignore[arg-type]
+    return response

@@ -28,7 +28,7 @@ from google.protobuf.message import Message
 
 from ._pb import InitConnect_pb2, KeepAlive_pb2
 from ._taskgroups import single_errors
-from .codec import ProtoId, check_response, parse_message
+from .codec import ProtoId, parse_response
 from .crypto import (
     BodyCipher,
     DecryptionError,
@@ -258,9 +258,7 @@ class Connection:
             plus everything :meth:`request` raises.
         """
         frame = await self.request(proto_id, request.SerializeToString(), timeout=timeout)
-        response = parse_message(response_type, frame.body, proto_id=proto_id)
-        check_response(proto_id, response)  # type: ignore[arg-type]
-        return response
+        return parse_response(response_type, frame.body, proto_id=proto_id)
 
     async def aclose(self) -> None:
         """Close the connection; waiting calls get :class:`ConnectionLostError`."""

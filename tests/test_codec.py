@@ -12,6 +12,7 @@ from asyncquote.codec import (
     ProtoId,
     check_response,
     parse_message,
+    parse_response,
 )
 from asyncquote.errors import AsyncQuoteError, OpenDError, ProtocolError
 
@@ -100,3 +101,15 @@ def test_parse_message_is_not_fooled_by_a_valid_message_of_another_type() -> Non
     body = Qot_Common_pb2.Security(market=0, code="x").SerializeToString()
     with pytest.raises(ProtocolError, match="c2s"):
         parse_message(Qot_GetUserSecurity_pb2.Request, body)
+
+
+def test_parse_response_parses_a_success_and_raises_for_a_refusal_or_garbage() -> None:
+
+    ok = Qot_GetUserSecurity_pb2.Response(retType=0).SerializeToString()
+    assert parse_response(Qot_GetUserSecurity_pb2.Response, ok, proto_id=3213).retType == 0
+    refused = Qot_GetUserSecurity_pb2.Response(retType=-1, errCode=2, retMsg="no")
+    with pytest.raises(OpenDError, match="no") as info:
+        parse_response(Qot_GetUserSecurity_pb2.Response, refused.SerializeToString(), proto_id=3213)
+    assert (info.value.ret_type, info.value.err_code, info.value.proto_id) == (-1, 2, 3213)
+    with pytest.raises(ProtocolError):
+        parse_response(Qot_GetUserSecurity_pb2.Response, b"\xff\xff", proto_id=3213)
