@@ -26,6 +26,7 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
+from ._oneshot import OneShot, oneshot_factory
 from ._pb import InitConnect_pb2, KeepAlive_pb2
 from ._taskgroups import single_errors
 from .codec import ProtoId, parse_response
@@ -100,12 +101,12 @@ class ConnectionInfo:
 class _Pending:
     """One call waiting for its reply, until ``deadline`` (in :func:`anyio.current_time`)."""
 
-    __slots__ = ("deadline", "event", "proto_id", "reply", "wrong_reply")
+    __slots__ = ("deadline", "proto_id", "reply", "woken", "wrong_reply")
 
-    def __init__(self, proto_id: int, deadline: float) -> None:
+    def __init__(self, proto_id: int, deadline: float, woken: OneShot) -> None:
         self.proto_id = proto_id
         self.deadline = deadline
-        self.event = anyio.Event()
+        self.woken = woken
         self.reply: Frame | None = None
         self.wrong_reply: Frame | None = None
 
@@ -137,6 +138,7 @@ class Connection:
             max_body_len=max_body_len, verify_sha1=handshake_cipher is None
         )
         self._pending: dict[int, _Pending] = {}
+        self._new_oneshot = oneshot_factory()
         self._recent: OrderedDict[int, None] = OrderedDict()
         # Start somewhere arbitrary so that serials from two consecutive
         # connections are unlikely to be confused in a capture.
@@ -145,7 +147,7 @@ class Connection:
         # _write_loop); a plain list, as a memory object stream would cost
         # the writer an extra scheduling round per batch.
         self._outbox: list[bytes] = []
-        self._outbox_ready = anyio.Event()
+        self._outbox_ready = self._new_oneshot()
         self._lost = False
         # The reader's alarm for the earliest deadline of a waiting call; see
         # _read_loop. None while the reader is not in it.
@@ -207,7 +209,7 @@ class Connection:
         self._raise_if_lost()
         limit = self._default_timeout if timeout is None else timeout
         serial = self._allocate_serial()
-        entry = _Pending(proto_id, anyio.current_time() + limit)
+        entry = _Pending(proto_id, anyio.current_time() + limit, self._new_oneshot())
         self._pending[serial] = entry
         # Timeouts are the reader's job (see _read_loop): a cancel scope per
         # call would cost a timer and several microseconds for every call.
@@ -222,7 +224,7 @@ class Connection:
                 wire = encode_frame(proto_id, serial, cipher.encrypt(body), plaintext=body)
                 self._outbox.append(wire)
             self._outbox_ready.set()
-            await entry.event.wait()
+            await entry.woken
         finally:
             if self._pending.pop(serial, None) is not None:
                 # Gave up (timeout or cancellation) before a reply arrived.
@@ -305,7 +307,7 @@ class Connection:
             self.on_lost(self)
         pending = list(self._pending.values())
         for entry in pending:
-            entry.event.set()  # no reply attached: the waiter raises ConnectionLostError
+            entry.woken.set()  # no reply attached: the waiter raises ConnectionLostError
         if pending:
             logger.debug("woke %d pending calls: %s", len(pending), reason)
 
@@ -318,7 +320,7 @@ class Connection:
                 entry.reply = frame
             else:
                 entry.wrong_reply = frame
-            entry.event.set()
+            entry.woken.set()
             return
         if frame.serial_no in self._recent and frame.proto_id != ProtoId.NOTIFY:
             logger.debug(
@@ -346,7 +348,7 @@ class Connection:
         for entry in self._pending.values():
             if entry.deadline <= now:
                 # No reply attached: the call raises RequestTimeoutError.
-                entry.event.set()
+                entry.woken.set()
             elif entry.deadline < earliest:
                 earliest = entry.deadline
         return earliest
@@ -397,8 +399,8 @@ class Connection:
                 else:
                     # Wait only when there is nothing to send: waiting on an
                     # event that is already set would still yield once.
-                    ready = self._outbox_ready = anyio.Event()
-                    await ready.wait()
+                    ready = self._outbox_ready = self._new_oneshot()
+                    await ready
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
             self._mark_lost(exc, f"sending failed: {exc!r}")
 

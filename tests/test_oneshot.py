@@ -1,0 +1,48 @@
+"""The one-shot wake-up every call in flight waits on, on both backends."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from asyncquote._oneshot import oneshot_factory
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+async def test_set_wakes_the_waiting_task() -> None:
+    woken = oneshot_factory()()
+    order: list[str] = []
+
+    async def waiter() -> None:
+        await woken
+        order.append("woke")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(waiter)
+        await anyio.wait_all_tasks_blocked()
+        assert order == []
+        order.append("set")
+        woken.set()
+    assert order == ["set", "woke"]
+
+
+async def test_a_oneshot_set_early_returns_at_once_and_setting_twice_is_harmless() -> None:
+    woken = oneshot_factory()()
+    woken.set()
+    woken.set()
+    with anyio.fail_after(1):
+        await woken
+
+
+async def test_setting_a_oneshot_whose_waiter_was_cancelled_is_harmless() -> None:
+    woken = oneshot_factory()()
+    with anyio.move_on_after(0.01) as scope:
+        await woken
+    assert scope.cancelled_caught
+    woken.set()  # e.g. a reply arriving after the caller gave up
