@@ -169,11 +169,20 @@ class _ProtocolLimiter:
             self._changed.set()
             self._changed = None
 
-    async def acquire(self, *, fail_fast: bool, queue_timeout: float | None) -> None:
+    def try_acquire(self) -> bool:
+        if self.queue:
+            return False
+        now = self._clock()
         window = self.window
-        if not self.queue and window.delay(self._clock()) == 0:
-            window.on_sent(self._clock())
+        if window.delay(now) != 0:
+            return False
+        window.on_sent(now)
+        return True
+
+    async def acquire(self, *, fail_fast: bool, queue_timeout: float | None) -> None:
+        if self.try_acquire():
             return
+        window = self.window
         if fail_fast:
             raise RateLimitError(self.proto_id, self._expected_wait())
         if not self.throttling:
@@ -289,14 +298,43 @@ class RateLimiter:
             queue_timeout: longest time to wait in the queue, in seconds;
                 then :class:`RateLimitError`. ``None`` waits as long as it takes.
         """
-        limiter = self._limiter(proto_id)
-        if limiter is None:
-            yield
-            return
-        await limiter.acquire(fail_fast=fail_fast, queue_timeout=queue_timeout)
+        await self.acquire(proto_id, fail_fast=fail_fast, queue_timeout=queue_timeout)
         try:
             yield
         finally:
+            self.release(proto_id)
+
+    def try_acquire(self, proto_id: int) -> bool:
+        """Take a slot of ``proto_id``'s quota if one is free and nobody is queued.
+
+        Returns True (always, for a protocol without a quota) when the slot is
+        taken; pair it with one :meth:`release`. False takes nothing: queue
+        with :meth:`acquire`. The same as :meth:`slot`, for callers that cannot
+        afford an async context manager per call.
+        """
+        limiter = self._limiter(proto_id)
+        return limiter is None or limiter.try_acquire()
+
+    async def acquire(
+        self, proto_id: int, *, fail_fast: bool = False, queue_timeout: float | None = None
+    ) -> None:
+        """Wait for a slot of ``proto_id``'s quota, in FIFO order; pair with :meth:`release`.
+
+        Raises:
+            RateLimitError: see :meth:`slot`; nothing is taken then.
+        """
+        limiter = self._limiter(proto_id)
+        if limiter is not None:
+            await limiter.acquire(fail_fast=fail_fast, queue_timeout=queue_timeout)
+
+    def release(self, proto_id: int) -> None:
+        """Give back a slot taken by :meth:`acquire` or :meth:`try_acquire`.
+
+        Call it once the reply arrived or the call failed: the slot starts
+        cooling down now.
+        """
+        limiter = self._limiters.get(proto_id)
+        if limiter is not None:
             limiter.release()
 
     def on_quota_rejection(self, proto_id: int) -> None:

@@ -15,14 +15,13 @@ V = TypeVar("V")
 
 
 class _Flight(Generic[V]):
-    __slots__ = ("abandoned", "done", "error", "event", "value")
+    __slots__ = ("done", "error", "event", "value")
 
     def __init__(self) -> None:
         # Made only when a second caller waits: most calls have no company,
         # and an Event per call is a measurable share of a call's cost.
         self.event: anyio.Event | None = None
         self.done = False
-        self.abandoned = False
         self.error: Exception | None = None
         self.value: V | None = None
 
@@ -45,10 +44,7 @@ class SingleFlight(Generic[K, V]):
 
     async def run(self, key: K, fn: Callable[[], Awaitable[V]]) -> V:
         """Return ``await fn()``, sharing the call with concurrent callers of ``key``."""
-        while True:
-            flight = self._flights.get(key)
-            if flight is None:
-                return await self._lead(key, fn)
+        while (flight := self._flights.get(key)) is not None:
             if flight.event is None:
                 flight.event = anyio.Event()
             await flight.event.wait()
@@ -56,18 +52,16 @@ class SingleFlight(Generic[K, V]):
                 return flight.value  # type: ignore[return-value]
             if flight.error is not None:
                 raise _fresh(flight.error) from flight.error.__cause__
-            # The leader was cancelled: loop and lead (or follow) a new call.
+            # Neither: the leader was cancelled. Lead (or follow) a new call.
 
-    async def _lead(self, key: K, fn: Callable[[], Awaitable[V]]) -> V:
-        flight: _Flight[V] = _Flight()
-        self._flights[key] = flight
+        # Leading is inline rather than a helper coroutine: every call in
+        # flight holds each frame of its stack, so one frame fewer is memory
+        # saved per call.
+        flight = self._flights[key] = _Flight[V]()
         try:
             value = await fn()
         except Exception as exc:
             flight.error = exc
-            raise
-        except BaseException:
-            flight.abandoned = True  # cancelled: nobody got an answer
             raise
         else:
             flight.value = value

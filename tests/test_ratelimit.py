@@ -272,3 +272,50 @@ async def test_status_reports_used_queued_and_next_free() -> None:
 def test_quotas_must_be_quota_objects() -> None:
     with pytest.raises(InvalidArgumentError, match="3213"):
         RateLimiter({3213: (10, 30)})  # type: ignore[dict-item]
+
+
+@pytestmark_async
+async def test_try_acquire_takes_a_free_slot_without_waiting_and_refuses_a_full_window() -> None:
+    limiter = RateLimiter({1: Quota(2, 10.0)})
+    assert limiter.try_acquire(1)
+    assert limiter.try_acquire(1)
+    assert not limiter.try_acquire(1)  # full: nothing taken
+    assert limiter.status(1).used == 2
+    limiter.release(1)
+    limiter.release(1)
+    assert not limiter.try_acquire(1)  # released slots cool down for a period
+    await anyio.sleep(10.0)
+    assert limiter.try_acquire(1)
+
+
+@pytestmark_async
+async def test_try_acquire_does_not_jump_the_queue() -> None:
+    now = [0.0]  # the limiter's own clock, moved by hand
+    limiter = RateLimiter({1: Quota(1, 10.0)}, clock=lambda: now[0])
+    assert limiter.try_acquire(1)
+    limiter.release(1)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(limiter.acquire, 1)
+        await anyio.wait_all_tasks_blocked()
+        assert limiter.status(1).queued == 1
+        now[0] = 10.0  # the window is free, but the queued caller has not run yet
+        assert not limiter.try_acquire(1)
+    assert limiter.status(1).queued == 0
+    assert limiter.status(1).used == 1  # the queued caller's slot, not ours
+
+
+@pytestmark_async
+async def test_acquire_and_release_pair_up_like_slot() -> None:
+    limiter = RateLimiter({1: QUOTA})
+    start = anyio.current_time()
+    for _ in range(11):
+        await limiter.acquire(1)
+        limiter.release(1)
+    assert anyio.current_time() - start == pytest.approx(30.0)  # the 11th waited a period
+    assert limiter.try_acquire(9999)  # no quota: always free
+    limiter.release(9999)
+    while limiter.try_acquire(1):
+        pass
+    with pytest.raises(RateLimitError):
+        await limiter.acquire(1, fail_fast=True)
+    assert limiter.status(1).used == 10
