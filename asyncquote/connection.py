@@ -1,13 +1,14 @@
 """One OpenD connection: handshake, multiplexing by serial number, keepalive.
 
 Any number of tasks may call :meth:`Connection.request` at once. Each request
-gets a fresh serial number and an entry in the pending table; one reader task
-routes every reply to the entry with its serial, and one writer task sends
-whatever callers queued, coalescing frames into as few writes as it can.
+gets a fresh serial number and an entry in the pending table; the wire (see
+:mod:`asyncquote._wire`) hands every received chunk to the connection, which
+routes each reply to the entry with its serial, and sends whatever callers
+queued, coalescing frames into as few writes as it can.
 
-Neither the reader nor the writer ever awaits user code, and neither ever
-raises: a failure of the stream is recorded once, every waiter is woken with
-:class:`ConnectionLostError` chained to it, and later calls fail the same way.
+Routing never awaits user code and never raises: a failure of the wire is
+recorded once, every waiter is woken with :class:`ConnectionLostError`
+chained to it, and later calls fail the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from google.protobuf.message import Message
 from ._oneshot import OneShot, oneshot_factory
 from ._pb import InitConnect_pb2, KeepAlive_pb2
 from ._taskgroups import single_errors
+from ._wire import StreamWire, Wire, is_asyncio, open_asyncio_wire
 from .codec import ProtoId, parse_response
 from .crypto import (
     BodyCipher,
@@ -70,16 +72,15 @@ DEFAULT_DEAD_PEER_FACTOR = 3.0
 DEFAULT_CLIENT_VERSION = 300
 
 _U32_MAX = 0xFFFF_FFFF
-_RECEIVE_SIZE = 256 * 1024
 # Serials of calls that finished or gave up, remembered so that late or
 # duplicate replies to them are dropped instead of being taken for pushes.
 _RECENT_MEMORY = 4096
 
 PushHandler = Callable[[Frame], None]
-"""Called by the reader task, synchronously, for every frame that is not a reply.
+"""Called synchronously, as frames arrive, for every frame that is not a reply.
 
-It must return quickly and must not block: the reader does not await it, and
-every reply waits behind it. Hand work off (e.g. to a memory object stream).
+It must return quickly and must not block: it is not awaited, and every reply
+waits behind it. Hand work off (e.g. to a memory object stream).
 """
 
 M = TypeVar("M", bound=Message)
@@ -117,9 +118,10 @@ class Connection:
     Safe to share between any number of tasks of one event loop.
     """
 
+    _wire: Wire
+
     def __init__(
         self,
-        stream: anyio.abc.ByteStream,
         *,
         address: str,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
@@ -127,7 +129,7 @@ class Connection:
         max_body_len: int = DEFAULT_MAX_BODY_LEN,
         handshake_cipher: BodyCipher | None = None,
     ) -> None:
-        self._stream = stream
+        # The wire is attached by open_connection once connected.
         self._address = address
         self._default_timeout = request_timeout
         self._push_handler = push_handler
@@ -143,20 +145,14 @@ class Connection:
         # Start somewhere arbitrary so that serials from two consecutive
         # connections are unlikely to be confused in a capture.
         self._next_serial = int.from_bytes(os.urandom(2), "little") + 1
-        # Frames waiting for the writer task, and the event that wakes it (see
-        # _write_loop); a plain list, as a memory object stream would cost
-        # the writer an extra scheduling round per batch.
-        self._outbox: list[bytes] = []
-        self._outbox_ready = self._new_oneshot()
         self._lost = False
-        # The reader's alarm for the earliest deadline of a waiting call; see
-        # _read_loop. None while the reader is not in it.
+        # The alarm for the earliest deadline of a waiting call; see
+        # _alarm_loop. None while no alarm task is in it.
         self._alarm: anyio.CancelScope | None = None
         self._lost_event = anyio.Event()
         self._last_received = anyio.current_time()
         self._lost_cause: BaseException | None = None
         self._lost_reason = ""
-        self._stream_closed = False
         self.info: ConnectionInfo | None = None
         self.on_lost: Callable[[Connection], None] | None = None
         """Called synchronously, once, when the connection fails or is closed."""
@@ -209,21 +205,21 @@ class Connection:
         self._raise_if_lost()
         limit = self._default_timeout if timeout is None else timeout
         serial = self._allocate_serial()
-        entry = _Pending(proto_id, anyio.current_time() + limit, self._new_oneshot())
+        entry = _Pending(proto_id, self._wire.now() + limit, self._new_oneshot())
         self._pending[serial] = entry
-        # Timeouts are the reader's job (see _read_loop): a cancel scope per
-        # call would cost a timer and several microseconds for every call.
+        # Timeouts are the alarm task's job (see _alarm_loop): a cancel scope
+        # per call would cost a timer and several microseconds for every call.
         alarm = self._alarm
         if alarm is not None and entry.deadline < alarm.deadline:
             alarm.deadline = entry.deadline
         try:
             cipher = self._cipher
             if cipher is None:
-                self._outbox.append(encode_frame(proto_id, serial, body))
+                self._wire.send(encode_frame(proto_id, serial, body))
             else:
-                wire = encode_frame(proto_id, serial, cipher.encrypt(body), plaintext=body)
-                self._outbox.append(wire)
-            self._outbox_ready.set()
+                self._wire.send(
+                    encode_frame(proto_id, serial, cipher.encrypt(body), plaintext=body)
+                )
             await entry.woken
         finally:
             if self._pending.pop(serial, None) is not None:
@@ -265,11 +261,7 @@ class Connection:
     async def aclose(self) -> None:
         """Close the connection; waiting calls get :class:`ConnectionLostError`."""
         self._mark_lost(None, "the connection was closed by the client")
-        self._outbox_ready.set()  # the writer sees the loss and ends
-        if not self._stream_closed:
-            self._stream_closed = True
-            with anyio.CancelScope(shield=True):
-                await self._stream.aclose()
+        await self._wire.aclose()
 
     # -- internals ----------------------------------------------------------
 
@@ -343,7 +335,7 @@ class Connection:
 
     def _wake_overdue(self) -> float:
         """Wake the calls past their deadline; return the earliest deadline of the rest."""
-        now = anyio.current_time()
+        now = self._wire.now()
         earliest = math.inf
         for entry in self._pending.values():
             if entry.deadline <= now:
@@ -353,56 +345,40 @@ class Connection:
                 earliest = entry.deadline
         return earliest
 
-    async def _read_loop(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
-        task_status.started()
-        reason = "the gateway closed the connection"
-        cause: BaseException | None = None
-        try:
-            while True:
-                # One alarm serves every waiting call: it goes off at the
-                # earliest deadline (request() brings it forward), wakes the
-                # calls that are overdue, and is set again for the rest. A
-                # reply does not push it back, so it may go off with nothing
-                # due, at most once per timeout period.
-                with anyio.CancelScope(deadline=self._wake_overdue()) as self._alarm:
-                    while True:
-                        data = await self._stream.receive(_RECEIVE_SIZE)
-                        self._last_received = anyio.current_time()
-                        for frame in self._decoder.feed(data):
-                            self._dispatch(frame)
-                self._alarm = None
-        except anyio.EndOfStream as exc:
-            cause = exc
-            try:
-                self._decoder.close()
-            except ProtocolError as truncated:
-                reason, cause = f"{truncated}", truncated
-        except anyio.ClosedResourceError:
-            reason = "the connection was closed by the client"
-        except ProtocolError as exc:
-            reason, cause = f"the gateway sent invalid data: {exc}", exc
-        except (anyio.BrokenResourceError, OSError) as exc:
-            reason, cause = f"transport failed: {exc!r}", exc
-        finally:
-            self._mark_lost(cause, reason)
+    # -- driven by the wire (asyncquote._wire.WireSink) ------------------------
 
-    async def _write_loop(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
-        task_status.started()
+    def received(self, data: bytes) -> None:
+        """Route every frame in ``data``; raises :class:`ProtocolError` on garbage."""
+        self._last_received = self._wire.now()
+        decoder = self._decoder
+        for frame in decoder.feed(data):
+            self._dispatch(frame)
+        # A fault behind good frames is held back by feed(); know it now.
+        decoder.check()
+
+    def at_eof(self) -> None:
+        """The gateway closed its side: lost, as a truncated stream if mid-frame."""
         try:
-            outbox = self._outbox
-            while not self._lost:
-                if outbox:
-                    # Everything queued goes out in one write.
-                    data = b"".join(outbox) if len(outbox) > 1 else outbox[0]
-                    outbox.clear()
-                    await self._stream.send(data)
-                else:
-                    # Wait only when there is nothing to send: waiting on an
-                    # event that is already set would still yield once.
-                    ready = self._outbox_ready = self._new_oneshot()
-                    await ready
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            self._mark_lost(exc, f"sending failed: {exc!r}")
+            self._decoder.close()
+        except ProtocolError as truncated:
+            self._mark_lost(truncated, f"{truncated}")
+        else:
+            self._mark_lost(anyio.EndOfStream(), "the gateway closed the connection")
+
+    def lost(self, cause: BaseException | None, reason: str) -> None:
+        """The wire failed or closed."""
+        self._mark_lost(cause, reason)
+
+    async def _alarm_loop(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        # One alarm serves every waiting call: it goes off at the earliest
+        # deadline (request() brings it forward), wakes the calls that are
+        # overdue, and is set again for the rest. A reply does not push it
+        # back, so it may go off with nothing due, at most once per timeout.
+        task_status.started()
+        while not self._lost:
+            with anyio.CancelScope(deadline=self._wake_overdue()) as self._alarm:
+                await self._lost_event.wait()
+        self._alarm = None
 
     async def _keepalive_loop(self, interval: float) -> None:
         while self.is_open:
@@ -424,9 +400,7 @@ class Connection:
             silent_for = anyio.current_time() - self._last_received
             if silent_for >= limit:
                 self._mark_lost(None, f"nothing received from OpenD for {silent_for:.1f} s")
-                with anyio.CancelScope(shield=True):
-                    await self._stream.aclose()
-                self._stream_closed = True
+                await self._wire.aclose()
                 return
             await anyio.sleep(limit - silent_for)
 
@@ -526,9 +500,21 @@ async def open_connection(
             out. The message names ``host:port``.
     """
     address = f"{host}:{port}"
+    connection = Connection(
+        address=address,
+        request_timeout=request_timeout,
+        push_handler=push_handler,
+        max_body_len=max_body_len,
+        handshake_cipher=rsa_key,
+    )
+    stream_wire: StreamWire | None = None
     try:
         with anyio.fail_after(connect_timeout):
-            stream: anyio.abc.ByteStream = await anyio.connect_tcp(host, port)
+            if is_asyncio():
+                connection._wire = await open_asyncio_wire(host, port, connection)
+            else:
+                stream = await anyio.connect_tcp(host, port)
+                connection._wire = stream_wire = StreamWire(stream, connection)
     except TimeoutError as exc:
         raise ConnectError(
             f"cannot connect to OpenD at {address}: no answer within {connect_timeout:g} s"
@@ -536,18 +522,12 @@ async def open_connection(
     except OSError as exc:
         raise ConnectError(f"cannot connect to OpenD at {address}: {exc}") from exc
 
-    connection = Connection(
-        stream,
-        address=address,
-        request_timeout=request_timeout,
-        push_handler=push_handler,
-        max_body_len=max_body_len,
-        handshake_cipher=rsa_key,
-    )
     try:
         async with single_errors(), anyio.create_task_group() as tg:
-            await tg.start(connection._read_loop)
-            await tg.start(connection._write_loop)
+            if stream_wire is not None:
+                await tg.start(stream_wire.read_loop)
+                await tg.start(stream_wire.write_loop)
+            await tg.start(connection._alarm_loop)
             try:
                 await connection._handshake(
                     client_id=client_id or _new_client_id(),

@@ -221,6 +221,20 @@ class FrameDecoder:
                 buf += memoryview(chunk)[offset:]
         return frames
 
+    def check(self) -> None:
+        """Raise the fault found in an earlier chunk, if any.
+
+        :meth:`feed` hands over the good frames that precede a fault and
+        keeps the fault for its next call; call this after dispatching them
+        to learn of it without waiting for more data.
+
+        Raises:
+            BadMagicError, ChecksumMismatchError, FrameTooLargeError,
+            TruncatedFrameError
+        """
+        if self._error is not None:
+            raise self._stored_error()
+
     def _stored_error(self) -> Exception:
         # A fresh instance each time, so repeated calls do not pile tracebacks
         # onto one shared exception object.

@@ -247,6 +247,15 @@ def test_good_frames_before_garbage_are_returned_and_the_error_comes_next_call()
         decoder.feed(b"")
 
 
+def test_check_reports_a_fault_held_back_behind_good_frames_and_nothing_otherwise() -> None:
+    decoder = FrameDecoder()
+    decoder.feed(VECTORS[0].frame + VECTORS[1].frame[:10])
+    decoder.check()  # a partial frame is not a fault
+    decoder.feed(VECTORS[1].frame[10:] + b"GARBAGE!" * 8)
+    with pytest.raises(BadMagicError):
+        decoder.check()
+
+
 @pytest.mark.parametrize(
     ("poison", "error"),
     [

@@ -1,0 +1,142 @@
+"""The asyncio wire against a recording fake transport: batching, flow control, endings."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import anyio
+import pytest
+
+from asyncquote._wire import AsyncioWire
+from asyncquote.errors import BadMagicError, ProtocolError
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # the wire under test is asyncio's own
+
+
+class RecordingSink:
+    def __init__(self, *, reject: bytes | None = None) -> None:
+        self.chunks: list[bytes] = []
+        self.endings: list[tuple[BaseException | None, str]] = []
+        self.eofs = 0
+        self._reject = reject
+
+    def received(self, data: bytes) -> None:
+        if data == self._reject:
+            raise BadMagicError("bad frame magic")
+        self.chunks.append(data)
+
+    def at_eof(self) -> None:
+        self.eofs += 1
+
+    def lost(self, cause: BaseException | None, reason: str) -> None:
+        self.endings.append((cause, reason))
+
+
+class RecordingTransport(asyncio.Transport):
+    def __init__(self, protocol: asyncio.Protocol) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.aborted = False
+        self._protocol = protocol
+
+    def write(self, data: Any) -> None:
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.aborted
+
+    def abort(self) -> None:
+        if not self.aborted:
+            self.aborted = True
+            asyncio.get_running_loop().call_soon(self._protocol.connection_lost, None)
+
+
+def wired(sink: RecordingSink) -> tuple[AsyncioWire, RecordingTransport]:
+    wire = AsyncioWire(sink)
+    transport = RecordingTransport(wire)
+    wire.connection_made(transport)
+    return wire, transport
+
+
+async def next_round() -> None:
+    await asyncio.sleep(0)
+
+
+async def test_a_lone_frame_is_written_at_once() -> None:
+    wire, transport = wired(RecordingSink())
+    wire.send(b"one")
+    assert transport.writes == [b"one"]
+
+
+async def test_frames_sent_in_one_round_after_the_first_go_out_together_when_it_ends() -> None:
+    wire, transport = wired(RecordingSink())
+    for n in range(100):
+        wire.send(b"%d," % n)
+    assert transport.writes == [b"0,"]
+    await next_round()
+    assert transport.writes == [b"0,", b"".join(b"%d," % n for n in range(1, 100))]
+
+
+async def test_after_bytes_arrive_the_next_frame_goes_out_at_once_again() -> None:
+    sink = RecordingSink()
+    wire, transport = wired(sink)
+    wire.send(b"request-1")
+    wire.data_received(b"reply-1")
+    wire.send(b"request-2")
+    assert transport.writes == [b"request-1", b"request-2"]
+    assert sink.chunks == [b"reply-1"]
+
+
+async def test_nothing_is_written_while_the_transport_is_paused_and_all_of_it_on_resume() -> None:
+    wire, transport = wired(RecordingSink())
+    wire.pause_writing()
+    wire.send(b"a")
+    wire.send(b"b")
+    await next_round()
+    assert transport.writes == []
+    wire.resume_writing()
+    assert transport.writes == [b"ab"]
+
+
+async def test_garbage_from_the_peer_ends_the_wire_and_aborts_the_transport() -> None:
+    sink = RecordingSink(reject=b"garbage")
+    wire, transport = wired(sink)
+    wire.data_received(b"garbage")
+    assert transport.aborted
+    cause, reason = sink.endings[0]
+    assert isinstance(cause, ProtocolError)
+    assert "invalid data" in reason
+
+
+async def test_endings_are_reported_with_their_cause() -> None:
+    sink = RecordingSink()
+    wire, _ = wired(sink)
+    assert wire.eof_received() is False  # the transport closes itself
+    assert sink.eofs == 1
+    wire.connection_lost(None)
+    wire.connection_lost(ConnectionResetError("reset"))
+    (clean, clean_reason), (failed, failed_reason) = sink.endings
+    assert isinstance(clean, anyio.EndOfStream)
+    assert clean_reason == "the gateway closed the connection"
+    assert isinstance(failed, ConnectionResetError)
+    assert "transport failed" in failed_reason
+
+
+async def test_aclose_aborts_waits_for_the_transport_and_later_sends_are_dropped() -> None:
+    sink = RecordingSink()
+    wire, transport = wired(sink)
+    with anyio.fail_after(1):
+        await wire.aclose()
+    assert transport.aborted
+    assert len(sink.endings) == 1
+    wire.send(b"too late")
+    await next_round()
+    assert transport.writes == []
+    with anyio.fail_after(1):
+        await wire.aclose()  # again: nothing more to do
