@@ -24,7 +24,7 @@ from typing import Protocol
 import anyio
 import anyio.abc
 
-from ._oneshot import oneshot_factory
+from ._loop import oneshot_factory
 from .errors import ProtocolError
 
 __all__ = ["AsyncioWire", "StreamWire", "Wire", "WireSink", "open_asyncio_wire"]

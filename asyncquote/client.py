@@ -7,12 +7,13 @@ import os
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from functools import partial
+from functools import lru_cache, partial
 from typing import Literal, NamedTuple, TypeVar
 
 import anyio
 from google.protobuf.message import Message
 
+from ._loop import clock
 from ._pb import Qot_GetUserSecurity_pb2, Qot_GetUserSecurityGroup_pb2, Qot_ModifyUserSecurity_pb2
 from ._taskgroups import single_errors
 from .codec import ProtoId, parse_response
@@ -25,8 +26,9 @@ from .connection import (
     PushHandler,
     open_connection,
 )
-from .convert import security_to_pb, static_infos_from_pb
+from .convert import security_to_pb
 from .crypto import load_rsa_private_key
+from .entry_cache import EntryCache
 from .errors import ConnectionLostError, InvalidArgumentError, OpenDError, RateLimitError
 from .framing import DEFAULT_MAX_BODY_LEN, Frame
 from .groups import (
@@ -60,6 +62,14 @@ DEFAULT_QUOTA_RETRIES = 3
 _CACHED_GROUPS = 64
 
 R = TypeVar("R")
+
+
+@lru_cache(maxsize=256)
+def _get_user_security_body(group_name: str) -> bytes:
+    # The same few groups are asked for over and over; bytes are immutable.
+    request = Qot_GetUserSecurity_pb2.Request()
+    request.c2s.groupName = group_name
+    return request.SerializeToString()
 
 
 class _Result(NamedTuple):
@@ -140,6 +150,10 @@ class QuoteClient:
         # the frame header carries) reuses the models instead of decoding
         # again: polling an unchanged watchlist costs almost no CPU.
         self._results: OrderedDict[str, _Result] = OrderedDict()
+        # Entries decoded before, by their bytes: a changed reply still
+        # repeats most entries (and "All" repeats every other group's).
+        self._entries = EntryCache()
+        self._now = clock()
 
     @property
     def rate_limiter(self) -> RateLimiter:
@@ -315,7 +329,7 @@ class QuoteClient:
         results = self._results
         if max_age is not None:
             cached = results.get(key)
-            if cached is not None and anyio.current_time() - cached.fetched_at <= max_age:
+            if cached is not None and self._now() - cached.fetched_at <= max_age:
                 results.move_to_end(key)
                 return list(cached.items)
 
@@ -324,23 +338,17 @@ class QuoteClient:
             if previous is not None and previous.digest == frame.body_sha1:
                 items = previous.items  # the very same reply as last time
             else:
-                response = parse_response(
-                    Qot_GetUserSecurity_pb2.Response, frame.body, proto_id=ProtoId.GET_USER_SECURITY
-                )
-                items = static_infos_from_pb(response.s2c.staticInfoList)
-            results[key] = _Result(anyio.current_time(), frame.body_sha1, items)
+                items = self._entries.decode_reply(frame.body)
+            results[key] = _Result(self._now(), frame.body_sha1, items)
             results.move_to_end(key)
             if len(results) > _CACHED_GROUPS:
                 results.popitem(last=False)
             return items
 
-        request = Qot_GetUserSecurity_pb2.Request()
-        request.c2s.groupName = name
         # A partial rather than a closure coroutine: one frame fewer held by
         # every call in flight.
-        fetch = partial(
-            self._exchange, ProtoId.GET_USER_SECURITY, request.SerializeToString(), decode, timeout
-        )
+        body = _get_user_security_body(name)
+        fetch = partial(self._exchange, ProtoId.GET_USER_SECURITY, body, decode, timeout)
         # Each caller gets its own list; the models in it are immutable.
         return list(await self._flights.run(key, fetch))
 

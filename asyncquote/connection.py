@@ -27,7 +27,7 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
-from ._oneshot import OneShot, oneshot_factory
+from ._loop import OneShot, oneshot_factory
 from ._pb import InitConnect_pb2, KeepAlive_pb2
 from ._taskgroups import single_errors
 from ._wire import StreamWire, Wire, is_asyncio, open_asyncio_wire

@@ -34,8 +34,12 @@ def test_suite_quick_run_reports_every_workload_against_the_floor(
         ("10 concurrent callers", "calls/s"),
         ("100 concurrent callers", "calls/s"),
         ("1000 concurrent callers", "calls/s"),
-        ("500-security watchlist", "calls/s"),
+        ("100 callers, every entry new", "calls/s"),
+        ("500-security watchlist, every entry new", "calls/s"),
+        ("500-security watchlist, entries known", "calls/s"),
+        ("500-security watchlist, unchanged", "calls/s"),
         ("decode to models", "µs/security"),
+        ("decode, entries known", "µs/security"),
     ]:
         row = rows[key]
         assert row["asyncquote"] > 0

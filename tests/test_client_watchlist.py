@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 import pytest
 import trio.testing
@@ -260,20 +262,25 @@ async def test_bad_watch_arguments_are_refused(
                 pass
 
 
+def count_entry_decoding(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Record every watchlist entry the client turns into models."""
+    import asyncquote.entry_cache as entry_cache
+
+    decoded: list[object] = []
+    real = entry_cache.static_info_from_pb
+
+    def counting(pb: Any) -> asyncquote.SecurityStaticInfo:
+        decoded.append(pb)
+        return real(pb)
+
+    monkeypatch.setattr(entry_cache, "static_info_from_pb", counting)
+    return decoded
+
+
 async def test_an_unchanged_reply_reuses_the_models_instead_of_decoding_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import asyncquote.client as client_module
-
-    decoded: list[int] = []
-    real = client_module.static_infos_from_pb
-
-    def counting(pbs: object) -> list[asyncquote.SecurityStaticInfo]:
-        items = real(pbs)  # type: ignore[arg-type]
-        decoded.append(len(items))
-        return items
-
-    monkeypatch.setattr(client_module, "static_infos_from_pb", counting)
+    decoded = count_entry_decoding(monkeypatch)
     async with (
         Simulator(port=0) as sim,
         asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
@@ -281,14 +288,31 @@ async def test_an_unchanged_reply_reuses_the_models_instead_of_decoding_again(
         first = await client.get_user_security("Tech")
         second = await client.get_user_security("Tech")
         assert gus_requests(sim) == 2, "both calls asked OpenD"
-        assert decoded == [len(first)], "the second, identical reply was not decoded"
+        assert len(decoded) == len(first), "the second, identical reply was not decoded"
         assert second == first
         assert all(a is b for a, b in zip(first, second, strict=True))
         assert second is not first
         await client.modify_user_security("Tech", ModifyOp.MOVE_OUT, [first[0].security])
         third = await client.get_user_security("Tech")
         assert third == first[1:]
-        assert len(decoded) == 2
+        assert all(a is b for a, b in zip(third, first[1:], strict=True))
+        assert len(decoded) == len(first), "a changed reply decodes only entries it has not seen"
+
+
+async def test_entries_shared_by_groups_are_decoded_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoded = count_entry_decoding(monkeypatch)
+    async with (
+        Simulator(port=0) as sim,
+        asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+    ):
+        tech = await client.get_user_security("Tech")
+        everything = await client.get_user_security("All")
+        assert set(tech) <= set(everything)
+        assert len(decoded) == len(everything), "Tech's entries were not decoded again for All"
+        by_security = {item.security: item for item in everything}
+        assert all(by_security[item.security] is item for item in tech)
 
 
 async def test_watching_survives_a_dropped_connection_and_goes_on_after_the_reconnect() -> None:

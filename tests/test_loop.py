@@ -1,11 +1,11 @@
-"""The one-shot wake-up every call in flight waits on, on both backends."""
+"""The per-call primitives chosen for the running loop, on both backends."""
 
 from __future__ import annotations
 
 import anyio
 import pytest
 
-from asyncquote._oneshot import oneshot_factory
+from asyncquote._loop import clock, oneshot_factory
 
 pytestmark = pytest.mark.anyio
 
@@ -46,3 +46,12 @@ async def test_setting_a_oneshot_whose_waiter_was_cancelled_is_harmless() -> Non
         await woken
     assert scope.cancelled_caught
     woken.set()  # e.g. a reply arriving after the caller gave up
+
+
+async def test_the_clock_is_anyios_clock() -> None:
+    now = clock()
+    before = anyio.current_time()
+    await anyio.sleep(0.01)
+    middle = now()
+    after = anyio.current_time()
+    assert before < middle <= after
