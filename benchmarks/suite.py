@@ -602,15 +602,17 @@ def _ratio(value: float | None) -> str:
 
 def render(rows: list[Row], targets: list[Target]) -> str:
     """The table and the targets as text."""
+    width = max(len("workload"), *(len(row.name) for row in rows)) + 2
     header = (
-        f"{'workload':<32}{'unit':>12}{'asyncquote':>12}{'floor':>10}{'vs floor':>10}"
+        f"{'workload':<{width}}{'unit':>12}{'asyncquote':>12}{'floor':>10}{'vs floor':>10}"
         f"{'SDK':>10}{'vs SDK':>9}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
-            f"{row.name:<32}{row.unit:>12}{_number(row.asyncquote):>12}{_number(row.floor):>10}"
-            f"{_ratio(row.vs_floor):>10}{_number(row.sdk):>10}{_ratio(row.vs_sdk):>9}"
+            f"{row.name:<{width}}{row.unit:>12}{_number(row.asyncquote):>12}"
+            f"{_number(row.floor):>10}{_ratio(row.vs_floor):>10}{_number(row.sdk):>10}"
+            f"{_ratio(row.vs_sdk):>9}"
         )
     lines.append("")
     lines.append(
