@@ -303,6 +303,10 @@ class QuoteClient:
         group's Chinese and English names count as the same group), so fifty
         callers cost one request of quota, not fifty.
 
+        Each call gets its own list, but the (immutable) models in it may be
+        shared with earlier results: an entry the client has decoded before,
+        in any group, is recognised by its bytes and not decoded again.
+
         Args:
             group_name: a custom group's name, or a system group's name in
                 Chinese or English (``"全部"`` / ``"All"``, or
