@@ -76,4 +76,5 @@ def test_decode_breakdown_prints_every_row(capsys: pytest.CaptureFixture[str]) -
         "parse + read every field",
         "parse + build models",
         "... with the GC paused",
+        "entries known (EntryCache)",
     ]
