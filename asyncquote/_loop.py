@@ -20,7 +20,15 @@ from typing import Any, Protocol
 
 import anyio
 
-__all__ = ["OneShot", "clock", "oneshot_factory"]
+__all__ = ["OneShot", "clock", "oneshot_factory", "running_asyncio_loop"]
+
+
+def running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
+    """The asyncio loop running this task (any implementation), or None (trio)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class OneShot(Protocol):
@@ -56,9 +64,8 @@ class _EventOneShot:
 
 def oneshot_factory() -> Callable[[], OneShot]:
     """A maker of one-shots for the event loop running this task."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # not asyncio: trio has no running asyncio loop
+    loop = running_asyncio_loop()
+    if loop is None:
         return _EventOneShot
 
     def new() -> OneShot:
@@ -69,7 +76,5 @@ def oneshot_factory() -> Callable[[], OneShot]:
 
 def clock() -> Callable[[], float]:
     """:func:`anyio.current_time` for the event loop running this task, minus the lookup."""
-    try:
-        return asyncio.get_running_loop().time
-    except RuntimeError:  # not asyncio
-        return anyio.current_time
+    loop = running_asyncio_loop()
+    return anyio.current_time if loop is None else loop.time

@@ -27,10 +27,10 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
-from ._loop import OneShot, oneshot_factory
+from ._loop import OneShot, clock, oneshot_factory, running_asyncio_loop
 from ._pb import InitConnect_pb2, KeepAlive_pb2
 from ._taskgroups import single_errors
-from ._wire import StreamWire, Wire, is_asyncio, open_asyncio_wire
+from ._wire import StreamWire, Wire, open_asyncio_wire
 from .codec import ProtoId, parse_response
 from .crypto import (
     BodyCipher,
@@ -140,6 +140,7 @@ class Connection:
             max_body_len=max_body_len, verify_sha1=handshake_cipher is None
         )
         self._pending: dict[int, _Pending] = {}
+        self._now = clock()
         self._new_oneshot = oneshot_factory()
         self._recent: OrderedDict[int, None] = OrderedDict()
         # Start somewhere arbitrary so that serials from two consecutive
@@ -150,7 +151,7 @@ class Connection:
         # _alarm_loop. None while no alarm task is in it.
         self._alarm: anyio.CancelScope | None = None
         self._lost_event = anyio.Event()
-        self._last_received = anyio.current_time()
+        self._last_received = self._now()
         self._lost_cause: BaseException | None = None
         self._lost_reason = ""
         self.info: ConnectionInfo | None = None
@@ -205,7 +206,7 @@ class Connection:
         self._raise_if_lost()
         limit = self._default_timeout if timeout is None else timeout
         serial = self._allocate_serial()
-        entry = _Pending(proto_id, self._wire.now() + limit, self._new_oneshot())
+        entry = _Pending(proto_id, self._now() + limit, self._new_oneshot())
         self._pending[serial] = entry
         # Timeouts are the alarm task's job (see _alarm_loop): a cancel scope
         # per call would cost a timer and several microseconds for every call.
@@ -335,7 +336,7 @@ class Connection:
 
     def _wake_overdue(self) -> float:
         """Wake the calls past their deadline; return the earliest deadline of the rest."""
-        now = self._wire.now()
+        now = self._now()
         earliest = math.inf
         for entry in self._pending.values():
             if entry.deadline <= now:
@@ -347,16 +348,16 @@ class Connection:
 
     # -- driven by the wire (asyncquote._wire.WireSink) ------------------------
 
-    def received(self, data: bytes) -> None:
+    def _on_data(self, data: bytes) -> None:
         """Route every frame in ``data``; raises :class:`ProtocolError` on garbage."""
-        self._last_received = self._wire.now()
+        self._last_received = self._now()
         decoder = self._decoder
         for frame in decoder.feed(data):
             self._dispatch(frame)
         # A fault behind good frames is held back by feed(); know it now.
         decoder.check()
 
-    def at_eof(self) -> None:
+    def _on_eof(self) -> None:
         """The gateway closed its side: lost, as a truncated stream if mid-frame."""
         try:
             self._decoder.close()
@@ -364,10 +365,6 @@ class Connection:
             self._mark_lost(truncated, f"{truncated}")
         else:
             self._mark_lost(anyio.EndOfStream(), "the gateway closed the connection")
-
-    def lost(self, cause: BaseException | None, reason: str) -> None:
-        """The wire failed or closed."""
-        self._mark_lost(cause, reason)
 
     async def _alarm_loop(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
         # One alarm serves every waiting call: it goes off at the earliest
@@ -397,7 +394,7 @@ class Connection:
         # peer silent for `limit` seconds is gone (or hung) even if the
         # socket still looks open.
         while self.is_open:
-            silent_for = anyio.current_time() - self._last_received
+            silent_for = self._now() - self._last_received
             if silent_for >= limit:
                 self._mark_lost(None, f"nothing received from OpenD for {silent_for:.1f} s")
                 await self._wire.aclose()
@@ -510,7 +507,7 @@ async def open_connection(
     stream_wire: StreamWire | None = None
     try:
         with anyio.fail_after(connect_timeout):
-            if is_asyncio():
+            if running_asyncio_loop() is not None:
                 connection._wire = await open_asyncio_wire(host, port, connection)
             else:
                 stream = await anyio.connect_tcp(host, port)

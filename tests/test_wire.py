@@ -26,15 +26,15 @@ class RecordingSink:
         self.eofs = 0
         self._reject = reject
 
-    def received(self, data: bytes) -> None:
+    def _on_data(self, data: bytes) -> None:
         if data == self._reject:
             raise BadMagicError("bad frame magic")
         self.chunks.append(data)
 
-    def at_eof(self) -> None:
+    def _on_eof(self) -> None:
         self.eofs += 1
 
-    def lost(self, cause: BaseException | None, reason: str) -> None:
+    def _mark_lost(self, cause: BaseException | None, reason: str) -> None:
         self.endings.append((cause, reason))
 
 
