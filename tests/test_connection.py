@@ -11,7 +11,7 @@ import pytest
 import asyncquote
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 from asyncquote.connection import open_connection
-from asyncquote.framing import Frame
+from asyncquote.framing import Frame, encode_frame
 
 from .scripted_server import Peer, scripted_server
 
@@ -153,6 +153,35 @@ async def test_garbage_from_the_server_fails_waiters_with_a_chained_protocol_err
         with anyio.fail_after(5), pytest.raises(asyncquote.ConnectionLostError) as info:
             await client.get_user_security("A")
         assert isinstance(info.value.__cause__, asyncquote.ProtocolError)
+
+
+async def test_garbage_right_behind_a_good_reply_delivers_it_and_fails_the_rest_at_once() -> None:
+    async def script(peer: Peer) -> None:
+        await peer.answer_handshake()
+        first, _ = await peer.receive_frames(2, proto_id=GET_USER_SECURITY)
+        body = watchlist_reply(first).SerializeToString()
+        good = encode_frame(GET_USER_SECURITY, first.serial_no, body)
+        await peer.stream.send(good + b"XX" + bytes(60))  # one chunk
+        await anyio.sleep_forever()  # nothing more arrives to reveal the fault
+
+    async with scripted_server(script) as (host, port), asyncquote.connect(host, port) as client:
+        outcomes: dict[str, object] = {}
+
+        async def call(name: str) -> None:
+            try:
+                outcomes[name] = (await client.get_user_security(name))[0].basic.security.code
+            except asyncquote.ConnectionLostError as exc:
+                outcomes[name] = exc
+
+        # Well inside the request timeout: the fault is seen with the chunk.
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(call, "first")
+                await anyio.wait_all_tasks_blocked()
+                tg.start_soon(call, "second")
+        assert outcomes["first"] == "first"
+        assert isinstance(outcomes["second"], asyncquote.ConnectionLostError)
+        assert isinstance(outcomes["second"].__cause__, asyncquote.ProtocolError)
 
 
 async def test_serial_wrap_around_skips_serials_still_in_flight() -> None:
