@@ -19,7 +19,8 @@ write, so a hundred concurrent callers cost a few writes, not a hundred.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+import logging
+from typing import Protocol, cast
 
 import anyio
 import anyio.abc
@@ -28,6 +29,8 @@ from ._loop import oneshot_factory
 from .errors import ProtocolError
 
 __all__ = ["AsyncioWire", "StreamWire", "Wire", "WireSink", "open_asyncio_wire"]
+
+logger = logging.getLogger("asyncquote.connection")
 
 _RECEIVE_SIZE = 256 * 1024
 
@@ -71,9 +74,20 @@ class AsyncioWire(asyncio.Protocol):
 
     # -- asyncio.Protocol ----------------------------------------------------
 
+    # Every callback catches what it raises: an exception escaping one is
+    # only logged by the event loop, and the connection would hang on (see
+    # _fail).
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        try:
+            # Not isinstance(transport, asyncio.Transport): uvloop's transports
+            # are not subclasses. What we use is what we check.
+            for method in ("write", "is_closing", "abort"):
+                if not callable(getattr(transport, method, None)):
+                    raise TypeError(f"{type(transport).__name__} has no {method}() method")
+            self._transport = cast(asyncio.Transport, transport)
+        except Exception as exc:
+            self._fail("connection_made", exc)
 
     def data_received(self, data: bytes) -> None:
         self._wrote_since_received = False
@@ -82,25 +96,37 @@ class AsyncioWire(asyncio.Protocol):
         except ProtocolError as exc:
             self._sink._mark_lost(exc, f"the gateway sent invalid data: {exc}")
             self._abort()
+        except Exception as exc:
+            self._fail("data_received", exc)
 
     def eof_received(self) -> bool:
-        self._sink._on_eof()
+        try:
+            self._sink._on_eof()
+        except Exception as exc:
+            self._fail("eof_received", exc)
         return False  # let the transport close itself
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if exc is None:
-            self._sink._mark_lost(anyio.EndOfStream(), "the gateway closed the connection")
-        else:
-            self._sink._mark_lost(exc, f"transport failed: {exc!r}")
-        self._outbox.clear()
-        self._closed.set()
+        try:
+            if exc is None:
+                self._sink._mark_lost(anyio.EndOfStream(), "the gateway closed the connection")
+            else:
+                self._sink._mark_lost(exc, f"transport failed: {exc!r}")
+        except Exception as error:
+            self._fail("connection_lost", error)
+        finally:
+            self._outbox.clear()
+            self._closed.set()
 
     def pause_writing(self) -> None:
         self._paused = True
 
     def resume_writing(self) -> None:
         self._paused = False
-        self._flush()
+        try:
+            self._flush()
+        except Exception as exc:
+            self._fail("resume_writing", exc)
 
     # -- Wire ------------------------------------------------------------------
 
@@ -115,7 +141,10 @@ class AsyncioWire(asyncio.Protocol):
             # waiting for the round to end (a lone caller costs one round
             # fewer).
             self._wrote_since_received = True
-            transport.write(data)
+            try:
+                transport.write(data)
+            except Exception as exc:
+                self._fail("write", exc)
         else:
             # More frames this round: they go out together when it ends, so
             # a hundred callers cost two writes, not a hundred.
@@ -139,12 +168,26 @@ class AsyncioWire(asyncio.Protocol):
             return
         data = b"".join(outbox) if len(outbox) > 1 else outbox[0]
         outbox.clear()
-        transport.write(data)
+        try:
+            transport.write(data)
+        except Exception as exc:
+            self._fail("write", exc)
+
+    def _fail(self, where: str, exc: Exception) -> None:
+        """A callback raised: the connection fails with a reason that says so."""
+        logger.error("internal error in %s", where, exc_info=exc)
+        try:
+            self._sink._mark_lost(exc, f"internal error in {where}: {exc!r}")
+        finally:
+            self._abort()
 
     def _abort(self) -> None:
         # Pending writes are of calls that are being failed anyway.
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.abort()
+        transport = self._transport
+        if transport is None:
+            self._closed.set()  # never connected: nothing will call connection_lost
+        elif not transport.is_closing():
+            transport.abort()
 
 
 async def open_asyncio_wire(host: str, port: int, sink: WireSink) -> AsyncioWire:
@@ -202,6 +245,12 @@ class StreamWire:
             sink._mark_lost(exc, f"the gateway sent invalid data: {exc}")
         except (anyio.BrokenResourceError, OSError) as exc:
             sink._mark_lost(exc, f"transport failed: {exc!r}")
+        except Exception as exc:
+            # A bug of ours must not escape as an untyped error from the
+            # connection's task group: the connection fails, saying so.
+            logger.error("internal error handling received data", exc_info=exc)
+            sink._mark_lost(exc, f"internal error handling received data: {exc!r}")
+            await self.aclose()
 
     async def write_loop(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
         """Send whatever was queued, everything queued at once, until closed or failed."""
@@ -220,3 +269,7 @@ class StreamWire:
                     await ready
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
             self._sink._mark_lost(exc, f"sending failed: {exc!r}")
+        except Exception as exc:
+            logger.error("internal error sending", exc_info=exc)
+            self._sink._mark_lost(exc, f"internal error sending: {exc!r}")
+            await self.aclose()

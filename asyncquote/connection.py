@@ -294,15 +294,22 @@ class Connection:
         self._lost_cause = cause
         self._lost_reason = reason
         self._lost_event.set()
-        if self.on_lost is not None:
-            # Before any waiter wakes: whoever catches the ConnectionLostError
-            # already sees the owner's new state.
-            self.on_lost(self)
-        pending = list(self._pending.values())
-        for entry in pending:
-            entry.woken.set()  # no reply attached: the waiter raises ConnectionLostError
-        if pending:
-            logger.debug("woke %d pending calls: %s", len(pending), reason)
+        try:
+            if self.on_lost is not None:
+                # Before any waiter wakes: whoever catches the ConnectionLostError
+                # already sees the owner's new state.
+                self.on_lost(self)
+        except Exception as exc:
+            # A bug in the owner's handler: every waiter is still woken, and
+            # the reason they are given says what happened.
+            logger.error("the connection's loss handler raised", exc_info=exc)
+            self._lost_reason = f"{reason}; then the loss handler raised {exc!r}"
+        finally:
+            pending = list(self._pending.values())
+            for entry in pending:
+                entry.woken.set()  # no reply attached: the waiter raises ConnectionLostError
+            if pending:
+                logger.debug("woke %d pending calls: %s", len(pending), reason)
 
     def _dispatch(self, frame: Frame) -> None:
         entry = self._pending.get(frame.serial_no)

@@ -14,9 +14,9 @@ from asyncquote.sim import NO_QUOTAS, Simulator
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture
+def anyio_backend(every_event_loop: object) -> object:
+    return every_event_loop
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from .scripted_server import Peer, scripted_server
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture
+def anyio_backend(every_event_loop: object) -> object:
+    return every_event_loop
 
 
 GET_USER_SECURITY = 3213
@@ -382,7 +382,7 @@ async def test_a_silent_handshake_times_out_as_connect_error() -> None:
                 pass
 
 
-async def test_leaving_the_block_leaves_no_task_behind(anyio_backend: str) -> None:
+async def test_leaving_the_block_leaves_no_task_behind(loop_name: str) -> None:
     async def script(peer: Peer) -> None:
         await peer.answer_handshake(keepalive_interval=1)
         while True:
@@ -401,7 +401,7 @@ async def test_leaving_the_block_leaves_no_task_behind(anyio_backend: str) -> No
             # The timeout alarm, keepalive and dead-peer watchdog; on trio
             # also the stream's reader and writer (on asyncio, the transport
             # protocol does their work without tasks).
-            expected = 3 if anyio_backend == "asyncio" else 5
+            expected = 5 if loop_name == "trio" else 3
             assert len(library_tasks()) == expected, library_tasks()
         assert library_tasks() == []
 
@@ -435,3 +435,44 @@ async def test_closing_while_requests_are_being_written_raises_nothing_stray() -
                         tg.start_soon(call)
                     await anyio.lowlevel.checkpoint()
                     await connection.aclose()
+
+
+async def test_a_bug_while_handling_received_bytes_fails_the_call_with_a_typed_error() -> None:
+    # Regression (issue 11, item 1): on trio the exception escaped the
+    # connection's task group; on asyncio the loop logged it as a transport
+    # failure that did not say where it came from.
+    async def script(peer: Peer) -> None:
+        await peer.answer_handshake()
+        request = await peer.receive_frame()
+        await peer.reply(request, watchlist_reply(request))
+        await anyio.sleep_forever()
+
+    def broken(frame: Frame) -> None:
+        raise ZeroDivisionError("a bug")
+
+    async with scripted_server(script) as (host, port), open_connection(host, port) as connection:
+        connection._dispatch = broken  # type: ignore[method-assign]
+        with anyio.fail_after(5), pytest.raises(asyncquote.ConnectionLostError) as info:
+            await connection.request(GET_USER_SECURITY, b"\x0a\x03\x0a\x01A")
+        assert isinstance(info.value.__cause__, ZeroDivisionError)
+        assert "received" in str(info.value)
+        assert "ZeroDivisionError" in str(info.value)
+
+
+async def test_a_failing_loss_callback_neither_hangs_the_close_nor_keeps_callers_waiting() -> None:
+    # Regression (issue 11, item 1): an exception from the loss handler inside
+    # connection_lost left the waiters asleep and aclose() waiting forever.
+    async def script(peer: Peer) -> None:
+        await peer.answer_handshake()
+        await peer.receive_frame()
+        await peer.stream.aclose()
+
+    def broken(connection: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    async with scripted_server(script) as (host, port):
+        with anyio.fail_after(5):
+            async with open_connection(host, port) as connection:
+                connection.on_lost = broken
+                with pytest.raises(asyncquote.ConnectionLostError):
+                    await connection.request(GET_USER_SECURITY, b"\x0a\x03\x0a\x01A", timeout=60)

@@ -32,9 +32,9 @@ DROP_EVERY = 2000  # requests between forced disconnects
 GROUPS = ["All", "HK", "US", "CN", "Tech", "Futures", "全部", "港股", "no such group"]
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture
+def anyio_backend(every_event_loop: object) -> object:
+    return every_event_loop
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Tally:
         return sum(self.outcomes.values())
 
 
-async def test_soak_every_call_is_right_or_a_typed_error(anyio_backend: str) -> None:
+async def test_soak_every_call_is_right_or_a_typed_error(loop_name: str) -> None:
     tally = Tally()
     rng = random.Random(20261124)
     faults = Faults(reply_delay=(0.0, 0.004), seed=7)  # replies overtake each other
@@ -117,7 +117,7 @@ async def test_soak_every_call_is_right_or_a_typed_error(anyio_backend: str) -> 
         leftover = [name for name in leftover if name and ".sim." not in name]
 
     print(
-        f"\nsoak ({anyio_backend}, {SECONDS:g} s): {tally.calls} calls, "
+        f"\nsoak ({loop_name}, {SECONDS:g} s): {tally.calls} calls, "
         f"{tally.drops} forced disconnects, {client.reconnects} reconnects, "
         f"outcomes {dict(tally.outcomes)}, wrong results {len(tally.wrong)}, hangs {tally.hangs}"
     )

@@ -140,3 +140,112 @@ async def test_aclose_aborts_waits_for_the_transport_and_later_sends_are_dropped
     assert transport.writes == []
     with anyio.fail_after(1):
         await wire.aclose()  # again: nothing more to do
+
+
+class Boom(RuntimeError):
+    pass
+
+
+class FailingSink(RecordingSink):
+    """A sink whose ``_on_data`` / ``_on_eof`` / ``_mark_lost`` raise once, as a bug would."""
+
+    def __init__(self, failing: str) -> None:
+        super().__init__()
+        self.failing = failing
+
+    def _on_data(self, data: bytes) -> None:
+        if self.failing == "_on_data":
+            raise Boom("in _on_data")
+        super()._on_data(data)
+
+    def _on_eof(self) -> None:
+        if self.failing == "_on_eof":
+            raise Boom("in _on_eof")
+        super()._on_eof()
+
+    def _mark_lost(self, cause: BaseException | None, reason: str) -> None:
+        super()._mark_lost(cause, reason)
+        if self.failing == "_mark_lost" and len(self.endings) == 1:
+            raise Boom("in _mark_lost")
+
+
+class FailingTransport(RecordingTransport):
+    def write(self, data: Any) -> None:
+        raise Boom("in write")
+
+
+def drive(wire: AsyncioWire, callback: str) -> None:
+    if callback == "data_received":
+        wire.data_received(b"x")
+    elif callback == "eof_received":
+        wire.eof_received()
+    elif callback == "connection_lost":
+        wire.connection_lost(None)
+    elif callback == "resume_writing":
+        wire.pause_writing()
+        wire.send(b"queued while paused")
+        wire.resume_writing()
+    else:
+        raise AssertionError(callback)
+
+
+@pytest.mark.parametrize(
+    ("callback", "failing"),
+    [
+        ("data_received", "_on_data"),
+        ("eof_received", "_on_eof"),
+        ("connection_lost", "_mark_lost"),
+        ("resume_writing", "write"),
+    ],
+)
+async def test_an_exception_in_a_transport_callback_fails_the_wire_with_its_story(
+    callback: str, failing: str
+) -> None:
+    # Regression (issue 11, item 1): an exception escaping a protocol callback
+    # is only logged by the event loop; the wire must fail itself instead,
+    # saying which callback raised what, and still close.
+    sink = FailingSink(failing)
+    wire = AsyncioWire(sink)
+    transport = (FailingTransport if failing == "write" else RecordingTransport)(wire)
+    wire.connection_made(transport)
+    drive(wire, callback)  # raises nothing into the event loop
+    told = [reason for cause, reason in sink.endings if isinstance(cause, Boom)]
+    assert told, sink.endings
+    assert "Boom" in told[0]
+    assert (callback if failing != "write" else "write") in told[0]
+    with anyio.fail_after(1):
+        await wire.aclose()  # closed, or closing: never a hang
+
+
+async def test_a_transport_that_is_not_an_asyncio_transport_is_accepted() -> None:
+    # Regression (issue 11, item 1): uvloop's transports are not subclasses of
+    # asyncio.Transport; connection_made asserted that they were.
+    class DuckTransport:
+        def __init__(self) -> None:
+            self.writes: list[bytes] = []
+
+        def write(self, data: bytes) -> None:
+            self.writes.append(data)
+
+        def is_closing(self) -> bool:
+            return False
+
+        def abort(self) -> None:
+            pass
+
+    sink = RecordingSink()
+    wire = AsyncioWire(sink)
+    transport = DuckTransport()
+    wire.connection_made(transport)  # type: ignore[arg-type]
+    wire.send(b"hello")
+    assert transport.writes == [b"hello"]
+    assert sink.endings == []
+
+
+async def test_an_object_that_cannot_be_written_to_fails_the_wire_in_connection_made() -> None:
+    sink = RecordingSink()
+    wire = AsyncioWire(sink)
+    wire.connection_made(object())  # type: ignore[arg-type]
+    cause, reason = sink.endings[0]
+    assert "connection_made" in reason
+    assert cause is not None
