@@ -27,9 +27,13 @@ from anyio.streams.memory import MemoryObjectSendStream
 from .connection import Connection
 from .errors import ConnectError, ConnectionLostError, InvalidArgumentError
 
-__all__ = ["ConnectionState", "ReconnectPolicy", "Session"]
+__all__ = ["STABLE_AFTER", "ConnectionState", "ReconnectPolicy", "Session"]
 
 logger = logging.getLogger("asyncquote.session")
+
+#: Seconds a new connection must stay up (and longer than the delay before
+#: it) for the reconnect backoff to start over.
+STABLE_AFTER = 5.0
 
 Opener = Callable[[], AbstractAsyncContextManager[Connection]]
 
@@ -53,7 +57,10 @@ class ReconnectPolicy:
 
     The n-th consecutive attempt waits ``min(max_delay, initial_delay *
     multiplier**n)``, less a random part of up to ``jitter`` of it, so that
-    many clients of a restarted gateway do not all come back at once.
+    many clients of a restarted gateway do not all come back at once. An
+    attempt whose connection is lost again within :data:`STABLE_AFTER`
+    seconds (or within its own delay, if longer) counts as failed: a gateway
+    that handshakes and hangs up sees growing delays, and ``max_attempts``.
 
     Attributes:
         enabled: reconnect at all; when False a lost connection closes the client.
@@ -196,6 +203,9 @@ class Session:
                 send.close()
 
     async def _reconnect_forever(self) -> None:
+        # An attempt counts as failed unless its connection stayed up for a
+        # while: a gateway that completes the handshake and hangs up at once
+        # is not healthy, and must see growing delays (and max_attempts).
         attempt = 0
         while self._policy.enabled:
             if self._policy.max_attempts is not None and attempt >= self._policy.max_attempts:
@@ -210,13 +220,16 @@ class Session:
             try:
                 async with self._opener() as connection:
                     self.reconnects += 1
-                    attempt = 0
+                    up_since = anyio.current_time()
                     self._connected(connection)
                     logger.warning("reconnected to OpenD at %s", self._address)
                     await connection.wait_lost()
             except ConnectError as exc:
                 self._last_error = exc
                 logger.info("reconnect attempt %d failed: %s", attempt, exc)
+            else:
+                if anyio.current_time() - up_since >= max(delay, STABLE_AFTER):
+                    attempt = 0
         if not self._closed_reason:
             self._closed_reason = "the connection was lost and reconnecting is off"
 

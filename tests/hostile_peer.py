@@ -21,7 +21,8 @@ groups) whose manners each test sets:
 * helpers to trickle bytes, push, and send raw garbage.
 
 ``arrivals`` records ``(time, proto_id, serial)`` for every request the moment
-its frame was read, which is where a quota is really measured.
+its frame was read, which is where a quota is really measured;
+``wait_for_arrivals()`` waits for some.
 """
 
 from __future__ import annotations
@@ -181,6 +182,7 @@ class HostileGateway:
     handshakes: int = 0
     port: int = 0
     _reading: anyio.Event | None = None
+    _arrived: anyio.Event | None = None
 
     def stall_reading(self) -> None:
         """Stop reading every connection (until :meth:`resume_reading`)."""
@@ -193,6 +195,12 @@ class HostileGateway:
 
     def arrivals_of(self, proto_id: int) -> list[float]:
         return [at for at, proto, _ in self.arrivals if proto == proto_id]
+
+    async def wait_for_arrivals(self, proto_id: int, count: int = 1) -> None:
+        """Return once ``count`` requests of ``proto_id`` have arrived in all."""
+        while len(self.arrivals_of(proto_id)) < count:
+            self._arrived = self._arrived or anyio.Event()
+            await self._arrived.wait()
 
     async def drop_all(self) -> None:
         for connection in list(self.connections):
@@ -234,6 +242,9 @@ class HostileConnection:
             data = await self.stream.receive()
             for frame in self._reader.feed(data):
                 gateway.arrivals.append((anyio.current_time(), frame.proto_id, frame.serial))
+                if gateway._arrived is not None:
+                    gateway._arrived.set()
+                    gateway._arrived = None
                 if gateway.on_request is not None and await gateway.on_request(self, frame):
                     continue
                 if frame.proto_id in gateway.never_reply:

@@ -5,6 +5,7 @@ The "restarted OpenD" is a simulator closed and started again on the same port.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -306,3 +307,45 @@ async def test_the_quota_window_survives_a_reconnect() -> None:
             await client.get_user_security("US")
             assert anyio.current_time() - start >= 25, "still inside the old window"
         assert len(second.rejections) == 0
+
+
+async def test_a_gateway_that_handshakes_and_hangs_up_sees_growing_delays_and_max_attempts() -> (
+    None
+):
+    # Regression (issue 11, item 8): the attempt counter was reset by every
+    # successful handshake, so a flapping gateway got a connection every
+    # 0.5 s for ever and max_attempts was never reached.
+    from .hostile_peer import HostileGateway, hostile_gateway
+
+    policy = ReconnectPolicy(initial_delay=0.5, max_delay=30, jitter=0, max_attempts=5)
+    async with hostile_gateway(HostileGateway(flap=True)) as gw:
+        async with asyncquote.connect("127.0.0.1", gw.port, reconnect=policy) as client:
+            with anyio.fail_after(300):
+                await client.wait_for_state(ConnectionState.CLOSED)
+            with pytest.raises(asyncquote.ConnectionLostError, match="gave up reconnecting"):
+                await client.get_user_security("Tech")
+        handshakes = [at for at, proto, _ in gw.arrivals if proto == 1001]
+    assert len(handshakes) == 1 + 5
+    gaps = [b - a for a, b in itertools.pairwise(handshakes)]
+    assert gaps == pytest.approx([0.5, 1, 2, 4, 8], abs=0.05)
+
+
+async def test_a_connection_that_stayed_up_resets_the_backoff() -> None:
+    from .hostile_peer import HostileGateway, hostile_gateway
+
+    policy = ReconnectPolicy(initial_delay=0.5, max_delay=30, jitter=0)
+    async with hostile_gateway(HostileGateway(flap=True)) as gw:
+        async with asyncquote.connect("127.0.0.1", gw.port, reconnect=policy) as client:
+            await gw.wait_for_arrivals(1001, 4)  # delays 0.5, 1, 2 so far
+            gw.flap = False
+            await client.wait_for_state(ConnectionState.CONNECTED)
+            await anyio.sleep(60)  # a stable connection
+            gw.flap = True
+            dropped_at = anyio.current_time()
+            await gw.drop_all()
+            await gw.wait_for_arrivals(1001, 7)
+        handshakes = [at for at, proto, _ in gw.arrivals if proto == 1001]
+    # Before: 0.5, 1, 2, 4 (growing while it flapped); after the stable one:
+    # 0.5 again, then growing again.
+    assert handshakes[5] - dropped_at == pytest.approx(0.5, abs=0.05), "the backoff starts over"
+    assert handshakes[6] - handshakes[5] == pytest.approx(1.0, abs=0.05)
