@@ -25,7 +25,7 @@ from typing import Protocol, cast
 import anyio
 import anyio.abc
 
-from ._loop import oneshot_factory
+from ._loop import clock, oneshot_factory
 from .errors import ProtocolError
 
 __all__ = ["AsyncioWire", "StreamWire", "Wire", "WireSink", "open_asyncio_wire"]
@@ -48,11 +48,24 @@ class WireSink(Protocol):
         """The wire is unusable; only the first call counts."""
 
 
+#: Most bytes of frames waiting to be sent (beyond the transport's own
+#: buffer) before the wire gives up on a peer that is not reading.
+MAX_UNSENT_BYTES = 4 * 1024 * 1024
+
+
 class Wire(Protocol):
     """What the connection's core needs from a transport."""
 
+    write_blocked_since: float | None
+    """Since when (on the loop's clock) writing has been blocked because the
+    peer does not read, or None while it is not."""
+
     def send(self, data: bytes) -> None:
-        """Queue ``data`` for sending; never blocks, never raises."""
+        """Queue ``data`` for sending; never blocks, never raises.
+
+        Past :data:`MAX_UNSENT_BYTES` waiting, the wire fails: the peer is
+        not reading.
+        """
 
     async def aclose(self) -> None:
         """Close the transport; idempotent."""
@@ -70,6 +83,8 @@ class AsyncioWire(asyncio.Protocol):
         self._outbox: list[bytes] = []
         self._wrote_since_received = False
         self._paused = False
+        self._unsent = 0  # bytes in the outbox while paused
+        self.write_blocked_since: float | None = None
         self._closed = asyncio.Event()
 
     # -- asyncio.Protocol ----------------------------------------------------
@@ -120,9 +135,20 @@ class AsyncioWire(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._paused = True
+        self.write_blocked_since = self._loop.time()
+        try:
+            # One large write can leave more than the limit in the
+            # transport's own buffer: that counts too.
+            if self._transport is not None:
+                self._unsent = self._transport.get_write_buffer_size()
+                if self._unsent > MAX_UNSENT_BYTES:
+                    self._overflow()
+        except Exception as exc:
+            self._fail("pause_writing", exc)
 
     def resume_writing(self) -> None:
         self._paused = False
+        self.write_blocked_since = None
         try:
             self._flush()
         except Exception as exc:
@@ -136,6 +162,9 @@ class AsyncioWire(asyncio.Protocol):
             return  # the sink hears of the loss through connection_lost
         if self._paused:
             self._outbox.append(data)
+            self._unsent += len(data)
+            if self._unsent > MAX_UNSENT_BYTES:
+                self._overflow()
         elif not self._wrote_since_received:
             # Typically the first call after a reply: out at once, without
             # waiting for the round to end (a lone caller costs one round
@@ -168,10 +197,17 @@ class AsyncioWire(asyncio.Protocol):
             return
         data = b"".join(outbox) if len(outbox) > 1 else outbox[0]
         outbox.clear()
+        self._unsent = 0
         try:
             transport.write(data)
         except Exception as exc:
             self._fail("write", exc)
+
+    def _overflow(self) -> None:
+        self._outbox.clear()
+        self._unsent = 0
+        self._sink._mark_lost(None, _overflow_reason())
+        self._abort()
 
     def _fail(self, where: str, exc: Exception) -> None:
         """A callback raised: the connection fails with a reason that says so."""
@@ -188,6 +224,13 @@ class AsyncioWire(asyncio.Protocol):
             self._closed.set()  # never connected: nothing will call connection_lost
         elif not transport.is_closing():
             transport.abort()
+
+
+def _overflow_reason() -> str:
+    return (
+        f"OpenD is not reading: more than {MAX_UNSENT_BYTES / 2**20:g} MiB "
+        "are waiting to be sent to it"
+    )
 
 
 async def open_asyncio_wire(host: str, port: int, sink: WireSink) -> AsyncioWire:
@@ -216,10 +259,22 @@ class StreamWire:
         # extra scheduling round per batch.
         self._outbox: list[bytes] = []
         self._outbox_ready = self._new_oneshot()
+        self._unsent = 0  # bytes in the outbox
+        self._overflowed = False
         self._closing = False
+        self._now = clock()
+        self.write_blocked_since: float | None = None
 
     def send(self, data: bytes) -> None:
+        if self._overflowed:
+            return
         self._outbox.append(data)
+        self._unsent += len(data)
+        if self._unsent > MAX_UNSENT_BYTES:
+            # The writer is stuck in a send that the peer does not read.
+            self._outbox.clear()
+            self._overflowed = True
+            self._sink._mark_lost(None, _overflow_reason())
         self._outbox_ready.set()
 
     async def aclose(self) -> None:
@@ -261,7 +316,11 @@ class StreamWire:
                 if outbox:
                     data = b"".join(outbox) if len(outbox) > 1 else outbox[0]
                     outbox.clear()
+                    self._unsent = 0
+                    # Blocked from now until the peer has read enough of it.
+                    self.write_blocked_since = self._now()
                     await self._stream.send(data)
+                    self.write_blocked_since = None
                 else:
                     # Wait only when there is nothing to send: waiting on an
                     # event that is already set would still yield once.

@@ -133,7 +133,7 @@ class QuoteClient:
         on_quota: QuotaMode = "wait",
         queue_timeout: float | None = None,
         quota_retries: int = DEFAULT_QUOTA_RETRIES,
-        retry_reads: bool = False,
+        retry_reads: bool = True,
     ) -> None:
         self._session = session
         self._request_timeout = request_timeout
@@ -144,6 +144,7 @@ class QuoteClient:
         self._queue_timeout = queue_timeout
         self._quota_retries = quota_retries
         self._flights: SingleFlight[str, list[SecurityStaticInfo]] = SingleFlight()
+        self._quota_waits: set[anyio.CancelScope] = set()
         # The last result of the most recent _CACHED_GROUPS groups: when it
         # was fetched (for max_age), the SHA-1 of the reply it came from, and
         # the models. A reply identical to the last one (same SHA-1, which
@@ -174,11 +175,15 @@ class QuoteClient:
     ) -> M:
         """Send any OpenD protobuf request through this client's quota and connection.
 
-        The quota wait comes first and is not part of ``timeout``, which
-        bounds only the time on the wire. If OpenD still answers "too
-        frequent", the window is marked full and the call is retried after it
-        (up to ``quota_retries`` times), or :class:`RateLimitError` is raised
-        in ``on_quota="raise"`` mode.
+        The timeout rule, for every call: the wait for a quota slot comes
+        first and is bounded by the client's ``queue_timeout``, not by
+        ``timeout``. From the moment the call has its slot, one deadline of
+        ``timeout`` seconds covers everything else: waiting for a connection
+        while the client reconnects, the time on the wire, and the one retry
+        of a read after a drop. If OpenD still answers "too frequent", the
+        window is marked full and the call is retried after it (up to
+        ``quota_retries`` times, each with a fresh timeout), or
+        :class:`RateLimitError` is raised in ``on_quota="raise"`` mode.
 
         Raises:
             OpenDError: ``retType != 0`` (other than a quota rejection).
@@ -198,41 +203,54 @@ class QuoteClient:
         """Send one request within quota and connection; ``decode`` its reply frame.
 
         ``decode`` raises :class:`OpenDError` for a refusal; a quota refusal
-        is retried here.
+        is retried here. The timeout rule (see :meth:`request`): one deadline,
+        from the moment the call has its quota slot, for waiting for a
+        connection and for the reply, a read retried after a drop included.
         """
         limiter = self._limiter
         session = self._session
         wait = self._request_timeout if timeout is None else timeout
         rejections = 0
         may_retry_loss = self._retry_reads and proto_id in READ_ONLY_PROTOCOLS
+        deadline: float | None = None
         while True:
             # A closed client fails at once rather than after a quota wait.
-            if session.state is ConnectionState.CLOSED:
-                await session.connection(0)
+            session.raise_if_closed()
             # The common case, a free slot, costs no await and no context manager.
             if not limiter.try_acquire(proto_id):
-                await limiter.acquire(
-                    proto_id, fail_fast=self._fail_fast, queue_timeout=self._queue_timeout
-                )
+                await self._wait_for_quota(proto_id)
+            # The slot stays taken until the request is settled (its reply
+            # arrived or its connection closed), not until we stop waiting:
+            # a request in the socket may still reach the gateway late.
+            release = limiter.releaser(proto_id)
+            if deadline is None:
+                deadline = self._now() + wait
             try:
                 # While reconnecting, wait for the new connection, within the
-                # call's own timeout.
-                connection = await session.connection(wait)
-                return decode(await connection.request(proto_id, body, timeout=timeout))
-            except ConnectionLostError as exc:
-                if not may_retry_loss:
+                # call's own deadline.
+                connection = await session.connection(wait, deadline=deadline)
+            except BaseException:
+                if release is not None:
+                    release()
+                raise
+            try:
+                frame = await connection.request(
+                    proto_id, body, timeout=wait, deadline=deadline, on_settled=release
+                )
+                return decode(frame)
+            except ConnectionLostError:
+                if not may_retry_loss or session.state is ConnectionState.CLOSED:
                     raise
-                may_retry_loss = False  # once only
+                may_retry_loss = False  # once only, within the same deadline
                 logger.info("protocol %d lost with its connection; retrying once", proto_id)
-                del exc
                 continue
             except OpenDError as exc:
                 if not is_quota_rejection(exc.ret_type, exc.message):
                     raise
                 limiter.on_quota_rejection(proto_id)
                 rejection = exc
-            finally:
-                limiter.release(proto_id)
+            # A retry after a quota rejection queues again, with a fresh timeout.
+            deadline = None
             retry_after = limiter.status(proto_id).next_free_in
             rejections += 1
             if self._fail_fast or rejections > self._quota_retries:
@@ -245,6 +263,26 @@ class QuoteClient:
                 rejections,
                 self._quota_retries,
             )
+
+    async def _wait_for_quota(self, proto_id: int) -> None:
+        """Queue for a slot of ``proto_id``; closing the client ends the wait at once."""
+        with anyio.CancelScope() as scope:
+            self._quota_waits.add(scope)
+            try:
+                await self._limiter.acquire(
+                    proto_id, fail_fast=self._fail_fast, queue_timeout=self._queue_timeout
+                )
+            finally:
+                self._quota_waits.discard(scope)
+        if scope.cancel_called:  # by _close()
+            if not scope.cancelled_caught:
+                self._limiter.release(proto_id)  # got it just as the client closed
+            self._session.raise_if_closed()
+
+    def _close(self) -> None:
+        """The client is closed: every caller queued for quota gets ConnectionLostError now."""
+        for scope in list(self._quota_waits):
+            scope.cancel()
 
     @property
     def connection(self) -> Connection:
@@ -315,8 +353,9 @@ class QuoteClient:
             max_age: return the last result for this group if it is younger
                 than this many seconds, without a request (the last results
                 of the 64 most recently fetched groups are kept).
-            timeout: seconds to wait for the reply once sent (time queued for
-                the quota is not counted); defaults to the client's.
+            timeout: seconds for the connection and the reply, once the
+                quota lets the call through (see :meth:`request`); defaults
+                to the client's.
 
         Raises:
             InvalidArgumentError: ``group_name`` is not a non-empty string, or
@@ -510,7 +549,7 @@ async def connect(
     queue_timeout: float | None = None,
     quota_retries: int = DEFAULT_QUOTA_RETRIES,
     reconnect: bool | ReconnectPolicy = True,
-    retry_reads: bool = False,
+    retry_reads: bool = True,
     dead_peer_after: float | None = DEFAULT_DEAD_PEER_FACTOR,
     rsa_key: str | os.PathLike[str] | bytes | None = None,
 ) -> AsyncIterator[QuoteClient]:
@@ -522,7 +561,9 @@ async def connect(
 
     Args:
         host, port: where OpenD listens (its default is ``127.0.0.1:11111``).
-        timeout: default seconds each call waits for its reply.
+        timeout: default seconds for each call, from when the quota lets it
+            through: one deadline for waiting for a connection (while
+            reconnecting) and for the reply (see :meth:`QuoteClient.request`).
         connect_timeout: seconds for the TCP connect and for the handshake.
         client_id: the InitConnect clientID; a unique one is made by default.
         client_version: the InitConnect clientVer.
@@ -538,19 +579,25 @@ async def connect(
         on_quota: ``"wait"`` queues calls beyond a quota; ``"raise"`` raises
             :class:`RateLimitError` with the expected wait instead.
         queue_timeout: longest wait in the quota queue, in seconds (then
-            :class:`RateLimitError`); ``None`` waits as long as it takes.
+            :class:`RateLimitError`); ``None`` waits as long as it takes. Not
+            part of ``timeout``. Leaving the block fails queued callers at
+            once with :class:`ConnectionLostError`.
         quota_retries: retries after OpenD itself rejects a call as over quota.
         reconnect: after a lost connection, reconnect with exponential
             backoff and jitter (default), or not (``False``: the client
             closes), or as a :class:`ReconnectPolicy` says. Calls in flight
             when a connection drops raise :class:`ConnectionLostError`; calls
             made while reconnecting wait for the new connection within their
-            timeout. The quota limiter carries over.
+            timeout. The quota limiter carries over. The backoff starts
+            over only once a connection stayed up for a while.
         retry_reads: retry a read-only call (3213, 3222, 1002, 1004) once on
-            the new connection when its connection dropped mid-flight.
-        dead_peer_after: treat the connection as lost when nothing at all
-            arrived for this many keepalive intervals (a silent peer is not a
-            live one); ``None`` turns the check off.
+            the new connection when its connection dropped mid-flight, within
+            the call's timeout (default); edits are never retried. ``False``
+            raises :class:`ConnectionLostError` instead.
+        dead_peer_after: treat the connection as lost when the gateway left
+            keepalives unanswered for this many keepalive intervals, whatever
+            else it sent, or read nothing we sent for as long; ``None`` turns
+            the check off. The interval is the gateway's, clamped to 1..60 s.
         rsa_key: encrypt the connection with this RSA private key (a PEM
             file's path, or PEM/DER bytes), the one OpenD is configured with
             (its ``rsa_private_key`` setting; the official SDK needs a
@@ -615,16 +662,21 @@ async def connect(
     session = Session(opener, address=f"{host}:{port}", policy=policy)
     async with single_errors(), anyio.create_task_group() as tg:
         await tg.start(session.run)
+        client = QuoteClient(
+            session,
+            request_timeout=timeout,
+            rate_limiter=limiter,
+            on_quota=on_quota,
+            queue_timeout=queue_timeout,
+            quota_retries=quota_retries,
+            retry_reads=retry_reads,
+        )
         try:
-            yield QuoteClient(
-                session,
-                request_timeout=timeout,
-                rate_limiter=limiter,
-                on_quota=on_quota,
-                queue_timeout=queue_timeout,
-                quota_retries=quota_retries,
-                retry_reads=retry_reads,
-            )
+            yield client
         finally:
+            # Callers waiting for a reconnect (session) or for quota (client)
+            # get ConnectionLostError at once; calls on the wire when the
+            # connection closes.
             session.close()
+            client._close()
             tg.cancel_scope.cancel()

@@ -55,6 +55,7 @@ __all__ = [
     "DEFAULT_CLIENT_VERSION",
     "DEFAULT_DEAD_PEER_FACTOR",
     "DEFAULT_REQUEST_TIMEOUT",
+    "KEEPALIVE_RANGE",
     "Connection",
     "ConnectionInfo",
     "PushHandler",
@@ -64,9 +65,13 @@ __all__ = [
 logger = logging.getLogger("asyncquote.connection")
 
 DEFAULT_REQUEST_TIMEOUT = 12.0
-#: A connection on which nothing arrived for this many keepalive intervals is
-#: treated as lost.
+#: A connection whose peer answered no keepalive, or read nothing we sent,
+#: for this many keepalive intervals is treated as lost.
 DEFAULT_DEAD_PEER_FACTOR = 3.0
+#: The keepalive interval a gateway announces is clamped to this range (in
+#: seconds); a value of 0 or less means OpenD's default, 10 s.
+KEEPALIVE_RANGE = (1.0, 60.0)
+_DEFAULT_KEEPALIVE = 10.0
 #: The client version the official SDKs announce; OpenD may refuse clients it
 #: considers too old, so we announce the same.
 DEFAULT_CLIENT_VERSION = 300
@@ -94,6 +99,7 @@ class ConnectionInfo:
     login_user_id: int
     server_version: int
     keepalive_interval: float
+    """Seconds between keepalives: as announced, clamped to :data:`KEEPALIVE_RANGE`."""
     client_id: str
     conn_aes_key: str = field(repr=False)
     aes_cbc_iv: str | None = field(default=None, repr=False)
@@ -143,6 +149,9 @@ class Connection:
         self._now = clock()
         self._new_oneshot = oneshot_factory()
         self._recent: OrderedDict[int, None] = OrderedDict()
+        # on_settled callbacks of requests whose callers gave up: called when
+        # the late reply arrives or the connection closes.
+        self._unsettled: dict[int, Callable[[], None]] = {}
         # Start somewhere arbitrary so that serials from two consecutive
         # connections are unlikely to be confused in a capture.
         self._next_serial = int.from_bytes(os.urandom(2), "little") + 1
@@ -151,7 +160,9 @@ class Connection:
         # _alarm_loop. None while no alarm task is in it.
         self._alarm: anyio.CancelScope | None = None
         self._lost_event = anyio.Event()
-        self._last_received = self._now()
+        # When the gateway last answered a keepalive (or the connection
+        # opened): liveness comes from answers, not from bytes.
+        self._last_answer = self._now()
         self._lost_cause: BaseException | None = None
         self._lost_reason = ""
         self.info: ConnectionInfo | None = None
@@ -189,7 +200,15 @@ class Connection:
         """Return once the connection has failed or been closed."""
         await self._lost_event.wait()
 
-    async def request(self, proto_id: int, body: bytes, *, timeout: float | None = None) -> Frame:
+    async def request(
+        self,
+        proto_id: int,
+        body: bytes,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        on_settled: Callable[[], None] | None = None,
+    ) -> Frame:
         """Send one request and return its reply frame.
 
         Args:
@@ -197,16 +216,40 @@ class Connection:
             body: serialised request message.
             timeout: seconds to wait for the reply; ``None`` uses the
                 connection's default, ``math.inf`` waits forever.
+            deadline: when to give up instead, on the event loop's clock
+                (:func:`anyio.current_time`): a caller that already spent
+                part of its ``timeout`` (named in the error) waiting.
+            on_settled: called once, when the request is settled: its reply
+                arrived (even after this call gave up on it), or the
+                connection closed, or it was never sent. A request written to
+                the socket may still reach the gateway after its caller gave
+                up: a quota slot is released here, not when the caller stops
+                waiting.
 
         Raises:
             ConnectionLostError: the connection is (or became) unusable.
             RequestTimeoutError: no reply in time; a late reply is dropped.
             ProtocolError: the gateway replied with a different protocol id.
         """
-        self._raise_if_lost()
+        if self._lost:
+            if on_settled is not None:
+                on_settled()
+            self._raise_if_lost()
         limit = self._default_timeout if timeout is None else timeout
         serial = self._allocate_serial()
-        entry = _Pending(proto_id, self._now() + limit, self._new_oneshot())
+        cipher = self._cipher
+        if cipher is None:
+            data = encode_frame(proto_id, serial, body)
+        else:
+            try:
+                data = encode_frame(proto_id, serial, cipher.encrypt(body), plaintext=body)
+            except BaseException:
+                if on_settled is not None:
+                    on_settled()
+                raise
+        entry = _Pending(
+            proto_id, self._now() + limit if deadline is None else deadline, self._new_oneshot()
+        )
         self._pending[serial] = entry
         # Timeouts are the alarm task's job (see _alarm_loop): a cancel scope
         # per call would cost a timer and several microseconds for every call.
@@ -214,18 +257,19 @@ class Connection:
         if alarm is not None and entry.deadline < alarm.deadline:
             alarm.deadline = entry.deadline
         try:
-            cipher = self._cipher
-            if cipher is None:
-                self._wire.send(encode_frame(proto_id, serial, body))
-            else:
-                self._wire.send(
-                    encode_frame(proto_id, serial, cipher.encrypt(body), plaintext=body)
-                )
+            self._wire.send(data)
             await entry.woken
         finally:
             if self._pending.pop(serial, None) is not None:
                 # Gave up (timeout or cancellation) before a reply arrived.
                 self._remember(serial)
+                if on_settled is not None:
+                    if self._lost:
+                        on_settled()
+                    else:
+                        self._unsettled[serial] = on_settled  # see _dispatch
+            elif on_settled is not None:
+                on_settled()
         if entry.reply is not None:
             if cipher is not None:
                 return _decrypted(cipher, entry.reply)
@@ -278,7 +322,11 @@ class Connection:
         while True:
             serial = self._next_serial
             self._next_serial = serial + 1 if serial < _U32_MAX else 1
-            if serial not in self._pending and serial not in self._recent:
+            if (
+                serial not in self._pending
+                and serial not in self._recent
+                and serial not in self._unsettled
+            ):
                 return serial
 
     def _remember(self, serial: int) -> None:
@@ -310,6 +358,10 @@ class Connection:
                 entry.woken.set()  # no reply attached: the waiter raises ConnectionLostError
             if pending:
                 logger.debug("woke %d pending calls: %s", len(pending), reason)
+            unsettled = list(self._unsettled.values())
+            self._unsettled.clear()
+            for settle in unsettled:
+                settle()
 
     def _dispatch(self, frame: Frame) -> None:
         entry = self._pending.get(frame.serial_no)
@@ -323,6 +375,9 @@ class Connection:
             entry.woken.set()
             return
         if frame.serial_no in self._recent and frame.proto_id != ProtoId.NOTIFY:
+            settle = self._unsettled.pop(frame.serial_no, None)
+            if settle is not None:
+                settle()
             logger.debug(
                 "dropped a late or duplicate reply: protocol %d serial %d",
                 frame.proto_id,
@@ -357,7 +412,6 @@ class Connection:
 
     def _on_data(self, data: bytes) -> None:
         """Route every frame in ``data``; raises :class:`ProtocolError` on garbage."""
-        self._last_received = self._now()
         decoder = self._decoder
         for frame in decoder.feed(data):
             self._dispatch(frame)
@@ -393,20 +447,38 @@ class Connection:
                 await self.call(ProtoId.KEEP_ALIVE, request, KeepAlive_pb2.Response)
             except (ConnectionLostError, anyio.ClosedResourceError):
                 return
+            except OpenDError as exc:
+                self._last_answer = self._now()  # a refusal is an answer too
+                logger.warning("keepalive to %s refused: %s", self._address, exc)
             except AsyncQuoteError as exc:
                 logger.warning("keepalive to %s failed: %s", self._address, exc)
+            else:
+                self._last_answer = self._now()
 
-    async def _watch_for_silence(self, limit: float) -> None:
-        # Keepalive replies guarantee traffic on a healthy connection, so a
-        # peer silent for `limit` seconds is gone (or hung) even if the
-        # socket still looks open.
+    async def _watchdog(self, limit: float, keepalive: bool) -> None:
+        # A peer is dead when it leaves keepalives unanswered for `limit`
+        # seconds, whatever else arrives (pushes, or a huge reply trickling
+        # in byte by byte), or when it has read nothing we sent for as long.
         while self.is_open:
-            silent_for = self._now() - self._last_received
-            if silent_for >= limit:
-                self._mark_lost(None, f"nothing received from OpenD for {silent_for:.1f} s")
+            now = self._now()
+            reason = ""
+            next_check = limit / 4  # a write may block meanwhile
+            if keepalive:
+                if now - self._last_answer >= limit:
+                    reason = f"OpenD answered no keepalive for {limit:g} s"
+                next_check = min(next_check, self._last_answer + limit - now)
+            blocked_since = self._wire.write_blocked_since
+            if blocked_since is not None:
+                if now - blocked_since >= limit:
+                    reason = (
+                        f"OpenD is not reading: nothing more could be sent to it for {limit:g} s"
+                    )
+                next_check = min(next_check, blocked_since + limit - now)
+            if reason:
+                self._mark_lost(None, reason)
                 await self._wire.aclose()
                 return
-            await anyio.sleep(limit - silent_for)
+            await anyio.sleep(max(next_check, 0.001))
 
     async def _handshake(self, *, client_id: str, client_version: int, timeout: float) -> None:
         encrypted = self._cipher is not None
@@ -447,7 +519,7 @@ class Connection:
             conn_id=s2c.connID,
             login_user_id=s2c.loginUserID,
             server_version=s2c.serverVer,
-            keepalive_interval=float(s2c.keepAliveInterval),
+            keepalive_interval=_sane_keepalive(s2c.keepAliveInterval, self._address),
             client_id=client_id,
             conn_aes_key=s2c.connAESKey,
             aes_cbc_iv=s2c.aesCBCiv if s2c.HasField("aesCBCiv") else None,
@@ -461,6 +533,24 @@ class Connection:
                 raise ConnectError(
                     f"OpenD at {self._address} sent an unusable session key: {exc}"
                 ) from exc
+
+
+def _sane_keepalive(announced: float, address: str) -> float:
+    """The gateway's keepAliveInterval, clamped to :data:`KEEPALIVE_RANGE` with a log line.
+
+    0 or less would turn keepalive and liveness off, a huge value make them
+    meaningless: neither is a reason to stop noticing a dead peer.
+    """
+    low, high = KEEPALIVE_RANGE
+    used = min(max(float(announced), low), high) if announced > 0 else _DEFAULT_KEEPALIVE
+    if used != announced:
+        logger.warning(
+            "OpenD at %s announced keepAliveInterval=%s; using %g s instead",
+            address,
+            announced,
+            used,
+        )
+    return used
 
 
 def _decrypted(cipher: BodyCipher, frame: Frame) -> Frame:
@@ -540,10 +630,10 @@ async def open_connection(
                 )
                 assert connection.info is not None
                 interval = connection.info.keepalive_interval
-                if keepalive and interval > 0:
+                if keepalive:
                     tg.start_soon(connection._keepalive_loop, interval * 0.8)
-                    if dead_peer_after is not None:
-                        tg.start_soon(connection._watch_for_silence, interval * dead_peer_after)
+                if dead_peer_after is not None:
+                    tg.start_soon(connection._watchdog, interval * dead_peer_after, keepalive)
                 yield connection
             finally:
                 await connection.aclose()

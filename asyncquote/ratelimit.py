@@ -4,8 +4,11 @@ OpenD counts, per account, the times requests *arrive*, and rejects a request
 when ``max_calls`` arrived within the last ``period`` seconds. The client
 cannot see arrival times: a request arrives some time between being sent and
 its reply coming back. So a slot taken by a request is only known to be free
-again ``period`` seconds after the *reply* arrived (or after the caller gave
-up on it) — never ``period`` after sending. Until then it counts as used.
+again ``period`` seconds after the *reply* arrived — never ``period`` after
+sending. Until then it counts as used. A caller that gives up does not free
+it: its request may still be sitting in the socket and arrive later (the
+client releases the slot when the late reply comes, or when the connection
+that carried the request closes).
 
 :class:`SlidingWindow` is that bookkeeping with plain float timestamps and no
 I/O, so it is tested with numbers. :class:`RateLimiter` puts callers in a
@@ -110,7 +113,7 @@ class SlidingWindow:
         self._in_flight += 1
 
     def on_done(self, now: float) -> None:
-        """The request's reply arrived (or its caller gave up) at ``now``."""
+        """The request's reply arrived (or its connection closed) at ``now``."""
         if self._in_flight <= 0:
             raise RuntimeError("SlidingWindow.on_done() without a matching on_sent()")
         self._in_flight -= 1
@@ -326,6 +329,15 @@ class RateLimiter:
         limiter = self._limiter(proto_id)
         if limiter is not None:
             await limiter.acquire(fail_fast=fail_fast, queue_timeout=queue_timeout)
+
+    def releaser(self, proto_id: int) -> Callable[[], None] | None:
+        """What releases one slot of ``proto_id``; ``None`` if it has no quota.
+
+        The same as ``partial(release, proto_id)``, for a caller that hands
+        the release to whoever learns when the request is settled.
+        """
+        limiter = self._limiters.get(proto_id)
+        return None if limiter is None else limiter.release
 
     def release(self, proto_id: int) -> None:
         """Give back a slot taken by :meth:`acquire` or :meth:`try_acquire`.

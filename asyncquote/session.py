@@ -140,8 +140,12 @@ class Session:
         """The live connection, or ``None`` while there is none."""
         return self._current
 
-    async def connection(self, timeout: float) -> Connection:
+    async def connection(self, timeout: float, *, deadline: float | None = None) -> Connection:
         """The live connection, waiting up to ``timeout`` seconds for one.
+
+        ``deadline`` (on :func:`anyio.current_time`'s clock), if given, is
+        when to give up instead: the end of the caller's ``timeout``, part of
+        which it may have spent already.
 
         Raises:
             ConnectionLostError: the session is closed, or no connection came
@@ -150,7 +154,12 @@ class Session:
         current = self._current
         if current is not None and current.is_open:
             return current  # the common case, without a cancel scope's cost
-        with anyio.move_on_after(timeout):
+        scope = (
+            anyio.move_on_after(timeout)
+            if deadline is None
+            else anyio.CancelScope(deadline=deadline)
+        )
+        with scope:
             while True:
                 current = self._current
                 if current is not None and current.is_open:
@@ -158,13 +167,17 @@ class Session:
                 if self._state is ConnectionState.CLOSED:
                     break
                 await self._changed.wait()
+        self.raise_if_closed()
+        raise ConnectionLostError(
+            f"no connection to OpenD at {self._address} within {timeout:g} s ({self._state.value})"
+        ) from self._last_error
+
+    def raise_if_closed(self) -> None:
+        """Raise :class:`ConnectionLostError` if the session is closed."""
         if self._state is ConnectionState.CLOSED:
             raise ConnectionLostError(
                 f"connection to OpenD at {self._address} is closed: {self._closed_reason}"
             ) from self._last_error
-        raise ConnectionLostError(
-            f"no connection to OpenD at {self._address} within {timeout:g} s ({self._state.value})"
-        ) from self._last_error
 
     async def wait_for(self, state: ConnectionState) -> None:
         """Return once the session is in ``state``."""

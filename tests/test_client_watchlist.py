@@ -320,7 +320,7 @@ async def test_watching_survives_a_dropped_connection_and_goes_on_after_the_reco
     async with (
         Simulator(port=0, faults=Faults(reply_delay=5.0)) as sim,
         asyncquote.connect(
-            sim.host, sim.port, keepalive=False, reconnect=policy, timeout=30
+            sim.host, sim.port, keepalive=False, reconnect=policy, timeout=30, retry_reads=False
         ) as client,
         client.watch_user_security(["Tech"], interval=10) as events,
     ):

@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
-from asyncquote._wire import AsyncioWire
+from asyncquote._wire import MAX_UNSENT_BYTES, AsyncioWire
 from asyncquote.errors import BadMagicError, ProtocolError
 
 pytestmark = pytest.mark.anyio
@@ -47,6 +47,9 @@ class RecordingTransport(asyncio.Transport):
 
     def write(self, data: Any) -> None:
         self.writes.append(bytes(data))
+
+    def get_write_buffer_size(self) -> int:
+        return 0  # written at once
 
     def is_closing(self) -> bool:
         return self.aborted
@@ -249,3 +252,17 @@ async def test_an_object_that_cannot_be_written_to_fails_the_wire_in_connection_
     cause, reason = sink.endings[0]
     assert "connection_made" in reason
     assert cause is not None
+
+
+async def test_frames_piling_up_for_a_peer_that_does_not_read_are_capped() -> None:
+    sink = RecordingSink()
+    wire, transport = wired(sink)
+    wire.pause_writing()
+    assert wire.write_blocked_since is not None
+    chunk = bytes(64 * 1024)
+    for _ in range(MAX_UNSENT_BYTES // len(chunk) + 1):
+        wire.send(chunk)
+    assert transport.aborted
+    (_cause, reason), *_ = sink.endings
+    assert "not reading" in reason
+    assert wire._unsent == 0  # dropped, not kept
