@@ -234,6 +234,55 @@ class TestOnEveryLoop:
             assert "not reading" in connection.lost_reason
             assert "1.5 s" in connection.lost_reason
 
+    async def test_the_quota_holds_where_requests_arrive_on_every_loop(self) -> None:
+        # Item 6 again, in real time and small: 3 per 0.3 s, a 0.5 s stall.
+        gateway = HostileGateway(groups={f"G{i}": [] for i in range(9)})
+        async with (
+            hostile_gateway(gateway) as gw,
+            asyncquote.connect(
+                "127.0.0.1", gw.port, quotas={GUS: Quota(3, 0.3)}, timeout=0.05, keepalive=False
+            ) as client,
+        ):
+            gw.stall_reading()
+
+            async def call(i: int) -> None:
+                with contextlib.suppress(asyncquote.RequestTimeoutError):
+                    await fetch(client, f"G{i}")
+
+            with anyio.fail_after(20):
+                async with anyio.create_task_group() as tg:
+                    for i in range(9):
+                        tg.start_soon(call, i)
+                    await anyio.sleep(0.5)
+                    gw.resume_reading()
+        arrivals = gw.arrivals_of(GUS)
+        assert len(arrivals) == 9
+        assert most_in_any_window(arrivals, 0.3) <= 3
+
+    async def test_a_restarted_gateway_is_reconnected_and_calls_go_on(self) -> None:
+        gateway = HostileGateway(groups={"Tech": TECH})
+        fast = ReconnectPolicy(initial_delay=0.01, jitter=0)
+        async with (
+            hostile_gateway(gateway) as gw,
+            asyncquote.connect("127.0.0.1", gw.port, reconnect=fast, keepalive=False) as client,
+        ):
+            with anyio.fail_after(10):
+                assert len(await client.get_user_security("Tech")) == 2
+                await gw.drop_all()
+                await client.wait_for_state(ConnectionState.RECONNECTING)
+                await client.wait_for_state(ConnectionState.CONNECTED)
+                assert len(await client.get_user_security("Tech", max_age=None)) == 2
+            assert client.reconnects == 1
+            assert gw.handshakes == 2
+
+    async def test_a_flapping_gateway_exhausts_max_attempts(self) -> None:
+        policy = ReconnectPolicy(initial_delay=0.01, multiplier=2, jitter=0, max_attempts=4)
+        async with hostile_gateway(HostileGateway(flap=True)) as gw:
+            async with asyncquote.connect("127.0.0.1", gw.port, reconnect=policy) as client:
+                with anyio.fail_after(10):
+                    await client.wait_for_state(ConnectionState.CLOSED)
+            assert gw.handshakes == 1 + 4
+
     # -- item 9 -------------------------------------------------------------------
 
     async def test_leaving_the_block_fails_every_caller_queued_for_quota_at_once(self) -> None:
