@@ -78,14 +78,16 @@ async def test_a_call_made_while_reconnecting_has_one_deadline_for_connection_an
 # -- item 6: the quota at the peer ------------------------------------------------
 
 
-async def test_the_quota_holds_where_requests_arrive_when_the_gateway_stops_reading() -> None:
-    # Regression (issue 11, item 6): slots were freed when callers gave up, so
-    # requests still sitting in the socket arrived all at once (29 in 1 s).
-    gateway = HostileGateway(groups={f"G{i}": [] for i in range(40)})
+async def arrivals_behind_a_stall(
+    quota: Quota, *, callers: int, timeout: float, stall: float
+) -> list[float]:
+    """Arrival times at a gateway that stops reading for ``stall`` seconds
+    while ``callers`` calls with ``timeout`` go through ``quota``."""
+    gateway = HostileGateway(groups={f"G{i}": [] for i in range(callers)})
     async with (
         hostile_gateway(gateway) as gw,
         asyncquote.connect(
-            "127.0.0.1", gw.port, quotas={GUS: Quota(10, 1.0)}, timeout=0.3, keepalive=False
+            "127.0.0.1", gw.port, quotas={GUS: quota}, timeout=timeout, keepalive=False
         ) as client,
     ):
         gw.stall_reading()
@@ -94,12 +96,19 @@ async def test_the_quota_holds_where_requests_arrive_when_the_gateway_stops_read
             with contextlib.suppress(asyncquote.RequestTimeoutError):
                 await fetch(client, f"G{i}")
 
-        async with anyio.create_task_group() as tg:
-            for i in range(40):
-                tg.start_soon(call, i)
-            await anyio.sleep(2.5)
-            gw.resume_reading()
-    arrivals = gw.arrivals_of(GUS)
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as tg:
+                for i in range(callers):
+                    tg.start_soon(call, i)
+                await anyio.sleep(stall)
+                gw.resume_reading()
+    return gw.arrivals_of(GUS)
+
+
+async def test_the_quota_holds_where_requests_arrive_when_the_gateway_stops_reading() -> None:
+    # Regression (issue 11, item 6): slots were freed when callers gave up, so
+    # requests still sitting in the socket arrived all at once (29 in 1 s).
+    arrivals = await arrivals_behind_a_stall(Quota(10, 1.0), callers=40, timeout=0.3, stall=2.5)
     assert len(arrivals) == 40
     assert most_in_any_window(arrivals, 1.0) <= 10
 
@@ -236,26 +245,7 @@ class TestOnEveryLoop:
 
     async def test_the_quota_holds_where_requests_arrive_on_every_loop(self) -> None:
         # Item 6 again, in real time and small: 3 per 0.3 s, a 0.5 s stall.
-        gateway = HostileGateway(groups={f"G{i}": [] for i in range(9)})
-        async with (
-            hostile_gateway(gateway) as gw,
-            asyncquote.connect(
-                "127.0.0.1", gw.port, quotas={GUS: Quota(3, 0.3)}, timeout=0.05, keepalive=False
-            ) as client,
-        ):
-            gw.stall_reading()
-
-            async def call(i: int) -> None:
-                with contextlib.suppress(asyncquote.RequestTimeoutError):
-                    await fetch(client, f"G{i}")
-
-            with anyio.fail_after(20):
-                async with anyio.create_task_group() as tg:
-                    for i in range(9):
-                        tg.start_soon(call, i)
-                    await anyio.sleep(0.5)
-                    gw.resume_reading()
-        arrivals = gw.arrivals_of(GUS)
+        arrivals = await arrivals_behind_a_stall(Quota(3, 0.3), callers=9, timeout=0.05, stall=0.5)
         assert len(arrivals) == 9
         assert most_in_any_window(arrivals, 0.3) <= 3
 
