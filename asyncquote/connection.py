@@ -374,10 +374,12 @@ class Connection:
                 entry.wrong_reply = frame
             entry.woken.set()
             return
-        if frame.serial_no in self._recent and frame.proto_id != ProtoId.NOTIFY:
+        if frame.proto_id != ProtoId.NOTIFY and (
+            frame.serial_no in self._recent or frame.serial_no in self._unsettled
+        ):
             settle = self._unsettled.pop(frame.serial_no, None)
             if settle is not None:
-                settle()
+                settle()  # the reply its caller gave up on: the request is settled
             logger.debug(
                 "dropped a late or duplicate reply: protocol %d serial %d",
                 frame.proto_id,
@@ -629,6 +631,7 @@ async def open_connection(
                     timeout=connect_timeout,
                 )
                 assert connection.info is not None
+                connection._last_answer = connection._now()  # the handshake's answer
                 interval = connection.info.keepalive_interval
                 if keepalive:
                     tg.start_soon(connection._keepalive_loop, interval * 0.8)

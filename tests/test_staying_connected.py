@@ -113,6 +113,29 @@ async def test_the_quota_holds_where_requests_arrive_when_the_gateway_stops_read
     assert most_in_any_window(arrivals, 1.0) <= 10
 
 
+async def test_a_request_given_up_on_is_settled_by_its_late_reply_or_by_the_close() -> None:
+    gateway = HostileGateway(groups={"Tech": TECH}, reply_delay={GUS: 5.0})
+    body = Qot_GetUserSecurity_pb2.Request(c2s={"groupName": "Tech"}).SerializeToString()
+    settled: list[str] = []
+    async with (
+        hostile_gateway(gateway) as gw,
+        open_connection("127.0.0.1", gw.port, keepalive=False) as connection,
+    ):
+        for name in ("late reply", "close"):
+            with pytest.raises(asyncquote.RequestTimeoutError):
+                await connection.request(
+                    GUS, body, timeout=1, on_settled=lambda name=name: settled.append(name)
+                )
+            assert name not in settled, "given up on, but perhaps still in the socket"
+            if name == "late reply":
+                # White-box: thousands of later calls pushed its serial out of
+                # the memory of recent serials; the late reply still counts.
+                connection._recent.clear()
+                await anyio.sleep(10)
+                assert settled == ["late reply"]
+    assert settled == ["late reply", "close"]
+
+
 # -- item 7: liveness from answers --------------------------------------------------
 
 
