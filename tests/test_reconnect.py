@@ -1,4 +1,5 @@
-"""Reconnects, observable state and dead-peer detection, under trio's virtual clock.
+"""Reconnects, observable state and dead-peer detection, under trio's virtual clock,
+and (``TestOnEveryLoop``) on asyncio, uvloop and trio in real time.
 
 The "restarted OpenD" is a simulator closed and started again on the same port.
 """
@@ -19,7 +20,10 @@ from asyncquote import ConnectionState, Quota, ReconnectPolicy
 from asyncquote._pb import KeepAlive_pb2
 from asyncquote.sim import Faults, Simulator
 
+from .hostile_peer import HostileGateway, Stock, hostile_gateway
 from .scripted_server import Peer, scripted_server
+
+TECH = [Stock(11, "AAPL"), Stock(11, "NVDA")]
 
 pytestmark = pytest.mark.anyio
 
@@ -315,8 +319,6 @@ async def test_a_gateway_that_handshakes_and_hangs_up_sees_growing_delays_and_ma
     # Regression (issue 11, item 8): the attempt counter was reset by every
     # successful handshake, so a flapping gateway got a connection every
     # 0.5 s for ever and max_attempts was never reached.
-    from .hostile_peer import HostileGateway, hostile_gateway
-
     policy = ReconnectPolicy(initial_delay=0.5, max_delay=30, jitter=0, max_attempts=5)
     async with hostile_gateway(HostileGateway(flap=True)) as gw:
         async with asyncquote.connect("127.0.0.1", gw.port, reconnect=policy) as client:
@@ -331,8 +333,6 @@ async def test_a_gateway_that_handshakes_and_hangs_up_sees_growing_delays_and_ma
 
 
 async def test_a_connection_that_stayed_up_resets_the_backoff() -> None:
-    from .hostile_peer import HostileGateway, hostile_gateway
-
     policy = ReconnectPolicy(initial_delay=0.5, max_delay=30, jitter=0)
     async with hostile_gateway(HostileGateway(flap=True)) as gw:
         async with asyncquote.connect("127.0.0.1", gw.port, reconnect=policy) as client:
@@ -349,3 +349,35 @@ async def test_a_connection_that_stayed_up_resets_the_backoff() -> None:
     # 0.5 again, then growing again.
     assert handshakes[5] - dropped_at == pytest.approx(0.5, abs=0.05), "the backoff starts over"
     assert handshakes[6] - handshakes[5] == pytest.approx(1.0, abs=0.05)
+
+
+class TestOnEveryLoop:
+    """Reconnecting on asyncio, uvloop and trio, with small real delays."""
+
+    @pytest.fixture
+    def anyio_backend(self, every_event_loop: object) -> object:
+        return every_event_loop
+
+    async def test_a_restarted_gateway_is_reconnected_and_calls_go_on(self) -> None:
+        gateway = HostileGateway(groups={"Tech": TECH})
+        fast = ReconnectPolicy(initial_delay=0.01, jitter=0)
+        async with (
+            hostile_gateway(gateway) as gw,
+            asyncquote.connect("127.0.0.1", gw.port, reconnect=fast, keepalive=False) as client,
+        ):
+            with anyio.fail_after(10):
+                assert len(await client.get_user_security("Tech")) == 2
+                await gw.drop_all()
+                await client.wait_for_state(ConnectionState.RECONNECTING)
+                await client.wait_for_state(ConnectionState.CONNECTED)
+                assert len(await client.get_user_security("Tech", max_age=None)) == 2
+            assert client.reconnects == 1
+            assert gw.handshakes == 2
+
+    async def test_a_flapping_gateway_exhausts_max_attempts(self) -> None:
+        policy = ReconnectPolicy(initial_delay=0.01, multiplier=2, jitter=0, max_attempts=4)
+        async with hostile_gateway(HostileGateway(flap=True)) as gw:
+            async with asyncquote.connect("127.0.0.1", gw.port, reconnect=policy) as client:
+                with anyio.fail_after(10):
+                    await client.wait_for_state(ConnectionState.CLOSED)
+            assert gw.handshakes == 1 + 4

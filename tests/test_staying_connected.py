@@ -272,30 +272,6 @@ class TestOnEveryLoop:
         assert len(arrivals) == 9
         assert most_in_any_window(arrivals, 0.3) <= 3
 
-    async def test_a_restarted_gateway_is_reconnected_and_calls_go_on(self) -> None:
-        gateway = HostileGateway(groups={"Tech": TECH})
-        fast = ReconnectPolicy(initial_delay=0.01, jitter=0)
-        async with (
-            hostile_gateway(gateway) as gw,
-            asyncquote.connect("127.0.0.1", gw.port, reconnect=fast, keepalive=False) as client,
-        ):
-            with anyio.fail_after(10):
-                assert len(await client.get_user_security("Tech")) == 2
-                await gw.drop_all()
-                await client.wait_for_state(ConnectionState.RECONNECTING)
-                await client.wait_for_state(ConnectionState.CONNECTED)
-                assert len(await client.get_user_security("Tech", max_age=None)) == 2
-            assert client.reconnects == 1
-            assert gw.handshakes == 2
-
-    async def test_a_flapping_gateway_exhausts_max_attempts(self) -> None:
-        policy = ReconnectPolicy(initial_delay=0.01, multiplier=2, jitter=0, max_attempts=4)
-        async with hostile_gateway(HostileGateway(flap=True)) as gw:
-            async with asyncquote.connect("127.0.0.1", gw.port, reconnect=policy) as client:
-                with anyio.fail_after(10):
-                    await client.wait_for_state(ConnectionState.CLOSED)
-            assert gw.handshakes == 1 + 4
-
     # -- item 9 -------------------------------------------------------------------
 
     async def test_leaving_the_block_fails_every_caller_queued_for_quota_at_once(self) -> None:
