@@ -75,6 +75,31 @@ async def test_a_call_made_while_reconnecting_has_one_deadline_for_connection_an
         assert elapsed == pytest.approx(2.0, abs=0.05)
 
 
+async def test_time_queued_for_quota_is_bounded_by_queue_timeout_not_by_timeout() -> None:
+    # The other half of the rule: the deadline starts once the quota lets the
+    # call through.
+    gateway = HostileGateway(groups={"A": TECH, "B": TECH})
+    async with (
+        hostile_gateway(gateway) as gw,
+        asyncquote.connect(
+            "127.0.0.1", gw.port, quotas={GUS: Quota(1, 30.0)}, keepalive=False
+        ) as client,
+    ):
+        await fetch(client, "A", timeout=2)
+        start = anyio.current_time()
+        await fetch(client, "B", timeout=2)  # queued for about 30 s, then answered
+        assert anyio.current_time() - start >= 29
+    async with (
+        hostile_gateway(gateway) as gw,
+        asyncquote.connect(
+            "127.0.0.1", gw.port, quotas={GUS: Quota(1, 30.0)}, keepalive=False, queue_timeout=5
+        ) as client,
+    ):
+        await fetch(client, "A", timeout=60)
+        with pytest.raises(asyncquote.RateLimitError, match="queue_timeout"):
+            await fetch(client, "B", timeout=60)
+
+
 # -- item 6: the quota at the peer ------------------------------------------------
 
 
