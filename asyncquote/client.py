@@ -145,6 +145,9 @@ class QuoteClient:
         self._quota_retries = quota_retries
         self._flights: SingleFlight[str, list[SecurityStaticInfo]] = SingleFlight()
         self._quota_waits: set[anyio.CancelScope] = set()
+        # Closed for good (the block ended, or reconnecting is off or gave
+        # up): callers queued for quota are failed at once.
+        session.on_closed = self._close
         # The last result of the most recent _CACHED_GROUPS groups: when it
         # was fetched (for max_age), the SHA-1 of the reply it came from, and
         # the models. A reply identical to the last one (same SHA-1, which
@@ -278,9 +281,10 @@ class QuoteClient:
             if not scope.cancelled_caught:
                 self._limiter.release(proto_id)  # got it just as the client closed
             self._session.raise_if_closed()
+            raise ConnectionLostError("the client was closed")  # not reached: closed above
 
     def _close(self) -> None:
-        """The client is closed: every caller queued for quota gets ConnectionLostError now."""
+        """The session closed: every caller queued for quota gets ConnectionLostError now."""
         for scope in list(self._quota_waits):
             scope.cancel()
 
@@ -674,9 +678,8 @@ async def connect(
         try:
             yield client
         finally:
-            # Callers waiting for a reconnect (session) or for quota (client)
+            # Callers waiting for a reconnect or for quota (session.on_closed)
             # get ConnectionLostError at once; calls on the wire when the
             # connection closes.
             session.close()
-            client._close()
             tg.cancel_scope.cancel()

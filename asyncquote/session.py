@@ -127,6 +127,8 @@ class Session:
         self._closed_reason = ""
         self.reconnects = 0
         """How many times a lost connection was replaced by a new one."""
+        self.on_closed: Callable[[], None] | None = None
+        """Called synchronously, once, when the session enters CLOSED."""
 
     # -- what callers use -------------------------------------------------
 
@@ -278,6 +280,8 @@ class Session:
         if state is self._state:
             return
         self._state = state
+        if state is ConnectionState.CLOSED and self.on_closed is not None:
+            self.on_closed()
         for send in list(self._subscribers):
             try:
                 send.send_nowait(state)

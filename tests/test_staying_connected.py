@@ -328,6 +328,39 @@ class TestOnEveryLoop:
         assert len(lost) >= 16  # and the two sent may have been in flight still
         assert all("closed by the client" in str(exc) for exc in lost)
 
+    async def test_a_client_that_closes_itself_fails_every_queued_caller_at_once(self) -> None:
+        # The same when the client closes because the connection was lost and
+        # reconnecting is off (or gave up), not because the block ended.
+        gateway = HostileGateway(groups={f"G{i}": [] for i in range(18)})
+        lost: list[asyncquote.ConnectionLostError] = []
+        async with (
+            hostile_gateway(gateway) as gw,
+            asyncquote.connect(
+                "127.0.0.1",
+                gw.port,
+                quotas={GUS: Quota(2, 30.0)},
+                keepalive=False,
+                reconnect=False,
+            ) as client,
+        ):
+
+            async def call(i: int) -> None:
+                try:
+                    await fetch(client, f"G{i}")
+                except asyncquote.ConnectionLostError as exc:
+                    lost.append(exc)
+
+            with anyio.fail_after(10):  # the window is 30 s
+                async with anyio.create_task_group() as tg:
+                    for i in range(18):
+                        tg.start_soon(call, i)
+                    await anyio.wait_all_tasks_blocked()
+                    assert client.quota(GUS).queued == 16
+                    await gw.drop_all()
+            assert client.state is ConnectionState.CLOSED
+        queued = [exc for exc in lost if "closed: the connection was lost" in str(exc)]
+        assert len(queued) == 16  # the two sent were lost with their connection
+
     async def test_leaving_the_block_fails_every_caller_waiting_for_a_reconnect(self) -> None:
         gateway = HostileGateway(groups={"Tech": TECH})
         outcomes: list[BaseException] = []
