@@ -216,6 +216,7 @@ class QuoteClient:
         rejections = 0
         may_retry_loss = self._retry_reads and proto_id in READ_ONLY_PROTOCOLS
         deadline: float | None = None
+        lost: ConnectionLostError | None = None
         while True:
             # A closed client fails at once rather than after a quota wait.
             session.raise_if_closed()
@@ -228,6 +229,12 @@ class QuoteClient:
             release = limiter.releaser(proto_id)
             if deadline is None:
                 deadline = self._now() + wait
+            elif lost is not None and self._now() >= deadline:
+                # A retry after a drop whose time went on waiting for quota:
+                # sending it would spend quota on a call that is over.
+                if release is not None:
+                    release()
+                raise lost
             try:
                 # While reconnecting, wait for the new connection, within the
                 # call's own deadline.
@@ -241,10 +248,11 @@ class QuoteClient:
                     proto_id, body, timeout=wait, deadline=deadline, on_settled=release
                 )
                 return decode(frame)
-            except ConnectionLostError:
+            except ConnectionLostError as exc:
                 if not may_retry_loss or session.state is ConnectionState.CLOSED:
                     raise
                 may_retry_loss = False  # once only, within the same deadline
+                lost = exc
                 logger.info("protocol %d lost with its connection; retrying once", proto_id)
                 continue
             except OpenDError as exc:

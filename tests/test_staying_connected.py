@@ -100,6 +100,29 @@ async def test_time_queued_for_quota_is_bounded_by_queue_timeout_not_by_timeout(
             await fetch(client, "B", timeout=60)
 
 
+async def test_a_read_retry_that_would_start_past_the_deadline_is_not_sent() -> None:
+    # The retry after a drop shares the call's deadline; if waiting for quota
+    # used it up, sending would only spend quota on a call already over.
+    gateway = HostileGateway(groups={"Tech": TECH}, never_reply={GUS})
+    fast = ReconnectPolicy(initial_delay=0.1, jitter=0)
+    async with (
+        hostile_gateway(gateway) as gw,
+        asyncquote.connect(
+            "127.0.0.1", gw.port, quotas={GUS: Quota(1, 30.0)}, reconnect=fast, keepalive=False
+        ) as client,
+    ):
+
+        async def drop_when_it_arrives() -> None:
+            await gw.wait_for_arrivals(GUS)
+            await gw.drop_all()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(drop_when_it_arrives)
+            with pytest.raises(asyncquote.ConnectionLostError):
+                await client.get_user_security("Tech", timeout=5)
+        assert len(gw.arrivals_of(GUS)) == 1
+
+
 # -- item 6: the quota at the peer ------------------------------------------------
 
 
