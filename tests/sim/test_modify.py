@@ -313,9 +313,9 @@ async def test_the_group_list_puts_system_groups_first_with_their_kind(
     kinds = [kind for _, kind in groups]
     assert kinds == sorted(kinds, reverse=True)  # all 2s (system), then all 1s (custom)
     assert groups[0] == ("全部", 2)
-    assert groups[-2:] == [("Tech", 1), ("Macro", 1)]
-    assert await session.group_names(1) == [("Tech", 1), ("Macro", 1)]
-    assert await session.group_names(2) == groups[:-2]
+    assert groups[-3:] == [("Tech", 1), ("Macro", 1), ("A", 1)]
+    assert await session.group_names(1) == [("Tech", 1), ("Macro", 1), ("A", 1)]
+    assert await session.group_names(2) == groups[:-3]
 
 
 @pytest.mark.parametrize("group_type", [0, 4, -1])
