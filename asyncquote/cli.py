@@ -37,6 +37,7 @@ from .errors import AsyncQuoteError, InvalidArgumentError
 from .frames import COLUMNS, to_rows
 from .groups import GroupType, ModifyOp
 from .ratelimit import Quota
+from .sim.server import DEFAULT_HANDSHAKE_TIMEOUT
 from .table import render_watchlist
 from .watch import WatchError, WatchlistChange
 
@@ -238,6 +239,13 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="encrypt connections with this RSA private key (PEM), as OpenD does with "
         "rsa_private_key; the official SDK needs a 1024-bit PKCS#1 key",
+    )
+    sim.add_argument(
+        "--handshake-timeout",
+        type=_seconds,
+        default=DEFAULT_HANDSHAKE_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection that has not sent its InitConnect by then",
     )
 
     groups = command("groups", "list the watchlist groups")
@@ -495,6 +503,7 @@ async def _sim(args: argparse.Namespace) -> None:
             faults=faults,
             state_path=args.state,
             rsa_key=args.rsa_key,
+            handshake_timeout=args.handshake_timeout,
             ready=announce,
         )
     except OSError as exc:
