@@ -61,7 +61,9 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         help_text = action.help or ""
-        if "default" in help_text or action.default in (None, False, argparse.SUPPRESS):
+        if "default" in help_text or any(
+            action.default is nothing for nothing in (None, False, argparse.SUPPRESS)
+        ):
             return help_text
         return super()._get_help_string(action)
 

@@ -96,8 +96,6 @@ class StateFile:
             return WatchlistStore.from_dict(data)
         except ValueError as exc:
             raise StateFileError(self.path, f"not simulator watchlists ({exc})") from exc
-        except RecursionError:
-            raise StateFileError(self.path, _TOO_DEEP) from None
 
     def load_or_seed(
         self, seed: Callable[[], WatchlistStore] = WatchlistStore.sample

@@ -108,10 +108,12 @@ def test_a_deeply_nested_state_file_is_a_clean_error(tmp_path: Path) -> None:
 
 
 def test_a_deeply_nested_security_in_a_state_file_is_a_clean_error(tmp_path: Path) -> None:
+    # Too deep for json on some Pythons (3.10-3.12); on 3.13 json reads it and
+    # the security is refused for its shape. Either way, one clean error.
     path = tmp_path / "watchlists.json"
     nested = '{"basic": ' * 5_000 + "1" + "}" * 5_000
     path.write_text('{"securities": [' + nested + '], "groups": []}', encoding="utf-8")
-    with pytest.raises(StateFileError, match="nested too deeply"):
+    with pytest.raises(StateFileError, match=r"nested too deeply|not simulator watchlists"):
         Simulator(state_path=path)
 
 
