@@ -33,7 +33,13 @@ import anyio
 
 from . import __version__
 from .client import QuoteClient, connect
-from .errors import AsyncQuoteError, InvalidArgumentError
+from .errors import (
+    AsyncQuoteError,
+    ConnectError,
+    InvalidArgumentError,
+    OpenDError,
+    RequestTimeoutError,
+)
 from .frames import COLUMNS, to_rows
 from .groups import GroupType, ModifyOp
 from .ratelimit import Quota
@@ -556,22 +562,42 @@ def _shorten(message: str) -> str:
 
 
 def _fail(message: str) -> int:
-    print(f"asyncquote: error: {_shorten(message)}", file=sys.stderr, flush=True)
+    print(f"asyncquote: error: {message}", file=sys.stderr, flush=True)
     return 1
 
 
+# OpenD's refusal of an unknown group, in English and in Chinese.
+_UNKNOWN_GROUP_TEXTS = ("Unknown watchlists", "未知自选股分组")
+
+
+def _hint(exc: AsyncQuoteError) -> str:
+    """What to do about ``exc``, for the error line ("" when its message says it)."""
+    if isinstance(exc, ConnectError):
+        return (
+            "is OpenD (or `asyncquote sim`) running there? Check --host and --port; an "
+            "encrypted OpenD needs --rsa-key"
+        )
+    if isinstance(exc, RequestTimeoutError):
+        return "OpenD is slow or stuck: try again, or raise --timeout"
+    if isinstance(exc, OpenDError) and any(t in exc.message for t in _UNKNOWN_GROUP_TEXTS):
+        return "`asyncquote groups` lists the groups there are"
+    return ""
+
+
 def _describe_failure(exc: BaseException) -> str:
-    if isinstance(exc, (AsyncQuoteError, _CommandFailed)):
-        return str(exc)
-    if isinstance(exc, ImportError):
-        # The crypto extra's hint is part of the message (see crypto.py).
-        return str(exc)
+    """One line for ``exc``: its message, cut to a readable length, and what to do."""
+    if isinstance(exc, AsyncQuoteError):
+        hint = _hint(exc)
+        return f"{_shorten(str(exc))}; {hint}" if hint else _shorten(str(exc))
+    if isinstance(exc, (_CommandFailed, ImportError)):
+        # The crypto extra's install hint is part of the ImportError (see crypto.py).
+        return _shorten(str(exc))
     if isinstance(exc, BaseExceptionGroup):
         reasons = "; ".join(_describe_failure(_leaf(inner)) for inner in exc.exceptions)
         return f"{len(exc.exceptions)} errors: {reasons}"
     return (
-        f"unexpected {type(exc).__name__}: {exc} (a bug in asyncquote: please report it, "
-        "with the command that caused it)"
+        f"unexpected {type(exc).__name__}: {_shorten(str(exc))} (a bug in asyncquote: "
+        "please report it, with the command that caused it)"
     )
 
 

@@ -74,7 +74,9 @@ def test_watchlist_unknown_group_exits_1_with_the_gateways_message(
     running_sim: Simulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["watchlist", "nope", "--port", str(running_sim.port)]) == 1
-    assert "Unknown watchlists" in capsys.readouterr().err
+    line = one_line_error(capsys.readouterr().err)
+    assert "Unknown watchlists" in line
+    assert "`asyncquote groups` lists the groups" in line
 
 
 def test_watchlist_against_nothing_exits_1_naming_the_address(
@@ -88,7 +90,9 @@ def test_watchlist_against_nothing_exits_1_naming_the_address(
 
     port = anyio.run(free_port)
     assert main(["watchlist", "All", "--port", str(port)]) == 1
-    assert f"127.0.0.1:{port}" in capsys.readouterr().err
+    line = one_line_error(capsys.readouterr().err)
+    assert f"127.0.0.1:{port}" in line
+    assert "is OpenD (or `asyncquote sim`) running there?" in line
 
 
 def test_sim_refuses_a_malformed_quota_naming_it_and_the_syntax(
@@ -472,3 +476,18 @@ def test_an_error_about_thousands_of_codes_stays_short(
     assert len(line) < 400
     assert code.format(0) in line
     assert code.format(4999) not in line
+
+
+def test_a_huge_error_message_from_a_real_opend_is_cut_to_one_readable_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def refuse(*args: object) -> None:
+        codes = ", ".join(f"US.NOPE{i}" for i in range(5000))
+        raise asyncquote.OpenDError(-1, 6, f"Unknown stock: {codes}", 3214)  # as OpenD may
+
+    monkeypatch.setattr(asyncquote.cli, "_demo", refuse)
+    assert main(["demo"]) == 1
+    line = one_line_error(capsys.readouterr().err)
+    assert len(line) < 400
+    assert "Unknown stock: US.NOPE0, US.NOPE1," in line
+    assert "characters in all)" in line
