@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck check protos bench clean
+.PHONY: demo test test-quick lint typecheck check protos bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.runtime: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# Runtime + test + dev tools (pytest, trio, hypothesis, futu-api, mypy, ruff, protoc).
+# Runtime + test + dev tools (pytest, trio, hypothesis, futu-api, mypy, ruff, protoc, nox).
 $(VENV)/.dev: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,pandas]"
 	touch $@ $(VENV)/.runtime
@@ -25,8 +25,14 @@ $(VENV)/.dev: $(BIN)/python pyproject.toml
 demo: $(VENV)/.runtime
 	$(BIN)/python -m asyncquote demo
 
-## test: lint, type-check, check generated code, run the whole test suite
-test: $(VENV)/.dev lint typecheck
+## test: lint, type-check, check generated code, run the whole test suite; then (nox)
+## build and check the sdist and wheel, run the demo from the wheel, and run the
+## sdist's tests on every installed Python 3.10-3.13 (a missing one is skipped, saying so)
+test: test-quick
+	$(BIN)/nox
+
+## test-quick: the checks and the test suite on this Python only (no packaging, no nox)
+test-quick: $(VENV)/.dev lint typecheck
 	$(BIN)/python protos/generate.py --check
 	$(BIN)/python -m pytest
 
@@ -46,4 +52,4 @@ protos: $(VENV)/.dev
 	$(BIN)/python protos/generate.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .nox .pytest_cache .mypy_cache .ruff_cache .hypothesis

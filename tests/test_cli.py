@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -11,12 +17,16 @@ import anyio.from_thread
 import pytest
 import trio.testing
 
+import asyncquote
+import asyncquote.cli
 import asyncquote.sim
-from asyncquote.cli import _build_parser, _watch, main
+from asyncquote.cli import _build_parser, _groups, _watch, main
 from asyncquote.frames import COLUMNS
 from asyncquote.ratelimit import Quota
 from asyncquote.sim import ModifyOp as SimModifyOp
 from asyncquote.sim import Simulator, format_code, parse_code
+
+from .sim.keys import rsa_pem
 
 
 @pytest.fixture
@@ -44,11 +54,6 @@ def test_demo_runs_on_trio(capsys: pytest.CaptureFixture[str]) -> None:
     assert "== Tech:" in capsys.readouterr().out
 
 
-def test_demo_reports_an_unknown_group_without_failing(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "nope"]) == 0
-    assert "== nope: error:" in capsys.readouterr().out
-
-
 def test_watchlist_json_prints_every_security(
     running_sim: Simulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -56,7 +61,7 @@ def test_watchlist_json_prints_every_security(
     assert code == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == len(running_sim.watchlists.securities_in("港股"))
-    assert rows[0]["basic"]["security"] == {"market": 1, "code": "00700"}
+    assert rows[0]["basic"]["security"] == {"market": "HK", "code": "00700"}
 
 
 def test_watchlist_table(running_sim: Simulator, capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,7 +74,9 @@ def test_watchlist_unknown_group_exits_1_with_the_gateways_message(
     running_sim: Simulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["watchlist", "nope", "--port", str(running_sim.port)]) == 1
-    assert "Unknown watchlists" in capsys.readouterr().err
+    line = one_line_error(capsys.readouterr().err)
+    assert "Unknown watchlists" in line
+    assert "`asyncquote groups` lists the groups" in line
 
 
 def test_watchlist_against_nothing_exits_1_naming_the_address(
@@ -83,7 +90,9 @@ def test_watchlist_against_nothing_exits_1_naming_the_address(
 
     port = anyio.run(free_port)
     assert main(["watchlist", "All", "--port", str(port)]) == 1
-    assert f"127.0.0.1:{port}" in capsys.readouterr().err
+    line = one_line_error(capsys.readouterr().err)
+    assert f"127.0.0.1:{port}" in line
+    assert "is OpenD (or `asyncquote sim`) running there?" in line
 
 
 def test_sim_refuses_a_malformed_quota_naming_it_and_the_syntax(
@@ -128,8 +137,8 @@ def test_groups_lists_custom_and_system_groups(
     assert any(line.endswith("\tsystem") for line in lines)
     assert main(["groups", "--type", "custom", "--json", "--port", str(running_sim.port)]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {"name": "Tech", "type": 1} in rows
-    assert all(row["type"] == 1 for row in rows)
+    assert {"name": "Tech", "type": "CUSTOM", "type_id": 1, "english": None} in rows
+    assert all(row["type"] == "CUSTOM" for row in rows)
 
 
 def test_watchlist_csv_has_the_official_sdks_columns(
@@ -151,12 +160,12 @@ def test_add_and_remove_edit_a_group(
         return [format_code(key) for key in running_sim.watchlists.find_group("Tech").members]  # type: ignore[union-attr]
 
     assert main(["add", "Tech", "US.NVDA", "US.MSFT", "--port", port]) == 0
-    assert "2 securities added to Tech" in capsys.readouterr().out
+    assert "asked OpenD to add 2 securities to Tech" in capsys.readouterr().out
     assert tech()[-2:] == ["US.NVDA", "US.MSFT"]
     assert main(["remove", "Tech", "US.NVDA", "--port", port]) == 0
     assert "US.NVDA" not in tech()
     assert main(["remove", "Tech", "US.MSFT", "--everywhere", "--port", port]) == 0
-    assert "deleted from the watchlist" in capsys.readouterr().out
+    assert "delete 1 security from the whole watchlist" in capsys.readouterr().out
     assert all(
         "US.MSFT" not in [format_code(k) for k in g.members] for g in running_sim.watchlists.groups
     )
@@ -195,3 +204,290 @@ async def test_watch_prints_the_groups_and_then_changes(
     assert captured.out.startswith("[Tech] 5 securities\n")
     assert "[Tech] - US.TSLA" in captured.out
     assert "polling each group every" in captured.err  # 0.1 s was stretched
+
+
+# --- Failures: one line on stderr, a non-zero status, never a traceback -------
+
+
+def one_line_error(err: str) -> str:
+    """The single stderr line of a failed command (asserting there is exactly one)."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert lines[0].startswith("asyncquote: error: "), err
+    return lines[0]
+
+
+def test_sim_on_a_port_already_taken_says_so_and_how_to_fix_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["sim", "--port", str(port)]) == 1
+    line = one_line_error(capsys.readouterr().err)
+    assert f"127.0.0.1:{port}" in line
+    assert "already in use" in line
+    assert "--port" in line
+
+
+def test_sim_on_an_address_not_of_this_machine_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sim", "--host", "8.8.8.8", "--port", "0"]) == 1
+    line = one_line_error(capsys.readouterr().err)
+    assert "cannot listen on 8.8.8.8:0" in line
+    assert "--host" in line
+
+
+def test_an_rsa_key_without_the_crypto_extra_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    key_file = tmp_path / "k.pem"
+    key_file.write_bytes(rsa_pem("cli"))
+    monkeypatch.setitem(sys.modules, "cryptography", None)  # import fails as if missing
+    assert main(["sim", "--port", "0", "--rsa-key", str(key_file)]) == 1
+    line = one_line_error(capsys.readouterr().err)
+    assert 'pip install "asyncquote[crypto]"' in line
+
+
+def test_an_unexpected_exception_is_one_line_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def broken(*args: object) -> None:
+        raise RuntimeError("something odd")
+
+    monkeypatch.setattr(asyncquote.cli, "_demo", broken)
+    assert main(["demo"]) == 1
+    line = one_line_error(capsys.readouterr().err)
+    assert "something odd" in line
+    assert "RuntimeError" in line
+
+
+def test_demo_with_a_group_that_does_not_exist_exits_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "Nope", "Tech"]) == 1
+    captured = capsys.readouterr()
+    assert "== Nope: error:" in captured.out
+    assert "== Tech: 5 securities" in captured.out
+    assert "1 of 2 groups could not be fetched" in captured.err
+
+
+@pytest.mark.parametrize("command", ["sim", "watchlist All", "groups", "add Tech US.AAPL"])
+@pytest.mark.parametrize("port", ["99999", "-1", "abc"])
+def test_a_bad_port_is_a_usage_error(
+    command: str, port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*command.split(), "--port", port])
+    assert info.value.code == 2
+    assert "argument --port:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "nan", "inf", "x"])
+@pytest.mark.parametrize("option", ["--timeout", "--connect-timeout"])
+def test_a_bad_timeout_is_a_usage_error(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["groups", option, value])
+    assert info.value.code == 2
+    assert f"argument {option}:" in capsys.readouterr().err
+
+
+def run_cli(*args: str, stdout: int = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "asyncquote", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_closed_pipe_ends_the_command_quietly(running_sim: Simulator) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `| head` does once it has its lines
+    try:
+        completed = run_cli("watchlist", "All", "--port", str(running_sim.port), stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert completed.stderr == ""
+    assert completed.returncode == 141  # what a shell reports for SIGPIPE
+
+
+def test_the_real_process_never_prints_a_traceback() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        completed = run_cli("sim", "--port", str(taken.getsockname()[1]))
+    assert completed.returncode == 1
+    one_line_error(completed.stderr)
+
+
+# --- Options of the commands that talk to OpenD -------------------------------
+
+
+GATEWAY_COMMANDS = ["groups", "watchlist All", "watch All", "add Tech US.AAPL", "remove Tech X.Y"]
+
+
+@pytest.mark.parametrize("command", GATEWAY_COMMANDS)
+def test_every_gateway_command_takes_an_rsa_key_and_a_connect_timeout(command: str) -> None:
+    args = _build_parser().parse_args(
+        [*command.split(), "--rsa-key", "k.pem", "--connect-timeout", "3", "--timeout", "4"]
+    )
+    assert (args.rsa_key, args.connect_timeout, args.timeout) == ("k.pem", 3.0, 4.0)
+
+
+@pytest.mark.parametrize("command", ["demo", "sim", *GATEWAY_COMMANDS])
+def test_help_shows_the_defaults(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*command.split(), "--help"])
+    assert info.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    if command.startswith("sim"):
+        assert "port to bind (0: any free one) (default: 11111)" in help_text
+    elif command != "demo":
+        assert "(default: 127.0.0.1)" in help_text
+        assert "(default: 11111)" in help_text
+        assert "(default: 10.0)" in help_text  # --connect-timeout
+        assert "(default: 12.0)" in help_text  # --timeout
+        assert "not the connect and handshake" in help_text
+    else:
+        assert "(default: All 港股 Tech)" in help_text
+
+
+def test_the_cli_reaches_an_encrypted_opend_with_rsa_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key_file = tmp_path / "opend.pem"
+    key_file.write_bytes(rsa_pem("cli"))
+    with (
+        anyio.from_thread.start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(Simulator(port=0, rsa_key=key_file)) as sim,
+    ):
+        argv = ["watchlist", "Tech", "--csv", "--port", str(sim.port)]
+        assert main([*argv, "--rsa-key", str(key_file)]) == 0
+        assert capsys.readouterr().out.startswith(",".join(COLUMNS))
+        assert sim.failed_handshakes == 0
+
+
+@pytest.mark.anyio
+async def test_connect_timeout_bounds_the_handshake_with_a_silent_gateway(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On trio's virtual clock: a listener that accepts and never answers."""
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, _hold_open)
+            args = _build_parser().parse_args(
+                ["groups", "--connect-timeout", "2", "--port", str(port)]
+            )
+            started = anyio.current_time()
+            with pytest.raises(asyncquote.ConnectError, match="handshake"):
+                await _groups(args)
+            assert anyio.current_time() - started == pytest.approx(2, abs=0.5)
+            tg.cancel_scope.cancel()
+
+
+async def _hold_open(stream: anyio.abc.SocketStream) -> None:
+    async with stream:
+        await anyio.sleep_forever()
+
+
+# --- What the commands print -------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_watch_reports_a_failed_poll_once(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Simulator(port=0) as sim:
+        args = _build_parser().parse_args(
+            ["watch", "NoSuchGroup", "--interval", "30", "--port", str(sim.port)]
+        )
+        with caplog.at_level(logging.WARNING):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_watch, args)
+                await anyio.sleep(100)
+                tg.cancel_scope.cancel()
+    failures = capsys.readouterr().err.count("poll failed")
+    assert failures >= 2
+    assert [r.getMessage() for r in caplog.records if "NoSuchGroup" in r.getMessage()] == []
+    # The filter is gone once the command is over.
+    assert logging.getLogger("asyncquote.watch").filters == []
+
+
+def test_groups_names_system_groups_both_ways(
+    running_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["groups", "--type", "system", "--port", str(running_sim.port)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "全部\tsystem\tAll" in lines
+    assert "港股期权\tsystem\tHK options" in lines
+    assert main(["groups", "--json", "--port", str(running_sim.port)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"name": "全部", "type": "SYSTEM", "type_id": 2, "english": "All"} in rows
+    assert {"name": "Tech", "type": "CUSTOM", "type_id": 1, "english": None} in rows
+
+
+def test_watchlist_json_gives_enum_names(
+    running_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["watchlist", "All", "--json", "--port", str(running_sim.port)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    by_code = {
+        f"{r['basic']['security']['market']}.{r['basic']['security']['code']}": r for r in rows
+    }
+    aapl = by_code["US.AAPL"]["basic"]
+    assert aapl["security"] == {"market": "US", "code": "AAPL"}
+    assert aapl["sec_type"] == "STOCK"
+    warrant = by_code["HK.16790"]
+    assert warrant["basic"]["sec_type"] == "WARRANT"
+    assert warrant["warrant_ex_data"]["type"] in {"CALL", "PUT", "BULL", "BEAR", "INLINE"}
+    assert warrant["warrant_ex_data"]["owner"]["market"] == "HK"
+
+
+def test_add_and_remove_report_what_was_sent(
+    running_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = str(running_sim.port)
+    assert main(["add", "Tech", "US.NVDA", "HK.00700", "--port", port]) == 0
+    assert capsys.readouterr().out == "asked OpenD to add 2 securities to Tech\n"
+    assert main(["remove", "Tech", "US.NVDA", "--port", port]) == 0
+    assert capsys.readouterr().out == "asked OpenD to move 1 security out of Tech\n"
+    assert main(["remove", "Tech", "US.NVDA", "--everywhere", "--port", port]) == 0
+    assert capsys.readouterr().out == (
+        "asked OpenD to delete 1 security from the whole watchlist\n"
+    )
+
+
+@pytest.mark.parametrize("code", ["US.NOPE{}", "NOPE{}"])
+def test_an_error_about_thousands_of_codes_stays_short(
+    code: str, running_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    codes = [code.format(i) for i in range(5000)]
+    assert main(["add", "Tech", *codes, "--port", str(running_sim.port)]) == 1
+    line = one_line_error(capsys.readouterr().err)
+    assert len(line) < 400
+    assert code.format(0) in line
+    assert code.format(4999) not in line
+
+
+def test_a_huge_error_message_from_a_real_opend_is_cut_to_one_readable_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def refuse(*args: object) -> None:
+        codes = ", ".join(f"US.NOPE{i}" for i in range(5000))
+        raise asyncquote.OpenDError(-1, 6, f"Unknown stock: {codes}", 3214)  # as OpenD may
+
+    monkeypatch.setattr(asyncquote.cli, "_demo", refuse)
+    assert main(["demo"]) == 1
+    line = one_line_error(capsys.readouterr().err)
+    assert len(line) < 400
+    assert "Unknown stock: US.NOPE0, US.NOPE1," in line
+    assert "characters in all)" in line

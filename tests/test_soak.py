@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio
 import pytest
@@ -30,6 +33,9 @@ SECONDS = float(os.environ.get("ASYNCQUOTE_SOAK_SECONDS", "3"))
 CALLERS = 100
 DROP_EVERY = 2000  # requests between forced disconnects
 GROUPS = ["All", "HK", "US", "CN", "Tech", "Futures", "全部", "港股", "no such group"]
+# The run, then draining, reconnecting and checking, with room to spare: the
+# suite's default per-test timeout would cut a longer soak short.
+TIMEOUT = max(120.0, 2 * SECONDS + 60)
 
 
 @pytest.fixture
@@ -49,6 +55,28 @@ class Tally:
         return sum(self.outcomes.values())
 
 
+def test_the_timeout_follows_the_soak_length() -> None:
+    """``ASYNCQUOTE_SOAK_SECONDS=120`` must not be cut short by the 120 s default timeout."""
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import tests.test_soak as soak; "
+            "print(soak.test_soak_every_call_is_right_or_a_typed_error"
+            ".pytestmark[0].args[0])",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ASYNCQUOTE_SOAK_SECONDS": "120"},
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert float(completed.stdout) >= 120 + 60
+
+
+@pytest.mark.timeout(TIMEOUT)
 async def test_soak_every_call_is_right_or_a_typed_error(loop_name: str) -> None:
     tally = Tally()
     rng = random.Random(20261124)

@@ -19,14 +19,17 @@ disk, and saves are ordered like the requests without any locking. (With the
 which is what a benchmark of that protocol should then measure anyway.)
 Loading happens once, when the :class:`~.server.Simulator` is created.
 
-Two simulators must not share one state file: each would overwrite the
-other's changes.
+Two simulators must not share a state file: each would overwrite the
+other's changes. So a simulator starting on a state file removes the
+temporary files a save killed midway (SIGKILL, a power cut) left next to it,
+and refuses a state file that is read-only rather than replace it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import stat
 import tempfile
@@ -37,6 +40,12 @@ from ..errors import AsyncQuoteError
 from .watchlists import WatchlistStore
 
 __all__ = ["StateFile", "StateFileError", "write_atomically"]
+
+_log = logging.getLogger("asyncquote.sim")
+_TOO_DEEP = "nested too deeply to be simulator watchlists"
+_WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+# Temporary files of a save are ".<name>.<random>.tmp", next to the file.
+_TEMP_PREFIX = "."
 
 
 class StateFileError(AsyncQuoteError):
@@ -81,6 +90,8 @@ class StateFile:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise StateFileError(self.path, f"not valid JSON ({exc})") from exc
+        except RecursionError:
+            raise StateFileError(self.path, _TOO_DEEP) from None
         try:
             return WatchlistStore.from_dict(data)
         except ValueError as exc:
@@ -91,21 +102,62 @@ class StateFile:
     ) -> WatchlistStore:
         """The watchlists in the file; if there is no file, ``seed()``, saved to a new file.
 
+        First removes the temporary files of saves that were killed midway.
+
         Raises:
-            StateFileError: the file exists but cannot be loaded, or there is
-                none and it cannot be created (a missing directory, say).
+            StateFileError: the file exists but cannot be loaded or is
+                read-only, or there is none and it cannot be created (a
+                missing directory, say).
         """
+        self.remove_stale_temporary_files()
         try:
-            return self.load()
+            store = self.load()
         except StateFileError as exc:
             if not isinstance(exc.__cause__, FileNotFoundError):
                 raise
+        else:
+            self._refuse_read_only()
+            return store
         store = seed()
         try:
             self.save(store)
         except OSError as exc:
             raise StateFileError(self.path, f"cannot create it ({_describe(exc)})") from exc
         return store
+
+    def remove_stale_temporary_files(self) -> int:
+        """Delete the temporary files :func:`write_atomically` left behind when killed.
+
+        Only call this while no simulator is saving to this file. Returns how
+        many were removed.
+        """
+        target = Path(os.path.realpath(self.path))
+        removed = 0
+        pattern = f"{_glob_escape(_TEMP_PREFIX + target.name)}.*.tmp"
+        for leftover in target.parent.glob(pattern):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+                removed += 1
+        if removed:
+            _log.warning(
+                "removed %d temporary file(s) of an interrupted save of %s", removed, target
+            )
+        return removed
+
+    def _refuse_read_only(self) -> None:
+        # The file is replaced by a rename, which a read-only file does not
+        # stop (only the directory's permissions matter): refuse, rather than
+        # silently replace a file someone protected.
+        try:
+            mode = os.stat(self.path).st_mode
+        except OSError:
+            return
+        if not mode & _WRITE_BITS or not os.access(self.path, os.W_OK):
+            raise StateFileError(
+                self.path,
+                "it is read-only, and every edit would replace it; make it writable "
+                f"(chmod u+w {str(self.path)!r}) or give another state file",
+            )
 
     def save(self, store: WatchlistStore) -> None:
         """Replace the file's contents with ``store``, atomically (see :func:`write_atomically`).
@@ -130,7 +182,9 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
         OSError: nothing was replaced, and no temporary file is left behind.
     """
     target = Path(os.path.realpath(path))
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, temp_name = tempfile.mkstemp(
+        prefix=f"{_TEMP_PREFIX}{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(fd, "wb") as temp:
             temp.write(data)
@@ -144,6 +198,11 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
             os.unlink(temp_name)
         raise
     _fsync_directory(target.parent)
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` as a glob pattern that matches it literally."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
 
 
 def _fsync_directory(directory: Path) -> None:

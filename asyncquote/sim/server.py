@@ -19,8 +19,10 @@ closes every connection, :meth:`Simulator.stop_listening` and
 from __future__ import annotations
 
 import bisect
+import errno
 import itertools
 import logging
+import math
 import os
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -32,6 +34,7 @@ from types import TracebackType
 import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
+from anyio.streams.stapled import MultiListener
 
 from ..crypto import RsaCipher, load_rsa_private_key
 from ..errors import ProtocolError
@@ -58,6 +61,16 @@ _RECEIVE_SIZE = 256 * 1024
 _SEND_BATCH_SIZE = 256 * 1024
 # Requests are small; anything near this is an attack or a bug.
 _MAX_REQUEST_BODY = 1024 * 1024
+#: Seconds a new connection may take to send its InitConnect before it is closed.
+DEFAULT_HANDSHAKE_TIMEOUT = 30.0
+# accept() failures that say "not now" rather than "never": out of descriptors
+# or memory, or a client that gave up while queued. Retried after a pause
+# that doubles up to the maximum, while open connections go on being served.
+_TRANSIENT_ACCEPT_ERRORS = frozenset(
+    {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.ECONNABORTED, errno.EPROTO}
+)
+_ACCEPT_RETRY_FIRST = 0.05
+_ACCEPT_RETRY_MAX = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +141,17 @@ class Simulator:
             SDK needs a 1024-bit PKCS#1 key. See :mod:`.exchange` for how
             the handshake and bodies are encrypted and what happens to a
             client with another key, or none.
+        handshake_timeout: seconds a new connection may take to complete
+            InitConnect; one that has not by then is closed, so idle or stray
+            connections cannot hold descriptors for ever. ``None`` waits for
+            ever.
 
     Raises:
         StateFileError: ``state_path`` exists but cannot be loaded, or cannot
             be created.
-        ValueError: both ``watchlists`` and ``state_path`` were given, or
-            ``language`` is not ``"en"`` or ``"zh"``.
+        ValueError: both ``watchlists`` and ``state_path`` were given,
+            ``language`` is not ``"en"`` or ``"zh"``, or ``handshake_timeout``
+            is not a positive number.
         InvalidArgumentError: ``rsa_key`` is not a readable RSA private key.
         ImportError: ``rsa_key`` was given but the ``cryptography`` package
             is not installed.
@@ -152,9 +170,16 @@ class Simulator:
         faults: Faults | None = None,
         state_path: str | os.PathLike[str] | None = None,
         rsa_key: str | os.PathLike[str] | bytes | None = None,
+        handshake_timeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
     ) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
+        if handshake_timeout is not None and not 0 < handshake_timeout < math.inf:
+            raise ValueError(
+                f"handshake_timeout must be a positive number of seconds or None, "
+                f"not {handshake_timeout!r}"
+            )
+        self._handshake_timeout = handshake_timeout
         state_file = None if state_path is None else StateFile(state_path)
         if state_file is not None:
             if watchlists is not None:
@@ -368,13 +393,47 @@ class Simulator:
         self, listener: anyio.abc.Listener[anyio.abc.SocketStream], link: _Link
     ) -> None:
         assert self._task_group is not None
+        listeners = listener.listeners if isinstance(listener, MultiListener) else [listener]
         try:
             with link.scope:
-                # Connection tasks go into the simulator's task group, not
-                # this task's, so they outlive a stop_listening().
-                await listener.serve(self._serve_connection, self._task_group)
+                async with anyio.create_task_group() as tg:
+                    for one in listeners:
+                        assert isinstance(one, anyio.abc.SocketListener)
+                        tg.start_soon(self._accept_from, one)
         finally:
             link.done.set()
+
+    async def _accept_from(self, listener: anyio.abc.SocketListener) -> None:
+        """Accept connections for ever, riding out a shortage of descriptors.
+
+        Connection tasks go into the simulator's task group, not this task's,
+        so they outlive a stop_listening().
+        """
+        assert self._task_group is not None
+        task_group = self._task_group
+        pause = 0.0
+        while True:
+            try:
+                stream = await listener.accept()
+            except OSError as exc:
+                if exc.errno not in _TRANSIENT_ACCEPT_ERRORS:
+                    raise
+                if not pause:
+                    _log.warning(
+                        "cannot accept connections on %s:%s for now (%s); open connections "
+                        "are still served and accepting is retried (raise the limit with "
+                        "ulimit -n, or close idle clients)",
+                        self._host,
+                        self._port,
+                        exc.strerror or exc,
+                    )
+                pause = min(max(pause * 2, _ACCEPT_RETRY_FIRST), _ACCEPT_RETRY_MAX)
+                await anyio.sleep(pause)
+                continue
+            if pause:
+                _log.warning("accepting connections on %s:%s again", self._host, self._port)
+                pause = 0.0
+            task_group.start_soon(self._serve_connection, stream)
 
     async def _close_listener(self) -> None:
         listener, self._listener = self._listener, None
@@ -426,6 +485,9 @@ class Simulator:
         self._connections[conn_id] = conn
         self._links[conn_id] = link
         _log.debug("connection %d from %s", conn_id, conn.peer)
+        watchdog = anyio.CancelScope()
+        if self._handshake_timeout is not None and self._task_group is not None:
+            self._task_group.start_soon(self._close_without_handshake, conn, link, watchdog)
         try:
             # Cancelled by drop_connections(): leaving it closes the stream.
             with link.scope:
@@ -451,10 +513,27 @@ class Simulator:
             # boundary, so this connection is over; the others are unaffected.
             _log.info("closing connection %d: %s", conn_id, exc)
         finally:
+            watchdog.cancel()
             del self._connections[conn_id]
             del self._links[conn_id]
             link.done.set()
             _log.debug("connection %d closed", conn_id)
+
+    async def _close_without_handshake(
+        self, conn: ConnectionState, link: _Link, watchdog: anyio.CancelScope
+    ) -> None:
+        """Close ``conn`` unless it completes InitConnect within the handshake timeout."""
+        assert self._handshake_timeout is not None
+        with watchdog:
+            await anyio.sleep(self._handshake_timeout)
+            if not conn.initialised:
+                _log.info(
+                    "closing connection %d from %s: no InitConnect within %g s",
+                    conn.conn_id,
+                    conn.peer,
+                    self._handshake_timeout,
+                )
+                link.scope.cancel()
 
     def _count_failed_handshake(self) -> None:
         self._failed_handshakes += 1
@@ -528,6 +607,7 @@ async def serve(
     faults: Faults | None = None,
     state_path: str | os.PathLike[str] | None = None,
     rsa_key: str | os.PathLike[str] | bytes | None = None,
+    handshake_timeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
     ready: Callable[[Simulator], object] | None = None,
 ) -> None:
     """Run a :class:`Simulator` until cancelled.
@@ -543,6 +623,8 @@ async def serve(
         faults: misbehaviour to inject, as for :class:`Simulator`.
         state_path: a JSON file to keep the watchlists in, as for :class:`Simulator`.
         rsa_key: encrypt connections with this RSA private key, as for :class:`Simulator`.
+        handshake_timeout: seconds a connection has for its InitConnect, as
+            for :class:`Simulator`.
         ready: called with the running simulator once it accepts connections
             (to print the port, say).
     """
@@ -556,6 +638,7 @@ async def serve(
         faults=faults,
         state_path=state_path,
         rsa_key=rsa_key,
+        handshake_timeout=handshake_timeout,
     )
     async with simulator as sim:
         if ready is not None:

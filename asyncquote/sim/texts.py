@@ -110,6 +110,11 @@ _UNKNOWN_SECURITIES: Mapping[Language, str] = {
     "en": "Unknown stock: {codes}",
     "zh": "未知股票：{codes}",
 }
+_MORE_CODES: Mapping[Language, str] = {
+    "en": " and {count:,} more",
+    "zh": " 等另外{count}个",
+}
+_CODES_NAMED = 5
 _EMPTY_SECURITY_LIST: Mapping[Language, str] = {
     "en": "No securities given: securityList is empty",
     "zh": "未指定股票：securityList为空",
@@ -165,9 +170,15 @@ def system_group_read_only(name: str, language: Language) -> str:
 def unknown_securities(codes: Iterable[str], language: Language) -> str:
     """The refusal of 3214 naming securities the simulator does not know.
 
-    For example ``"Unknown stock: HK.99999, US.NOPE"``.
+    For example ``"Unknown stock: HK.99999, US.NOPE"``. Beyond
+    :data:`_CODES_NAMED` codes, the rest are counted rather than named
+    (``"… and 4,995 more"``), so a refusal stays one readable line.
     """
-    return _UNKNOWN_SECURITIES[language].format(codes=", ".join(codes))
+    codes = list(codes)
+    named = ", ".join(codes[:_CODES_NAMED])
+    if len(codes) > _CODES_NAMED:
+        named += _MORE_CODES[language].format(count=len(codes) - _CODES_NAMED)
+    return _UNKNOWN_SECURITIES[language].format(codes=named)
 
 
 def empty_security_list(language: Language) -> str:

@@ -259,6 +259,17 @@ async def test_an_unknown_security_is_refused_by_code_and_nothing_is_added(
     assert await session.snapshot() == before
 
 
+async def test_a_refusal_naming_thousands_of_securities_names_the_first_few_and_the_count(
+    session: Session,
+) -> None:
+    codes = [f"US.NOPE{i}" for i in range(5000)]
+    response = await session.modify("Tech", ADD, *codes)
+    assert_refused(
+        response,
+        "Unknown stock: US.NOPE0, US.NOPE1, US.NOPE2, US.NOPE3, US.NOPE4 and 4,995 more",
+    )
+
+
 async def test_an_empty_security_list_is_refused(session: Session) -> None:
     assert_refused(await session.modify("Tech", ADD), "No securities given: securityList is empty")
 
@@ -313,9 +324,9 @@ async def test_the_group_list_puts_system_groups_first_with_their_kind(
     kinds = [kind for _, kind in groups]
     assert kinds == sorted(kinds, reverse=True)  # all 2s (system), then all 1s (custom)
     assert groups[0] == ("全部", 2)
-    assert groups[-2:] == [("Tech", 1), ("Macro", 1)]
-    assert await session.group_names(1) == [("Tech", 1), ("Macro", 1)]
-    assert await session.group_names(2) == groups[:-2]
+    assert groups[-3:] == [("Tech", 1), ("Macro", 1), ("A", 1)]
+    assert await session.group_names(1) == [("Tech", 1), ("Macro", 1), ("A", 1)]
+    assert await session.group_names(2) == groups[:-3]
 
 
 @pytest.mark.parametrize("group_type", [0, 4, -1])

@@ -227,9 +227,9 @@ async def test_positions_funds_and_forex_groups_cannot_be_queried(
 @pytest.mark.parametrize(
     ("group_type", "expected"),
     [
-        (1, ["Tech", "Macro"]),
+        (1, ["Tech", "Macro", "A"]),
         (2, list(SYSTEM_GROUP_NAMES)),
-        (3, [*SYSTEM_GROUP_NAMES, "Tech", "Macro"]),
+        (3, [*SYSTEM_GROUP_NAMES, "Tech", "Macro", "A"]),
     ],
 )
 async def test_group_list_shows_groups_of_the_requested_kind(

@@ -95,7 +95,7 @@ def test_groups_are_listed_system_first_in_opends_order_then_custom_as_given() -
     store = WatchlistStore.from_dict(shuffled)
     names = [group.name for group in store.groups]
     sample_system = [g["name"] for g in sample["groups"] if g["type"] == "system"]
-    assert names == [*sample_system, "Macro", "Tech"]
+    assert names == [*sample_system, "A", "Macro", "Tech"]
     assert [g.group_type for g in store.groups][-2:] == [GroupType.CUSTOM, GroupType.CUSTOM]
 
 
@@ -120,7 +120,7 @@ def test_the_json_shape_round_trips() -> None:
         (lambda d: d["groups"][0].__setitem__("name", 3), "'name' must be a string"),
         (lambda d: d["groups"][-1]["securities"].append("XX.1"), "not a security code"),
         (lambda d: d["groups"][-1]["securities"].append("HK.99999"), "unknown securities"),
-        (lambda d: d["groups"][-1]["securities"].append("US.SPY"), "twice"),
+        (lambda d: d["groups"][-1]["securities"].append("HK.00700"), "twice"),
         (
             lambda d: d["groups"].append({"name": "Mine", "type": "system"}),
             "'Mine' is not a system group",

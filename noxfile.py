@@ -1,0 +1,121 @@
+"""CI sessions, run by ``make test`` after the main suite (``nox`` lists them).
+
+* ``package``: build the sdist and the wheel, ``twine check`` them, install
+  the wheel (not editable) into a fresh virtualenv and run ``asyncquote demo``
+  from it.
+* ``tests-3.10`` ... ``tests-3.13``: on each supported Python, install the
+  built wheel with its ``test`` extra into a fresh virtualenv, unpack the
+  sdist and run its test suite, so every version is tested and the sdist
+  is shown to be self-contained. A version that is not installed is skipped,
+  saying so.
+
+Interpreters are looked up on ``PATH`` (``python3.12``) and under pyenv
+(``~/.pyenv/versions/3.12.*``); nox never downloads one. Set
+``ASYNCQUOTE_NOX_TESTS`` to a pytest argument string to run a subset.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.download_python = "never"
+nox.options.error_on_missing_interpreters = False
+nox.options.reuse_venv = "no"
+
+ROOT = Path(__file__).resolve().parent
+SUPPORTED = ("3.10", "3.11", "3.12", "3.13")
+DIST = ROOT / ".nox" / "dist"
+# Files the sdist must carry for its tests and the README's commands.
+SDIST_MUST_HOLD = ("LICENSE", "Makefile", "README.md", "examples/poll_groups.py", "noxfile.py")
+
+
+def find_python(version: str) -> str | None:
+    """The path of a working Python ``version`` (e.g. "3.12"), or None.
+
+    pyenv's installations come first: a pyenv shim on ``PATH`` may exist and
+    still fail for a version that is not currently selected.
+    """
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = sorted(
+        map(str, (pyenv_root / "versions").glob(f"{version}.*/bin/python{version}"))
+    )
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        candidates.append(on_path)
+    check = f"import sys; sys.exit(sys.version_info[:2] != {tuple(map(int, version.split('.')))})"
+    for candidate in candidates:
+        try:
+            works = subprocess.run([candidate, "-c", check], capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if works.returncode == 0:
+            return candidate
+    return None
+
+
+def built(kind: str) -> Path:
+    """The one sdist (``.tar.gz``) or wheel (``.whl``) the package session built."""
+    found = sorted(DIST.glob(f"asyncquote-*{kind}"))
+    if len(found) != 1:
+        raise RuntimeError(f"expected one asyncquote-*{kind} in {DIST}: run the package session")
+    return found[0]
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Build, check, install the wheel in a new virtualenv and run the demo from it."""
+    shutil.rmtree(DIST, ignore_errors=True)
+    session.install("build>=1.2", "twine>=5")
+    session.run("python", "-m", "build", "--outdir", str(DIST), str(ROOT))
+    session.run("twine", "check", "--strict", *map(str, sorted(DIST.iterdir())))
+    with tarfile.open(built(".tar.gz")) as sdist:
+        top = sdist.getnames()[0].split("/")[0]
+        missing = [name for name in SDIST_MUST_HOLD if f"{top}/{name}" not in sdist.getnames()]
+    if missing:
+        session.error(f"the sdist lacks {', '.join(missing)}")
+    session.install(str(built(".whl")))
+    with tempfile.TemporaryDirectory() as elsewhere:  # not the checkout, so the wheel is used
+        session.chdir(elsewhere)
+        where = session.run(
+            "python", "-c", "import asyncquote; print(asyncquote.__file__)", silent=True
+        )
+        if "site-packages" not in str(where):
+            session.error(f"asyncquote was not imported from the installed wheel: {where}")
+        output = session.run("asyncquote", "demo", silent=True)
+        if "== All: 16 securities" not in str(output):
+            session.error(f"asyncquote demo from the wheel printed:\n{output}")
+        session.log("asyncquote demo ran from the installed wheel")
+
+
+def _tests_session(version: str, python: str | None) -> None:
+    @nox.session(name=f"tests-{version}", python=python or False, requires=["package"])
+    def tests(session: nox.Session) -> None:
+        if python is None:
+            session.skip(
+                f"Python {version} is not installed (looked for python{version} on PATH "
+                f"and under ~/.pyenv/versions): not tested on it"
+            )
+        session.install(f"{built('.whl')}[test]")
+        with tempfile.TemporaryDirectory() as scratch:
+            with tarfile.open(built(".tar.gz")) as sdist:
+                sdist.extractall(scratch, filter="data")  # no paths outside scratch
+            (source,) = Path(scratch).iterdir()
+            session.chdir(source)
+            selection = shlex.split(os.environ.get("ASYNCQUOTE_NOX_TESTS", ""))
+            session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *selection)
+
+
+for _version in SUPPORTED:
+    _tests_session(_version, find_python(_version))
+
+# `nox` with no arguments: everything, the package first.
+nox.options.sessions = ["package", *(f"tests-{version}" for version in SUPPORTED)]
