@@ -26,7 +26,7 @@ from .connection import (
     PushHandler,
     open_connection,
 )
-from .convert import security_to_pb
+from .convert import security_to_pb, watchlist_groups_from_pb
 from .crypto import load_rsa_private_key
 from .entry_cache import EntryCache
 from .errors import ConnectionLostError, InvalidArgumentError, OpenDError, RateLimitError
@@ -380,10 +380,7 @@ class QuoteClient:
             Qot_GetUserSecurityGroup_pb2.Response,
             timeout=timeout,
         )
-        return [
-            WatchlistGroup(name=group.groupName, type=group.groupType)
-            for group in response.s2c.groupList
-        ]
+        return watchlist_groups_from_pb(response.s2c.groupList)
 
     async def modify_user_security(
         self,

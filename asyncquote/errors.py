@@ -13,6 +13,8 @@ fault, so callers can decide what to do:
 
 from __future__ import annotations
 
+from ._text import wire_text
+
 __all__ = [
     "AsyncQuoteError",
     "BadMagicError",
@@ -47,11 +49,14 @@ class OpenDError(AsyncQuoteError):
     Attributes:
         ret_type: the ``retType`` field (-1 failed, -100 timeout, ...).
         err_code: the ``errCode`` field, ``0`` when absent.
-        message: the gateway's ``retMsg`` text, verbatim.
+        message: the gateway's ``retMsg`` text, verbatim; always a ``str``
+            (bytes that are not UTF-8 become U+FFFD).
         proto_id: the protocol id of the request that failed.
     """
 
     def __init__(self, ret_type: int, err_code: int, message: str, proto_id: int) -> None:
+        if message.__class__ is not str:
+            message = wire_text(message)
         self.ret_type = ret_type
         self.err_code = err_code
         self.message = message

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import anyio
 
+from ._text import wire_text
 from .errors import InvalidArgumentError, RateLimitError
 
 __all__ = [
@@ -68,8 +69,11 @@ def is_quota_rejection(ret_type: int, message: str) -> bool:
     """True if an OpenD error reply means "over quota" rather than anything else.
 
     OpenD words it "<operation>频率太高，请求失败，每30秒最多10次。" in Chinese
-    and says the request is "too frequent" in English.
+    and says the request is "too frequent" in English. A ``message`` that is
+    not a ``str`` (bytes that were not UTF-8 on the wire) is decoded first.
     """
+    if message.__class__ is not str:
+        message = wire_text(message)
     return ret_type == -1 and ("频率太高" in message or "too frequent" in message.lower())
 
 

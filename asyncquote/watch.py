@@ -60,7 +60,11 @@ class WatchlistChange:
 
 @dataclass(frozen=True, slots=True)
 class WatchError:
-    """One poll of ``group`` failed; the watcher carries on with the next."""
+    """One poll of ``group`` failed; the watcher carries on with the next.
+
+    ``error`` is always an :class:`AsyncQuoteError`: anything else a poll
+    raised (a bug) is wrapped in one, with the original as ``__cause__``.
+    """
 
     group: str
     error: AsyncQuoteError
@@ -181,9 +185,12 @@ class WatchlistWatcher:
             logger.warning("polling watchlist %r failed: %s", group, exc)
             await self._send.send(WatchError(group, exc))
             return True
-        except AsyncQuoteError as exc:
-            logger.warning("polling watchlist %r failed: %s", group, exc)
-            await self._send.send(WatchError(group, exc))
+        except Exception as exc:
+            # Any failed poll, even one that is a bug below us, is an event:
+            # the watcher must outlive it.
+            error = exc if isinstance(exc, AsyncQuoteError) else _unexpected(group, exc)
+            logger.warning("polling watchlist %r failed: %s", group, error)
+            await self._send.send(WatchError(group, error))
             return True
         change = diff(group, self._last.get(group), items)
         self._last[group] = items
@@ -205,6 +212,15 @@ class WatchlistWatcher:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _unexpected(group: str, exc: Exception) -> AsyncQuoteError:
+    error = AsyncQuoteError(
+        f"polling watchlist {group!r} failed unexpectedly with {type(exc).__name__}: {exc} "
+        "(please report this as a bug)"
+    )
+    error.__cause__ = exc
+    return error
 
 
 def check_watch_args(groups: Sequence[str], interval: float, quota_share: float) -> None:
