@@ -29,7 +29,13 @@ from .connection import (
 from .convert import security_to_pb, watchlist_groups_from_pb
 from .crypto import load_rsa_private_key
 from .entry_cache import EntryCache
-from .errors import ConnectionLostError, InvalidArgumentError, OpenDError, RateLimitError
+from .errors import (
+    ConnectionLostError,
+    InvalidArgumentError,
+    OpenDError,
+    RateLimitError,
+    RequestTimeoutError,
+)
 from .framing import DEFAULT_MAX_BODY_LEN, Frame
 from .groups import (
     MAX_GROUP_NAME_LENGTH,
@@ -76,6 +82,7 @@ class _Result(NamedTuple):
     fetched_at: float
     digest: bytes
     items: list[SecurityStaticInfo]
+    edits: int  # QuoteClient._edits when the request was sent
 
 
 #: Calls that change nothing at the gateway, so resending one is harmless.
@@ -116,6 +123,13 @@ def _securities(securities: Iterable[Security | str]) -> list[Security]:
     return parsed
 
 
+def _flight_expired(key: tuple[str, int], timeout: float) -> Exception:
+    return RequestTimeoutError(
+        f"no watchlist {key[0]!r} from OpenD within {timeout:g} s (this call's timeout; "
+        "it was sharing a request already in flight, which goes on for the others)"
+    )
+
+
 class QuoteClient:
     """A client for OpenD's quote protocols over one multiplexed connection.
 
@@ -143,7 +157,14 @@ class QuoteClient:
         self._fail_fast = on_quota == "raise"
         self._queue_timeout = queue_timeout
         self._quota_retries = quota_retries
-        self._flights: SingleFlight[str, list[SecurityStaticInfo]] = SingleFlight()
+        # Keyed by (group, edits): a read never joins a request sent before
+        # an edit that has since returned (read-your-writes). Each caller
+        # keeps its own timeout; a leader's timeout is its own business.
+        self._flights: SingleFlight[tuple[str, int], list[SecurityStaticInfo]] = SingleFlight(
+            personal=(RequestTimeoutError,), expired=_flight_expired
+        )
+        # Edits (3214) that have returned, successfully or not.
+        self._edits = 0
         # The last result of the most recent _CACHED_GROUPS groups: when it
         # was fetched (for max_age), the SHA-1 of the reply it came from, and
         # the models. A reply identical to the last one (same SHA-1, which
@@ -301,7 +322,15 @@ class QuoteClient:
 
         Concurrent calls for the same group share one request (a system
         group's Chinese and English names count as the same group), so fifty
-        callers cost one request of quota, not fifty.
+        callers cost one request of quota, not fifty. Each caller keeps its
+        own ``timeout``: one that runs out stops waiting while the request
+        goes on for the others, and a caller whose shared request timed out
+        or was cancelled for its sender carries on with a request of its own.
+
+        Read-your-writes: a call that starts after
+        :meth:`modify_user_security` returned (for any group, since system
+        groups mirror custom ones) never shares a request sent before that
+        edit, and ``max_age`` never returns such a result.
 
         Each call gets its own list, but the (immutable) models in it may be
         shared with earlier results: an entry the client has decoded before,
@@ -331,9 +360,15 @@ class QuoteClient:
             raise InvalidArgumentError(f"max_age must be a number >= 0, not {max_age!r}")
         key = group_key(name)
         results = self._results
+        edits = self._edits
         if max_age is not None:
             cached = results.get(key)
-            if cached is not None and self._now() - cached.fetched_at <= max_age:
+            # Never a result from a request sent before an edit that returned since.
+            if (
+                cached is not None
+                and cached.edits == edits
+                and self._now() - cached.fetched_at <= max_age
+            ):
                 results.move_to_end(key)
                 return list(cached.items)
 
@@ -343,18 +378,20 @@ class QuoteClient:
                 items = previous.items  # the very same reply as last time
             else:
                 items = self._entries.decode_reply(frame.body)
-            results[key] = _Result(self._now(), frame.body_sha1, items)
-            results.move_to_end(key)
-            if len(results) > _CACHED_GROUPS:
-                results.popitem(last=False)
+            if edits == self._edits:  # else an edit returned meanwhile: may be stale
+                results[key] = _Result(self._now(), frame.body_sha1, items, edits)
+                results.move_to_end(key)
+                if len(results) > _CACHED_GROUPS:
+                    results.popitem(last=False)
             return items
 
         # A partial rather than a closure coroutine: one frame fewer held by
         # every call in flight.
         body = _get_user_security_body(name)
-        fetch = partial(self._exchange, ProtoId.GET_USER_SECURITY, body, decode, timeout)
+        fetch = partial(self._exchange, ProtoId.GET_USER_SECURITY, body, decode)
+        wait = self._request_timeout if timeout is None else timeout
         # Each caller gets its own list; the models in it are immutable.
-        return list(await self._flights.run(key, fetch))
+        return list(await self._flights.run((key, edits), fetch, wait))
 
     async def get_user_security_group(
         self, group_type: GroupType = GroupType.ALL, *, timeout: float | None = None
@@ -414,15 +451,20 @@ class QuoteClient:
         request.c2s.groupName = name
         request.c2s.op = int(op)
         request.c2s.securityList.extend(security_to_pb(security) for security in parsed)
-        await self.request(
-            ProtoId.MODIFY_USER_SECURITY,
-            request,
-            Qot_ModifyUserSecurity_pb2.Response,
-            timeout=timeout,
-        )
-        # Results kept for max_age may now be stale, for this group and the
-        # system groups that mirror it.
-        self._results.clear()
+        try:
+            await self.request(
+                ProtoId.MODIFY_USER_SECURITY,
+                request,
+                Qot_ModifyUserSecurity_pb2.Response,
+                timeout=timeout,
+            )
+        finally:
+            # Read-your-writes, whatever the outcome (a timed-out edit may
+            # still be applied): results kept for max_age and reads in flight
+            # may be stale, for any group (system groups mirror custom ones).
+            # Later reads neither use them nor join them.
+            self._edits += 1
+            self._results.clear()
 
     @asynccontextmanager
     async def watch_user_security(

@@ -30,7 +30,7 @@ async def test_concurrent_callers_of_one_key_share_one_call() -> None:
     results: list[int] = []
 
     async def caller() -> None:
-        results.append(await flights.run("k", work))
+        results.append(await flights.run("k", lambda _: work()))
 
     async with anyio.create_task_group() as tg:
         for _ in range(50):
@@ -53,7 +53,7 @@ async def test_different_keys_do_not_share() -> None:
     results: dict[str, str] = {}
 
     async def caller(key: str) -> None:
-        results[key] = await flights.run(key, lambda: echo(key))
+        results[key] = await flights.run(key, lambda _: echo(key))
 
     async with anyio.create_task_group() as tg:
         for key in "abc":
@@ -73,7 +73,7 @@ async def test_every_waiter_gets_its_own_copy_of_the_same_error() -> None:
 
     async def caller() -> None:
         try:
-            await flights.run("k", fail)
+            await flights.run("k", lambda _: fail())
         except OpenDError as exc:
             errors.append(exc)
 
@@ -104,10 +104,10 @@ async def test_a_cancelled_leader_hands_over_to_a_waiter() -> None:
 
     async def leader() -> None:
         with leader_scope:
-            await flights.run("k", work)
+            await flights.run("k", lambda _: work())
 
     async def follower() -> None:
-        result.append(await flights.run("k", work))
+        result.append(await flights.run("k", lambda _: work()))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(leader)
