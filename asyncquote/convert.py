@@ -21,8 +21,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from ._args import is_plain_text
 from ._pb import Qot_Common_pb2, Qot_GetUserSecurityGroup_pb2
 from ._text import wire_text
+from .errors import InvalidArgumentError
 from .groups import WatchlistGroup
 from .models import (
     FutureStaticExData,
@@ -106,8 +108,21 @@ def security_from_pb(pb: Qot_Common_pb2.Security) -> Security:
 
 
 def security_to_pb(security: Security) -> Qot_Common_pb2.Security:
-    """Convert a :class:`Security` to a ``Qot_Common.Security`` message."""
-    return Qot_Common_pb2.Security(market=int(security.market), code=security.code)
+    """Convert a :class:`Security` to a ``Qot_Common.Security`` message.
+
+    Raises:
+        InvalidArgumentError: the code cannot be sent (not plain text, e.g.
+            a lone surrogate), or the market is out of range.
+    """
+    code = security.code
+    if not is_plain_text(code):
+        raise InvalidArgumentError(
+            f"security code {code!r} contains a control character or a lone surrogate"
+        )
+    try:
+        return Qot_Common_pb2.Security(market=int(security.market), code=code)
+    except ValueError as exc:  # an int32 out of range
+        raise InvalidArgumentError(f"cannot send security {security!r}: {exc}") from None
 
 
 def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasic:

@@ -3,8 +3,9 @@
 Everything derives from :class:`AsyncQuoteError`. The split follows who is at
 fault, so callers can decide what to do:
 
-* the caller misused the API: :class:`InvalidArgumentError` (nothing was sent,
-  the connection is untouched);
+* the caller misused the API: :class:`InvalidArgumentError` (a bad argument)
+  or :class:`UsageError` (e.g. a client used from another event loop);
+  nothing was sent, the connection is untouched;
 * the gateway said no: :class:`OpenDError` / :class:`RateLimitError`;
 * the peer sent bytes that are not the protocol: :class:`ProtocolError`;
 * the transport failed: :class:`ConnectError`, :class:`ConnectionLostError`;
@@ -28,6 +29,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "TruncatedFrameError",
+    "UsageError",
 ]
 
 
@@ -40,6 +42,14 @@ class InvalidArgumentError(AsyncQuoteError, ValueError, TypeError):
 
     It is both a ``ValueError`` and a ``TypeError`` so that code written for
     either convention catches it.
+    """
+
+
+class UsageError(AsyncQuoteError, RuntimeError):
+    """The API was used in a way it cannot work; nothing was sent.
+
+    For example a client used from an event loop other than the one it was
+    connected in. The message says what to do instead.
     """
 
 

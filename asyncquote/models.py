@@ -21,6 +21,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from ._args import is_plain_text
 from .errors import InvalidArgumentError
 
 __all__ = [
@@ -175,7 +176,8 @@ class Security(_Model):
 
         Raises:
             InvalidArgumentError: ``text`` is not a string, has no ``.``, has an
-                empty code, contains whitespace, or names an unknown market.
+                empty code, contains whitespace, a control character or a lone
+                surrogate, or names an unknown market.
         """
         if not isinstance(text, str):
             raise InvalidArgumentError(
@@ -190,6 +192,10 @@ class Security(_Model):
             raise InvalidArgumentError(f"security code {text!r} has an empty code after the '.'")
         if any(ch.isspace() for ch in text):
             raise InvalidArgumentError(f"security code {text!r} contains whitespace")
+        if not is_plain_text(text):
+            raise InvalidArgumentError(
+                f"security code {text!r} contains a control character or a lone surrogate"
+            )
         market = Market.__members__.get(prefix.upper())
         if market is None or market is Market.NONE:
             known = ", ".join(m.name for m in Market if m is not Market.NONE)

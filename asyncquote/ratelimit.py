@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import anyio
 
+from ._args import check_duration, check_int
 from ._text import wire_text
 from .errors import InvalidArgumentError, RateLimitError
 
@@ -48,10 +49,8 @@ class Quota:
     period: float
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_calls, int) or self.max_calls < 1:
-            raise InvalidArgumentError(f"max_calls must be an int >= 1, not {self.max_calls!r}")
-        if not isinstance(self.period, (int, float)) or not 0 < self.period < math.inf:
-            raise InvalidArgumentError(f"period must be a positive number, not {self.period!r}")
+        check_int("max_calls", self.max_calls, minimum=1)
+        check_duration("period", self.period, positive=True, finite=True)
 
     def __str__(self) -> str:
         return f"{self.max_calls}/{self.period:g}s"
@@ -265,7 +264,10 @@ class RateLimiter:
         clock: Callable[[], float] | None = None,
     ) -> None:
         merged: dict[int, Quota | None] = dict(DEFAULT_QUOTAS)
+        if quotas is not None and not isinstance(quotas, Mapping):
+            raise InvalidArgumentError(f"quotas must be a mapping, not {quotas!r}")
         for proto_id, quota in (quotas or {}).items():
+            check_int("protocol id", proto_id, minimum=0, maximum=0xFFFF_FFFF)
             if quota is not None and not isinstance(quota, Quota):
                 raise InvalidArgumentError(
                     f"quota for protocol {proto_id} must be a Quota or None, not {quota!r}"

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ._args import check_duration
 from .errors import AsyncQuoteError, ConnectionLostError, InvalidArgumentError
 from .models import Security, SecurityStaticInfo
 from .ratelimit import Quota
@@ -223,11 +223,22 @@ def _unexpected(group: str, exc: Exception) -> AsyncQuoteError:
     return error
 
 
-def check_watch_args(groups: Sequence[str], interval: float, quota_share: float) -> None:
-    """Validate the caller's watch arguments."""
-    if isinstance(groups, str):
+def check_watch_args(groups: Sequence[str], interval: float, quota_share: float) -> list[object]:
+    """Validate the caller's watch arguments; return the groups as a list (unchecked names)."""
+    if isinstance(groups, str | bytes):
         raise InvalidArgumentError("groups must be a sequence of names, not one str")
-    if not isinstance(interval, (int, float)) or not 0 < interval < math.inf:
-        raise InvalidArgumentError(f"interval must be a positive number, not {interval!r}")
-    if not isinstance(quota_share, (int, float)) or not 0 < quota_share <= 1:
+    if not isinstance(groups, Iterable):
+        raise InvalidArgumentError(
+            f"groups must be a sequence of group names, not {type(groups).__name__} {groups!r}"
+        )
+    names: list[object] = list(groups)
+    if not names:
+        raise InvalidArgumentError("watch at least one group")
+    check_duration("interval", interval, positive=True, finite=True)
+    if (
+        isinstance(quota_share, bool)
+        or not isinstance(quota_share, int | float)
+        or not 0 < quota_share <= 1
+    ):
         raise InvalidArgumentError(f"quota_share must be in (0, 1], not {quota_share!r}")
+    return names
