@@ -1,10 +1,13 @@
 """Typed, frozen models of what OpenD returns.
 
 The models mirror the protobuf messages field for field, with snake_case names.
-Two rules hold throughout:
+Three rules hold throughout:
 
 * **Absent is ``None``.** A proto2 ``optional`` field the gateway did not send
   is ``None`` here, never a made-up default such as ``0`` or ``""``.
+* **Text is always ``str``.** A string field the gateway sent as bytes that
+  are not UTF-8 holds U+FFFD in place of each undecodable byte (see
+  :mod:`asyncquote.convert`), never ``bytes``.
 * **Unknown enum values survive.** A newer gateway may send a market or
   security type this version does not know. Such fields are typed like
   ``Market | int``: a known value is always the enum member, an unknown one

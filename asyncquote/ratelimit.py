@@ -328,7 +328,11 @@ class RateLimiter:
 
         Raises:
             RateLimitError: see :meth:`slot`; nothing is taken then.
+            InvalidArgumentError: ``queue_timeout`` is not ``None`` or a number
+                of seconds >= 0 (``0``: do not wait; ``math.inf``: no limit).
         """
+        if queue_timeout is not None:
+            check_duration("queue_timeout", queue_timeout)
         limiter = self._limiter(proto_id)
         if limiter is not None:
             await limiter.acquire(fail_fast=fail_fast, queue_timeout=queue_timeout)

@@ -398,3 +398,14 @@ def test_arbitrary_values_at_the_other_public_entry_points_give_invalid_argument
         # Nothing but InvalidArgumentError may come out (pytest fails the test otherwise).
         with contextlib.suppress(asyncquote.InvalidArgumentError):
             attempt()
+
+
+@pytest.mark.parametrize("bad", [math.nan, -1, True, "1"], ids=repr)
+async def test_a_bad_queue_timeout_is_refused_by_the_rate_limiter_itself(bad: Any) -> None:
+    limiter = asyncquote.RateLimiter({3213: Quota(1, 30.0)})
+    with pytest.raises(asyncquote.InvalidArgumentError, match="queue_timeout"):
+        await limiter.acquire(3213, queue_timeout=bad)
+    with pytest.raises(asyncquote.InvalidArgumentError, match="queue_timeout"):
+        async with limiter.slot(3213, queue_timeout=bad):
+            pass  # pragma: no cover
+    assert limiter.status(3213).used == 0
