@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -78,14 +79,15 @@ _running_loop = asyncio._get_running_loop
 
 
 def _trio_token() -> object | None:
-    try:
-        import trio
-    except ImportError:  # pragma: no cover - trio is optional
+    """The running trio run's token, or None (not under trio)."""
+    trio = sys.modules.get("trio")  # never imported here: only a running trio has it
+    if trio is None:
         return None
     try:
-        return trio.lowlevel.current_trio_token()
+        token: object = trio.lowlevel.current_trio_token()
     except RuntimeError:
         return None
+    return token
 
 
 @lru_cache(maxsize=256)
@@ -245,8 +247,15 @@ class QuoteClient:
             RateLimitError: quota exhausted and the client fails fast, the
                 queue wait exceeded ``queue_timeout``, or retries ran out.
             RequestTimeoutError, ConnectionLostError, ProtocolError.
-        """
+            InvalidArgumentError: a bad ``proto_id``, ``timeout`` (> 0;
+                ``math.inf`` waits for ever), a ``request`` that is not a
+                complete protobuf message or a ``response_type`` that is not
+                a message class; nothing is sent.
+            UsageError: called from another event loop than the client's.
 
+        An edit sent this way (protocol 3214) counts for read-your-writes
+        like :meth:`modify_user_security`.
+        """
         if _running_loop() is not self._loop or self._trio is not None:
             self._check_loop()
         check_int("proto_id", proto_id, minimum=0, maximum=0xFFFF_FFFF)
@@ -258,11 +267,28 @@ class QuoteClient:
             )
         if timeout is not None:
             check_duration("timeout", timeout, positive=True)
+        if not request.IsInitialized():
+            # FindInitializationErrors exists on every runtime but not in the stubs.
+            missing = ", ".join(request.FindInitializationErrors())  # type: ignore[attr-defined]
+            raise InvalidArgumentError(
+                f"request {request.DESCRIPTOR.full_name} lacks required fields: {missing}"
+            )
 
         def decode(frame: Frame) -> M:
             return parse_response(response_type, frame.body, proto_id=proto_id)
 
-        return await self._exchange(proto_id, request.SerializeToString(), decode, timeout)
+        body = request.SerializeToString()
+        if proto_id != ProtoId.MODIFY_USER_SECURITY:
+            return await self._exchange(proto_id, body, decode, timeout)
+        try:
+            return await self._exchange(proto_id, body, decode, timeout)
+        finally:
+            # Read-your-writes, whatever the outcome (a timed-out edit may
+            # still be applied): results kept for max_age and reads in flight
+            # may be stale, for any group (system groups mirror custom ones).
+            # Later reads neither use them nor join them.
+            self._edits += 1
+            self._results.clear()
 
     async def _exchange(
         self, proto_id: int, body: bytes, decode: Callable[[Frame], R], timeout: float | None
@@ -536,20 +562,13 @@ class QuoteClient:
         request.c2s.groupName = name
         request.c2s.op = int(op)
         request.c2s.securityList.extend(security_to_pb(security) for security in parsed)
-        try:
-            await self.request(
-                ProtoId.MODIFY_USER_SECURITY,
-                request,
-                Qot_ModifyUserSecurity_pb2.Response,
-                timeout=timeout,
-            )
-        finally:
-            # Read-your-writes, whatever the outcome (a timed-out edit may
-            # still be applied): results kept for max_age and reads in flight
-            # may be stale, for any group (system groups mirror custom ones).
-            # Later reads neither use them nor join them.
-            self._edits += 1
-            self._results.clear()
+        # request() takes care of read-your-writes for every 3214.
+        await self.request(
+            ProtoId.MODIFY_USER_SECURITY,
+            request,
+            Qot_ModifyUserSecurity_pb2.Response,
+            timeout=timeout,
+        )
 
     @asynccontextmanager
     async def watch_user_security(

@@ -7,7 +7,6 @@ Checked at the peer: the hostile gateway records every request that arrives.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -33,7 +32,7 @@ from asyncquote import (
     to_dataframe,
     to_rows,
 )
-from asyncquote._pb import Qot_GetUserSecurity_pb2
+from asyncquote._pb import Qot_GetUserSecurity_pb2, Qot_ModifyUserSecurity_pb2
 
 from .hostile_peer import HostileGateway, Stock, hostile_gateway
 
@@ -178,17 +177,19 @@ async def test_info_can_be_read_after_the_block_even_if_never_read_inside() -> N
 async def test_a_client_used_from_another_event_loop_says_so() -> None:
     async with gateway_and_client() as (gateway, client):
 
-        def from_another_loop() -> BaseException | None:
+        def from_another_loop(backend: str) -> BaseException | None:
             try:
-                asyncio.run(client.get_user_security("Tech"))
-            except BaseException as exc:
+                anyio.run(client.get_user_security, "Tech", backend=backend)
+            except BaseException as exc:  # returned for the assertion below
                 return exc
             return None
 
-        error = await anyio.to_thread.run_sync(from_another_loop)
-        assert isinstance(error, asyncquote.AsyncQuoteError), repr(error)
-        assert "event loop" in str(error)
+        for backend in ("asyncio", "trio"):
+            error = await anyio.to_thread.run_sync(from_another_loop, backend)
+            assert isinstance(error, asyncquote.UsageError), repr(error)
+            assert "event loop" in str(error)
         assert requests_after_handshake(gateway) == []
+        assert await client.get_user_security("Tech")  # still fine from its own loop
 
 
 # -- arbitrary values at every public argument -----------------------------------
@@ -409,3 +410,26 @@ async def test_a_bad_queue_timeout_is_refused_by_the_rate_limiter_itself(bad: An
         async with limiter.slot(3213, queue_timeout=bad):
             pass  # pragma: no cover
     assert limiter.status(3213).used == 0
+
+
+async def test_an_incomplete_request_message_is_refused_before_anything_is_sent() -> None:
+    async with gateway_and_client() as (gateway, client):
+        with pytest.raises(asyncquote.InvalidArgumentError, match="c2s"):
+            await client.request(3213, Qot_GetUserSecurity_pb2.Request(), _GUS_RESPONSE)
+        assert requests_after_handshake(gateway) == []
+
+
+async def test_an_edit_sent_through_request_counts_for_read_your_writes_too() -> None:
+    gateway = HostileGateway(groups={"Tech": [Stock(11, "AAPL")]})
+    async with (
+        hostile_gateway(gateway) as gw,
+        asyncquote.connect("127.0.0.1", gw.port, keepalive=False, quotas=NO_QUOTAS) as client,
+    ):
+        await client.get_user_security("Tech")
+        edit = Qot_ModifyUserSecurity_pb2.Request()
+        edit.c2s.groupName = "Tech"
+        edit.c2s.op = int(ModifyOp.ADD)
+        edit.c2s.securityList.add(market=11, code="NVDA")
+        await client.request(3214, edit, Qot_ModifyUserSecurity_pb2.Response)
+        items = await client.get_user_security("Tech", max_age=60)
+    assert [str(item.security) for item in items] == ["US.AAPL", "US.NVDA"]
