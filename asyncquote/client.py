@@ -254,7 +254,9 @@ class QuoteClient:
             UsageError: called from another event loop than the client's.
 
         An edit sent this way (protocol 3214) counts for read-your-writes
-        like :meth:`modify_user_security`.
+        like :meth:`modify_user_security`. The reply is the message as
+        protobuf parsed it: there, unlike in the typed methods' models, a
+        string field holding bytes that are not UTF-8 is ``bytes``.
         """
         if _running_loop() is not self._loop or self._trio is not None:
             self._check_loop()

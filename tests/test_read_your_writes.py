@@ -72,27 +72,36 @@ def codes(items: list[SecurityStaticInfo]) -> list[str]:
 async def test_a_read_after_an_edit_does_not_join_a_flight_sent_before_it() -> None:
     async with slow_gateway() as (gateway, client), anyio.create_task_group() as tg:
         stale: list[list[str]] = []
+        landed = anyio.Event()
 
         async def early_read() -> None:
             stale.append(codes(await client.get_user_security("Tech")))
+            landed.set()
 
         tg.start_soon(early_read)
         await first_read_arrived(gateway)
         await client.modify_user_security("Tech", ModifyOp.ADD, ["US.NVDA"])
         after = codes(await client.get_user_security("Tech"))
         assert after == ["US.AAPL", "US.NVDA"]
-        # The early read, answered from its snapshot, is not served by max_age.
-        await anyio.sleep(0.4)
+        # The early read got the snapshot from before the edit; max_age does
+        # not serve it.
+        await landed.wait()
         assert stale == [["US.AAPL"]]
         assert codes(await client.get_user_security("Tech", max_age=10)) == after
 
 
 async def test_a_stale_reply_landing_after_an_edit_is_never_served_by_max_age() -> None:
     async with slow_gateway() as (gateway, client), anyio.create_task_group() as tg:
-        tg.start_soon(client.get_user_security, "Tech")
+        landed = anyio.Event()
+
+        async def early_read() -> None:
+            await client.get_user_security("Tech")
+            landed.set()
+
+        tg.start_soon(early_read)
         await first_read_arrived(gateway)
         await client.modify_user_security("Tech", ModifyOp.ADD, ["US.NVDA"])
-        await anyio.sleep(0.5)  # the pre-edit reply has landed and been kept
+        await landed.wait()  # the pre-edit reply has been decoded (and, before the fix, kept)
         arrived = len(gateway.arrivals_of(GUS))
         assert codes(await client.get_user_security("Tech", max_age=10)) == [
             "US.AAPL",
