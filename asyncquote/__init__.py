@@ -26,6 +26,7 @@ from .errors import (
     ProtocolError,
     RateLimitError,
     RequestTimeoutError,
+    UsageError,
 )
 from .frames import to_dataframe, to_rows
 from .groups import GroupType, ModifyOp, SystemGroup, WatchlistGroup
@@ -76,6 +77,7 @@ __all__ = [
     "SecurityStaticInfo",
     "SecurityType",
     "SystemGroup",
+    "UsageError",
     "WarrantStaticExData",
     "WarrantType",
     "WatchError",

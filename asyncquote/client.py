@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import sys
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -13,6 +15,7 @@ from typing import Literal, NamedTuple, TypeVar
 import anyio
 from google.protobuf.message import Message
 
+from ._args import check_duration, check_flag, check_int, is_plain_text
 from ._loop import clock
 from ._pb import Qot_GetUserSecurity_pb2, Qot_GetUserSecurityGroup_pb2, Qot_ModifyUserSecurity_pb2
 from ._taskgroups import single_errors
@@ -26,10 +29,17 @@ from .connection import (
     PushHandler,
     open_connection,
 )
-from .convert import security_to_pb
+from .convert import security_to_pb, watchlist_groups_from_pb
 from .crypto import load_rsa_private_key
 from .entry_cache import EntryCache
-from .errors import ConnectionLostError, InvalidArgumentError, OpenDError, RateLimitError
+from .errors import (
+    ConnectionLostError,
+    InvalidArgumentError,
+    OpenDError,
+    RateLimitError,
+    RequestTimeoutError,
+    UsageError,
+)
 from .framing import DEFAULT_MAX_BODY_LEN, Frame
 from .groups import (
     MAX_GROUP_NAME_LENGTH,
@@ -63,6 +73,22 @@ _CACHED_GROUPS = 64
 
 R = TypeVar("R")
 
+# asyncio's C-level lookup of the running loop: None under trio, and it never
+# raises, so checking the caller's loop costs one call (see _check_loop).
+_running_loop = asyncio._get_running_loop
+
+
+def _trio_token() -> object | None:
+    """The running trio run's token, or None (not under trio)."""
+    trio = sys.modules.get("trio")  # never imported here: only a running trio has it
+    if trio is None:
+        return None
+    try:
+        token: object = trio.lowlevel.current_trio_token()
+    except RuntimeError:
+        return None
+    return token
+
 
 @lru_cache(maxsize=256)
 def _get_user_security_body(group_name: str) -> bytes:
@@ -76,6 +102,7 @@ class _Result(NamedTuple):
     fetched_at: float
     digest: bytes
     items: list[SecurityStaticInfo]
+    edits: int  # QuoteClient._edits when the request was sent
 
 
 #: Calls that change nothing at the gateway, so resending one is harmless.
@@ -116,6 +143,13 @@ def _securities(securities: Iterable[Security | str]) -> list[Security]:
     return parsed
 
 
+def _flight_expired(key: tuple[str, int], timeout: float) -> Exception:
+    return RequestTimeoutError(
+        f"no watchlist {key[0]!r} from OpenD within {timeout:g} s (this call's timeout; "
+        "it was sharing a request already in flight, which goes on for the others)"
+    )
+
+
 class QuoteClient:
     """A client for OpenD's quote protocols over one multiplexed connection.
 
@@ -143,7 +177,14 @@ class QuoteClient:
         self._fail_fast = on_quota == "raise"
         self._queue_timeout = queue_timeout
         self._quota_retries = quota_retries
-        self._flights: SingleFlight[str, list[SecurityStaticInfo]] = SingleFlight()
+        # Keyed by (group, edits): a read never joins a request sent before
+        # an edit that has since returned (read-your-writes). Each caller
+        # keeps its own timeout; a leader's timeout is its own business.
+        self._flights: SingleFlight[tuple[str, int], list[SecurityStaticInfo]] = SingleFlight(
+            personal=(RequestTimeoutError,), expired=_flight_expired
+        )
+        # Edits (3214) that have returned, successfully or not.
+        self._edits = 0
         self._quota_waits: set[anyio.CancelScope] = set()
         # Closed for good (the block ended, or reconnecting is off or gave
         # up): callers queued for quota are failed at once.
@@ -158,6 +199,26 @@ class QuoteClient:
         # repeats most entries (and "All" repeats every other group's).
         self._entries = EntryCache()
         self._now = clock()
+        # The event loop this client lives in; using it from another one fails
+        # with a UsageError instead of somewhere deep in asyncio or trio.
+        self._loop = _running_loop()
+        self._trio = _trio_token() if self._loop is None else None
+        # Kept so that `info` still answers after the client is closed.
+        current = session.current
+        if current is not None:
+            self._info = current.info
+
+    def _check_loop(self) -> None:
+        """Raise :class:`UsageError` unless called from this client's event loop."""
+        loop = _running_loop()
+        if loop is self._loop and (self._trio is None or _trio_token() is self._trio):
+            return
+        raise UsageError(
+            "this QuoteClient belongs to the event loop it was connected in and cannot be "
+            "used from another one (another thread or another asyncio.run/trio.run); "
+            "connect a client in each loop, or hand calls to the client's loop (e.g. "
+            "asyncio.run_coroutine_threadsafe or anyio.from_thread.run)"
+        )
 
     @property
     def rate_limiter(self) -> RateLimiter:
@@ -166,6 +227,7 @@ class QuoteClient:
 
     def quota(self, proto_id: int) -> QuotaStatus:
         """Used slots, queued callers and seconds until a slot frees, for ``proto_id``."""
+        check_int("proto_id", proto_id, minimum=0, maximum=0xFFFF_FFFF)
         return self._limiter.status(proto_id)
 
     async def request(
@@ -193,15 +255,57 @@ class QuoteClient:
             RateLimitError: quota exhausted and the client fails fast, the
                 queue wait exceeded ``queue_timeout``, or retries ran out.
             RequestTimeoutError, ConnectionLostError, ProtocolError.
+            InvalidArgumentError: a bad ``proto_id``, ``timeout`` (> 0;
+                ``math.inf`` waits for ever), a ``request`` that is not a
+                complete protobuf message or a ``response_type`` that is not
+                a message class; nothing is sent.
+            UsageError: called from another event loop than the client's.
+
+        An edit sent this way (protocol 3214) counts for read-your-writes
+        like :meth:`modify_user_security`. The reply is the message as
+        protobuf parsed it: there, unlike in the typed methods' models, a
+        string field holding bytes that are not UTF-8 is ``bytes``.
         """
+        if _running_loop() is not self._loop or self._trio is not None:
+            self._check_loop()
+        check_int("proto_id", proto_id, minimum=0, maximum=0xFFFF_FFFF)
+        if not isinstance(request, Message):
+            raise InvalidArgumentError(f"request must be a protobuf message, not {request!r}")
+        if not (isinstance(response_type, type) and issubclass(response_type, Message)):
+            raise InvalidArgumentError(
+                f"response_type must be a protobuf message class, not {response_type!r}"
+            )
+        if timeout is not None:
+            check_duration("timeout", timeout, positive=True)
+        if not request.IsInitialized():
+            # FindInitializationErrors exists on every runtime but not in the stubs.
+            missing = ", ".join(request.FindInitializationErrors())  # type: ignore[attr-defined]
+            raise InvalidArgumentError(
+                f"request {request.DESCRIPTOR.full_name} lacks required fields: {missing}"
+            )
 
         def decode(frame: Frame) -> M:
             return parse_response(response_type, frame.body, proto_id=proto_id)
 
-        return await self._exchange(proto_id, request.SerializeToString(), decode, timeout)
+        body = request.SerializeToString()
+        if proto_id != ProtoId.MODIFY_USER_SECURITY:
+            return await self._exchange(proto_id, body, decode, timeout)
+        try:
+            return await self._exchange(proto_id, body, decode, timeout)
+        finally:
+            # Read-your-writes, whatever the outcome (a timed-out edit may
+            # still be applied): results kept for max_age and reads in flight
+            # may be stale, for any group (system groups mirror custom ones).
+            # Later reads neither use them nor join them.
+            self._edits += 1
+            self._results.clear()
 
     async def _exchange(
-        self, proto_id: int, body: bytes, decode: Callable[[Frame], R], timeout: float | None
+        self,
+        proto_id: int,
+        body: bytes,
+        decode: Callable[[Frame], R],
+        timeout: float | None,
     ) -> R:
         """Send one request within quota and connection; ``decode`` its reply frame.
 
@@ -310,11 +414,19 @@ class QuoteClient:
 
     @property
     def info(self) -> ConnectionInfo:
-        """What the gateway reported in the latest handshake (conn id, user, versions)."""
+        """What the gateway reported in the latest handshake (conn id, user, versions).
+
+        Still readable after the client is closed (the last handshake's).
+
+        Raises:
+            ConnectionLostError: no handshake has completed (a client made
+                without :func:`connect` that never connected).
+        """
         current = self._session.current
         if current is not None and current.info is not None:
             self._info = current.info
-        assert self._info is not None, "a QuoteClient is only handed out after the handshake"
+        if self._info is None:
+            raise ConnectionLostError("no handshake with OpenD has completed yet; use connect()")
         return self._info
 
     @property
@@ -329,6 +441,9 @@ class QuoteClient:
 
     async def wait_for_state(self, state: ConnectionState) -> None:
         """Return once the client is in ``state`` (e.g. ``ConnectionState.CONNECTED``)."""
+        if not isinstance(state, ConnectionState):
+            raise InvalidArgumentError(f"state must be a ConnectionState, not {state!r}")
+        self._check_loop()
         await self._session.wait_for(state)
 
     def state_changes(self) -> AbstractAsyncContextManager[AsyncIterator[ConnectionState]]:
@@ -351,7 +466,15 @@ class QuoteClient:
 
         Concurrent calls for the same group share one request (a system
         group's Chinese and English names count as the same group), so fifty
-        callers cost one request of quota, not fifty.
+        callers cost one request of quota, not fifty. Each caller keeps its
+        own ``timeout``: one that runs out stops waiting while the request
+        goes on for the others, and a caller whose shared request timed out
+        or was cancelled for its sender carries on with a request of its own.
+
+        Read-your-writes: a call that starts after
+        :meth:`modify_user_security` returned (for any group, since system
+        groups mirror custom ones) never shares a request sent before that
+        edit, and ``max_age`` never returns such a result.
 
         Each call gets its own list, but the (immutable) models in it may be
         shared with earlier results: an entry the client has decoded before,
@@ -362,29 +485,44 @@ class QuoteClient:
                 Chinese or English (``"全部"`` / ``"All"``, or
                 :class:`SystemGroup`). When several groups share a name,
                 OpenD uses the first.
-            max_age: return the last result for this group if it is younger
+            max_age: return the last result for this group if it is no older
                 than this many seconds, without a request (the last results
-                of the 64 most recently fetched groups are kept).
+                of the 64 most recently fetched groups are kept). ``0``
+                accepts only a result from this very instant (in practice:
+                always ask); ``math.inf`` accepts any kept result.
             timeout: seconds for the connection and the reply, once the
                 quota lets the call through (see :meth:`request`); defaults
-                to the client's.
+                to the client's. Must be > 0; ``math.inf`` waits for ever.
 
         Raises:
-            InvalidArgumentError: ``group_name`` is not a non-empty string, or
+            InvalidArgumentError: ``group_name`` is not a non-empty string, is
+                not plain text (control characters, lone surrogates), or
                 names a group OpenD never returns (Positions, Mutual Fund,
-                Forex). Nothing is sent.
+                Forex); or ``max_age``/``timeout`` is not a valid number of
+                seconds (NaN, negative, a bool, not a number). Nothing is sent.
+            UsageError: called from another event loop than the client's.
             OpenDError: OpenD refused, e.g. an unknown group.
             RateLimitError: see :meth:`request`.
             RequestTimeoutError, ConnectionLostError, ProtocolError.
         """
+        if _running_loop() is not self._loop or self._trio is not None:
+            self._check_loop()
         name = check_group_name(group_name)
-        if max_age is not None and (not isinstance(max_age, (int, float)) or max_age < 0):
-            raise InvalidArgumentError(f"max_age must be a number >= 0, not {max_age!r}")
+        if max_age is not None:
+            check_duration("max_age", max_age)
+        if timeout is not None:
+            check_duration("timeout", timeout, positive=True)
         key = group_key(name)
         results = self._results
+        edits = self._edits
         if max_age is not None:
             cached = results.get(key)
-            if cached is not None and self._now() - cached.fetched_at <= max_age:
+            # Never a result from a request sent before an edit that returned since.
+            if (
+                cached is not None
+                and cached.edits == edits
+                and self._now() - cached.fetched_at <= max_age
+            ):
                 results.move_to_end(key)
                 return list(cached.items)
 
@@ -394,18 +532,20 @@ class QuoteClient:
                 items = previous.items  # the very same reply as last time
             else:
                 items = self._entries.decode_reply(frame.body)
-            results[key] = _Result(self._now(), frame.body_sha1, items)
-            results.move_to_end(key)
-            if len(results) > _CACHED_GROUPS:
-                results.popitem(last=False)
+            if edits == self._edits:  # else an edit returned meanwhile: may be stale
+                results[key] = _Result(self._now(), frame.body_sha1, items, edits)
+                results.move_to_end(key)
+                if len(results) > _CACHED_GROUPS:
+                    results.popitem(last=False)
             return items
 
         # A partial rather than a closure coroutine: one frame fewer held by
         # every call in flight.
         body = _get_user_security_body(name)
-        fetch = partial(self._exchange, ProtoId.GET_USER_SECURITY, body, decode, timeout)
+        fetch = partial(self._exchange, ProtoId.GET_USER_SECURITY, body, decode)
+        wait = self._request_timeout if timeout is None else timeout
         # Each caller gets its own list; the models in it are immutable.
-        return list(await self._flights.run(key, fetch))
+        return list(await self._flights.run((key, edits), fetch, wait))
 
     async def get_user_security_group(
         self, group_type: GroupType = GroupType.ALL, *, timeout: float | None = None
@@ -415,14 +555,21 @@ class QuoteClient:
         Args:
             group_type: :attr:`GroupType.CUSTOM`, :attr:`GroupType.SYSTEM` or
                 :attr:`GroupType.ALL` (default).
+            timeout: as for :meth:`get_user_security`.
 
         Raises:
-            InvalidArgumentError: ``group_type`` is not a :class:`GroupType`.
+            InvalidArgumentError: ``group_type`` is not a :class:`GroupType`,
+                or a bad ``timeout``; nothing is sent.
+            UsageError: called from another event loop than the client's.
             OpenDError, RateLimitError, RequestTimeoutError,
             ConnectionLostError, ProtocolError.
         """
+        if _running_loop() is not self._loop or self._trio is not None:
+            self._check_loop()
         if isinstance(group_type, bool) or group_type not in tuple(GroupType):
             raise InvalidArgumentError(f"group_type must be a GroupType, not {group_type!r}")
+        if timeout is not None:
+            check_duration("timeout", timeout, positive=True)
         request = Qot_GetUserSecurityGroup_pb2.Request()
         request.c2s.groupType = int(group_type)
         response = await self.request(
@@ -431,10 +578,7 @@ class QuoteClient:
             Qot_GetUserSecurityGroup_pb2.Response,
             timeout=timeout,
         )
-        return [
-            WatchlistGroup(name=group.groupName, type=group.groupType)
-            for group in response.s2c.groupList
-        ]
+        return watchlist_groups_from_pb(response.s2c.groupList)
 
     async def modify_user_security(
         self,
@@ -452,31 +596,35 @@ class QuoteClient:
                 watchlist altogether) or :attr:`ModifyOp.MOVE_OUT` (from this
                 group only).
             securities: :class:`Security` objects or codes like ``"HK.00700"``.
+            timeout: as for :meth:`get_user_security`.
 
         Raises:
-            InvalidArgumentError: bad group name, op, an empty list or a
-                malformed code or unknown market prefix; nothing is sent.
+            InvalidArgumentError: bad group name, op, timeout, an empty list or
+                a malformed code or unknown market prefix; nothing is sent.
+            UsageError: called from another event loop than the client's.
             OpenDError: OpenD refused (unknown group, system group, ...).
             RateLimitError, RequestTimeoutError, ConnectionLostError,
             ProtocolError.
         """
+        if _running_loop() is not self._loop or self._trio is not None:
+            self._check_loop()
         name = check_group_name(group_name, queryable=False)
         if isinstance(op, bool) or op not in tuple(ModifyOp):
             raise InvalidArgumentError(f"op must be a ModifyOp, not {op!r}")
+        if timeout is not None:
+            check_duration("timeout", timeout, positive=True)
         parsed = _securities(securities)
         request = Qot_ModifyUserSecurity_pb2.Request()
         request.c2s.groupName = name
         request.c2s.op = int(op)
         request.c2s.securityList.extend(security_to_pb(security) for security in parsed)
+        # request() takes care of read-your-writes for every 3214.
         await self.request(
             ProtoId.MODIFY_USER_SECURITY,
             request,
             Qot_ModifyUserSecurity_pb2.Response,
             timeout=timeout,
         )
-        # Results kept for max_age may now be stale, for this group and the
-        # system groups that mirror it.
-        self._results.clear()
 
     @asynccontextmanager
     async def watch_user_security(
@@ -509,11 +657,16 @@ class QuoteClient:
         quota (half by default), leaving the rest for other calls. With
         OpenD's 10 per 30 s and 3 groups, that is one poll of each every 18 s.
 
+        ``interval`` is in seconds, > 0 and finite; ``quota_share`` in (0, 1].
+
         Raises:
             InvalidArgumentError: no groups, a bad group name, interval or share.
+            UsageError: called from another event loop than the client's.
         """
-        check_watch_args(groups, interval, quota_share)
-        names = [check_group_name(group) for group in groups]
+        self._check_loop()
+        names = [
+            check_group_name(group) for group in check_watch_args(groups, interval, quota_share)
+        ]
         period = poll_period(
             len(names),
             interval,
@@ -575,8 +728,10 @@ async def connect(
         host, port: where OpenD listens (its default is ``127.0.0.1:11111``).
         timeout: default seconds for each call, from when the quota lets it
             through: one deadline for waiting for a connection (while
-            reconnecting) and for the reply (see :meth:`QuoteClient.request`).
-        connect_timeout: seconds for the TCP connect and for the handshake.
+            reconnecting) and for the reply (see :meth:`QuoteClient.request`);
+            > 0, ``math.inf`` waits for ever.
+        connect_timeout: seconds for the TCP connect and for the handshake;
+            > 0, ``math.inf`` waits for ever.
         client_id: the InitConnect clientID; a unique one is made by default.
         client_version: the InitConnect clientVer.
         push_handler: called synchronously for every push (e.g. Notify).
@@ -591,7 +746,8 @@ async def connect(
         on_quota: ``"wait"`` queues calls beyond a quota; ``"raise"`` raises
             :class:`RateLimitError` with the expected wait instead.
         queue_timeout: longest wait in the quota queue, in seconds (then
-            :class:`RateLimitError`); ``None`` waits as long as it takes. Not
+            :class:`RateLimitError`); ``0`` fails at once when no slot is
+            free; ``None`` or ``math.inf`` waits as long as it takes. Not
             part of ``timeout``. Leaving the block fails queued callers at
             once with :class:`ConnectionLostError`.
         quota_retries: retries after OpenD itself rejects a call as over quota.
@@ -618,24 +774,40 @@ async def connect(
             Needs the ``crypto`` extra (``pip install "asyncquote[crypto]"``).
             The key is never logged.
 
+    Every argument is checked before anything is sent: durations must be
+    numbers of seconds (an ``int`` or ``float``, not a ``bool``, not NaN, not
+    negative).
+
     Raises:
+        InvalidArgumentError: a bad argument; no connection is opened.
         ConnectError: refused, unreachable, or the handshake failed.
     """
-    for name, value in (("timeout", timeout), ("connect_timeout", connect_timeout)):
-        if not isinstance(value, (int, float)) or value <= 0:
-            raise InvalidArgumentError(f"{name} must be a positive number, not {value!r}")
-    if not isinstance(port, int) or not 0 < port < 65536:
-        raise InvalidArgumentError(f"port must be an int in 1..65535, not {port!r}")
+    check_duration("timeout", timeout, positive=True)
+    check_duration("connect_timeout", connect_timeout, positive=True)
+    if queue_timeout is not None:
+        check_duration("queue_timeout", queue_timeout)
+    if not isinstance(host, str) or not host or not host.isprintable():
+        raise InvalidArgumentError(f"host must be a host name or IP address, not {host!r}")
+    check_int("port", port, minimum=1, maximum=65535)
+    if client_id is not None and (not isinstance(client_id, str) or not is_plain_text(client_id)):
+        raise InvalidArgumentError(f"client_id must be plain text or None, not {client_id!r}")
+    check_int("client_version", client_version, minimum=0, maximum=2**31 - 1)
+    if push_handler is not None and not callable(push_handler):
+        raise InvalidArgumentError(f"push_handler must be callable or None, not {push_handler!r}")
+    check_int("max_body_len", max_body_len, minimum=1)
+    check_flag("keepalive", keepalive)
+    check_flag("retry_reads", retry_reads)
+    if quotas is not None and not isinstance(quotas, Mapping):
+        raise InvalidArgumentError(
+            f"quotas must be a mapping of protocol id to Quota, not {quotas!r}"
+        )
+    if rate_limiter is not None and not isinstance(rate_limiter, RateLimiter):
+        raise InvalidArgumentError(f"rate_limiter must be a RateLimiter, not {rate_limiter!r}")
     if rate_limiter is not None and quotas is not None:
         raise InvalidArgumentError("give either quotas= or rate_limiter=, not both")
     if on_quota not in ("wait", "raise"):
         raise InvalidArgumentError(f'on_quota must be "wait" or "raise", not {on_quota!r}')
-    if queue_timeout is not None and (
-        not isinstance(queue_timeout, (int, float)) or queue_timeout < 0
-    ):
-        raise InvalidArgumentError(f"queue_timeout must be >= 0 or None, not {queue_timeout!r}")
-    if not isinstance(quota_retries, int) or quota_retries < 0:
-        raise InvalidArgumentError(f"quota_retries must be an int >= 0, not {quota_retries!r}")
+    check_int("quota_retries", quota_retries, minimum=0)
     if isinstance(reconnect, ReconnectPolicy):
         policy = reconnect
     elif isinstance(reconnect, bool):
@@ -644,9 +816,7 @@ async def connect(
         raise InvalidArgumentError(
             f"reconnect must be a bool or ReconnectPolicy, not {reconnect!r}"
         )
-    if dead_peer_after is not None and (
-        not isinstance(dead_peer_after, (int, float)) or dead_peer_after <= 1
-    ):
+    if dead_peer_after is not None and check_duration("dead_peer_after", dead_peer_after) <= 1:
         raise InvalidArgumentError(
             f"dead_peer_after must be a number of keepalive intervals > 1, or None, "
             f"not {dead_peer_after!r}"
@@ -654,7 +824,12 @@ async def connect(
     limiter = rate_limiter if rate_limiter is not None else RateLimiter(quotas)
     base_client_id = client_id
     # Loaded once, up front: a bad key is the caller's error, not a reason to retry.
-    rsa_cipher = load_rsa_private_key(rsa_key) if rsa_key is not None else None
+    try:
+        rsa_cipher = load_rsa_private_key(rsa_key) if rsa_key is not None else None
+    except ValueError as exc:  # e.g. a path with a NUL byte
+        if isinstance(exc, InvalidArgumentError):
+            raise
+        raise InvalidArgumentError(f"rsa_key: cannot use {rsa_key!r}: {exc}") from None
 
     def opener() -> AbstractAsyncContextManager[Connection]:
         return open_connection(

@@ -20,6 +20,7 @@ from ._pb import (
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
 )
+from ._text import wire_text
 from .errors import OpenDError, ProtocolError
 
 __all__ = [
@@ -106,9 +107,12 @@ def parse_message(message_type: type[M], body: bytes, *, proto_id: int = 0) -> M
 
 
 def check_response(proto_id: int, response: ResponseMessage) -> None:
-    """Raise :class:`OpenDError` unless the response says success."""
+    """Raise :class:`OpenDError` unless the response says success.
+
+    A ``retMsg`` that is not UTF-8 is decoded with U+FFFD for the bad bytes.
+    """
     if response.retType != 0:
-        raise OpenDError(response.retType, response.errCode, response.retMsg, proto_id)
+        raise OpenDError(response.retType, response.errCode, wire_text(response.retMsg), proto_id)
 
 
 def parse_response(response_type: type[M], body: bytes, *, proto_id: int) -> M:

@@ -6,6 +6,12 @@ has already typed every field, and the few things validation would add are
 done here by hand (known enum values become members, absent proto2 optional
 fields become ``None``). The result is indistinguishable from a validated
 model: equal, equally hashable, frozen, with the same ``model_fields_set``.
+
+Every string field reaches the models as ``str``. For a proto2 ``string``
+holding bytes that are not UTF-8 the protobuf runtime returns ``bytes``; such
+a value is decoded with U+FFFD (the replacement character) in place of each
+undecodable byte, so the rest of the reply is still usable. Only a value that
+came back as ``bytes`` is touched: valid text costs one class comparison.
 """
 
 from __future__ import annotations
@@ -15,7 +21,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from ._pb import Qot_Common_pb2
+from ._args import is_plain_text
+from ._pb import Qot_Common_pb2, Qot_GetUserSecurityGroup_pb2
+from ._text import wire_text
+from .errors import InvalidArgumentError
+from .groups import WatchlistGroup
 from .models import (
     FutureStaticExData,
     Market,
@@ -34,6 +44,7 @@ __all__ = [
     "security_to_pb",
     "static_info_from_pb",
     "static_infos_from_pb",
+    "watchlist_groups_from_pb",
 ]
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -90,12 +101,28 @@ _option_type = OptionType._value2member_map_.get
 def security_from_pb(pb: Qot_Common_pb2.Security) -> Security:
     """Convert a ``Qot_Common.Security`` message."""
     market = pb.market
-    return _security({"market": _market(market, market), "code": pb.code})
+    code = pb.code
+    if code.__class__ is not str:
+        code = wire_text(code)
+    return _security({"market": _market(market, market), "code": code})
 
 
 def security_to_pb(security: Security) -> Qot_Common_pb2.Security:
-    """Convert a :class:`Security` to a ``Qot_Common.Security`` message."""
-    return Qot_Common_pb2.Security(market=int(security.market), code=security.code)
+    """Convert a :class:`Security` to a ``Qot_Common.Security`` message.
+
+    Raises:
+        InvalidArgumentError: the code cannot be sent (not plain text, e.g.
+            a lone surrogate), or the market is out of range.
+    """
+    code = security.code
+    if not is_plain_text(code):
+        raise InvalidArgumentError(
+            f"security code {code!r} contains a control character or a lone surrogate"
+        )
+    try:
+        return Qot_Common_pb2.Security(market=int(security.market), code=code)
+    except ValueError as exc:  # an int32 out of range
+        raise InvalidArgumentError(f"cannot send security {security!r}: {exc}") from None
 
 
 def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasic:
@@ -104,14 +131,20 @@ def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasi
     security = pb.security
     market = security.market
     sec_type = pb.secType
+    code = security.code
+    name = pb.name
+    list_time = pb.listTime
+    # Not UTF-8 on the wire: protobuf gave bytes (see the module docstring).
+    if code.__class__ is not str or name.__class__ is not str or list_time.__class__ is not str:
+        code, name, list_time = wire_text(code), wire_text(name), wire_text(list_time)
     return _basic(
         {
-            "security": _security({"market": _market(market, market), "code": security.code}),
+            "security": _security({"market": _market(market, market), "code": code}),
             "id": pb.id,
             "lot_size": pb.lotSize,
             "sec_type": _sec_type(sec_type, sec_type),
-            "name": pb.name,
-            "list_time": pb.listTime,
+            "name": name,
+            "list_time": list_time,
             "delisting": pb.delisting if has("delisting") else None,
             "list_timestamp": pb.listTimestamp if has("listTimestamp") else None,
             "exch_type": pb.exchType if has("exchType") else None,
@@ -127,14 +160,18 @@ def _warrant_from_pb(pb: Qot_Common_pb2.WarrantStaticExData) -> WarrantStaticExD
 def _option_from_pb(pb: Qot_Common_pb2.OptionStaticExData) -> OptionStaticExData:
     has = pb.HasField
     kind = pb.type
+    strike_time = pb.strikeTime
+    market = pb.market
+    if strike_time.__class__ is not str or market.__class__ is not str:
+        strike_time, market = wire_text(strike_time), wire_text(market)
     return _option(
         {
             "type": _option_type(kind, kind),
             "owner": security_from_pb(pb.owner),
-            "strike_time": pb.strikeTime,
+            "strike_time": strike_time,
             "strike_price": pb.strikePrice,
             "suspend": pb.suspend,
-            "market": pb.market,
+            "market": market,
             "strike_timestamp": pb.strikeTimestamp if has("strikeTimestamp") else None,
             "index_option_type": pb.indexOptionType if has("indexOptionType") else None,
             "expiration_cycle": pb.expirationCycle if has("expirationCycle") else None,
@@ -147,9 +184,12 @@ def _option_from_pb(pb: Qot_Common_pb2.OptionStaticExData) -> OptionStaticExData
 
 
 def _future_from_pb(pb: Qot_Common_pb2.FutureStaticExData) -> FutureStaticExData:
+    last_trade_time = pb.lastTradeTime
+    if last_trade_time.__class__ is not str:
+        last_trade_time = wire_text(last_trade_time)
     return _future(
         {
-            "last_trade_time": pb.lastTradeTime,
+            "last_trade_time": last_trade_time,
             "last_trade_timestamp": (
                 pb.lastTradeTimestamp if pb.HasField("lastTradeTimestamp") else None
             ),
@@ -182,3 +222,12 @@ def static_infos_from_pb(
 ) -> list[SecurityStaticInfo]:
     """Convert a list of ``SecurityStaticInfo`` messages, e.g. ``S2C.staticInfoList``."""
     return [static_info_from_pb(pb) for pb in pbs]
+
+
+def watchlist_groups_from_pb(
+    groups: Iterable[Qot_GetUserSecurityGroup_pb2.GroupData],
+) -> list[WatchlistGroup]:
+    """Convert ``S2C.groupList`` of a protocol 3222 reply (names always ``str``)."""
+    return [
+        WatchlistGroup(name=wire_text(group.groupName), type=group.groupType) for group in groups
+    ]

@@ -3,8 +3,9 @@
 Everything derives from :class:`AsyncQuoteError`. The split follows who is at
 fault, so callers can decide what to do:
 
-* the caller misused the API: :class:`InvalidArgumentError` (nothing was sent,
-  the connection is untouched);
+* the caller misused the API: :class:`InvalidArgumentError` (a bad argument)
+  or :class:`UsageError` (e.g. a client used from another event loop);
+  nothing was sent, the connection is untouched;
 * the gateway said no: :class:`OpenDError` / :class:`RateLimitError`;
 * the peer sent bytes that are not the protocol: :class:`ProtocolError`;
 * the transport failed: :class:`ConnectError`, :class:`ConnectionLostError`;
@@ -12,6 +13,8 @@ fault, so callers can decide what to do:
 """
 
 from __future__ import annotations
+
+from ._text import wire_text
 
 __all__ = [
     "AsyncQuoteError",
@@ -26,6 +29,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "TruncatedFrameError",
+    "UsageError",
 ]
 
 
@@ -41,17 +45,28 @@ class InvalidArgumentError(AsyncQuoteError, ValueError, TypeError):
     """
 
 
+class UsageError(AsyncQuoteError, RuntimeError):
+    """The API was used in a way it cannot work; nothing was sent.
+
+    For example a client used from an event loop other than the one it was
+    connected in. The message says what to do instead.
+    """
+
+
 class OpenDError(AsyncQuoteError):
     """The gateway answered a request with ``retType != 0``.
 
     Attributes:
         ret_type: the ``retType`` field (-1 failed, -100 timeout, ...).
         err_code: the ``errCode`` field, ``0`` when absent.
-        message: the gateway's ``retMsg`` text, verbatim.
+        message: the gateway's ``retMsg`` text, verbatim; always a ``str``
+            (bytes that are not UTF-8 become U+FFFD).
         proto_id: the protocol id of the request that failed.
     """
 
     def __init__(self, ret_type: int, err_code: int, message: str, proto_id: int) -> None:
+        if message.__class__ is not str:
+            message = wire_text(message)
         self.ret_type = ret_type
         self.err_code = err_code
         self.message = message

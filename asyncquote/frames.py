@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from .errors import InvalidArgumentError
 from .models import Market, OptionType, SecurityStaticInfo, SecurityType, WarrantType
 
 if TYPE_CHECKING:
@@ -95,6 +96,23 @@ def _row(info: SecurityStaticInfo) -> tuple[object, ...]:
     )
 
 
+def _entries(items: Iterable[SecurityStaticInfo]) -> list[SecurityStaticInfo]:
+    """``items`` as a list, checked: one ``isinstance`` per entry."""
+    if isinstance(items, SecurityStaticInfo) or not isinstance(items, Iterable):
+        raise InvalidArgumentError(
+            "expected a list of SecurityStaticInfo (what get_user_security returns), "
+            f"not {type(items).__name__}"
+        )
+    entries = list(items)
+    for entry in entries:
+        if not isinstance(entry, SecurityStaticInfo):
+            raise InvalidArgumentError(
+                "expected SecurityStaticInfo entries (what get_user_security returns), "
+                f"not {entry!r}"
+            )
+    return entries
+
+
 def to_rows(items: Iterable[SecurityStaticInfo]) -> list[dict[str, object]]:
     """The official SDK's ``get_user_security`` table as one dict per entry.
 
@@ -118,8 +136,12 @@ def to_rows(items: Iterable[SecurityStaticInfo]) -> list[dict[str, object]]:
     ========================  ==================================================
 
     Enum values the official SDK does not know show as ``"N/A"``, as in the SDK.
+
+    Raises:
+        InvalidArgumentError: ``items`` is not an iterable of
+            :class:`SecurityStaticInfo`.
     """
-    return [dict(zip(COLUMNS, _row(info), strict=True)) for info in items]
+    return [dict(zip(COLUMNS, _row(info), strict=True)) for info in _entries(items)]
 
 
 def to_dataframe(items: Iterable[SecurityStaticInfo]) -> pd.DataFrame:
@@ -135,6 +157,7 @@ def to_dataframe(items: Iterable[SecurityStaticInfo]) -> pd.DataFrame:
     Needs the optional pandas dependency (``pip install "asyncquote[pandas]"``).
 
     Raises:
+        InvalidArgumentError: as for :func:`to_rows`.
         ImportError: pandas is not installed.
     """
     try:
@@ -146,7 +169,8 @@ def to_dataframe(items: Iterable[SecurityStaticInfo]) -> pd.DataFrame:
     # Rows of plain tuples make pandas infer each column's dtype exactly as it
     # does for the SDK's list of dicts; a dict of columns would not (an empty
     # one gives float64 columns instead of object).
-    frame: pd.DataFrame = pandas.DataFrame([_row(info) for info in items], columns=list(COLUMNS))
+    rows = [_row(info) for info in _entries(items)]
+    frame: pd.DataFrame = pandas.DataFrame(rows, columns=list(COLUMNS))
     # Annotated rather than cast: pandas-stubs types the constructor as Any for
     # some target Pythons and as DataFrame for others, where a cast is redundant.
     return frame

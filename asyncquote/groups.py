@@ -17,6 +17,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from ._args import is_plain_text
 from .errors import InvalidArgumentError
 
 __all__ = [
@@ -95,8 +96,10 @@ def check_group_name(group_name: object, *, queryable: bool = True) -> str:
     """Validate a group name from the caller and return it as a plain ``str``.
 
     Raises:
-        InvalidArgumentError: not a string, empty, absurdly long, or (with
-            ``queryable``) a group OpenD never returns.
+        InvalidArgumentError: not a string, empty, absurdly long, not plain
+            text (a control character such as NUL, or a lone surrogate, which
+            cannot be sent as UTF-8), or (with ``queryable``) a group OpenD
+            never returns.
     """
     if isinstance(group_name, SystemGroup):
         return group_name.value
@@ -109,6 +112,12 @@ def check_group_name(group_name: object, *, queryable: bool = True) -> str:
     if len(group_name) > MAX_GROUP_NAME_LENGTH:
         raise InvalidArgumentError(
             f"group_name is {len(group_name)} characters long; the limit is {MAX_GROUP_NAME_LENGTH}"
+        )
+    # isprintable() inline: ordinary names cost no Python call here.
+    if not group_name.isprintable() and not is_plain_text(group_name):
+        raise InvalidArgumentError(
+            f"group_name {group_name!r} contains a control character or a lone surrogate; "
+            "pass the group's name as plain text"
         )
     if queryable and group_name in _UNQUERYABLE:
         raise InvalidArgumentError(f"cannot query group {group_name!r}: {_UNQUERYABLE[group_name]}")

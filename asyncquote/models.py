@@ -1,10 +1,13 @@
 """Typed, frozen models of what OpenD returns.
 
 The models mirror the protobuf messages field for field, with snake_case names.
-Two rules hold throughout:
+Three rules hold throughout:
 
 * **Absent is ``None``.** A proto2 ``optional`` field the gateway did not send
   is ``None`` here, never a made-up default such as ``0`` or ``""``.
+* **Text is always ``str``.** A string field the gateway sent as bytes that
+  are not UTF-8 holds U+FFFD in place of each undecodable byte (see
+  :mod:`asyncquote.convert`), never ``bytes``.
 * **Unknown enum values survive.** A newer gateway may send a market or
   security type this version does not know. Such fields are typed like
   ``Market | int``: a known value is always the enum member, an unknown one
@@ -21,6 +24,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from ._args import is_plain_text
 from .errors import InvalidArgumentError
 
 __all__ = [
@@ -175,7 +179,8 @@ class Security(_Model):
 
         Raises:
             InvalidArgumentError: ``text`` is not a string, has no ``.``, has an
-                empty code, contains whitespace, or names an unknown market.
+                empty code, contains whitespace, a control character or a lone
+                surrogate, or names an unknown market.
         """
         if not isinstance(text, str):
             raise InvalidArgumentError(
@@ -190,6 +195,10 @@ class Security(_Model):
             raise InvalidArgumentError(f"security code {text!r} has an empty code after the '.'")
         if any(ch.isspace() for ch in text):
             raise InvalidArgumentError(f"security code {text!r} contains whitespace")
+        if not is_plain_text(text):
+            raise InvalidArgumentError(
+                f"security code {text!r} contains a control character or a lone surrogate"
+            )
         market = Market.__members__.get(prefix.upper())
         if market is None or market is Market.NONE:
             known = ", ".join(m.name for m in Market if m is not Market.NONE)

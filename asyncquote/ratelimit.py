@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import anyio
 
+from ._args import check_duration, check_int
+from ._text import wire_text
 from .errors import InvalidArgumentError, RateLimitError
 
 __all__ = [
@@ -50,10 +52,8 @@ class Quota:
     period: float
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_calls, int) or self.max_calls < 1:
-            raise InvalidArgumentError(f"max_calls must be an int >= 1, not {self.max_calls!r}")
-        if not isinstance(self.period, (int, float)) or not 0 < self.period < math.inf:
-            raise InvalidArgumentError(f"period must be a positive number, not {self.period!r}")
+        check_int("max_calls", self.max_calls, minimum=1)
+        check_duration("period", self.period, positive=True, finite=True)
 
     def __str__(self) -> str:
         return f"{self.max_calls}/{self.period:g}s"
@@ -71,8 +71,11 @@ def is_quota_rejection(ret_type: int, message: str) -> bool:
     """True if an OpenD error reply means "over quota" rather than anything else.
 
     OpenD words it "<operation>频率太高，请求失败，每30秒最多10次。" in Chinese
-    and says the request is "too frequent" in English.
+    and says the request is "too frequent" in English. A ``message`` that is
+    not a ``str`` (bytes that were not UTF-8 on the wire) is decoded first.
     """
+    if message.__class__ is not str:
+        message = wire_text(message)
     return ret_type == -1 and ("频率太高" in message or "too frequent" in message.lower())
 
 
@@ -264,7 +267,10 @@ class RateLimiter:
         clock: Callable[[], float] | None = None,
     ) -> None:
         merged: dict[int, Quota | None] = dict(DEFAULT_QUOTAS)
+        if quotas is not None and not isinstance(quotas, Mapping):
+            raise InvalidArgumentError(f"quotas must be a mapping, not {quotas!r}")
         for proto_id, quota in (quotas or {}).items():
+            check_int("protocol id", proto_id, minimum=0, maximum=0xFFFF_FFFF)
             if quota is not None and not isinstance(quota, Quota):
                 raise InvalidArgumentError(
                     f"quota for protocol {proto_id} must be a Quota or None, not {quota!r}"
@@ -325,7 +331,11 @@ class RateLimiter:
 
         Raises:
             RateLimitError: see :meth:`slot`; nothing is taken then.
+            InvalidArgumentError: ``queue_timeout`` is not ``None`` or a number
+                of seconds >= 0 (``0``: do not wait; ``math.inf``: no limit).
         """
+        if queue_timeout is not None:
+            check_duration("queue_timeout", queue_timeout)
         limiter = self._limiter(proto_id)
         if limiter is not None:
             await limiter.acquire(fail_fast=fail_fast, queue_timeout=queue_timeout)

@@ -24,6 +24,7 @@ import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectSendStream
 
+from ._args import check_duration, check_flag, check_int
 from .connection import Connection
 from .errors import ConnectError, ConnectionLostError, InvalidArgumentError
 
@@ -64,8 +65,10 @@ class ReconnectPolicy:
 
     Attributes:
         enabled: reconnect at all; when False a lost connection closes the client.
-        initial_delay: seconds before the first attempt.
-        max_delay: cap on the wait between attempts.
+        initial_delay: seconds before the first attempt; ``0`` retries at once.
+            Must be finite.
+        max_delay: cap on the wait between attempts, in seconds; ``math.inf``
+            for no cap. Delays must be numbers (not bools, not NaN), >= 0.
         multiplier: growth of the wait per failed attempt.
         jitter: fraction (0..1) of each wait that is randomised.
         max_attempts: consecutive failed attempts before giving up
@@ -80,20 +83,19 @@ class ReconnectPolicy:
     max_attempts: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("initial_delay", "max_delay"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0 <= value < math.inf:
-                raise InvalidArgumentError(f"{name} must be a number >= 0, not {value!r}")
-        if not isinstance(self.multiplier, (int, float)) or self.multiplier < 1:
-            raise InvalidArgumentError(f"multiplier must be >= 1, not {self.multiplier!r}")
-        if not isinstance(self.jitter, (int, float)) or not 0 <= self.jitter <= 1:
-            raise InvalidArgumentError(f"jitter must be in [0, 1], not {self.jitter!r}")
-        if self.max_attempts is not None and (
-            not isinstance(self.max_attempts, int) or self.max_attempts < 1
-        ):
-            raise InvalidArgumentError(
-                f"max_attempts must be an int >= 1 or None, not {self.max_attempts!r}"
-            )
+        check_flag("enabled", self.enabled)
+        check_duration("initial_delay", self.initial_delay, finite=True)
+        check_duration("max_delay", self.max_delay)
+        # Not durations, but numbers all the same: no bools, no NaN.
+        multiplier, jitter = self.multiplier, self.jitter
+        if isinstance(multiplier, bool) or not isinstance(multiplier, int | float):
+            raise InvalidArgumentError(f"multiplier must be a number >= 1, not {multiplier!r}")
+        if not 1 <= multiplier < math.inf:
+            raise InvalidArgumentError(f"multiplier must be a number >= 1, not {multiplier!r}")
+        if isinstance(jitter, bool) or not isinstance(jitter, int | float) or not 0 <= jitter <= 1:
+            raise InvalidArgumentError(f"jitter must be in [0, 1], not {jitter!r}")
+        if self.max_attempts is not None:
+            check_int("max_attempts", self.max_attempts, minimum=1)
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait before attempt number ``attempt`` (0-based)."""

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ._args import check_duration
 from .errors import AsyncQuoteError, ConnectionLostError, InvalidArgumentError
 from .models import Security, SecurityStaticInfo
 from .ratelimit import Quota
@@ -60,7 +60,11 @@ class WatchlistChange:
 
 @dataclass(frozen=True, slots=True)
 class WatchError:
-    """One poll of ``group`` failed; the watcher carries on with the next."""
+    """One poll of ``group`` failed; the watcher carries on with the next.
+
+    ``error`` is always an :class:`AsyncQuoteError`: anything else a poll
+    raised (a bug) is wrapped in one, with the original as ``__cause__``.
+    """
 
     group: str
     error: AsyncQuoteError
@@ -181,9 +185,12 @@ class WatchlistWatcher:
             logger.warning("polling watchlist %r failed: %s", group, exc)
             await self._send.send(WatchError(group, exc))
             return True
-        except AsyncQuoteError as exc:
-            logger.warning("polling watchlist %r failed: %s", group, exc)
-            await self._send.send(WatchError(group, exc))
+        except Exception as exc:
+            # Any failed poll, even one that is a bug below us, is an event:
+            # the watcher must outlive it.
+            error = exc if isinstance(exc, AsyncQuoteError) else _unexpected(group, exc)
+            logger.warning("polling watchlist %r failed: %s", group, error)
+            await self._send.send(WatchError(group, error))
             return True
         change = diff(group, self._last.get(group), items)
         self._last[group] = items
@@ -207,11 +214,31 @@ class WatchlistWatcher:
         await self.aclose()
 
 
-def check_watch_args(groups: Sequence[str], interval: float, quota_share: float) -> None:
-    """Validate the caller's watch arguments."""
-    if isinstance(groups, str):
+def _unexpected(group: str, exc: Exception) -> AsyncQuoteError:
+    error = AsyncQuoteError(
+        f"polling watchlist {group!r} failed unexpectedly with {type(exc).__name__}: {exc} "
+        "(please report this as a bug)"
+    )
+    error.__cause__ = exc
+    return error
+
+
+def check_watch_args(groups: Sequence[str], interval: float, quota_share: float) -> list[object]:
+    """Validate the caller's watch arguments; return the groups as a list (unchecked names)."""
+    if isinstance(groups, str | bytes):
         raise InvalidArgumentError("groups must be a sequence of names, not one str")
-    if not isinstance(interval, (int, float)) or not 0 < interval < math.inf:
-        raise InvalidArgumentError(f"interval must be a positive number, not {interval!r}")
-    if not isinstance(quota_share, (int, float)) or not 0 < quota_share <= 1:
+    if not isinstance(groups, Iterable):
+        raise InvalidArgumentError(
+            f"groups must be a sequence of group names, not {type(groups).__name__} {groups!r}"
+        )
+    names: list[object] = list(groups)
+    if not names:
+        raise InvalidArgumentError("watch at least one group")
+    check_duration("interval", interval, positive=True, finite=True)
+    if (
+        isinstance(quota_share, bool)
+        or not isinstance(quota_share, int | float)
+        or not 0 < quota_share <= 1
+    ):
         raise InvalidArgumentError(f"quota_share must be in (0, 1], not {quota_share!r}")
+    return names

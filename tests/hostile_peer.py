@@ -47,6 +47,7 @@ __all__ = [
     "HostileConnection",
     "HostileGateway",
     "Stock",
+    "full_entry",
     "hostile_gateway",
     "pack_frame",
     "pb_message",
@@ -158,6 +159,38 @@ def stock_entry(stock: Stock) -> bytes:
         (1, security), (2, stock.id), (3, 100), (4, 3), (5, stock.name), (6, stock.list_time)
     )
     return pb_message((1, basic))
+
+
+def full_entry(
+    stock: Stock,
+    *,
+    warrant_owner: tuple[int, str | bytes] | None = None,
+    option: tuple[tuple[int, str | bytes], str | bytes, str | bytes] | None = None,
+    future_last_trade_time: str | bytes | None = None,
+) -> bytes:
+    """A ``SecurityStaticInfo`` with its ex data too, every string field as given.
+
+    ``option`` is ``((owner market, owner code), strikeTime, market)``.
+    """
+    security = pb_message((1, stock.market), (2, stock.code))
+    basic = pb_message(
+        (1, security), (2, stock.id), (3, 100), (4, 3), (5, stock.name), (6, stock.list_time)
+    )
+    warrant = None
+    if warrant_owner is not None:
+        owner = pb_message((1, warrant_owner[0]), (2, warrant_owner[1]))
+        warrant = pb_message((1, 1), (2, owner))
+    option_ex = None
+    if option is not None:
+        (owner_market, owner_code), strike_time, market = option
+        owner = pb_message((1, owner_market), (2, owner_code))
+        option_ex = pb_message(
+            (1, 1), (2, owner), (3, strike_time), (4, 1.5), (5, False), (6, market)
+        )
+    future = None
+    if future_last_trade_time is not None:
+        future = pb_message((1, future_last_trade_time), (3, True))
+    return pb_message((1, basic), (2, warrant), (3, option_ex), (4, future))
 
 
 # -- the gateway ----------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
+import trio.testing
 
 from asyncquote import OpenDError
 from asyncquote.singleflight import SingleFlight
@@ -30,7 +31,7 @@ async def test_concurrent_callers_of_one_key_share_one_call() -> None:
     results: list[int] = []
 
     async def caller() -> None:
-        results.append(await flights.run("k", work))
+        results.append(await flights.run("k", lambda _: work()))
 
     async with anyio.create_task_group() as tg:
         for _ in range(50):
@@ -53,7 +54,7 @@ async def test_different_keys_do_not_share() -> None:
     results: dict[str, str] = {}
 
     async def caller(key: str) -> None:
-        results[key] = await flights.run(key, lambda: echo(key))
+        results[key] = await flights.run(key, lambda _: echo(key))
 
     async with anyio.create_task_group() as tg:
         for key in "abc":
@@ -73,7 +74,7 @@ async def test_every_waiter_gets_its_own_copy_of_the_same_error() -> None:
 
     async def caller() -> None:
         try:
-            await flights.run("k", fail)
+            await flights.run("k", lambda _: fail())
         except OpenDError as exc:
             errors.append(exc)
 
@@ -104,10 +105,10 @@ async def test_a_cancelled_leader_hands_over_to_a_waiter() -> None:
 
     async def leader() -> None:
         with leader_scope:
-            await flights.run("k", work)
+            await flights.run("k", lambda _: work())
 
     async def follower() -> None:
-        result.append(await flights.run("k", work))
+        result.append(await flights.run("k", lambda _: work()))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(leader)
@@ -117,3 +118,61 @@ async def test_a_cancelled_leader_hands_over_to_a_waiter() -> None:
         leader_scope.cancel()
     assert leader_scope.cancelled_caught
     assert result == ["call 2"]
+
+
+# -- issue 11 item 4: each caller keeps its own timeout (virtual clock) ----------
+
+_VIRTUAL = [("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})]
+
+
+class _Mine(Exception):
+    """Stands for an error that concerns only the caller that got it."""
+
+
+@pytest.mark.parametrize("anyio_backend", _VIRTUAL)
+async def test_a_follower_gives_up_at_its_own_deadline_and_the_call_goes_on() -> None:
+    flights: SingleFlight[str, str] = SingleFlight(
+        expired=lambda key, timeout: TimeoutError(f"{key} not within {timeout:g} s")
+    )
+    leader: list[tuple[str, float]] = []
+
+    async def slow(left: float) -> str:
+        await anyio.sleep(8)
+        return f"done, {left:g} s allowed"
+
+    async def lead() -> None:
+        leader.append((await flights.run("k", slow, 30), anyio.current_time()))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lead)
+        await anyio.wait_all_tasks_blocked()
+        started = anyio.current_time()
+        with pytest.raises(TimeoutError, match=r"k not within 0\.5 s"):
+            await flights.run("k", slow, 0.5)
+        assert anyio.current_time() - started == pytest.approx(0.5)
+        assert flights.in_flight("k")
+    assert leader == [("done, 30 s allowed", pytest.approx(started + 8))]
+
+
+@pytest.mark.parametrize("anyio_backend", _VIRTUAL)
+async def test_a_leader_failing_with_a_personal_error_hands_over_with_the_time_left() -> None:
+    flights: SingleFlight[str, float] = SingleFlight(personal=(_Mine,))
+    calls: list[float] = []
+
+    async def work(left: float) -> float:
+        calls.append(left)
+        await anyio.sleep(1)
+        if len(calls) == 1:
+            raise _Mine("the leader's own deadline")
+        return left
+
+    async def lead() -> None:
+        with pytest.raises(_Mine):
+            await flights.run("k", work, 1)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lead)
+        await anyio.wait_all_tasks_blocked()
+        await anyio.sleep(0.25)
+        assert await flights.run("k", work, 5) == pytest.approx(4.25)
+    assert calls == [1, pytest.approx(4.25)]

@@ -1,0 +1,66 @@
+"""Checking the caller's arguments: one rule for every duration."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+from .errors import InvalidArgumentError
+
+__all__ = ["check_duration", "check_flag", "check_int", "is_plain_text"]
+
+
+def check_duration(
+    name: str, value: object, *, positive: bool = False, finite: bool = False
+) -> float:
+    """Return ``value`` if it is a valid number of seconds, else raise.
+
+    Accepted: an ``int`` or ``float`` (not a ``bool``), not NaN, not negative;
+    zero only unless ``positive``, ``math.inf`` only unless ``finite``.
+
+    Raises:
+        InvalidArgumentError: anything else; the message names the argument.
+    """
+    cls = value.__class__
+    # The common case (a float or an int) costs two comparisons.
+    if (cls is not float and cls is not int) and (
+        isinstance(value, bool) or not isinstance(value, int | float)
+    ):
+        raise InvalidArgumentError(
+            f"{name} must be a number of seconds, not {cls.__name__} {value!r}"
+        )
+    number: float = value  # type: ignore[assignment]
+    if not number >= 0 or (positive and number == 0) or (finite and number == math.inf):
+        need = "> 0" if positive else ">= 0"
+        inf = "finite" if finite else "math.inf for no limit"
+        raise InvalidArgumentError(
+            f"{name} must be a number of seconds {need} ({inf}), not {value!r}"
+        )
+    return number
+
+
+def check_int(name: str, value: object, *, minimum: int, maximum: int | None = None) -> int:
+    """Return ``value`` if it is an ``int`` (not a ``bool``) in range, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(f"{name} must be an int, not {type(value).__name__} {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = "" if maximum is None else f"..{maximum}"
+        raise InvalidArgumentError(f"{name} must be in {minimum}{upper}, not {value!r}")
+    return value
+
+
+def check_flag(name: str, value: object) -> bool:
+    """Return ``value`` if it is a ``bool``, else raise."""
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(f"{name} must be True or False, not {value!r}")
+    return value
+
+
+def is_plain_text(text: str) -> bool:
+    """True if ``text`` can go on the wire as a name: no control characters
+    (NUL, tabs, newlines...) and no lone surrogates (which are not UTF-8).
+
+    Costs one ``str.isprintable()`` for ordinary text; spaces of any script
+    and every letter are fine.
+    """
+    return text.isprintable() or not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
