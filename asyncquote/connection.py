@@ -30,6 +30,7 @@ from google.protobuf.message import Message
 from ._loop import OneShot, clock, oneshot_factory, running_asyncio_loop
 from ._pb import InitConnect_pb2, KeepAlive_pb2
 from ._taskgroups import single_errors
+from ._text import wire_text
 from ._wire import StreamWire, Wire, open_asyncio_wire
 from .codec import ProtoId, parse_response
 from .crypto import (
@@ -523,14 +524,15 @@ class Connection:
             server_version=s2c.serverVer,
             keepalive_interval=_sane_keepalive(s2c.keepAliveInterval, self._address),
             client_id=client_id,
-            conn_aes_key=s2c.connAESKey,
-            aes_cbc_iv=s2c.aesCBCiv if s2c.HasField("aesCBCiv") else None,
+            # Text fields come back as bytes when they are not UTF-8.
+            conn_aes_key=wire_text(s2c.connAESKey),
+            aes_cbc_iv=wire_text(s2c.aesCBCiv) if s2c.HasField("aesCBCiv") else None,
         )
         if encrypted:
             iv = self.info.aes_cbc_iv
             algo = PacketEncAlgo.AES_CBC if iv else PacketEncAlgo.FTAES_ECB
             try:
-                self._cipher = cipher_for_connection(algo, s2c.connAESKey, iv)
+                self._cipher = cipher_for_connection(algo, self.info.conn_aes_key, iv)
             except InvalidArgumentError as exc:
                 raise ConnectError(
                     f"OpenD at {self._address} sent an unusable session key: {exc}"

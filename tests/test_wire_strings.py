@@ -94,6 +94,21 @@ def assert_no_bytes(items: list[SecurityStaticInfo]) -> None:
                 assert 'b"' not in cell
 
 
+async def test_non_utf8_text_in_the_handshake_reply_reaches_client_info_as_str() -> None:
+    async def on_request(connection: HostileConnection, frame: RawFrame) -> bool:
+        if frame.proto_id != 1001:
+            return False
+        s2c = pb_message((1, 1003), (2, 42), (3, 7), (4, b"\xff" * 16), (5, 10), (6, b"\xfe"))
+        await connection.send(frame.proto_id, frame.serial, response_body(s2c))
+        return True
+
+    async with client_of(HostileGateway(on_request=on_request)) as client:
+        info = client.info
+        assert isinstance(info.conn_aes_key, str)
+        assert isinstance(info.aes_cbc_iv, str)
+        assert info.conn_aes_key == "\ufffd" * 16
+
+
 async def test_a_non_utf8_ret_msg_is_an_opend_error_with_a_str_message() -> None:
     async with client_of(replying(response_body(ret_type=-1, ret_msg=b"\xff\xfe bad"))) as client:
         with pytest.raises(asyncquote.OpenDError) as caught:
