@@ -306,6 +306,7 @@ class QuoteClient:
         body: bytes,
         decode: Callable[[Frame], R],
         timeout: float | None,
+        started: Callable[[], None] | None = None,
     ) -> R:
         """Send one request within quota and connection; ``decode`` its reply frame.
 
@@ -313,6 +314,8 @@ class QuoteClient:
         is retried here. The timeout rule (see :meth:`request`): one deadline,
         from the moment the call has its quota slot, for waiting for a
         connection and for the reply, a read retried after a drop included.
+        ``started`` is told each time that deadline is set (single-flight
+        followers count their own timeouts from then).
         """
         limiter = self._limiter
         session = self._session
@@ -333,6 +336,8 @@ class QuoteClient:
             release = limiter.releaser(proto_id)
             if deadline is None:
                 deadline = self._now() + wait
+                if started is not None:
+                    started()
             elif lost is not None and self._now() >= deadline:
                 # A retry after a drop whose time went on waiting for quota:
                 # sending it would spend quota on a call that is over.

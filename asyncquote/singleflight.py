@@ -16,15 +16,27 @@ V = TypeVar("V")
 
 
 class _Flight(Generic[V]):
-    __slots__ = ("done", "error", "event", "value")
+    __slots__ = ("changed", "done", "error", "started_at", "value")
 
     def __init__(self) -> None:
         # Made only when a second caller waits: most calls have no company,
         # and an Event per call is a measurable share of a call's cost.
-        self.event: anyio.Event | None = None
+        self.changed: anyio.Event | None = None
         self.done = False
         self.error: Exception | None = None
         self.value: V | None = None
+        # When the call last got going (see SingleFlight.run); None before.
+        self.started_at: float | None = None
+
+    def start(self) -> None:
+        """The call got going: followers' own timeouts run from now on."""
+        self.started_at = anyio.current_time()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.changed is not None:
+            self.changed.set()
+            self.changed = None
 
 
 def _timed_out(key: object, timeout: float) -> Exception:
@@ -36,9 +48,12 @@ class SingleFlight(Generic[K, V]):
 
     The first caller for a key (the leader) runs the call; later callers
     (followers) wait for its outcome and get the same value, or a copy of the
-    same exception. Every caller keeps its own timeout: a follower stops
-    waiting at its own deadline (``expired(key, timeout)`` is raised) while
-    the call goes on for the others. If the leader is cancelled, or fails
+    same exception. Every caller keeps its own timeout, counted from when
+    the call got going (the leader says when, e.g. once a quota let it
+    through: time spent queued before that counts for no one) or from when
+    the caller arrived, whichever is later. A follower stops waiting at its
+    own deadline (``expired(key, timeout)`` is raised) while the call goes
+    on for the others. If the leader is cancelled, or fails
     with one of the ``personal`` errors (its own timeout), the call did not
     finish for anyone: a follower with time left becomes the new leader and
     tries again with the time it has left.
@@ -64,29 +79,49 @@ class SingleFlight(Generic[K, V]):
         return key in self._flights
 
     async def run(
-        self, key: K, fn: Callable[[float], Awaitable[V]], timeout: float = math.inf
+        self,
+        key: K,
+        fn: Callable[[float, Callable[[], None]], Awaitable[V]],
+        timeout: float = math.inf,
     ) -> V:
-        """Return ``await fn(time_left)``, sharing the call with concurrent callers of ``key``.
+        """Return ``await fn(time_left, started)``, shared with concurrent callers of ``key``.
 
         ``timeout`` is this caller's own, in seconds (``math.inf``: none); the
-        leader passes what is left of it to ``fn``, which must enforce it.
+        leader passes what is left of it to ``fn``, which must enforce it, and
+        calls ``started()`` when the call gets going (again if it starts over,
+        e.g. after a quota refusal).
         """
         left = timeout
         flight = self._flights.get(key)
         if flight is not None:
-            # A follower: only followers pay for a deadline of their own.
-            deadline = anyio.current_time() + timeout
+            # A follower: only followers pay for a deadline of their own. Its
+            # clock runs from when the call it joined last got going (or
+            # from its arrival, if later); a call it leads or joins after
+            # that one was abandoned does not start it over.
+            arrived = anyio.current_time()
+            joined = flight
+            counting_from: float | None = None
             while flight is not None:
-                if flight.event is None:
-                    flight.event = anyio.Event()
-                with anyio.move_on_after(deadline - anyio.current_time()):
-                    await flight.event.wait()
+                while True:
+                    began = flight.started_at
+                    if began is not None and (counting_from is None or flight is joined):
+                        counting_from = max(arrived, began)
+                    if self._flights.get(key) is not flight:
+                        break  # it finished, failed or was abandoned
+                    deadline = math.inf if counting_from is None else counting_from + timeout
+                    if anyio.current_time() >= deadline:
+                        raise self._expired(key, timeout)
+                    if flight.changed is None:
+                        flight.changed = anyio.Event()
+                    with anyio.move_on_after(deadline - anyio.current_time()):
+                        await flight.changed.wait()
                 if flight.done:
                     return flight.value  # type: ignore[return-value]
-                left = deadline - anyio.current_time()
+                if counting_from is not None:
+                    left = counting_from + timeout - anyio.current_time()
+                    if left <= 0:
+                        raise self._expired(key, timeout)
                 error = flight.error
-                if left <= 0 or not flight.event.is_set():
-                    raise self._expired(key, timeout)
                 if error is not None and not isinstance(error, self._personal):
                     raise _fresh(error) from error.__cause__
                 # The leader was cancelled or ran out of its own time: lead
@@ -100,7 +135,7 @@ class SingleFlight(Generic[K, V]):
         mine: _Flight[V] = _Flight()
         self._flights[key] = mine
         try:
-            value = await fn(left)
+            value = await fn(left, mine.start)
         except Exception as exc:
             mine.error = exc
             raise
@@ -110,8 +145,7 @@ class SingleFlight(Generic[K, V]):
             return value
         finally:
             del self._flights[key]
-            if mine.event is not None:
-                mine.event.set()
+            mine._wake()
 
 
 def _fresh(error: Exception) -> Exception:

@@ -272,3 +272,32 @@ async def test_throttling_is_logged_once_per_episode_not_once_per_call(
     messages = [r.getMessage() for r in caplog.records if r.name == "asyncquote.ratelimit"]
     assert sum("queueing calls" in m for m in messages) == 2
     assert sum("queue drained" in m for m in messages) == 2
+
+
+async def test_a_caller_sharing_a_request_queued_for_quota_keeps_its_timeout_for_the_wire() -> None:
+    """Time queued for quota is not part of a call's timeout, for a caller
+    that shares another's request too (its clock starts when that request
+    gets its slot), not only for the caller that sends it."""
+    async with (
+        Simulator(port=0, quotas={GUS: Quota(1, PERIOD)}) as sim,
+        asyncquote.connect(
+            sim.host, sim.port, keepalive=False, quotas={GUS: Quota(1, PERIOD)}
+        ) as client,
+    ):
+        await client.get_user_security("HK")  # the one slot: the next call queues ~30 s
+        start = anyio.current_time()
+        results: dict[str, int] = {}
+
+        async def call(who: str) -> None:
+            results[who] = len(await client.get_user_security("US", timeout=5))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call, "sender")
+            await anyio.wait_all_tasks_blocked()
+            tg.start_soon(call, "sharer")
+        waited = anyio.current_time() - start
+
+    assert results["sender"] == results["sharer"] > 0
+    assert waited >= PERIOD  # both waited the window out, beyond their 5 s timeouts
+    assert len([r for r in sim.requests if r.proto_id == GUS]) == 2  # one each for HK, US
+    assert not sim.rejections

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import anyio
 import pytest
 import trio.testing
@@ -31,7 +33,7 @@ async def test_concurrent_callers_of_one_key_share_one_call() -> None:
     results: list[int] = []
 
     async def caller() -> None:
-        results.append(await flights.run("k", lambda _: work()))
+        results.append(await flights.run("k", lambda *_: work()))
 
     async with anyio.create_task_group() as tg:
         for _ in range(50):
@@ -54,7 +56,7 @@ async def test_different_keys_do_not_share() -> None:
     results: dict[str, str] = {}
 
     async def caller(key: str) -> None:
-        results[key] = await flights.run(key, lambda _: echo(key))
+        results[key] = await flights.run(key, lambda *_: echo(key))
 
     async with anyio.create_task_group() as tg:
         for key in "abc":
@@ -74,7 +76,7 @@ async def test_every_waiter_gets_its_own_copy_of_the_same_error() -> None:
 
     async def caller() -> None:
         try:
-            await flights.run("k", lambda _: fail())
+            await flights.run("k", lambda *_: fail())
         except OpenDError as exc:
             errors.append(exc)
 
@@ -105,10 +107,10 @@ async def test_a_cancelled_leader_hands_over_to_a_waiter() -> None:
 
     async def leader() -> None:
         with leader_scope:
-            await flights.run("k", lambda _: work())
+            await flights.run("k", lambda *_: work())
 
     async def follower() -> None:
-        result.append(await flights.run("k", lambda _: work()))
+        result.append(await flights.run("k", lambda *_: work()))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(leader)
@@ -136,7 +138,8 @@ async def test_a_follower_gives_up_at_its_own_deadline_and_the_call_goes_on() ->
     )
     leader: list[tuple[str, float]] = []
 
-    async def slow(left: float) -> str:
+    async def slow(left: float, started: Callable[[], None]) -> str:
+        started()
         await anyio.sleep(8)
         return f"done, {left:g} s allowed"
 
@@ -159,7 +162,8 @@ async def test_a_leader_failing_with_a_personal_error_hands_over_with_the_time_l
     flights: SingleFlight[str, float] = SingleFlight(personal=(_Mine,))
     calls: list[float] = []
 
-    async def work(left: float) -> float:
+    async def work(left: float, started: Callable[[], None]) -> float:
+        started()
         calls.append(left)
         await anyio.sleep(1)
         if len(calls) == 1:
@@ -176,3 +180,60 @@ async def test_a_leader_failing_with_a_personal_error_hands_over_with_the_time_l
         await anyio.sleep(0.25)
         assert await flights.run("k", work, 5) == pytest.approx(4.25)
     assert calls == [1, pytest.approx(4.25)]
+
+
+@pytest.mark.parametrize("anyio_backend", _VIRTUAL)
+async def test_a_followers_clock_starts_when_the_call_gets_going_not_while_it_waits_to() -> None:
+    """Time the shared call spends before it starts (queued for quota) counts for no one."""
+    flights: SingleFlight[str, str] = SingleFlight()
+    go = anyio.Event()
+
+    async def queued_then_quick(left: float, started: Callable[[], None]) -> str:
+        await go.wait()  # e.g. queued for a quota slot
+        started()
+        await anyio.sleep(3)
+        return "done"
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(flights.run, "k", queued_then_quick, 5)
+        await anyio.wait_all_tasks_blocked()
+
+        async def release_later() -> None:
+            await anyio.sleep(60)
+            go.set()
+
+        tg.start_soon(release_later)
+        arrived = anyio.current_time()
+        assert await flights.run("k", queued_then_quick, 5) == "done"
+        assert anyio.current_time() - arrived == pytest.approx(63)
+
+
+@pytest.mark.parametrize("anyio_backend", _VIRTUAL)
+async def test_a_followers_clock_does_not_start_over_with_a_call_it_leads_after_a_handover() -> (
+    None
+):
+    flights: SingleFlight[str, str] = SingleFlight(
+        personal=(_Mine,), expired=lambda key, timeout: TimeoutError(f"{timeout:g}")
+    )
+    calls: list[float] = []
+
+    async def work(left: float, started: Callable[[], None]) -> str:
+        started()
+        calls.append(left)
+        await anyio.sleep(4)
+        if len(calls) == 1:
+            raise _Mine("the leader's own deadline")
+        return "late"
+
+    async def lead() -> None:
+        with pytest.raises(_Mine):
+            await flights.run("k", work, 4)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lead)
+        await anyio.wait_all_tasks_blocked()
+        started = anyio.current_time()
+        # 6 s in all: 4 spent behind the first leader, 2 left for its own call.
+        assert await flights.run("k", work, 6) == "late"
+    assert calls == [4, pytest.approx(2)]
+    assert anyio.current_time() - started == pytest.approx(8)
