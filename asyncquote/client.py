@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache, partial
 from typing import Literal, NamedTuple, TypeVar
@@ -96,6 +96,12 @@ def _get_user_security_body(group_name: str) -> bytes:
     request = Qot_GetUserSecurity_pb2.Request()
     request.c2s.groupName = group_name
     return request.SerializeToString()
+
+
+_Fetch = Callable[[float, Callable[[], None]], Awaitable[list[SecurityStaticInfo]]]
+#: What a get_user_security call that needs a request runs: its single-flight
+#: key (group, edits returned so far), the fetch, and the caller's timeout.
+_FetchPlan = tuple[tuple[str, int], _Fetch, float]
 
 
 class _Result(NamedTuple):
@@ -317,8 +323,7 @@ class QuoteClient:
         ``started`` is told each time that deadline is set (single-flight
         followers count their own timeouts from then).
         """
-        limiter = self._limiter
-        session = self._session
+        # Few local variables: this frame is kept by every call in flight.
         wait = self._request_timeout if timeout is None else timeout
         rejections = 0
         may_retry_loss = self._retry_reads and proto_id in READ_ONLY_PROTOCOLS
@@ -326,14 +331,14 @@ class QuoteClient:
         lost: ConnectionLostError | None = None
         while True:
             # A closed client fails at once rather than after a quota wait.
-            session.raise_if_closed()
+            self._session.raise_if_closed()
             # The common case, a free slot, costs no await and no context manager.
-            if not limiter.try_acquire(proto_id):
+            if not self._limiter.try_acquire(proto_id):
                 await self._wait_for_quota(proto_id)
             # The slot stays taken until the request is settled (its reply
             # arrived or its connection closed), not until we stop waiting:
             # a request in the socket may still reach the gateway late.
-            release = limiter.releaser(proto_id)
+            release = self._limiter.releaser(proto_id)
             if deadline is None:
                 deadline = self._now() + wait
                 if started is not None:
@@ -347,42 +352,46 @@ class QuoteClient:
             try:
                 # While reconnecting, wait for the new connection, within the
                 # call's own deadline.
-                connection = await session.connection(wait, deadline=deadline)
+                connection = await self._session.connection(wait, deadline=deadline)
             except BaseException:
                 if release is not None:
                     release()
                 raise
             try:
-                frame = await connection.request(
-                    proto_id, body, timeout=wait, deadline=deadline, on_settled=release
+                return decode(
+                    await connection.request(
+                        proto_id, body, timeout=wait, deadline=deadline, on_settled=release
+                    )
                 )
-                return decode(frame)
             except ConnectionLostError as exc:
-                if not may_retry_loss or session.state is ConnectionState.CLOSED:
+                if not may_retry_loss or self._session.state is ConnectionState.CLOSED:
                     raise
                 may_retry_loss = False  # once only, within the same deadline
                 lost = exc
                 logger.info("protocol %d lost with its connection; retrying once", proto_id)
-                continue
             except OpenDError as exc:
                 if not is_quota_rejection(exc.ret_type, exc.message):
                     raise
-                limiter.on_quota_rejection(proto_id)
-                rejection = exc
-            # A retry after a quota rejection queues again, with a fresh timeout.
-            deadline = None
-            retry_after = limiter.status(proto_id).next_free_in
-            rejections += 1
-            if self._fail_fast or rejections > self._quota_retries:
-                raise RateLimitError(proto_id, retry_after, rejection.message) from rejection
-            logger.warning(
-                "OpenD rejected protocol %d as over quota (%s); retrying in %.1f s (%d/%d)",
-                proto_id,
-                rejection.message,
-                retry_after,
-                rejections,
-                self._quota_retries,
-            )
+                rejections += 1
+                self._on_quota_rejection(proto_id, exc, rejections)
+                # The retry queues again, with a fresh timeout.
+                deadline = None
+
+    def _on_quota_rejection(self, proto_id: int, rejection: OpenDError, rejections: int) -> None:
+        """OpenD refused a call as over quota: mark the window full; raise if out of retries."""
+        limiter = self._limiter
+        limiter.on_quota_rejection(proto_id)
+        retry_after = limiter.status(proto_id).next_free_in
+        if self._fail_fast or rejections > self._quota_retries:
+            raise RateLimitError(proto_id, retry_after, rejection.message) from rejection
+        logger.warning(
+            "OpenD rejected protocol %d as over quota (%s); retrying in %.1f s (%d/%d)",
+            proto_id,
+            rejection.message,
+            retry_after,
+            rejections,
+            self._quota_retries,
+        )
 
     async def _wait_for_quota(self, proto_id: int) -> None:
         """Queue for a slot of ``proto_id``; closing the client ends the wait at once."""
@@ -510,6 +519,22 @@ class QuoteClient:
             RateLimitError: see :meth:`request`.
             RequestTimeoutError, ConnectionLostError, ProtocolError.
         """
+        plan = self._plan_get_user_security(group_name, max_age, timeout)
+        if isinstance(plan, list):
+            return plan  # a kept result (max_age)
+        flight = self._flights.run(plan[0], plan[1], plan[2])
+        del plan  # not kept while the call waits
+        # Each caller gets its own list; the models in it are immutable.
+        return list(await flight)
+
+    def _plan_get_user_security(
+        self, group_name: str, max_age: float | None, timeout: float | None
+    ) -> list[SecurityStaticInfo] | _FetchPlan:
+        """Check the arguments; a kept result for ``max_age``, or what to run.
+
+        Everything but the await lives here, so that the frame every call in
+        flight keeps suspended (get_user_security's) holds few variables.
+        """
         if _running_loop() is not self._loop or self._trio is not None:
             self._check_loop()
         name = check_group_name(group_name)
@@ -549,8 +574,7 @@ class QuoteClient:
         body = _get_user_security_body(name)
         fetch = partial(self._exchange, ProtoId.GET_USER_SECURITY, body, decode)
         wait = self._request_timeout if timeout is None else timeout
-        # Each caller gets its own list; the models in it are immutable.
-        return list(await self._flights.run((key, edits), fetch, wait))
+        return (key, edits), fetch, wait
 
     async def get_user_security_group(
         self, group_type: GroupType = GroupType.ALL, *, timeout: float | None = None

@@ -259,6 +259,7 @@ class Connection:
             alarm.deadline = entry.deadline
         try:
             self._wire.send(data)
+            del data  # not kept alive while the call waits: memory per call in flight
             await entry.woken
         finally:
             if self._pending.pop(serial, None) is not None:

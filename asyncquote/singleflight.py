@@ -91,42 +91,14 @@ class SingleFlight(Generic[K, V]):
         calls ``started()`` when the call gets going (again if it starts over,
         e.g. after a quota refusal).
         """
-        left = timeout
         flight = self._flights.get(key)
         if flight is not None:
-            # A follower: only followers pay for a deadline of their own. Its
-            # clock runs from when the call it joined last got going (or
-            # from its arrival, if later); a call it leads or joins after
-            # that one was abandoned does not start it over.
-            arrived = anyio.current_time()
-            joined = flight
-            counting_from: float | None = None
-            while flight is not None:
-                while True:
-                    began = flight.started_at
-                    if began is not None and (counting_from is None or flight is joined):
-                        counting_from = max(arrived, began)
-                    if self._flights.get(key) is not flight:
-                        break  # it finished, failed or was abandoned
-                    deadline = math.inf if counting_from is None else counting_from + timeout
-                    if anyio.current_time() >= deadline:
-                        raise self._expired(key, timeout)
-                    if flight.changed is None:
-                        flight.changed = anyio.Event()
-                    with anyio.move_on_after(deadline - anyio.current_time()):
-                        await flight.changed.wait()
-                if flight.done:
-                    return flight.value  # type: ignore[return-value]
-                if counting_from is not None:
-                    left = counting_from + timeout - anyio.current_time()
-                    if left <= 0:
-                        raise self._expired(key, timeout)
-                error = flight.error
-                if error is not None and not isinstance(error, self._personal):
-                    raise _fresh(error) from error.__cause__
-                # The leader was cancelled or ran out of its own time: lead
-                # (or follow) a new call with the time left.
-                flight = self._flights.get(key)
+            # Following lives in its own method so that the frame every
+            # leader in flight keeps (the common case) stays small.
+            followed = await self._follow(key, flight, timeout)
+            if not isinstance(followed, float):
+                return followed.value  # type: ignore[return-value]
+            timeout = followed  # lead with the time left
 
         # Leading is inline rather than a helper coroutine: every call in
         # flight holds each frame of its stack, so one frame fewer is memory
@@ -135,7 +107,7 @@ class SingleFlight(Generic[K, V]):
         mine: _Flight[V] = _Flight()
         self._flights[key] = mine
         try:
-            value = await fn(left, mine.start)
+            value = await fn(timeout, mine.start)
         except Exception as exc:
             mine.error = exc
             raise
@@ -146,6 +118,51 @@ class SingleFlight(Generic[K, V]):
         finally:
             del self._flights[key]
             mine._wake()
+
+    async def _follow(self, key: K, flight: _Flight[V], timeout: float) -> _Flight[V] | float:
+        """Wait for ``flight`` (and any that replaces it) within this caller's own timeout.
+
+        Returns the flight that finished with a value, or the seconds left
+        for this caller to lead a new call with. Raises the shared call's
+        error, or ``expired(key, timeout)`` at this caller's deadline.
+        """
+        left = timeout
+        # Only followers pay for a deadline of their own. Their
+        # clock runs from when the call it joined last got going (or
+        # from its arrival, if later); a call it leads or joins after
+        # that one was abandoned does not start it over.
+        arrived = anyio.current_time()
+        joined = flight
+        counting_from: float | None = None
+        while True:
+            while True:
+                began = flight.started_at
+                if began is not None and (counting_from is None or flight is joined):
+                    counting_from = max(arrived, began)
+                if self._flights.get(key) is not flight:
+                    break  # it finished, failed or was abandoned
+                deadline = math.inf if counting_from is None else counting_from + timeout
+                if anyio.current_time() >= deadline:
+                    raise self._expired(key, timeout)
+                if flight.changed is None:
+                    flight.changed = anyio.Event()
+                with anyio.move_on_after(deadline - anyio.current_time()):
+                    await flight.changed.wait()
+            if flight.done:
+                return flight
+            if counting_from is not None:
+                left = counting_from + timeout - anyio.current_time()
+                if left <= 0:
+                    raise self._expired(key, timeout)
+            error = flight.error
+            if error is not None and not isinstance(error, self._personal):
+                raise _fresh(error) from error.__cause__
+            # The leader was cancelled or ran out of its own time: lead
+            # (or follow) a new call with the time left.
+            next_flight = self._flights.get(key)
+            if next_flight is None:
+                return float(left)
+            flight = next_flight
 
 
 def _fresh(error: Exception) -> Exception:
