@@ -1,7 +1,7 @@
 """OpenD's vocabulary: the protocol facts the client and the simulator share.
 
 One job: say what OpenD's numbers and names mean, once. Protocol ids and the
-protobuf messages that travel under them, OpenD's default quotas and the one
+protobuf messages that travel under them, ``retType`` values, OpenD's default quotas and the one
 rule for overriding them, watchlist group types, system group names in both
 languages, edit operations, markets and the ``"HK.00700"`` code strings.
 
@@ -58,6 +58,7 @@ __all__ = [
     "OptionType",
     "ProtoId",
     "Quota",
+    "RetType",
     "SecurityKey",
     "SecurityType",
     "SystemGroup",
@@ -105,6 +106,17 @@ RESPONSE_TYPES: Mapping[int, type[Message]] = {
     ProtoId.MODIFY_USER_SECURITY: Qot_ModifyUserSecurity_pb2.Response,
     ProtoId.GET_USER_SECURITY_GROUP: Qot_GetUserSecurityGroup_pb2.Response,
 }
+
+
+class RetType(enum.IntEnum):
+    """``retType`` of every Response (``Common.RetType``): 0 is success."""
+
+    OK = 0
+    FAILED = -1
+    TIMEOUT = -100
+    DISCONNECTED = -200
+    UNKNOWN = -400
+    INVALID = -500
 
 
 # --- quotas ------------------------------------------------------------------

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import anyio
 
 from ._args import check_duration
-from ._opend import DEFAULT_QUOTAS, Quota, merge_quotas
+from ._opend import DEFAULT_QUOTAS, Quota, RetType, merge_quotas
 from ._text import wire_text
 from .errors import RateLimitError
 
@@ -54,7 +54,9 @@ def is_quota_rejection(ret_type: int, message: str) -> bool:
     """
     if message.__class__ is not str:
         message = wire_text(message)
-    return ret_type == -1 and ("频率太高" in message or "too frequent" in message.lower())
+    return ret_type == RetType.FAILED and (
+        "频率太高" in message or "too frequent" in message.lower()
+    )
 
 
 class SlidingWindow:

@@ -18,6 +18,7 @@ import asyncquote.sim
 import asyncquote.sim.dispatch
 import asyncquote.sim.handlers
 import asyncquote.sim.quotas
+import asyncquote.sim.texts
 import asyncquote.sim.watchlists
 from asyncquote import _opend
 from asyncquote._opend import (
@@ -37,6 +38,7 @@ from asyncquote._opend import (
     OptionType,
     ProtoId,
     Quota,
+    RetType,
     SecurityType,
     SystemGroup,
     WarrantType,
@@ -47,6 +49,7 @@ from asyncquote._opend import (
     system_group,
 )
 from asyncquote._pb import (
+    Common_pb2,
     Qot_Common_pb2,
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
@@ -134,6 +137,7 @@ def test_the_prefix_tables_are_each_others_inverse() -> None:
         (SecurityType, Qot_Common_pb2.SecurityType, False),
         (WarrantType, Qot_Common_pb2.WarrantType, False),
         (OptionType, Qot_Common_pb2.OptionType, False),
+        (RetType, Common_pb2.RetType, False),
         (GroupType, Qot_GetUserSecurityGroup_pb2.GroupType, True),
         (ModifyOp, Qot_ModifyUserSecurity_pb2.ModifyUserSecurityOp, True),
     ],
@@ -157,6 +161,19 @@ def test_every_protocol_has_a_response_type_and_every_request_a_protocol() -> No
         request = REQUEST_TYPES[proto_id].DESCRIPTOR.full_name
         response = RESPONSE_TYPES[proto_id].DESCRIPTOR.full_name
         assert request.rsplit(".", 1)[0] == response.rsplit(".", 1)[0]
+
+
+def test_the_simulators_ret_type_constants_are_the_vocabularys_as_plain_ints() -> None:
+    texts = asyncquote.sim.texts
+    pairs = [
+        (texts.RET_OK, RetType.OK),
+        (texts.RET_FAILED, RetType.FAILED),
+        (texts.RET_UNKNOWN, RetType.UNKNOWN),
+        (texts.RET_INVALID, RetType.INVALID),
+    ]
+    for constant, member in pairs:
+        assert constant == member
+        assert type(constant) is int
 
 
 # --- quotas --------------------------------------------------------------------
