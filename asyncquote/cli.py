@@ -32,6 +32,7 @@ from typing import Any
 import anyio
 
 from . import __version__
+from ._opend import GroupType, ModifyOp, Quota
 from .client import QuoteClient, connect
 from .errors import (
     AsyncQuoteError,
@@ -41,8 +42,7 @@ from .errors import (
     RequestTimeoutError,
 )
 from .frames import COLUMNS, to_rows
-from .groups import GroupType, ModifyOp
-from .ratelimit import Quota
+from .sim.faults import FAULT_USAGE
 from .sim.server import DEFAULT_HANDSHAKE_TIMEOUT
 from .table import render_watchlist
 from .watch import WatchError, WatchlistChange
@@ -232,12 +232,7 @@ def _build_parser() -> argparse.ArgumentParser:
         default={},
         metavar="NAME[=VALUE]",
         help="misbehave on purpose, to test clients; repeatable (NAME may be spelled with - "
-        "or _). NAME is one of "
-        "reply-delay=SECONDS|LOW:HIGH, reorder=N, shuffle, reorder-wait=SECONDS, "
-        "corrupt-sha1|garbage|unknown-serial|duplicate[=N|P] (every Nth reply, or with "
-        "probability P; default every reply), drop-after|truncate-after|oversize-after|"
-        "silence-after=N (requests answered first), handshake-delay=SECONDS, "
-        "refuse-handshake. See asyncquote.sim.Faults",
+        f"or _). NAME is one of {FAULT_USAGE}. See asyncquote.sim.Faults",
     )
     sim.add_argument(
         "--seed", type=int, help="seed the faults' random choices, to repeat a run exactly"

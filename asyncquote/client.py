@@ -17,9 +17,10 @@ from google.protobuf.message import Message
 
 from ._args import check_duration, check_flag, check_int, is_plain_text
 from ._loop import clock
+from ._opend import GroupType, ModifyOp, ProtoId, Quota
 from ._pb import Qot_GetUserSecurity_pb2, Qot_GetUserSecurityGroup_pb2, Qot_ModifyUserSecurity_pb2
 from ._taskgroups import single_errors
-from .codec import ProtoId, parse_response
+from .codec import parse_response
 from .connection import (
     DEFAULT_CLIENT_VERSION,
     DEFAULT_DEAD_PEER_FACTOR,
@@ -41,16 +42,9 @@ from .errors import (
     UsageError,
 )
 from .framing import DEFAULT_MAX_BODY_LEN, Frame
-from .groups import (
-    MAX_GROUP_NAME_LENGTH,
-    GroupType,
-    ModifyOp,
-    WatchlistGroup,
-    check_group_name,
-    group_key,
-)
+from .groups import MAX_GROUP_NAME_LENGTH, WatchlistGroup, check_group_name, group_key
 from .models import Security, SecurityStaticInfo
-from .ratelimit import Quota, QuotaStatus, RateLimiter, is_quota_rejection
+from .ratelimit import QuotaStatus, RateLimiter, is_quota_rejection
 from .session import ConnectionState, ReconnectPolicy, Session
 from .singleflight import SingleFlight
 from .watch import DEFAULT_QUOTA_SHARE, WatchlistWatcher, check_watch_args, poll_period

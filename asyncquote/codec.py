@@ -1,25 +1,18 @@
-"""Protocol ids and the protobuf classes that travel under them.
+"""Parsing protobuf bodies, and turning ``retType != 0`` into :class:`OpenDError`.
 
 The connection deals in ``(proto_id, bytes)``; this module turns those bytes
-into messages and back, and turns ``retType != 0`` into :class:`OpenDError`.
+into messages. Protocol ids and the message types per id live in
+:mod:`asyncquote._opend` (re-exported here).
 """
 
 from __future__ import annotations
 
-import enum
 from typing import Protocol, TypeVar
 
 from google.protobuf.message import DecodeError, Message
 
-from ._pb import (
-    GetGlobalState_pb2,
-    InitConnect_pb2,
-    KeepAlive_pb2,
-    Notify_pb2,
-    Qot_GetUserSecurity_pb2,
-    Qot_GetUserSecurityGroup_pb2,
-    Qot_ModifyUserSecurity_pb2,
-)
+# Re-exported: they were always importable from here.
+from ._opend import REQUEST_TYPES, RESPONSE_TYPES, ProtoId
 from ._text import wire_text
 from .errors import OpenDError, ProtocolError
 
@@ -32,38 +25,6 @@ __all__ = [
     "parse_message",
     "parse_response",
 ]
-
-
-class ProtoId(enum.IntEnum):
-    """Protocol ids asyncquote knows by name."""
-
-    INIT_CONNECT = 1001
-    GET_GLOBAL_STATE = 1002
-    NOTIFY = 1003
-    KEEP_ALIVE = 1004
-    GET_USER_SECURITY = 3213
-    MODIFY_USER_SECURITY = 3214
-    GET_USER_SECURITY_GROUP = 3222
-
-
-REQUEST_TYPES: dict[int, type[Message]] = {
-    ProtoId.INIT_CONNECT: InitConnect_pb2.Request,
-    ProtoId.GET_GLOBAL_STATE: GetGlobalState_pb2.Request,
-    ProtoId.KEEP_ALIVE: KeepAlive_pb2.Request,
-    ProtoId.GET_USER_SECURITY: Qot_GetUserSecurity_pb2.Request,
-    ProtoId.MODIFY_USER_SECURITY: Qot_ModifyUserSecurity_pb2.Request,
-    ProtoId.GET_USER_SECURITY_GROUP: Qot_GetUserSecurityGroup_pb2.Request,
-}
-
-RESPONSE_TYPES: dict[int, type[Message]] = {
-    ProtoId.INIT_CONNECT: InitConnect_pb2.Response,
-    ProtoId.GET_GLOBAL_STATE: GetGlobalState_pb2.Response,
-    ProtoId.NOTIFY: Notify_pb2.Response,
-    ProtoId.KEEP_ALIVE: KeepAlive_pb2.Response,
-    ProtoId.GET_USER_SECURITY: Qot_GetUserSecurity_pb2.Response,
-    ProtoId.MODIFY_USER_SECURITY: Qot_ModifyUserSecurity_pb2.Response,
-    ProtoId.GET_USER_SECURITY_GROUP: Qot_GetUserSecurityGroup_pb2.Response,
-}
 
 
 class ResponseMessage(Protocol):

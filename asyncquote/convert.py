@@ -22,21 +22,18 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from ._args import is_plain_text
+from ._opend import Market, OptionType, SecurityType, WarrantType
 from ._pb import Qot_Common_pb2, Qot_GetUserSecurityGroup_pb2
 from ._text import wire_text
 from .errors import InvalidArgumentError
 from .groups import WatchlistGroup
 from .models import (
     FutureStaticExData,
-    Market,
     OptionStaticExData,
-    OptionType,
     Security,
     SecurityStaticBasic,
     SecurityStaticInfo,
-    SecurityType,
     WarrantStaticExData,
-    WarrantType,
 )
 
 __all__ = [

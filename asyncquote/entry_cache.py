@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ._opend import ProtoId
 from ._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2, Raw_GetUserSecurity_pb2
-from .codec import ProtoId, parse_response
+from .codec import parse_response
 from .convert import static_info_from_pb
 from .errors import ProtocolError
 from .models import SecurityStaticInfo

@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from ._opend import PREFIX_BY_MARKET, OptionType, SecurityType, WarrantType
 from .errors import InvalidArgumentError
-from .models import Market, OptionType, SecurityStaticInfo, SecurityType, WarrantType
+from .models import SecurityStaticInfo
 
 if TYPE_CHECKING:
     # pandas ships no type information of its own; with pandas-stubs this is
@@ -57,7 +58,7 @@ _NA = "N/A"
 # thousand-row watchlist cheap. IntEnum members hash and compare like their
 # values, so a member and a raw int find the same name; values this version
 # does not know fall back to "N/A", as the SDK's do.
-_MARKET_NAMES = {member.value: member.sdk_name for member in Market}
+_MARKET_NAMES = PREFIX_BY_MARKET  # the code-string prefixes; _row inlines format_code
 _SEC_TYPE_NAMES = {member.value: member.sdk_name for member in SecurityType}
 _WARRANT_TYPE_NAMES = {member.value: member.sdk_name for member in WarrantType}
 _OPTION_TYPE_NAMES = {member.value: member.sdk_name for member in OptionType}

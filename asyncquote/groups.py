@@ -1,4 +1,4 @@
-"""Watchlist groups: system group names, group types, edit operations, the group model.
+"""Watchlist groups as the client sees them: checking group names, the group model.
 
 OpenD's system groups exist under a Chinese and an English name; both work.
 :class:`SystemGroup` spares users typing Chinese::
@@ -8,16 +8,29 @@ OpenD's system groups exist under a Chinese and an English name; both work.
 Three system groups cannot be queried at all (Positions, Mutual Fund, Forex);
 asking for them raises :class:`InvalidArgumentError` before anything is sent,
 so no quota is spent on a request OpenD would refuse.
+
+The names, group types and edit operations themselves are OpenD vocabulary,
+defined in :mod:`asyncquote._opend` and re-exported here.
 """
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ._args import is_plain_text
+
+# GroupType, ModifyOp, SystemGroup and system_group are re-exported: they
+# were always importable from here.
+from ._opend import (
+    UNQUERYABLE_GROUP_NAMES,
+    GroupType,
+    ModifyOp,
+    SystemGroup,
+    canonical_group_name,
+    system_group,
+)
 from .errors import InvalidArgumentError
 
 __all__ = [
@@ -34,62 +47,15 @@ __all__ = [
 MAX_GROUP_NAME_LENGTH = 256
 
 
-class SystemGroup(str, enum.Enum):
-    """OpenD's system watchlist groups. Each value is the Chinese name OpenD
-    uses; :attr:`english` is the English one. Being a ``str``, a member can be
-    passed wherever a group name is expected."""
-
-    ALL = "全部"
-    CN = "沪深"
-    HK = "港股"
-    US = "美股"
-    OPTIONS = "期权"
-    HK_OPTIONS = "港股期权"
-    US_OPTIONS = "美股期权"
-    STARRED = "特别关注"
-    FUTURES = "期货"
-
-    @property
-    def english(self) -> str:
-        """The English name of the group, e.g. ``"HK options"``."""
-        return _ENGLISH[self]
-
-    def __str__(self) -> str:
-        return self.value
-
-
-_ENGLISH: dict[SystemGroup, str] = {
-    SystemGroup.ALL: "All",
-    SystemGroup.CN: "CN",
-    SystemGroup.HK: "HK",
-    SystemGroup.US: "US",
-    SystemGroup.OPTIONS: "Options",
-    SystemGroup.HK_OPTIONS: "HK options",
-    SystemGroup.US_OPTIONS: "US options",
-    SystemGroup.STARRED: "Starred",
-    SystemGroup.FUTURES: "Futures",
-}
-
-_SYSTEM_BY_NAME: dict[str, SystemGroup] = {
-    **{group.value: group for group in SystemGroup},
-    **{english: group for group, english in _ENGLISH.items()},
-}
-
-# System groups OpenD lists but refuses to return, with the reason.
+# System groups OpenD lists but refuses to return (both names), with the reason.
 _UNQUERYABLE: dict[str, str] = {
-    name: reason
-    for names, reason in (
-        (("持仓", "Positions"), "the Positions group is not available through OpenD"),
-        (("基金宝", "Mutual Fund"), "the Mutual Fund group is not available through OpenD"),
-        (("外汇", "Forex"), "the Forex group is not available through OpenD"),
-    )
-    for name in names
+    name: f"the {english} group is not available through OpenD"
+    for chinese, english in UNQUERYABLE_GROUP_NAMES.items()
+    for name in (chinese, english)
 }
 
-
-def system_group(name: str) -> SystemGroup | None:
-    """The system group called ``name`` (in either language), or ``None``."""
-    return _SYSTEM_BY_NAME.get(name)
+#: One key per group: a system group's Chinese and English names coincide.
+group_key = canonical_group_name
 
 
 def check_group_name(group_name: object, *, queryable: bool = True) -> str:
@@ -122,31 +88,6 @@ def check_group_name(group_name: object, *, queryable: bool = True) -> str:
     if queryable and group_name in _UNQUERYABLE:
         raise InvalidArgumentError(f"cannot query group {group_name!r}: {_UNQUERYABLE[group_name]}")
     return group_name
-
-
-def group_key(group_name: str) -> str:
-    """One key per group: a system group's Chinese and English names coincide."""
-    group = _SYSTEM_BY_NAME.get(group_name)
-    return group.value if group is not None else group_name
-
-
-class GroupType(enum.IntEnum):
-    """Kinds of watchlist group (``Qot_GetUserSecurityGroup.GroupType``)."""
-
-    CUSTOM = 1
-    SYSTEM = 2
-    ALL = 3
-
-
-class ModifyOp(enum.IntEnum):
-    """Edits of a watchlist group (``Qot_ModifyUserSecurity.ModifyUserSecurityOp``)."""
-
-    ADD = 1
-    """Add the securities to the group."""
-    DELETE = 2
-    """Delete the securities from the watchlist altogether (every group)."""
-    MOVE_OUT = 3
-    """Take the securities out of this group only."""
 
 
 def _known_group_type(value: GroupType | int) -> GroupType | int:

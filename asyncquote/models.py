@@ -19,12 +19,24 @@ Converting from protobuf lives in :mod:`asyncquote.convert`.
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ._args import is_plain_text
+
+# The enumerations are OpenD vocabulary, re-exported: they were always
+# importable from here.
+from ._opend import (
+    CodeError,
+    Market,
+    OptionType,
+    ProtocolEnum,
+    SecurityType,
+    WarrantType,
+    format_code,
+    parse_code,
+)
 from .errors import InvalidArgumentError
 
 __all__ = [
@@ -40,90 +52,7 @@ __all__ = [
     "WarrantType",
 ]
 
-_E = TypeVar("_E", bound="_ProtocolEnum")
-
-_NOT_APPLICABLE = "N/A"
-
-
-class _ProtocolEnum(enum.IntEnum):
-    """An OpenD enumeration whose member names are the official SDK's names.
-
-    The one exception is the "nothing" value, named ``NONE`` here because
-    ``N/A`` is not an identifier; its SDK name is ``"N/A"``.
-    """
-
-    @property
-    def sdk_name(self) -> str:
-        """The name the official SDK shows for this value (``"HK"``, ``"N/A"``...)."""
-        return _NOT_APPLICABLE if self.name == "NONE" else self.name
-
-    @classmethod
-    def sdk_name_of(cls, value: int) -> str:
-        """The official SDK's name for ``value``; ``"N/A"`` for values it does not know."""
-        member = cls.from_value(value)
-        return member.sdk_name if isinstance(member, cls) else _NOT_APPLICABLE
-
-    @classmethod
-    def from_value(cls: type[_E], value: int) -> _E | int:
-        """The member for ``value``, or ``value`` itself if this version does not know it."""
-        member: _E | None = cls._value2member_map_.get(value)  # type: ignore[assignment]
-        return value if member is None else member
-
-
-class Market(_ProtocolEnum):
-    """Quote market (``Qot_Common.QotMarket``); the name is the code-string prefix."""
-
-    NONE = 0
-    HK = 1
-    HK_FUTURE = 2
-    US = 11
-    SH = 21
-    SZ = 22
-    SG = 31
-    JP = 41
-    AU = 51
-    MY = 61
-    CA = 71
-    FX = 81
-    CC = 91
-    EC = 101
-
-
-class SecurityType(_ProtocolEnum):
-    """Kind of security (``Qot_Common.SecurityType``), named as in the official SDK."""
-
-    NONE = 0
-    BOND = 1
-    BWRT = 2
-    STOCK = 3
-    ETF = 4
-    WARRANT = 5
-    IDX = 6
-    PLATE = 7
-    DRVT = 8
-    PLATESET = 9
-    FUTURE = 10
-    FOREX = 11
-    CRYPTO = 12
-
-
-class WarrantType(_ProtocolEnum):
-    """Kind of warrant (``Qot_Common.WarrantType``), named as in the official SDK."""
-
-    NONE = 0
-    CALL = 1
-    PUT = 2
-    BULL = 3
-    BEAR = 4
-    INLINE = 5
-
-
-class OptionType(_ProtocolEnum):
-    """Option right (``Qot_Common.OptionType``); the SDK calls 0 ``ALL``."""
-
-    ALL = 0
-    CALL = 1
-    PUT = 2
+_E = TypeVar("_E", bound=ProtocolEnum)
 
 
 def _known_member(enum_cls: type[_E]) -> AfterValidator:
@@ -165,7 +94,7 @@ class Security(_Model):
     """Code within the market, verbatim (``"00700"``, ``"AAPL"``, ``"HSImain"``)."""
 
     def __str__(self) -> str:
-        return f"{Market.sdk_name_of(self.market)}.{self.code}"
+        return format_code((self.market, self.code))
 
     @classmethod
     def parse(cls, text: str) -> Security:
@@ -175,36 +104,27 @@ class Security(_Model):
         case-insensitively (``"hk.00700"`` is accepted and normalised to
         ``HK``); the code after it is kept exactly as written, since codes such
         as ``"HSImain"`` are case-sensitive. ``"N/A"`` is not a market that can
-        be asked for.
+        be asked for. The rule is :func:`asyncquote._opend.parse_code`'s.
 
         Raises:
-            InvalidArgumentError: ``text`` is not a string, has no ``.``, has an
-                empty code, contains whitespace, a control character or a lone
-                surrogate, or names an unknown market.
+            InvalidArgumentError: ``text`` is not a string, contains
+                whitespace, a control character or a lone surrogate, has no
+                ``.``, has an empty code, or names an unknown market.
         """
         if not isinstance(text, str):
             raise InvalidArgumentError(
                 f"security code must be a str like 'HK.00700', not {type(text).__name__}"
             )
-        prefix, dot, code = text.partition(".")
-        if not dot or not prefix:
-            raise InvalidArgumentError(
-                f"security code {text!r} has no market prefix; expected e.g. 'HK.00700'"
-            )
-        if not code:
-            raise InvalidArgumentError(f"security code {text!r} has an empty code after the '.'")
         if any(ch.isspace() for ch in text):
             raise InvalidArgumentError(f"security code {text!r} contains whitespace")
         if not is_plain_text(text):
             raise InvalidArgumentError(
                 f"security code {text!r} contains a control character or a lone surrogate"
             )
-        market = Market.__members__.get(prefix.upper())
-        if market is None or market is Market.NONE:
-            known = ", ".join(m.name for m in Market if m is not Market.NONE)
-            raise InvalidArgumentError(
-                f"security code {text!r} has unknown market prefix {prefix!r}; known: {known}"
-            )
+        try:
+            market, code = parse_code(text, ignore_case=True)
+        except CodeError as exc:
+            raise InvalidArgumentError(f"security code {text!r} {exc.reason}") from None
         return cls(market=market, code=code)
 
 

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 
 import anyio
 
-from ._args import check_duration, check_int
+from ._args import check_duration
+from ._opend import DEFAULT_QUOTAS, Quota, RetType, merge_quotas
 from ._text import wire_text
-from .errors import InvalidArgumentError, RateLimitError
+from .errors import RateLimitError
 
 __all__ = [
     "DEFAULT_QUOTAS",
@@ -44,29 +45,6 @@ __all__ = [
 logger = logging.getLogger("asyncquote.ratelimit")
 
 
-@dataclass(frozen=True)
-class Quota:
-    """At most ``max_calls`` requests in any ``period`` seconds."""
-
-    max_calls: int
-    period: float
-
-    def __post_init__(self) -> None:
-        check_int("max_calls", self.max_calls, minimum=1)
-        check_duration("period", self.period, positive=True, finite=True)
-
-    def __str__(self) -> str:
-        return f"{self.max_calls}/{self.period:g}s"
-
-
-#: OpenD's documented quotas for the watchlist protocols: 10 requests per 30 s.
-DEFAULT_QUOTAS: Mapping[int, Quota] = {
-    3213: Quota(10, 30.0),  # Qot_GetUserSecurity
-    3222: Quota(10, 30.0),  # Qot_GetUserSecurityGroup
-    3214: Quota(10, 30.0),  # Qot_ModifyUserSecurity
-}
-
-
 def is_quota_rejection(ret_type: int, message: str) -> bool:
     """True if an OpenD error reply means "over quota" rather than anything else.
 
@@ -76,7 +54,9 @@ def is_quota_rejection(ret_type: int, message: str) -> bool:
     """
     if message.__class__ is not str:
         message = wire_text(message)
-    return ret_type == -1 and ("频率太高" in message or "too frequent" in message.lower())
+    return ret_type == RetType.FAILED and (
+        "频率太高" in message or "too frequent" in message.lower()
+    )
 
 
 class SlidingWindow:
@@ -253,9 +233,9 @@ class RateLimiter:
     clients sharing it must run on the same loop.
 
     Args:
-        quotas: overrides per protocol id, merged over :data:`DEFAULT_QUOTAS`;
-            ``None`` for a protocol turns its quota off. Protocols without a
-            quota are never delayed.
+        quotas: overrides per protocol id, merged over :data:`DEFAULT_QUOTAS`
+            by :func:`asyncquote._opend.merge_quotas`: ``None`` for a protocol
+            turns its quota off. Protocols without a quota are never delayed.
         clock: seconds as a float; defaults to the event loop's clock
             (``anyio.current_time``), so virtual clocks in tests just work.
     """
@@ -266,17 +246,7 @@ class RateLimiter:
         *,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        merged: dict[int, Quota | None] = dict(DEFAULT_QUOTAS)
-        if quotas is not None and not isinstance(quotas, Mapping):
-            raise InvalidArgumentError(f"quotas must be a mapping, not {quotas!r}")
-        for proto_id, quota in (quotas or {}).items():
-            check_int("protocol id", proto_id, minimum=0, maximum=0xFFFF_FFFF)
-            if quota is not None and not isinstance(quota, Quota):
-                raise InvalidArgumentError(
-                    f"quota for protocol {proto_id} must be a Quota or None, not {quota!r}"
-                )
-            merged[proto_id] = quota
-        self._quotas = merged
+        self._quotas = merge_quotas(quotas)
         self._clock = clock or anyio.current_time
         self._limiters: dict[int, _ProtocolLimiter] = {}
 

@@ -45,7 +45,7 @@ key); see :mod:`asyncquote.sim.exchange`. For reconnection tests,
 
 from __future__ import annotations
 
-from ..ratelimit import Quota
+from .._opend import Quota
 from .faults import FAULT_NAMES, Faults, parse_fault_spec
 from .persistence import StateFile, StateFileError
 from .quotas import NO_QUOTAS, OPEND_QUOTAS, parse_quota_spec, parse_quota_specs

@@ -17,8 +17,9 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
 
+from .._opend import RESPONSE_TYPES
 from .._pb import KeepAlive_pb2
-from ..codec import RESPONSE_TYPES, parse_message
+from ..codec import parse_message
 from ..errors import ProtocolError
 from ..framing import Frame, encode_frame
 from . import texts

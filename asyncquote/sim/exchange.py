@@ -45,7 +45,7 @@ from typing import Any
 import anyio
 import anyio.abc
 
-from ..codec import ProtoId
+from .._opend import ProtoId
 from ..crypto import (
     BodyCipher,
     DecryptionError,

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 
 __all__ = [
     "FAULT_NAMES",
+    "FAULT_USAGE",
     "GARBAGE_SIZE",
     "OVERSIZE_BODY_LEN",
     "Faults",
@@ -103,6 +104,109 @@ def picks(selector: Selector | None, number: int, rng: random.Random) -> bool:
     return rng.random() < selector
 
 
+def _seconds_or_range(text: str) -> float | tuple[float, float]:
+    low, sep, high = text.partition(":")
+    if sep:
+        return (float(low), float(high))
+    return float(text)
+
+
+def _selector(text: str) -> Selector:
+    # A decimal point or exponent makes it a probability; digits alone, a count.
+    if any(c in text for c in ".eE"):
+        return float(text)
+    return int(text)
+
+
+def _check_delay(value: object, what: str) -> None:
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise ValueError(f"{what} range must be (low, high), not {value!r}")
+        low = _check_seconds(value[0], f"{what} low")
+        high = _check_seconds(value[1], f"{what} high")
+        if low > high:
+            raise ValueError(f"{what} range {value!r} has low > high")
+    elif value is not None:
+        _check_seconds(value, what)
+
+
+def _check_optional_seconds(value: object, what: str) -> None:
+    if value is not None:
+        _check_seconds(value, what)
+
+
+def _delays(value: object) -> bool:
+    if isinstance(value, tuple):
+        return bool(value[1] > 0)
+    return bool(value)
+
+
+def _is_set(value: object) -> bool:
+    return value is not None
+
+
+def _never(value: object) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of fault option: how ``--fault`` reads it, checks it and shows it.
+
+    Attributes:
+        parse: text after ``NAME=`` to a value; ``None`` for a flag, which
+            takes no value.
+        expected: what a value must be, for error messages.
+        metavar: what ``--help`` shows after the name(s), e.g. ``"=N"``.
+        check: raises ``TypeError``/``ValueError`` for a bad value.
+        misbehaves: whether a value switches misbehaviour on (see
+            :attr:`Faults.active`).
+        bare: the value of ``NAME`` given without ``=VALUE``; ``None``: a
+            value is required.
+        note: said after the option(s) in ``--help``.
+    """
+
+    parse: Callable[[str], object] | None
+    expected: str
+    metavar: str
+    check: Callable[[object, str], object]
+    misbehaves: Callable[[object], bool]
+    bare: object = None
+    note: str = ""
+
+    @property
+    def metadata(self) -> Mapping[str, _Kind]:
+        """The metadata of a :class:`Faults` field of this kind."""
+        return {_KIND: self}
+
+
+#: Where a :class:`Faults` field's metadata holds its :class:`_Kind`.
+_KIND = "fault kind"
+
+
+_DELAY = _Kind(
+    _seconds_or_range, "seconds, or LOW:HIGH seconds", "=SECONDS|LOW:HIGH", _check_delay, _delays
+)
+_SECONDS = _Kind(float, "a number of seconds", "=SECONDS", _check_optional_seconds, bool)
+_WAIT = _Kind(float, "a number of seconds", "=SECONDS", _check_seconds, _never)
+_BATCH = _Kind(
+    int, "a whole number", "=N", lambda value, what: _check_count(value, what, minimum=2), _is_set
+)
+_FLAG = _Kind(None, "", "", _check_flag, bool)
+_SELECTOR = _Kind(
+    _selector,
+    "N (every Nth reply) or P (a probability, with a '.')",
+    "[=N|P]",
+    _check_selector,
+    _is_set,
+    bare=1,  # per-reply faults given without a value hit every reply
+    note="(every Nth reply, or with probability P; default every reply)",
+)
+_COUNT = _Kind(
+    int, "a whole number of requests", "=N", _check_count, _is_set, note="(requests answered first)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Faults:
     """Misbehaviour for the simulator to inject; the default injects none.
@@ -158,43 +262,27 @@ class Faults:
             or ``reorder`` with ``reply_delay``, or ``shuffle`` without ``reorder``.
     """
 
-    reply_delay: float | tuple[float, float] | None = None
-    reorder: int | None = None
-    shuffle: bool = False
-    reorder_wait: float = 0.05
-    corrupt_sha1: Selector | None = None
-    garbage: Selector | None = None
-    unknown_serial: Selector | None = None
-    duplicate: Selector | None = None
-    drop_after: int | None = None
-    truncate_after: int | None = None
-    oversize_after: int | None = None
-    silence_after: int | None = None
-    handshake_delay: float | None = None
-    refuse_handshake: bool = False
-    seed: int | None = None
+    # The one list of options: --fault, FAULT_NAMES, --help, the checks,
+    # ``active`` and ``describe()`` all derive from these fields and kinds.
+    reply_delay: float | tuple[float, float] | None = field(default=None, metadata=_DELAY.metadata)
+    reorder: int | None = field(default=None, metadata=_BATCH.metadata)
+    shuffle: bool = field(default=False, metadata=_FLAG.metadata)
+    reorder_wait: float = field(default=0.05, metadata=_WAIT.metadata)
+    corrupt_sha1: Selector | None = field(default=None, metadata=_SELECTOR.metadata)
+    garbage: Selector | None = field(default=None, metadata=_SELECTOR.metadata)
+    unknown_serial: Selector | None = field(default=None, metadata=_SELECTOR.metadata)
+    duplicate: Selector | None = field(default=None, metadata=_SELECTOR.metadata)
+    drop_after: int | None = field(default=None, metadata=_COUNT.metadata)
+    truncate_after: int | None = field(default=None, metadata=_COUNT.metadata)
+    oversize_after: int | None = field(default=None, metadata=_COUNT.metadata)
+    silence_after: int | None = field(default=None, metadata=_COUNT.metadata)
+    handshake_delay: float | None = field(default=None, metadata=_SECONDS.metadata)
+    refuse_handshake: bool = field(default=False, metadata=_FLAG.metadata)
+    seed: int | None = None  # not a fault: ``--seed``
 
     def __post_init__(self) -> None:
-        delay = self.reply_delay
-        if isinstance(delay, tuple):
-            if len(delay) != 2:
-                raise ValueError(f"reply_delay range must be (low, high), not {delay!r}")
-            low = _check_seconds(delay[0], "reply_delay low")
-            high = _check_seconds(delay[1], "reply_delay high")
-            if low > high:
-                raise ValueError(f"reply_delay range {delay!r} has low > high")
-        elif delay is not None:
-            _check_seconds(delay, "reply_delay")
-        _check_count(self.reorder, "reorder", minimum=2)
-        _check_flag(self.shuffle, "shuffle")
-        _check_seconds(self.reorder_wait, "reorder_wait")
-        for name in ("corrupt_sha1", "garbage", "unknown_serial", "duplicate"):
-            _check_selector(getattr(self, name), name)
-        for name in ("drop_after", "truncate_after", "oversize_after", "silence_after"):
-            _check_count(getattr(self, name), name)
-        if self.handshake_delay is not None:
-            _check_seconds(self.handshake_delay, "handshake_delay")
-        _check_flag(self.refuse_handshake, "refuse_handshake")
+        for name, kind in _KINDS.items():
+            kind.check(getattr(self, name), name)
         seed = self.seed
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise TypeError(f"seed must be an int or None, not {self.seed!r}")
@@ -208,33 +296,12 @@ class Faults:
     @property
     def delays_replies(self) -> bool:
         """Whether any reply can be held back by ``reply_delay`` at all."""
-        delay = self.reply_delay
-        if isinstance(delay, tuple):
-            return delay[1] > 0
-        return bool(delay)
+        return _delays(self.reply_delay)
 
     @property
     def active(self) -> bool:
         """Whether any misbehaviour is switched on (``seed`` alone is not)."""
-        return (
-            self.delays_replies
-            or self.reorder is not None
-            or self.refuse_handshake
-            or bool(self.handshake_delay)
-            or any(
-                getattr(self, name) is not None
-                for name in (
-                    "corrupt_sha1",
-                    "garbage",
-                    "unknown_serial",
-                    "duplicate",
-                    "drop_after",
-                    "truncate_after",
-                    "oversize_after",
-                    "silence_after",
-                )
-            )
-        )
+        return any(kind.misbehaves(getattr(self, name)) for name, kind in _KINDS.items())
 
     def new_rng(self) -> random.Random:
         """A fresh generator seeded with :attr:`seed` alone."""
@@ -258,11 +325,11 @@ class Faults:
     def describe(self) -> str:
         """The options switched on, in ``--fault`` syntax, e.g. ``"reorder=4 shuffle seed=3"``."""
         parts: list[str] = []
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if value == field.default:
+        for option in fields(self):
+            value = getattr(self, option.name)
+            if value == option.default:
                 continue
-            name = field.name.replace("_", "-")
+            name = option.name.replace("_", "-")
             if value is True:
                 parts.append(name)
             elif isinstance(value, tuple):
@@ -272,47 +339,34 @@ class Faults:
         return " ".join(parts) or "none"
 
 
-def _seconds_or_range(text: str) -> float | tuple[float, float]:
-    low, sep, high = text.partition(":")
-    if sep:
-        return (float(low), float(high))
-    return float(text)
-
-
-def _selector(text: str) -> Selector:
-    # A decimal point or exponent makes it a probability; digits alone, a count.
-    if any(c in text for c in ".eE"):
-        return float(text)
-    return int(text)
-
-
-# Attribute → (parser, what a value must be); None marks a flag that takes no value.
-_PARSERS: dict[str, tuple[Callable[[str], object], str] | None] = {
-    "reply_delay": (_seconds_or_range, "seconds, or LOW:HIGH seconds"),
-    "reorder": (int, "a whole number"),
-    "shuffle": None,
-    "reorder_wait": (float, "a number of seconds"),
-    "corrupt_sha1": (_selector, "N (every Nth reply) or P (a probability, with a '.')"),
-    "garbage": (_selector, "N (every Nth reply) or P (a probability, with a '.')"),
-    "unknown_serial": (_selector, "N (every Nth reply) or P (a probability, with a '.')"),
-    "duplicate": (_selector, "N (every Nth reply) or P (a probability, with a '.')"),
-    "drop_after": (int, "a whole number of requests"),
-    "truncate_after": (int, "a whole number of requests"),
-    "oversize_after": (int, "a whole number of requests"),
-    "silence_after": (int, "a whole number of requests"),
-    "handshake_delay": (float, "a number of seconds"),
-    "refuse_handshake": None,
+# Field name → kind, in declaration order; the seed is not a fault.
+_KINDS: dict[str, _Kind] = {
+    f.name: f.metadata[_KIND] for f in fields(Faults) if _KIND in f.metadata
 }
-# Per-reply faults given without a value hit every reply.
-_BARE_DEFAULTS: dict[str, object] = {
-    "corrupt_sha1": 1,
-    "garbage": 1,
-    "unknown_serial": 1,
-    "duplicate": 1,
-}
+
 
 #: The names :func:`parse_fault_spec` accepts, in ``--fault`` spelling.
-FAULT_NAMES: tuple[str, ...] = tuple(name.replace("_", "-") for name in _PARSERS)
+FAULT_NAMES: tuple[str, ...] = tuple(name.replace("_", "-") for name in _KINDS)
+
+
+def _usage() -> str:
+    # Neighbours of one kind share one entry: "drop-after|truncate-after=N".
+    parts: list[str] = []
+    names: list[str] = []
+    kinds = list(_KINDS.values())
+    for index, (name, kind) in enumerate(_KINDS.items()):
+        names.append(name.replace("_", "-"))
+        if index + 1 < len(kinds) and kinds[index + 1] is kind:
+            continue
+        usage = f"{'|'.join(names)}{kind.metavar}"
+        parts.append(f"{usage} {kind.note}" if kind.note else usage)
+        names = []
+    return ", ".join(parts)
+
+
+#: The ``--fault`` names and values, for ``--help``:
+#: ``"reply-delay=SECONDS|LOW:HIGH, reorder=N, shuffle, ..."``.
+FAULT_USAGE: str = _usage()
 
 
 def parse_fault_spec(spec: str) -> tuple[str, object]:
@@ -332,25 +386,24 @@ def parse_fault_spec(spec: str) -> tuple[str, object]:
     """
     raw_name, has_value, text = spec.partition("=")
     name = raw_name.strip().lower().replace("-", "_")
-    if name not in _PARSERS:
+    kind = _KINDS.get(name)
+    if kind is None:
         raise ValueError(
             f"unknown fault {raw_name.strip()!r}; expected one of: {', '.join(FAULT_NAMES)}"
         )
-    parser = _PARSERS[name]
     text = text.strip()
-    if parser is None:
+    if kind.parse is None:
         if has_value:
             raise ValueError(f"fault {spec!r}: {raw_name.strip()} takes no value")
         return name, True
-    parse, expected = parser
     if not has_value or not text:
-        if name in _BARE_DEFAULTS:
-            return name, _BARE_DEFAULTS[name]
-        raise ValueError(f"fault {spec!r} needs a value: {expected}")
+        if kind.bare is not None:
+            return name, kind.bare
+        raise ValueError(f"fault {spec!r} needs a value: {kind.expected}")
     try:
-        value = parse(text)
+        value = kind.parse(text)
     except ValueError:
-        raise ValueError(f"fault {spec!r}: {text!r} is not {expected}") from None
+        raise ValueError(f"fault {spec!r}: {text!r} is not {kind.expected}") from None
     try:
         Faults(**{name: value})  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:

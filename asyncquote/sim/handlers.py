@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from .._opend import REQUEST_TYPES, GroupType, ModifyOp, ProtoId, format_code
 from .._pb import (
     Common_pb2,
     GetGlobalState_pb2,
@@ -19,19 +20,15 @@ from .._pb import (
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
 )
-from ..codec import ProtoId
 from ..crypto import PacketEncAlgo
 from . import texts
-from .dispatch import Route, failure
+from .dispatch import Handler, Route, failure
 from .state import ConnectionState, ServerState
 from .watchlists import (
     GroupNotQueryableError,
-    GroupType,
-    ModifyOp,
     SystemGroupError,
     UnknownGroupError,
     UnknownSecurityError,
-    format_code,
 )
 
 __all__ = [
@@ -153,10 +150,11 @@ def get_user_security(
     return response
 
 
+# What each 3222 groupType lists.
 _GROUP_TYPES_SHOWN: dict[int, frozenset[GroupType]] = {
-    Qot_GetUserSecurityGroup_pb2.GroupType_Custom: frozenset({GroupType.CUSTOM}),
-    Qot_GetUserSecurityGroup_pb2.GroupType_System: frozenset({GroupType.SYSTEM}),
-    Qot_GetUserSecurityGroup_pb2.GroupType_All: frozenset(GroupType),
+    GroupType.CUSTOM: frozenset({GroupType.CUSTOM}),
+    GroupType.SYSTEM: frozenset({GroupType.SYSTEM}),
+    GroupType.ALL: frozenset({GroupType.CUSTOM, GroupType.SYSTEM}),
 }
 
 
@@ -227,15 +225,17 @@ def modify_user_security(
 
 def default_routes() -> dict[int, Route[Any]]:
     """A fresh route table with every protocol the simulator serves."""
+    handlers: dict[ProtoId, Handler[Any]] = {
+        ProtoId.INIT_CONNECT: init_connect,
+        ProtoId.GET_GLOBAL_STATE: get_global_state,
+        ProtoId.KEEP_ALIVE: keep_alive,
+        ProtoId.GET_USER_SECURITY: get_user_security,
+        ProtoId.GET_USER_SECURITY_GROUP: get_user_security_group,
+        ProtoId.MODIFY_USER_SECURITY: modify_user_security,
+    }
     return {
-        ProtoId.INIT_CONNECT: Route(InitConnect_pb2.Request, init_connect, needs_init=False),
-        ProtoId.GET_GLOBAL_STATE: Route(GetGlobalState_pb2.Request, get_global_state),
-        ProtoId.KEEP_ALIVE: Route(KeepAlive_pb2.Request, keep_alive),
-        ProtoId.GET_USER_SECURITY: Route(Qot_GetUserSecurity_pb2.Request, get_user_security),
-        ProtoId.GET_USER_SECURITY_GROUP: Route(
-            Qot_GetUserSecurityGroup_pb2.Request, get_user_security_group
-        ),
-        ProtoId.MODIFY_USER_SECURITY: Route(
-            Qot_ModifyUserSecurity_pb2.Request, modify_user_security
-        ),
+        proto_id: Route(
+            REQUEST_TYPES[proto_id], handler, needs_init=proto_id != ProtoId.INIT_CONNECT
+        )
+        for proto_id, handler in handlers.items()
     }

@@ -20,7 +20,9 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from ..ratelimit import Quota
+# NO_QUOTAS and merge_quotas are re-exported: OpenD's defaults and the one
+# rule for overriding them (None turns a quota off) are the client's too.
+from .._opend import DEFAULT_QUOTAS, NO_QUOTAS, Quota, merge_quotas
 
 __all__ = [
     "NO_QUOTAS",
@@ -31,39 +33,11 @@ __all__ = [
     "parse_quota_specs",
 ]
 
-#: OpenD's quotas: the watchlist protocols allow 10 requests per 30 seconds each.
-OPEND_QUOTAS: Mapping[int, Quota] = MappingProxyType(
-    {
-        3213: Quota(10, 30.0),  # Qot_GetUserSecurity
-        3214: Quota(10, 30.0),  # Qot_ModifyUserSecurity
-        3222: Quota(10, 30.0),  # Qot_GetUserSecurityGroup
-    }
-)
-
-#: Pass as ``quotas=`` to lift every default quota (for throughput benchmarks, say).
-NO_QUOTAS: Mapping[int, None] = MappingProxyType(dict.fromkeys(OPEND_QUOTAS))
+#: OpenD's quotas: the watchlist protocols allow 10 requests per 30 seconds
+#: each. The client's :data:`asyncquote.ratelimit.DEFAULT_QUOTAS`, the same object.
+OPEND_QUOTAS: Mapping[int, Quota] = DEFAULT_QUOTAS
 
 _SPEC_SYNTAX = "expected PROTO=CALLS/SECONDS or PROTO=off, e.g. 3213=10/30"
-
-
-def merge_quotas(overrides: Mapping[int, Quota | None] | None = None) -> dict[int, Quota]:
-    """:data:`OPEND_QUOTAS` with ``overrides`` applied; ``None`` lifts a protocol's quota.
-
-    Raises:
-        TypeError: a key is not an ``int`` or a value is neither a
-            :class:`~asyncquote.ratelimit.Quota` nor ``None``.
-    """
-    merged = dict(OPEND_QUOTAS)
-    for proto_id, quota in (overrides or {}).items():
-        if not isinstance(proto_id, int):
-            raise TypeError(f"quota keys are protocol ids (int), not {proto_id!r}")
-        if quota is None:
-            merged.pop(proto_id, None)
-        elif isinstance(quota, Quota):
-            merged[proto_id] = quota
-        else:
-            raise TypeError(f"quota for protocol {proto_id} must be a Quota or None: {quota!r}")
-    return merged
 
 
 class QuotaLedger:

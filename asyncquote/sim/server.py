@@ -36,10 +36,10 @@ import anyio.abc
 from anyio.abc import SocketAttribute
 from anyio.streams.stapled import MultiListener
 
+from .._opend import Quota
 from ..crypto import RsaCipher, load_rsa_private_key
 from ..errors import ProtocolError
 from ..framing import Frame, FrameDecoder
-from ..ratelimit import Quota
 from .dispatch import Dispatcher
 from .exchange import Exchange
 from .faults import Faults

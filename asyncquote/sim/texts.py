@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
-from ..ratelimit import Quota
+from .._opend import Quota, RetType
 
 __all__ = [
     "ENCRYPTION_REQUIRED",
@@ -59,11 +59,11 @@ Language = Literal["en", "zh"]
 
 LANGUAGES: tuple[Language, ...] = ("en", "zh")
 
-# retType values (Common.RetType).
-RET_OK = 0
-RET_FAILED = -1
-RET_UNKNOWN = -400
-RET_INVALID = -500
+# retType values (Common.RetType), as plain ints.
+RET_OK = RetType.OK.value
+RET_FAILED = RetType.FAILED.value
+RET_UNKNOWN = RetType.UNKNOWN.value
+RET_INVALID = RetType.INVALID.value
 
 # errCode values. OpenD's own codes are not public, so these are the
 # simulator's; what matters to clients is that a failure carries a nonzero one.

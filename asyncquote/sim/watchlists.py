@@ -14,7 +14,6 @@ order, then custom groups in creation order.
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,20 @@ from typing import Any
 
 from google.protobuf import json_format
 
+# Re-exported from the vocabulary: they were always importable from here.
+from .._opend import (
+    SYSTEM_GROUP_NAMES,
+    UNQUERYABLE_GROUPS,
+    GroupType,
+    Market,
+    ModifyOp,
+    SecurityKey,
+    SecurityType,
+    SystemGroup,
+    canonical_group_name,
+    format_code,
+    parse_code,
+)
 from .._pb import Qot_Common_pb2
 
 __all__ = [
@@ -44,99 +57,23 @@ __all__ = [
     "system_groups_for",
 ]
 
-#: OpenD's system groups: Chinese name → English name. A client may ask for
-#: either; both mean the same group.
-SYSTEM_GROUP_NAMES: Mapping[str, str] = {
-    "全部": "All",
-    "沪深": "CN",
-    "港股": "HK",
-    "美股": "US",
-    "期权": "Options",
-    "港股期权": "HK options",
-    "美股期权": "US options",
-    "特别关注": "Starred",
-    "期货": "Futures",
-    "持仓": "Positions",
-    "基金宝": "Mutual Fund",
-    "外汇": "Forex",
-}
-
-#: System groups (by Chinese name) that OpenD lists but refuses to return.
-UNQUERYABLE_GROUPS: frozenset[str] = frozenset({"持仓", "基金宝", "外汇"})
-
-_ENGLISH_TO_CHINESE = {english: chinese for chinese, english in SYSTEM_GROUP_NAMES.items()}
 # Where each system group sits in OpenD's listing.
 _SYSTEM_GROUP_RANK = {chinese: rank for rank, chinese in enumerate(SYSTEM_GROUP_NAMES)}
 
-# Code prefixes as the official SDK writes them ("HK.00700").
-_MARKET_BY_PREFIX: Mapping[str, int] = {
-    "HK": 1,
-    "HK_FUTURE": 2,
-    "US": 11,
-    "SH": 21,
-    "SZ": 22,
-    "SG": 31,
-    "JP": 41,
-    "AU": 51,
-    "MY": 61,
-    "CA": 71,
-    "FX": 81,
-    "CC": 91,
-    "EC": 101,
+
+_ALL = SystemGroup.ALL.value
+_OPTIONS = SystemGroup.OPTIONS.value
+_FUTURES = SystemGroup.FUTURES.value
+_MARKET_GROUPS: Mapping[int, str] = {
+    Market.HK: SystemGroup.HK.value,
+    Market.US: SystemGroup.US.value,
+    Market.SH: SystemGroup.CN.value,
+    Market.SZ: SystemGroup.CN.value,
 }
-_PREFIX_BY_MARKET = {market: prefix for prefix, market in _MARKET_BY_PREFIX.items()}
-
-SecurityKey = tuple[int, str]
-"""A security's identity: ``(market, code)``, e.g. ``(1, "00700")``."""
-
-
-def canonical_group_name(name: str) -> str:
-    """The Chinese name when ``name`` is a system group's English name, else ``name``."""
-    return _ENGLISH_TO_CHINESE.get(name, name)
-
-
-def parse_code(text: str) -> SecurityKey:
-    """Turn ``"HK.00700"`` into ``(1, "00700")``.
-
-    Raises:
-        ValueError: no known market prefix, or an empty code.
-    """
-    prefix, _, code = text.partition(".")
-    market = _MARKET_BY_PREFIX.get(prefix)
-    if market is None or not code:
-        raise ValueError(f"not a security code: {text!r} (expected e.g. 'HK.00700')")
-    return market, code
-
-
-def format_code(key: SecurityKey) -> str:
-    """Turn ``(1, "00700")`` into ``"HK.00700"`` (unknown markets print as ``N/A``)."""
-    market, code = key
-    return f"{_PREFIX_BY_MARKET.get(market, 'N/A')}.{code}"
-
-
-class GroupType(enum.IntEnum):
-    """Kinds of watchlist group, numbered as in protocol 3222."""
-
-    CUSTOM = 1
-    SYSTEM = 2
-
-
-class ModifyOp(enum.IntEnum):
-    """What protocol 3214 does with its securities, numbered as on the wire."""
-
-    ADD = 1
-    """Add them to the group (and to the system groups that show them)."""
-    DELETE = 2
-    """Remove them from the watchlist: from every group."""
-    MOVE_OUT = 3
-    """Remove them from this group only."""
-
-
-_DRVT = 8
-_FUTURE = 10
-_HK, _HK_FUTURE, _US, _SH, _SZ = 1, 2, 11, 21, 22
-_MARKET_GROUPS: Mapping[int, str] = {_HK: "港股", _US: "美股", _SH: "沪深", _SZ: "沪深"}
-_OPTION_GROUPS: Mapping[int, str] = {_HK: "港股期权", _US: "美股期权"}
+_OPTION_GROUPS: Mapping[int, str] = {
+    Market.HK: SystemGroup.HK_OPTIONS.value,
+    Market.US: SystemGroup.US_OPTIONS.value,
+}
 
 
 def system_groups_for(info: Qot_Common_pb2.SecurityStaticInfo) -> tuple[str, ...]:
@@ -150,13 +87,13 @@ def system_groups_for(info: Qot_Common_pb2.SecurityStaticInfo) -> tuple[str, ...
     """
     basic = info.basic
     market = basic.security.market
-    if basic.secType == _DRVT:
+    if basic.secType == SecurityType.DRVT:
         option_group = _OPTION_GROUPS.get(market)
-        return ("全部", "期权", option_group) if option_group else ("全部", "期权")
-    if basic.secType == _FUTURE or market == _HK_FUTURE:
-        return ("全部", "期货")
+        return (_ALL, _OPTIONS, option_group) if option_group else (_ALL, _OPTIONS)
+    if basic.secType == SecurityType.FUTURE or market == Market.HK_FUTURE:
+        return (_ALL, _FUTURES)
     market_group = _MARKET_GROUPS.get(market)
-    return ("全部", market_group) if market_group else ("全部",)
+    return (_ALL, market_group) if market_group else (_ALL,)
 
 
 @dataclass(slots=True)
@@ -455,6 +392,11 @@ def _listing_order(groups: Iterable[WatchlistGroup]) -> list[WatchlistGroup]:
         if group.group_type is GroupType.CUSTOM:
             custom.append(group)
             continue
+        if group.group_type is not GroupType.SYSTEM:
+            # GroupType.ALL filters listings (3222); no group is of that type.
+            raise ValueError(
+                f"group {group.name!r} must be custom or system, not {group.group_type!r}"
+            )
         name = group.canonical_name
         if name not in _SYSTEM_GROUP_RANK:
             known = ", ".join(SYSTEM_GROUP_NAMES.values())
@@ -499,7 +441,7 @@ def _group_from_dict(index: int, entry: object) -> WatchlistGroup:
     if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
         raise ValueError(f"{where} ({name!r}): 'securities' must be a list of codes")
     try:
-        members = [parse_code(code) for code in codes]
+        members: list[SecurityKey] = [parse_code(code) for code in codes]
     except ValueError as exc:
         raise ValueError(f"{where} ({name!r}): {exc}") from exc
     return WatchlistGroup(name=name, group_type=GroupType[kind.upper()], members=members)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -160,3 +161,39 @@ def test_fault_specs_that_make_no_sense_are_refused_with_the_reason(
 def test_the_documented_names_are_exactly_the_options_but_the_seed() -> None:
     options = [field.replace("_", "-") for field in Faults.__dataclass_fields__]
     assert list(FAULT_NAMES) == [name for name in options if name != "seed"]
+
+
+# One example value per option: adding a fault to Faults fails this test until
+# it has one, and then --fault, --help and describe() know it with no more edits.
+_EXAMPLES: dict[str, object] = {
+    "reply_delay": (0.01, 0.2),
+    "reorder": 4,
+    "shuffle": True,
+    "reorder_wait": 0.1,
+    "corrupt_sha1": 0.5,
+    "garbage": 3,
+    "unknown_serial": 2,
+    "duplicate": 1,
+    "drop_after": 0,
+    "truncate_after": 5,
+    "oversize_after": 6,
+    "silence_after": 7,
+    "handshake_delay": 1.5,
+    "refuse_handshake": True,
+}
+
+
+def test_every_option_round_trips_through_describe_and_the_fault_syntax() -> None:
+    assert [name.replace("_", "-") for name in _EXAMPLES] == list(FAULT_NAMES)
+    for name, value in _EXAMPLES.items():
+        extra: dict[str, object] = {"reorder": 2} if name == "shuffle" else {}
+        faults = Faults(**{name: value, **extra})  # type: ignore[arg-type]
+        specs = faults.describe().split()
+        assert dict(map(parse_fault_spec, specs)) == {name: value, **extra}
+
+
+def test_the_help_text_names_every_option() -> None:
+    from asyncquote.sim.faults import FAULT_USAGE
+
+    for name in FAULT_NAMES:
+        assert re.search(rf"(^|[ |]){name}([=\[|,]|$)", FAULT_USAGE), name
