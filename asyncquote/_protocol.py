@@ -4,7 +4,9 @@
 waiting: serial numbers, the table of calls in flight with their deadlines
 (as numbers, not timers), the handshake's request and the reading of its
 reply, the body cipher, and liveness (whether the gateway still answers).
-It imports no event loop and touches no socket; the async layer
+The InitConnect facts are in :mod:`asyncquote._handshake`, the reasons a
+connection ends in :mod:`asyncquote._loss`. It imports no event loop and
+touches no socket; the async layer
 (:mod:`asyncquote.connection`) and a driver (:mod:`asyncquote._wire`) feed
 it received bytes and the time, and act on what it returns.
 
@@ -20,31 +22,24 @@ Invariants:
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
+from ._handshake import (
+    KEEPALIVE_RANGE,
+    ConnectionInfo,
+    handshake_error,
+    initconnect_request,
+    read_initconnect_reply,
+)
+from ._loss import Loss, LossKind
 from ._pb import InitConnect_pb2, KeepAlive_pb2
-from ._text import wire_text
 from .codec import ProtoId
-from .crypto import (
-    BodyCipher,
-    DecryptionError,
-    PacketEncAlgo,
-    cipher_for_connection,
-    decrypt_body,
-)
-from .errors import (
-    ConnectError,
-    ConnectionLostError,
-    InvalidArgumentError,
-    OpenDError,
-    ProtocolError,
-    RequestTimeoutError,
-)
+from .crypto import BodyCipher, DecryptionError, decrypt_body
+from .errors import ConnectError, ConnectionLostError, ProtocolError, RequestTimeoutError
 from .framing import DEFAULT_MAX_BODY_LEN, Frame, FrameDecoder, encode_frame
 
 __all__ = [
@@ -57,84 +52,15 @@ __all__ = [
     "Lost",
     "Push",
     "Settled",
+    "decrypted",
 ]
 
 logger = logging.getLogger("asyncquote.connection")
-
-#: The keepalive interval a gateway announces is clamped to this range (in
-#: seconds); a value of 0 or less means OpenD's default, 10 s.
-KEEPALIVE_RANGE = (1.0, 60.0)
-_DEFAULT_KEEPALIVE = 10.0
 
 _U32_MAX = 0xFFFF_FFFF
 # Serials of calls that finished or gave up, remembered so that late or
 # duplicate replies to them are dropped instead of being taken for pushes.
 _RECENT_MEMORY = 4096
-
-
-# -- why a connection ended ------------------------------------------------------
-
-
-class LossKind(enum.Enum):
-    """The one reason a connection became unusable."""
-
-    CLOSED_BY_CLIENT = "closed by the client"
-    PEER_CLOSED = "the gateway closed the connection"
-    TRUNCATED = "the stream ended inside a frame"
-    INVALID_DATA = "the gateway sent invalid data"
-    TRANSPORT_FAILED = "the transport failed"
-    SEND_FAILED = "sending failed"
-    BACKLOG = "too much waits to be sent: the gateway is not reading"
-    WRITE_BLOCKED = "nothing could be sent for too long: the gateway is not reading"
-    NO_KEEPALIVE_ANSWER = "the gateway answered no keepalive for too long"
-    INTERNAL_ERROR = "a bug of ours in a transport callback"
-
-
-@dataclass(frozen=True)
-class Loss:
-    """Why a connection ended: a kind, with what is needed to say it in words.
-
-    ``str(loss)`` is the text users see in :class:`ConnectionLostError` and
-    ``Connection.lost_reason``.
-    """
-
-    kind: LossKind
-    cause: BaseException | None = None
-    limit: float = 0.0
-    """Seconds (WRITE_BLOCKED, NO_KEEPALIVE_ANSWER) or bytes (BACKLOG)."""
-    where: str = ""
-    """For INTERNAL_ERROR: which callback or task raised."""
-    handler_error: BaseException | None = field(default=None, compare=False)
-    """The owner's loss handler raised this while being told of the loss."""
-
-    def __str__(self) -> str:
-        kind, cause = self.kind, self.cause
-        if kind is LossKind.CLOSED_BY_CLIENT:
-            text = "the connection was closed by the client"
-        elif kind is LossKind.PEER_CLOSED:
-            text = "the gateway closed the connection"
-        elif kind is LossKind.TRUNCATED:
-            text = str(cause)
-        elif kind is LossKind.INVALID_DATA:
-            text = f"the gateway sent invalid data: {cause}"
-        elif kind is LossKind.TRANSPORT_FAILED:
-            text = f"transport failed: {cause!r}"
-        elif kind is LossKind.SEND_FAILED:
-            text = f"sending failed: {cause!r}"
-        elif kind is LossKind.BACKLOG:
-            text = (
-                f"OpenD is not reading: more than {self.limit / 2**20:g} MiB "
-                "are waiting to be sent to it"
-            )
-        elif kind is LossKind.WRITE_BLOCKED:
-            text = f"OpenD is not reading: nothing more could be sent to it for {self.limit:g} s"
-        elif kind is LossKind.NO_KEEPALIVE_ANSWER:
-            text = f"OpenD answered no keepalive for {self.limit:g} s"
-        else:
-            text = f"internal error in {self.where}: {cause!r}"
-        if self.handler_error is not None:
-            text += f"; then the loss handler raised {self.handler_error!r}"
-        return text
 
 
 # -- events ------------------------------------------------------------------------
@@ -181,20 +107,6 @@ class Lost:
 
 
 Event = Call | Push | Settled | Lost
-
-
-@dataclass(frozen=True)
-class ConnectionInfo:
-    """What the gateway told us in its InitConnect reply."""
-
-    conn_id: int
-    login_user_id: int
-    server_version: int
-    keepalive_interval: float
-    """Seconds between keepalives: as announced, clamped to :data:`KEEPALIVE_RANGE`."""
-    client_id: str
-    conn_aes_key: str = field(repr=False)
-    aes_cbc_iv: str | None = field(default=None, repr=False)
 
 
 # -- the protocol object ---------------------------------------------------------
@@ -412,35 +324,14 @@ class ClientProtocol:
         error.__cause__ = None if self.loss is None else self.loss.cause
         return error
 
-    # -- handshake -------------------------------------------------------------------
+    # -- handshake (the facts: asyncquote._handshake) --------------------------------
 
     def handshake_request(self, client_id: str, client_version: int) -> InitConnect_pb2.Request:
-        request = InitConnect_pb2.Request()
-        c2s = request.c2s
-        c2s.clientVer = client_version
-        c2s.clientID = client_id
-        c2s.recvNotify = True
-        # Like the official SDK, ask for AES-CBC when encrypting; a gateway
-        # that sends no IV gets FTAES_ECB instead (see handshake_reply).
-        c2s.packetEncAlgo = PacketEncAlgo.AES_CBC if self.cipher else PacketEncAlgo.NONE
-        c2s.programmingLanguage = "Python"
-        return request
+        return initconnect_request(client_id, client_version, encrypted=self.cipher is not None)
 
     def handshake_failed(self, exc: Exception, timeout: float) -> ConnectError:
         """The :class:`ConnectError` for a handshake call that raised ``exc``."""
-        address = self.address
-        if isinstance(exc, RequestTimeoutError):
-            return ConnectError(
-                f"OpenD at {address} did not answer the handshake within {timeout:g} s"
-            )
-        if isinstance(exc, OpenDError):
-            return ConnectError(f"OpenD at {address} refused the handshake: {exc.message}")
-        hint = (
-            " (is the RSA key the one OpenD is configured with?)"
-            if self.cipher is not None and isinstance(exc, (DecryptionError, ConnectionLostError))
-            else ""
-        )
-        return ConnectError(f"handshake with OpenD at {address} failed: {exc}{hint}")
+        return handshake_error(self.address, exc, timeout, encrypted=self.cipher is not None)
 
     def handshake_reply(
         self, response: InitConnect_pb2.Response, client_id: str, now: float
@@ -450,28 +341,12 @@ class ClientProtocol:
         Raises:
             ConnectError: the reply is unusable.
         """
-        if not response.HasField("s2c"):
-            raise ConnectError(f"OpenD at {self.address} sent a handshake reply without s2c")
-        s2c = response.s2c
-        info = ConnectionInfo(
-            conn_id=s2c.connID,
-            login_user_id=s2c.loginUserID,
-            server_version=s2c.serverVer,
-            keepalive_interval=sane_keepalive(s2c.keepAliveInterval, self.address),
-            client_id=client_id,
-            # Text fields come back as bytes when they are not UTF-8.
-            conn_aes_key=wire_text(s2c.connAESKey),
-            aes_cbc_iv=wire_text(s2c.aesCBCiv) if s2c.HasField("aesCBCiv") else None,
+        encrypted = self.cipher is not None
+        info, cipher = read_initconnect_reply(
+            response, client_id, self.address, encrypted=encrypted
         )
-        if self.cipher is not None:
-            iv = info.aes_cbc_iv
-            algo = PacketEncAlgo.AES_CBC if iv else PacketEncAlgo.FTAES_ECB
-            try:
-                self.cipher = cipher_for_connection(algo, info.conn_aes_key, iv)
-            except InvalidArgumentError as exc:
-                raise ConnectError(
-                    f"OpenD at {self.address} sent an unusable session key: {exc}"
-                ) from exc
+        if encrypted:
+            self.cipher = cipher
         self.info = info
         self._last_answer = now  # the handshake's answer
         return info
@@ -508,28 +383,6 @@ class ClientProtocol:
                 loss = Loss(LossKind.WRITE_BLOCKED, limit=limit)
             next_check = min(next_check, write_blocked_since + limit - now)
         return loss if loss is not None else max(next_check, 0.001)
-
-
-def with_handler_error(loss: Loss, error: BaseException) -> Loss:
-    return replace(loss, handler_error=error)
-
-
-def sane_keepalive(announced: float, address: str) -> float:
-    """The gateway's keepAliveInterval, clamped to :data:`KEEPALIVE_RANGE` with a log line.
-
-    0 or less would turn keepalive and liveness off, a huge value make them
-    meaningless: neither is a reason to stop noticing a dead peer.
-    """
-    low, high = KEEPALIVE_RANGE
-    used = min(max(float(announced), low), high) if announced > 0 else _DEFAULT_KEEPALIVE
-    if used != announced:
-        logger.warning(
-            "OpenD at %s announced keepAliveInterval=%s; using %g s instead",
-            address,
-            announced,
-            used,
-        )
-    return used
 
 
 def decrypted(cipher: BodyCipher, frame: Frame) -> Frame:

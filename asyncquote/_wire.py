@@ -34,7 +34,7 @@ import anyio
 import anyio.abc
 
 from ._loop import clock, oneshot_factory, running_asyncio_loop
-from ._protocol import Loss, LossKind
+from ._loss import Loss, LossKind
 from .errors import ProtocolError
 
 __all__ = [

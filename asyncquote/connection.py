@@ -28,21 +28,11 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
+from ._handshake import KEEPALIVE_RANGE, ConnectionInfo
 from ._loop import clock, oneshot_factory
+from ._loss import Loss, LossKind, with_handler_error
 from ._pb import InitConnect_pb2, KeepAlive_pb2
-from ._protocol import (
-    KEEPALIVE_RANGE,
-    Call,
-    ClientProtocol,
-    ConnectionInfo,
-    Loss,
-    LossKind,
-    Lost,
-    Push,
-    Settled,
-    decrypted,
-    with_handler_error,
-)
+from ._protocol import Call, ClientProtocol, Lost, Push, Settled, decrypted
 from ._taskgroups import single_errors
 from ._wire import Wire, connect_wire, loss_for
 from .codec import ProtoId, parse_response

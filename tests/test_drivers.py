@@ -16,8 +16,9 @@ import anyio.abc
 import anyio.lowlevel
 import pytest
 
-from asyncquote._protocol import Loss, LossKind
-from asyncquote._wire import MAX_UNSENT_BYTES, Wire, connect_wire
+from asyncquote._loss import Loss, LossKind
+from asyncquote._wire import MAX_UNSENT_BYTES, Wire, connect_wire, loss_for
+from asyncquote.errors import BadMagicError
 
 pytestmark = pytest.mark.anyio
 
@@ -168,3 +169,30 @@ async def test_frames_piling_up_for_a_peer_that_does_not_read_are_capped() -> No
         assert "not reading" in str(pair.sink.losses[0])
         assert pair.wire.write_blocked_since is not None
         await pair.peer_reads_until_closed()
+
+
+@pytest.mark.parametrize(
+    ("exc", "where", "kind"),
+    [
+        (None, "transport", LossKind.PEER_CLOSED),
+        (anyio.EndOfStream(), "data_received", LossKind.PEER_CLOSED),
+        (anyio.ClosedResourceError(), "data_received", LossKind.CLOSED_BY_CLIENT),
+        (ConnectionResetError(), "data_received", LossKind.TRANSPORT_FAILED),
+        (anyio.BrokenResourceError(), "write", LossKind.SEND_FAILED),
+        (ConnectionResetError(), "write", LossKind.SEND_FAILED),
+        (RuntimeError("odd"), "transport", LossKind.TRANSPORT_FAILED),
+        (BadMagicError("bad"), "data_received", LossKind.INVALID_DATA),
+        (ZeroDivisionError(), "resume_writing", LossKind.INTERNAL_ERROR),
+    ],
+)
+async def test_transport_errors_become_a_loss_in_one_place(
+    exc: BaseException | None, where: str, kind: LossKind
+) -> None:
+    loss = loss_for(exc, where)
+    assert loss.kind is kind
+    if exc is None:
+        assert isinstance(loss.cause, anyio.EndOfStream)
+    elif kind is LossKind.CLOSED_BY_CLIENT:
+        assert loss.cause is None  # our own close: nothing failed
+    else:
+        assert loss.cause is exc

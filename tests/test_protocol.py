@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
+import asyncquote
 from asyncquote._pb import InitConnect_pb2
 from asyncquote._protocol import (
     ClientProtocol,
@@ -275,3 +279,19 @@ def test_an_undecryptable_push_is_dropped() -> None:
     (push,) = protocol.receive_data(encode_frame(NOTIFY, 0, good, plaintext=b"event"))
     assert isinstance(push, Push)
     assert push.frame.body == b"event"
+
+
+@pytest.mark.parametrize("module", ["_protocol", "_handshake", "_loss"])
+def test_the_protocol_layer_imports_no_event_loop_and_no_socket(module: str) -> None:
+    source = (Path(asyncquote.__file__).parent / f"{module}.py").read_text()
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {
+        (node.module or "").split(".")[0]
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.level == 0
+    }
+    assert imported.isdisjoint({"asyncio", "anyio", "trio", "socket", "selectors", "uvloop"})

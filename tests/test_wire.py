@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
-from asyncquote._protocol import Loss
+from asyncquote._loss import Loss
 from asyncquote._wire import MAX_UNSENT_BYTES, AsyncioWire
 from asyncquote.errors import BadMagicError, ProtocolError
 
