@@ -1,19 +1,27 @@
-"""The transport edge of a connection: bytes out, bytes and endings in.
+"""Drivers: move a connection's bytes over one I/O backend, and nothing else.
 
-A :class:`Connection <asyncquote.connection.Connection>` is a sans-I/O core
-(pending table, decoder, dispatch) driven by a wire. There are two:
+A driver connects, writes what it is given, hands every received chunk and
+the end of the stream to its sink (the async layer,
+:class:`asyncquote.connection.Connection`, which asks the sans-I/O
+:class:`asyncquote._protocol.ClientProtocol` what the bytes mean), and
+reports its own failures as one typed :class:`Loss`. There is one per
+backend, behind the :class:`Wire` interface, and :func:`connect_wire` picks:
 
-* :class:`AsyncioWire`, on asyncio: an ``asyncio.Protocol``. Received bytes
-  are decoded and routed to their callers inside the event loop's own read
+* :class:`AsyncioWire`, on asyncio (uvloop included): an ``asyncio.Protocol``.
+  Received bytes are routed to their callers inside the event loop's own read
   callback, and callers write to the transport directly, so a call costs no
   reader or writer task switches: a sequential call takes two event-loop
   rounds, against about five through an anyio stream and its two tasks.
 * :class:`StreamWire`, on any other backend (trio): an anyio byte stream with
   a reader task and a writer task.
 
-Both map transport failures to one ``_mark_lost(cause, reason)`` call on the sink,
-and both coalesce the frames queued within one event-loop round into one
-write, so a hundred concurrent callers cost a few writes, not a hundred.
+Invariants shared by both: transport errors become a :class:`Loss` in one
+place (:func:`loss_for`); the frames queued within one event-loop round go
+out in one write, so a hundred concurrent callers cost a few writes, not a
+hundred; past :data:`MAX_UNSENT_BYTES` waiting, the peer is not reading and
+the wire aborts; :meth:`Wire.abort` closes the transport at once, whoever
+calls it (garbage received, the watchdog, a bug), and :meth:`Wire.aclose`
+is abort-and-wait.
 """
 
 from __future__ import annotations
@@ -25,54 +33,104 @@ from typing import Protocol, cast
 import anyio
 import anyio.abc
 
-from ._loop import clock, oneshot_factory
+from ._loop import clock, oneshot_factory, running_asyncio_loop
+from ._loss import Loss, LossKind
 from .errors import ProtocolError
 
-__all__ = ["AsyncioWire", "StreamWire", "Wire", "WireSink", "open_asyncio_wire"]
+__all__ = [
+    "MAX_UNSENT_BYTES",
+    "AsyncioWire",
+    "StreamWire",
+    "Wire",
+    "WireSink",
+    "connect_wire",
+    "loss_for",
+]
 
 logger = logging.getLogger("asyncquote.connection")
 
 _RECEIVE_SIZE = 256 * 1024
-
-
-class WireSink(Protocol):
-    """What a wire drives: the connection's core (private methods: not user API)."""
-
-    def _on_data(self, data: bytes) -> None:
-        """Bytes arrived. Raises :class:`ProtocolError` if they are not valid frames."""
-
-    def _on_eof(self) -> None:
-        """The peer closed its side."""
-
-    def _mark_lost(self, cause: BaseException | None, reason: str) -> None:
-        """The wire is unusable; only the first call counts."""
-
 
 #: Most bytes of frames waiting to be sent (beyond the transport's own
 #: buffer) before the wire gives up on a peer that is not reading.
 MAX_UNSENT_BYTES = 4 * 1024 * 1024
 
 
+class WireSink(Protocol):
+    """What a driver feeds."""
+
+    def data_received(self, data: bytes) -> None:
+        """Bytes arrived. Raises only on a bug (the driver then fails, saying so)."""
+
+    def eof_received(self) -> None:
+        """The peer closed its side."""
+
+    def transport_lost(self, loss: Loss) -> None:
+        """The wire is unusable; only the first call counts."""
+
+
 class Wire(Protocol):
-    """What the connection's core needs from a transport."""
+    """What the async layer needs from a transport."""
 
     write_blocked_since: float | None
     """Since when (on the loop's clock) writing has been blocked because the
     peer does not read, or None while it is not."""
 
     def send(self, data: bytes) -> None:
-        """Queue ``data`` for sending; never blocks, never raises.
+        """Queue ``data`` for sending; never blocks, never raises."""
 
-        Past :data:`MAX_UNSENT_BYTES` waiting, the wire fails: the peer is
-        not reading.
-        """
+    def abort(self) -> None:
+        """Close the transport now, dropping unsent bytes; idempotent."""
 
     async def aclose(self) -> None:
-        """Close the transport; idempotent."""
+        """Abort, and return once the transport is closed; idempotent."""
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        """The driver's tasks, if it has any; start it with ``TaskGroup.start``."""
+
+
+def loss_for(exc: BaseException | None, where: str) -> Loss:
+    """The one mapping from what a transport raised (None: a clean close) to a loss.
+
+    ``where`` names the callback or task that caught ``exc``; ``"transport"``
+    means the transport itself reported it (any exception is then its failure).
+    """
+    if exc is None or isinstance(exc, anyio.EndOfStream):
+        return Loss(LossKind.PEER_CLOSED, anyio.EndOfStream() if exc is None else exc)
+    if isinstance(exc, ProtocolError):
+        return Loss(LossKind.INVALID_DATA, exc)
+    if isinstance(exc, anyio.ClosedResourceError):
+        return Loss(LossKind.CLOSED_BY_CLIENT)
+    if where == "transport" or isinstance(exc, (anyio.BrokenResourceError, OSError)):
+        kind = LossKind.SEND_FAILED if where == "write" else LossKind.TRANSPORT_FAILED
+        return Loss(kind, exc)
+    # A bug of ours: the connection fails, saying where, instead of hanging
+    # on or escaping as an untyped error from the connection's task group.
+    logger.error("internal error in %s", where, exc_info=exc)
+    return Loss(LossKind.INTERNAL_ERROR, exc, where=where)
+
+
+def _backlog() -> Loss:
+    return Loss(LossKind.BACKLOG, limit=MAX_UNSENT_BYTES)
+
+
+async def connect_wire(host: str, port: int, sink: WireSink) -> Wire:
+    """Connect over TCP with the driver for the running event loop.
+
+    Start the returned wire's :meth:`Wire.run` in the connection's task group.
+
+    Raises:
+        OSError: connecting failed.
+    """
+    loop = running_asyncio_loop()
+    if loop is not None:
+        _, wire = await loop.create_connection(lambda: AsyncioWire(sink), host, port)
+        return wire
+    return StreamWire(await anyio.connect_tcp(host, port), sink)
 
 
 class AsyncioWire(asyncio.Protocol):
-    """The asyncio edge: decoding and dispatch run in the loop's read callback."""
+    """The asyncio driver: decoding and dispatch run in the loop's read callback."""
 
     def __init__(self, sink: WireSink) -> None:
         self._sink = sink
@@ -87,11 +145,13 @@ class AsyncioWire(asyncio.Protocol):
         self.write_blocked_since: float | None = None
         self._closed = asyncio.Event()
 
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        task_status.started()  # the event loop drives this one: no task of its own
+
     # -- asyncio.Protocol ----------------------------------------------------
 
     # Every callback catches what it raises: an exception escaping one is
-    # only logged by the event loop, and the connection would hang on (see
-    # _fail).
+    # only logged by the event loop, and the connection would hang on.
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         try:
@@ -107,26 +167,20 @@ class AsyncioWire(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self._wrote_since_received = False
         try:
-            self._sink._on_data(data)
-        except ProtocolError as exc:
-            self._sink._mark_lost(exc, f"the gateway sent invalid data: {exc}")
-            self._abort()
+            self._sink.data_received(data)
         except Exception as exc:
             self._fail("data_received", exc)
 
     def eof_received(self) -> bool:
         try:
-            self._sink._on_eof()
+            self._sink.eof_received()
         except Exception as exc:
             self._fail("eof_received", exc)
         return False  # let the transport close itself
 
     def connection_lost(self, exc: Exception | None) -> None:
         try:
-            if exc is None:
-                self._sink._mark_lost(anyio.EndOfStream(), "the gateway closed the connection")
-            else:
-                self._sink._mark_lost(exc, f"transport failed: {exc!r}")
+            self._sink.transport_lost(loss_for(exc, "transport"))
         except Exception as error:
             self._fail("connection_lost", error)
         finally:
@@ -181,10 +235,18 @@ class AsyncioWire(asyncio.Protocol):
             if len(self._outbox) == 1:
                 self._loop.call_soon(self._flush)
 
+    def abort(self) -> None:
+        # Pending writes are of calls that are being failed anyway.
+        transport = self._transport
+        if transport is None:
+            self._closed.set()  # never connected: nothing will call connection_lost
+        elif not transport.is_closing():
+            transport.abort()
+
     async def aclose(self) -> None:
         if self._transport is None:
             return
-        self._abort()
+        self.abort()
         with anyio.CancelScope(shield=True):
             await self._closed.wait()
 
@@ -206,49 +268,18 @@ class AsyncioWire(asyncio.Protocol):
     def _overflow(self) -> None:
         self._outbox.clear()
         self._unsent = 0
-        self._sink._mark_lost(None, _overflow_reason())
-        self._abort()
+        self._sink.transport_lost(_backlog())
+        self.abort()
 
     def _fail(self, where: str, exc: Exception) -> None:
-        """A callback raised: the connection fails with a reason that says so."""
-        logger.error("internal error in %s", where, exc_info=exc)
         try:
-            self._sink._mark_lost(exc, f"internal error in {where}: {exc!r}")
+            self._sink.transport_lost(loss_for(exc, where))
         finally:
-            self._abort()
-
-    def _abort(self) -> None:
-        # Pending writes are of calls that are being failed anyway.
-        transport = self._transport
-        if transport is None:
-            self._closed.set()  # never connected: nothing will call connection_lost
-        elif not transport.is_closing():
-            transport.abort()
-
-
-def _overflow_reason() -> str:
-    return (
-        f"OpenD is not reading: more than {MAX_UNSENT_BYTES / 2**20:g} MiB "
-        "are waiting to be sent to it"
-    )
-
-
-async def open_asyncio_wire(host: str, port: int, sink: WireSink) -> AsyncioWire:
-    """Connect over TCP with an :class:`AsyncioWire` feeding ``sink``.
-
-    Raises:
-        OSError: as ``loop.create_connection`` does.
-    """
-    loop = asyncio.get_running_loop()
-    _, wire = await loop.create_connection(lambda: AsyncioWire(sink), host, port)
-    return wire
+            self.abort()
 
 
 class StreamWire:
-    """The anyio edge: a reader task and a writer task around a byte stream.
-
-    Start :meth:`read_loop` and :meth:`write_loop` with ``TaskGroup.start``.
-    """
+    """The anyio-stream driver: a reader task and a writer task around a byte stream."""
 
     def __init__(self, stream: anyio.abc.ByteStream, sink: WireSink) -> None:
         self._stream = stream
@@ -260,59 +291,73 @@ class StreamWire:
         self._outbox: list[bytes] = []
         self._outbox_ready = self._new_oneshot()
         self._unsent = 0  # bytes in the outbox
-        self._overflowed = False
-        self._closing = False
+        self._aborted = False
+        # Cancels both tasks on abort; they then close the stream.
+        self._scope = anyio.CancelScope()
+        self._running = False
+        self._closed = anyio.Event()
         self._now = clock()
         self.write_blocked_since: float | None = None
 
     def send(self, data: bytes) -> None:
-        if self._overflowed:
+        if self._aborted:
             return
         self._outbox.append(data)
         self._unsent += len(data)
         if self._unsent > MAX_UNSENT_BYTES:
             # The writer is stuck in a send that the peer does not read.
             self._outbox.clear()
-            self._overflowed = True
-            self._sink._mark_lost(None, _overflow_reason())
+            self._sink.transport_lost(_backlog())
+            self.abort()
         self._outbox_ready.set()
 
-    async def aclose(self) -> None:
-        if self._closing:
-            return
-        self._closing = True
-        self._outbox_ready.set()  # the writer sees it and ends
-        with anyio.CancelScope(shield=True):
-            await self._stream.aclose()
+    def abort(self) -> None:
+        self._aborted = True
+        self._scope.cancel()
 
-    async def read_loop(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
-        """Feed received bytes to the sink until the stream ends or fails."""
-        task_status.started()
+    async def aclose(self) -> None:
+        self.abort()
+        with anyio.CancelScope(shield=True):
+            if self._running:
+                await self._closed.wait()
+            else:
+                await self._stream.aclose()
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        """Read in this task and write in a child until the stream ends or the wire aborts."""
+        self._running = True
+        try:
+            with self._scope:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self._write_loop)
+                    task_status.started()
+                    await self._read_loop()
+                    tg.cancel_scope.cancel()  # nothing more will be read: done
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._stream.aclose()
+            self._closed.set()
+
+    async def _read_loop(self) -> None:
         sink = self._sink
         try:
             while True:
-                sink._on_data(await self._stream.receive(_RECEIVE_SIZE))
+                sink.data_received(await self._stream.receive(_RECEIVE_SIZE))
         except anyio.EndOfStream:
-            sink._on_eof()
-        except anyio.ClosedResourceError:
-            sink._mark_lost(None, "the connection was closed by the client")
-        except ProtocolError as exc:
-            sink._mark_lost(exc, f"the gateway sent invalid data: {exc}")
-        except (anyio.BrokenResourceError, OSError) as exc:
-            sink._mark_lost(exc, f"transport failed: {exc!r}")
+            pass
         except Exception as exc:
-            # A bug of ours must not escape as an untyped error from the
-            # connection's task group: the connection fails, saying so.
-            logger.error("internal error handling received data", exc_info=exc)
-            sink._mark_lost(exc, f"internal error handling received data: {exc!r}")
-            await self.aclose()
+            sink.transport_lost(loss_for(exc, "data_received"))
+            return
+        try:
+            sink.eof_received()
+        except Exception as exc:
+            sink.transport_lost(loss_for(exc, "eof_received"))
 
-    async def write_loop(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
-        """Send whatever was queued, everything queued at once, until closed or failed."""
-        task_status.started()
+    async def _write_loop(self) -> None:
+        """Send whatever was queued, everything queued at once, until aborted or failed."""
         try:
             outbox = self._outbox
-            while not self._closing:
+            while True:
                 if outbox:
                     data = b"".join(outbox) if len(outbox) > 1 else outbox[0]
                     outbox.clear()
@@ -326,9 +371,6 @@ class StreamWire:
                     # event that is already set would still yield once.
                     ready = self._outbox_ready = self._new_oneshot()
                     await ready
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            self._sink._mark_lost(exc, f"sending failed: {exc!r}")
         except Exception as exc:
-            logger.error("internal error sending", exc_info=exc)
-            self._sink._mark_lost(exc, f"internal error sending: {exc!r}")
-            await self.aclose()
+            self._sink.transport_lost(loss_for(exc, "write"))
+            self.abort()

@@ -207,10 +207,10 @@ async def test_serial_wrap_around_skips_serials_still_in_flight() -> None:
 
         with anyio.fail_after(5):
             async with anyio.create_task_group() as tg:
-                connection._next_serial = 1  # white-box: force the wrap-around
+                connection._protocol._next_serial = 1  # white-box: force the wrap-around
                 tg.start_soon(call, "holds serial 1")
                 await anyio.wait_all_tasks_blocked()
-                connection._next_serial = 0xFFFF_FFFE
+                connection._protocol._next_serial = 0xFFFF_FFFE
                 for name in ("max-1", "max", "after wrap"):
                     tg.start_soon(call, name)
                     await anyio.wait_all_tasks_blocked()
@@ -450,11 +450,11 @@ async def test_a_bug_while_handling_received_bytes_fails_the_call_with_a_typed_e
         await peer.reply(request, watchlist_reply(request))
         await anyio.sleep_forever()
 
-    def broken(frame: Frame) -> None:
+    def broken(data: bytes) -> list[object]:
         raise ZeroDivisionError("a bug")
 
     async with scripted_server(script) as (host, port), open_connection(host, port) as connection:
-        connection._dispatch = broken  # type: ignore[method-assign]
+        connection._protocol.receive_data = broken  # type: ignore[method-assign,assignment]
         with anyio.fail_after(5), pytest.raises(asyncquote.ConnectionLostError) as info:
             await connection.request(GET_USER_SECURITY, b"\x0a\x03\x0a\x01A")
         assert isinstance(info.value.__cause__, ZeroDivisionError)

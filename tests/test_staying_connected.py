@@ -178,7 +178,7 @@ async def test_a_request_given_up_on_is_settled_by_its_late_reply_or_by_the_clos
             if name == "late reply":
                 # White-box: thousands of later calls pushed its serial out of
                 # the memory of recent serials; the late reply still counts.
-                connection._recent.clear()
+                connection._protocol._recent.clear()
                 await anyio.sleep(10)
                 assert settled == ["late reply"]
     assert settled == ["late reply", "close"]

@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
+from asyncquote._loss import Loss
 from asyncquote._wire import MAX_UNSENT_BYTES, AsyncioWire
 from asyncquote.errors import BadMagicError, ProtocolError
 
@@ -26,16 +27,16 @@ class RecordingSink:
         self.eofs = 0
         self._reject = reject
 
-    def _on_data(self, data: bytes) -> None:
+    def data_received(self, data: bytes) -> None:
         if data == self._reject:
             raise BadMagicError("bad frame magic")
         self.chunks.append(data)
 
-    def _on_eof(self) -> None:
+    def eof_received(self) -> None:
         self.eofs += 1
 
-    def _mark_lost(self, cause: BaseException | None, reason: str) -> None:
-        self.endings.append((cause, reason))
+    def transport_lost(self, loss: Loss) -> None:
+        self.endings.append((loss.cause, str(loss)))
 
 
 class RecordingTransport(asyncio.Transport):
@@ -150,26 +151,26 @@ class Boom(RuntimeError):
 
 
 class FailingSink(RecordingSink):
-    """A sink whose ``_on_data`` / ``_on_eof`` / ``_mark_lost`` raise once, as a bug would."""
+    """A sink whose callbacks raise once, as a bug would."""
 
     def __init__(self, failing: str) -> None:
         super().__init__()
         self.failing = failing
 
-    def _on_data(self, data: bytes) -> None:
-        if self.failing == "_on_data":
-            raise Boom("in _on_data")
-        super()._on_data(data)
+    def data_received(self, data: bytes) -> None:
+        if self.failing == "data_received":
+            raise Boom("in data_received")
+        super().data_received(data)
 
-    def _on_eof(self) -> None:
-        if self.failing == "_on_eof":
-            raise Boom("in _on_eof")
-        super()._on_eof()
+    def eof_received(self) -> None:
+        if self.failing == "eof_received":
+            raise Boom("in eof_received")
+        super().eof_received()
 
-    def _mark_lost(self, cause: BaseException | None, reason: str) -> None:
-        super()._mark_lost(cause, reason)
-        if self.failing == "_mark_lost" and len(self.endings) == 1:
-            raise Boom("in _mark_lost")
+    def transport_lost(self, loss: Loss) -> None:
+        super().transport_lost(loss)
+        if self.failing == "transport_lost" and len(self.endings) == 1:
+            raise Boom("in transport_lost")
 
 
 class FailingTransport(RecordingTransport):
@@ -195,9 +196,9 @@ def drive(wire: AsyncioWire, callback: str) -> None:
 @pytest.mark.parametrize(
     ("callback", "failing"),
     [
-        ("data_received", "_on_data"),
-        ("eof_received", "_on_eof"),
-        ("connection_lost", "_mark_lost"),
+        ("data_received", "data_received"),
+        ("eof_received", "eof_received"),
+        ("connection_lost", "transport_lost"),
         ("resume_writing", "write"),
     ],
 )
