@@ -16,12 +16,8 @@ import anyio
 from google.protobuf.message import Message
 
 from ._args import check_duration, check_flag, check_int, is_plain_text
-from ._loop import clock
-from ._opend import GroupType, ModifyOp, ProtoId, Quota
-from ._pb import Qot_GetUserSecurity_pb2, Qot_GetUserSecurityGroup_pb2, Qot_ModifyUserSecurity_pb2
-from ._taskgroups import single_errors
-from .codec import parse_response
-from .connection import (
+from ._codec import parse_response
+from ._connection import (
     DEFAULT_CLIENT_VERSION,
     DEFAULT_DEAD_PEER_FACTOR,
     DEFAULT_REQUEST_TIMEOUT,
@@ -30,10 +26,10 @@ from .connection import (
     PushHandler,
     open_connection,
 )
-from .convert import security_to_pb, watchlist_groups_from_pb
-from .crypto import load_rsa_private_key
-from .entry_cache import EntryCache
-from .errors import (
+from ._convert import security_to_pb, watchlist_groups_from_pb
+from ._crypto import load_rsa_private_key
+from ._entry_cache import EntryCache
+from ._errors import (
     ConnectionLostError,
     InvalidArgumentError,
     OpenDError,
@@ -41,13 +37,17 @@ from .errors import (
     RequestTimeoutError,
     UsageError,
 )
-from .framing import DEFAULT_MAX_BODY_LEN, Frame
-from .groups import MAX_GROUP_NAME_LENGTH, WatchlistGroup, check_group_name, group_key
-from .models import Security, SecurityStaticInfo
-from .ratelimit import QuotaStatus, RateLimiter, is_quota_rejection
-from .session import ConnectionState, ReconnectPolicy, Session
-from .singleflight import SingleFlight
-from .watch import DEFAULT_QUOTA_SHARE, WatchlistWatcher, check_watch_args, poll_period
+from ._framing import DEFAULT_MAX_BODY_LEN, Frame
+from ._groups import MAX_GROUP_NAME_LENGTH, WatchlistGroup, check_group_name, group_key
+from ._loop import clock
+from ._models import Security, SecurityStaticInfo
+from ._opend import GroupType, ModifyOp, ProtoId, Quota
+from ._pb import Qot_GetUserSecurity_pb2, Qot_GetUserSecurityGroup_pb2, Qot_ModifyUserSecurity_pb2
+from ._ratelimit import QuotaStatus, RateLimiter, is_quota_rejection
+from ._session import ConnectionState, ReconnectPolicy, Session
+from ._singleflight import SingleFlight
+from ._taskgroups import single_errors
+from ._watch import DEFAULT_QUOTA_SHARE, WatchlistWatcher, check_watch_args, poll_period
 
 __all__ = ["MAX_GROUP_NAME_LENGTH", "QuotaMode", "QuoteClient", "connect"]
 

@@ -25,8 +25,8 @@ import anyio.abc
 from anyio.streams.memory import MemoryObjectSendStream
 
 from ._args import check_duration, check_flag, check_int
-from .connection import Connection
-from .errors import ConnectError, ConnectionLostError, InvalidArgumentError
+from ._connection import Connection
+from ._errors import ConnectError, ConnectionLostError, InvalidArgumentError
 
 __all__ = ["STABLE_AFTER", "ConnectionState", "ReconnectPolicy", "Session"]
 

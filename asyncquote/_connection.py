@@ -28,16 +28,9 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
-from ._handshake import KEEPALIVE_RANGE, ConnectionInfo
-from ._loop import clock, oneshot_factory
-from ._loss import Loss, LossKind, with_handler_error
-from ._pb import InitConnect_pb2, KeepAlive_pb2
-from ._protocol import Call, ClientProtocol, Lost, Push, Settled, decrypted
-from ._taskgroups import single_errors
-from ._wire import Wire, connect_wire, loss_for
-from .codec import ProtoId, parse_response
-from .crypto import BodyCipher, RsaCipher
-from .errors import (
+from ._codec import ProtoId, parse_response
+from ._crypto import BodyCipher, RsaCipher
+from ._errors import (
     AsyncQuoteError,
     ConnectError,
     ConnectionLostError,
@@ -45,7 +38,14 @@ from .errors import (
     ProtocolError,
     RequestTimeoutError,
 )
-from .framing import DEFAULT_MAX_BODY_LEN, Frame
+from ._framing import DEFAULT_MAX_BODY_LEN, Frame
+from ._handshake import KEEPALIVE_RANGE, ConnectionInfo
+from ._loop import clock, oneshot_factory
+from ._loss import Loss, LossKind, with_handler_error
+from ._pb import InitConnect_pb2, KeepAlive_pb2
+from ._protocol import Call, ClientProtocol, Lost, Push, Settled, decrypted
+from ._taskgroups import single_errors
+from ._wire import Wire, connect_wire, loss_for
 
 __all__ = [
     "DEFAULT_CLIENT_VERSION",
