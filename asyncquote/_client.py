@@ -10,24 +10,15 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache, partial
-from typing import Literal, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 import anyio
 from google.protobuf.message import Message
 
-from ._args import check_duration, check_flag, check_int, is_plain_text
+from ._args import check_duration, check_int
 from ._codec import parse_response
-from ._connection import (
-    DEFAULT_CLIENT_VERSION,
-    DEFAULT_DEAD_PEER_FACTOR,
-    DEFAULT_REQUEST_TIMEOUT,
-    Connection,
-    ConnectionInfo,
-    PushHandler,
-    open_connection,
-)
+from ._connection import Connection, ConnectionInfo, connect_with
 from ._convert import security_to_pb, watchlist_groups_from_pb
-from ._crypto import load_rsa_private_key
 from ._entry_cache import EntryCache
 from ._errors import (
     ConnectionLostError,
@@ -42,6 +33,16 @@ from ._groups import MAX_GROUP_NAME_LENGTH, WatchlistGroup, check_group_name, gr
 from ._loop import clock
 from ._models import Security, SecurityStaticInfo
 from ._opend import GroupType, ModifyOp, ProtoId, Quota
+from ._options import (
+    DEFAULT_CLIENT_VERSION,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DEAD_PEER_FACTOR,
+    DEFAULT_QUOTA_RETRIES,
+    DEFAULT_REQUEST_TIMEOUT,
+    ClientOptions,
+    PushHandler,
+    QuotaMode,
+)
 from ._pb import Qot_GetUserSecurity_pb2, Qot_GetUserSecurityGroup_pb2, Qot_ModifyUserSecurity_pb2
 from ._ratelimit import QuotaStatus, RateLimiter, is_quota_rejection
 from ._session import ConnectionState, ReconnectPolicy, Session
@@ -54,13 +55,6 @@ __all__ = ["MAX_GROUP_NAME_LENGTH", "QuotaMode", "QuoteClient", "connect"]
 logger = logging.getLogger("asyncquote.client")
 
 M = TypeVar("M", bound=Message)
-
-QuotaMode = Literal["wait", "raise"]
-"""``"wait"``: queue calls beyond a quota (default). ``"raise"``: fail fast with
-:class:`RateLimitError` instead."""
-
-#: How often a call is retried after OpenD itself rejected it as over quota.
-DEFAULT_QUOTA_RETRIES = 3
 
 #: Most groups whose last result is kept (for ``max_age`` and reuse).
 _CACHED_GROUPS = 64
@@ -158,25 +152,16 @@ class QuoteClient:
     to their replies by serial number.
     """
 
-    def __init__(
-        self,
-        session: Session,
-        *,
-        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
-        rate_limiter: RateLimiter | None = None,
-        on_quota: QuotaMode = "wait",
-        queue_timeout: float | None = None,
-        quota_retries: int = DEFAULT_QUOTA_RETRIES,
-        retry_reads: bool = True,
-    ) -> None:
+    def __init__(self, session: Session, options: ClientOptions) -> None:
         self._session = session
-        self._request_timeout = request_timeout
-        self._retry_reads = retry_reads
+        # Copied from the options: read by every call.
+        self._request_timeout = options.request_timeout
+        self._retry_reads = options.retry_reads
         self._info: ConnectionInfo | None = None
-        self._limiter = rate_limiter if rate_limiter is not None else RateLimiter()
-        self._fail_fast = on_quota == "raise"
-        self._queue_timeout = queue_timeout
-        self._quota_retries = quota_retries
+        self._limiter = options.rate_limiter
+        self._fail_fast = options.on_quota == "raise"
+        self._queue_timeout = options.queue_timeout
+        self._quota_retries = options.quota_retries
         # Keyed by (group, edits): a read never joins a request sent before
         # an edit that has since returned (read-your-writes). Each caller
         # keeps its own timeout; a leader's timeout is its own business.
@@ -725,7 +710,7 @@ async def connect(
     port: int = 11111,
     *,
     timeout: float = DEFAULT_REQUEST_TIMEOUT,
-    connect_timeout: float = 10.0,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     client_id: str | None = None,
     client_version: int = DEFAULT_CLIENT_VERSION,
     push_handler: PushHandler | None = None,
@@ -805,82 +790,30 @@ async def connect(
         InvalidArgumentError: a bad argument; no connection is opened.
         ConnectError: refused, unreachable, or the handshake failed.
     """
-    check_duration("timeout", timeout, positive=True)
-    check_duration("connect_timeout", connect_timeout, positive=True)
-    if queue_timeout is not None:
-        check_duration("queue_timeout", queue_timeout)
-    if not isinstance(host, str) or not host or not host.isprintable():
-        raise InvalidArgumentError(f"host must be a host name or IP address, not {host!r}")
-    check_int("port", port, minimum=1, maximum=65535)
-    if client_id is not None and (not isinstance(client_id, str) or not is_plain_text(client_id)):
-        raise InvalidArgumentError(f"client_id must be plain text or None, not {client_id!r}")
-    check_int("client_version", client_version, minimum=0, maximum=2**31 - 1)
-    if push_handler is not None and not callable(push_handler):
-        raise InvalidArgumentError(f"push_handler must be callable or None, not {push_handler!r}")
-    check_int("max_body_len", max_body_len, minimum=1)
-    check_flag("keepalive", keepalive)
-    check_flag("retry_reads", retry_reads)
-    if quotas is not None and not isinstance(quotas, Mapping):
-        raise InvalidArgumentError(
-            f"quotas must be a mapping of protocol id to Quota, not {quotas!r}"
-        )
-    if rate_limiter is not None and not isinstance(rate_limiter, RateLimiter):
-        raise InvalidArgumentError(f"rate_limiter must be a RateLimiter, not {rate_limiter!r}")
-    if rate_limiter is not None and quotas is not None:
-        raise InvalidArgumentError("give either quotas= or rate_limiter=, not both")
-    if on_quota not in ("wait", "raise"):
-        raise InvalidArgumentError(f'on_quota must be "wait" or "raise", not {on_quota!r}')
-    check_int("quota_retries", quota_retries, minimum=0)
-    if isinstance(reconnect, ReconnectPolicy):
-        policy = reconnect
-    elif isinstance(reconnect, bool):
-        policy = ReconnectPolicy(enabled=reconnect)
-    else:
-        raise InvalidArgumentError(
-            f"reconnect must be a bool or ReconnectPolicy, not {reconnect!r}"
-        )
-    if dead_peer_after is not None and check_duration("dead_peer_after", dead_peer_after) <= 1:
-        raise InvalidArgumentError(
-            f"dead_peer_after must be a number of keepalive intervals > 1, or None, "
-            f"not {dead_peer_after!r}"
-        )
-    limiter = rate_limiter if rate_limiter is not None else RateLimiter(quotas)
-    base_client_id = client_id
-    # Loaded once, up front: a bad key is the caller's error, not a reason to retry.
-    try:
-        rsa_cipher = load_rsa_private_key(rsa_key) if rsa_key is not None else None
-    except ValueError as exc:  # e.g. a path with a NUL byte
-        if isinstance(exc, InvalidArgumentError):
-            raise
-        raise InvalidArgumentError(f"rsa_key: cannot use {rsa_key!r}: {exc}") from None
-
-    def opener() -> AbstractAsyncContextManager[Connection]:
-        return open_connection(
-            host,
-            port,
-            connect_timeout=connect_timeout,
-            request_timeout=timeout,
-            client_id=base_client_id,
-            client_version=client_version,
-            push_handler=push_handler,
-            max_body_len=max_body_len,
-            keepalive=keepalive,
-            dead_peer_after=dead_peer_after,
-            rsa_key=rsa_cipher,
-        )
-
-    session = Session(opener, address=f"{host}:{port}", policy=policy)
+    options = ClientOptions.checked(
+        host,
+        port,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        client_id=client_id,
+        client_version=client_version,
+        push_handler=push_handler,
+        max_body_len=max_body_len,
+        keepalive=keepalive,
+        quotas=quotas,
+        rate_limiter=rate_limiter,
+        on_quota=on_quota,
+        queue_timeout=queue_timeout,
+        quota_retries=quota_retries,
+        reconnect=reconnect,
+        retry_reads=retry_reads,
+        dead_peer_after=dead_peer_after,
+        rsa_key=rsa_key,
+    )
+    session = Session(partial(connect_with, options), options)
     async with single_errors(), anyio.create_task_group() as tg:
         await tg.start(session.run)
-        client = QuoteClient(
-            session,
-            request_timeout=timeout,
-            rate_limiter=limiter,
-            on_quota=on_quota,
-            queue_timeout=queue_timeout,
-            quota_retries=quota_retries,
-            retry_reads=retry_reads,
-        )
+        client = QuoteClient(session, options)
         try:
             yield client
         finally:
