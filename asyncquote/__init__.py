@@ -18,7 +18,8 @@ from __future__ import annotations
 from types import ModuleType
 
 from . import _deprecated
-from ._client import QuotaMode, QuoteClient, connect
+from ._client import QuoteClient
+from ._connect import connect
 from ._connection import ConnectionInfo
 from ._dataframes import to_dataframe, to_rows
 from ._errors import (
@@ -45,6 +46,7 @@ from ._models import (
     WarrantStaticExData,
     WarrantType,
 )
+from ._options import QuotaMode
 from ._ratelimit import DEFAULT_QUOTAS, Quota, QuotaStatus, RateLimiter
 from ._session import ConnectionState, ReconnectPolicy
 from ._watch import WatchError, WatchEvent, WatchlistChange, WatchlistWatcher

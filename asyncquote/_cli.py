@@ -32,7 +32,8 @@ from typing import Any
 import anyio
 
 from . import __version__
-from ._client import QuoteClient, connect
+from ._client import QuoteClient
+from ._connect import connect
 from ._dataframes import COLUMNS, to_rows
 from ._errors import (
     AsyncQuoteError,

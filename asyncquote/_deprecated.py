@@ -32,7 +32,7 @@ __all__ = ["MOVED", "attribute", "install", "warning_text"]
 #: Old (public in 0.1) module name -> the module that holds its code now.
 MOVED: dict[str, str] = {
     "asyncquote.cli": "asyncquote._cli",
-    "asyncquote.client": "asyncquote._client",
+    "asyncquote.client": "asyncquote._connect",  # connect() and the old names
     "asyncquote.codec": "asyncquote._codec",
     "asyncquote.connection": "asyncquote._connection",
     "asyncquote.convert": "asyncquote._convert",
