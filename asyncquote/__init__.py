@@ -15,9 +15,14 @@ frozen pydantic models; every failure is a subclass of
 
 from __future__ import annotations
 
-from .client import QuotaMode, QuoteClient, connect
-from .connection import ConnectionInfo
-from .errors import (
+from types import ModuleType
+
+from . import _deprecated
+from ._client import QuoteClient
+from ._connect import connect
+from ._connection import ConnectionInfo
+from ._dataframes import to_dataframe, to_rows
+from ._errors import (
     AsyncQuoteError,
     ConnectError,
     ConnectionLostError,
@@ -28,9 +33,8 @@ from .errors import (
     RequestTimeoutError,
     UsageError,
 )
-from .frames import to_dataframe, to_rows
-from .groups import GroupType, ModifyOp, SystemGroup, WatchlistGroup
-from .models import (
+from ._groups import GroupType, ModifyOp, SystemGroup, WatchlistGroup
+from ._models import (
     FutureStaticExData,
     Market,
     OptionStaticExData,
@@ -42,11 +46,22 @@ from .models import (
     WarrantStaticExData,
     WarrantType,
 )
-from .ratelimit import DEFAULT_QUOTAS, Quota, QuotaStatus, RateLimiter
-from .session import ConnectionState, ReconnectPolicy
-from .watch import WatchError, WatchEvent, WatchlistChange, WatchlistWatcher
+from ._options import QuotaMode
+from ._ratelimit import DEFAULT_QUOTAS, Quota, QuotaStatus, RateLimiter
+from ._session import ConnectionState, ReconnectPolicy
+from ._watch import WatchError, WatchEvent, WatchlistChange, WatchlistWatcher
 
 __version__ = "0.1.0"
+
+# The old module paths, public in 0.1 (asyncquote.client, ...): importable
+# for one more release, with a DeprecationWarning. See _deprecated.py.
+_deprecated.install()
+
+
+def __getattr__(name: str) -> ModuleType:
+    # Only reached for names not set: ``asyncquote.client`` without importing it.
+    return _deprecated.attribute(__name__, name)
+
 
 __all__ = [
     "DEFAULT_QUOTAS",

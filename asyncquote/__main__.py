@@ -1,5 +1,5 @@
-"""``python -m asyncquote``: see :mod:`asyncquote.cli`."""
+"""``python -m asyncquote``: see :mod:`asyncquote._cli`."""
 
-from .cli import main
+from ._cli import main
 
 raise SystemExit(main())

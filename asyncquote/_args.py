@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import unicodedata
 
-from .errors import InvalidArgumentError
+from ._errors import InvalidArgumentError
 
 __all__ = ["check_duration", "check_flag", "check_int", "is_plain_text"]
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from ._pb import InitConnect_pb2
-from ._text import wire_text
-from .crypto import BodyCipher, DecryptionError, PacketEncAlgo, cipher_for_connection
-from .errors import (
+from ._crypto import BodyCipher, DecryptionError, PacketEncAlgo, cipher_for_connection
+from ._errors import (
     ConnectError,
     ConnectionLostError,
     InvalidArgumentError,
     OpenDError,
     RequestTimeoutError,
 )
+from ._pb import InitConnect_pb2
+from ._text import wire_text
 
 __all__ = [
     "KEEPALIVE_RANGE",

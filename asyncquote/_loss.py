@@ -3,7 +3,7 @@
 Every way a connection can end is a :class:`LossKind`; a :class:`Loss` pairs
 it with the exception behind it and the figures its sentence needs.
 ``str(loss)`` is the text users see (``Connection.lost_reason`` and every
-:class:`~asyncquote.errors.ConnectionLostError`), so no module writes loss
+:class:`~asyncquote._errors.ConnectionLostError`), so no module writes loss
 texts of its own.
 """
 

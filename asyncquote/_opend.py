@@ -8,10 +8,10 @@ languages, edit operations, markets and the ``"HK.00700"`` code strings.
 Invariants:
 
 * Nothing here is defined anywhere else. The client modules and
-  :mod:`asyncquote.sim` import these objects; the public modules that always
-  offered them (``asyncquote.groups``, ``asyncquote.models``,
-  ``asyncquote.codec``, ``asyncquote.ratelimit``, ``asyncquote.sim``)
-  re-export the very same objects, so ``is`` holds across them.
+  :mod:`asyncquote.sim` import these objects; the modules that always
+  offered them (``_groups``, ``_models``, ``_codec``, ``_ratelimit``, once
+  public without the underscore, and ``asyncquote.sim``) re-export the very
+  same objects, so ``is`` holds across them.
 * Pure data and pure functions: no I/O, no event loop, no pydantic. It
   depends only on the generated protobuf modules and the argument checks.
 * Tables are built once at import and typed read-only (``Mapping``). Those
@@ -30,6 +30,7 @@ from typing import TypeVar
 from google.protobuf.message import Message
 
 from ._args import check_duration, check_int
+from ._errors import InvalidArgumentError
 from ._pb import (
     GetGlobalState_pb2,
     InitConnect_pb2,
@@ -39,7 +40,6 @@ from ._pb import (
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
 )
-from .errors import InvalidArgumentError
 
 __all__ = [
     "DEFAULT_QUOTAS",

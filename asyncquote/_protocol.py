@@ -7,7 +7,7 @@ reply, the body cipher, and liveness (whether the gateway still answers).
 The InitConnect facts are in :mod:`asyncquote._handshake`, the reasons a
 connection ends in :mod:`asyncquote._loss`. It imports no event loop and
 touches no socket; the async layer
-(:mod:`asyncquote.connection`) and a driver (:mod:`asyncquote._wire`) feed
+(:mod:`asyncquote._connection`) and a driver (:mod:`asyncquote._wire`) feed
 it received bytes and the time, and act on what it returns.
 
 Invariants:
@@ -28,6 +28,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from ._codec import ProtoId
+from ._crypto import BodyCipher, DecryptionError, decrypt_body
+from ._errors import ConnectError, ConnectionLostError, ProtocolError, RequestTimeoutError
+from ._framing import DEFAULT_MAX_BODY_LEN, Frame, FrameDecoder, encode_frame
 from ._handshake import (
     KEEPALIVE_RANGE,
     ConnectionInfo,
@@ -37,10 +41,6 @@ from ._handshake import (
 )
 from ._loss import Loss, LossKind
 from ._pb import InitConnect_pb2, KeepAlive_pb2
-from .codec import ProtoId
-from .crypto import BodyCipher, DecryptionError, decrypt_body
-from .errors import ConnectError, ConnectionLostError, ProtocolError, RequestTimeoutError
-from .framing import DEFAULT_MAX_BODY_LEN, Frame, FrameDecoder, encode_frame
 
 __all__ = [
     "KEEPALIVE_RANGE",

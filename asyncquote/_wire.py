@@ -2,7 +2,7 @@
 
 A driver connects, writes what it is given, hands every received chunk and
 the end of the stream to its sink (the async layer,
-:class:`asyncquote.connection.Connection`, which asks the sans-I/O
+:class:`asyncquote._connection.Connection`, which asks the sans-I/O
 :class:`asyncquote._protocol.ClientProtocol` what the bytes mean), and
 reports its own failures as one typed :class:`Loss`. There is one per
 backend, behind the :class:`Wire` interface, and :func:`connect_wire` picks:
@@ -33,9 +33,9 @@ from typing import Protocol, cast
 import anyio
 import anyio.abc
 
+from ._errors import ProtocolError
 from ._loop import clock, oneshot_factory, running_asyncio_loop
 from ._loss import Loss, LossKind
-from .errors import ProtocolError
 
 __all__ = [
     "MAX_UNSENT_BYTES",

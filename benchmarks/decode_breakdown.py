@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from asyncquote._convert import static_infos_from_pb
+from asyncquote._entry_cache import EntryCache
 from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2
-from asyncquote.convert import static_infos_from_pb
-from asyncquote.entry_cache import EntryCache
 
 from .suite import _large_reply_body
 from .watchlist import LARGE_GROUP_SIZE

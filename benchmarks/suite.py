@@ -36,9 +36,9 @@ from typing import Any
 import anyio
 
 import asyncquote
+from asyncquote._convert import static_infos_from_pb
+from asyncquote._entry_cache import EntryCache
 from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2
-from asyncquote.convert import static_infos_from_pb
-from asyncquote.entry_cache import EntryCache
 
 from .floor import FloorClient
 from .watchlist import LARGE_GROUP, LARGE_GROUP_SIZE, benchmark_store, small_group

@@ -17,11 +17,11 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
 
+from .._codec import parse_message
+from .._errors import ProtocolError
+from .._framing import Frame, encode_frame
 from .._opend import RESPONSE_TYPES
 from .._pb import KeepAlive_pb2
-from ..codec import parse_message
-from ..errors import ProtocolError
-from ..framing import Frame, encode_frame
 from . import texts
 from .state import ConnectionState, ServerState
 

@@ -10,7 +10,7 @@ Encryption (``Simulator(rsa_key=...)``) works as OpenD's does when it is
 configured with ``rsa_private_key``:
 
 * Every InitConnect body must arrive RSA-encrypted with the simulator's key
-  (see :class:`~asyncquote.crypto.RsaCipher`); its reply is RSA-encrypted too.
+  (see :class:`~asyncquote._crypto.RsaCipher`); its reply is RSA-encrypted too.
 * After a successful InitConnect, every body in both directions is encrypted
   with the connection's ``connAESKey``, as the ``packetEncAlgo`` the client
   asked for: AES-CBC with ``aesCBCiv`` (2), FTAES_ECB (0) or AES-ECB (1).
@@ -45,8 +45,7 @@ from typing import Any
 import anyio
 import anyio.abc
 
-from .._opend import ProtoId
-from ..crypto import (
+from .._crypto import (
     BodyCipher,
     DecryptionError,
     PacketEncAlgo,
@@ -54,8 +53,9 @@ from ..crypto import (
     cipher_for_connection,
     decrypt_body,
 )
-from ..errors import ChecksumMismatchError, ProtocolError
-from ..framing import HEADER_SIZE, MAGIC, Frame, FrameDecoder, encode_frame
+from .._errors import ChecksumMismatchError, ProtocolError
+from .._framing import HEADER_SIZE, MAGIC, Frame, FrameDecoder, encode_frame
+from .._opend import ProtoId
 from . import texts
 from .dispatch import refusal
 from .faults import GARBAGE_SIZE, OVERSIZE_BODY_LEN, Faults, picks

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from .._crypto import PacketEncAlgo
 from .._opend import REQUEST_TYPES, GroupType, ModifyOp, ProtoId, format_code
 from .._pb import (
     Common_pb2,
@@ -20,7 +21,6 @@ from .._pb import (
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
 )
-from ..crypto import PacketEncAlgo
 from . import texts
 from .dispatch import Handler, Route, failure
 from .state import ConnectionState, ServerState

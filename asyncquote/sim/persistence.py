@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import AsyncQuoteError
+from .._errors import AsyncQuoteError
 from .watchlists import WatchlistStore
 
 __all__ = ["StateFile", "StateFileError", "write_atomically"]

@@ -36,10 +36,10 @@ import anyio.abc
 from anyio.abc import SocketAttribute
 from anyio.streams.stapled import MultiListener
 
+from .._crypto import RsaCipher, load_rsa_private_key
+from .._errors import ProtocolError
+from .._framing import Frame, FrameDecoder
 from .._opend import Quota
-from ..crypto import RsaCipher, load_rsa_private_key
-from ..errors import ProtocolError
-from ..framing import Frame, FrameDecoder
 from .dispatch import Dispatcher
 from .exchange import Exchange
 from .faults import Faults
@@ -137,7 +137,7 @@ class Simulator:
         rsa_key: encrypt connections as OpenD does when configured with
             ``rsa_private_key``: an RSA private key as PEM or DER bytes, PEM
             text, or the path of a file holding either (see
-            :func:`~asyncquote.crypto.load_rsa_private_key`). The official
+            :func:`~asyncquote._crypto.load_rsa_private_key`). The official
             SDK needs a 1024-bit PKCS#1 key. See :mod:`.exchange` for how
             the handshake and bodies are encrypted and what happens to a
             client with another key, or none.

@@ -22,12 +22,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from ._args import is_plain_text
-from ._opend import Market, OptionType, SecurityType, WarrantType
-from ._pb import Qot_Common_pb2, Qot_GetUserSecurityGroup_pb2
-from ._text import wire_text
-from .errors import InvalidArgumentError
-from .groups import WatchlistGroup
-from .models import (
+from ._errors import InvalidArgumentError
+from ._groups import WatchlistGroup
+from ._models import (
     FutureStaticExData,
     OptionStaticExData,
     Security,
@@ -35,6 +32,9 @@ from .models import (
     SecurityStaticInfo,
     WarrantStaticExData,
 )
+from ._opend import Market, OptionType, SecurityType, WarrantType
+from ._pb import Qot_Common_pb2, Qot_GetUserSecurityGroup_pb2
+from ._text import wire_text
 
 __all__ = [
     "security_from_pb",

@@ -11,10 +11,11 @@ from typing import Protocol, TypeVar
 
 from google.protobuf.message import DecodeError, Message
 
+from ._errors import OpenDError, ProtocolError
+
 # Re-exported: they were always importable from here.
 from ._opend import REQUEST_TYPES, RESPONSE_TYPES, ProtoId
 from ._text import wire_text
-from .errors import OpenDError, ProtocolError
 
 __all__ = [
     "REQUEST_TYPES",

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ._codec import parse_response
+from ._convert import static_info_from_pb
+from ._errors import ProtocolError
+from ._models import SecurityStaticInfo
 from ._opend import ProtoId
 from ._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2, Raw_GetUserSecurity_pb2
-from .codec import parse_response
-from .convert import static_info_from_pb
-from .errors import ProtocolError
-from .models import SecurityStaticInfo
 
 __all__ = ["DEFAULT_ENTRY_CACHE_SIZE", "EntryCache"]
 

@@ -18,9 +18,9 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._args import check_duration
+from ._errors import AsyncQuoteError, ConnectionLostError, InvalidArgumentError
+from ._models import Security, SecurityStaticInfo
 from ._opend import Quota
-from .errors import AsyncQuoteError, ConnectionLostError, InvalidArgumentError
-from .models import Security, SecurityStaticInfo
 
 __all__ = [
     "DEFAULT_QUOTA_SHARE",

@@ -31,7 +31,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from .errors import InvalidArgumentError, ProtocolError
+from ._errors import InvalidArgumentError, ProtocolError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey

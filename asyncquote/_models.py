@@ -7,14 +7,14 @@ Three rules hold throughout:
   is ``None`` here, never a made-up default such as ``0`` or ``""``.
 * **Text is always ``str``.** A string field the gateway sent as bytes that
   are not UTF-8 holds U+FFFD in place of each undecodable byte (see
-  :mod:`asyncquote.convert`), never ``bytes``.
+  :mod:`asyncquote._convert`), never ``bytes``.
 * **Unknown enum values survive.** A newer gateway may send a market or
   security type this version does not know. Such fields are typed like
   ``Market | int``: a known value is always the enum member, an unknown one
   stays the raw ``int``, and decoding never fails because of it.
 
 Instances are immutable and hashable, so they can be dict keys and set members.
-Converting from protobuf lives in :mod:`asyncquote.convert`.
+Converting from protobuf lives in :mod:`asyncquote._convert`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Annotated, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ._args import is_plain_text
+from ._errors import InvalidArgumentError
 
 # The enumerations are OpenD vocabulary, re-exported: they were always
 # importable from here.
@@ -37,7 +38,6 @@ from ._opend import (
     format_code,
     parse_code,
 )
-from .errors import InvalidArgumentError
 
 __all__ = [
     "FutureStaticExData",

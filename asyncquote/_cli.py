@@ -32,20 +32,21 @@ from typing import Any
 import anyio
 
 from . import __version__
-from ._opend import GroupType, ModifyOp, Quota
-from .client import QuoteClient, connect
-from .errors import (
+from ._client import QuoteClient
+from ._connect import connect
+from ._dataframes import COLUMNS, to_rows
+from ._errors import (
     AsyncQuoteError,
     ConnectError,
     InvalidArgumentError,
     OpenDError,
     RequestTimeoutError,
 )
-from .frames import COLUMNS, to_rows
+from ._opend import GroupType, ModifyOp, Quota
+from ._table import render_watchlist
+from ._watch import WatchError, WatchlistChange
 from .sim.faults import FAULT_USAGE
 from .sim.server import DEFAULT_HANDSHAKE_TIMEOUT
-from .table import render_watchlist
-from .watch import WatchError, WatchlistChange
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
@@ -585,7 +586,7 @@ def _describe_failure(exc: BaseException) -> str:
         hint = _hint(exc)
         return f"{_shorten(str(exc))}; {hint}" if hint else _shorten(str(exc))
     if isinstance(exc, (_CommandFailed, ImportError)):
-        # The crypto extra's install hint is part of the ImportError (see crypto.py).
+        # The crypto extra's install hint is part of the ImportError (see _crypto.py).
         return _shorten(str(exc))
     if isinstance(exc, BaseExceptionGroup):
         reasons = "; ".join(_describe_failure(_leaf(inner)) for inner in exc.exceptions)

@@ -5,7 +5,7 @@ DataFrame. :func:`to_dataframe` turns the models returned by
 :meth:`asyncquote.QuoteClient.get_user_security` into that same frame (same
 columns, order, values and dtypes), so such code can move over unchanged::
 
-    from asyncquote.frames import to_dataframe
+    from asyncquote import to_dataframe
 
     frame = to_dataframe(await client.get_user_security("All"))
 
@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from ._errors import InvalidArgumentError
+from ._models import SecurityStaticInfo
 from ._opend import PREFIX_BY_MARKET, OptionType, SecurityType, WarrantType
-from .errors import InvalidArgumentError
-from .models import SecurityStaticInfo
 
 if TYPE_CHECKING:
     # pandas ships no type information of its own; with pandas-stubs this is
@@ -165,7 +165,7 @@ def to_dataframe(items: Iterable[SecurityStaticInfo]) -> pd.DataFrame:
         import pandas
     except ImportError as exc:
         raise ImportError(
-            'asyncquote.frames.to_dataframe needs pandas: pip install "asyncquote[pandas]"'
+            'asyncquote.to_dataframe needs pandas: pip install "asyncquote[pandas]"'
         ) from exc
     # Rows of plain tuples make pandas infer each column's dtype exactly as it
     # does for the SDK's list of dicts; a dict of columns would not (an empty

@@ -20,6 +20,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ._args import is_plain_text
+from ._errors import InvalidArgumentError
 
 # GroupType, ModifyOp, SystemGroup and system_group are re-exported: they
 # were always importable from here.
@@ -31,7 +32,6 @@ from ._opend import (
     canonical_group_name,
     system_group,
 )
-from .errors import InvalidArgumentError
 
 __all__ = [
     "MAX_GROUP_NAME_LENGTH",

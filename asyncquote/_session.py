@@ -19,14 +19,14 @@ import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectSendStream
 
 from ._args import check_duration, check_flag, check_int
-from .connection import Connection
-from .errors import ConnectError, ConnectionLostError, InvalidArgumentError
+from ._errors import ConnectError, ConnectionLostError, InvalidArgumentError
 
 __all__ = ["STABLE_AFTER", "ConnectionState", "ReconnectPolicy", "Session"]
 
@@ -36,7 +36,11 @@ logger = logging.getLogger("asyncquote.session")
 #: it) for the reconnect backoff to start over.
 STABLE_AFTER = 5.0
 
-Opener = Callable[[], AbstractAsyncContextManager[Connection]]
+if TYPE_CHECKING:  # both read this module's ReconnectPolicy
+    from ._connection import Connection
+    from ._options import ClientOptions
+
+Opener = Callable[[], AbstractAsyncContextManager["Connection"]]
 
 
 class ConnectionState(enum.Enum):
@@ -112,14 +116,13 @@ class Session:
     def __init__(
         self,
         opener: Opener,
+        options: ClientOptions,
         *,
-        address: str,
-        policy: ReconnectPolicy,
         rng: random.Random | None = None,
     ) -> None:
         self._opener = opener
-        self._address = address
-        self._policy = policy
+        self._address = options.address
+        self._policy = options.reconnect
         self._rng = rng or random.Random()
         self._state = ConnectionState.CONNECTING
         self._current: Connection | None = None

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import anyio
 
 from ._args import check_duration
+from ._errors import RateLimitError
 from ._opend import DEFAULT_QUOTAS, Quota, RetType, merge_quotas
 from ._text import wire_text
-from .errors import RateLimitError
 
 __all__ = [
     "DEFAULT_QUOTAS",

@@ -15,7 +15,7 @@ import hashlib
 import struct
 from dataclasses import dataclass
 
-from .errors import BadMagicError, ChecksumMismatchError, FrameTooLargeError, TruncatedFrameError
+from ._errors import BadMagicError, ChecksumMismatchError, FrameTooLargeError, TruncatedFrameError
 
 __all__ = [
     "DEFAULT_MAX_BODY_LEN",

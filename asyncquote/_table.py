@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-from .models import SecurityStaticInfo
+from ._models import SecurityStaticInfo
 
 __all__ = ["render_watchlist"]
 

@@ -28,16 +28,9 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
-from ._handshake import KEEPALIVE_RANGE, ConnectionInfo
-from ._loop import clock, oneshot_factory
-from ._loss import Loss, LossKind, with_handler_error
-from ._pb import InitConnect_pb2, KeepAlive_pb2
-from ._protocol import Call, ClientProtocol, Lost, Push, Settled, decrypted
-from ._taskgroups import single_errors
-from ._wire import Wire, connect_wire, loss_for
-from .codec import ProtoId, parse_response
-from .crypto import BodyCipher, RsaCipher
-from .errors import (
+from ._codec import ProtoId, parse_response
+from ._crypto import RsaCipher
+from ._errors import (
     AsyncQuoteError,
     ConnectError,
     ConnectionLostError,
@@ -45,7 +38,24 @@ from .errors import (
     ProtocolError,
     RequestTimeoutError,
 )
-from .framing import DEFAULT_MAX_BODY_LEN, Frame
+from ._framing import DEFAULT_MAX_BODY_LEN, Frame
+from ._handshake import KEEPALIVE_RANGE, ConnectionInfo
+from ._loop import clock, oneshot_factory
+from ._loss import Loss, LossKind, with_handler_error
+
+# The defaults and PushHandler are re-exported: they were always importable from here.
+from ._options import (
+    DEFAULT_CLIENT_VERSION,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DEAD_PEER_FACTOR,
+    DEFAULT_REQUEST_TIMEOUT,
+    ClientOptions,
+    PushHandler,
+)
+from ._pb import InitConnect_pb2, KeepAlive_pb2
+from ._protocol import Call, ClientProtocol, Lost, Push, Settled, decrypted
+from ._taskgroups import single_errors
+from ._wire import Wire, connect_wire, loss_for
 
 __all__ = [
     "DEFAULT_CLIENT_VERSION",
@@ -55,25 +65,11 @@ __all__ = [
     "Connection",
     "ConnectionInfo",
     "PushHandler",
+    "connect_with",
     "open_connection",
 ]
 
 logger = logging.getLogger("asyncquote.connection")
-
-DEFAULT_REQUEST_TIMEOUT = 12.0
-#: A connection whose peer answered no keepalive, or read nothing we sent,
-#: for this many keepalive intervals is treated as lost.
-DEFAULT_DEAD_PEER_FACTOR = 3.0
-#: The client version the official SDKs announce; OpenD may refuse clients it
-#: considers too old, so we announce the same.
-DEFAULT_CLIENT_VERSION = 300
-
-PushHandler = Callable[[Frame], None]
-"""Called synchronously, as frames arrive, for every frame that is not a reply.
-
-It must return quickly and must not block: it is not awaited, and every reply
-waits behind it. Hand work off (e.g. to a memory object stream).
-"""
 
 M = TypeVar("M", bound=Message)
 
@@ -86,27 +82,18 @@ class Connection:
 
     _wire: Wire
 
-    def __init__(
-        self,
-        *,
-        address: str,
-        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
-        push_handler: PushHandler | None = None,
-        max_body_len: int = DEFAULT_MAX_BODY_LEN,
-        handshake_cipher: BodyCipher | None = None,
-        dead_after: float | None = None,
-        keepalive: bool = True,
-    ) -> None:
+    def __init__(self, options: ClientOptions) -> None:
         # The wire is attached by open_connection once connected.
         self._protocol = ClientProtocol(
-            address=address,
-            max_body_len=max_body_len,
-            handshake_cipher=handshake_cipher,
-            dead_after=dead_after,
-            keepalive=keepalive,
+            address=options.address,
+            max_body_len=options.max_body_len,
+            handshake_cipher=options.rsa_cipher,
+            dead_after=options.dead_peer_after,
+            keepalive=options.keepalive,
         )
-        self._default_timeout = request_timeout
-        self._push_handler = push_handler
+        # Copied: read by every call and every push.
+        self._default_timeout = options.request_timeout
+        self._push_handler = options.push_handler
         self._now = clock()
         self._new_oneshot = oneshot_factory()
         # The alarm for the earliest deadline of a waiting call; see
@@ -369,7 +356,7 @@ async def open_connection(
     host: str = "127.0.0.1",
     port: int = 11111,
     *,
-    connect_timeout: float = 10.0,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     client_id: str | None = None,
     client_version: int = DEFAULT_CLIENT_VERSION,
@@ -379,6 +366,30 @@ async def open_connection(
     dead_peer_after: float | None = DEFAULT_DEAD_PEER_FACTOR,
     rsa_key: RsaCipher | None = None,
 ) -> AsyncIterator[Connection]:
+    """Connect, handshake, and yield a ready :class:`Connection` (the arguments unchecked).
+
+    The low-level way, without a session, quota or client: see
+    :func:`connect_with`, which :func:`asyncquote.connect` uses.
+    """
+    options = ClientOptions(
+        host=host,
+        port=port,
+        request_timeout=request_timeout,
+        connect_timeout=connect_timeout,
+        client_id=client_id,
+        client_version=client_version,
+        push_handler=push_handler,
+        max_body_len=max_body_len,
+        keepalive=keepalive,
+        dead_peer_after=dead_peer_after,
+        rsa_cipher=rsa_key,
+    )
+    async with connect_with(options) as connection:
+        yield connection
+
+
+@asynccontextmanager
+async def connect_with(options: ClientOptions) -> AsyncIterator[Connection]:
     """Connect, handshake, and yield a ready :class:`Connection`.
 
     The connection's tasks live in a task group owned by this context
@@ -388,16 +399,9 @@ async def open_connection(
         ConnectError: refused, unreachable, or the handshake failed or timed
             out. The message names ``host:port``.
     """
-    address = f"{host}:{port}"
-    connection = Connection(
-        address=address,
-        request_timeout=request_timeout,
-        push_handler=push_handler,
-        max_body_len=max_body_len,
-        handshake_cipher=rsa_key,
-        dead_after=dead_peer_after,
-        keepalive=keepalive,
-    )
+    host, port, connect_timeout = options.host, options.port, options.connect_timeout
+    address = options.address
+    connection = Connection(options)
     try:
         with anyio.fail_after(connect_timeout):
             connection._wire = await connect_wire(host, port, connection)
@@ -414,16 +418,16 @@ async def open_connection(
             await tg.start(connection._alarm_loop)
             try:
                 await connection._handshake(
-                    client_id=client_id or _new_client_id(),
-                    client_version=client_version,
+                    client_id=options.client_id or _new_client_id(),
+                    client_version=options.client_version,
                     timeout=connect_timeout,
                 )
                 assert connection.info is not None
-                if keepalive:
+                if options.keepalive:
                     tg.start_soon(
                         connection._keepalive_loop, connection.info.keepalive_interval * 0.8
                     )
-                if dead_peer_after is not None:
+                if options.dead_peer_after is not None:
                     tg.start_soon(connection._watchdog)
                 yield connection
             finally:

@@ -1,0 +1,156 @@
+"""The entry point: :func:`connect` checks its options, runs the session, yields a client.
+
+It is also what the old ``asyncquote.client`` path (deprecated) names, so it
+offers that module's names: :class:`QuoteClient`, ``QuotaMode`` and
+``MAX_GROUP_NAME_LENGTH`` besides :func:`connect`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from functools import partial
+
+import anyio
+
+from ._client import QuoteClient
+from ._connection import connect_with
+from ._framing import DEFAULT_MAX_BODY_LEN
+from ._groups import MAX_GROUP_NAME_LENGTH
+from ._opend import Quota
+from ._options import (
+    DEFAULT_CLIENT_VERSION,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DEAD_PEER_FACTOR,
+    DEFAULT_QUOTA_RETRIES,
+    DEFAULT_REQUEST_TIMEOUT,
+    ClientOptions,
+    PushHandler,
+    QuotaMode,
+)
+from ._ratelimit import RateLimiter
+from ._session import ReconnectPolicy, Session
+from ._taskgroups import single_errors
+
+__all__ = ["MAX_GROUP_NAME_LENGTH", "QuotaMode", "QuoteClient", "connect"]
+
+
+@asynccontextmanager
+async def connect(
+    host: str = "127.0.0.1",
+    port: int = 11111,
+    *,
+    timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    client_id: str | None = None,
+    client_version: int = DEFAULT_CLIENT_VERSION,
+    push_handler: PushHandler | None = None,
+    max_body_len: int = DEFAULT_MAX_BODY_LEN,
+    keepalive: bool = True,
+    quotas: Mapping[int, Quota | None] | None = None,
+    rate_limiter: RateLimiter | None = None,
+    on_quota: QuotaMode = "wait",
+    queue_timeout: float | None = None,
+    quota_retries: int = DEFAULT_QUOTA_RETRIES,
+    reconnect: bool | ReconnectPolicy = True,
+    retry_reads: bool = True,
+    dead_peer_after: float | None = DEFAULT_DEAD_PEER_FACTOR,
+    rsa_key: str | os.PathLike[str] | bytes | None = None,
+) -> AsyncIterator[QuoteClient]:
+    """Connect to OpenD and yield a ready :class:`QuoteClient`.
+
+    Use it as ``async with asyncquote.connect(host, port) as client: ...``.
+    The handshake has completed when the block starts; leaving the block
+    closes the connection and stops every background task.
+
+    Args:
+        host, port: where OpenD listens (its default is ``127.0.0.1:11111``).
+        timeout: default seconds for each call, from when the quota lets it
+            through: one deadline for waiting for a connection (while
+            reconnecting) and for the reply (see :meth:`QuoteClient.request`);
+            > 0, ``math.inf`` waits for ever.
+        connect_timeout: seconds for the TCP connect and for the handshake;
+            > 0, ``math.inf`` waits for ever.
+        client_id: the InitConnect clientID; a unique one is made by default.
+        client_version: the InitConnect clientVer.
+        push_handler: called synchronously for every push (e.g. Notify).
+        max_body_len: largest reply body accepted, in bytes.
+        keepalive: send KeepAlive at 4/5 of the gateway's interval.
+        quotas: per-protocol quota overrides, merged over OpenD's defaults
+            (10 per 30 s for 3213, 3222 and 3214); ``None`` turns one off,
+            e.g. ``{3213: asyncquote.Quota(10, 30.0)}`` or ``{3213: None}``.
+        rate_limiter: a :class:`RateLimiter` to share with other clients of
+            the same OpenD account (OpenD counts per account, not per
+            connection). Give either this or ``quotas``.
+        on_quota: ``"wait"`` queues calls beyond a quota; ``"raise"`` raises
+            :class:`RateLimitError` with the expected wait instead.
+        queue_timeout: longest wait in the quota queue, in seconds (then
+            :class:`RateLimitError`); ``0`` fails at once when no slot is
+            free; ``None`` or ``math.inf`` waits as long as it takes. Not
+            part of ``timeout``. Leaving the block fails queued callers at
+            once with :class:`ConnectionLostError`.
+        quota_retries: retries after OpenD itself rejects a call as over quota.
+        reconnect: after a lost connection, reconnect with exponential
+            backoff and jitter (default), or not (``False``: the client
+            closes), or as a :class:`ReconnectPolicy` says. Calls in flight
+            when a connection drops raise :class:`ConnectionLostError`; calls
+            made while reconnecting wait for the new connection within their
+            timeout. The quota limiter carries over. The backoff starts
+            over only once a connection stayed up for a while.
+        retry_reads: retry a read-only call (3213, 3222, 1002, 1004) once on
+            the new connection when its connection dropped mid-flight, within
+            the call's timeout (default); edits are never retried. ``False``
+            raises :class:`ConnectionLostError` instead.
+        dead_peer_after: treat the connection as lost when the gateway left
+            keepalives unanswered for this many keepalive intervals, whatever
+            else it sent, or read nothing we sent for as long; ``None`` turns
+            the check off. The interval is the gateway's, clamped to 1..60 s.
+        rsa_key: encrypt the connection with this RSA private key (a PEM
+            file's path, or PEM/DER bytes), the one OpenD is configured with
+            (its ``rsa_private_key`` setting; the official SDK needs a
+            1024-bit PKCS#1 key). The handshake is RSA-encrypted and every
+            later body AES-encrypted with the session key OpenD hands out.
+            Needs the ``crypto`` extra (``pip install "asyncquote[crypto]"``).
+            The key is never logged.
+
+    Every argument is checked before anything is sent: durations must be
+    numbers of seconds (an ``int`` or ``float``, not a ``bool``, not NaN, not
+    negative).
+
+    Raises:
+        InvalidArgumentError: a bad argument; no connection is opened.
+        ConnectError: refused, unreachable, or the handshake failed.
+    """
+    options = ClientOptions.checked(
+        host,
+        port,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        client_id=client_id,
+        client_version=client_version,
+        push_handler=push_handler,
+        max_body_len=max_body_len,
+        keepalive=keepalive,
+        quotas=quotas,
+        rate_limiter=rate_limiter,
+        on_quota=on_quota,
+        queue_timeout=queue_timeout,
+        quota_retries=quota_retries,
+        reconnect=reconnect,
+        retry_reads=retry_reads,
+        dead_peer_after=dead_peer_after,
+        rsa_key=rsa_key,
+    )
+    session = Session(partial(connect_with, options), options)
+    async with single_errors(), anyio.create_task_group() as tg:
+        await tg.start(session.run)
+        client = QuoteClient(session, options)
+        try:
+            yield client
+        finally:
+            # Callers waiting for a reconnect or for quota (session.on_closed)
+            # get ConnectionLostError at once; calls on the wire when the
+            # connection closes.
+            session.close()
+            tg.cancel_scope.cancel()
