@@ -1,15 +1,14 @@
 """The simulator's lifecycle: bind the port, accept connections, close them all.
 
-One job: own the listening socket, the task group and the table of open
-connections, and give each connection accepted its own task, served by a
-:class:`~._peer.Peer` (the one per-connection loop: frames, dispatch,
-encryption and faults). Written against anyio only, so it runs under
-asyncio and trio alike.
+One job: own the listening socket and the task group, and hand each
+connection accepted (:mod:`._accept`) to the table of open connections
+(:mod:`._connections`), which serves it with a :class:`~._peer.Peer`, the
+one per-connection loop (frames, dispatch, encryption and faults). Written
+against anyio only, so it runs under asyncio and trio alike.
 
-Invariants: every open connection is in the table from accept to close, so
-:meth:`Simulator.drop_connections` reaches all of them; one that has not
-completed InitConnect within the handshake timeout is closed; leaving the
-``async with`` closes the listener and every connection.
+Invariants: the port is bound from entering the ``async with`` to leaving
+it, even while not listening; leaving it closes the listener and every
+connection; the watchlists and quota ledger outlive restarts.
 
 A test can also misbehave on demand: :meth:`Simulator.drop_connections`
 closes every connection, :meth:`Simulator.stop_listening` and
@@ -20,7 +19,6 @@ closes every connection, :meth:`Simulator.stop_listening` and
 from __future__ import annotations
 
 import bisect
-import itertools
 import logging
 import math
 import os
@@ -36,15 +34,14 @@ from anyio.abc import SocketAttribute
 
 from .._opend import Quota
 from ..crypto import RsaCipher, load_rsa_private_key
-from ..errors import ProtocolError
-from ._accept import Link, accept_until_stopped, peer_name
-from ._peer import Peer
+from ._accept import Link, accept_until_stopped
+from ._connections import Connections
 from .dispatch import Dispatcher
 from .faults import Faults
 from .handlers import default_routes
 from .persistence import StateFile
 from .quotas import QuotaLedger, merge_quotas
-from .state import ConnectionState, RequestRecord, ServerState
+from .state import RequestRecord, ServerState
 from .texts import LANGUAGES, Language
 from .watchlists import WatchlistStore
 
@@ -133,7 +130,6 @@ class Simulator:
                 f"handshake_timeout must be a positive number of seconds or None, "
                 f"not {handshake_timeout!r}"
             )
-        self._handshake_timeout = handshake_timeout
         state_file = None if state_path is None else StateFile(state_path)
         if state_file is not None:
             if watchlists is not None:
@@ -154,10 +150,6 @@ class Simulator:
         )
         self._faults = faults if faults is not None else Faults()
         self._dispatcher = Dispatcher(default_routes(), self._state)
-        self._conn_ids = itertools.count(1)
-        self._connections: dict[int, ConnectionState] = {}
-        self._links: dict[int, Link] = {}
-        self._failed_handshakes = 0
         self._stack: AsyncExitStack | None = None
         self._task_group: anyio.abc.TaskGroup | None = None
         self._listener: anyio.abc.Listener[anyio.abc.SocketStream] | None = None
@@ -166,6 +158,16 @@ class Simulator:
         """Every request frame that arrived, oldest first."""
         self.rejections: deque[RequestRecord] = deque(maxlen=record_limit)
         """The requests refused for exceeding a quota, oldest first."""
+        self._table = Connections(
+            dispatcher=self._dispatcher,
+            requests=self.requests,
+            rejections=self.rejections,
+            faults=lambda: self._faults,
+            rsa=self._rsa,
+            handshake_timeout=handshake_timeout,
+        )
+        # The open connections' states, by id (tests look inside).
+        self._connections = self._table.states
 
     @property
     def host(self) -> str:
@@ -196,7 +198,7 @@ class Simulator:
     @property
     def open_connections(self) -> int:
         """How many client connections are open right now."""
-        return len(self._connections)
+        return len(self._table.states)
 
     @property
     def quotas(self) -> Mapping[int, Quota]:
@@ -235,7 +237,7 @@ class Simulator:
 
         Each closed its connection; see :mod:`._peer`.
         """
-        return self._failed_handshakes
+        return self._table.failed_handshakes
 
     @property
     def listening(self) -> bool:
@@ -272,12 +274,7 @@ class Simulator:
         Returns:
             How many connections were dropped.
         """
-        links = list(self._links.values())
-        for link in links:
-            link.scope.cancel()
-        for link in links:
-            await link.done.wait()
-        return len(links)
+        return await self._table.drop_all()
 
     async def stop_listening(self) -> None:
         """Stop accepting connections: new ones are refused, open ones are still served.
@@ -346,7 +343,7 @@ class Simulator:
         task_group = self._task_group
 
         def accepted(stream: anyio.abc.SocketStream) -> None:
-            task_group.start_soon(self._serve_connection, stream)
+            task_group.start_soon(self._table.serve, stream, task_group)
 
         where = f"{self._host}:{self._port}"
         self._task_group.start_soon(accept_until_stopped, listener, link, accepted, where)
@@ -392,64 +389,6 @@ class Simulator:
                 await stack.aclose()
             finally:
                 self._task_group = None
-
-    async def _serve_connection(self, stream: anyio.abc.SocketStream) -> None:
-        conn_id = next(self._conn_ids)
-        conn = ConnectionState(conn_id=conn_id, peer=peer_name(stream))
-        link = Link.new()
-        faults = self._faults
-        self._connections[conn_id] = conn
-        self._links[conn_id] = link
-        _log.debug("connection %d from %s", conn_id, conn.peer)
-        watchdog = anyio.CancelScope()
-        if self._handshake_timeout is not None and self._task_group is not None:
-            self._task_group.start_soon(self._close_without_handshake, conn, link, watchdog)
-        try:
-            # Cancelled by drop_connections(): leaving it closes the stream.
-            with link.scope:
-                async with stream:
-                    peer = Peer(
-                        stream,
-                        conn,
-                        dispatcher=self._dispatcher,
-                        requests=self.requests,
-                        rejections=self.rejections,
-                        faults=faults,
-                        rsa=self._rsa,
-                        on_failed_handshake=self._count_failed_handshake,
-                    )
-                    await peer.run()
-        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
-            pass
-        except ProtocolError as exc:
-            # The byte stream can no longer be trusted to be on a frame
-            # boundary, so this connection is over; the others are unaffected.
-            _log.info("closing connection %d: %s", conn_id, exc)
-        finally:
-            watchdog.cancel()
-            del self._connections[conn_id]
-            del self._links[conn_id]
-            link.done.set()
-            _log.debug("connection %d closed", conn_id)
-
-    async def _close_without_handshake(
-        self, conn: ConnectionState, link: Link, watchdog: anyio.CancelScope
-    ) -> None:
-        """Close ``conn`` unless it completes InitConnect within the handshake timeout."""
-        assert self._handshake_timeout is not None
-        with watchdog:
-            await anyio.sleep(self._handshake_timeout)
-            if not conn.initialised:
-                _log.info(
-                    "closing connection %d from %s: no InitConnect within %g s",
-                    conn.conn_id,
-                    conn.peer,
-                    self._handshake_timeout,
-                )
-                link.scope.cancel()
-
-    def _count_failed_handshake(self) -> None:
-        self._failed_handshakes += 1
 
 
 async def serve(
