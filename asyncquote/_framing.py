@@ -24,6 +24,7 @@ __all__ = [
     "Frame",
     "FrameDecoder",
     "encode_frame",
+    "replace_header",
 ]
 
 MAGIC = b"FT"
@@ -119,6 +120,35 @@ def encode_frame(
         MAGIC, proto_id, proto_fmt, proto_ver, serial_no, len(body), digest, _RESERVED
     )
     return header + body
+
+
+def replace_header(
+    data: bytes,
+    *,
+    serial_no: int | None = None,
+    body_len: int | None = None,
+    flip_sha1: bool = False,
+) -> bytes:
+    """``data``, one encoded frame, with header fields changed and the body untouched.
+
+    For a peer that must send malformed frames on purpose (the simulator's
+    fault injection): another serial number, a body length that does not
+    match the body, or a SHA-1 with every bit flipped.
+    """
+    magic, proto_id, fmt, ver, serial, length, digest, reserved = _HEADER.unpack_from(data)
+    if flip_sha1:
+        digest = bytes(b ^ 0xFF for b in digest)
+    header = _HEADER.pack(
+        magic,
+        proto_id,
+        fmt,
+        ver,
+        serial if serial_no is None else serial_no,
+        length if body_len is None else body_len,
+        digest,
+        reserved,
+    )
+    return header + data[HEADER_SIZE:]
 
 
 class FrameDecoder:

@@ -38,7 +38,7 @@ injected (see :class:`Faults`), e.g. replies held back by a random delay::
 
 With ``rsa_key=`` it encrypts connections as an OpenD configured with
 ``rsa_private_key`` does (RSA for InitConnect, then AES with the connection's
-key); see :mod:`asyncquote.sim.exchange`. For reconnection tests,
+key); see :mod:`asyncquote.sim._peer`. For reconnection tests,
 ``await sim.drop_connections()`` closes every connection and
 ``await sim.restart(downtime)`` takes the port down and up again.
 """

@@ -2,8 +2,8 @@
 
 :class:`Faults` gathers every option in one frozen value, passed to the
 simulator as ``faults=`` (or ``asyncquote sim --fault NAME[=VALUE]``, parsed
-by :func:`parse_fault_spec`). Every option defaults to "off", and a simulator
-with no option on serves connections on its fast path.
+by :func:`parse_fault_spec`). Every option defaults to "off", and a connection
+with no option on has no fault pipeline at all (see :mod:`._fault_pipeline`).
 
 Faults change only what goes back on the wire, and when: every request that
 arrives is still handled and recorded as usual (it changes the watchlists,

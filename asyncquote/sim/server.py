@@ -1,14 +1,14 @@
-"""The simulator's TCP server: accept connections, read frames, write replies.
+"""The simulator's lifecycle: bind the port, accept connections, close them all.
 
-Written against anyio only, so it runs under asyncio and trio alike. Each
-connection is served by one task that reads with large receives, hands every
-complete frame to the :class:`~.dispatch.Dispatcher` and writes the replies
-to the frames of one receive with one send, in request order.
+One job: own the listening socket and the task group, and hand each
+connection accepted (:mod:`._accept`) to the table of open connections
+(:mod:`._connections`), which serves it with a :class:`~._peer.Peer`, the
+one per-connection loop (frames, dispatch, encryption and faults). Written
+against anyio only, so it runs under asyncio and trio alike.
 
-When the simulator encrypts (``rsa_key``) or :class:`~.faults.Faults`
-asks for misbehaviour, a connection is served instead by an
-:class:`~.exchange.Exchange`, which decrypts and encrypts bodies and applies
-the faults; the fast path stays free of both.
+Invariants: the port is bound from entering the ``async with`` to leaving
+it, even while not listening; leaving it closes the listener and every
+connection; the watchlists and quota ledger outlive restarts.
 
 A test can also misbehave on demand: :meth:`Simulator.drop_connections`
 closes every connection, :meth:`Simulator.stop_listening` and
@@ -19,34 +19,29 @@ closes every connection, :meth:`Simulator.stop_listening` and
 from __future__ import annotations
 
 import bisect
-import errno
-import itertools
 import logging
 import math
 import os
 from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
-from anyio.streams.stapled import MultiListener
 
 from .._crypto import RsaCipher, load_rsa_private_key
-from .._errors import ProtocolError
-from .._framing import Frame, FrameDecoder
 from .._opend import Quota
+from ._accept import Link, accept_until_stopped
+from ._connections import Connections
 from .dispatch import Dispatcher
-from .exchange import Exchange
 from .faults import Faults
 from .handlers import default_routes
 from .persistence import StateFile
 from .quotas import QuotaLedger, merge_quotas
-from .state import ConnectionState, ServerState
+from .state import RequestRecord, ServerState
 from .texts import LANGUAGES, Language
 from .watchlists import WatchlistStore
 
@@ -54,52 +49,8 @@ __all__ = ["RequestRecord", "Simulator", "serve"]
 
 _log = logging.getLogger("asyncquote.sim")
 
-# Large enough that a burst of pipelined requests is read in one call.
-_RECEIVE_SIZE = 256 * 1024
-# Replies are sent once this many bytes have piled up, to bound memory and
-# the wait for the first reply of a long burst.
-_SEND_BATCH_SIZE = 256 * 1024
-# Requests are small; anything near this is an attack or a bug.
-_MAX_REQUEST_BODY = 1024 * 1024
 #: Seconds a new connection may take to send its InitConnect before it is closed.
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
-# accept() failures that say "not now" rather than "never": out of descriptors
-# or memory, or a client that gave up while queued. Retried after a pause
-# that doubles up to the maximum, while open connections go on being served.
-_TRANSIENT_ACCEPT_ERRORS = frozenset(
-    {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.ECONNABORTED, errno.EPROTO}
-)
-_ACCEPT_RETRY_FIRST = 0.05
-_ACCEPT_RETRY_MAX = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class _Link:
-    """A task that can be stopped from outside, and tells when it has stopped."""
-
-    scope: anyio.CancelScope
-    done: anyio.Event
-
-
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
-    """One request frame as it reached the simulator.
-
-    Attributes:
-        proto_id: the frame's protocol id.
-        serial_no: the frame's serial number.
-        conn_id: the simulator's id for the connection (the ``connID`` of its
-            InitConnect reply).
-        time: arrival time from :func:`anyio.current_time`.
-        over_quota: the request was refused for exceeding its protocol's
-            quota (and so did not count against it).
-    """
-
-    proto_id: int
-    serial_no: int
-    conn_id: int
-    time: float
-    over_quota: bool = False
 
 
 class Simulator:
@@ -138,7 +89,7 @@ class Simulator:
             ``rsa_private_key``: an RSA private key as PEM or DER bytes, PEM
             text, or the path of a file holding either (see
             :func:`~asyncquote._crypto.load_rsa_private_key`). The official
-            SDK needs a 1024-bit PKCS#1 key. See :mod:`.exchange` for how
+            SDK needs a 1024-bit PKCS#1 key. See :mod:`._peer` for how
             the handshake and bodies are encrypted and what happens to a
             client with another key, or none.
         handshake_timeout: seconds a new connection may take to complete
@@ -179,7 +130,6 @@ class Simulator:
                 f"handshake_timeout must be a positive number of seconds or None, "
                 f"not {handshake_timeout!r}"
             )
-        self._handshake_timeout = handshake_timeout
         state_file = None if state_path is None else StateFile(state_path)
         if state_file is not None:
             if watchlists is not None:
@@ -200,18 +150,24 @@ class Simulator:
         )
         self._faults = faults if faults is not None else Faults()
         self._dispatcher = Dispatcher(default_routes(), self._state)
-        self._conn_ids = itertools.count(1)
-        self._connections: dict[int, ConnectionState] = {}
-        self._links: dict[int, _Link] = {}
-        self._failed_handshakes = 0
         self._stack: AsyncExitStack | None = None
         self._task_group: anyio.abc.TaskGroup | None = None
         self._listener: anyio.abc.Listener[anyio.abc.SocketStream] | None = None
-        self._accepting: _Link | None = None
+        self._accepting: Link | None = None
         self.requests: deque[RequestRecord] = deque(maxlen=record_limit)
         """Every request frame that arrived, oldest first."""
         self.rejections: deque[RequestRecord] = deque(maxlen=record_limit)
         """The requests refused for exceeding a quota, oldest first."""
+        self._table = Connections(
+            dispatcher=self._dispatcher,
+            requests=self.requests,
+            rejections=self.rejections,
+            faults=lambda: self._faults,
+            rsa=self._rsa,
+            handshake_timeout=handshake_timeout,
+        )
+        # The open connections' states, by id (tests look inside).
+        self._connections = self._table.states
 
     @property
     def host(self) -> str:
@@ -242,7 +198,7 @@ class Simulator:
     @property
     def open_connections(self) -> int:
         """How many client connections are open right now."""
-        return len(self._connections)
+        return len(self._table.states)
 
     @property
     def quotas(self) -> Mapping[int, Quota]:
@@ -279,9 +235,9 @@ class Simulator:
     def failed_handshakes(self) -> int:
         """How many InitConnect requests could not be decrypted with the RSA key.
 
-        Each closed its connection; see :mod:`.exchange`.
+        Each closed its connection; see :mod:`._peer`.
         """
-        return self._failed_handshakes
+        return self._table.failed_handshakes
 
     @property
     def listening(self) -> bool:
@@ -318,12 +274,7 @@ class Simulator:
         Returns:
             How many connections were dropped.
         """
-        links = list(self._links.values())
-        for link in links:
-            link.scope.cancel()
-        for link in links:
-            await link.done.wait()
-        return len(links)
+        return await self._table.drop_all()
 
     async def stop_listening(self) -> None:
         """Stop accepting connections: new ones are refused, open ones are still served.
@@ -384,56 +335,18 @@ class Simulator:
     def _accept(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
         """Serve ``listener`` in a task of its own, so it can be stopped alone."""
         assert self._task_group is not None
-        link = _Link(anyio.CancelScope(), anyio.Event())
+        link = Link.new()
         self._listener = listener
         self._accepting = link
-        self._task_group.start_soon(self._accept_until_stopped, listener, link)
-
-    async def _accept_until_stopped(
-        self, listener: anyio.abc.Listener[anyio.abc.SocketStream], link: _Link
-    ) -> None:
-        assert self._task_group is not None
-        listeners = listener.listeners if isinstance(listener, MultiListener) else [listener]
-        try:
-            with link.scope:
-                async with anyio.create_task_group() as tg:
-                    for one in listeners:
-                        assert isinstance(one, anyio.abc.SocketListener)
-                        tg.start_soon(self._accept_from, one)
-        finally:
-            link.done.set()
-
-    async def _accept_from(self, listener: anyio.abc.SocketListener) -> None:
-        """Accept connections for ever, riding out a shortage of descriptors.
-
-        Connection tasks go into the simulator's task group, not this task's,
-        so they outlive a stop_listening().
-        """
-        assert self._task_group is not None
+        # Connection tasks go into the simulator's task group, not the accept
+        # loop's, so they outlive a stop_listening().
         task_group = self._task_group
-        pause = 0.0
-        while True:
-            try:
-                stream = await listener.accept()
-            except OSError as exc:
-                if exc.errno not in _TRANSIENT_ACCEPT_ERRORS:
-                    raise
-                if not pause:
-                    _log.warning(
-                        "cannot accept connections on %s:%s for now (%s); open connections "
-                        "are still served and accepting is retried (raise the limit with "
-                        "ulimit -n, or close idle clients)",
-                        self._host,
-                        self._port,
-                        exc.strerror or exc,
-                    )
-                pause = min(max(pause * 2, _ACCEPT_RETRY_FIRST), _ACCEPT_RETRY_MAX)
-                await anyio.sleep(pause)
-                continue
-            if pause:
-                _log.warning("accepting connections on %s:%s again", self._host, self._port)
-                pause = 0.0
-            task_group.start_soon(self._serve_connection, stream)
+
+        def accepted(stream: anyio.abc.SocketStream) -> None:
+            task_group.start_soon(self._table.serve, stream, task_group)
+
+        where = f"{self._host}:{self._port}"
+        self._task_group.start_soon(accept_until_stopped, listener, link, accepted, where)
 
     async def _close_listener(self) -> None:
         listener, self._listener = self._listener, None
@@ -454,8 +367,8 @@ class Simulator:
             # Runs first on exit: stop accepting and end every connection task.
             stack.callback(task_group.cancel_scope.cancel)
             self._task_group = task_group
-            self._accept(listener)
             self._port = listener.extra(SocketAttribute.local_port)
+            self._accept(listener)
             self._stack = stack.pop_all()
         _log.debug("simulator listening on %s:%d", self._host, self._port)
         return self
@@ -476,125 +389,6 @@ class Simulator:
                 await stack.aclose()
             finally:
                 self._task_group = None
-
-    async def _serve_connection(self, stream: anyio.abc.SocketStream) -> None:
-        conn_id = next(self._conn_ids)
-        conn = ConnectionState(conn_id=conn_id, peer=_peer_name(stream))
-        link = _Link(anyio.CancelScope(), anyio.Event())
-        faults = self._faults
-        self._connections[conn_id] = conn
-        self._links[conn_id] = link
-        _log.debug("connection %d from %s", conn_id, conn.peer)
-        watchdog = anyio.CancelScope()
-        if self._handshake_timeout is not None and self._task_group is not None:
-            self._task_group.start_soon(self._close_without_handshake, conn, link, watchdog)
-        try:
-            # Cancelled by drop_connections(): leaving it closes the stream.
-            with link.scope:
-                async with stream:
-                    if self._rsa is None and not faults.active:
-                        await self._exchange(stream, conn)
-                    else:
-                        exchange = Exchange(
-                            stream,
-                            conn,
-                            arrive=self._arrive,
-                            faults=faults,
-                            rsa=self._rsa,
-                            on_failed_handshake=self._count_failed_handshake,
-                            receive_size=_RECEIVE_SIZE,
-                            max_body_len=_MAX_REQUEST_BODY,
-                        )
-                        await exchange.run()
-        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
-            pass
-        except ProtocolError as exc:
-            # The byte stream can no longer be trusted to be on a frame
-            # boundary, so this connection is over; the others are unaffected.
-            _log.info("closing connection %d: %s", conn_id, exc)
-        finally:
-            watchdog.cancel()
-            del self._connections[conn_id]
-            del self._links[conn_id]
-            link.done.set()
-            _log.debug("connection %d closed", conn_id)
-
-    async def _close_without_handshake(
-        self, conn: ConnectionState, link: _Link, watchdog: anyio.CancelScope
-    ) -> None:
-        """Close ``conn`` unless it completes InitConnect within the handshake timeout."""
-        assert self._handshake_timeout is not None
-        with watchdog:
-            await anyio.sleep(self._handshake_timeout)
-            if not conn.initialised:
-                _log.info(
-                    "closing connection %d from %s: no InitConnect within %g s",
-                    conn.conn_id,
-                    conn.peer,
-                    self._handshake_timeout,
-                )
-                link.scope.cancel()
-
-    def _count_failed_handshake(self) -> None:
-        self._failed_handshakes += 1
-
-    def _arrive(self, conn: ConnectionState, frame: Frame, now: float) -> bytes:
-        """Record ``frame`` (its body in plaintext) as arriving at ``now``; return the reply body.
-
-        ``now`` must have been read since the caller last awaited, so that
-        arrival times reach the quota ledger in order across connections.
-        """
-        body, over_quota = self._dispatcher.respond(conn, frame, now)
-        record = RequestRecord(frame.proto_id, frame.serial_no, conn.conn_id, now, over_quota)
-        self.requests.append(record)
-        if over_quota:
-            self.rejections.append(record)
-        return body
-
-    async def _exchange(self, stream: anyio.abc.SocketStream, conn: ConnectionState) -> None:
-        decoder = FrameDecoder(max_body_len=_MAX_REQUEST_BODY)
-        requests = self.requests
-        reply = self._dispatcher.reply
-        conn_id = conn.conn_id
-        while True:
-            frames = decoder.feed(await stream.receive(_RECEIVE_SIZE))
-            while frames:
-                # Every frame of one receive arrived together. Their replies
-                # go out together too, in order: one send per batch rather
-                # than per reply, which doubles throughput under pipelining.
-                now = anyio.current_time()
-                batch: list[bytes] = []
-                size = 0
-                for frame in frames:
-                    # _arrive, inlined: this loop bounds the simulator's throughput.
-                    data, over_quota = reply(conn, frame, now)
-                    record = RequestRecord(
-                        frame.proto_id, frame.serial_no, conn_id, now, over_quota
-                    )
-                    requests.append(record)
-                    if over_quota:
-                        self.rejections.append(record)
-                    batch.append(data)
-                    size += len(data)
-                    if size >= _SEND_BATCH_SIZE:
-                        await stream.send(b"".join(batch))
-                        batch.clear()
-                        size = 0
-                        now = anyio.current_time()
-                if batch:
-                    await stream.send(b"".join(batch))
-                # A fault after good frames in the same chunk is only raised by
-                # the next feed; surface it now rather than on the next receive.
-                frames = decoder.feed(b"")
-
-
-def _peer_name(stream: anyio.abc.SocketStream) -> str:
-    try:
-        address = stream.extra(SocketAttribute.remote_address)
-    except (anyio.TypedAttributeLookupError, OSError):
-        # getpeername fails if the peer has already gone; the name is only for logs.
-        return "?"
-    return str(address)
 
 
 async def serve(

@@ -1,4 +1,5 @@
-"""State the protocol handlers read and write: one object per server, one per connection."""
+"""State the protocol handlers read and write: one object per server, one per
+connection, and the record of each request that arrived."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from .quotas import OPEND_QUOTAS, QuotaLedger
 from .texts import Language
 from .watchlists import WatchlistStore
 
-__all__ = ["ConnectionState", "ServerState"]
+__all__ = ["ConnectionState", "RequestRecord", "ServerState"]
 
 
 @dataclass(slots=True)
@@ -68,3 +69,24 @@ class ConnectionState:
     aes_iv: str = field(default="", repr=False)
     enc_algo: int = -1
     refuse_handshake: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One request frame as it reached the simulator.
+
+    Attributes:
+        proto_id: the frame's protocol id.
+        serial_no: the frame's serial number.
+        conn_id: the simulator's id for the connection (the ``connID`` of its
+            InitConnect reply).
+        time: arrival time from :func:`anyio.current_time`.
+        over_quota: the request was refused for exceeding its protocol's
+            quota (and so did not count against it).
+    """
+
+    proto_id: int
+    serial_no: int
+    conn_id: int
+    time: float
+    over_quota: bool = False

@@ -1,0 +1,142 @@
+"""The simulator's open connections: each served from accept to close, all closable at once.
+
+One job: keep the table of open connections, serve each in its own task
+with a :class:`~._peer.Peer`, close one that does not complete InitConnect in
+time, and close them all on demand. Knows nothing of listening sockets.
+
+Invariants:
+
+* A connection is in the table from the start of its task until its socket
+  is closed, so :meth:`Connections.drop_all` reaches every open one and
+  returns only once each is closed.
+* A connection ends quietly when the client leaves or the socket fails; bad
+  bytes from the client end it with a log line; neither touches the others.
+* Connection ids count up from 1 and are never reused.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import deque
+from collections.abc import Callable
+
+import anyio
+import anyio.abc
+
+from .._crypto import RsaCipher
+from .._errors import ProtocolError
+from ._accept import Link, peer_name
+from ._peer import Peer
+from .dispatch import Dispatcher
+from .faults import Faults
+from .state import ConnectionState, RequestRecord
+
+__all__ = ["Connections"]
+
+_log = logging.getLogger("asyncquote.sim")
+
+
+class Connections:
+    """The open connections of one simulator.
+
+    Args:
+        dispatcher: answers requests.
+        requests: where every request is recorded.
+        rejections: where the requests refused for their quota are recorded too.
+        faults: the faults for a connection starting now.
+        rsa: the simulator's key, or ``None`` for a plain simulator.
+        handshake_timeout: seconds a connection has for its InitConnect, or
+            ``None`` for ever.
+    """
+
+    def __init__(
+        self,
+        *,
+        dispatcher: Dispatcher,
+        requests: deque[RequestRecord],
+        rejections: deque[RequestRecord],
+        faults: Callable[[], Faults],
+        rsa: RsaCipher | None,
+        handshake_timeout: float | None,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._requests = requests
+        self._rejections = rejections
+        self._faults = faults
+        self._rsa = rsa
+        self._handshake_timeout = handshake_timeout
+        self._ids = itertools.count(1)
+        self.states: dict[int, ConnectionState] = {}
+        """The open connections' states, by connection id."""
+        self._links: dict[int, Link] = {}
+        self.failed_handshakes = 0
+        """How many InitConnect requests could not be decrypted with the RSA key."""
+
+    async def drop_all(self) -> int:
+        """Close every open connection; return how many there were, once all are closed."""
+        links = list(self._links.values())
+        for link in links:
+            link.scope.cancel()
+        for link in links:
+            await link.done.wait()
+        return len(links)
+
+    async def serve(self, stream: anyio.abc.SocketStream, task_group: anyio.abc.TaskGroup) -> None:
+        """Serve ``stream`` until it closes; its watchdog runs in ``task_group``."""
+        conn_id = next(self._ids)
+        conn = ConnectionState(conn_id=conn_id, peer=peer_name(stream))
+        link = Link.new()
+        faults = self._faults()
+        self.states[conn_id] = conn
+        self._links[conn_id] = link
+        _log.debug("connection %d from %s", conn_id, conn.peer)
+        watchdog = anyio.CancelScope()
+        if self._handshake_timeout is not None:
+            task_group.start_soon(self._close_without_handshake, conn, link, watchdog)
+        try:
+            # Cancelled by drop_all(): leaving it closes the stream.
+            with link.scope:
+                async with stream:
+                    peer = Peer(
+                        stream,
+                        conn,
+                        dispatcher=self._dispatcher,
+                        requests=self._requests,
+                        rejections=self._rejections,
+                        faults=faults,
+                        rsa=self._rsa,
+                        on_failed_handshake=self._count_failed_handshake,
+                    )
+                    await peer.run()
+        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass
+        except ProtocolError as exc:
+            # The byte stream can no longer be trusted to be on a frame
+            # boundary, so this connection is over; the others are unaffected.
+            _log.info("closing connection %d: %s", conn_id, exc)
+        finally:
+            watchdog.cancel()
+            del self.states[conn_id]
+            del self._links[conn_id]
+            link.done.set()
+            _log.debug("connection %d closed", conn_id)
+
+    async def _close_without_handshake(
+        self, conn: ConnectionState, link: Link, watchdog: anyio.CancelScope
+    ) -> None:
+        """Close ``conn`` unless it completes InitConnect within the handshake timeout."""
+        assert self._handshake_timeout is not None
+        with watchdog:
+            await anyio.sleep(self._handshake_timeout)
+            if not conn.initialised:
+                _log.info(
+                    "closing connection %d from %s: no InitConnect within %g s",
+                    conn.conn_id,
+                    conn.peer,
+                    self._handshake_timeout,
+                )
+                link.scope.cancel()
+
+    def _count_failed_handshake(self) -> None:
+        self.failed_handshakes += 1
