@@ -45,8 +45,8 @@ from ._errors import (
 from ._opend import GroupType, ModifyOp, Quota
 from ._table import render_watchlist
 from ._watch import WatchError, WatchlistChange
-from .sim.faults import FAULT_USAGE
-from .sim.server import DEFAULT_HANDSHAKE_TIMEOUT
+from .sim._faults import FAULT_USAGE
+from .sim._server import DEFAULT_HANDSHAKE_TIMEOUT
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup

@@ -48,6 +48,21 @@ MOVED: dict[str, str] = {
     "asyncquote.singleflight": "asyncquote._singleflight",
     "asyncquote.table": "asyncquote._table",
     "asyncquote.watch": "asyncquote._watch",
+    # The simulator's modules; its public API is what asyncquote.sim exports.
+    **{
+        f"asyncquote.sim.{name}": f"asyncquote.sim._{name}"
+        for name in (
+            "dispatch",
+            "faults",
+            "handlers",
+            "persistence",
+            "quotas",
+            "server",
+            "state",
+            "texts",
+            "watchlists",
+        )
+    },
 }
 
 

@@ -14,14 +14,14 @@ It runs under asyncio and trio::
         print(len(sim.requests), "requests served")
 
 Refusals follow OpenD (``retType`` -1 with a message); see
-:mod:`asyncquote.sim.texts` for the exact texts, e.g. ``"Unknown watchlists"``
+:mod:`asyncquote.sim._texts` for the exact texts, e.g. ``"Unknown watchlists"``
 for a group that does not exist.
 
 3214 edits custom groups only (system groups are refused); what each op does
 is described at :meth:`WatchlistStore.modify`. The watchlists live in memory
 unless ``state_path=`` (``asyncquote sim --state FILE``) names a JSON file to
 load them from and save every change to, atomically; see
-:mod:`asyncquote.sim.persistence`.
+:mod:`asyncquote.sim._persistence`.
 
 Like OpenD, it enforces request quotas per account, shared by all
 connections: 3213, 3214 and 3222 allow 10 requests per 30 seconds each, and
@@ -45,12 +45,15 @@ key); see :mod:`asyncquote.sim._peer`. For reconnection tests,
 
 from __future__ import annotations
 
+from types import ModuleType
+
+from .. import _deprecated
 from .._opend import Quota
-from .faults import FAULT_NAMES, Faults, parse_fault_spec
-from .persistence import StateFile, StateFileError
-from .quotas import NO_QUOTAS, OPEND_QUOTAS, parse_quota_spec, parse_quota_specs
-from .server import RequestRecord, Simulator, serve
-from .watchlists import (
+from ._faults import FAULT_NAMES, Faults, parse_fault_spec
+from ._persistence import StateFile, StateFileError
+from ._quotas import NO_QUOTAS, OPEND_QUOTAS, parse_quota_spec, parse_quota_specs
+from ._server import RequestRecord, Simulator, serve
+from ._watchlists import (
     SYSTEM_GROUP_NAMES,
     GroupType,
     ModifyOp,
@@ -82,3 +85,9 @@ __all__ = [
     "parse_quota_specs",
     "serve",
 ]
+
+
+def __getattr__(name: str) -> ModuleType:
+    # Only reached for names not set: ``asyncquote.sim.server`` (deprecated,
+    # see asyncquote._deprecated) without importing it.
+    return _deprecated.attribute(__name__, name)

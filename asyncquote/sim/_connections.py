@@ -27,10 +27,10 @@ import anyio.abc
 from .._crypto import RsaCipher
 from .._errors import ProtocolError
 from ._accept import Link, peer_name
+from ._dispatch import Dispatcher
+from ._faults import Faults
 from ._peer import Peer
-from .dispatch import Dispatcher
-from .faults import Faults
-from .state import ConnectionState, RequestRecord
+from ._state import ConnectionState, RequestRecord
 
 __all__ = ["Connections"]
 

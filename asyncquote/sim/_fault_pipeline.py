@@ -1,4 +1,4 @@
-"""The fault pipeline: what :class:`~.faults.Faults` does to replies on their way out.
+"""The fault pipeline: what :class:`~._faults.Faults` does to replies on their way out.
 
 One job: given a sealed reply (a complete frame, encrypted if the
 connection is), decide whether it goes out as is, mangled, later, in another
@@ -20,7 +20,7 @@ Invariants:
   (``reply_delay``, ``reorder``) is sent by a task of the connection's, which
   ends with the connection.
 * :class:`HangUp` ends the connection at once; replies still held back are
-  discarded, as the :class:`~.faults.Faults` documentation promises.
+  discarded, as the :class:`~._faults.Faults` documentation promises.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import anyio
 
 from .._framing import HEADER_SIZE, MAGIC, encode_frame, replace_header
-from .faults import GARBAGE_SIZE, OVERSIZE_BODY_LEN, Faults, picks
+from ._faults import GARBAGE_SIZE, OVERSIZE_BODY_LEN, Faults, picks
 
 __all__ = ["FaultPipeline", "HangUp", "Outbox"]
 
@@ -67,7 +67,7 @@ class FaultPipeline:
 
     Args:
         faults: the misbehaviour to inject; at least one fault is on.
-        rng: the connection's generator (see :meth:`~.faults.Faults.rng_for`).
+        rng: the connection's generator (see :meth:`~._faults.Faults.rng_for`).
         outbox: where replies go.
     """
 

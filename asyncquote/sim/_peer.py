@@ -2,7 +2,7 @@
 
 One job: read frames from one socket with the library's
 :class:`~asyncquote._framing.FrameDecoder`, unseal them (decrypt, on an
-encrypted simulator), have the :class:`~.dispatch.Dispatcher` answer them,
+encrypted simulator), have the :class:`~._dispatch.Dispatcher` answer them,
 record them, seal the replies with :func:`~asyncquote._framing.encode_frame`
 (encrypting with the connection's cipher) and send them. Replies the faults
 may touch go through the connection's
@@ -42,7 +42,7 @@ documented; this is the simulator's):
   simulator's ``failed_handshakes`` counts these.
 * An InitConnect sent in plain (its body matches the header's SHA-1 as it
   stands) gets a plain failure reply, retType -1 with
-  :data:`~.texts.ENCRYPTION_REQUIRED`, and then the connection is closed.
+  :data:`~._texts.ENCRYPTION_REQUIRED`, and then the connection is closed.
 * A later body that does not decrypt with the connection's AES key gets an
   encrypted failure reply (retType -500) and the connection stays open.
 """
@@ -71,11 +71,11 @@ from .._crypto import (
 from .._errors import ChecksumMismatchError, ProtocolError
 from .._framing import Frame, FrameDecoder, encode_frame
 from .._opend import ProtoId
-from . import texts
+from . import _texts as texts
+from ._dispatch import Dispatcher, refusal
 from ._fault_pipeline import FaultPipeline, HangUp
-from .dispatch import Dispatcher, refusal
-from .faults import Faults
-from .state import ConnectionState, RequestRecord
+from ._faults import Faults
+from ._state import ConnectionState, RequestRecord
 
 __all__ = ["Peer"]
 

@@ -36,14 +36,14 @@ from .._crypto import RsaCipher, load_rsa_private_key
 from .._opend import Quota
 from ._accept import Link, accept_until_stopped
 from ._connections import Connections
-from .dispatch import Dispatcher
-from .faults import Faults
-from .handlers import default_routes
-from .persistence import StateFile
-from .quotas import QuotaLedger, merge_quotas
-from .state import RequestRecord, ServerState
-from .texts import LANGUAGES, Language
-from .watchlists import WatchlistStore
+from ._dispatch import Dispatcher
+from ._faults import Faults
+from ._handlers import default_routes
+from ._persistence import StateFile
+from ._quotas import QuotaLedger, merge_quotas
+from ._state import RequestRecord, ServerState
+from ._texts import LANGUAGES, Language
+from ._watchlists import WatchlistStore
 
 __all__ = ["RequestRecord", "Simulator", "serve"]
 
@@ -72,17 +72,17 @@ class Simulator:
         keepalive_interval: seconds, told to clients in the InitConnect reply.
         record_limit: how many :attr:`requests` (and :attr:`rejections`) to
             keep (the oldest are dropped); ``None`` keeps all.
-        quotas: changes to OpenD's quotas (:data:`~.quotas.OPEND_QUOTAS`:
+        quotas: changes to OpenD's quotas (:data:`~._quotas.OPEND_QUOTAS`:
             3213, 3214 and 3222 at 10 requests per 30 s), by protocol id;
-            ``None`` lifts a protocol's quota, and :data:`~.quotas.NO_QUOTAS`
+            ``None`` lifts a protocol's quota, and :data:`~._quotas.NO_QUOTAS`
             lifts them all. Quotas are per account, and all connections share
-            one account; see :mod:`.quotas` for what counts.
+            one account; see :mod:`._quotas` for what counts.
         language: ``"en"`` or ``"zh"``: the language of the refusals about
             watchlists (quotas, groups, securities, edits).
         faults: misbehaviour to inject, e.g. ``Faults(reply_delay=(0.01, 0.2))``;
             none by default. See :attr:`faults` to change it while running.
         state_path: a JSON file to keep the watchlists in (see
-            :mod:`.persistence`): loaded now if it exists, else created from
+            :mod:`._persistence`): loaded now if it exists, else created from
             the bundled sample; rewritten, atomically, after every 3214
             request that changes the watchlists. Excludes ``watchlists``.
         rsa_key: encrypt connections as OpenD does when configured with
@@ -214,7 +214,7 @@ class Simulator:
     def faults(self) -> Faults:
         """The misbehaviour injected on the connections accepted from now on.
 
-        Assign a new :class:`~.faults.Faults` to change it while running, e.g.
+        Assign a new :class:`~._faults.Faults` to change it while running, e.g.
         to refuse handshakes for a while: connections already open keep the
         faults they were accepted with.
         """

@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .quotas import OPEND_QUOTAS, QuotaLedger
-from .texts import Language
-from .watchlists import WatchlistStore
+from ._quotas import OPEND_QUOTAS, QuotaLedger
+from ._texts import Language
+from ._watchlists import WatchlistStore
 
 __all__ = ["ConnectionState", "RequestRecord", "ServerState"]
 

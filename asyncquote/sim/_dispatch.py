@@ -5,7 +5,7 @@ A :class:`Route` binds a protocol id to its request class and handler; the
 (InitConnect first, protobuf only, parseable body, known protocol) and then
 calls the handler. The server does the sockets; this module does the rest,
 so it can be tested and extended (encryption, say) on plain bytes. Quotas are
-enforced here, against the ledger in :class:`~.state.ServerState`.
+enforced here, against the ledger in :class:`~._state.ServerState`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from .._errors import ProtocolError
 from .._framing import Frame, encode_frame
 from .._opend import RESPONSE_TYPES
 from .._pb import KeepAlive_pb2
-from . import texts
-from .state import ConnectionState, ServerState
+from . import _texts as texts
+from ._state import ConnectionState, ServerState
 
 __all__ = ["Dispatcher", "Handler", "Route", "failure", "refusal"]
 

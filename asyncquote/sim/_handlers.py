@@ -2,7 +2,7 @@
 
 Each handler takes the shared :class:`ServerState`, the caller's
 :class:`ConnectionState` and the parsed request, and returns the complete
-Response. Gatekeeping common to all protocols lives in :mod:`.dispatch`.
+Response. Gatekeeping common to all protocols lives in :mod:`._dispatch`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from .._pb import (
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
 )
-from . import texts
-from .dispatch import Handler, Route, failure
-from .state import ConnectionState, ServerState
-from .watchlists import (
+from . import _texts as texts
+from ._dispatch import Handler, Route, failure
+from ._state import ConnectionState, ServerState
+from ._watchlists import (
     GroupNotQueryableError,
     SystemGroupError,
     UnknownGroupError,
@@ -187,7 +187,7 @@ def modify_user_security(
 ) -> Qot_ModifyUserSecurity_pb2.Response:
     """3214: add securities to a custom group, delete them, or move them out of a group.
 
-    See :meth:`~.watchlists.WatchlistStore.modify` for what each op does. The
+    See :meth:`~._watchlists.WatchlistStore.modify` for what each op does. The
     checks run in this order, and a refused request changes nothing: ``op``
     is 1, 2 or 3; ``securityList`` is not empty; the group exists; it is not a
     system group; every security is in the simulator's database. Success

@@ -1,7 +1,7 @@
 """Keep the simulator's watchlists in a JSON file, so edits survive a restart.
 
 The file has the shape of the bundled ``data/sample_watchlists.json`` (see
-:meth:`~.watchlists.WatchlistStore.from_dict`): the security database and
+:meth:`~._watchlists.WatchlistStore.from_dict`): the security database and
 every group with its members, so a copy of the sample is a valid state file
 and a state file can be edited by hand.
 
@@ -17,7 +17,7 @@ milliseconds. In exchange, a success reply is sent only once the change is on
 disk, and saves are ordered like the requests without any locking. (With the
 3214 quota lifted, a client hammering 3214 is slowed to the disk's fsync rate,
 which is what a benchmark of that protocol should then measure anyway.)
-Loading happens once, when the :class:`~.server.Simulator` is created.
+Loading happens once, when the :class:`~._server.Simulator` is created.
 
 Two simulators must not share a state file: each would overwrite the
 other's changes. So a simulator starting on a state file removes the
@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._errors import AsyncQuoteError
-from .watchlists import WatchlistStore
+from ._watchlists import WatchlistStore
 
 __all__ = ["StateFile", "StateFileError", "write_atomically"]
 
