@@ -13,7 +13,7 @@ from asyncquote._pb import Qot_GetUserSecurity_pb2
 from asyncquote.connection import open_connection
 from asyncquote.framing import Frame, encode_frame
 
-from .scripted_server import Peer, scripted_server
+from .hostile_peer import Peer, scripted_server
 
 pytestmark = pytest.mark.anyio
 

@@ -21,7 +21,7 @@ from asyncquote.crypto import (
 from asyncquote.framing import Frame, encode_frame
 from asyncquote.sim import Simulator
 
-from .scripted_server import Peer, scripted_server
+from .hostile_peer import Peer, scripted_server
 
 rsa = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.rsa")
 serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
