@@ -25,7 +25,7 @@ from asyncquote.frames import to_dataframe, to_rows
 from asyncquote.ratelimit import is_quota_rejection
 from asyncquote.watch import WatchError, WatchlistChange, WatchlistWatcher
 
-from .hostile_peer import (
+from ..hostile_peer import (
     HostileConnection,
     HostileGateway,
     RawFrame,

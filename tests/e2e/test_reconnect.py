@@ -20,7 +20,7 @@ from asyncquote import ConnectionState, Quota, ReconnectPolicy
 from asyncquote._pb import KeepAlive_pb2
 from asyncquote.sim import Faults, Simulator
 
-from .hostile_peer import HostileGateway, Peer, Stock, hostile_gateway, scripted_server
+from ..hostile_peer import HostileGateway, Peer, Stock, hostile_gateway, scripted_server
 
 TECH = [Stock(11, "AAPL"), Stock(11, "NVDA")]
 
