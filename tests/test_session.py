@@ -17,7 +17,7 @@ import anyio
 import pytest
 import trio.testing
 
-from asyncquote.errors import ConnectError, ConnectionLostError
+from asyncquote.errors import ConnectError, ConnectionLostError, InvalidArgumentError
 from asyncquote.session import STABLE_AFTER, ConnectionState, ReconnectPolicy, Session
 
 pytestmark = pytest.mark.anyio
@@ -264,9 +264,21 @@ async def test_a_connection_lost_before_the_session_listens_is_still_replaced() 
         assert session.current is opener.opened[2]
 
 
-def test_jitter_takes_up_to_its_share_off_each_delay() -> None:
-    policy = ReconnectPolicy(initial_delay=1.0, multiplier=2.0, max_delay=4.0, jitter=0.5)
-    rng = random.Random(7)
-    for attempt, base in [(0, 1.0), (1, 2.0), (2, 4.0), (5, 4.0)]:
-        for _ in range(50):
-            assert base * 0.5 <= policy.delay(attempt, rng) <= base
+def test_backoff_grows_exponentially_to_a_cap_with_bounded_jitter() -> None:
+    policy = ReconnectPolicy(initial_delay=1.0, max_delay=10.0, multiplier=2.0, jitter=0.0)
+    rng = random.Random(1)
+    assert [policy.delay(n, rng) for n in range(6)] == [1, 2, 4, 8, 10, 10]
+    jittery = ReconnectPolicy(initial_delay=1.0, max_delay=10.0, jitter=0.5)
+    delays = [jittery.delay(3, rng) for _ in range(200)]
+    assert min(delays) >= 4.0
+    assert max(delays) <= 8.0
+    assert len(set(delays)) > 100
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"initial_delay": -1}, {"multiplier": 0.5}, {"jitter": 2}, {"max_attempts": 0}],
+)
+def test_a_nonsensical_policy_is_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(InvalidArgumentError):
+        ReconnectPolicy(**kwargs)
