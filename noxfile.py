@@ -35,7 +35,14 @@ ROOT = Path(__file__).resolve().parent
 SUPPORTED = ("3.10", "3.11", "3.12", "3.13")
 DIST = ROOT / ".nox" / "dist"
 # Files the sdist must carry for its tests and the README's commands.
-SDIST_MUST_HOLD = ("LICENSE", "Makefile", "README.md", "examples/poll_groups.py", "noxfile.py")
+SDIST_MUST_HOLD = (
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "examples/poll_groups.py",
+    "noxfile.py",
+    "tests/e2e/test_soak.py",
+)
 
 
 def find_python(version: str) -> str | None:

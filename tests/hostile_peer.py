@@ -20,6 +20,10 @@ groups) whose manners each test sets:
 * ``on_request``: a hook that may answer (or not) any request itself.
 * helpers to trickle bytes, push, and send raw garbage.
 
+A second mode, :func:`scripted_server`, hands each accepted connection to a
+test's own script as a :class:`Peer` (receive frames, reply out of order, late,
+twice, never, with garbage), for tests that need a behaviour no knob gives.
+
 ``arrivals`` records ``(time, proto_id, serial)`` for every request the moment
 its frame was read, which is where a quota is really measured;
 ``wait_for_arrivals()`` waits for some.
@@ -36,6 +40,7 @@ from dataclasses import dataclass, field
 
 import anyio
 import anyio.abc
+from google.protobuf.message import Message
 
 from asyncquote._pb import (
     InitConnect_pb2,
@@ -46,12 +51,15 @@ from asyncquote._pb import (
 __all__ = [
     "HostileConnection",
     "HostileGateway",
+    "Peer",
+    "RawFrame",
     "Stock",
     "full_entry",
     "hostile_gateway",
     "pack_frame",
     "pb_message",
     "response_body",
+    "scripted_server",
     "stock_entry",
 ]
 
@@ -73,24 +81,39 @@ class RawFrame:
     proto_id: int
     serial: int
     body: bytes
+    sha1: bytes = bytes(20)
+
+    # The names the library's own frames use, so scripts read naturally.
+    @property
+    def serial_no(self) -> int:
+        return self.serial
+
+    @property
+    def body_sha1(self) -> bytes:
+        return self.sha1
 
 
 class _Reader:
-    def __init__(self) -> None:
+    """Splits a byte stream into frames; ``verify_sha1`` checks each body's digest."""
+
+    def __init__(self, *, verify_sha1: bool = False) -> None:
         self._buffer = bytearray()
+        self._verify_sha1 = verify_sha1
 
     def feed(self, data: bytes) -> list[RawFrame]:
         self._buffer += data
         frames: list[RawFrame] = []
         while len(self._buffer) >= HEADER_LEN:
-            magic, proto_id, _, _, serial, length, _, _ = _HEADER.unpack_from(self._buffer)
+            magic, proto_id, _, _, serial, length, sha1, _ = _HEADER.unpack_from(self._buffer)
             if magic != b"FT":
                 raise ValueError(f"client sent bad magic {magic!r}")
             if len(self._buffer) < HEADER_LEN + length:
                 break
             body = bytes(self._buffer[HEADER_LEN : HEADER_LEN + length])
             del self._buffer[: HEADER_LEN + length]
-            frames.append(RawFrame(proto_id, serial, body))
+            if self._verify_sha1 and hashlib.sha1(body).digest() != sha1:
+                raise ValueError(f"client sent a body whose digest is not {sha1.hex()}")
+            frames.append(RawFrame(proto_id, serial, body, sha1))
         return frames
 
 
@@ -368,5 +391,90 @@ async def hostile_gateway(gateway: HostileGateway | None = None) -> AsyncIterato
         gateway.port = listener.extra(anyio.abc.SocketAttribute.local_port)
         try:
             yield gateway
+        finally:
+            tg.cancel_scope.cancel()
+
+
+# -- scripted mode: each connection runs a test's own script ------------------
+
+Script = Callable[["Peer"], Awaitable[None]]
+
+
+class Peer:
+    """The server side of one accepted connection, driven by a test's script."""
+
+    def __init__(self, stream: anyio.abc.ByteStream, *, verify_sha1: bool = True) -> None:
+        self.stream = stream
+        self._reader = _Reader(verify_sha1=verify_sha1)
+        self._ready: list[RawFrame] = []
+        self.received: list[RawFrame] = []
+
+    async def receive_frame(self) -> RawFrame:
+        while not self._ready:
+            self._ready.extend(self._reader.feed(await self.stream.receive()))
+        frame = self._ready.pop(0)
+        self.received.append(frame)
+        return frame
+
+    async def receive_frames(self, count: int, *, proto_id: int | None = None) -> list[RawFrame]:
+        """Receive ``count`` frames, skipping (but recording) other protocols."""
+        frames: list[RawFrame] = []
+        while len(frames) < count:
+            frame = await self.receive_frame()
+            if proto_id is None or frame.proto_id == proto_id:
+                frames.append(frame)
+        return frames
+
+    async def send(self, proto_id: int, serial_no: int, message: Message | bytes) -> None:
+        body = message if isinstance(message, bytes) else message.SerializeToString()
+        await self.stream.send(pack_frame(proto_id, serial_no, body))
+
+    async def reply(self, request: RawFrame, message: Message | bytes) -> None:
+        await self.send(request.proto_id, request.serial, message)
+
+    async def answer_handshake(
+        self, *, keepalive_interval: int = 10, ret_type: int = 0
+    ) -> RawFrame:
+        request = await self.receive_frame()
+        assert request.proto_id == 1001, request
+        response = InitConnect_pb2.Response(retType=ret_type)
+        if ret_type == 0:
+            s2c = response.s2c
+            s2c.serverVer = 1003
+            s2c.loginUserID = 42
+            s2c.connID = 7
+            s2c.connAESKey = "0123456789ABCDEF"
+            s2c.keepAliveInterval = keepalive_interval
+        else:
+            response.retMsg = "handshake refused by script"
+            response.errCode = 1
+        await self.reply(request, response)
+        return request
+
+
+@asynccontextmanager
+async def scripted_server(
+    script: Script, *, verify_sha1: bool = True
+) -> AsyncIterator[tuple[str, int]]:
+    """Serve ``script`` on an ephemeral loopback port; yield ``(host, port)``.
+
+    Pass ``verify_sha1=False`` for encrypted traffic, whose header digests are
+    of the plaintext.
+    """
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
+
+    async def handle(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            # The client hanging up is how most scripts end.
+            with contextlib.suppress(
+                anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError
+            ):
+                await script(Peer(stream, verify_sha1=verify_sha1))
+
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, handle)
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        try:
+            yield "127.0.0.1", port
         finally:
             tg.cancel_scope.cancel()

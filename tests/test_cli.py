@@ -18,11 +18,11 @@ import pytest
 import trio.testing
 
 import asyncquote
-import asyncquote.cli
+import asyncquote._cli
 import asyncquote.sim
-from asyncquote.cli import _build_parser, _groups, _watch, main
-from asyncquote.frames import COLUMNS
-from asyncquote.ratelimit import Quota
+from asyncquote._cli import _build_parser, _groups, _watch, main
+from asyncquote._dataframes import COLUMNS
+from asyncquote._ratelimit import Quota
 from asyncquote.sim import ModifyOp as SimModifyOp
 from asyncquote.sim import Simulator, format_code, parse_code
 
@@ -258,7 +258,7 @@ def test_an_unexpected_exception_is_one_line_too(
     async def broken(*args: object) -> None:
         raise RuntimeError("something odd")
 
-    monkeypatch.setattr(asyncquote.cli, "_demo", broken)
+    monkeypatch.setattr(asyncquote._cli, "_demo", broken)
     assert main(["demo"]) == 1
     line = one_line_error(capsys.readouterr().err)
     assert "something odd" in line
@@ -485,7 +485,7 @@ def test_a_huge_error_message_from_a_real_opend_is_cut_to_one_readable_line(
         codes = ", ".join(f"US.NOPE{i}" for i in range(5000))
         raise asyncquote.OpenDError(-1, 6, f"Unknown stock: {codes}", 3214)  # as OpenD may
 
-    monkeypatch.setattr(asyncquote.cli, "_demo", refuse)
+    monkeypatch.setattr(asyncquote._cli, "_demo", refuse)
     assert main(["demo"]) == 1
     line = one_line_error(capsys.readouterr().err)
     assert len(line) < 400

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from google.protobuf.message import DecodeError
 
-from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2
-from asyncquote.codec import (
+from asyncquote._codec import (
     REQUEST_TYPES,
     RESPONSE_TYPES,
     ProtoId,
@@ -14,7 +13,8 @@ from asyncquote.codec import (
     parse_message,
     parse_response,
 )
-from asyncquote.errors import AsyncQuoteError, OpenDError, ProtocolError
+from asyncquote._errors import AsyncQuoteError, OpenDError, ProtocolError
+from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2
 
 from .golden import BY_NAME, VECTORS, Vector
 

@@ -9,11 +9,11 @@ import anyio
 import pytest
 
 import asyncquote
+from asyncquote._connection import open_connection
+from asyncquote._framing import Frame, encode_frame
 from asyncquote._pb import Qot_GetUserSecurity_pb2
-from asyncquote.connection import open_connection
-from asyncquote.framing import Frame, encode_frame
 
-from .scripted_server import Peer, scripted_server
+from .hostile_peer import Peer, RawFrame, scripted_server
 
 pytestmark = pytest.mark.anyio
 
@@ -26,7 +26,7 @@ def anyio_backend(every_event_loop: object) -> object:
 GET_USER_SECURITY = 3213
 
 
-def watchlist_reply(request: Frame) -> Qot_GetUserSecurity_pb2.Response:
+def watchlist_reply(request: RawFrame) -> Qot_GetUserSecurity_pb2.Response:
     """A reply whose only security's code echoes the requested group name."""
     c2s = Qot_GetUserSecurity_pb2.Request.FromString(request.body).c2s
     response = Qot_GetUserSecurity_pb2.Response(retType=0)
@@ -42,7 +42,7 @@ def watchlist_reply(request: Frame) -> Qot_GetUserSecurity_pb2.Response:
     return response
 
 
-def group_of(request: Frame) -> str:
+def group_of(request: RawFrame) -> str:
     return Qot_GetUserSecurity_pb2.Request.FromString(request.body).c2s.groupName
 
 

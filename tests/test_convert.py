@@ -12,14 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from asyncquote._pb import Qot_Common_pb2, Qot_ModifyUserSecurity_pb2
-from asyncquote.convert import (
+from asyncquote._convert import (
     security_from_pb,
     security_to_pb,
     static_info_from_pb,
     static_infos_from_pb,
 )
-from asyncquote.models import (
+from asyncquote._models import (
     FutureStaticExData,
     Market,
     OptionStaticExData,
@@ -31,6 +30,7 @@ from asyncquote.models import (
     WarrantStaticExData,
     WarrantType,
 )
+from asyncquote._pb import Qot_Common_pb2, Qot_ModifyUserSecurity_pb2
 
 from .golden import BY_NAME
 

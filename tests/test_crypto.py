@@ -28,8 +28,7 @@ pytest.importorskip("cryptography")
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from asyncquote._pb import Common_pb2
-from asyncquote.crypto import (
+from asyncquote._crypto import (
     NULL_CIPHER,
     AesCbcCipher,
     AesEcbCipher,
@@ -43,8 +42,9 @@ from asyncquote.crypto import (
     decrypt_body,
     load_rsa_private_key,
 )
-from asyncquote.errors import InvalidArgumentError, ProtocolError
-from asyncquote.framing import FrameDecoder, encode_frame
+from asyncquote._errors import InvalidArgumentError, ProtocolError
+from asyncquote._framing import FrameDecoder, encode_frame
+from asyncquote._pb import Common_pb2
 
 LENGTHS = [0, 1, 15, 16, 17, 100, 101, 1000, 10_000]
 
@@ -687,7 +687,7 @@ def test_the_package_imports_and_explains_itself_without_cryptography() -> None:
         import sys
         sys.modules["cryptography"] = None  # as if not installed
         import asyncquote
-        from asyncquote import crypto
+        from asyncquote import _crypto as crypto
         assert crypto.NULL_CIPHER.encrypt(b"x") == b"x"
         assert crypto.cipher_for_connection(-1, "", None) is crypto.NULL_CIPHER
         for attempt in (

@@ -9,8 +9,7 @@ import anyio
 import pytest
 
 import asyncquote
-from asyncquote._pb import InitConnect_pb2, Qot_GetUserSecurity_pb2
-from asyncquote.crypto import (
+from asyncquote._crypto import (
     AesCbcCipher,
     BodyCipher,
     FtAesEcbCipher,
@@ -18,10 +17,11 @@ from asyncquote.crypto import (
     decrypt_body,
     load_rsa_private_key,
 )
-from asyncquote.framing import Frame, encode_frame
+from asyncquote._framing import encode_frame
+from asyncquote._pb import InitConnect_pb2, Qot_GetUserSecurity_pb2
 from asyncquote.sim import Simulator
 
-from .scripted_server import Peer, scripted_server
+from .hostile_peer import Peer, RawFrame, scripted_server
 
 rsa = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.rsa")
 serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
@@ -46,7 +46,7 @@ def pem_key(seed: int) -> bytes:
 
 
 async def send_encrypted(
-    peer: Peer, cipher: BodyCipher, request: Frame, message: object, proto_id: int | None = None
+    peer: Peer, cipher: BodyCipher, request: RawFrame, message: object, proto_id: int | None = None
 ) -> None:
     body = message.SerializeToString()  # type: ignore[attr-defined]
     wire = encode_frame(

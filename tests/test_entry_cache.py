@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from asyncquote import OpenDError, ProtocolError
+from asyncquote._convert import static_infos_from_pb
+from asyncquote._entry_cache import EntryCache
 from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2, Raw_GetUserSecurity_pb2
-from asyncquote.convert import static_infos_from_pb
-from asyncquote.entry_cache import EntryCache
 
 from .golden import BY_NAME
 

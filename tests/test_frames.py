@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from asyncquote.convert import static_infos_from_pb
-from asyncquote.frames import COLUMNS, to_dataframe, to_rows
-from asyncquote.models import (
+from asyncquote._convert import static_infos_from_pb
+from asyncquote._dataframes import COLUMNS, to_dataframe, to_rows
+from asyncquote._models import (
     FutureStaticExData,
     Market,
     OptionStaticExData,

@@ -7,8 +7,8 @@ import enum
 import pytest
 from pydantic import ValidationError
 
-from asyncquote.errors import InvalidArgumentError
-from asyncquote.models import (
+from asyncquote._errors import InvalidArgumentError
+from asyncquote._models import (
     FutureStaticExData,
     Market,
     OptionStaticExData,

@@ -10,17 +10,18 @@ from typing import Any
 import pytest
 
 import asyncquote
-import asyncquote.codec
-import asyncquote.groups
-import asyncquote.models
-import asyncquote.ratelimit
+import asyncquote._codec
+import asyncquote._groups
+import asyncquote._models
+import asyncquote._ratelimit
 import asyncquote.sim
-import asyncquote.sim.dispatch
-import asyncquote.sim.handlers
-import asyncquote.sim.quotas
-import asyncquote.sim.texts
-import asyncquote.sim.watchlists
+import asyncquote.sim._dispatch
+import asyncquote.sim._handlers
+import asyncquote.sim._quotas
+import asyncquote.sim._texts
+import asyncquote.sim._watchlists
 from asyncquote import _opend
+from asyncquote._errors import InvalidArgumentError
 from asyncquote._opend import (
     DEFAULT_QUOTAS,
     MARKET_BY_PREFIX,
@@ -54,8 +55,7 @@ from asyncquote._pb import (
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
 )
-from asyncquote.errors import InvalidArgumentError
-from asyncquote.ratelimit import RateLimiter
+from asyncquote._ratelimit import RateLimiter
 
 # --- code strings ------------------------------------------------------------
 
@@ -164,7 +164,7 @@ def test_every_protocol_has_a_response_type_and_every_request_a_protocol() -> No
 
 
 def test_the_simulators_ret_type_constants_are_the_vocabularys_as_plain_ints() -> None:
-    texts = asyncquote.sim.texts
+    texts = asyncquote.sim._texts
     pairs = [
         (texts.RET_OK, RetType.OK),
         (texts.RET_FAILED, RetType.FAILED),
@@ -219,7 +219,7 @@ def test_merge_rule_refuses_malformed_overrides(overrides: Any, message: str) ->
 def test_the_client_and_the_simulator_merge_by_the_same_rule() -> None:
     overrides: dict[int, Quota | None] = {3213: None, 3214: Quota(3, 1.0)}
     limiter = RateLimiter(overrides)
-    ledger = asyncquote.sim.quotas.QuotaLedger(asyncquote.sim.quotas.merge_quotas(overrides))
+    ledger = asyncquote.sim._quotas.QuotaLedger(asyncquote.sim._quotas.merge_quotas(overrides))
     merged = merge_quotas(overrides)
     for proto_id in (3213, 3214, 3222, 1002):
         assert limiter.quota_for(proto_id) == merged.get(proto_id)
@@ -277,17 +277,17 @@ def test_other_names_are_their_own_key(name: str) -> None:
         (asyncquote, "OptionType", "OptionType"),
         (asyncquote, "Quota", "Quota"),
         (asyncquote, "DEFAULT_QUOTAS", "DEFAULT_QUOTAS"),
-        (asyncquote.groups, "GroupType", "GroupType"),
-        (asyncquote.groups, "ModifyOp", "ModifyOp"),
-        (asyncquote.groups, "SystemGroup", "SystemGroup"),
-        (asyncquote.groups, "system_group", "system_group"),
-        (asyncquote.groups, "group_key", "canonical_group_name"),
-        (asyncquote.models, "Market", "Market"),
-        (asyncquote.codec, "ProtoId", "ProtoId"),
-        (asyncquote.codec, "REQUEST_TYPES", "REQUEST_TYPES"),
-        (asyncquote.codec, "RESPONSE_TYPES", "RESPONSE_TYPES"),
-        (asyncquote.ratelimit, "DEFAULT_QUOTAS", "DEFAULT_QUOTAS"),
-        (asyncquote.ratelimit, "Quota", "Quota"),
+        (asyncquote._groups, "GroupType", "GroupType"),
+        (asyncquote._groups, "ModifyOp", "ModifyOp"),
+        (asyncquote._groups, "SystemGroup", "SystemGroup"),
+        (asyncquote._groups, "system_group", "system_group"),
+        (asyncquote._groups, "group_key", "canonical_group_name"),
+        (asyncquote._models, "Market", "Market"),
+        (asyncquote._codec, "ProtoId", "ProtoId"),
+        (asyncquote._codec, "REQUEST_TYPES", "REQUEST_TYPES"),
+        (asyncquote._codec, "RESPONSE_TYPES", "RESPONSE_TYPES"),
+        (asyncquote._ratelimit, "DEFAULT_QUOTAS", "DEFAULT_QUOTAS"),
+        (asyncquote._ratelimit, "Quota", "Quota"),
         (asyncquote.sim, "GroupType", "GroupType"),
         (asyncquote.sim, "ModifyOp", "ModifyOp"),
         (asyncquote.sim, "Quota", "Quota"),
@@ -296,12 +296,12 @@ def test_other_names_are_their_own_key(name: str) -> None:
         (asyncquote.sim, "SYSTEM_GROUP_NAMES", "SYSTEM_GROUP_NAMES"),
         (asyncquote.sim, "parse_code", "parse_code"),
         (asyncquote.sim, "format_code", "format_code"),
-        (asyncquote.sim.quotas, "merge_quotas", "merge_quotas"),
-        (asyncquote.sim.watchlists, "UNQUERYABLE_GROUPS", "UNQUERYABLE_GROUPS"),
-        (asyncquote.sim.watchlists, "canonical_group_name", "canonical_group_name"),
-        (asyncquote.sim.watchlists, "SecurityKey", "SecurityKey"),
-        (asyncquote.sim.handlers, "ProtoId", "ProtoId"),
-        (asyncquote.sim.dispatch, "RESPONSE_TYPES", "RESPONSE_TYPES"),
+        (asyncquote.sim._quotas, "merge_quotas", "merge_quotas"),
+        (asyncquote.sim._watchlists, "UNQUERYABLE_GROUPS", "UNQUERYABLE_GROUPS"),
+        (asyncquote.sim._watchlists, "canonical_group_name", "canonical_group_name"),
+        (asyncquote.sim._watchlists, "SecurityKey", "SecurityKey"),
+        (asyncquote.sim._handlers, "ProtoId", "ProtoId"),
+        (asyncquote.sim._dispatch, "RESPONSE_TYPES", "RESPONSE_TYPES"),
     ],
 )
 def test_the_client_and_the_simulator_use_the_very_same_objects(
@@ -327,6 +327,6 @@ def test_no_module_defines_a_vocabulary_name_a_second_time() -> None:
 
 
 def test_the_simulators_routes_parse_the_vocabularys_request_types() -> None:
-    routes = asyncquote.sim.handlers.default_routes()
+    routes = asyncquote.sim._handlers.default_routes()
     assert {proto_id: route.request_type for proto_id, route in routes.items()} == REQUEST_TYPES
     assert [p for p, route in routes.items() if not route.needs_init] == [ProtoId.INIT_CONNECT]

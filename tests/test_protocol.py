@@ -8,6 +8,17 @@ from pathlib import Path
 import pytest
 
 import asyncquote
+from asyncquote._crypto import AesCbcCipher, RsaCipher
+from asyncquote._errors import (
+    BadMagicError,
+    ConnectError,
+    ConnectionLostError,
+    OpenDError,
+    ProtocolError,
+    RequestTimeoutError,
+    TruncatedFrameError,
+)
+from asyncquote._framing import FrameDecoder, encode_frame
 from asyncquote._pb import InitConnect_pb2
 from asyncquote._protocol import (
     ClientProtocol,
@@ -17,17 +28,6 @@ from asyncquote._protocol import (
     Push,
     Settled,
 )
-from asyncquote.crypto import AesCbcCipher, RsaCipher
-from asyncquote.errors import (
-    BadMagicError,
-    ConnectError,
-    ConnectionLostError,
-    OpenDError,
-    ProtocolError,
-    RequestTimeoutError,
-    TruncatedFrameError,
-)
-from asyncquote.framing import FrameDecoder, encode_frame
 
 GUS = 3213
 NOTIFY = 1003

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asyncquote import InvalidArgumentError, RateLimitError
-from asyncquote.ratelimit import (
+from asyncquote._ratelimit import (
     DEFAULT_QUOTAS,
     Quota,
     RateLimiter,

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from asyncquote.sim import FAULT_NAMES, WatchlistStore
-from asyncquote.sim.watchlists import GroupType
+from asyncquote.sim._watchlists import GroupType
 
 from .sim.keys import rsa_pem
 
@@ -127,3 +127,10 @@ def test_the_readme_spells_faults_as_the_command_line_does() -> None:
     ]
     assert len(set(named)) == len(FAULT_NAMES)
     assert [name for name in named if name not in FAULT_NAMES] == []
+
+
+def test_the_test_files_the_readme_names_exist() -> None:
+    """The README's commands (e.g. the long soak) name test files that are there."""
+    named = set(re.findall(r"\btests/[\w/]+\.py\b", README.read_text(encoding="utf-8")))
+    assert "tests/e2e/test_soak.py" in named
+    assert [path for path in sorted(named) if not (ROOT / path).is_file()] == []

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from anyio.from_thread import start_blocking_portal
 
-from asyncquote.frames import COLUMNS  # the SDK's own columns, checked below
+from asyncquote._dataframes import COLUMNS  # the SDK's own columns, checked below
 from asyncquote.sim import RequestRecord, Simulator, format_code
 
 pytestmark = [

@@ -17,6 +17,7 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
+from asyncquote._framing import Frame, FrameDecoder, encode_frame
 from asyncquote._pb import (
     InitConnect_pb2,
     Qot_Common_pb2,
@@ -24,7 +25,6 @@ from asyncquote._pb import (
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
 )
-from asyncquote.framing import Frame, FrameDecoder, encode_frame
 
 M = TypeVar("M", bound=Message)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from asyncquote.cli import main
+from asyncquote._cli import main
 from asyncquote.sim import Simulator, StateFile, StateFileError, parse_fault_spec
-from asyncquote.sim.persistence import write_atomically
+from asyncquote.sim._persistence import write_atomically
 
 from .rawclient import RawClient, ready_client
 

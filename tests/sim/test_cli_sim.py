@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import asyncquote.sim
-from asyncquote.cli import main
+from asyncquote._cli import main
 from asyncquote.sim import Faults, Simulator
 
 from .keys import rsa_pem

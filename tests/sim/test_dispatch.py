@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from asyncquote._framing import Frame, FrameDecoder, encode_frame
 from asyncquote._pb import KeepAlive_pb2, Qot_GetUserSecurity_pb2
-from asyncquote.framing import Frame, FrameDecoder, encode_frame
-from asyncquote.ratelimit import Quota
-from asyncquote.sim.dispatch import Dispatcher, Route
-from asyncquote.sim.handlers import default_routes
-from asyncquote.sim.quotas import QuotaLedger
-from asyncquote.sim.state import ConnectionState, ServerState
-from asyncquote.sim.watchlists import WatchlistStore
+from asyncquote._ratelimit import Quota
+from asyncquote.sim._dispatch import Dispatcher, Route
+from asyncquote.sim._handlers import default_routes
+from asyncquote.sim._quotas import QuotaLedger
+from asyncquote.sim._state import ConnectionState, ServerState
+from asyncquote.sim._watchlists import WatchlistStore
 
 KEEP_ALIVE = 1004
 GET_USER_SECURITY = 3213

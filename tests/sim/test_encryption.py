@@ -12,11 +12,12 @@ from pathlib import Path
 import anyio
 import pytest
 
+from asyncquote._errors import InvalidArgumentError
+from asyncquote._framing import encode_frame
 from asyncquote._pb import InitConnect_pb2, KeepAlive_pb2, Qot_GetUserSecurity_pb2
-from asyncquote.errors import InvalidArgumentError
-from asyncquote.framing import encode_frame
-from asyncquote.sim import Faults, Simulator, texts
-from asyncquote.sim.state import ConnectionState
+from asyncquote.sim import Faults, Simulator
+from asyncquote.sim import _texts as texts
+from asyncquote.sim._state import ConnectionState
 
 from .cryptoclient import EncryptedRawClient, encrypted_client
 from .keys import rsa_pem

@@ -7,12 +7,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
-from asyncquote.errors import FrameTooLargeError
-from asyncquote.framing import HEADER_SIZE, MAGIC, FrameDecoder, encode_frame
 
+from asyncquote._errors import FrameTooLargeError
+from asyncquote._framing import HEADER_SIZE, MAGIC, FrameDecoder, encode_frame
 from asyncquote.sim import Faults
 from asyncquote.sim._fault_pipeline import FaultPipeline, HangUp
-from asyncquote.sim.faults import GARBAGE_SIZE, OVERSIZE_BODY_LEN
+from asyncquote.sim._faults import GARBAGE_SIZE, OVERSIZE_BODY_LEN
 
 pytestmark = pytest.mark.anyio
 

@@ -13,7 +13,7 @@ from asyncquote._pb import (
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
 )
-from asyncquote.ratelimit import Quota
+from asyncquote._ratelimit import Quota
 from asyncquote.sim import NO_QUOTAS, Simulator, parse_code
 
 from .rawclient import (

@@ -6,17 +6,17 @@ from collections import deque
 
 import anyio
 import pytest
-from asyncquote.errors import BadMagicError
-from asyncquote.framing import Frame, FrameDecoder, encode_frame
 
+from asyncquote._errors import BadMagicError
+from asyncquote._framing import Frame, FrameDecoder, encode_frame
 from asyncquote._pb import InitConnect_pb2, KeepAlive_pb2
 from asyncquote.sim import Faults, RequestRecord
+from asyncquote.sim._dispatch import Dispatcher
+from asyncquote.sim._handlers import default_routes
 from asyncquote.sim._peer import Peer
-from asyncquote.sim.dispatch import Dispatcher
-from asyncquote.sim.handlers import default_routes
-from asyncquote.sim.quotas import QuotaLedger
-from asyncquote.sim.state import ConnectionState, ServerState
-from asyncquote.sim.watchlists import WatchlistStore
+from asyncquote.sim._quotas import QuotaLedger
+from asyncquote.sim._state import ConnectionState, ServerState
+from asyncquote.sim._watchlists import WatchlistStore
 
 from .rawclient import INIT_CONNECT, KEEP_ALIVE
 

@@ -12,7 +12,7 @@ from asyncquote._pb import (
     Qot_GetUserSecurity_pb2,
     Qot_GetUserSecurityGroup_pb2,
 )
-from asyncquote.ratelimit import Quota
+from asyncquote._ratelimit import Quota
 from asyncquote.sim import (
     NO_QUOTAS,
     OPEND_QUOTAS,
@@ -21,8 +21,8 @@ from asyncquote.sim import (
     parse_quota_spec,
     parse_quota_specs,
 )
-from asyncquote.sim.quotas import QuotaLedger, merge_quotas
-from asyncquote.sim.texts import quota_exceeded
+from asyncquote.sim._quotas import QuotaLedger, merge_quotas
+from asyncquote.sim._texts import quota_exceeded
 
 from .rawclient import (
     GET_USER_SECURITY,

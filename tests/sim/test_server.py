@@ -12,6 +12,7 @@ import anyio
 import pytest
 from google.protobuf.message import Message
 
+from asyncquote._framing import encode_frame
 from asyncquote._pb import (
     GetGlobalState_pb2,
     InitConnect_pb2,
@@ -19,9 +20,8 @@ from asyncquote._pb import (
     Qot_GetUserSecurity_pb2,
     Qot_GetUserSecurityGroup_pb2,
 )
-from asyncquote.framing import encode_frame
 from asyncquote.sim import NO_QUOTAS, SYSTEM_GROUP_NAMES, RequestRecord, Simulator, serve
-from asyncquote.sim.watchlists import UNQUERYABLE_GROUPS
+from asyncquote.sim._watchlists import UNQUERYABLE_GROUPS
 
 from .rawclient import (
     GET_GLOBAL_STATE,

@@ -5,7 +5,7 @@ its own request or raised one of the library's typed errors. Zero wrong
 results, zero hangs, an empty pending table and no task left at the end.
 
 Bounded to a few seconds by default; set ``ASYNCQUOTE_SOAK_SECONDS`` for a
-longer run, e.g. ``ASYNCQUOTE_SOAK_SECONDS=120 pytest tests/test_soak.py -s``.
+longer run, e.g. ``ASYNCQUOTE_SOAK_SECONDS=120 pytest tests/e2e/test_soak.py -s``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import pytest
 
 import asyncquote
 from asyncquote import ConnectionState, ReconnectPolicy
+from asyncquote._convert import static_infos_from_pb
 from asyncquote._pb import Qot_GetUserSecurity_pb2
-from asyncquote.convert import static_infos_from_pb
 from asyncquote.sim import NO_QUOTAS, Faults, Simulator
 
 pytestmark = pytest.mark.anyio
@@ -61,14 +61,14 @@ def test_the_timeout_follows_the_soak_length() -> None:
         [
             sys.executable,
             "-c",
-            "import tests.test_soak as soak; "
+            "import tests.e2e.test_soak as soak; "
             "print(soak.test_soak_every_call_is_right_or_a_typed_error"
             ".pytestmark[0].args[0])",
         ],
         capture_output=True,
         text=True,
         env={**os.environ, "ASYNCQUOTE_SOAK_SECONDS": "120"},
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         timeout=60,
         check=False,
     )

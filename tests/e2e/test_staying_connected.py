@@ -18,10 +18,10 @@ import trio.testing
 
 import asyncquote
 from asyncquote import ConnectionState, Quota, ReconnectPolicy
+from asyncquote._connection import open_connection
 from asyncquote._pb import Qot_GetUserSecurity_pb2
-from asyncquote.connection import open_connection
 
-from .hostile_peer import (
+from ..hostile_peer import (
     HostileConnection,
     HostileGateway,
     RawFrame,

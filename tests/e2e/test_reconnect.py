@@ -7,7 +7,6 @@ The "restarted OpenD" is a simulator closed and started again on the same port.
 from __future__ import annotations
 
 import itertools
-import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,8 +19,7 @@ from asyncquote import ConnectionState, Quota, ReconnectPolicy
 from asyncquote._pb import KeepAlive_pb2
 from asyncquote.sim import Faults, Simulator
 
-from .hostile_peer import HostileGateway, Stock, hostile_gateway
-from .scripted_server import Peer, scripted_server
+from ..hostile_peer import HostileGateway, Peer, Stock, hostile_gateway, scripted_server
 
 TECH = [Stock(11, "AAPL"), Stock(11, "NVDA")]
 
@@ -85,26 +83,6 @@ async def gateway(**options: object) -> AsyncIterator[Gateway]:
     async with anyio.create_task_group() as tg:
         yield Gateway(tg, port, **options)
         tg.cancel_scope.cancel()
-
-
-def test_backoff_grows_exponentially_to_a_cap_with_bounded_jitter() -> None:
-    policy = ReconnectPolicy(initial_delay=1.0, max_delay=10.0, multiplier=2.0, jitter=0.0)
-    rng = random.Random(1)
-    assert [policy.delay(n, rng) for n in range(6)] == [1, 2, 4, 8, 10, 10]
-    jittery = ReconnectPolicy(initial_delay=1.0, max_delay=10.0, jitter=0.5)
-    delays = [jittery.delay(3, rng) for _ in range(200)]
-    assert min(delays) >= 4.0
-    assert max(delays) <= 8.0
-    assert len(set(delays)) > 100
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [{"initial_delay": -1}, {"multiplier": 0.5}, {"jitter": 2}, {"max_attempts": 0}],
-)
-def test_a_nonsensical_policy_is_refused(kwargs: dict[str, float]) -> None:
-    with pytest.raises(asyncquote.InvalidArgumentError):
-        ReconnectPolicy(**kwargs)
 
 
 async def test_a_restarted_gateway_is_reconnected_and_waiting_calls_go_through() -> None:

@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 import asyncquote
-from asyncquote.convert import static_infos_from_pb
+from asyncquote._convert import static_infos_from_pb
 from asyncquote.sim import NO_QUOTAS, Simulator
 
 pytestmark = pytest.mark.anyio

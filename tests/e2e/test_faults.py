@@ -14,13 +14,13 @@ import trio.testing
 
 import asyncquote
 from asyncquote import ConnectionState, ReconnectPolicy
-from asyncquote.errors import (
+from asyncquote._errors import (
     BadMagicError,
     ChecksumMismatchError,
     FrameTooLargeError,
     TruncatedFrameError,
 )
-from asyncquote.framing import Frame
+from asyncquote._framing import Frame
 from asyncquote.sim import NO_QUOTAS, Faults, Simulator
 
 pytestmark = pytest.mark.anyio

@@ -19,13 +19,13 @@ from pydantic import BaseModel
 
 import asyncquote
 from asyncquote import SecurityStaticInfo
-from asyncquote.codec import parse_response
-from asyncquote.entry_cache import EntryCache
-from asyncquote.frames import to_dataframe, to_rows
-from asyncquote.ratelimit import is_quota_rejection
-from asyncquote.watch import WatchError, WatchlistChange, WatchlistWatcher
+from asyncquote._codec import parse_response
+from asyncquote._dataframes import to_dataframe, to_rows
+from asyncquote._entry_cache import EntryCache
+from asyncquote._ratelimit import is_quota_rejection
+from asyncquote._watch import WatchError, WatchlistChange, WatchlistWatcher
 
-from .hostile_peer import (
+from ..hostile_peer import (
     HostileConnection,
     HostileGateway,
     RawFrame,

@@ -15,9 +15,9 @@ import pytest
 
 import asyncquote
 from asyncquote import ModifyOp, SecurityStaticInfo
-from asyncquote.watch import WatchlistChange
+from asyncquote._watch import WatchlistChange
 
-from .hostile_peer import HostileConnection, HostileGateway, RawFrame, Stock, hostile_gateway
+from ..hostile_peer import HostileConnection, HostileGateway, RawFrame, Stock, hostile_gateway
 
 pytestmark = pytest.mark.anyio
 
