@@ -20,7 +20,9 @@ import trio.testing
 import asyncquote
 import asyncquote._cli
 import asyncquote.sim
-from asyncquote._cli import _build_parser, _groups, _watch, main
+from asyncquote._cli import main
+from asyncquote._cli_commands import _groups, _watch
+from asyncquote._cli_parser import _build_parser
 from asyncquote._dataframes import COLUMNS
 from asyncquote._ratelimit import Quota
 from asyncquote.sim import ModifyOp as SimModifyOp

@@ -1,0 +1,288 @@
+"""The command line's commands: demo, sim, groups, watchlist, watch, add, remove.
+
+One job: run one parsed command against OpenD (or the simulator) and print
+its output (table, JSON, CSV, change lines). Each command is a coroutine
+``main()`` (in :mod:`asyncquote._cli`) runs under ``anyio.run``; a command
+fails by raising, never by printing an error or exiting itself: a failure
+its message already describes is a :class:`_CommandFailed`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import enum
+import errno
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import anyio
+
+from ._client import QuoteClient
+from ._connect import connect
+from ._dataframes import COLUMNS, to_rows
+from ._errors import AsyncQuoteError, InvalidArgumentError
+from ._opend import GroupType, ModifyOp
+from ._table import render_watchlist
+from ._watch import WatchError, WatchlistChange
+
+
+def _connect(args: argparse.Namespace) -> contextlib.AbstractAsyncContextManager[QuoteClient]:
+    """Connect as the gateway options in ``args`` say."""
+    return connect(
+        args.host,
+        args.port,
+        timeout=args.timeout,
+        connect_timeout=args.connect_timeout,
+        rsa_key=args.rsa_key,
+    )
+
+
+async def _print_groups(client: QuoteClient, groups: Sequence[str]) -> int:
+    """Fetch and print ``groups``; return how many could not be fetched."""
+    results: dict[str, str] = {}
+    failed: set[str] = set()
+
+    async def fetch(group: str) -> None:
+        try:
+            items = await client.get_user_security(group)
+        except AsyncQuoteError as exc:
+            results[group] = f"error: {exc}"
+            failed.add(group)
+        else:
+            results[group] = f"{len(items)} securities\n{render_watchlist(items)}"
+
+    # All groups go out at once over the one connection.
+    async with anyio.create_task_group() as tg:
+        for group in groups:
+            tg.start_soon(fetch, group)
+    for group in groups:
+        print(f"\n== {group}: {results[group]}")
+    return len(failed)
+
+
+async def _demo(groups: Sequence[str]) -> None:
+    from .sim import Simulator
+
+    async with Simulator(port=0) as sim:
+        print(f"simulator listening on {sim.host}:{sim.port}")
+        async with connect(sim.host, sim.port) as client:
+            info = client.info
+            print(
+                f"connected: connID={info.conn_id} serverVer={info.server_version} "
+                f"keepalive={info.keepalive_interval:g}s"
+            )
+            failed = await _print_groups(client, groups)
+    if failed:
+        raise _CommandFailed(
+            f"{failed} of {len(set(groups))} groups could not be fetched (see above); "
+            "`asyncquote groups` lists the groups there are"
+        )
+
+
+async def _groups(args: argparse.Namespace) -> None:
+    group_type = {"all": GroupType.ALL, "custom": GroupType.CUSTOM, "system": GroupType.SYSTEM}
+    async with _connect(args) as client:
+        groups = await client.get_user_security_group(group_type[args.type])
+    if args.json:
+        rows = [
+            {
+                "name": group.name,
+                "type": _enum_name(group.type),
+                "type_id": int(group.type),
+                "english": None if group.system_group is None else group.system_group.english,
+            }
+            for group in groups
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for group in groups:
+        kind = group.type.name.lower() if isinstance(group.type, GroupType) else group.type
+        system = group.system_group
+        other_name = "" if system is None else f"\t{system.english}"
+        print(f"{group.name}\t{kind}{other_name}")
+
+
+def _enum_name(value: object) -> object:
+    """An enum member's name; anything else (an int a newer gateway sent) as it is."""
+    return value.name if isinstance(value, enum.Enum) else value
+
+
+def _json_ready(value: Any) -> Any:
+    """``model_dump()`` output with enum members as their names, for ``--json``."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
+    return _enum_name(value)
+
+
+async def _watchlist(args: argparse.Namespace) -> None:
+    async with _connect(args) as client:
+        items = await client.get_user_security(args.group)
+    if args.json:
+        rows = [_json_ready(item.model_dump()) for item in items]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif args.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(to_rows(items))
+    else:
+        print(render_watchlist(items))
+
+
+async def _edit(args: argparse.Namespace) -> None:
+    if args.command == "add":
+        op = ModifyOp.ADD
+    else:
+        op = ModifyOp.DELETE if args.everywhere else ModifyOp.MOVE_OUT
+    async with _connect(args) as client:
+        await client.modify_user_security(args.group, op, args.codes)
+    # OpenD answers only "done": it does not say what changed (a security
+    # already in the group, say), so report what was asked for.
+    count = f"{len(args.codes)} {'security' if len(args.codes) == 1 else 'securities'}"
+    request = {
+        ModifyOp.ADD: f"add {count} to {args.group}",
+        ModifyOp.MOVE_OUT: f"move {count} out of {args.group}",
+    }.get(op, f"delete {count} from the whole watchlist")
+    print(f"asked OpenD to {request}")
+
+
+@contextlib.contextmanager
+def _quiet_watcher_warnings() -> Iterator[None]:
+    """Drop the watcher's WARNING about a failed poll: ``watch`` prints each one itself."""
+    watcher_log = logging.getLogger("asyncquote.watch")
+
+    def keep(record: logging.LogRecord) -> bool:
+        return record.levelno != logging.WARNING
+
+    watcher_log.addFilter(keep)
+    try:
+        yield
+    finally:
+        watcher_log.removeFilter(keep)
+
+
+async def _watch(args: argparse.Namespace) -> None:
+    with _quiet_watcher_warnings():
+        await _watch_groups(args)
+
+
+async def _watch_groups(args: argparse.Namespace) -> None:
+    async with (
+        _connect(args) as client,
+        client.watch_user_security(args.groups, interval=args.interval) as events,
+        anyio.create_task_group() as tg,
+    ):
+        if events.period > args.interval:
+            print(
+                f"polling each group every {events.period:g} s to leave quota for other calls",
+                file=sys.stderr,
+                flush=True,
+            )
+        tg.start_soon(_report_quota_waits, client)
+        async for event in events:
+            if isinstance(event, WatchError):
+                print(f"[{event.group}] poll failed: {event.error}", file=sys.stderr, flush=True)
+            elif isinstance(event, WatchlistChange):
+                _print_change(event)
+        tg.cancel_scope.cancel()
+
+
+def _print_change(event: WatchlistChange) -> None:
+    if event.initial:
+        print(f"[{event.group}] {len(event.current)} securities", flush=True)
+        for item in event.current:
+            print(f"  {item.security}  {item.basic.name}", flush=True)
+        return
+    for item in event.added:
+        print(f"[{event.group}] + {item.security}  {item.basic.name}", flush=True)
+    for item in event.removed:
+        print(f"[{event.group}] - {item.security}  {item.basic.name}", flush=True)
+    if not event.added and not event.removed:
+        print(f"[{event.group}] changed (order or details)", flush=True)
+
+
+async def _report_quota_waits(client: QuoteClient) -> None:
+    """Say on stderr when calls are queued for quota, once per episode."""
+    waiting = False
+    while True:
+        status = client.quota(3213)
+        if status.queued and not waiting:
+            print(
+                f"waiting on quota ({status.quota}): next slot in {status.next_free_in:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        waiting = status.queued > 0
+        await anyio.sleep(1)
+
+
+async def _sim(args: argparse.Namespace) -> None:
+    from .sim import Faults, Simulator, serve
+
+    listening = False
+
+    def announce(sim: Simulator) -> None:
+        nonlocal listening
+        listening = True
+        print(f"OpenD simulator listening on {sim.host}:{sim.port} (Ctrl-C to stop)", flush=True)
+        quotas = ", ".join(f"{proto_id}: {quota}" for proto_id, quota in sorted(sim.quotas.items()))
+        print(f"quotas: {quotas or 'none'}", flush=True)
+        print(f"watchlists: {sim.state_path or 'in memory'}", flush=True)
+        print(f"faults: {sim.faults.describe()}", flush=True)
+        encryption = "RSA handshake, then AES bodies" if sim.encrypted else "off"
+        print(f"encryption: {encryption}", flush=True)
+
+    try:
+        faults = Faults(**args.faults, seed=args.seed)
+    except ValueError as exc:
+        # Only "shuffle without reorder" gets this far; see _FaultAction.
+        raise InvalidArgumentError(f"--fault: {exc}") from None
+    # A state file or RSA key that cannot be loaded raises an AsyncQuoteError
+    # before anything listens: main() prints it and exits 1.
+    try:
+        await serve(
+            args.host,
+            args.port,
+            quotas=dict(args.quota),
+            language=args.language,
+            faults=faults,
+            state_path=args.state,
+            rsa_key=args.rsa_key,
+            handshake_timeout=args.handshake_timeout,
+            ready=announce,
+        )
+    except OSError as exc:
+        if listening:
+            raise
+        raise _CommandFailed(_listen_failure(args.host, args.port, exc)) from exc
+
+
+def _listen_failure(host: str, port: int, exc: OSError) -> str:
+    address = f"{host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"cannot listen on {address}: the port is already in use (an OpenD or another "
+            "simulator?); stop it or choose another --port (0 picks a free one)"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"cannot listen on {address}: no network interface of this machine has that "
+            "address; give --host one of its own addresses, e.g. 127.0.0.1 or 0.0.0.0"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"cannot listen on {address}: permission denied (ports below 1024 need "
+            "privileges); choose a --port above 1023"
+        )
+    reason = exc.strerror or str(exc)
+    return f"cannot listen on {address}: {reason}; check --host and --port"
+
+
+class _CommandFailed(Exception):
+    """A command failed in a way already described by its message."""
