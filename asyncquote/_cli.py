@@ -97,7 +97,7 @@ def _describe_failure(exc: BaseException) -> str:
         hint = _hint(exc)
         return f"{_shorten(str(exc))}; {hint}" if hint else _shorten(str(exc))
     if isinstance(exc, (_CommandFailed, ImportError)):
-        # The crypto extra's install hint is part of the ImportError (see _crypto.py).
+        # The crypto extra's install hint is part of the ImportError (see _cipher.py).
         return _shorten(str(exc))
     if isinstance(exc, BaseExceptionGroup):
         reasons = "; ".join(_describe_failure(_leaf(inner)) for inner in exc.exceptions)

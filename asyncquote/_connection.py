@@ -29,7 +29,6 @@ import anyio.abc
 from google.protobuf.message import Message
 
 from ._codec import ProtoId, parse_response
-from ._crypto import RsaCipher
 from ._errors import (
     AsyncQuoteError,
     ConnectError,
@@ -54,6 +53,7 @@ from ._options import (
 )
 from ._pb import InitConnect_pb2, KeepAlive_pb2
 from ._protocol import Call, ClientProtocol, Lost, Push, Settled, decrypted
+from ._rsa import RsaCipher
 from ._taskgroups import single_errors
 from ._wire import Wire, connect_wire, loss_for
 

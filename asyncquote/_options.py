@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ._args import check_duration, check_flag, check_int, is_plain_text
-from ._crypto import load_rsa_private_key
 from ._errors import InvalidArgumentError
 from ._framing import Frame
 from ._opend import Quota
 from ._ratelimit import RateLimiter
+from ._rsa import load_rsa_private_key
 from ._session import ReconnectPolicy
 
 if TYPE_CHECKING:
-    from ._crypto import RsaCipher
+    from ._rsa import RsaCipher
 
 __all__ = [
     "DEFAULT_CLIENT_VERSION",

@@ -24,8 +24,8 @@ from collections.abc import Callable
 import anyio
 import anyio.abc
 
-from .._crypto import RsaCipher
 from .._errors import ProtocolError
+from .._rsa import RsaCipher
 from ._accept import Link, peer_name
 from ._dispatch import Dispatcher
 from ._faults import Faults

@@ -26,7 +26,7 @@ Encryption (``Simulator(rsa_key=...)``) works as OpenD's does when it is
 configured with ``rsa_private_key``:
 
 * Every InitConnect body must arrive RSA-encrypted with the simulator's key
-  (see :class:`~asyncquote._crypto.RsaCipher`); its reply is RSA-encrypted too.
+  (see :class:`~asyncquote._rsa.RsaCipher`); its reply is RSA-encrypted too.
 * After a successful InitConnect, every body in both directions is encrypted
   with the connection's ``connAESKey``, as the ``packetEncAlgo`` the client
   asked for: AES-CBC with ``aesCBCiv`` (2), FTAES_ECB (0) or AES-ECB (1).

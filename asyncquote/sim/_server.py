@@ -32,8 +32,8 @@ import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
 
-from .._crypto import RsaCipher, load_rsa_private_key
 from .._opend import Quota
+from .._rsa import RsaCipher, load_rsa_private_key
 from ._accept import Link, accept_until_stopped
 from ._connections import Connections
 from ._dispatch import Dispatcher
@@ -88,7 +88,7 @@ class Simulator:
         rsa_key: encrypt connections as OpenD does when configured with
             ``rsa_private_key``: an RSA private key as PEM or DER bytes, PEM
             text, or the path of a file holding either (see
-            :func:`~asyncquote._crypto.load_rsa_private_key`). The official
+            :func:`~asyncquote._rsa.load_rsa_private_key`). The official
             SDK needs a 1024-bit PKCS#1 key. See :mod:`._peer` for how
             the handshake and bodies are encrypted and what happens to a
             client with another key, or none.
