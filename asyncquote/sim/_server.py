@@ -34,7 +34,7 @@ from anyio.abc import SocketAttribute
 
 from .._opend import Quota
 from .._rsa import RsaCipher, load_rsa_private_key
-from ._accept import Link, accept_until_stopped
+from ._accept import Link, Listening
 from ._connections import Connections
 from ._dispatch import Dispatcher
 from ._faults import Faults
@@ -53,7 +53,7 @@ _log = logging.getLogger("asyncquote.sim")
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
 
 
-class Simulator:
+class Simulator(Listening):
     """An OpenD stand-in serving the real protocol on a TCP port.
 
     Use it as an async context manager; the port is bound on entry and every
@@ -239,11 +239,6 @@ class Simulator:
         """
         return self._table.failed_handshakes
 
-    @property
-    def listening(self) -> bool:
-        """Whether new connections are accepted (see :meth:`stop_listening`)."""
-        return self._listener is not None
-
     def max_arrivals_in_window(self, proto_id: int, period: float) -> int:
         """The most accepted requests of ``proto_id`` that arrived within any ``period`` seconds.
 
@@ -263,96 +258,6 @@ class Simulator:
             (bisect.bisect_left(times, start + period, lo=i) - i for i, start in enumerate(times)),
             default=0,
         )
-
-    async def drop_connections(self) -> int:
-        """Close every open client connection at once, as an OpenD that crashed would.
-
-        Replies not yet sent are lost. The simulator keeps listening, so
-        clients can reconnect (see :meth:`restart` to refuse them for a
-        while). Returns once the connections are closed.
-
-        Returns:
-            How many connections were dropped.
-        """
-        return await self._table.drop_all()
-
-    async def stop_listening(self) -> None:
-        """Stop accepting connections: new ones are refused, open ones are still served.
-
-        The port is kept, for :meth:`start_listening`. Does nothing if the
-        simulator is not listening.
-
-        Raises:
-            RuntimeError: the simulator is not running.
-        """
-        self._require_running()
-        listener, self._listener = self._listener, None
-        accepting, self._accepting = self._accepting, None
-        if listener is None or accepting is None:
-            return
-        accepting.scope.cancel()
-        # The accept loop must be gone before its listener is closed under it.
-        await accepting.done.wait()
-        await listener.aclose()
-        _log.debug("simulator stopped listening on %s:%d", self._host, self._port)
-
-    async def start_listening(self) -> None:
-        """Accept connections again, on the same port as before :meth:`stop_listening`.
-
-        Does nothing if the simulator is listening already.
-
-        Raises:
-            RuntimeError: the simulator is not running.
-            OSError: the port has been taken meanwhile.
-        """
-        port = self._require_running()
-        if self._listener is not None:
-            return
-        self._accept(await anyio.create_tcp_listener(local_host=self._host, local_port=port))
-        _log.debug("simulator listening again on %s:%d", self._host, port)
-
-    async def restart(self, downtime: float = 0.0) -> None:
-        """Behave like an OpenD being restarted, on the same port.
-
-        Stops listening, drops every connection, waits ``downtime`` seconds
-        (connections are refused meanwhile) and listens again. The watchlists
-        and the quotas' record of recent requests are kept, as they belong to
-        the account rather than the gateway process.
-
-        Raises:
-            RuntimeError: the simulator is not running.
-        """
-        await self.stop_listening()
-        await self.drop_connections()
-        await anyio.sleep(downtime)
-        await self.start_listening()
-
-    def _require_running(self) -> int:
-        if self._task_group is None or self._port is None:
-            raise RuntimeError("the simulator is not running; use 'async with Simulator()'")
-        return self._port
-
-    def _accept(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
-        """Serve ``listener`` in a task of its own, so it can be stopped alone."""
-        assert self._task_group is not None
-        link = Link.new()
-        self._listener = listener
-        self._accepting = link
-        # Connection tasks go into the simulator's task group, not the accept
-        # loop's, so they outlive a stop_listening().
-        task_group = self._task_group
-
-        def accepted(stream: anyio.abc.SocketStream) -> None:
-            task_group.start_soon(self._table.serve, stream, task_group)
-
-        where = f"{self._host}:{self._port}"
-        self._task_group.start_soon(accept_until_stopped, listener, link, accepted, where)
-
-    async def _close_listener(self) -> None:
-        listener, self._listener = self._listener, None
-        self._accepting = None
-        if listener is not None:
-            await listener.aclose()
 
     async def __aenter__(self) -> Simulator:
         if self._stack is not None:
