@@ -227,7 +227,7 @@ class Session:
         # while: a gateway that completes the handshake and hangs up at once
         # is not healthy, and must see growing delays (and max_attempts).
         attempt = 0
-        while self._policy.enabled:
+        while self._policy.enabled and self._state is not ConnectionState.CLOSED:
             if self._policy.max_attempts is not None and attempt >= self._policy.max_attempts:
                 self._closed_reason = f"gave up reconnecting after {attempt} attempts"
                 logger.error("%s to OpenD at %s", self._closed_reason, self._address)
@@ -236,6 +236,8 @@ class Session:
             delay = self._policy.delay(attempt, self._rng)
             logger.info("reconnecting to OpenD at %s in %.2f s", self._address, delay)
             await anyio.sleep(delay)
+            if self.state is ConnectionState.CLOSED:  # (read again: the sleep awaited)
+                return  # closed while waiting
             attempt += 1
             try:
                 async with self._opener() as connection:
@@ -282,8 +284,8 @@ class Session:
         self._set_state(ConnectionState.CLOSED)
 
     def _set_state(self, state: ConnectionState) -> None:
-        if state is self._state:
-            return
+        if state is self._state or self._state is ConnectionState.CLOSED:
+            return  # CLOSED is final: nothing that happens after brings it back
         self._state = state
         if state is ConnectionState.CLOSED and self.on_closed is not None:
             self.on_closed()

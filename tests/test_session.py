@@ -274,6 +274,33 @@ async def test_close_by_the_owner_keeps_its_first_reason_and_forgets_the_connect
     assert len(opener.attempts) == 1
 
 
+async def test_closed_is_final_even_if_the_owner_has_not_cancelled_run_yet() -> None:
+    """A loss after close() must not bring the session back (nor call on_closed again)."""
+    opener = FakeOpener()
+    closed: list[bool] = []
+    async with running(opener) as session:
+        session.on_closed = lambda: closed.append(True)
+        session.close("shutting down")
+        opener.opened[0].lose()  # run() is still going: the owner cancels it only later
+        await anyio.sleep(60)
+        assert session.state is ConnectionState.CLOSED
+        assert len(opener.attempts) == 1  # no reconnecting
+        assert closed == [True]
+    assert closed == [True]
+
+
+async def test_closing_while_waiting_to_reconnect_makes_no_further_attempt() -> None:
+    opener = FakeOpener()
+    async with running(opener) as session:
+        opener.opened[0].lose()
+        assert session.state is ConnectionState.RECONNECTING
+        session.close("shutting down")  # during the backoff delay
+        await anyio.sleep(60)
+        assert len(opener.attempts) == 1
+        assert session.current is None
+        assert session.state is ConnectionState.CLOSED
+
+
 async def test_a_connection_lost_before_the_session_listens_is_still_replaced() -> None:
     opener = FakeOpener()
     async with running(opener) as session:
