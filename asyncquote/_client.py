@@ -114,7 +114,7 @@ class QuoteClient(ClientCore):
         # an edit that has since returned (read-your-writes). Each caller
         # keeps its own timeout; a leader's timeout is its own business.
         self._flights: SingleFlight[tuple[str, int], list[SecurityStaticInfo]] = SingleFlight(
-            personal=(RequestTimeoutError,), expired=_flight_expired
+            personal=(RequestTimeoutError,), expired=_flight_expired, clock=self._now
         )
         # Edits (3214) that have returned, successfully or not.
         self._edits = 0

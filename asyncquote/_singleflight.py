@@ -16,21 +16,27 @@ V = TypeVar("V")
 
 
 class _Flight(Generic[V]):
-    __slots__ = ("changed", "done", "error", "started_at", "value")
+    __slots__ = ("changed", "clock", "done", "ends_by", "error", "started_at", "timeout", "value")
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float, clock: Callable[[], float]) -> None:
         # Made only when a second caller waits: most calls have no company,
         # and an Event per call is a measurable share of a call's cost.
         self.changed: anyio.Event | None = None
         self.done = False
         self.error: Exception | None = None
         self.value: V | None = None
-        # When the call last got going (see SingleFlight.run); None before.
+        self.clock = clock
+        # The leader's own timeout, and when the call last got going (see
+        # SingleFlight.run; None before): the call ends by ``ends_by``, one
+        # way or another, unless it starts over (and says so).
+        self.timeout = timeout
         self.started_at: float | None = None
+        self.ends_by = math.inf
 
     def start(self) -> None:
         """The call got going: followers' own timeouts run from now on."""
-        self.started_at = anyio.current_time()
+        self.started_at = now = self.clock()
+        self.ends_by = now + self.timeout
         self._wake()
 
     def _wake(self) -> None:
@@ -69,10 +75,14 @@ class SingleFlight(Generic[K, V]):
         *,
         personal: tuple[type[Exception], ...] = (),
         expired: Callable[[K, float], Exception] = _timed_out,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._flights: dict[K, _Flight[V]] = {}
         self._personal = personal
         self._expired = expired
+        # The event loop's clock (anyio.current_time's, minus the backend
+        # lookup when the owner passes asyncquote._loop.clock()).
+        self._clock = clock or anyio.current_time
 
     def in_flight(self, key: K) -> bool:
         """True while a call for ``key`` is running."""
@@ -104,7 +114,7 @@ class SingleFlight(Generic[K, V]):
         # flight holds each frame of its stack, so one frame fewer is memory
         # saved per call.
         # Not _Flight[V](): calling a subscripted generic costs a typing call.
-        mine: _Flight[V] = _Flight()
+        mine: _Flight[V] = _Flight(timeout, self._clock)
         self._flights[key] = mine
         try:
             value = await fn(timeout, mine.start)
@@ -131,7 +141,8 @@ class SingleFlight(Generic[K, V]):
         # clock runs from when the call it joined last got going (or
         # from its arrival, if later); a call it leads or joins after
         # that one was abandoned does not start it over.
-        arrived = anyio.current_time()
+        clock = self._clock
+        arrived = clock()
         joined = flight
         counting_from: float | None = None
         while True:
@@ -142,16 +153,23 @@ class SingleFlight(Generic[K, V]):
                 if self._flights.get(key) is not flight:
                     break  # it finished, failed or was abandoned
                 deadline = math.inf if counting_from is None else counting_from + timeout
-                if anyio.current_time() >= deadline:
+                now = clock()
+                if now >= deadline:
                     raise self._expired(key, timeout)
                 if flight.changed is None:
                     flight.changed = anyio.Event()
-                with anyio.move_on_after(deadline - anyio.current_time()):
+                if flight.ends_by <= deadline:
+                    # The call ends (or says it started over) before this
+                    # caller's deadline: no timer needed. The common case,
+                    # so a follower usually costs no cancel scope.
                     await flight.changed.wait()
+                else:
+                    with anyio.move_on_after(deadline - now):
+                        await flight.changed.wait()
             if flight.done:
                 return flight
             if counting_from is not None:
-                left = counting_from + timeout - anyio.current_time()
+                left = counting_from + timeout - clock()
                 if left <= 0:
                     raise self._expired(key, timeout)
             error = flight.error
