@@ -16,7 +16,7 @@ V = TypeVar("V")
 
 
 class _Flight(Generic[V]):
-    __slots__ = ("changed", "clock", "done", "ends_by", "error", "started_at", "timeout", "value")
+    __slots__ = ("changed", "clock", "done", "error", "started_at", "timeout", "value")
 
     def __init__(self, timeout: float, clock: Callable[[], float]) -> None:
         # Made only when a second caller waits: most calls have no company,
@@ -27,16 +27,14 @@ class _Flight(Generic[V]):
         self.value: V | None = None
         self.clock = clock
         # The leader's own timeout, and when the call last got going (see
-        # SingleFlight.run; None before): the call ends by ``ends_by``, one
-        # way or another, unless it starts over (and says so).
+        # SingleFlight.run; None before): the call ends by their sum, one way
+        # or another, unless it starts over (and says so).
         self.timeout = timeout
         self.started_at: float | None = None
-        self.ends_by = math.inf
 
     def start(self) -> None:
         """The call got going: followers' own timeouts run from now on."""
-        self.started_at = now = self.clock()
-        self.ends_by = now + self.timeout
+        self.started_at = self.clock()
         self._wake()
 
     def _wake(self) -> None:
@@ -158,10 +156,12 @@ class SingleFlight(Generic[K, V]):
                     raise self._expired(key, timeout)
                 if flight.changed is None:
                     flight.changed = anyio.Event()
-                if flight.ends_by <= deadline:
-                    # The call ends (or says it started over) before this
-                    # caller's deadline: no timer needed. The common case,
-                    # so a follower usually costs no cancel scope.
+                if deadline == math.inf or (
+                    began is not None and began + flight.timeout <= deadline
+                ):
+                    # No deadline yet, or the call ends (or says it started
+                    # over) before this caller's: no timer needed. The
+                    # common case, so a follower usually costs no cancel scope.
                     await flight.changed.wait()
                 else:
                     with anyio.move_on_after(deadline - now):
