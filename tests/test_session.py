@@ -23,8 +23,6 @@ from asyncquote._session import STABLE_AFTER, ConnectionState, ReconnectPolicy, 
 
 pytestmark = pytest.mark.anyio
 
-ADDRESS = "127.0.0.1:11111"
-
 
 def options(policy: ReconnectPolicy) -> ClientOptions:
     """What a session reads of connect()'s options: the address and the policy."""
