@@ -26,27 +26,31 @@ _sym_db = _symbol_database.Default()
 from . import Common_pb2 as Common__pb2
 
 
-DESCRIPTOR = _POOL.AddSerializedFile(b'\n\x0cNotify.proto\x12\x06Notify\x1a\x0c\x43ommon.proto\"+\n\x08GtwEvent\x12\x11\n\teventType\x18\x01 \x02(\x05\x12\x0c\n\x04\x64\x65sc\x18\x02 \x02(\t\"=\n\rProgramStatus\x12,\n\rprogramStatus\x18\x01 \x02(\x0b\x32\x15.Common.ProgramStatus\"7\n\rConnectStatus\x12\x12\n\nqotLogined\x18\x01 \x02(\x08\x12\x12\n\ntrdLogined\x18\x02 \x02(\x08\"4\n\x08\x41PIQuota\x12\x10\n\x08subQuota\x18\x01 \x02(\x05\x12\x16\n\x0ehistoryKLQuota\x18\x02 \x02(\x05\"9\n\tUsedQuota\x12\x14\n\x0cusedSubQuota\x18\x01 \x01(\x05\x12\x16\n\x0eusedKLineQuota\x18\x02 \x01(\x05\"\xda\x01\n\x03S2C\x12\x0c\n\x04type\x18\x01 \x02(\x05\x12\x1f\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x10.Notify.GtwEvent\x12,\n\rprogramStatus\x18\x03 \x01(\x0b\x32\x15.Notify.ProgramStatus\x12,\n\rconnectStatus\x18\x04 \x01(\x0b\x32\x15.Notify.ConnectStatus\x12\"\n\x08\x61piQuota\x18\x07 \x01(\x0b\x32\x10.Notify.APIQuota\x12$\n\tusedQuota\x18\x08 \x01(\x0b\x32\x11.Notify.UsedQuota\"\\\n\x08Response\x12\x15\n\x07retType\x18\x01 \x02(\x05:\x04-400\x12\x0e\n\x06retMsg\x18\x02 \x01(\t\x12\x0f\n\x07\x65rrCode\x18\x03 \x01(\x05\x12\x18\n\x03s2c\x18\x04 \x01(\x0b\x32\x0b.Notify.S2C*\xd8\x01\n\nNotifyType\x12\x13\n\x0fNotifyType_None\x10\x00\x12\x17\n\x13NotifyType_GtwEvent\x10\x01\x12\x1c\n\x18NotifyType_ProgramStatus\x10\x02\x12\x19\n\x15NotifyType_ConnStatus\x10\x03\x12\x17\n\x13NotifyType_QotRight\x10\x04\x12\x17\n\x13NotifyType_APILevel\x10\x05\x12\x17\n\x13NotifyType_APIQuota\x10\x06\x12\x18\n\x14NotifyType_UsedQuota\x10\x07')
+DESCRIPTOR = _POOL.AddSerializedFile(b'\n\x0cNotify.proto\x12\x06Notify\x1a\x0c\x43ommon.proto\"+\n\x08GtwEvent\x12\x11\n\teventType\x18\x01 \x02(\x05\x12\x0c\n\x04\x64\x65sc\x18\x02 \x02(\t\"=\n\rProgramStatus\x12,\n\rprogramStatus\x18\x01 \x02(\x0b\x32\x15.Common.ProgramStatus\"7\n\rConnectStatus\x12\x12\n\nqotLogined\x18\x01 \x02(\x08\x12\x12\n\ntrdLogined\x18\x02 \x02(\x08\"\xe1\x04\n\x08QotRight\x12\x12\n\nhkQotRight\x18\x04 \x02(\x05\x12\x12\n\nusQotRight\x18\x05 \x02(\x05\x12\x12\n\ncnQotRight\x18\x06 \x02(\x05\x12\x18\n\x10hkOptionQotRight\x18\x07 \x01(\x05\x12\x1b\n\x13hasUSOptionQotRight\x18\x08 \x01(\x08\x12\x18\n\x10hkFutureQotRight\x18\t \x01(\x05\x12\x18\n\x10usFutureQotRight\x18\n \x01(\x05\x12\x18\n\x10usOptionQotRight\x18\x0b \x01(\x05\x12\x17\n\x0fusIndexQotRight\x18\x0c \x01(\x05\x12\x15\n\rusOtcQotRight\x18\r \x01(\x05\x12\x18\n\x10sgFutureQotRight\x18\x0e \x01(\x05\x12\x18\n\x10jpFutureQotRight\x18\x0f \x01(\x05\x12\x1b\n\x13usCMEFutureQotRight\x18\x10 \x01(\x05\x12\x1c\n\x14usCBOTFutureQotRight\x18\x11 \x01(\x05\x12\x1d\n\x15usNYMEXFutureQotRight\x18\x12 \x01(\x05\x12\x1d\n\x15usCOMEXFutureQotRight\x18\x13 \x01(\x05\x12\x1c\n\x14usCBOEFutureQotRight\x18\x14 \x01(\x05\x12\x12\n\nshQotRight\x18\x15 \x01(\x05\x12\x12\n\nszQotRight\x18\x16 \x01(\x05\x12\x12\n\nccQotRight\x18\x17 \x01(\x05\x12\x17\n\x0fsgStockQotRight\x18\x18 \x01(\x05\x12\x17\n\x0fmyStockQotRight\x18\x19 \x01(\x05\x12\x17\n\x0fjpStockQotRight\x18\x1a \x01(\x05\x12\x12\n\necQotRight\x18\x1b \x01(\x05\"\x1c\n\x08\x41PILevel\x12\x10\n\x08\x61piLevel\x18\x03 \x02(\t\"4\n\x08\x41PIQuota\x12\x10\n\x08subQuota\x18\x01 \x02(\x05\x12\x16\n\x0ehistoryKLQuota\x18\x02 \x02(\x05\"9\n\tUsedQuota\x12\x14\n\x0cusedSubQuota\x18\x01 \x01(\x05\x12\x16\n\x0eusedKLineQuota\x18\x02 \x01(\x05\"\xa2\x02\n\x03S2C\x12\x0c\n\x04type\x18\x01 \x02(\x05\x12\x1f\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x10.Notify.GtwEvent\x12,\n\rprogramStatus\x18\x03 \x01(\x0b\x32\x15.Notify.ProgramStatus\x12,\n\rconnectStatus\x18\x04 \x01(\x0b\x32\x15.Notify.ConnectStatus\x12\"\n\x08qotRight\x18\x05 \x01(\x0b\x32\x10.Notify.QotRight\x12\"\n\x08\x61piLevel\x18\x06 \x01(\x0b\x32\x10.Notify.APILevel\x12\"\n\x08\x61piQuota\x18\x07 \x01(\x0b\x32\x10.Notify.APIQuota\x12$\n\tusedQuota\x18\x08 \x01(\x0b\x32\x11.Notify.UsedQuota\"\\\n\x08Response\x12\x15\n\x07retType\x18\x01 \x02(\x05:\x04-400\x12\x0e\n\x06retMsg\x18\x02 \x01(\t\x12\x0f\n\x07\x65rrCode\x18\x03 \x01(\x05\x12\x18\n\x03s2c\x18\x04 \x01(\x0b\x32\x0b.Notify.S2C*\xd8\x01\n\nNotifyType\x12\x13\n\x0fNotifyType_None\x10\x00\x12\x17\n\x13NotifyType_GtwEvent\x10\x01\x12\x1c\n\x18NotifyType_ProgramStatus\x10\x02\x12\x19\n\x15NotifyType_ConnStatus\x10\x03\x12\x17\n\x13NotifyType_QotRight\x10\x04\x12\x17\n\x13NotifyType_APILevel\x10\x05\x12\x17\n\x13NotifyType_APIQuota\x10\x06\x12\x18\n\x14NotifyType_UsedQuota\x10\x07')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'Notify_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NOTIFYTYPE']._serialized_start=632
-  _globals['_NOTIFYTYPE']._serialized_end=848
+  _globals['_NOTIFYTYPE']._serialized_start=1346
+  _globals['_NOTIFYTYPE']._serialized_end=1562
   _globals['_GTWEVENT']._serialized_start=38
   _globals['_GTWEVENT']._serialized_end=81
   _globals['_PROGRAMSTATUS']._serialized_start=83
   _globals['_PROGRAMSTATUS']._serialized_end=144
   _globals['_CONNECTSTATUS']._serialized_start=146
   _globals['_CONNECTSTATUS']._serialized_end=201
-  _globals['_APIQUOTA']._serialized_start=203
-  _globals['_APIQUOTA']._serialized_end=255
-  _globals['_USEDQUOTA']._serialized_start=257
-  _globals['_USEDQUOTA']._serialized_end=314
-  _globals['_S2C']._serialized_start=317
-  _globals['_S2C']._serialized_end=535
-  _globals['_RESPONSE']._serialized_start=537
-  _globals['_RESPONSE']._serialized_end=629
+  _globals['_QOTRIGHT']._serialized_start=204
+  _globals['_QOTRIGHT']._serialized_end=813
+  _globals['_APILEVEL']._serialized_start=815
+  _globals['_APILEVEL']._serialized_end=843
+  _globals['_APIQUOTA']._serialized_start=845
+  _globals['_APIQUOTA']._serialized_end=897
+  _globals['_USEDQUOTA']._serialized_start=899
+  _globals['_USEDQUOTA']._serialized_end=956
+  _globals['_S2C']._serialized_start=959
+  _globals['_S2C']._serialized_end=1249
+  _globals['_RESPONSE']._serialized_start=1251
+  _globals['_RESPONSE']._serialized_end=1343
 # @@protoc_insertion_point(module_scope)

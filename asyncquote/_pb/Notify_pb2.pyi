@@ -47,6 +47,64 @@ class ConnectStatus(_message.Message):
     trdLogined: bool
     def __init__(self, qotLogined: bool = ..., trdLogined: bool = ...) -> None: ...
 
+class QotRight(_message.Message):
+    __slots__ = ("hkQotRight", "usQotRight", "cnQotRight", "hkOptionQotRight", "hasUSOptionQotRight", "hkFutureQotRight", "usFutureQotRight", "usOptionQotRight", "usIndexQotRight", "usOtcQotRight", "sgFutureQotRight", "jpFutureQotRight", "usCMEFutureQotRight", "usCBOTFutureQotRight", "usNYMEXFutureQotRight", "usCOMEXFutureQotRight", "usCBOEFutureQotRight", "shQotRight", "szQotRight", "ccQotRight", "sgStockQotRight", "myStockQotRight", "jpStockQotRight", "ecQotRight")
+    HKQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    USQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    CNQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    HKOPTIONQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    HASUSOPTIONQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    HKFUTUREQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    USFUTUREQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    USOPTIONQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    USINDEXQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    USOTCQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    SGFUTUREQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    JPFUTUREQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    USCMEFUTUREQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    USCBOTFUTUREQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    USNYMEXFUTUREQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    USCOMEXFUTUREQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    USCBOEFUTUREQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    SHQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    SZQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    CCQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    SGSTOCKQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    MYSTOCKQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    JPSTOCKQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    ECQOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    hkQotRight: int
+    usQotRight: int
+    cnQotRight: int
+    hkOptionQotRight: int
+    hasUSOptionQotRight: bool
+    hkFutureQotRight: int
+    usFutureQotRight: int
+    usOptionQotRight: int
+    usIndexQotRight: int
+    usOtcQotRight: int
+    sgFutureQotRight: int
+    jpFutureQotRight: int
+    usCMEFutureQotRight: int
+    usCBOTFutureQotRight: int
+    usNYMEXFutureQotRight: int
+    usCOMEXFutureQotRight: int
+    usCBOEFutureQotRight: int
+    shQotRight: int
+    szQotRight: int
+    ccQotRight: int
+    sgStockQotRight: int
+    myStockQotRight: int
+    jpStockQotRight: int
+    ecQotRight: int
+    def __init__(self, hkQotRight: _Optional[int] = ..., usQotRight: _Optional[int] = ..., cnQotRight: _Optional[int] = ..., hkOptionQotRight: _Optional[int] = ..., hasUSOptionQotRight: bool = ..., hkFutureQotRight: _Optional[int] = ..., usFutureQotRight: _Optional[int] = ..., usOptionQotRight: _Optional[int] = ..., usIndexQotRight: _Optional[int] = ..., usOtcQotRight: _Optional[int] = ..., sgFutureQotRight: _Optional[int] = ..., jpFutureQotRight: _Optional[int] = ..., usCMEFutureQotRight: _Optional[int] = ..., usCBOTFutureQotRight: _Optional[int] = ..., usNYMEXFutureQotRight: _Optional[int] = ..., usCOMEXFutureQotRight: _Optional[int] = ..., usCBOEFutureQotRight: _Optional[int] = ..., shQotRight: _Optional[int] = ..., szQotRight: _Optional[int] = ..., ccQotRight: _Optional[int] = ..., sgStockQotRight: _Optional[int] = ..., myStockQotRight: _Optional[int] = ..., jpStockQotRight: _Optional[int] = ..., ecQotRight: _Optional[int] = ...) -> None: ...
+
+class APILevel(_message.Message):
+    __slots__ = ("apiLevel",)
+    APILEVEL_FIELD_NUMBER: _ClassVar[int]
+    apiLevel: str
+    def __init__(self, apiLevel: _Optional[str] = ...) -> None: ...
+
 class APIQuota(_message.Message):
     __slots__ = ("subQuota", "historyKLQuota")
     SUBQUOTA_FIELD_NUMBER: _ClassVar[int]
@@ -64,20 +122,24 @@ class UsedQuota(_message.Message):
     def __init__(self, usedSubQuota: _Optional[int] = ..., usedKLineQuota: _Optional[int] = ...) -> None: ...
 
 class S2C(_message.Message):
-    __slots__ = ("type", "event", "programStatus", "connectStatus", "apiQuota", "usedQuota")
+    __slots__ = ("type", "event", "programStatus", "connectStatus", "qotRight", "apiLevel", "apiQuota", "usedQuota")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
     PROGRAMSTATUS_FIELD_NUMBER: _ClassVar[int]
     CONNECTSTATUS_FIELD_NUMBER: _ClassVar[int]
+    QOTRIGHT_FIELD_NUMBER: _ClassVar[int]
+    APILEVEL_FIELD_NUMBER: _ClassVar[int]
     APIQUOTA_FIELD_NUMBER: _ClassVar[int]
     USEDQUOTA_FIELD_NUMBER: _ClassVar[int]
     type: int
     event: GtwEvent
     programStatus: ProgramStatus
     connectStatus: ConnectStatus
+    qotRight: QotRight
+    apiLevel: APILevel
     apiQuota: APIQuota
     usedQuota: UsedQuota
-    def __init__(self, type: _Optional[int] = ..., event: _Optional[_Union[GtwEvent, _Mapping]] = ..., programStatus: _Optional[_Union[ProgramStatus, _Mapping]] = ..., connectStatus: _Optional[_Union[ConnectStatus, _Mapping]] = ..., apiQuota: _Optional[_Union[APIQuota, _Mapping]] = ..., usedQuota: _Optional[_Union[UsedQuota, _Mapping]] = ...) -> None: ...
+    def __init__(self, type: _Optional[int] = ..., event: _Optional[_Union[GtwEvent, _Mapping]] = ..., programStatus: _Optional[_Union[ProgramStatus, _Mapping]] = ..., connectStatus: _Optional[_Union[ConnectStatus, _Mapping]] = ..., qotRight: _Optional[_Union[QotRight, _Mapping]] = ..., apiLevel: _Optional[_Union[APILevel, _Mapping]] = ..., apiQuota: _Optional[_Union[APIQuota, _Mapping]] = ..., usedQuota: _Optional[_Union[UsedQuota, _Mapping]] = ...) -> None: ...
 
 class Response(_message.Message):
     __slots__ = ("retType", "retMsg", "errCode", "s2c")
