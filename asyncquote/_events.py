@@ -1,0 +1,100 @@
+"""The events a client reports through :meth:`QuoteClient.events`: one
+typed model per kind of Notify (1003) push, plus the client's own
+connection state, so that one stream tells the whole story.
+
+The models follow :mod:`asyncquote._health`'s naming; each docstring names
+the protocol field it comes from.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from ._health import ProgramStatus, QuoteRights
+from ._models import _known_member, _Model
+from ._opend_health import GatewayEventType
+from ._session import ConnectionState
+
+__all__ = [
+    "ApiQuotaChanged",
+    "ConnectionStateChanged",
+    "Event",
+    "GatewayEvent",
+    "LoginStatusChanged",
+    "ProgramStatusChanged",
+    "QuoteRightsChanged",
+    "UsedQuotaChanged",
+]
+
+_GatewayEventTypeValue = Annotated[GatewayEventType | int, _known_member(GatewayEventType)]
+
+
+class GatewayEvent(_Model):
+    """Something happened to OpenD itself (``event``, NotifyType ``GtwEvent``)."""
+
+    type: _GatewayEventTypeValue
+    """What happened (``eventType``); an ``int`` if this version does not know it."""
+    description: str
+    """OpenD's words on it (``desc``)."""
+
+
+class ProgramStatusChanged(_Model):
+    """OpenD's start-up or login state changed (``programStatus``)."""
+
+    program_status: ProgramStatus
+    """The new state."""
+
+
+class LoginStatusChanged(_Model):
+    """OpenD's login to Futu's servers changed (``connectStatus``)."""
+
+    quote_logged_in: bool
+    """Logged in to the quote server (``qotLogined``)."""
+    trade_logged_in: bool
+    """Logged in to the trade server (``trdLogined``)."""
+
+
+class QuoteRightsChanged(_Model):
+    """The account's quote entitlements changed (``qotRight``)."""
+
+    quote_rights: QuoteRights
+    """The new entitlements."""
+
+
+class ApiQuotaChanged(_Model):
+    """The account's subscription and K-line quotas changed (``apiQuota``)."""
+
+    subscription_quota: int
+    """Subscriptions allowed (``subQuota``)."""
+    history_kline_quota: int
+    """Historical K-line requests allowed (``historyKLQuota``)."""
+
+
+class UsedQuotaChanged(_Model):
+    """The account's use of its quotas changed (``usedQuota``)."""
+
+    used_subscription_quota: int | None = None
+    """Subscriptions in use (``usedSubQuota``)."""
+    used_kline_quota: int | None = None
+    """Historical K-line quota used (``usedKLineQuota``)."""
+
+
+class ConnectionStateChanged(_Model):
+    """The client's own connection to OpenD changed state (no Notify behind it)."""
+
+    state: ConnectionState
+    """The new state."""
+    previous: ConnectionState
+    """The state before."""
+
+
+Event = Union[  # noqa: UP007 - a runtime alias, usable in isinstance() and match
+    GatewayEvent,
+    ProgramStatusChanged,
+    LoginStatusChanged,
+    QuoteRightsChanged,
+    ApiQuotaChanged,
+    UsedQuotaChanged,
+    ConnectionStateChanged,
+]
+"""Any event :meth:`QuoteClient.events` yields."""
