@@ -33,7 +33,8 @@ demo: $(VENV)/.runtime
 ## test: lint, type-check, check generated code, run the whole test suite, build the docs; then (nox)
 ## build and check the sdist and wheel, run the demo from the wheel, and run the
 ## sdist's tests on every installed Python 3.10-3.13 (a missing one is skipped, saying so)
-test: test-quick docs
+# docs first: it installs the docs extra, which the test of docs/rst_roles.py needs.
+test: docs test-quick
 	$(BIN)/nox
 
 ## test-quick: the checks and the test suite on this Python only (no packaging, no nox)
@@ -44,7 +45,7 @@ test-quick: $(VENV)/.dev lint typecheck
 ## docs: build the documentation site (mkdocs.yml, docs/) into site/; any warning fails
 ## (the docs' Python blocks are run by the test suite: tests/test_docs.py)
 docs: $(VENV)/.docs
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

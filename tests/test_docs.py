@@ -11,6 +11,7 @@ groups, test files) are the code's.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,37 @@ def test_every_page_is_in_the_sites_navigation() -> None:
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     listed = set(re.findall(r": ([\w/-]+\.md)$", nav, re.MULTILINE))
     assert sorted(p.relative_to(DOCS).as_posix() for p in PAGES) == sorted(listed)
+
+
+def test_make_docs_fails_on_warnings() -> None:
+    """``make docs`` is strict, and not quiet: mkdocs 1.6 does not count the
+    warnings it does not print, so ``--strict --quiet`` passes a broken link."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^docs:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert recipe is not None, "the Makefile has no docs target"
+    build = [line for line in recipe.group(1).splitlines() if "mkdocs build" in line]
+    assert len(build) == 1
+    assert "--strict" in build[0].split()
+    assert not {"-q", "--quiet"} & set(build[0].split())
+
+
+def test_docstring_roles_become_markdown_links_to_the_reference() -> None:
+    pytest.importorskip("griffe", reason="the docs extra is not installed (make docs installs it)")
+    sys.path.insert(0, str(DOCS))
+    try:
+        from rst_roles import markdown  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(DOCS))
+    assert markdown("Obtain one with :func:`connect`.") == (
+        "Obtain one with [`connect`][asyncquote.connect]."
+    )
+    assert markdown(":meth:`QuoteClient.request`") == (
+        "[`QuoteClient.request`][asyncquote.QuoteClient.request]"
+    )
+    # An enum member has no heading of its own: its class does.
+    assert markdown(":attr:`GroupType.ALL`") == "[`GroupType.ALL`][asyncquote.GroupType]"
+    assert markdown(":class:`~asyncquote.sim.Faults`") == "[`Faults`][asyncquote.sim.Faults]"
+    # Private and relative names are shown, not linked.
+    assert markdown(":class:`~._faults.Faults`, :meth:`request`") == "`Faults`, `request`"
+    assert markdown(":mod:`asyncquote.sim._texts`") == "`asyncquote.sim._texts`"
+    assert markdown("Quickstart::\n\n    code\n        ::\n") == "Quickstart:\n\n    code\n"
