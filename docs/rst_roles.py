@@ -4,7 +4,8 @@ The docstrings use reStructuredText roles (``:class:`QuoteClient```) and
 ``::`` before literal blocks, which Markdown would show as they are. This
 turns a role into inline code, linked to the reference when it names a
 public object (``asyncquote.X`` or ``asyncquote.sim.X``), and ``text::``
-into ``text:``. Docstrings in the code stay as they are; mkdocs.yml loads
+into ``text:``, and escapes a ``>`` that starts a line (``> 0``), which
+Markdown would take for a quote. Docstrings in the code stay as they are; mkdocs.yml loads
 this for mkdocstrings (and keeps it out of the site).
 """
 
@@ -63,6 +64,8 @@ def markdown(text: str) -> str:
     for line in ROLE.sub(role, text).split("\n"):
         if line.strip() == "::":
             continue
+        if line.lstrip().startswith("> "):  # "> 0" continuing a line, not a quote
+            line = line.replace("> ", "\\> ", 1)
         lines.append(line[:-1] if line.endswith("::") else line)
     return "\n".join(lines)
 

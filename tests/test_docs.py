@@ -189,3 +189,4 @@ def test_docstring_roles_become_markdown_links_to_the_reference() -> None:
     assert markdown(":class:`~._faults.Faults`, :meth:`request`") == "`Faults`, `request`"
     assert markdown(":mod:`asyncquote.sim._texts`") == "`asyncquote.sim._texts`"
     assert markdown("Quickstart::\n\n    code\n        ::\n") == "Quickstart:\n\n    code\n"
+    assert markdown("seconds;\n    > 0, or none") == "seconds;\n    \\> 0, or none"
