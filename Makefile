@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-quick lint typecheck check protos bench clean
+.PHONY: demo test test-quick docs lint typecheck check protos bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,20 +21,31 @@ $(VENV)/.dev: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,pandas]"
 	touch $@ $(VENV)/.runtime
 
+# The documentation tools (mkdocs, Material, mkdocstrings) and the runtime.
+$(VENV)/.docs: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $@
+
 ## demo: start the bundled simulator, fetch watchlists from it, print them
 demo: $(VENV)/.runtime
 	$(BIN)/python -m asyncquote demo
 
-## test: lint, type-check, check generated code, run the whole test suite; then (nox)
+## test: lint, type-check, check generated code, run the whole test suite, build the docs; then (nox)
 ## build and check the sdist and wheel, run the demo from the wheel, and run the
 ## sdist's tests on every installed Python 3.10-3.13 (a missing one is skipped, saying so)
-test: test-quick
+# docs first: it installs the docs extra, which the test of docs/rst_roles.py needs.
+test: docs test-quick
 	$(BIN)/nox
 
 ## test-quick: the checks and the test suite on this Python only (no packaging, no nox)
 test-quick: $(VENV)/.dev lint typecheck
 	$(BIN)/python protos/generate.py --check
 	$(BIN)/python -m pytest
+
+## docs: build the documentation site (mkdocs.yml, docs/) into site/; any warning fails
+## (the docs' Python blocks are run by the test suite: tests/test_docs.py)
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -52,4 +63,4 @@ protos: $(VENV)/.dev
 	$(BIN)/python protos/generate.py
 
 clean:
-	rm -rf $(VENV) .nox .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) site .nox .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -183,7 +183,9 @@ class QuoteClient(ClientCore):
             UsageError: called from another event loop than the client's.
             OpenDError: OpenD refused, e.g. an unknown group.
             RateLimitError: see :meth:`request`.
-            RequestTimeoutError, ConnectionLostError, ProtocolError.
+            RequestTimeoutError: see :meth:`request`.
+            ConnectionLostError: see :meth:`request`.
+            ProtocolError: see :meth:`request`.
         """
         plan = self._plan_get_user_security(group_name, max_age, timeout)
         if isinstance(plan, list):
@@ -256,8 +258,11 @@ class QuoteClient(ClientCore):
             InvalidArgumentError: ``group_type`` is not a :class:`GroupType`,
                 or a bad ``timeout``; nothing is sent.
             UsageError: called from another event loop than the client's.
-            OpenDError, RateLimitError, RequestTimeoutError,
-            ConnectionLostError, ProtocolError.
+            OpenDError: OpenD refused.
+            RateLimitError: see :meth:`request`.
+            RequestTimeoutError: see :meth:`request`.
+            ConnectionLostError: see :meth:`request`.
+            ProtocolError: see :meth:`request`.
         """
         if running_loop() is not self._loop or self._trio is not None:
             self._check_loop()
@@ -298,8 +303,10 @@ class QuoteClient(ClientCore):
                 a malformed code or unknown market prefix; nothing is sent.
             UsageError: called from another event loop than the client's.
             OpenDError: OpenD refused (unknown group, system group, ...).
-            RateLimitError, RequestTimeoutError, ConnectionLostError,
-            ProtocolError.
+            RateLimitError: see :meth:`request`.
+            RequestTimeoutError: see :meth:`request`.
+            ConnectionLostError: see :meth:`request`.
+            ProtocolError: see :meth:`request`.
         """
         if running_loop() is not self._loop or self._trio is not None:
             self._check_loop()

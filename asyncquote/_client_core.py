@@ -160,7 +160,10 @@ class ClientCore:
             OpenDError: ``retType != 0`` (other than a quota rejection).
             RateLimitError: quota exhausted and the client fails fast, the
                 queue wait exceeded ``queue_timeout``, or retries ran out.
-            RequestTimeoutError, ConnectionLostError, ProtocolError.
+            RequestTimeoutError: no reply within ``timeout``.
+            ConnectionLostError: the connection was lost mid-call (an edit, or a
+                read already retried), none came back in time, or the client is closed.
+            ProtocolError: the reply is not valid protocol.
             InvalidArgumentError: a bad ``proto_id``, ``timeout`` (> 0;
                 ``math.inf`` waits for ever), a ``request`` that is not a
                 complete protobuf message or a ``response_type`` that is not

@@ -1,0 +1,192 @@
+"""The documentation site (docs/): every Python block runs and prints what the page says.
+
+``tests/snippet_harness.py`` says how a snippet runs against the simulator
+and how its output is checked; ``make docs`` builds the site with
+``mkdocs build --strict`` (broken links, bad docstrings). Here, besides the
+snippets: the API reference documents every public name, the harness
+catches a snippet that lies, and facts the pages list (fault names, sample
+groups, test files) are the code's.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import asyncquote
+import asyncquote.sim
+from asyncquote.sim import FAULT_NAMES, WatchlistStore
+from asyncquote.sim._watchlists import GroupType
+
+from .sim.keys import rsa_pem
+from .snippet_harness import ROOT, Snippet, check, output_matches, snippets
+
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.rglob("*.md"))
+SNIPPETS = [snippet for page in PAGES for snippet in snippets(page)]
+
+
+def test_the_guides_have_snippets_and_each_is_tested() -> None:
+    assert len(SNIPPETS) >= 25
+    pages_with_snippets = {snippet.page for snippet in SNIPPETS}
+    for guide in ("quickstart", "concurrency", "quotas", "staying-connected", "simulator"):
+        assert f"docs/{guide}.md" in pages_with_snippets
+
+
+@pytest.mark.interop  # some snippets use the official SDK's classes
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=str)
+def test_the_snippet_runs_and_prints_what_the_page_says(snippet: Snippet, tmp_path: Path) -> None:
+    check(snippet, tmp_path, rsa_pem("docs"))
+
+
+# -- the harness is strict
+
+
+def lying(code: str, expected: str | None) -> Snippet:
+    return Snippet("docs/lie.md", 1, code, expected)
+
+
+def test_a_snippet_that_prints_something_else_fails(tmp_path: Path) -> None:
+    snippet = lying('print(len(await client.get_user_security("HK")))\n', "7\n")
+    with pytest.raises(AssertionError, match="printed:\n6\n"):
+        check(snippet, tmp_path, b"")
+
+
+def test_a_snippet_that_prints_what_its_page_does_not_show_fails(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match="does not say what"):
+        check(lying("print(1)\n", None), tmp_path, b"")
+
+
+def test_a_snippet_that_raises_fails(tmp_path: Path) -> None:
+    snippet = lying('await client.get_user_security("No such group")\n', None)
+    with pytest.raises(AssertionError, match="Unknown watchlists"):
+        check(snippet, tmp_path, b"")
+
+
+def test_a_snippet_that_runs_on_fails_unless_it_loops(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match="failed"):
+        check(lying("await anyio.sleep_forever()\n", None), tmp_path, b"")
+
+
+def test_the_output_check_is_strict_where_it_should_be() -> None:
+    assert output_matches("a ... c\n", "a b c\n")
+    assert not output_matches("a ... c\n", "a b d\n")
+    assert not output_matches("one\n", "one\ntwo\n")
+
+
+def test_a_text_block_belongs_to_the_python_block_right_before_it(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```python\nprint(1)\n```\n\n```text\n1\n```\n\n"
+        "```python\npass\n```\n\n```console\n$ x\n```\n\n```text\n2\n```\n",
+        encoding="utf-8",
+    )
+    found = snippets(page)
+    assert [(s.line, s.code, s.expected) for s in found] == [
+        (1, "print(1)\n", "1\n"),
+        (9, "pass\n", None),
+    ]
+
+
+# -- the API reference
+
+
+def documented() -> set[str]:
+    text = "".join(p.read_text(encoding="utf-8") for p in (DOCS / "reference").glob("*.md"))
+    return set(re.findall(r"^::: ([\w.]+)$", text, re.MULTILINE))
+
+
+@pytest.mark.parametrize("module", [asyncquote, asyncquote.sim], ids=lambda m: m.__name__)
+def test_the_api_reference_documents_every_public_name(module: object) -> None:
+    names = {f"{module.__name__}.{name}" for name in module.__all__}  # type: ignore[attr-defined]
+    assert sorted(names - documented()) == []
+
+
+def test_the_api_reference_documents_only_public_names() -> None:
+    public = {f"asyncquote.{name}" for name in asyncquote.__all__} | {
+        f"asyncquote.sim.{name}" for name in asyncquote.sim.__all__
+    }
+    assert sorted(documented() - public - {"asyncquote.sim"}) == []
+
+
+# -- facts the pages list are the code's
+
+
+def section(page: Path, title: str) -> str:
+    text = page.read_text(encoding="utf-8")
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+def test_the_simulator_page_names_the_sample_datas_custom_groups() -> None:
+    custom = [g.name for g in WatchlistStore.sample().groups if g.group_type == GroupType.CUSTOM]
+    text = section(DOCS / "simulator.md", "What it serves")
+    described = re.search(r"custom groups? ((?:`[^`]+`(?:, | and )?)+)", text)
+    assert described is not None, "the simulator page names no custom groups"
+    assert re.findall(r"`([^`]+)`", described.group(1)) == custom
+
+
+def test_the_simulator_page_spells_faults_as_the_command_line_does() -> None:
+    text = section(DOCS / "simulator.md", "Faults")
+    faults_part = text[text.index("--fault NAME") :]
+    named = re.findall(r"`([a-z0-9_-]+)`", faults_part)
+    named = [
+        name
+        for name in named
+        if name.replace("-", "_") in {n.replace("-", "_") for n in FAULT_NAMES}
+    ]
+    assert len(set(named)) == len(FAULT_NAMES)
+    assert [name for name in named if name not in FAULT_NAMES] == []
+
+
+def test_the_test_files_the_pages_name_exist() -> None:
+    """The pages' commands (e.g. the long soak) name test files that are there."""
+    text = "".join(page.read_text(encoding="utf-8") for page in PAGES)
+    named = set(re.findall(r"\btests/[\w/]+\.py\b", text))
+    assert "tests/e2e/test_soak.py" in named
+    assert [path for path in sorted(named) if not (ROOT / path).is_file()] == []
+
+
+def test_every_page_is_in_the_sites_navigation() -> None:
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    listed = set(re.findall(r": ([\w/-]+\.md)$", nav, re.MULTILINE))
+    assert sorted(p.relative_to(DOCS).as_posix() for p in PAGES) == sorted(listed)
+
+
+def test_make_docs_fails_on_warnings() -> None:
+    """``make docs`` is strict, and not quiet: mkdocs 1.6 does not count the
+    warnings it does not print, so ``--strict --quiet`` passes a broken link."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^docs:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert recipe is not None, "the Makefile has no docs target"
+    build = [line for line in recipe.group(1).splitlines() if "mkdocs build" in line]
+    assert len(build) == 1
+    assert "--strict" in build[0].split()
+    assert not {"-q", "--quiet"} & set(build[0].split())
+
+
+def test_docstring_roles_become_markdown_links_to_the_reference() -> None:
+    pytest.importorskip("griffe", reason="the docs extra is not installed (make docs installs it)")
+    sys.path.insert(0, str(DOCS))
+    try:
+        from rst_roles import markdown  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(DOCS))
+    assert markdown("Obtain one with :func:`connect`.") == (
+        "Obtain one with [`connect`][asyncquote.connect]."
+    )
+    assert markdown(":meth:`QuoteClient.request`") == (
+        "[`QuoteClient.request`][asyncquote.QuoteClient.request]"
+    )
+    # An enum member has no heading of its own: its class does.
+    assert markdown(":attr:`GroupType.ALL`") == "[`GroupType.ALL`][asyncquote.GroupType]"
+    assert markdown(":class:`~asyncquote.sim.Faults`") == "[`Faults`][asyncquote.sim.Faults]"
+    # Private and relative names are shown, not linked.
+    assert markdown(":class:`~._faults.Faults`, :meth:`request`") == "`Faults`, `request`"
+    assert markdown(":mod:`asyncquote.sim._texts`") == "`asyncquote.sim._texts`"
+    assert markdown("Quickstart::\n\n    code\n        ::\n") == "Quickstart:\n\n    code\n"
+    assert markdown("seconds;\n    > 0, or none") == "seconds;\n    \\> 0, or none"
