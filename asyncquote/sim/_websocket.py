@@ -28,6 +28,11 @@ header):
    say), the gateway pushes cmd 2 and closes the WebSocket; the SDK then
    reconnects by itself a second later.
 
+The WebSocket port is bound for as long as the simulator runs:
+:meth:`~._server.Simulator.stop_listening` and
+:meth:`~._server.Simulator.restart` take only the TCP port down, and logins
+fail (step 1) while it is.
+
 What the simulator leaves out: TLS (``wss://``), and the ``IP``, ``Port``
 and ``RSAPrivateKey`` of InitWebSocket (the gateway always bridges to its
 own simulator, so it cannot be combined with ``rsa_key``).
@@ -45,6 +50,7 @@ from collections.abc import Callable
 import anyio
 import anyio.abc
 
+from .._codec import parse_message
 from .._errors import ProtocolError
 from .._framing import Frame, FrameDecoder, encode_frame
 from .._opend import ProtoId
@@ -178,12 +184,9 @@ class WebSocketGateway:
             if message.cmd != CMD_INIT_WEBSOCKET:
                 await websocket.send(_refusal(message, _NOT_LOGGED_IN))
                 continue
-            request = InitWebSocket_pb2.Request()
-            try:
-                request.ParseFromString(message.body)
-            except Exception as exc:  # protobuf raises its DecodeError, or worse
-                raise ProtocolError(f"InitWebSocket body does not parse: {exc}") from exc
-            c2s = request.c2s
+            c2s = parse_message(
+                InitWebSocket_pb2.Request, message.body, proto_id=CMD_INIT_WEBSOCKET
+            ).c2s
             if self._digest is not None and c2s.websocketKey != self._digest:
                 # OpenD does not answer; the SDK times out (see the module docstring).
                 _log.warning(
@@ -241,9 +244,10 @@ class WebSocketGateway:
             frames: list[Frame] = []
             while not frames:
                 frames = decoder.feed(await opend.receive(_RECEIVE_SIZE))
-            response = InitConnect_pb2.Response()
-            response.ParseFromString(frames[0].body)
-        except Exception as exc:
+            response = parse_message(
+                InitConnect_pb2.Response, frames[0].body, proto_id=ProtoId.INIT_CONNECT
+            )
+        except (OSError, anyio.EndOfStream, anyio.BrokenResourceError, ProtocolError) as exc:
             await opend.aclose()
             raise _BridgeFailed(f"InitConnect to OpenD failed: {exc!r}") from exc
         if response.retType != 0:
@@ -285,7 +289,7 @@ class _Bridge:
                 serial = next(self._serials) & 0xFFFFFFFF
                 self._sections[serial] = message.section
                 await self._opend.send(encode_frame(message.cmd, serial, message.body))
-        except (ValueError, ProtocolError) as exc:
+        except ProtocolError as exc:
             _log.info("closing a WebSocket connection: %s", exc)
         # The client has gone (or sent garbage): close the TCP side too.
         done.cancel()

@@ -1,7 +1,8 @@
 """The official JavaScript SDK (npm ``futu-api``) against ``asyncquote sim --websocket-port``.
 
 The package is installed once into ``.pytest_cache`` (``pytest --cache-clear``
-installs it afresh). The tests are skipped, saying why, when node or npm is
+installs it afresh; without the cache plugin, each run installs it into its
+temporary directory). The tests are skipped, saying why, when node or npm is
 missing, when node has no WebSocket (Node 20 needs ``--experimental-websocket``,
 which is passed; 22 has it built in), or when the registry cannot be reached.
 
@@ -19,14 +20,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
-from asyncquote.sim import WatchlistStore
+from asyncquote.sim import Simulator, WatchlistStore
 
 pytestmark = pytest.mark.interop
 
 KEY = "asyncquote-test-key"
-SCRIPT = Path(__file__).with_name("js") / "get_user_security.mjs"
+SCRIPTS = Path(__file__).with_name("js")
+SCRIPT = SCRIPTS / "get_user_security.mjs"
 
 
 def _node_command(node: str) -> list[str] | None:
@@ -43,7 +46,9 @@ def _node_command(node: str) -> list[str] | None:
 
 
 @pytest.fixture(scope="session")
-def js_sdk(pytestconfig: pytest.Config) -> tuple[list[str], Path]:
+def js_sdk(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[list[str], Path]:
     """The node command and a directory where ``import "futu-api"`` resolves."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
@@ -51,8 +56,11 @@ def js_sdk(pytestconfig: pytest.Config) -> tuple[list[str], Path]:
     command = _node_command(node)
     if command is None:
         pytest.skip("this node has no WebSocket, even with --experimental-websocket")
-    assert pytestconfig.cache is not None
-    directory = Path(pytestconfig.cache.mkdir("futu-api-js"))
+    cache = getattr(pytestconfig, "cache", None)
+    # Without the cache plugin (-p no:cacheprovider), install for this run only.
+    directory = (
+        tmp_path_factory.mktemp("futu-api-js") if cache is None else cache.mkdir("futu-api-js")
+    )
     if not (directory / "node_modules" / "futu-api" / "package.json").exists():
         try:
             completed = subprocess.run(
@@ -69,7 +77,8 @@ def js_sdk(pytestconfig: pytest.Config) -> tuple[list[str], Path]:
                 f"npm install futu-api failed (registry unreachable?): {completed.stderr[-500:]}"
             )
     # ES modules resolve packages from the script's directory, not NODE_PATH.
-    shutil.copy(SCRIPT, directory / SCRIPT.name)
+    for script in SCRIPTS.glob("*.mjs"):
+        shutil.copy(script, directory / script.name)
     return command, directory
 
 
@@ -136,3 +145,28 @@ def test_a_wrong_key_makes_the_sdk_time_out_its_login(
     # The SDK waits 20 s for the InitWebSocket reply, which never comes.
     result = run_example(js_sdk, ws_port, "not-the-key")
     assert result == {"ok": False, "error": "login failed: timeout"}
+
+
+@pytest.mark.anyio
+async def test_the_sdk_logs_in_again_after_the_gateway_drops_it(
+    js_sdk: tuple[list[str], Path],
+) -> None:
+    command, directory = js_sdk
+    async with Simulator(websocket_port=0, websocket_key=KEY) as sim:
+        node = [*command, "reconnect.mjs", "127.0.0.1", str(sim.websocket_port), KEY]
+        async with await anyio.open_process(node, cwd=directory) as process:
+            assert process.stdout is not None
+            lines: list[str] = []
+            async for chunk in process.stdout:
+                lines += chunk.decode().splitlines()
+                if "login true 1" in lines:
+                    break
+            assert await sim.drop_connections() == 1
+            async for chunk in process.stdout:
+                lines += chunk.decode().splitlines()
+            assert await process.wait() == 0
+    # The second login is a new connection to the simulator, with a new connID.
+    assert [line for line in lines if line.startswith("login ")] == [
+        "login true 1",
+        "login true 2",
+    ]

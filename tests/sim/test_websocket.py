@@ -207,3 +207,22 @@ def test_without_the_websockets_package_the_error_names_the_extra(
     monkeypatch.setitem(sys.modules, "websockets", None)
     with pytest.raises(ImportError, match=r"pip install 'asyncquote\[websocket\]'"):
         Simulator(websocket_port=0)
+
+
+async def test_a_plain_http_request_is_refused_with_an_http_error(ws_sim: Simulator) -> None:
+    port = ws_sim.websocket_port
+    assert port is not None
+    async with await anyio.connect_tcp(ws_sim.host, port) as stream:
+        await stream.send(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        answer = await stream.receive()
+    assert answer.startswith(b"HTTP/1.1 426 ")
+    assert ws_sim.open_connections == 0
+
+
+async def test_an_init_websocket_body_that_does_not_parse_closes_the_connection(
+    ws_sim: Simulator,
+) -> None:
+    async with client(ws_sim) as ws:
+        await ws.send(1, 1, b"\xff\xff")
+        with pytest.raises(EOFError):
+            await ws.receive()
