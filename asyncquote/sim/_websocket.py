@@ -154,27 +154,33 @@ class WebSocketGateway:
         try:
             async with stream:
                 websocket = WebSocketStream(stream)
-                opend: anyio.abc.SocketStream | None = None
+                login: tuple[anyio.abc.SocketStream, bytes] | None = None
                 with anyio.move_on_after(self._handshake_timeout) as login_time:
                     if not await websocket.handshake():
                         return
-                    opend = await self._log_in(websocket, peer)
-                if opend is None:
+                    login = await self._log_in(websocket, peer)
+                if login is None:
                     if login_time.cancel_called:
                         _log.info("closing WebSocket connection from %s: no login in time", peer)
                         await websocket.close(1008, "no login in time")
                     return
+                opend, reply = login
                 async with opend:
+                    await websocket.send(reply)
                     await _Bridge(websocket, opend).run()
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream):
             pass
         except ProtocolError as exc:
             _log.info("closing WebSocket connection from %s: %s", peer, exc)
 
-    async def _log_in(self, websocket: WebSocketStream, peer: str) -> anyio.abc.SocketStream | None:
-        """Serve messages until a good InitWebSocket; return the bridge's TCP connection.
+    async def _log_in(
+        self, websocket: WebSocketStream, peer: str
+    ) -> tuple[anyio.abc.SocketStream, bytes] | None:
+        """Serve messages until a good InitWebSocket.
 
-        ``None``: the client left first.
+        Returns:
+            The bridge's TCP connection, logged in, and the InitWebSocket
+            reply to send; ``None`` if the client left first.
         """
         while True:
             data = await websocket.receive()
@@ -214,12 +220,8 @@ class WebSocketGateway:
             reply = InitWebSocket_pb2.Response(retType=0)
             reply.s2c.serverTime = int(time.time())
             reply.s2c.connID = conn_id
-            await websocket.send(
-                encode_reply(
-                    WsMessage(CMD_INIT_WEBSOCKET, message.section, reply.SerializeToString())
-                )
-            )
-            return opend
+            body = reply.SerializeToString()
+            return opend, encode_reply(WsMessage(CMD_INIT_WEBSOCKET, message.section, body))
 
     async def _bridge_to_opend(
         self, c2s: InitWebSocket_pb2.C2S
@@ -239,20 +241,23 @@ class WebSocketGateway:
         request.c2s.recvNotify = True
         request.c2s.programmingLanguage = c2s.programmingLanguage or "JavaScript"
         try:
-            await opend.send(encode_frame(ProtoId.INIT_CONNECT, 1, request.SerializeToString()))
-            decoder = FrameDecoder(max_body_len=_MAX_REPLY_BODY)
-            frames: list[Frame] = []
-            while not frames:
-                frames = decoder.feed(await opend.receive(_RECEIVE_SIZE))
-            response = parse_message(
-                InitConnect_pb2.Response, frames[0].body, proto_id=ProtoId.INIT_CONNECT
-            )
-        except (OSError, anyio.EndOfStream, anyio.BrokenResourceError, ProtocolError) as exc:
-            await opend.aclose()
-            raise _BridgeFailed(f"InitConnect to OpenD failed: {exc!r}") from exc
-        if response.retType != 0:
-            await opend.aclose()
-            raise _BridgeFailed(f"InitConnect to OpenD failed: {response.retMsg}")
+            try:
+                await opend.send(encode_frame(ProtoId.INIT_CONNECT, 1, request.SerializeToString()))
+                decoder = FrameDecoder(max_body_len=_MAX_REPLY_BODY)
+                frames: list[Frame] = []
+                while not frames:
+                    frames = decoder.feed(await opend.receive(_RECEIVE_SIZE))
+                response = parse_message(
+                    InitConnect_pb2.Response, frames[0].body, proto_id=ProtoId.INIT_CONNECT
+                )
+            except (OSError, anyio.EndOfStream, anyio.BrokenResourceError, ProtocolError) as exc:
+                raise _BridgeFailed(f"InitConnect to OpenD failed: {exc!r}") from exc
+            if response.retType != 0:
+                raise _BridgeFailed(f"InitConnect to OpenD failed: {response.retMsg}")
+        except BaseException:
+            # Cancelled by the login timeout too: the connection must not outlive it.
+            await anyio.aclose_forcefully(opend)
+            raise
         return opend, response.s2c.connID
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from asyncquote import Quota
 from asyncquote._pb import InitWebSocket_pb2, Qot_GetUserSecurity_pb2
-from asyncquote.sim import Simulator
+from asyncquote.sim import Faults, Simulator
 
 from .rawclient import user_security
 from .wsclient import WsClient
@@ -33,6 +33,14 @@ def client(sim: Simulator) -> WsClient:
     port = sim.websocket_port
     assert port is not None
     return WsClient(sim.host, port)
+
+
+async def all_closed(sim: Simulator) -> None:
+    """Return once the simulator has no open connection (bounded: 10 s)."""
+    # The simulator offers no event for a connection closing; poll.
+    with anyio.fail_after(10):
+        while sim.open_connections:  # noqa: ASYNC110
+            await anyio.sleep(0.01)
 
 
 def get_user_security(body: bytes) -> Qot_GetUserSecurity_pb2.Response:
@@ -171,10 +179,7 @@ async def test_leaving_closes_the_bridged_connection(ws_sim: Simulator) -> None:
     async with client(ws_sim) as ws:
         await ws.log_in(KEY)
         assert ws_sim.open_connections == 1
-    # The simulator offers no event for a connection closing; poll, bounded.
-    with anyio.fail_after(10):
-        while ws_sim.open_connections:  # noqa: ASYNC110
-            await anyio.sleep(0.01)
+    await all_closed(ws_sim)
 
 
 class TestInVirtualTime:
@@ -194,6 +199,11 @@ class TestInVirtualTime:
 
 async def test_the_port_is_none_without_websocket(sim: Simulator) -> None:
     assert sim.websocket_port is None
+
+
+def test_the_port_is_known_only_while_running() -> None:
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = Simulator(websocket_port=0).websocket_port
 
 
 def test_websocket_and_rsa_key_cannot_be_combined() -> None:
@@ -226,3 +236,17 @@ async def test_an_init_websocket_body_that_does_not_parse_closes_the_connection(
         await ws.send(1, 1, b"\xff\xff")
         with pytest.raises(EOFError):
             await ws.receive()
+
+
+async def test_a_refused_init_connect_fails_the_login_and_closes_the_bridge() -> None:
+    async with (
+        Simulator(websocket_port=0, faults=Faults(refuse_handshake=True)) as sim,
+        client(sim) as ws,
+    ):
+        reply = await ws.log_in("any", section=4)
+        assert (reply.section, reply.error, reply.errmsg) == (4, -1, "login failed")
+        response = InitWebSocket_pb2.Response()
+        response.ParseFromString(reply.body)
+        assert response.retMsg.startswith("InitConnect to OpenD failed: ")
+        assert [r.proto_id for r in sim.requests] == [1001]
+        await all_closed(sim)
