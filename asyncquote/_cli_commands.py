@@ -237,12 +237,17 @@ async def _sim(args: argparse.Namespace) -> None:
         print(f"faults: {sim.faults.describe()}", flush=True)
         encryption = "RSA handshake, then AES bodies" if sim.encrypted else "off"
         print(f"encryption: {encryption}", flush=True)
+        if sim.websocket_port is not None:
+            key = "required" if args.websocket_key is not None else "any"
+            print(f"websocket: ws://{sim.host}:{sim.websocket_port} (key: {key})", flush=True)
 
     try:
         faults = Faults(**args.faults, seed=args.seed)
     except ValueError as exc:
         # Only "shuffle without reorder" gets this far; see _FaultAction.
         raise InvalidArgumentError(f"--fault: {exc}") from None
+    if args.websocket_port is not None and args.rsa_key is not None:
+        raise InvalidArgumentError("--websocket-port cannot be combined with --rsa-key")
     # A state file or RSA key that cannot be loaded raises an AsyncQuoteError
     # before anything listens: main() prints it and exits 1.
     try:
@@ -255,6 +260,8 @@ async def _sim(args: argparse.Namespace) -> None:
             state_path=args.state,
             rsa_key=args.rsa_key,
             handshake_timeout=args.handshake_timeout,
+            websocket_port=args.websocket_port,
+            websocket_key=args.websocket_key,
             ready=announce,
         )
     except OSError as exc:

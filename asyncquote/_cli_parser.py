@@ -197,6 +197,19 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="close a connection that has not sent its InitConnect by then",
     )
+    sim.add_argument(
+        "--websocket-port",
+        type=_port,
+        metavar="PORT",
+        help="also serve the JavaScript SDK (npm futu-api) over WebSocket on this port "
+        "(0: any free one), as OpenD does with websocket_port; needs asyncquote[websocket]",
+    )
+    sim.add_argument(
+        "--websocket-key",
+        metavar="KEY",
+        help="the key WebSocket clients must be configured with (OpenD's websocket_key_md5 "
+        "is its MD5); any key is accepted without it",
+    )
 
     groups = command("groups", "list the watchlist groups")
     groups.add_argument(

@@ -41,6 +41,13 @@ With ``rsa_key=`` it encrypts connections as an OpenD configured with
 key); see :mod:`asyncquote.sim._peer`. For reconnection tests,
 ``await sim.drop_connections()`` closes every connection and
 ``await sim.restart(downtime)`` takes the port down and up again.
+
+With ``websocket_port=`` (``asyncquote sim --websocket-port 33333
+--websocket-key KEY``) it also serves the official JavaScript SDK (npm
+``futu-api``) over WebSocket, as OpenD does; each WebSocket connection is
+bridged to the TCP port, so the watchlists, quotas, faults and records apply
+to it alike. It needs ``pip install 'asyncquote[websocket]'`` and runs under
+asyncio and trio; see :mod:`asyncquote.sim._websocket`.
 """
 
 from __future__ import annotations

@@ -44,6 +44,8 @@ from ._quotas import QuotaLedger, merge_quotas
 from ._state import RequestRecord, ServerState
 from ._texts import LANGUAGES, Language
 from ._watchlists import WatchlistStore
+from ._websocket import WebSocketGateway
+from ._websocket_transport import require_websockets
 
 __all__ = ["RequestRecord", "Simulator", "serve"]
 
@@ -96,16 +98,26 @@ class Simulator(Listening):
             InitConnect; one that has not by then is closed, so idle or stray
             connections cannot hold descriptors for ever. ``None`` waits for
             ever.
+        websocket_port: also serve the JavaScript SDK (npm ``futu-api``)
+            over WebSocket on this port (``0``: any free one, see
+            :attr:`websocket_port`), as OpenD does with ``websocket_port``;
+            ``None`` (the default) serves TCP only. Each WebSocket
+            connection is bridged to the TCP port, so the same watchlists,
+            quotas, faults and records apply; see :mod:`._websocket`.
+        websocket_key: the key WebSocket clients must be configured with
+            (OpenD's ``websocket_key_md5`` is its MD5); ``None`` accepts any.
 
     Raises:
         StateFileError: ``state_path`` exists but cannot be loaded, or cannot
             be created.
         ValueError: both ``watchlists`` and ``state_path`` were given,
-            ``language`` is not ``"en"`` or ``"zh"``, or ``handshake_timeout``
-            is not a positive number.
+            ``language`` is not ``"en"`` or ``"zh"``, ``handshake_timeout``
+            is not a positive number, or both ``websocket_port`` and ``rsa_key``
+            were given.
         InvalidArgumentError: ``rsa_key`` is not a readable RSA private key.
         ImportError: ``rsa_key`` was given but the ``cryptography`` package
-            is not installed.
+            is not installed, or ``websocket_port`` was given but the
+            ``websockets`` package is not (``pip install 'asyncquote[websocket]'``).
     """
 
     def __init__(
@@ -122,6 +134,8 @@ class Simulator(Listening):
         state_path: str | os.PathLike[str] | None = None,
         rsa_key: str | os.PathLike[str] | bytes | None = None,
         handshake_timeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
+        websocket_port: int | None = None,
+        websocket_key: str | None = None,
     ) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
@@ -130,6 +144,9 @@ class Simulator(Listening):
                 f"handshake_timeout must be a positive number of seconds or None, "
                 f"not {handshake_timeout!r}"
             )
+        if websocket_port is not None and rsa_key is not None:
+            # The gateway's own InitConnect would have to be encrypted.
+            raise ValueError("websocket_port cannot be combined with rsa_key")
         state_file = None if state_path is None else StateFile(state_path)
         if state_file is not None:
             if watchlists is not None:
@@ -166,6 +183,16 @@ class Simulator(Listening):
             rsa=self._rsa,
             handshake_timeout=handshake_timeout,
         )
+        self._websocket: WebSocketGateway | None = None
+        self._websocket_port = websocket_port
+        if websocket_port is not None:
+            require_websockets()
+            self._websocket = WebSocketGateway(
+                key=websocket_key,
+                opend_host=host,
+                opend_port=lambda: self.port,
+                handshake_timeout=handshake_timeout,
+            )
         # The open connections' states, by id (tests look inside).
         self._connections = self._table.states
 
@@ -227,6 +254,20 @@ class Simulator(Listening):
         self._faults = faults
 
     @property
+    def websocket_port(self) -> int | None:
+        """The WebSocket port (the real one when ``0`` was asked for), or ``None`` without one.
+
+        Raises:
+            RuntimeError: a WebSocket port was asked for but the simulator is not running.
+        """
+        if self._websocket is None:
+            return None
+        port = self._websocket.port
+        if port is None:
+            raise RuntimeError("the simulator is not running; use 'async with Simulator()'")
+        return port
+
+    @property
     def encrypted(self) -> bool:
         """Whether connections are encrypted (the simulator was given an ``rsa_key``)."""
         return self._rsa is not None
@@ -274,6 +315,10 @@ class Simulator(Listening):
             self._task_group = task_group
             self._port = listener.extra(SocketAttribute.local_port)
             self._accept(listener)
+            if self._websocket is not None:
+                assert self._websocket_port is not None
+                await self._websocket.start(self._host, self._websocket_port, task_group)
+                stack.push_async_callback(self._websocket.aclose)
             self._stack = stack.pop_all()
         _log.debug("simulator listening on %s:%d", self._host, self._port)
         return self
@@ -307,6 +352,8 @@ async def serve(
     state_path: str | os.PathLike[str] | None = None,
     rsa_key: str | os.PathLike[str] | bytes | None = None,
     handshake_timeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
+    websocket_port: int | None = None,
+    websocket_key: str | None = None,
     ready: Callable[[Simulator], object] | None = None,
 ) -> None:
     """Run a :class:`Simulator` until cancelled.
@@ -324,6 +371,9 @@ async def serve(
         rsa_key: encrypt connections with this RSA private key, as for :class:`Simulator`.
         handshake_timeout: seconds a connection has for its InitConnect, as
             for :class:`Simulator`.
+        websocket_port: also serve the JavaScript SDK over WebSocket on this
+            port, as for :class:`Simulator`.
+        websocket_key: the key WebSocket clients must send, as for :class:`Simulator`.
         ready: called with the running simulator once it accepts connections
             (to print the port, say).
     """
@@ -338,6 +388,8 @@ async def serve(
         state_path=state_path,
         rsa_key=rsa_key,
         handshake_timeout=handshake_timeout,
+        websocket_port=websocket_port,
+        websocket_key=websocket_key,
     )
     async with simulator as sim:
         if ready is not None:
