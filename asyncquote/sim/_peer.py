@@ -21,6 +21,14 @@ Invariants:
   order across connections (``now`` is read again after every await).
 * Bad bytes from the client (:class:`~asyncquote._errors.ProtocolError`) end
   the connection only after the replies to the requests before them are sent.
+* Pushes (:meth:`Peer.notify`, Notify 1003, sealed like replies) join the
+  same outbox as replies, so a push goes out after every reply queued before
+  it and before every reply to a request read after it. One writer task per
+  connection sends them, and every send holds the connection's send lock, so
+  frames never interleave. ``notify`` never waits: a client that stops
+  reading stalls only its own connection, and once ``push_backlog`` pushes
+  wait unsent for it, further pushes to it are dropped (and counted) rather
+  than queued without bound. Faults do not touch pushes.
 
 Encryption (``Simulator(rsa_key=...)``) works as OpenD's does when it is
 configured with ``rsa_private_key``:
@@ -77,7 +85,7 @@ from ._fault_pipeline import FaultPipeline, HangUp
 from ._faults import Faults
 from ._state import ConnectionState, RequestRecord
 
-__all__ = ["Peer"]
+__all__ = ["DEFAULT_PUSH_BACKLOG", "Peer"]
 
 _log = logging.getLogger("asyncquote.sim")
 
@@ -88,6 +96,12 @@ _RECEIVE_SIZE = 256 * 1024
 _SEND_BATCH_SIZE = 256 * 1024
 # Requests are small; anything near this is an attack or a bug.
 _MAX_REQUEST_BODY = 1024 * 1024
+# OpenD does not say what serial numbers its pushes carry; clients route
+# Notify by protocol id.
+_PUSH_SERIAL = 0
+
+#: Pushes that may wait unsent on one connection before more are dropped.
+DEFAULT_PUSH_BACKLOG = 10_000
 
 
 class Peer:
@@ -102,6 +116,7 @@ class Peer:
         faults: the misbehaviour to inject on this connection.
         rsa: the simulator's key, or ``None`` for a plain simulator.
         on_failed_handshake: called when an InitConnect cannot be decrypted.
+        push_backlog: pushes that may wait unsent before more are dropped.
     """
 
     def __init__(
@@ -115,6 +130,7 @@ class Peer:
         faults: Faults,
         rsa: RsaCipher | None,
         on_failed_handshake: Callable[[], object],
+        push_backlog: int = DEFAULT_PUSH_BACKLOG,
     ) -> None:
         self._stream = stream
         self._conn = conn
@@ -129,12 +145,21 @@ class Peer:
         self._outbox: list[bytes] = []
         self._tasks: anyio.abc.TaskGroup | None = None
         self._faults: FaultPipeline | None = None
-        # Only the pipeline's tasks send besides the loop; without them, no lock.
-        self._send_lock: anyio.Lock | None = None
+        # The loop, the push writer and the pipeline's tasks all send; one at
+        # a time. Uncontended, a fast-acquire lock costs no event-loop round.
+        self._send_lock = anyio.Lock(fast_acquire=True)
         if faults.active:
             self._faults = FaultPipeline(faults, faults.rng_for(conn.conn_id), self)
-            self._send_lock = anyio.Lock()
         conn.refuse_handshake = faults.refuse_handshake
+        self._push_backlog = push_backlog
+        self._pushes_waiting = 0
+        self._push_wanted = anyio.Event()
+        self._push_writer = anyio.CancelScope()
+
+    @property
+    def conn(self) -> ConnectionState:
+        """The connection's state, shared with the handlers."""
+        return self._conn
 
     async def run(self) -> None:
         """Serve until the client leaves or a fault ends the connection.
@@ -149,6 +174,7 @@ class Peer:
             self._tasks = tasks
             # Errors are re-raised outside the task group, which would wrap
             # them in an ExceptionGroup that the server does not match.
+            tasks.start_soon(self._write_pushes)
             try:
                 await self._read()
             except anyio.EndOfStream:
@@ -165,6 +191,9 @@ class Peer:
             except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
                 tasks.cancel_scope.cancel()
                 error = exc
+            finally:
+                # Pushes end with the reading; what was queued has been flushed.
+                self._push_writer.cancel()
         if error is not None:
             raise error
 
@@ -314,6 +343,36 @@ class Peer:
             return encode_frame(frame.proto_id, frame.serial_no, body)
         return encode_frame(frame.proto_id, frame.serial_no, cipher.encrypt(body), plaintext=body)
 
+    # --- pushes ---------------------------------------------------------------------
+
+    def notify(self, body: bytes) -> bool:
+        """Queue a Notify (1003) push carrying ``body`` (plaintext); never waits.
+
+        Returns:
+            ``False`` if it was dropped: ``push_backlog`` pushes are already
+            waiting for this client to read.
+        """
+        if self._pushes_waiting >= self._push_backlog:
+            return False
+        cipher = self._cipher
+        if cipher is None:
+            data = encode_frame(ProtoId.NOTIFY, _PUSH_SERIAL, body)
+        else:
+            data = encode_frame(ProtoId.NOTIFY, _PUSH_SERIAL, cipher.encrypt(body), plaintext=body)
+        self._outbox.append(data)
+        self._pushes_waiting += 1
+        self._push_wanted.set()
+        return True
+
+    async def _write_pushes(self) -> None:
+        """Send queued pushes as they come, until the connection stops reading."""
+        with self._push_writer:
+            while True:
+                await self._push_wanted.wait()
+                # Renewed before sending: a push queued meanwhile wakes us again.
+                self._push_wanted = anyio.Event()
+                await self.flush_quietly()
+
     # --- the outbox (see _fault_pipeline.Outbox) -----------------------------------
 
     def put(self, data: bytes) -> None:
@@ -324,21 +383,15 @@ class Peer:
         self._tasks.start_soon(func, *args)
 
     async def flush(self) -> None:
-        lock = self._send_lock
-        if lock is None:
-            await self._send_outbox()
-            return
         # The outbox is read under the lock, so whoever sends sends everything
         # queued so far, in order, and a later flush never overtakes it.
-        async with lock:
-            await self._send_outbox()
-
-    async def _send_outbox(self) -> None:
-        outbox = self._outbox
-        if outbox:
-            data = b"".join(outbox)
-            outbox.clear()
-            await self._stream.send(data)
+        async with self._send_lock:
+            outbox = self._outbox
+            if outbox:
+                data = b"".join(outbox)
+                outbox.clear()
+                self._pushes_waiting = 0
+                await self._stream.send(data)
 
     async def flush_quietly(self) -> None:
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):

@@ -10,6 +10,9 @@ Invariants: the port is bound from entering the ``async with`` to leaving
 it, even while not listening; leaving it closes the listener and every
 connection; the watchlists and quota ledger outlive restarts.
 
+What the gateway says about itself (GetGlobalState, Notify pushes, being
+logged out) is :class:`~._gateway_control.GatewayControl`'s part.
+
 A test can also misbehave on demand: :meth:`Simulator.drop_connections`
 closes every connection, :meth:`Simulator.stop_listening` and
 :meth:`Simulator.start_listening` take the port down and up again, and
@@ -23,7 +26,7 @@ import logging
 import math
 import os
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -38,7 +41,10 @@ from ._accept import Link, Listening
 from ._connections import Connections
 from ._dispatch import Dispatcher
 from ._faults import Faults
+from ._gateway import GatewayState, StatusChange
+from ._gateway_control import GatewayControl
 from ._handlers import default_routes
+from ._peer import DEFAULT_PUSH_BACKLOG
 from ._persistence import StateFile
 from ._quotas import QuotaLedger, merge_quotas
 from ._state import RequestRecord, ServerState
@@ -53,7 +59,7 @@ _log = logging.getLogger("asyncquote.sim")
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
 
 
-class Simulator(Listening):
+class Simulator(Listening, GatewayControl):
     """An OpenD stand-in serving the real protocol on a TCP port.
 
     Use it as an async context manager; the port is bound on entry and every
@@ -96,13 +102,26 @@ class Simulator(Listening):
             InitConnect; one that has not by then is closed, so idle or stray
             connections cannot hold descriptors for ever. ``None`` waits for
             ever.
+        gateway: what the gateway says about itself (market sessions,
+            logins, program status, versions, quote rights, API quotas);
+            a healthy, logged-in gateway by default. See :attr:`gateway`,
+            :meth:`push`, :meth:`log_out` and :meth:`log_in` to change it
+            while running.
+        status_changes: scheduled moves to other statuses (see
+            :meth:`change_status`), timed from entering the ``async with``;
+            e.g. ``[StatusChange(30, "logged-out"), StatusChange(60, "ready")]``.
+        push_backlog: pushes that may wait unsent for one client before
+            more are dropped for it (see :meth:`push`).
 
     Raises:
         StateFileError: ``state_path`` exists but cannot be loaded, or cannot
             be created.
         ValueError: both ``watchlists`` and ``state_path`` were given,
-            ``language`` is not ``"en"`` or ``"zh"``, or ``handshake_timeout``
-            is not a positive number.
+            ``language`` is not ``"en"`` or ``"zh"``, ``handshake_timeout``
+            is not a positive number, or ``push_backlog`` is below 1.
+        TypeError: ``gateway`` is not a :class:`~._gateway.GatewayState`, or
+            ``status_changes`` holds something other than
+            :class:`~._gateway.StatusChange`.
         InvalidArgumentError: ``rsa_key`` is not a readable RSA private key.
         ImportError: ``rsa_key`` was given but the ``cryptography`` package
             is not installed.
@@ -122,7 +141,20 @@ class Simulator(Listening):
         state_path: str | os.PathLike[str] | None = None,
         rsa_key: str | os.PathLike[str] | bytes | None = None,
         handshake_timeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
+        gateway: GatewayState | None = None,
+        status_changes: Sequence[StatusChange] = (),
+        push_backlog: int = DEFAULT_PUSH_BACKLOG,
     ) -> None:
+        if gateway is not None and not isinstance(gateway, GatewayState):
+            raise TypeError(f"gateway must be a GatewayState, not {type(gateway).__name__}")
+        self._status_changes = tuple(status_changes)
+        for change in self._status_changes:
+            if not isinstance(change, StatusChange):
+                raise TypeError(f"status_changes must hold StatusChange values, not {change!r}")
+        if isinstance(push_backlog, bool) or not isinstance(push_backlog, int):
+            raise TypeError(f"push_backlog must be an int, not {push_backlog!r}")
+        if push_backlog < 1:
+            raise ValueError(f"push_backlog must be at least 1, not {push_backlog!r}")
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
         if handshake_timeout is not None and not 0 < handshake_timeout < math.inf:
@@ -147,6 +179,7 @@ class Simulator(Listening):
             language=language,
             on_watchlists_change=None if state_file is None else state_file.save,
             encrypted=self._rsa is not None,
+            gateway=gateway if gateway is not None else GatewayState(),
         )
         self._faults = faults if faults is not None else Faults()
         self._dispatcher = Dispatcher(default_routes(), self._state)
@@ -165,6 +198,7 @@ class Simulator(Listening):
             faults=lambda: self._faults,
             rsa=self._rsa,
             handshake_timeout=handshake_timeout,
+            push_backlog=push_backlog,
         )
         # The open connections' states, by id (tests look inside).
         self._connections = self._table.states
@@ -274,6 +308,8 @@ class Simulator(Listening):
             self._task_group = task_group
             self._port = listener.extra(SocketAttribute.local_port)
             self._accept(listener)
+            if self._status_changes:
+                task_group.start_soon(self._run_status_changes, self._status_changes)
             self._stack = stack.pop_all()
         _log.debug("simulator listening on %s:%d", self._host, self._port)
         return self
@@ -307,6 +343,8 @@ async def serve(
     state_path: str | os.PathLike[str] | None = None,
     rsa_key: str | os.PathLike[str] | bytes | None = None,
     handshake_timeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
+    gateway: GatewayState | None = None,
+    status_changes: Sequence[StatusChange] = (),
     ready: Callable[[Simulator], object] | None = None,
 ) -> None:
     """Run a :class:`Simulator` until cancelled.
@@ -324,6 +362,8 @@ async def serve(
         rsa_key: encrypt connections with this RSA private key, as for :class:`Simulator`.
         handshake_timeout: seconds a connection has for its InitConnect, as
             for :class:`Simulator`.
+        gateway: what the gateway says about itself, as for :class:`Simulator`.
+        status_changes: scheduled status changes, as for :class:`Simulator`.
         ready: called with the running simulator once it accepts connections
             (to print the port, say).
     """
@@ -338,6 +378,8 @@ async def serve(
         state_path=state_path,
         rsa_key=rsa_key,
         handshake_timeout=handshake_timeout,
+        gateway=gateway,
+        status_changes=status_changes,
     )
     async with simulator as sim:
         if ready is not None:
