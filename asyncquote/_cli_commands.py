@@ -223,7 +223,7 @@ async def _report_quota_waits(client: QuoteClient) -> None:
 
 
 async def _sim(args: argparse.Namespace) -> None:
-    from .sim import Faults, Simulator, serve
+    from .sim import Faults, GatewayState, Simulator, serve
 
     listening = False
 
@@ -237,6 +237,10 @@ async def _sim(args: argparse.Namespace) -> None:
         print(f"faults: {sim.faults.describe()}", flush=True)
         encryption = "RSA handshake, then AES bodies" if sim.encrypted else "off"
         print(f"encryption: {encryption}", flush=True)
+        changes = "".join(
+            f", then {change.status} at {change.after:g} s" for change in args.gateway_changes
+        )
+        print(f"gateway: {args.gateway_status}{changes}", flush=True)
 
     try:
         faults = Faults(**args.faults, seed=args.seed)
@@ -255,6 +259,8 @@ async def _sim(args: argparse.Namespace) -> None:
             state_path=args.state,
             rsa_key=args.rsa_key,
             handshake_timeout=args.handshake_timeout,
+            gateway=GatewayState.in_status(args.gateway_status),
+            status_changes=args.gateway_changes,
             ready=announce,
         )
     except OSError as exc:
