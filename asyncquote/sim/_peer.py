@@ -104,6 +104,11 @@ _PUSH_SERIAL = 0
 DEFAULT_PUSH_BACKLOG = 10_000
 
 
+def _send_lock() -> anyio.Lock:
+    # Uncontended, a fast-acquire lock costs no event-loop round.
+    return anyio.Lock(fast_acquire=True)
+
+
 class Peer:
     """Serves one connection until the client leaves or a fault ends it.
 
@@ -145,11 +150,13 @@ class Peer:
         self._outbox: list[bytes] = []
         self._tasks: anyio.abc.TaskGroup | None = None
         self._faults: FaultPipeline | None = None
-        # The loop, the push writer and the pipeline's tasks all send; one at
-        # a time. Uncontended, a fast-acquire lock costs no event-loop round.
-        self._send_lock = anyio.Lock(fast_acquire=True)
+        # Besides the loop, the pipeline's tasks and the push writer send: a
+        # connection with faults, or that asked for pushes, sends under a
+        # lock (see flush); the loop alone needs none.
+        self._send_lock: anyio.Lock | None = None
         if faults.active:
             self._faults = FaultPipeline(faults, faults.rng_for(conn.conn_id), self)
+            self._send_lock = _send_lock()
         conn.refuse_handshake = faults.refuse_handshake
         self._push_backlog = push_backlog
         self._pushes_waiting = 0
@@ -383,15 +390,28 @@ class Peer:
         self._tasks.start_soon(func, *args)
 
     async def flush(self) -> None:
+        lock = self._send_lock
+        if lock is None:
+            if not self._conn.recv_notify:
+                await self._send_outbox()
+                return
+            # InitConnect has just asked for pushes, so the writer may send
+            # from now on. The loop is the only sender until then, and it is
+            # not sending while it handles InitConnect: no send is unguarded.
+            # The lock stays, even if a later InitConnect stops the pushes.
+            lock = self._send_lock = _send_lock()
         # The outbox is read under the lock, so whoever sends sends everything
         # queued so far, in order, and a later flush never overtakes it.
-        async with self._send_lock:
-            outbox = self._outbox
-            if outbox:
-                data = b"".join(outbox)
-                outbox.clear()
-                self._pushes_waiting = 0
-                await self._stream.send(data)
+        async with lock:
+            await self._send_outbox()
+
+    async def _send_outbox(self) -> None:
+        outbox = self._outbox
+        if outbox:
+            data = b"".join(outbox)
+            outbox.clear()
+            self._pushes_waiting = 0
+            await self._stream.send(data)
 
     async def flush_quietly(self) -> None:
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):

@@ -117,6 +117,7 @@ async def test_bad_bytes_end_the_connection_after_the_replies_before_them() -> N
 async def test_a_connection_without_faults_has_no_pipeline(faults: Faults) -> None:
     peer, _ = make_peer(ScriptedStream(), faults)
     assert peer._faults is None
+    assert peer._send_lock is None
 
 
 async def test_faults_pass_over_the_handshake_and_count_requests_after_it() -> None:
