@@ -41,6 +41,7 @@ __all__ = [
     "StatusChange",
     "parse_status_change",
     "program_status_after",
+    "status_named",
 ]
 
 NotifyEvent = (
@@ -197,21 +198,12 @@ class GatewayState:
         Raises:
             ValueError: ``status`` is not one of :data:`GATEWAY_STATUSES`.
         """
-        return cls().in_other_status(status)
-
-    def in_other_status(self, status: str, description: str | None = None) -> GatewayState:
-        """This state moved to ``status`` (see :meth:`in_status`); ``description`` is its text.
-
-        Raises:
-            ValueError: ``status`` is not one of :data:`GATEWAY_STATUSES`.
-        """
-        program_status, _ = _status(status)
+        program_status, _ = status_named(status)
         ready = program_status is ProgramStatusType.READY
-        return replace(
-            self,
+        return cls(
             quote_logged_in=ready,
             trade_logged_in=ready,
-            program_status=ProgramStatus(type=program_status, description=description),
+            program_status=ProgramStatus(type=program_status),
         )
 
     def after(self, event: NotifyEvent) -> GatewayState:
@@ -277,7 +269,12 @@ GATEWAY_STATUSES: Mapping[str, tuple[ProgramStatusType, GatewayEventType | None]
 }
 
 
-def _status(name: str) -> tuple[ProgramStatusType, GatewayEventType | None]:
+def status_named(name: str) -> tuple[ProgramStatusType, GatewayEventType | None]:
+    """The program status and entering event of the gateway status ``name``.
+
+    Raises:
+        ValueError: ``name`` is not one of :data:`GATEWAY_STATUSES`.
+    """
     try:
         return GATEWAY_STATUSES[name]
     except (KeyError, TypeError):
@@ -320,7 +317,7 @@ class StatusChange:
             raise TypeError(f"after must be a number of seconds, not {self.after!r}")
         if not 0 <= self.after < math.inf:
             raise ValueError(f"after must be a finite number of seconds >= 0, not {self.after!r}")
-        _status(self.status)
+        status_named(self.status)
 
 
 def parse_status_change(spec: str) -> StatusChange:

@@ -26,11 +26,11 @@ from .._health import ProgramStatus
 from .._opend_health import GatewayEventType, ProgramStatusType
 from . import _texts as texts
 from ._gateway import (
-    GATEWAY_STATUSES,
     GatewayState,
     NotifyEvent,
     StatusChange,
     program_status_after,
+    status_named,
 )
 from ._notify import notify_body
 
@@ -85,7 +85,9 @@ class GatewayControl:
         changes what GetGlobalState reports, for example; see
         :meth:`GatewayState.after`).
 
-        This never waits. Each connection's pushes are sent by a task of its
+        Call it from the simulator's event loop (from another thread, through
+        a blocking portal: ``portal.call(sim.push, event)``). It never
+        waits. Each connection's pushes are sent by a task of its
         own; a client that stops reading holds up only its own pushes, and
         once :data:`~._peer.DEFAULT_PUSH_BACKLOG` (``push_backlog=``) of them
         wait for it, further ones are dropped for that client and counted in
@@ -158,8 +160,7 @@ class GatewayControl:
         Raises:
             ValueError: ``status`` is not a known status.
         """
-        StatusChange(0, status)  # checks the name
-        program_status, reason = GATEWAY_STATUSES[status]
+        program_status, reason = status_named(status)
         return self._move(program_status, reason, None)
 
     def _move(
