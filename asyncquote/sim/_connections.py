@@ -134,7 +134,11 @@ class Connections:
                         push_backlog=self._push_backlog,
                     )
                     self._peers[conn_id] = peer
-                    await peer.run()
+                    try:
+                        await peer.run()
+                    finally:
+                        # Its tasks are over: nothing could send a push now.
+                        del self._peers[conn_id]
         except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass
         except ProtocolError as exc:
@@ -145,7 +149,6 @@ class Connections:
             watchdog.cancel()
             del self.states[conn_id]
             del self._links[conn_id]
-            self._peers.pop(conn_id, None)
             link.done.set()
             _log.debug("connection %d closed", conn_id)
 

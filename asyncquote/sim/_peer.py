@@ -162,6 +162,7 @@ class Peer:
         self._pushes_waiting = 0
         self._push_wanted = anyio.Event()
         self._push_writer = anyio.CancelScope()
+        self._push_writer_started = False
 
     @property
     def conn(self) -> ConnectionState:
@@ -181,7 +182,6 @@ class Peer:
             self._tasks = tasks
             # Errors are re-raised outside the task group, which would wrap
             # them in an ExceptionGroup that the server does not match.
-            tasks.start_soon(self._write_pushes)
             try:
                 await self._read()
             except anyio.EndOfStream:
@@ -369,6 +369,10 @@ class Peer:
         self._outbox.append(data)
         self._pushes_waiting += 1
         self._push_wanted.set()
+        if not self._push_writer_started:
+            # Started with the first push: most connections never get one.
+            self._push_writer_started = True
+            self.start(self._write_pushes)
         return True
 
     async def _write_pushes(self) -> None:

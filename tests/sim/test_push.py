@@ -241,3 +241,14 @@ async def test_a_client_that_stops_reading_does_not_stall_pushes_to_the_others()
     assert waiting == backlog
     assert first.s2c.event.desc == big.description
     assert pushed > backlog
+
+
+async def test_pushes_after_a_client_left_go_nowhere(sim: Simulator) -> None:
+    with anyio.fail_after(5):
+        async with ready_client(sim.host, sim.port, recvNotify=True) as client:
+            assert sim.push(KICKED) == 1
+            await client.notify()
+        await sim.drop_connections()  # returns once every connection is closed
+    assert sim.push(KICKED) == 0
+    assert sim.pushes_dropped == 0
+    assert sim.gateway == GatewayState()  # a GatewayEvent alone changes nothing
