@@ -24,8 +24,9 @@ Invariants:
 * Pushes (:meth:`Peer.notify`, Notify 1003, sealed like replies) join the
   same outbox as replies, so a push goes out after every reply queued before
   it and before every reply to a request read after it. One writer task per
-  connection sends them, and every send holds the connection's send lock, so
-  frames never interleave. ``notify`` never waits: a client that stops
+  connection sends them, started with its first push. On a connection that
+  asked for pushes (or has faults) every send holds the connection's send
+  lock, so frames never interleave; the loop alone sends without one. ``notify`` never waits: a client that stops
   reading stalls only its own connection, and once ``push_backlog`` pushes
   wait unsent for it, further pushes to it are dropped (and counted) rather
   than queued without bound. Faults do not touch pushes.
