@@ -29,7 +29,8 @@ from .._rsa import RsaCipher
 from ._accept import Link, peer_name
 from ._dispatch import Dispatcher
 from ._faults import Faults
-from ._peer import DEFAULT_PUSH_BACKLOG, Peer
+from ._peer import Peer
+from ._pushes import DEFAULT_PUSH_BACKLOG
 from ._state import ConnectionState, RequestRecord
 
 __all__ = ["Connections"]

@@ -89,7 +89,7 @@ class GatewayControl:
         a blocking portal: ``portal.call(sim.push, event)``). It never
         waits. Each connection's pushes are sent by a task of its
         own; a client that stops reading holds up only its own pushes, and
-        once :data:`~._peer.DEFAULT_PUSH_BACKLOG` (``push_backlog=``) of them
+        once :data:`~._pushes.DEFAULT_PUSH_BACKLOG` (``push_backlog=``) of them
         wait for it, further ones are dropped for that client and counted in
         :attr:`pushes_dropped`.
 

@@ -21,15 +21,13 @@ Invariants:
   order across connections (``now`` is read again after every await).
 * Bad bytes from the client (:class:`~asyncquote._errors.ProtocolError`) end
   the connection only after the replies to the requests before them are sent.
-* Pushes (:meth:`Peer.notify`, Notify 1003, sealed like replies) join the
-  same outbox as replies, so a push goes out after every reply queued before
-  it and before every reply to a request read after it. One writer task per
-  connection sends them, started with its first push. On a connection that
-  asked for pushes (or has faults) every send holds the connection's send
-  lock, so frames never interleave; the loop alone sends without one. ``notify`` never waits: a client that stops
-  reading stalls only its own connection, and once ``push_backlog`` pushes
-  wait unsent for it, further pushes to it are dropped (and counted) rather
-  than queued without bound. Faults do not touch pushes.
+* Pushes (:meth:`~._pushes.Pushes.notify`, Notify 1003, sealed like
+  replies) join the same outbox as replies, so a push goes out after every
+  reply queued before it and before every reply to a request read after it.
+  On a connection that asked for pushes (or has faults) every send holds the
+  connection's send lock, so frames never interleave; the loop alone sends
+  without one. Pushing never waits, and a client that stops reading stalls
+  only its own connection (see :mod:`._pushes`). Faults do not touch pushes.
 
 Encryption (``Simulator(rsa_key=...)``) works as OpenD's does when it is
 configured with ``rsa_private_key``:
@@ -84,9 +82,10 @@ from . import _texts as texts
 from ._dispatch import Dispatcher, refusal
 from ._fault_pipeline import FaultPipeline, HangUp
 from ._faults import Faults
+from ._pushes import DEFAULT_PUSH_BACKLOG, Pushes
 from ._state import ConnectionState, RequestRecord
 
-__all__ = ["DEFAULT_PUSH_BACKLOG", "Peer"]
+__all__ = ["Peer"]
 
 _log = logging.getLogger("asyncquote.sim")
 
@@ -97,12 +96,6 @@ _RECEIVE_SIZE = 256 * 1024
 _SEND_BATCH_SIZE = 256 * 1024
 # Requests are small; anything near this is an attack or a bug.
 _MAX_REQUEST_BODY = 1024 * 1024
-# OpenD does not say what serial numbers its pushes carry; clients route
-# Notify by protocol id.
-_PUSH_SERIAL = 0
-
-#: Pushes that may wait unsent on one connection before more are dropped.
-DEFAULT_PUSH_BACKLOG = 10_000
 
 
 def _send_lock() -> anyio.Lock:
@@ -110,7 +103,7 @@ def _send_lock() -> anyio.Lock:
     return anyio.Lock(fast_acquire=True)
 
 
-class Peer:
+class Peer(Pushes):
     """Serves one connection until the client leaves or a fault ends it.
 
     Args:
@@ -159,11 +152,7 @@ class Peer:
             self._faults = FaultPipeline(faults, faults.rng_for(conn.conn_id), self)
             self._send_lock = _send_lock()
         conn.refuse_handshake = faults.refuse_handshake
-        self._push_backlog = push_backlog
-        self._pushes_waiting = 0
-        self._push_wanted = anyio.Event()
-        self._push_writer = anyio.CancelScope()
-        self._push_writer_started = False
+        self._init_pushes(push_backlog)
 
     @property
     def conn(self) -> ConnectionState:
@@ -201,7 +190,7 @@ class Peer:
                 error = exc
             finally:
                 # Pushes end with the reading; what was queued has been flushed.
-                self._push_writer.cancel()
+                self._stop_pushing()
         if error is not None:
             raise error
 
@@ -350,40 +339,6 @@ class Peer:
         if cipher is None:
             return encode_frame(frame.proto_id, frame.serial_no, body)
         return encode_frame(frame.proto_id, frame.serial_no, cipher.encrypt(body), plaintext=body)
-
-    # --- pushes ---------------------------------------------------------------------
-
-    def notify(self, body: bytes) -> bool:
-        """Queue a Notify (1003) push carrying ``body`` (plaintext); never waits.
-
-        Returns:
-            ``False`` if it was dropped: ``push_backlog`` pushes are already
-            waiting for this client to read.
-        """
-        if self._pushes_waiting >= self._push_backlog:
-            return False
-        cipher = self._cipher
-        if cipher is None:
-            data = encode_frame(ProtoId.NOTIFY, _PUSH_SERIAL, body)
-        else:
-            data = encode_frame(ProtoId.NOTIFY, _PUSH_SERIAL, cipher.encrypt(body), plaintext=body)
-        self._outbox.append(data)
-        self._pushes_waiting += 1
-        self._push_wanted.set()
-        if not self._push_writer_started:
-            # Started with the first push: most connections never get one.
-            self._push_writer_started = True
-            self.start(self._write_pushes)
-        return True
-
-    async def _write_pushes(self) -> None:
-        """Send queued pushes as they come, until the connection stops reading."""
-        with self._push_writer:
-            while True:
-                await self._push_wanted.wait()
-                # Renewed before sending: a push queued meanwhile wakes us again.
-                self._push_wanted = anyio.Event()
-                await self.flush_quietly()
 
     # --- the outbox (see _fault_pipeline.Outbox) -----------------------------------
 

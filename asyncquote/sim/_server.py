@@ -44,8 +44,8 @@ from ._faults import Faults
 from ._gateway import GatewayState, StatusChange
 from ._gateway_control import GatewayControl
 from ._handlers import default_routes
-from ._peer import DEFAULT_PUSH_BACKLOG
 from ._persistence import StateFile
+from ._pushes import DEFAULT_PUSH_BACKLOG
 from ._quotas import QuotaLedger, merge_quotas
 from ._state import RequestRecord, ServerState
 from ._texts import LANGUAGES, Language
