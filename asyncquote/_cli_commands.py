@@ -223,7 +223,7 @@ async def _report_quota_waits(client: QuoteClient) -> None:
 
 
 async def _sim(args: argparse.Namespace) -> None:
-    from .sim import Faults, Simulator, serve
+    from .sim import Faults, GatewayState, Simulator, serve
 
     listening = False
 
@@ -240,6 +240,10 @@ async def _sim(args: argparse.Namespace) -> None:
         if sim.websocket_port is not None:
             key = "required" if args.websocket_key is not None else "any"
             print(f"websocket: ws://{sim.host}:{sim.websocket_port} (key: {key})", flush=True)
+        changes = "".join(
+            f", then {change.status} at {change.after:g} s" for change in args.gateway_changes
+        )
+        print(f"gateway: {args.gateway_status}{changes}", flush=True)
 
     try:
         faults = Faults(**args.faults, seed=args.seed)
@@ -262,6 +266,8 @@ async def _sim(args: argparse.Namespace) -> None:
             handshake_timeout=args.handshake_timeout,
             websocket_port=args.websocket_port,
             websocket_key=args.websocket_key,
+            gateway=GatewayState.in_status(args.gateway_status),
+            status_changes=args.gateway_changes,
             ready=announce,
         )
     except OSError as exc:

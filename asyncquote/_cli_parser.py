@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from . import __version__
 from ._opend import Quota
 from .sim._faults import FAULT_USAGE
+from .sim._gateway import GATEWAY_STATUSES, StatusChange
 from .sim._server import DEFAULT_HANDSHAKE_TIMEOUT
 
 _BACKENDS = ("asyncio", "trio")
@@ -93,6 +94,15 @@ def _quota_spec(spec: str) -> tuple[int, Quota | None]:
     except ValueError as exc:
         # argparse shows an ArgumentTypeError's own text; any other error
         # would become a bare "invalid _quota_spec value".
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _status_change(spec: str) -> StatusChange:
+    from .sim import parse_status_change
+
+    try:
+        return parse_status_change(spec)
+    except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
@@ -209,6 +219,26 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="the key WebSocket clients must be configured with (OpenD's websocket_key_md5 "
         "is its MD5); any key is accepted without it",
+    )
+    sim.add_argument(
+        "--gateway-status",
+        choices=tuple(GATEWAY_STATUSES),
+        default="ready",
+        metavar="STATUS",
+        help=f"start in this status, one of {', '.join(GATEWAY_STATUSES)}: anything but "
+        "ready is logged out of Futu's servers, so GetGlobalState says so and watchlist "
+        "calls are refused",
+    )
+    sim.add_argument(
+        "--gateway-change",
+        dest="gateway_changes",
+        action="append",
+        type=_status_change,
+        default=[],
+        metavar="SECONDS=STATUS",
+        help="move to STATUS (as for --gateway-status) SECONDS after start, pushing "
+        "the Notify OpenD sends, e.g. 30=logged-out (kicked out) then 60=ready; "
+        "repeatable; none by default",
     )
 
     groups = command("groups", "list the watchlist groups")

@@ -55,10 +55,12 @@ PUBLIC = {
     ],
     "asyncquote.sim": [
         "FAULT_NAMES",
+        "GATEWAY_STATUSES",
         "NO_QUOTAS",
         "OPEND_QUOTAS",
         "SYSTEM_GROUP_NAMES",
         "Faults",
+        "GatewayState",
         "GroupType",
         "ModifyOp",
         "Quota",
@@ -66,6 +68,7 @@ PUBLIC = {
         "Simulator",
         "StateFile",
         "StateFileError",
+        "StatusChange",
         "WatchlistGroup",
         "WatchlistStore",
         "format_code",
@@ -73,6 +76,7 @@ PUBLIC = {
         "parse_fault_spec",
         "parse_quota_spec",
         "parse_quota_specs",
+        "parse_status_change",
         "serve",
     ],
 }

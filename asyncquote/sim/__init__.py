@@ -48,6 +48,18 @@ With ``websocket_port=`` (``asyncquote sim --websocket-port 33333
 bridged to the TCP port, so the watchlists, quotas, faults and records apply
 to it alike. It needs ``pip install 'asyncquote[websocket]'`` and runs under
 asyncio and trio; see :mod:`asyncquote.sim._websocket`.
+
+What the gateway says about itself is configurable (see
+:class:`GatewayState`) and GetGlobalState (1002) answers with it.
+``sim.push(event)`` sends a Notify (1003) built from one of the client's
+event models to every connection that asked for notifications, and
+``sim.log_out()`` / ``sim.log_in()`` play OpenD being kicked out and logging
+back in; while logged out, 3213, 3214 and 3222 are refused::
+
+    async with Simulator(gateway=GatewayState.in_status("need-phone-code")) as sim:
+        sim.log_in()                       # READY, logged in: pushed to clients
+        sim.log_out()                      # kicked out: GtwEvent, status, login
+        sim.push(UsedQuotaChanged(used_subscription_quota=5))
 """
 
 from __future__ import annotations
@@ -57,6 +69,7 @@ from types import ModuleType
 from .. import _deprecated
 from .._opend import Quota
 from ._faults import FAULT_NAMES, Faults, parse_fault_spec
+from ._gateway import GATEWAY_STATUSES, GatewayState, StatusChange, parse_status_change
 from ._persistence import StateFile, StateFileError
 from ._quotas import NO_QUOTAS, OPEND_QUOTAS, parse_quota_spec, parse_quota_specs
 from ._server import RequestRecord, Simulator, serve
@@ -72,10 +85,12 @@ from ._watchlists import (
 
 __all__ = [
     "FAULT_NAMES",
+    "GATEWAY_STATUSES",
     "NO_QUOTAS",
     "OPEND_QUOTAS",
     "SYSTEM_GROUP_NAMES",
     "Faults",
+    "GatewayState",
     "GroupType",
     "ModifyOp",
     "Quota",
@@ -83,6 +98,7 @@ __all__ = [
     "Simulator",
     "StateFile",
     "StateFileError",
+    "StatusChange",
     "WatchlistGroup",
     "WatchlistStore",
     "format_code",
@@ -90,6 +106,7 @@ __all__ = [
     "parse_fault_spec",
     "parse_quota_spec",
     "parse_quota_specs",
+    "parse_status_change",
     "serve",
 ]
 

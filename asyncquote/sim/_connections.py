@@ -30,6 +30,7 @@ from ._accept import Link, peer_name
 from ._dispatch import Dispatcher
 from ._faults import Faults
 from ._peer import Peer
+from ._pushes import DEFAULT_PUSH_BACKLOG
 from ._state import ConnectionState, RequestRecord
 
 __all__ = ["Connections"]
@@ -48,6 +49,8 @@ class Connections:
         rsa: the simulator's key, or ``None`` for a plain simulator.
         handshake_timeout: seconds a connection has for its InitConnect, or
             ``None`` for ever.
+        push_backlog: pushes that may wait unsent on one connection before
+            more are dropped (see :mod:`._peer`).
     """
 
     def __init__(
@@ -59,6 +62,7 @@ class Connections:
         faults: Callable[[], Faults],
         rsa: RsaCipher | None,
         handshake_timeout: float | None,
+        push_backlog: int = DEFAULT_PUSH_BACKLOG,
     ) -> None:
         self._dispatcher = dispatcher
         self._requests = requests
@@ -70,6 +74,10 @@ class Connections:
         self.states: dict[int, ConnectionState] = {}
         """The open connections' states, by connection id."""
         self._links: dict[int, Link] = {}
+        self._peers: dict[int, Peer] = {}
+        self._push_backlog = push_backlog
+        self.pushes_dropped = 0
+        """Pushes not sent because a connection's backlog was full (see :mod:`._peer`)."""
         self.failed_handshakes = 0
         """How many InitConnect requests could not be decrypted with the RSA key."""
 
@@ -81,6 +89,23 @@ class Connections:
         for link in links:
             await link.done.wait()
         return len(links)
+
+    def notify(self, body: bytes) -> int:
+        """Queue a Notify carrying ``body`` on every connection that asked for notifications.
+
+        Never waits. Returns how many connections it was queued on; those
+        whose backlog was full are counted in :attr:`pushes_dropped` instead.
+        """
+        sent = 0
+        for peer in self._peers.values():
+            conn = peer.conn
+            if not (conn.initialised and conn.recv_notify):
+                continue
+            if peer.notify(body):
+                sent += 1
+            else:
+                self.pushes_dropped += 1
+        return sent
 
     async def serve(self, stream: anyio.abc.SocketStream, task_group: anyio.abc.TaskGroup) -> None:
         """Serve ``stream`` until it closes; its watchdog runs in ``task_group``."""
@@ -107,8 +132,14 @@ class Connections:
                         faults=faults,
                         rsa=self._rsa,
                         on_failed_handshake=self._count_failed_handshake,
+                        push_backlog=self._push_backlog,
                     )
-                    await peer.run()
+                    self._peers[conn_id] = peer
+                    try:
+                        await peer.run()
+                    finally:
+                        # Its tasks are over: nothing could send a push now.
+                        del self._peers[conn_id]
         except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass
         except ProtocolError as exc:

@@ -49,11 +49,14 @@ class Route(Generic[Req]):
         request_type: the protobuf ``Request`` class to parse the body as.
         handler: builds the reply.
         needs_init: refuse the request until InitConnect has succeeded.
+        needs_quote_login: refuse the request while the gateway is not
+            logged in to the quote server (``ServerState.gateway``).
     """
 
     request_type: type[Req]
     handler: Handler[Req]
     needs_init: bool = True
+    needs_quote_login: bool = False
 
 
 def failure(
@@ -86,8 +89,9 @@ class Dispatcher:
     """Maps request frames to reply bytes using a route table.
 
     Gatekeeping runs in OpenD's order as far as it is known: protocol known,
-    InitConnect done, protobuf format, parseable body, then the quota, then
-    the handler. A request refused before the quota check does not count
+    InitConnect done, protobuf format, parseable body, gateway logged in to
+    the quote server (for the routes that need it), then the quota, then the
+    handler. A request refused before the quota check does not count
     against it.
 
     Args:
@@ -167,4 +171,7 @@ class Dispatcher:
                 ret_type=texts.RET_INVALID,
                 err_code=texts.ERR_INVALID_PACKET,
             )
+        if route.needs_quote_login and not self._server.gateway.quote_logged_in:
+            message = texts.not_logged_in(self._server.language)
+            return failure(response_type, message, err_code=texts.ERR_NOT_LOGGED_IN)
         return route, request

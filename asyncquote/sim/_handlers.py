@@ -13,7 +13,6 @@ from typing import Any
 from .._crypto import PacketEncAlgo
 from .._opend import REQUEST_TYPES, GroupType, ModifyOp, ProtoId, format_code
 from .._pb import (
-    Common_pb2,
     GetGlobalState_pb2,
     InitConnect_pb2,
     KeepAlive_pb2,
@@ -23,6 +22,7 @@ from .._pb import (
 )
 from . import _texts as texts
 from ._dispatch import Handler, Route, failure
+from ._notify import set_program_status
 from ._state import ConnectionState, ServerState
 from ._watchlists import (
     GroupNotQueryableError,
@@ -44,11 +44,25 @@ __all__ = [
 _NO_ENCRYPTION = PacketEncAlgo.NONE
 _ENCRYPTIONS = frozenset(algo for algo in PacketEncAlgo if algo is not PacketEncAlgo.NONE)
 
-# Qot_Common.QotMarketState values for a plausible snapshot: Hong Kong and
-# mainland markets in their afternoon session, US markets closed.
-_AFTERNOON = 5
-_CLOSED = 6
-_FUTURES_DAY_OPEN = 15
+# GatewayState field → GetGlobalState.S2C field, for the market sessions.
+_MARKET_FIELDS = {
+    "market_hk": "marketHK",
+    "market_us": "marketUS",
+    "market_sh": "marketSH",
+    "market_sz": "marketSZ",
+    "market_hk_future": "marketHKFuture",
+    "market_us_future": "marketUSFuture",
+    "market_sg_future": "marketSGFuture",
+    "market_jp_future": "marketJPFuture",
+    "market_sg": "marketSG",
+    "market_my": "marketMY",
+    "market_jp": "marketJP",
+}
+
+# The quote calls OpenD refuses while it is not logged in to the quote server.
+_QUOTE_CALLS = frozenset(
+    {ProtoId.GET_USER_SECURITY, ProtoId.GET_USER_SECURITY_GROUP, ProtoId.MODIFY_USER_SECURITY}
+)
 
 
 def init_connect(
@@ -86,7 +100,7 @@ def init_connect(
     conn.recv_notify = c2s.recvNotify
     response = response_type(retType=texts.RET_OK)
     s2c = response.s2c
-    s2c.serverVer = server.server_ver
+    s2c.serverVer = server.gateway.server_version
     s2c.loginUserID = server.login_user_id
     s2c.connID = conn.conn_id
     s2c.connAESKey = conn.aes_key
@@ -99,23 +113,29 @@ def init_connect(
 def get_global_state(
     server: ServerState, conn: ConnectionState, request: GetGlobalState_pb2.Request
 ) -> GetGlobalState_pb2.Response:
-    """1002: market states and login state."""
+    """1002: market states, logins, program status and versions, from ``server.gateway``.
+
+    Answered whatever the gateway's status: it is how a client learns it.
+    """
+    gateway = server.gateway
     now = server.wall_clock()
     response = GetGlobalState_pb2.Response(retType=texts.RET_OK)
     s2c = response.s2c
-    s2c.marketHK = _AFTERNOON
-    s2c.marketUS = _CLOSED
-    s2c.marketSH = _AFTERNOON
-    s2c.marketSZ = _AFTERNOON
-    s2c.marketHKFuture = _FUTURES_DAY_OPEN
-    s2c.marketUSFuture = _CLOSED
-    s2c.qotLogined = True
-    s2c.trdLogined = True
-    s2c.serverVer = server.server_ver
-    s2c.serverBuildNo = server.server_build_no
+    for name, proto_name in _MARKET_FIELDS.items():
+        value = getattr(gateway, name)
+        if value is not None:
+            setattr(s2c, proto_name, int(value))
+    s2c.qotLogined = gateway.quote_logged_in
+    s2c.trdLogined = gateway.trade_logged_in
+    s2c.serverVer = gateway.server_version
+    s2c.serverBuildNo = gateway.server_build_no
     s2c.time = int(now)
     s2c.localTime = now
-    s2c.programStatus.type = Common_pb2.ProgramStatusType_Ready
+    set_program_status(s2c.programStatus, gateway.program_status)
+    if gateway.quote_server_address is not None:
+        s2c.qotSvrIpAddr = gateway.quote_server_address
+    if gateway.trade_server_address is not None:
+        s2c.trdSvrIpAddr = gateway.trade_server_address
     s2c.connID = conn.conn_id
     return response
 
@@ -235,7 +255,10 @@ def default_routes() -> dict[int, Route[Any]]:
     }
     return {
         proto_id: Route(
-            REQUEST_TYPES[proto_id], handler, needs_init=proto_id != ProtoId.INIT_CONNECT
+            REQUEST_TYPES[proto_id],
+            handler,
+            needs_init=proto_id != ProtoId.INIT_CONNECT,
+            needs_quote_login=proto_id in _QUOTE_CALLS,
         )
         for proto_id, handler in handlers.items()
     }

@@ -21,6 +21,13 @@ Invariants:
   order across connections (``now`` is read again after every await).
 * Bad bytes from the client (:class:`~asyncquote._errors.ProtocolError`) end
   the connection only after the replies to the requests before them are sent.
+* Pushes (:meth:`~._pushes.Pushes.notify`, Notify 1003, sealed like
+  replies) join the same outbox as replies, so a push goes out after every
+  reply queued before it and before every reply to a request read after it.
+  On a connection that asked for pushes (or has faults) every send holds the
+  connection's send lock, so frames never interleave; the loop alone sends
+  without one. Pushing never waits, and a client that stops reading stalls
+  only its own connection (see :mod:`._pushes`). Faults do not touch pushes.
 
 Encryption (``Simulator(rsa_key=...)``) works as OpenD's does when it is
 configured with ``rsa_private_key``:
@@ -75,6 +82,7 @@ from . import _texts as texts
 from ._dispatch import Dispatcher, refusal
 from ._fault_pipeline import FaultPipeline, HangUp
 from ._faults import Faults
+from ._pushes import DEFAULT_PUSH_BACKLOG, Pushes
 from ._state import ConnectionState, RequestRecord
 
 __all__ = ["Peer"]
@@ -90,7 +98,12 @@ _SEND_BATCH_SIZE = 256 * 1024
 _MAX_REQUEST_BODY = 1024 * 1024
 
 
-class Peer:
+def _send_lock() -> anyio.Lock:
+    # Uncontended, a fast-acquire lock costs no event-loop round.
+    return anyio.Lock(fast_acquire=True)
+
+
+class Peer(Pushes):
     """Serves one connection until the client leaves or a fault ends it.
 
     Args:
@@ -102,6 +115,7 @@ class Peer:
         faults: the misbehaviour to inject on this connection.
         rsa: the simulator's key, or ``None`` for a plain simulator.
         on_failed_handshake: called when an InitConnect cannot be decrypted.
+        push_backlog: pushes that may wait unsent before more are dropped.
     """
 
     def __init__(
@@ -115,6 +129,7 @@ class Peer:
         faults: Faults,
         rsa: RsaCipher | None,
         on_failed_handshake: Callable[[], object],
+        push_backlog: int = DEFAULT_PUSH_BACKLOG,
     ) -> None:
         self._stream = stream
         self._conn = conn
@@ -129,12 +144,20 @@ class Peer:
         self._outbox: list[bytes] = []
         self._tasks: anyio.abc.TaskGroup | None = None
         self._faults: FaultPipeline | None = None
-        # Only the pipeline's tasks send besides the loop; without them, no lock.
+        # Besides the loop, the pipeline's tasks and the push writer send: a
+        # connection with faults, or that asked for pushes, sends under a
+        # lock (see flush); the loop alone needs none.
         self._send_lock: anyio.Lock | None = None
         if faults.active:
             self._faults = FaultPipeline(faults, faults.rng_for(conn.conn_id), self)
-            self._send_lock = anyio.Lock()
+            self._send_lock = _send_lock()
         conn.refuse_handshake = faults.refuse_handshake
+        self._init_pushes(push_backlog)
+
+    @property
+    def conn(self) -> ConnectionState:
+        """The connection's state, shared with the handlers."""
+        return self._conn
 
     async def run(self) -> None:
         """Serve until the client leaves or a fault ends the connection.
@@ -165,6 +188,9 @@ class Peer:
             except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
                 tasks.cancel_scope.cancel()
                 error = exc
+            finally:
+                # Pushes end with the reading; what was queued has been flushed.
+                self._stop_pushing()
         if error is not None:
             raise error
 
@@ -326,8 +352,14 @@ class Peer:
     async def flush(self) -> None:
         lock = self._send_lock
         if lock is None:
-            await self._send_outbox()
-            return
+            if not self._conn.recv_notify:
+                await self._send_outbox()
+                return
+            # InitConnect has just asked for pushes, so the writer may send
+            # from now on. The loop is the only sender until then, and it is
+            # not sending while it handles InitConnect: no send is unguarded.
+            # The lock stays, even if a later InitConnect stops the pushes.
+            lock = self._send_lock = _send_lock()
         # The outbox is read under the lock, so whoever sends sends everything
         # queued so far, in order, and a later flush never overtakes it.
         async with lock:
@@ -338,6 +370,7 @@ class Peer:
         if outbox:
             data = b"".join(outbox)
             outbox.clear()
+            self._pushes_waiting = 0
             await self._stream.send(data)
 
     async def flush_quietly(self) -> None:

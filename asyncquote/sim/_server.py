@@ -10,6 +10,9 @@ Invariants: the port is bound from entering the ``async with`` to leaving
 it, even while not listening; leaving it closes the listener and every
 connection; the watchlists and quota ledger outlive restarts.
 
+What the gateway says about itself (GetGlobalState, Notify pushes, being
+logged out) is :class:`~._gateway_control.GatewayControl`'s part.
+
 A test can also misbehave on demand: :meth:`Simulator.drop_connections`
 closes every connection, :meth:`Simulator.stop_listening` and
 :meth:`Simulator.start_listening` take the port down and up again, and
@@ -23,7 +26,7 @@ import logging
 import math
 import os
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -38,8 +41,11 @@ from ._accept import Link, Listening
 from ._connections import Connections
 from ._dispatch import Dispatcher
 from ._faults import Faults
+from ._gateway import GatewayState, StatusChange
+from ._gateway_control import GatewayControl
 from ._handlers import default_routes
 from ._persistence import StateFile
+from ._pushes import DEFAULT_PUSH_BACKLOG
 from ._quotas import QuotaLedger, merge_quotas
 from ._state import RequestRecord, ServerState
 from ._texts import LANGUAGES, Language
@@ -55,7 +61,7 @@ _log = logging.getLogger("asyncquote.sim")
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
 
 
-class Simulator(Listening):
+class Simulator(Listening, GatewayControl):
     """An OpenD stand-in serving the real protocol on a TCP port.
 
     Use it as an async context manager; the port is bound on entry and every
@@ -106,14 +112,27 @@ class Simulator(Listening):
             quotas, faults and records apply; see :mod:`._websocket`.
         websocket_key: the key WebSocket clients must be configured with
             (OpenD's ``websocket_key_md5`` is its MD5); ``None`` accepts any.
+        gateway: what the gateway says about itself (market sessions,
+            logins, program status, versions, quote rights, API quotas);
+            a healthy, logged-in gateway by default. See :attr:`gateway`,
+            :meth:`push`, :meth:`log_out` and :meth:`log_in` to change it
+            while running.
+        status_changes: scheduled moves to other statuses (see
+            :meth:`change_status`), timed from entering the ``async with``;
+            e.g. ``[StatusChange(30, "logged-out"), StatusChange(60, "ready")]``.
+        push_backlog: pushes that may wait unsent for one client before
+            more are dropped for it (see :meth:`push`).
 
     Raises:
         StateFileError: ``state_path`` exists but cannot be loaded, or cannot
             be created.
         ValueError: both ``watchlists`` and ``state_path`` were given,
             ``language`` is not ``"en"`` or ``"zh"``, ``handshake_timeout``
-            is not a positive number, or both ``websocket_port`` and ``rsa_key``
-            were given.
+            is not a positive number, ``push_backlog`` is below 1, or both
+            ``websocket_port`` and ``rsa_key`` were given.
+        TypeError: ``gateway`` is not a :class:`~._gateway.GatewayState`, or
+            ``status_changes`` holds something other than
+            :class:`~._gateway.StatusChange`.
         InvalidArgumentError: ``rsa_key`` is not a readable RSA private key.
         ImportError: ``rsa_key`` was given but the ``cryptography`` package
             is not installed, or ``websocket_port`` was given but the
@@ -136,7 +155,20 @@ class Simulator(Listening):
         handshake_timeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
         websocket_port: int | None = None,
         websocket_key: str | None = None,
+        gateway: GatewayState | None = None,
+        status_changes: Sequence[StatusChange] = (),
+        push_backlog: int = DEFAULT_PUSH_BACKLOG,
     ) -> None:
+        if gateway is not None and not isinstance(gateway, GatewayState):
+            raise TypeError(f"gateway must be a GatewayState, not {type(gateway).__name__}")
+        self._status_changes = tuple(status_changes)
+        for change in self._status_changes:
+            if not isinstance(change, StatusChange):
+                raise TypeError(f"status_changes must hold StatusChange values, not {change!r}")
+        if isinstance(push_backlog, bool) or not isinstance(push_backlog, int):
+            raise TypeError(f"push_backlog must be an int, not {push_backlog!r}")
+        if push_backlog < 1:
+            raise ValueError(f"push_backlog must be at least 1, not {push_backlog!r}")
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
         if handshake_timeout is not None and not 0 < handshake_timeout < math.inf:
@@ -164,6 +196,7 @@ class Simulator(Listening):
             language=language,
             on_watchlists_change=None if state_file is None else state_file.save,
             encrypted=self._rsa is not None,
+            gateway=gateway if gateway is not None else GatewayState(),
         )
         self._faults = faults if faults is not None else Faults()
         self._dispatcher = Dispatcher(default_routes(), self._state)
@@ -182,6 +215,7 @@ class Simulator(Listening):
             faults=lambda: self._faults,
             rsa=self._rsa,
             handshake_timeout=handshake_timeout,
+            push_backlog=push_backlog,
         )
         self._websocket: WebSocketGateway | None = None
         self._websocket_port = websocket_port
@@ -319,6 +353,8 @@ class Simulator(Listening):
                 assert self._websocket_port is not None
                 await self._websocket.start(self._host, self._websocket_port, task_group)
                 stack.push_async_callback(self._websocket.aclose)
+            if self._status_changes:
+                task_group.start_soon(self._run_status_changes, self._status_changes)
             self._stack = stack.pop_all()
         _log.debug("simulator listening on %s:%d", self._host, self._port)
         return self
@@ -354,6 +390,8 @@ async def serve(
     handshake_timeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
     websocket_port: int | None = None,
     websocket_key: str | None = None,
+    gateway: GatewayState | None = None,
+    status_changes: Sequence[StatusChange] = (),
     ready: Callable[[Simulator], object] | None = None,
 ) -> None:
     """Run a :class:`Simulator` until cancelled.
@@ -374,6 +412,8 @@ async def serve(
         websocket_port: also serve the JavaScript SDK over WebSocket on this
             port, as for :class:`Simulator`.
         websocket_key: the key WebSocket clients must send, as for :class:`Simulator`.
+        gateway: what the gateway says about itself, as for :class:`Simulator`.
+        status_changes: scheduled status changes, as for :class:`Simulator`.
         ready: called with the running simulator once it accepts connections
             (to print the port, say).
     """
@@ -390,6 +430,8 @@ async def serve(
         handshake_timeout=handshake_timeout,
         websocket_port=websocket_port,
         websocket_key=websocket_key,
+        gateway=gateway,
+        status_changes=status_changes,
     )
     async with simulator as sim:
         if ready is not None:

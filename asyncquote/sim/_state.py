@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ._gateway import GatewayState
 from ._quotas import OPEND_QUOTAS, QuotaLedger
 from ._texts import Language
 from ._watchlists import WatchlistStore
@@ -20,8 +21,9 @@ class ServerState:
 
     Attributes:
         watchlists: the groups and securities served by 3213/3222 and edited by 3214.
-        server_ver: reported as ``serverVer`` (OpenD 9.4 reports 904).
-        server_build_no: reported by GetGlobalState.
+        gateway: what the gateway says about itself (GetGlobalState, the
+            InitConnect reply's ``serverVer``); replaced, never mutated, by
+            the simulator when it changes (see :mod:`._gateway`).
         login_user_id: the account the gateway is logged in as.
         keepalive_interval: seconds, told to clients in the InitConnect reply.
         wall_clock: epoch seconds for the ``time`` fields; swap it to pin time.
@@ -36,8 +38,7 @@ class ServerState:
     """
 
     watchlists: WatchlistStore
-    server_ver: int = 904
-    server_build_no: int = 4708
+    gateway: GatewayState = field(default_factory=GatewayState)
     login_user_id: int = 10_000_001
     keepalive_interval: int = 10
     wall_clock: Callable[[], float] = field(default=time.time)

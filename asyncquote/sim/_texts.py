@@ -21,6 +21,7 @@ __all__ = [
     "ENCRYPTION_REQUIRED",
     "ERR_FAILED",
     "ERR_INVALID_PACKET",
+    "ERR_NOT_LOGGED_IN",
     "ERR_SYSTEM_GROUP",
     "ERR_TOO_FREQUENT",
     "ERR_UNKNOWN_GROUP",
@@ -44,6 +45,8 @@ __all__ = [
     "UNSUPPORTED_FORMAT",
     "Language",
     "empty_security_list",
+    "gateway_event_description",
+    "not_logged_in",
     "quota_exceeded",
     "save_failed",
     "system_group_read_only",
@@ -73,6 +76,7 @@ ERR_INVALID_PACKET = 3
 ERR_TOO_FREQUENT = 4
 ERR_SYSTEM_GROUP = 5
 ERR_UNKNOWN_SECURITY = 6
+ERR_NOT_LOGGED_IN = 7
 
 UNKNOWN_GROUP = "Unknown watchlists"
 UNQUERYABLE_GROUP = "Watchlist group {name!r} cannot be queried (positions, funds and forex)"
@@ -126,6 +130,48 @@ _UNKNOWN_MODIFY_OP: Mapping[Language, str] = {
 _SAVE_FAILED: Mapping[Language, str] = {
     "en": "Watchlists not modified: the simulator could not save them ({reason})",
     "zh": "自选股未修改，模拟器无法保存：{reason}",
+}
+
+# OpenD's wording for a quote call while it is logged out is not public (the
+# official SDK only passes retMsg on); this text is the simulator's own.
+_NOT_LOGGED_IN: Mapping[Language, str] = {
+    "en": "Not logged in to the quote server, request failed.",
+    "zh": "行情服务器未登录，请求失败。",
+}
+
+# What the simulator says in a GtwEvent's ``desc`` (and the program status's
+# ``strExtDesc``) when it logs out; OpenD's own texts are not public either.
+_GATEWAY_EVENTS: Mapping[str, Mapping[Language, str]] = {
+    "KICKED_OUT": {
+        "en": "Logged out: the account logged in on another device",
+        "zh": "账号已在其他设备登录，被踢下线",
+    },
+    "LOGIN_PWD_CHANGED": {
+        "en": "Logged out: the login password was changed",
+        "zh": "登录密码已修改，请重新登录",
+    },
+    "NEED_PIC_VERIFY_CODE": {
+        "en": "Login needs a picture verification code",
+        "zh": "登录需要输入图形验证码",
+    },
+    "NEED_PHONE_VERIFY_CODE": {
+        "en": "Login needs a phone verification code",
+        "zh": "登录需要输入手机验证码",
+    },
+    "LOGIN_FAILED": {"en": "Login failed", "zh": "登录失败"},
+    "FORCE_UPDATE": {
+        "en": "This OpenD version is too old; please update it",
+        "zh": "OpenD版本过低，请升级",
+    },
+    "NESSARY_DATA_MISSING": {"en": "Necessary data is missing", "zh": "缺少必要数据"},
+    "UN_AGREE_DISCLAIMER": {
+        "en": "The disclaimer has not been agreed to",
+        "zh": "未同意免责声明",
+    },
+}
+_OTHER_GATEWAY_EVENT: Mapping[Language, str] = {
+    "en": "Gateway event {name}",
+    "zh": "网关事件{name}",
 }
 
 # The operation a quota refusal names, per protocol id.
@@ -194,6 +240,23 @@ def unknown_modify_op(op: int, language: Language) -> str:
 def save_failed(reason: str, language: Language) -> str:
     """The refusal of 3214 when the change could not be written to the state file."""
     return _SAVE_FAILED[language].format(reason=reason)
+
+
+def not_logged_in(language: Language) -> str:
+    """The refusal of a quote call (3213, 3214, 3222) while the gateway is logged out.
+
+    ``"Not logged in to the quote server, request failed."``; an assumption,
+    as OpenD's own wording is not public.
+    """
+    return _NOT_LOGGED_IN[language]
+
+
+def gateway_event_description(name: str, language: Language) -> str:
+    """The ``desc`` of a gateway event named ``name`` (a ``GatewayEventType`` name)."""
+    texts = _GATEWAY_EVENTS.get(name)
+    if texts is None:
+        return _OTHER_GATEWAY_EVENT[language].format(name=name)
+    return texts[language]
 
 
 def quota_exceeded(proto_id: int, quota: Quota, language: Language) -> str:

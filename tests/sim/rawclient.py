@@ -19,7 +19,9 @@ from google.protobuf.message import Message
 
 from asyncquote._framing import Frame, FrameDecoder, encode_frame
 from asyncquote._pb import (
+    GetGlobalState_pb2,
     InitConnect_pb2,
+    Notify_pb2,
     Qot_Common_pb2,
     Qot_GetUserSecurity_pb2,
     Qot_GetUserSecurityGroup_pb2,
@@ -30,6 +32,7 @@ M = TypeVar("M", bound=Message)
 
 INIT_CONNECT = 1001
 GET_GLOBAL_STATE = 1002
+NOTIFY = 1003
 KEEP_ALIVE = 1004
 GET_USER_SECURITY = 3213
 MODIFY_USER_SECURITY = 3214
@@ -102,6 +105,19 @@ class RawClient:
         request = InitConnect_pb2.Request(c2s=InitConnect_pb2.C2S(**fields))
         return await self.call(INIT_CONNECT, request, InitConnect_pb2.Response)
 
+    async def notify(self) -> Notify_pb2.Response:
+        """The next frame, which must be a Notify push."""
+        frame = await self.receive()
+        assert frame.proto_id == NOTIFY, frame
+        return Notify_pb2.Response.FromString(frame.body)
+
+    async def global_state(self) -> GetGlobalState_pb2.S2C:
+        """GetGlobalState's answer, which must succeed."""
+        request = GetGlobalState_pb2.Request(c2s=GetGlobalState_pb2.C2S(userID=0))
+        response = await self.call(GET_GLOBAL_STATE, request, GetGlobalState_pb2.Response)
+        assert response.retType == 0, response.retMsg
+        return response.s2c
+
     async def closed_by_peer(self) -> bool:
         """Read until the server closes the connection; False if it sends a frame instead."""
         try:
@@ -112,10 +128,10 @@ class RawClient:
 
 
 @asynccontextmanager
-async def ready_client(host: str, port: int) -> AsyncIterator[RawClient]:
-    """A connected client that has completed InitConnect."""
+async def ready_client(host: str, port: int, **c2s: object) -> AsyncIterator[RawClient]:
+    """A connected client that has completed InitConnect (with ``c2s`` fields, if given)."""
     async with RawClient.connect(host, port) as client:
-        response = await client.init_connect()
+        response = await client.init_connect(**c2s)
         assert response.retType == 0, response.retMsg
         yield client
 

@@ -10,7 +10,7 @@ import pytest
 
 import asyncquote.sim
 from asyncquote._cli import main
-from asyncquote.sim import Faults, Simulator
+from asyncquote.sim import Faults, GatewayState, Simulator, StatusChange
 
 from .keys import rsa_pem
 
@@ -102,9 +102,13 @@ def test_sim_reports_an_unreadable_rsa_key_and_exits_1(
             "reorder and reply_delay cannot be combined",
         ),
         (["--seed", "x"], "argument --seed: invalid int value: 'x'"),
+        (["--gateway-status", "asleep"], "argument --gateway-status: invalid choice: 'asleep'"),
+        (["--gateway-change", "30"], "must be SECONDS=STATUS"),
+        (["--gateway-change", "30=asleep"], "unknown gateway status 'asleep'"),
+        (["--gateway-change=-1=ready"], ">= 0"),
     ],
 )
-def test_sim_refuses_faults_that_make_no_sense_with_a_usage_error(
+def test_sim_refuses_options_that_make_no_sense_with_a_usage_error(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as info:
@@ -120,3 +124,32 @@ def test_shuffle_may_come_before_its_reorder_but_not_without_it(
     assert served[0].faults == Faults(reorder=3, shuffle=True)
     assert main(["sim", "--fault", "shuffle"]) == 1
     assert "--fault: shuffle needs reorder" in capsys.readouterr().err
+
+
+def test_sim_starts_in_the_gateway_status_asked_for_with_its_changes_scheduled(
+    served: list[Simulator], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "sim",
+        "--gateway-status",
+        "need-phone-code",
+        "--gateway-change",
+        "30=ready",
+        "--gateway-change",
+        "90=logged-out",
+    ]
+    assert main(argv) == 0
+    (sim,) = served
+    assert sim.gateway == GatewayState.in_status("need-phone-code")
+    assert not sim.gateway.quote_logged_in
+    assert sim._status_changes == (StatusChange(30, "ready"), StatusChange(90, "logged-out"))
+    out = capsys.readouterr().out
+    assert "gateway: need-phone-code, then ready at 30 s, then logged-out at 90 s" in out
+
+
+def test_sim_starts_ready_by_default(
+    served: list[Simulator], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sim"]) == 0
+    assert served[0].gateway == GatewayState()
+    assert "gateway: ready\n" in capsys.readouterr().out

@@ -1,0 +1,338 @@
+"""The simulated gateway's own state: what GetGlobalState (1002) answers and Notify (1003) changes.
+
+One job: hold, check and update the one :class:`GatewayState` a simulator
+reports about itself (market sessions, logins to Futu's servers, program
+status, versions, quote rights and API quotas), and name the gateway
+statuses a simulator can be put in (:data:`GATEWAY_STATUSES`, the choices
+of ``asyncquote sim --gateway-status``).
+
+Invariants:
+
+* A :class:`GatewayState` is frozen and valid: every field is checked on
+  construction, and a bad one raises ``TypeError`` (wrong type) or
+  ``ValueError`` (out of range) naming the field. Changes make a new one
+  (:func:`dataclasses.replace`, :meth:`GatewayState.after`).
+* Quote calls (3213, 3214, 3222) are refused while ``quote_logged_in`` is
+  false; see :mod:`._dispatch`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .._events import (
+    ApiQuotaChanged,
+    GatewayEvent,
+    LoginStatusChanged,
+    ProgramStatusChanged,
+    QuoteRightsChanged,
+    UsedQuotaChanged,
+)
+from .._health import ProgramStatus, QuoteRights
+from .._opend_health import GatewayEventType, MarketState, ProgramStatusType, QuoteRight
+
+__all__ = [
+    "GATEWAY_STATUSES",
+    "GatewayState",
+    "NotifyEvent",
+    "StatusChange",
+    "parse_status_change",
+    "program_status_after",
+    "status_named",
+]
+
+NotifyEvent = (
+    GatewayEvent
+    | ProgramStatusChanged
+    | LoginStatusChanged
+    | QuoteRightsChanged
+    | ApiQuotaChanged
+    | UsedQuotaChanged
+)
+"""An event the simulator can push as a Notify (1003)."""
+
+_INT32_MAX = 2**31 - 1
+_INT32_MIN = -(2**31)
+
+
+def _check_int(value: object, what: str, minimum: int = _INT32_MIN) -> None:
+    # bool is an int to Python, never to the protocol.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {value!r}")
+    if not minimum <= value <= _INT32_MAX:
+        raise ValueError(f"{what} must be from {minimum} to {_INT32_MAX} (int32), not {value!r}")
+
+
+def _check_count(value: object, what: str) -> None:
+    _check_int(value, what, minimum=0)
+
+
+def _check_market(value: object, what: str) -> None:
+    if value is not None:
+        _check_int(value, what)
+
+
+def _check_flag(value: object, what: str) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be True or False, not {value!r}")
+
+
+def _check_address(value: object, what: str) -> None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{what} must be a str or None, not {value!r}")
+
+
+def _instance_of(cls: type) -> Callable[[object, str], None]:
+    def check(value: object, what: str) -> None:
+        if not isinstance(value, cls):
+            raise TypeError(f"{what} must be a {cls.__name__}, not {value!r}")
+
+    return check
+
+
+_CHECK = "check"
+
+
+def _checks(check: Callable[[object, str], None]) -> Mapping[str, Any]:
+    """A field's metadata: how :meth:`GatewayState.__post_init__` checks it."""
+    return {_CHECK: check}
+
+
+_INT = _checks(_check_int)
+_MARKET = _checks(_check_market)
+_FLAG = _checks(_check_flag)
+_COUNT = _checks(_check_count)
+_ADDRESS = _checks(_check_address)
+
+
+_DEFAULT_RIGHTS = QuoteRights(
+    hk=QuoteRight.LEVEL2, us=QuoteRight.LEVEL1, cn=QuoteRight.LEVEL1, has_us_option=False
+)
+_READY = ProgramStatus(type=ProgramStatusType.READY)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayState:
+    """What the simulated OpenD says about itself; the default is a healthy gateway.
+
+    Field names follow :class:`asyncquote.GlobalState` (GetGlobalState's
+    answer) and the Notify event models. Market sessions are
+    :class:`~asyncquote._opend_health.MarketState` values or any int32 (an
+    unknown value, as a newer OpenD could send); optional ones are left out
+    of the answer when ``None``.
+
+    Attributes:
+        market_hk, market_us, market_sh, market_sz, market_hk_future:
+            market sessions (``marketHK`` ...); Hong Kong and mainland in
+            their afternoon session, US closed, HK futures in day trading.
+        market_us_future, market_sg_future, market_jp_future, market_sg,
+            market_my, market_jp: optional market sessions.
+        quote_logged_in: logged in to the quote server (``qotLogined``).
+            While false, 3213, 3214 and 3222 are refused (see
+            :func:`~._texts.not_logged_in`).
+        trade_logged_in: logged in to the trade server (``trdLogined``).
+        program_status: OpenD's start-up and login state (``programStatus``).
+        server_version: ``serverVer``, also sent in the InitConnect reply
+            (OpenD 9.4 reports 904).
+        server_build_no: ``serverBuildNo``.
+        quote_server_address, trade_server_address: ``qotSvrIpAddr`` and
+            ``trdSvrIpAddr``; left out when ``None``.
+        quote_rights: the account's quote entitlements, pushed by
+            :class:`~asyncquote._events.QuoteRightsChanged`.
+        subscription_quota, history_kline_quota: the account's API quotas
+            (``APIQuota``).
+        used_subscription_quota, used_kline_quota: how much of them is used
+            (``UsedQuota``).
+
+    Raises:
+        TypeError: a field has the wrong type (a ``bool`` is not an int here).
+        ValueError: a number is outside int32, or a quota is negative.
+    """
+
+    market_hk: MarketState | int = field(default=MarketState.AFTERNOON, metadata=_INT)
+    market_us: MarketState | int = field(default=MarketState.CLOSED, metadata=_INT)
+    market_sh: MarketState | int = field(default=MarketState.AFTERNOON, metadata=_INT)
+    market_sz: MarketState | int = field(default=MarketState.AFTERNOON, metadata=_INT)
+    market_hk_future: MarketState | int = field(default=MarketState.FUTURE_DAY_OPEN, metadata=_INT)
+    market_us_future: MarketState | int | None = field(default=MarketState.CLOSED, metadata=_MARKET)
+    market_sg_future: MarketState | int | None = field(default=None, metadata=_MARKET)
+    market_jp_future: MarketState | int | None = field(default=None, metadata=_MARKET)
+    market_sg: MarketState | int | None = field(default=None, metadata=_MARKET)
+    market_my: MarketState | int | None = field(default=None, metadata=_MARKET)
+    market_jp: MarketState | int | None = field(default=None, metadata=_MARKET)
+    quote_logged_in: bool = field(default=True, metadata=_FLAG)
+    trade_logged_in: bool = field(default=True, metadata=_FLAG)
+    program_status: ProgramStatus = field(
+        default=_READY, metadata=_checks(_instance_of(ProgramStatus))
+    )
+    server_version: int = field(default=904, metadata=_COUNT)
+    server_build_no: int = field(default=4708, metadata=_COUNT)
+    quote_server_address: str | None = field(default=None, metadata=_ADDRESS)
+    trade_server_address: str | None = field(default=None, metadata=_ADDRESS)
+    quote_rights: QuoteRights = field(
+        default=_DEFAULT_RIGHTS, metadata=_checks(_instance_of(QuoteRights))
+    )
+    subscription_quota: int = field(default=100, metadata=_COUNT)
+    history_kline_quota: int = field(default=100, metadata=_COUNT)
+    used_subscription_quota: int = field(default=0, metadata=_COUNT)
+    used_kline_quota: int = field(default=0, metadata=_COUNT)
+
+    def __post_init__(self) -> None:
+        for option in fields(self):
+            option.metadata[_CHECK](getattr(self, option.name), option.name)
+
+    @property
+    def ready(self) -> bool:
+        """Logged in to quotes with program status ``READY``: quote calls succeed."""
+        return self.quote_logged_in and self.program_status.ready
+
+    @classmethod
+    def in_status(cls, status: str) -> GatewayState:
+        """The default state, but in ``status``, one of :data:`GATEWAY_STATUSES`.
+
+        Every status but ``"ready"`` is logged out of both servers.
+
+        Raises:
+            ValueError: ``status`` is not one of :data:`GATEWAY_STATUSES`.
+        """
+        program_status, _ = status_named(status)
+        ready = program_status is ProgramStatusType.READY
+        return cls(
+            quote_logged_in=ready,
+            trade_logged_in=ready,
+            program_status=ProgramStatus(type=program_status),
+        )
+
+    def after(self, event: NotifyEvent) -> GatewayState:
+        """This state as it is once OpenD has pushed ``event``.
+
+        A :class:`~asyncquote._events.GatewayEvent` changes nothing by
+        itself (OpenD follows one with the status and login pushes that do;
+        see :meth:`Simulator.log_out`); a ``UsedQuotaChanged`` field that is
+        ``None`` keeps its value.
+        """
+        if isinstance(event, LoginStatusChanged):
+            return replace(
+                self,
+                quote_logged_in=event.quote_logged_in,
+                trade_logged_in=event.trade_logged_in,
+            )
+        if isinstance(event, ProgramStatusChanged):
+            return replace(self, program_status=event.program_status)
+        if isinstance(event, QuoteRightsChanged):
+            return replace(self, quote_rights=event.quote_rights)
+        if isinstance(event, ApiQuotaChanged):
+            return replace(
+                self,
+                subscription_quota=event.subscription_quota,
+                history_kline_quota=event.history_kline_quota,
+            )
+        if isinstance(event, UsedQuotaChanged):
+            used_sub = event.used_subscription_quota
+            used_kline = event.used_kline_quota
+            return replace(
+                self,
+                used_subscription_quota=(
+                    self.used_subscription_quota if used_sub is None else used_sub
+                ),
+                used_kline_quota=self.used_kline_quota if used_kline is None else used_kline,
+            )
+        return self
+
+
+#: The statuses a simulator can be put in (``Simulator.change_status``,
+#: ``asyncquote sim --gateway-status``): name → (program status, the gateway
+#: event OpenD pushes on entering it, if any). Only ``"ready"`` is logged in.
+GATEWAY_STATUSES: Mapping[str, tuple[ProgramStatusType, GatewayEventType | None]] = {
+    "ready": (ProgramStatusType.READY, None),
+    "logged-out": (ProgramStatusType.FORCE_LOGOUT, GatewayEventType.KICKED_OUT),
+    "logging-in": (ProgramStatusType.LOGING, None),
+    "need-pic-code": (
+        ProgramStatusType.NEED_PIC_VERIFY_CODE,
+        GatewayEventType.NEED_PIC_VERIFY_CODE,
+    ),
+    "need-phone-code": (
+        ProgramStatusType.NEED_PHONE_VERIFY_CODE,
+        GatewayEventType.NEED_PHONE_VERIFY_CODE,
+    ),
+    "login-failed": (ProgramStatusType.LOGIN_FAILED, GatewayEventType.LOGIN_FAILED),
+    "force-update": (ProgramStatusType.FORCE_UPDATE, GatewayEventType.FORCE_UPDATE),
+    "preparing-data": (ProgramStatusType.NESSARY_DATA_PREPARING, None),
+    "data-missing": (
+        ProgramStatusType.NESSARY_DATA_MISSING,
+        GatewayEventType.NESSARY_DATA_MISSING,
+    ),
+    "disclaimer": (ProgramStatusType.UN_AGREE_DISCLAIMER, GatewayEventType.UN_AGREE_DISCLAIMER),
+}
+
+
+def status_named(name: str) -> tuple[ProgramStatusType, GatewayEventType | None]:
+    """The program status and entering event of the gateway status ``name``.
+
+    Raises:
+        ValueError: ``name`` is not one of :data:`GATEWAY_STATUSES`.
+    """
+    try:
+        return GATEWAY_STATUSES[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown gateway status {name!r}; expected one of: {', '.join(GATEWAY_STATUSES)}"
+        ) from None
+
+
+def program_status_after(reason: GatewayEventType | int) -> ProgramStatusType:
+    """The program status OpenD is in after logging out for ``reason``.
+
+    The status whose entering event ``reason`` is (see
+    :data:`GATEWAY_STATUSES`), else ``FORCE_LOGOUT`` (kicked out, password
+    changed, banned ...).
+    """
+    for program_status, event in GATEWAY_STATUSES.values():
+        if event is not None and event == reason:
+            return program_status
+    return ProgramStatusType.FORCE_LOGOUT
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A scheduled move of the simulated gateway to another status.
+
+    Attributes:
+        after: seconds after the simulator starts.
+        status: one of :data:`GATEWAY_STATUSES`.
+
+    Raises:
+        TypeError, ValueError: ``after`` is not a finite number of seconds
+            >= 0, or ``status`` is not a known status.
+    """
+
+    after: float
+    status: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.after, bool) or not isinstance(self.after, (int, float)):
+            raise TypeError(f"after must be a number of seconds, not {self.after!r}")
+        if not 0 <= self.after < math.inf:
+            raise ValueError(f"after must be a finite number of seconds >= 0, not {self.after!r}")
+        status_named(self.status)
+
+
+def parse_status_change(spec: str) -> StatusChange:
+    """Parse ``SECONDS=STATUS``, as given to ``asyncquote sim --gateway-change``.
+
+    For example ``"30=logged-out"`` logs the gateway out 30 seconds after
+    start, and ``"60=ready"`` logs it back in.
+
+    Raises:
+        ValueError: naming the spec and saying what is wrong with it.
+    """
+    seconds, sep, status = spec.partition("=")
+    if not sep:
+        raise ValueError(f"gateway change {spec!r} must be SECONDS=STATUS, e.g. 30=logged-out")
+    try:
+        return StatusChange(float(seconds), status.strip())
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"gateway change {spec!r}: {exc}") from None
