@@ -128,8 +128,8 @@ class GatewayState:
         market_hk, market_us, market_sh, market_sz, market_hk_future:
             market sessions (``marketHK`` ...); Hong Kong and mainland in
             their afternoon session, US closed, HK futures in day trading.
-        market_us_future, market_sg_future, market_jp_future, market_sg,
-            market_my, market_jp: optional market sessions.
+        market_us_future, market_sg_future, market_jp_future, market_sg, market_my, market_jp:
+            optional market sessions.
         quote_logged_in: logged in to the quote server (``qotLogined``).
             While false, 3213, 3214 and 3222 are refused (see
             :func:`~._texts.not_logged_in`).
