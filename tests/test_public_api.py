@@ -75,6 +75,16 @@ PUBLIC = {
         "parse_quota_specs",
         "serve",
     ],
+    "asyncquote.testing": [
+        "FAST_QUOTAS",
+        "OpenD",
+        "OpenDOptions",
+        "QuotaPreset",
+        "RequestLog",
+        "scaled_quotas",
+        "static_info",
+        "watchlist_store",
+    ],
 }
 
 
