@@ -169,4 +169,3 @@ def watchlist_store(groups: Mapping[str, Sequence[str]]) -> WatchlistStore:
         kind = GroupType.SYSTEM if canonical in SYSTEM_GROUP_NAMES else GroupType.CUSTOM
         result.append(WatchlistGroup(name, kind, [parse_code(code) for code in groups[name]]))
     return WatchlistStore(infos.values(), result)
-

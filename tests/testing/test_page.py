@@ -35,7 +35,8 @@ def test_the_page_s_tests_pass(pytester: pytest.Pytester) -> None:
         if match["title"]:
             pytester.makepyfile(**{match["title"].removesuffix(".py"): match["code"]})
     # Untitled blocks that are whole tests (the official SDK's) run too.
-    whole_tests = [m["code"] for m in blocks if not m["title"] and m["code"].startswith("def test_")]
+    untitled = [match["code"] for match in blocks if not match["title"]]
+    whole_tests = [code for code in untitled if code.startswith("def test_")]
     assert whole_tests, "the page shows a test with the official SDK"
     pytester.makepyfile(test_sdk="\n\n".join(whole_tests))
     result = pytester.runpytest_subprocess(
