@@ -172,3 +172,14 @@ class TestMarkersNest:
     async def test_the_closest_marker_wins_per_option(self, opend: OpenD) -> None:
         assert opend.options.language == "zh"
         assert opend.options.quotas == "fast"
+
+
+async def test_faults_changed_mid_test_apply_to_new_connections(
+    opend: OpenD, opend_client: asyncquote.QuoteClient
+) -> None:
+    opend.faults = Faults(refuse_handshake=True)
+    assert opend.faults == Faults(refuse_handshake=True)
+    assert len(await opend_client.get_user_security("HK")) == 6  # its connection predates them
+    with pytest.raises(asyncquote.ConnectError):
+        async with asyncquote.connect(**opend.connect_kwargs(), reconnect=False):
+            pass
