@@ -1,4 +1,4 @@
-"""The examples run, against the bundled simulator."""
+"""The examples run, against the bundled simulator (the opend fixture of asyncquote.testing)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import pytest
 
-from asyncquote.sim import Simulator
+from asyncquote.testing import OpenD
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -43,46 +43,64 @@ def test_polling_several_groups_prints_every_round(capsys: pytest.CaptureFixture
     assert "Tech=5" in out[0]
 
 
+@pytest.mark.opend(watchlists={"HK": ["HK.00700", "HK.09988"], "Tech": ["US.AAPL"]})
+def test_polling_a_gateway_fetches_every_group_once_a_round_on_one_connection(
+    opend: OpenD, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The example runs its own event loop (anyio.run), as a user's program
+    # would; the gateway of the opend fixture serves it from its own thread.
+    load("poll_groups").main(["--port", str(opend.port), "--rounds", "2", "HK", "Tech", "Nope"])
+    out = capsys.readouterr().out.splitlines()
+    assert out.count("Nope: Unknown watchlists") == 2
+    assert [line.split("  ")[0] for line in out if line.startswith("round")] == [
+        "round 1: HK=2, Tech=1",
+        "round 2: HK=2, Tech=1",
+    ]
+    fetches = opend.requests.filter(3213)
+    assert sorted(fetches.groups) == sorted(["HK", "Tech", "Nope"] * 2)
+    assert len(fetches.conn_ids) == 1
+
+
 @pytest.mark.anyio
 async def test_the_asgi_service_shares_one_client_across_requests(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, opend: OpenD
 ) -> None:
     service = load("asgi_service")
-    async with Simulator(port=0) as sim:
-        monkeypatch.setenv("OPEND_PORT", str(sim.port))
-        lifespan_scope: dict[str, Any] = {"type": "lifespan"}
-        to_app = anyio.create_memory_object_stream[dict[str, Any]](10)
-        from_app = anyio.create_memory_object_stream[dict[str, Any]](10)
+    monkeypatch.setenv("OPEND_PORT", str(opend.port))
+    lifespan_scope: dict[str, Any] = {"type": "lifespan"}
+    to_app = anyio.create_memory_object_stream[dict[str, Any]](10)
+    from_app = anyio.create_memory_object_stream[dict[str, Any]](10)
 
-        async def request(path: str) -> tuple[int, Any]:
-            sent: list[dict[str, Any]] = []
+    async def request(path: str) -> tuple[int, Any]:
+        sent: list[dict[str, Any]] = []
 
-            async def receive() -> dict[str, Any]:
-                return {"type": "http.request", "body": b""}
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b""}
 
-            async def send(message: dict[str, Any]) -> None:
-                sent.append(message)
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
 
-            scope = {"type": "http", "method": "GET", "path": path}
-            scope["state"] = dict(lifespan_scope["state"])
-            await service.app(scope, receive, send)
-            return sent[0]["status"], json.loads(sent[1]["body"])
+        scope = {"type": "http", "method": "GET", "path": path}
+        scope["state"] = dict(lifespan_scope["state"])
+        await service.app(scope, receive, send)
+        return sent[0]["status"], json.loads(sent[1]["body"])
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(service.app, lifespan_scope, to_app[1].receive, from_app[0].send)
-            await to_app[0].send({"type": "lifespan.startup"})
-            assert (await from_app[1].receive())["type"] == "lifespan.startup.complete"
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(service.app, lifespan_scope, to_app[1].receive, from_app[0].send)
+        await to_app[0].send({"type": "lifespan.startup"})
+        assert (await from_app[1].receive())["type"] == "lifespan.startup.complete"
 
-            status, rows = await request("/watchlist/HK")
-            assert status == 200
-            assert rows[0]["basic"]["security"] == {"market": 1, "code": "00700"}
-            assert (await request("/watchlist/%E6%B8%AF%E8%82%A1"))[1] == rows  # 港股, cached
-            assert (await request("/watchlist/nope"))[0] == 404
-            assert (await request("/watchlist/Positions"))[0] == 400
-            assert (await request("/other"))[0] == 404
+        status, rows = await request("/watchlist/HK")
+        assert status == 200
+        assert rows[0]["basic"]["security"] == {"market": 1, "code": "00700"}
+        assert (await request("/watchlist/%E6%B8%AF%E8%82%A1"))[1] == rows  # 港股, cached
+        assert (await request("/watchlist/nope"))[0] == 404
+        assert (await request("/watchlist/Positions"))[0] == 400
+        assert (await request("/other"))[0] == 404
 
-            await to_app[0].send({"type": "lifespan.shutdown"})
-            assert (await from_app[1].receive())["type"] == "lifespan.shutdown.complete"
-        connections = {r.conn_id for r in sim.requests}
-        assert len(connections) == 1, "every request used the one shared client"
-        assert sum(1 for r in sim.requests if r.proto_id == 3213) == 2
+        await to_app[0].send({"type": "lifespan.shutdown"})
+        assert (await from_app[1].receive())["type"] == "lifespan.shutdown.complete"
+    requests = opend.requests
+    assert len(requests.conn_ids) == 1, "every request used the one shared client"
+    # HK once (港股 came from the cache), then the unknown group; Positions never left.
+    assert requests.filter(3213).groups == ["HK", "nope"]

@@ -79,6 +79,16 @@ PUBLIC = {
         "parse_status_change",
         "serve",
     ],
+    "asyncquote.testing": [
+        "FAST_QUOTAS",
+        "OpenD",
+        "OpenDOptions",
+        "QuotaPreset",
+        "RequestLog",
+        "scaled_quotas",
+        "static_info",
+        "watchlist_store",
+    ],
 }
 
 

@@ -215,7 +215,7 @@ class Peer(Pushes):
                     if inline:
                         data, over_quota = reply(conn, frame, now)
                         record = RequestRecord(
-                            frame.proto_id, frame.serial_no, conn_id, now, over_quota
+                            frame.proto_id, frame.serial_no, conn_id, now, over_quota, frame.body
                         )
                         requests.append(record)
                         if over_quota:
@@ -239,7 +239,9 @@ class Peer(Pushes):
         conn = self._conn
         now = anyio.current_time()
         body, over_quota = self._dispatcher.respond(conn, frame, now)
-        record = RequestRecord(frame.proto_id, frame.serial_no, conn.conn_id, now, over_quota)
+        record = RequestRecord(
+            frame.proto_id, frame.serial_no, conn.conn_id, now, over_quota, frame.body
+        )
         self._requests.append(record)
         if over_quota:
             self._rejections.append(record)

@@ -7,6 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from google.protobuf.message import DecodeError
+
+from .._opend import REQUEST_TYPES, ProtoId
 from ._gateway import GatewayState
 from ._quotas import OPEND_QUOTAS, QuotaLedger
 from ._texts import Language
@@ -84,6 +87,8 @@ class RequestRecord:
         time: arrival time from :func:`anyio.current_time`.
         over_quota: the request was refused for exceeding its protocol's
             quota (and so did not count against it).
+        body: the request body as the simulator read it (decrypted on an
+            encrypted connection); see :attr:`group`.
     """
 
     proto_id: int
@@ -91,3 +96,24 @@ class RequestRecord:
     conn_id: int
     time: float
     over_quota: bool = False
+    body: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def group(self) -> str | None:
+        """The watchlist group the request names (3213 and 3214), as sent; else ``None``.
+
+        Decoded from :attr:`body` on each access, so recording costs nothing.
+        """
+        if self.proto_id not in _GROUP_PROTOCOLS or not self.body:
+            return None
+        request = REQUEST_TYPES[self.proto_id]()
+        try:
+            request.ParseFromString(self.body)
+        except DecodeError:
+            return None
+        c2s = request.c2s  # type: ignore[attr-defined]
+        return str(c2s.groupName) if c2s.HasField("groupName") else None
+
+
+# The protocols whose C2S names one group (groupName).
+_GROUP_PROTOCOLS = frozenset({ProtoId.GET_USER_SECURITY, ProtoId.MODIFY_USER_SECURITY})

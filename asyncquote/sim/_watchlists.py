@@ -342,6 +342,42 @@ class WatchlistStore:
                 raise
         return changed
 
+    def set_group(
+        self,
+        name: str,
+        securities: Iterable[Qot_Common_pb2.SecurityStaticInfo],
+    ) -> WatchlistGroup:
+        """Make the group ``name`` list exactly ``securities``, as a test script would.
+
+        Not a protocol operation: it is how a test plays the user editing the
+        watchlist in the app. The group is created (a custom group) when no
+        group answers to ``name``; a system group can be set too. Securities
+        the database lacks are added to it. Those new to this group are also
+        appended to the system groups that show them (as :meth:`modify`'s
+        ``ADD``); those it no longer lists stay in other groups (``MOVE_OUT``).
+
+        Raises:
+            ValueError: a security lacks required fields, or is listed twice.
+        """
+        infos = list(securities)
+        keys = [(info.basic.security.market, info.basic.security.code) for info in infos]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"group {name!r} would list securities twice")
+        for key, info in zip(keys, infos, strict=True):
+            if not info.IsInitialized():
+                raise ValueError(f"security {format_code(key)} lacks required fields")
+        for key, info in zip(keys, infos, strict=True):
+            self._securities.setdefault(key, info)
+        group = self.find_group(name)
+        if group is None:
+            group = WatchlistGroup(name, GroupType.CUSTOM)
+            self._groups.append(group)
+            self._by_name = self._index()
+        new = [key for key in keys if key not in group.members]
+        group.members[:] = keys
+        self._add(group, new)
+        return group
+
     def _add(self, group: WatchlistGroup, keys: Sequence[SecurityKey]) -> bool:
         changed = False
         for key in keys:
