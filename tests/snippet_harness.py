@@ -5,8 +5,10 @@ One harness for every Markdown page whose snippets are tested
 ```` ```python ```` block is a snippet; a ```` ```text ```` block right after
 it (no other block in between) is what it must print, where ``...`` stands
 for any text; without one it must print nothing. Blocks of any other kind
-(``console``, ``toml``, ...) are not run. Only a snippet with an
-``async for`` loop (a watcher) may run until the harness stops it.
+(``console``, ``toml``, ...) are not run, nor is a ```` ```python
+title="file.py" ```` block, which shows a whole file that the page's own
+test runs. Only a snippet with an ``async for`` loop (a watcher) may run
+until the harness stops it.
 
 The tests call :func:`check`, which runs a snippet in a subprocess of its
 own: this file, run as a script, never sharing the test process's state::
@@ -56,7 +58,10 @@ STOPPED = 3
 KEY_PLACEHOLDER = "/path/to/opend_rsa.pem"
 
 ROOT = Path(__file__).resolve().parent.parent
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
+# The info string may carry attributes after the language: ```python
+# title="test_bot.py"``` shows a whole file, which the page's own test runs
+# as a file (tests/testing/test_page.py); it is not a snippet.
+FENCE = re.compile(r"^```(\w*)([^\n]*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 
 
 # -- the tests' side: find the snippets of a page, run one, check its output
@@ -81,7 +86,12 @@ def snippets(page: Path) -> list[Snippet]:
     path = page.resolve()
     name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
     blocks = [
-        (text.count("\n", 0, m.start()) + 1, m.group(1), m.group(2)) for m in FENCE.finditer(text)
+        (
+            text.count("\n", 0, m.start()) + 1,
+            f"{m.group(1)} {m.group(2).strip()}".rstrip(),
+            m.group(3),
+        )
+        for m in FENCE.finditer(text)
     ]
     found = []
     for index, (line, kind, body) in enumerate(blocks):

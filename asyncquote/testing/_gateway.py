@@ -25,7 +25,9 @@ import anyio.to_thread
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from .._opend import format_code
+from .._opend_health import GatewayEventType
 from ..sim._faults import Faults
+from ..sim._gateway import GatewayState, NotifyEvent
 from ..sim._server import Simulator
 from ..sim._watchlists import WatchlistStore
 from ._options import OpenDOptions
@@ -206,3 +208,43 @@ class OpenD:
         :meth:`start_listening`.
         """
         await anyio.to_thread.run_sync(self.call, self._simulator.restart, downtime)
+
+    @property
+    def gateway(self) -> GatewayState:
+        """What OpenD says about itself (logins, program status, markets); assign to change.
+
+        Assigning changes what GetGlobalState answers without pushing
+        anything; :meth:`log_out`, :meth:`log_in`, :meth:`change_status` and
+        :meth:`push` tell the clients as OpenD does.
+        """
+        return self.call(lambda: self._simulator.gateway)
+
+    @gateway.setter
+    def gateway(self, gateway: GatewayState) -> None:
+        self.call(setattr, self._simulator, "gateway", gateway)
+
+    def push(self, event: NotifyEvent) -> int:
+        """Push ``event`` as a Notify (1003) to every client; return how many it went to.
+
+        See :meth:`asyncquote.sim.Simulator.push`.
+        """
+        return int(self.call(self._simulator.push, event))
+
+    def log_out(self, reason: GatewayEventType | None = GatewayEventType.KICKED_OUT) -> int:
+        """Log OpenD out of Futu's servers, telling the clients; watchlist calls are refused.
+
+        See :meth:`asyncquote.sim.Simulator.log_out`.
+        """
+        return int(self.call(self._simulator.log_out, reason))
+
+    def log_in(self) -> int:
+        """Log OpenD back in (program status ``READY``), telling the clients."""
+        return int(self.call(self._simulator.log_in))
+
+    def change_status(self, status: str) -> int:
+        """Move OpenD to ``status``, a name from :data:`~asyncquote.sim.GATEWAY_STATUSES`.
+
+        Raises:
+            ValueError: ``status`` is not such a name.
+        """
+        return int(self.call(self._simulator.change_status, status))

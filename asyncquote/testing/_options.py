@@ -5,9 +5,9 @@ a fixture parameter, or :meth:`OpenD.start`) into the arguments of a
 :class:`~asyncquote.sim.Simulator` and of :func:`asyncquote.connect`, so the
 client a test gets always agrees with its gateway (same quotas, same key).
 
-Adding an option (the gateway's login state, say) is adding a field here and
-passing it on in :meth:`OpenDOptions.simulator_kwargs`; the marker, the
-parametrisation and :meth:`OpenD.start` all read this one class.
+Adding an option is adding a field here and passing it on in
+:meth:`OpenDOptions.simulator_kwargs`; the marker, the parametrisation and
+:meth:`OpenD.start` all read this one class.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from .._opend import DEFAULT_QUOTAS, NO_QUOTAS, Quota, merge_quotas
 from ..sim._faults import Faults
+from ..sim._gateway import GatewayState
 from ..sim._texts import Language
 from ..sim._watchlists import WatchlistStore
 from ._securities import watchlist_store
@@ -97,6 +98,12 @@ class OpenDOptions:
             ``crypto`` extra.
         language: ``"en"`` or ``"zh"``: the language of OpenD's refusals.
         keepalive_interval: seconds, told to clients in the InitConnect reply.
+        gateway: what OpenD says about itself: a status name from
+            :data:`~asyncquote.sim.GATEWAY_STATUSES` (``"logged-out"``,
+            ``"need-phone-code"`` ...) or a whole
+            :class:`~asyncquote.sim.GatewayState`; ``None`` is a healthy,
+            logged-in gateway. Anything but ready refuses watchlist calls
+            as OpenD does when logged out.
     """
 
     watchlists: Mapping[str, Sequence[str]] | WatchlistStore | None = None
@@ -105,6 +112,7 @@ class OpenDOptions:
     rsa_key: RsaKey | bool | None = None
     language: Language = "en"
     keepalive_interval: int = 10
+    gateway: GatewayState | str | None = None
 
     @classmethod
     def from_kwargs(cls, where: str, kwargs: Mapping[str, Any]) -> OpenDOptions:
@@ -173,7 +181,13 @@ class OpenDOptions:
             faults = Faults(**faults)
         elif faults is not None and not isinstance(faults, Faults):
             raise TypeError(f"faults must be a Faults or a dict of its fields, not {faults!r}")
+        gateway = self.gateway
+        if isinstance(gateway, str):
+            gateway = GatewayState.in_status(gateway)
+        elif gateway is not None and not isinstance(gateway, GatewayState):
+            raise TypeError(f"gateway must be a status name or a GatewayState, not {gateway!r}")
         return {
+            "gateway": gateway,
             "watchlists": store,
             "quotas": self.quota_overrides(),
             "faults": faults,
