@@ -177,6 +177,7 @@ class GatewayClient(ClientCore):
                         failure = exc  # keep waiting for a push; said if it never comes
                     finally:
                         monitor.refreshing = False
+                        monitor.wake()  # other waiters may ask in turn
                     continue
                 await monitor.wait_changed()
         session.raise_if_closed()
