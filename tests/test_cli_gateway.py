@@ -118,6 +118,11 @@ def test_help_shows_the_defaults(command: str, capsys: pytest.CaptureFixture[str
     assert "--rsa-key" in help_text
 
 
+@pytest.fixture
+def anyio_backend(every_event_loop: object) -> object:
+    return every_event_loop
+
+
 async def run_events(options: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     async with hostile_gateway() as gw, anyio.create_task_group() as tg:
         args = _build_parser().parse_args(["events", "--port", str(gw.port), *options])
