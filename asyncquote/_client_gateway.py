@@ -91,7 +91,9 @@ class GatewayClient(ClientCore):
         :class:`QuoteRightsChanged`, :class:`ApiQuotaChanged`,
         :class:`UsedQuotaChanged`), and the client's own
         :class:`ConnectionStateChanged`, in the order they happened, from
-        the moment of subscribing. Any number of subscribers may listen at
+        the moment of subscribing. A Notify of a kind this version does not
+        know, or of the deprecated APILevel kind, is not an event (the raw
+        ``push_handler`` still gets it). Any number of subscribers may listen at
         once; leaving the block unsubscribes. The iteration ends after the
         client closes (its last event says ``CLOSED``).
 

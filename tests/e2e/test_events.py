@@ -402,3 +402,10 @@ async def test_a_timeout_while_opend_reports_trouble_says_so() -> None:
             await client.wait_ready(timeout=0.2)
         with pytest.raises(asyncquote.RequestTimeoutError, match="picture verification"):
             await client.get_user_security("Tech", timeout=0.05)
+
+
+async def test_events_of_a_closed_client_end_at_once() -> None:
+    async with gateway_and_client() as (_gw, client):
+        pass
+    async with client.events() as events:
+        assert [event async for event in events] == []
