@@ -18,6 +18,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from . import _deprecated
+from ._broadcast import Subscription
 from ._client import QuoteClient
 from ._connect import connect
 from ._connection import ConnectionInfo
@@ -26,6 +27,7 @@ from ._errors import (
     AsyncQuoteError,
     ConnectError,
     ConnectionLostError,
+    GatewayNotReadyError,
     InvalidArgumentError,
     OpenDError,
     ProtocolError,
@@ -33,7 +35,18 @@ from ._errors import (
     RequestTimeoutError,
     UsageError,
 )
+from ._events import (
+    ApiQuotaChanged,
+    ConnectionStateChanged,
+    Event,
+    GatewayEvent,
+    LoginStatusChanged,
+    ProgramStatusChanged,
+    QuoteRightsChanged,
+    UsedQuotaChanged,
+)
 from ._groups import GroupType, ModifyOp, SystemGroup, WatchlistGroup
+from ._health import GatewayStatus, GlobalState, ProgramStatus, QuoteRights
 from ._models import (
     FutureStaticExData,
     Market,
@@ -46,6 +59,7 @@ from ._models import (
     WarrantStaticExData,
     WarrantType,
 )
+from ._opend_health import GatewayEventType, MarketState, NotifyType, ProgramStatusType, QuoteRight
 from ._options import QuotaMode
 from ._ratelimit import DEFAULT_QUOTAS, Quota, QuotaStatus, RateLimiter
 from ._session import ConnectionState, ReconnectPolicy
@@ -65,24 +79,41 @@ def __getattr__(name: str) -> ModuleType:
 
 __all__ = [
     "DEFAULT_QUOTAS",
+    "ApiQuotaChanged",
     "AsyncQuoteError",
     "ConnectError",
     "ConnectionInfo",
     "ConnectionLostError",
     "ConnectionState",
+    "ConnectionStateChanged",
+    "Event",
     "FutureStaticExData",
+    "GatewayEvent",
+    "GatewayEventType",
+    "GatewayNotReadyError",
+    "GatewayStatus",
+    "GlobalState",
     "GroupType",
     "InvalidArgumentError",
+    "LoginStatusChanged",
     "Market",
+    "MarketState",
     "ModifyOp",
+    "NotifyType",
     "OpenDError",
     "OptionStaticExData",
     "OptionType",
+    "ProgramStatus",
+    "ProgramStatusChanged",
+    "ProgramStatusType",
     "ProtocolError",
     "Quota",
     "QuotaMode",
     "QuotaStatus",
     "QuoteClient",
+    "QuoteRight",
+    "QuoteRights",
+    "QuoteRightsChanged",
     "RateLimitError",
     "RateLimiter",
     "ReconnectPolicy",
@@ -91,8 +122,10 @@ __all__ = [
     "SecurityStaticBasic",
     "SecurityStaticInfo",
     "SecurityType",
+    "Subscription",
     "SystemGroup",
     "UsageError",
+    "UsedQuotaChanged",
     "WarrantStaticExData",
     "WarrantType",
     "WatchError",

@@ -9,6 +9,8 @@ Subcommands:
 * ``watchlist GROUP`` — print a watchlist group (table, JSON or CSV).
 * ``watch GROUP...`` — print changes to groups as they happen.
 * ``add GROUP CODE...`` / ``remove GROUP CODE...`` — edit a group.
+* ``status`` — OpenD's global state and health (exit 1 when not ready).
+* ``events`` — OpenD's events as they come.
 
 All but ``demo`` and ``sim`` talk to a real (or simulated) OpenD, by default
 at 127.0.0.1:11111.
@@ -31,6 +33,7 @@ from collections.abc import Sequence
 import anyio
 
 from ._cli_commands import _CommandFailed, _demo, _edit, _groups, _sim, _watch, _watchlist
+from ._cli_gateway import _events, _status
 from ._cli_parser import _build_parser
 from ._errors import (
     AsyncQuoteError,
@@ -130,6 +133,10 @@ def _run(args: argparse.Namespace) -> None:
         anyio.run(_watch, args, backend=args.backend)
     elif args.command in ("add", "remove"):
         anyio.run(_edit, args, backend=args.backend)
+    elif args.command == "status":
+        anyio.run(_status, args, backend=args.backend)
+    elif args.command == "events":
+        anyio.run(_events, args, backend=args.backend)
     sys.stdout.flush()
 
 

@@ -62,6 +62,17 @@ def _seconds(text: str) -> float:
     return seconds
 
 
+def _count(text: str) -> int:
+    """A whole number above 0."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{count} must be 1 or more")
+    return count
+
+
 def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="OpenD host")
     parser.add_argument("--port", type=_gateway_port, default=11111, help="OpenD port")
@@ -266,6 +277,23 @@ def _build_parser() -> argparse.ArgumentParser:
         help="seconds between polls of a group (stretched to leave half the quota free)",
     )
     _add_gateway_options(watch)
+
+    status = command(
+        "status",
+        "print OpenD's global state: logins, program status, markets "
+        "(exits 1, after printing, when OpenD is not ready)",
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_gateway_options(status)
+
+    events = command(
+        "events", "print OpenD's events (Notify pushes, connection changes) as they come"
+    )
+    events.add_argument(
+        "--count", type=_count, metavar="N", help="stop after N events (default: until Ctrl-C)"
+    )
+    events.add_argument("--json", action="store_true", help="print one JSON object per event")
+    _add_gateway_options(events)
 
     for name, help_text in (
         ("add", "add securities to a group"),

@@ -22,11 +22,13 @@ from typing import NamedTuple
 import anyio
 
 from ._args import check_duration
-from ._client_core import ClientCore, running_loop
+from ._client_core import running_loop
+from ._client_gateway import GatewayClient
 from ._convert import security_to_pb, watchlist_groups_from_pb
 from ._entry_cache import EntryCache
 from ._errors import InvalidArgumentError, RequestTimeoutError
 from ._framing import Frame
+from ._gateway import GatewayMonitor
 from ._groups import WatchlistGroup, check_group_name, group_key
 from ._models import Security, SecurityStaticInfo
 from ._opend import GroupType, ModifyOp, ProtoId
@@ -100,7 +102,7 @@ def _flight_expired(key: tuple[str, int], timeout: float) -> Exception:
     )
 
 
-class QuoteClient(ClientCore):
+class QuoteClient(GatewayClient):
     """A client for OpenD's quote protocols over one multiplexed connection.
 
     Obtain one with :func:`connect`. Every method may be called from any
@@ -108,8 +110,10 @@ class QuoteClient(ClientCore):
     to their replies by serial number.
     """
 
-    def __init__(self, session: Session, options: ClientOptions) -> None:
-        super().__init__(session, options)
+    def __init__(
+        self, session: Session, options: ClientOptions, monitor: GatewayMonitor | None = None
+    ) -> None:
+        super().__init__(session, options, monitor)
         # Keyed by (group, edits): a read never joins a request sent before
         # an edit that has since returned (read-your-writes). Each caller
         # keeps its own timeout; a leader's timeout is its own business.

@@ -39,9 +39,11 @@ from ._errors import (
     InvalidArgumentError,
     OpenDError,
     RateLimitError,
+    RequestTimeoutError,
     UsageError,
 )
 from ._framing import Frame
+from ._gateway import GatewayMonitor
 from ._loop import clock
 from ._opend import ProtoId
 from ._options import ClientOptions
@@ -90,8 +92,17 @@ class ClientCore:
     Not used on its own: :class:`~asyncquote.QuoteClient` is one.
     """
 
-    def __init__(self, session: Session, options: ClientOptions) -> None:
+    def __init__(
+        self, session: Session, options: ClientOptions, monitor: GatewayMonitor | None = None
+    ) -> None:
         self._session = session
+        if monitor is None:
+            # Made without connect(): states are watched, pushes not (the
+            # connections were made from options without the monitor).
+            monitor = GatewayMonitor(options.push_handler)
+            session.on_state_changed = monitor.on_state_changed
+        # OpenD's own health; an error raised while it reports trouble says so.
+        self._gateway = monitor
         # Copied from the options: read by every call.
         self._request_timeout = options.request_timeout
         self._retry_reads = options.retry_reads
@@ -272,11 +283,15 @@ class ClientCore:
                 logger.info("protocol %d lost with its connection; retrying once", proto_id)
             except OpenDError as exc:
                 if not is_quota_rejection(exc.ret_type, exc.message):
+                    self._gateway.explain(exc)
                     raise
                 rejections += 1
                 self._on_quota_rejection(proto_id, exc, rejections)
                 # The retry queues again, with a fresh timeout.
                 deadline = None
+            except RequestTimeoutError as exc:
+                self._gateway.explain(exc)
+                raise
 
     def _on_quota_rejection(self, proto_id: int, rejection: OpenDError, rejections: int) -> None:
         """OpenD refused a call as over quota: mark the window full; raise if out of retries."""

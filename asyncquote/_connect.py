@@ -7,6 +7,7 @@ offers that module's names: :class:`QuoteClient`, ``QuotaMode`` and
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ import anyio
 from ._client import QuoteClient
 from ._connection import connect_with
 from ._framing import DEFAULT_MAX_BODY_LEN
+from ._gateway import GatewayMonitor
 from ._groups import MAX_GROUP_NAME_LENGTH
 from ._opend import Quota
 from ._options import (
@@ -74,7 +76,9 @@ async def connect(
             > 0, ``math.inf`` waits for ever.
         client_id: the InitConnect clientID; a unique one is made by default.
         client_version: the InitConnect clientVer.
-        push_handler: called synchronously for every push (e.g. Notify).
+        push_handler: called synchronously with every push frame, Notify
+            (1003) included, as it arrives (:meth:`QuoteClient.events` is the
+            typed view of Notify). It must return quickly.
         max_body_len: largest reply body accepted, in bytes.
         keepalive: send KeepAlive at 4/5 of the gateway's interval.
         quotas: per-protocol quota overrides, merged over OpenD's defaults
@@ -142,10 +146,16 @@ async def connect(
         dead_peer_after=dead_peer_after,
         rsa_key=rsa_key,
     )
+    # Every connection's pushes go through the monitor (Notify becomes
+    # events and gateway status) and on to the user's push_handler.
+    monitor = GatewayMonitor(options.push_handler)
+    options = dataclasses.replace(options, push_handler=monitor.on_push)
     session = Session(partial(connect_with, options), options)
+    session.on_state_changed = monitor.on_state_changed
     async with single_errors(), anyio.create_task_group() as tg:
         await tg.start(session.run)
-        client = QuoteClient(session, options)
+        client = QuoteClient(session, options, monitor)
+        tg.start_soon(client._keep_gateway_fresh)
         try:
             yield client
         finally:

@@ -14,7 +14,12 @@ fault, so callers can decide what to do:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._text import wire_text
+
+if TYPE_CHECKING:  # _health's models import this module
+    from ._health import GatewayStatus
 
 __all__ = [
     "AsyncQuoteError",
@@ -23,6 +28,7 @@ __all__ = [
     "ConnectError",
     "ConnectionLostError",
     "FrameTooLargeError",
+    "GatewayNotReadyError",
     "InvalidArgumentError",
     "OpenDError",
     "ProtocolError",
@@ -35,6 +41,25 @@ __all__ = [
 
 class AsyncQuoteError(Exception):
     """Base class of every error raised by asyncquote."""
+
+    gateway_status: GatewayStatus | None = None
+    """What OpenD had reported about itself when a call failed, if that was
+    trouble (not logged in to quotes, program status not ``READY``): then the
+    message says so too. ``None`` otherwise. See :meth:`QuoteClient.wait_ready`."""
+
+
+def add_gateway_status(exc: AsyncQuoteError, status: GatewayStatus) -> None:
+    """Make ``exc`` carry ``status``: as :attr:`~AsyncQuoteError.gateway_status` and in its message.
+
+    A call that fails while OpenD reports it is logged out most likely
+    failed for that reason, which the gateway's own error text rarely says.
+    """
+    if exc.gateway_status is not None:
+        return  # already said (an error re-raised to several callers)
+    exc.gateway_status = status
+    note = f"(meanwhile OpenD reports: {status.summary})"
+    first = exc.args[0] if exc.args else ""
+    exc.args = (f"{first} {note}" if first else note, *exc.args[1:])
 
 
 class InvalidArgumentError(AsyncQuoteError, ValueError, TypeError):
@@ -79,6 +104,24 @@ class OpenDError(AsyncQuoteError):
     def __reduce__(self) -> tuple[type[OpenDError], tuple[int, int, str, int]]:
         # Lets copy and pickle rebuild it from its fields rather than its text.
         return (type(self), (self.ret_type, self.err_code, self.message, self.proto_id))
+
+
+class GatewayNotReadyError(AsyncQuoteError):
+    """OpenD is connected but not ready to serve: see :meth:`QuoteClient.wait_ready`.
+
+    The message says what OpenD reports, e.g. "OpenD needs a phone
+    verification code".
+
+    Attributes:
+        status: the gateway's status when the error was raised.
+    """
+
+    def __init__(self, status: GatewayStatus, message: str | None = None) -> None:
+        self.status = status
+        super().__init__(message or f"OpenD is not ready: {status.summary}")
+
+    def __reduce__(self) -> tuple[type[GatewayNotReadyError], tuple[GatewayStatus, str]]:
+        return (type(self), (self.status, str(self)))
 
 
 class RateLimitError(AsyncQuoteError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from ._models import _known_member, _Model
-from ._opend_health import MarketState, ProgramStatusType, QuoteRight
+from ._opend_health import PROGRAM_STATUS_TEXTS, MarketState, ProgramStatusType, QuoteRight
 
 __all__ = ["GatewayStatus", "GlobalState", "ProgramStatus", "QuoteRights"]
 
@@ -33,6 +33,20 @@ class ProgramStatus(_Model):
     def ready(self) -> bool:
         """Whether OpenD is logged in and serving (``type`` is ``READY``)."""
         return self.type is ProgramStatusType.READY
+
+    @property
+    def summary(self) -> str:
+        """What it means, in words, e.g. ``"OpenD needs a phone verification code
+        (program status NEED_PHONE_VERIFY_CODE)"``, with OpenD's description if any."""
+        kind = self.type
+        text = (
+            PROGRAM_STATUS_TEXTS[kind]
+            if isinstance(kind, ProgramStatusType)
+            else "OpenD reports a status unknown to asyncquote"
+        )
+        label = kind.name if isinstance(kind, ProgramStatusType) else str(kind)
+        detail = f": {self.description}" if self.description else ""
+        return f"{text} (program status {label}{detail})"
 
 
 class QuoteRights(_Model):
@@ -163,3 +177,32 @@ class GatewayStatus(_Model):
             and self.program_status is not None
             and self.program_status.ready
         )
+
+    @property
+    def reports_trouble(self) -> bool:
+        """OpenD said it is not logged in to quotes, or its program status is not ``READY``.
+
+        ``False`` while nothing is known (see :attr:`summary`).
+        """
+        return self.quote_logged_in is False or (
+            self.program_status is not None and not self.program_status.ready
+        )
+
+    @property
+    def summary(self) -> str:
+        """What OpenD reports, in words, e.g. ``"OpenD needs a phone verification
+        code (program status NEED_PHONE_VERIFY_CODE); not logged in to the quote
+        server"``."""
+        parts = [] if self.program_status is None else [self.program_status.summary]
+        if self.quote_logged_in is not None:
+            parts.append(
+                "logged in to the quote server"
+                if self.quote_logged_in
+                else "not logged in to the quote server"
+            )
+        if not parts:
+            return (
+                "OpenD's state is not known (no GetGlobalState answer or Notify push "
+                "since the client connected)"
+            )
+        return "; ".join(parts)

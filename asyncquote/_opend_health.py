@@ -10,9 +10,13 @@ protocol's own name in upper snake case.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from ._opend import ProtocolEnum
 
 __all__ = [
+    "PROGRAM_STATUS_TEXTS",
     "GatewayEventType",
     "MarketState",
     "NotifyType",
@@ -101,6 +105,28 @@ class ProgramStatusType(ProtocolEnum):
     """Logged out by the servers (e.g. the account logged in elsewhere)."""
     DISCLAIMER_PULL_FAILED = 12
     """The disclaimer could not be fetched."""
+
+
+#: What each program status means, as a sentence about OpenD (for messages).
+PROGRAM_STATUS_TEXTS: Mapping[ProgramStatusType, str] = MappingProxyType(
+    {
+        ProgramStatusType.NONE: "OpenD reports no program status",
+        ProgramStatusType.LOADED: "OpenD has loaded but not started logging in",
+        ProgramStatusType.LOGING: "OpenD is logging in",
+        ProgramStatusType.NEED_PIC_VERIFY_CODE: "OpenD needs a picture verification code",
+        ProgramStatusType.NEED_PHONE_VERIFY_CODE: "OpenD needs a phone verification code",
+        ProgramStatusType.LOGIN_FAILED: "OpenD's login failed",
+        ProgramStatusType.FORCE_UPDATE: "OpenD must be updated to a newer version",
+        ProgramStatusType.NESSARY_DATA_PREPARING: "OpenD is preparing the data it needs",
+        ProgramStatusType.NESSARY_DATA_MISSING: "OpenD is missing data it needs",
+        ProgramStatusType.UN_AGREE_DISCLAIMER: ("the account has not agreed to OpenD's disclaimer"),
+        ProgramStatusType.READY: "OpenD is ready",
+        ProgramStatusType.FORCE_LOGOUT: (
+            "OpenD was logged out by the servers (e.g. the account logged in elsewhere)"
+        ),
+        ProgramStatusType.DISCLAIMER_PULL_FAILED: "OpenD could not fetch the disclaimer",
+    }
+)
 
 
 class QuoteRight(ProtocolEnum):

@@ -134,6 +134,8 @@ class Session:
         """How many times a lost connection was replaced by a new one."""
         self.on_closed: Callable[[], None] | None = None
         """Called synchronously, once, when the session enters CLOSED."""
+        self.on_state_changed: Callable[[ConnectionState, ConnectionState], None] | None = None
+        """Called synchronously with ``(state, previous)`` on every change of state."""
 
     # -- what callers use -------------------------------------------------
 
@@ -284,11 +286,17 @@ class Session:
         self._set_state(ConnectionState.CLOSED)
 
     def _set_state(self, state: ConnectionState) -> None:
-        if state is self._state or self._state is ConnectionState.CLOSED:
+        previous = self._state
+        if state is previous or previous is ConnectionState.CLOSED:
             return  # CLOSED is final: nothing that happens after brings it back
         self._state = state
         if state is ConnectionState.CLOSED and self.on_closed is not None:
             self.on_closed()
+        if self.on_state_changed is not None:
+            try:
+                self.on_state_changed(state, previous)
+            except Exception:  # a bug in the owner's handler must not stall the session
+                logger.exception("the session's state handler raised")
         for send in list(self._subscribers):
             try:
                 send.send_nowait(state)

@@ -18,7 +18,10 @@ groups) whose manners each test sets:
 * ``stall_reading(seconds)``: stop reading every connection for a while.
 * ``flap``: complete the handshake, then hang up at once.
 * ``on_request``: a hook that may answer (or not) any request itself.
-* helpers to trickle bytes, push, and send raw garbage.
+* ``global_state``: the GetGlobalState (1002) reply body (by default a
+  ready OpenD, see :func:`global_state_body`).
+* helpers to trickle bytes, push (:meth:`HostileGateway.push`, with bodies
+  from :func:`notify_body` and friends), and send raw garbage.
 
 A second mode, :func:`scripted_server`, hands each accepted connection to a
 test's own script as a :class:`Peer` (receive frames, reply out of order, late,
@@ -54,10 +57,16 @@ __all__ = [
     "Peer",
     "RawFrame",
     "Stock",
+    "conn_status_notify",
     "full_entry",
+    "global_state_body",
+    "gtw_event_notify",
     "hostile_gateway",
+    "notify_body",
     "pack_frame",
     "pb_message",
+    "program_status_notify",
+    "qot_right_notify",
     "response_body",
     "scripted_server",
     "stock_entry",
@@ -216,6 +225,53 @@ def full_entry(
     return pb_message((1, basic), (2, warrant), (3, option_ex), (4, future))
 
 
+# -- OpenD's health: Notify (1003) pushes and GetGlobalState (1002) replies ----
+
+
+def notify_body(notify_type: int, part: int | None = None, payload: bytes | None = None) -> bytes:
+    """A Notify ``Response`` whose s2c has ``type`` and, as field ``part``, ``payload``."""
+    s2c = pb_message((1, notify_type), *([] if part is None else [(part, payload)]))
+    return response_body(s2c)
+
+
+def gtw_event_notify(event_type: int, desc: str | bytes = "") -> bytes:
+    return notify_body(1, 2, pb_message((1, event_type), (2, desc)))
+
+
+def program_status_notify(status: int, desc: str | bytes | None = None) -> bytes:
+    return notify_body(2, 3, pb_message((1, pb_message((1, status), (2, desc)))))
+
+
+def conn_status_notify(quote: bool, trade: bool = True) -> bytes:
+    return notify_body(3, 4, pb_message((1, quote), (2, trade)))
+
+
+def qot_right_notify(hk: int, us: int, cn: int, *extra: tuple[int, int | bool]) -> bytes:
+    """QotRight with the three required markets and any ``(field number, value)`` more."""
+    return notify_body(4, 5, pb_message((4, hk), (5, us), (6, cn), *extra))
+
+
+def global_state_body(
+    *,
+    quote_logged_in: bool = True,
+    trade_logged_in: bool = True,
+    program_status: int | None = 10,
+    desc: str | bytes | None = None,
+    ret_type: int = 0,
+    ret_msg: str | bytes | None = None,
+) -> bytes:
+    """A GetGlobalState reply: HK afternoon, US closed, build 904/4708, as told for the rest."""
+    if ret_type:
+        return response_body(ret_type=ret_type, ret_msg=ret_msg)
+    status = None if program_status is None else pb_message((1, program_status), (2, desc))
+    s2c = pb_message(
+        (1, 5), (2, 6), (3, 5), (4, 5), (5, 15),
+        (6, quote_logged_in), (7, trade_logged_in),
+        (8, 904), (9, 4708), (10, 1_700_000_000), (12, status),
+    )  # fmt: skip
+    return response_body(s2c)
+
+
 # -- the gateway ----------------------------------------------------------------
 
 OnRequest = Callable[["HostileConnection", RawFrame], Awaitable[bool]]
@@ -233,6 +289,7 @@ class HostileGateway:
     answer_keepalive: bool = True
     flap: bool = False
     on_request: OnRequest | None = None
+    global_state: bytes = field(default_factory=global_state_body)
     arrivals: list[tuple[float, int, int]] = field(default_factory=list)
     connections: list[HostileConnection] = field(default_factory=list)
     handshakes: int = 0
@@ -261,6 +318,13 @@ class HostileGateway:
     async def drop_all(self) -> None:
         for connection in list(self.connections):
             await connection.close()
+
+    async def push(self, body: bytes, *, proto_id: int = 1003) -> None:
+        """Send ``body`` as a push (serial 0) on every open connection."""
+        for connection in list(self.connections):
+            if not connection.closed:
+                with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    await connection.send(proto_id, 0, body)
 
 
 class HostileConnection:
@@ -337,6 +401,8 @@ class HostileConnection:
                 (5, gateway.keepalive_interval),
             )
             return response_body(s2c)
+        if frame.proto_id == 1002:
+            return gateway.global_state
         if frame.proto_id == 1004:
             if not gateway.answer_keepalive:
                 return None

@@ -13,24 +13,41 @@ import pytest
 PUBLIC = {
     "asyncquote": [
         "DEFAULT_QUOTAS",
+        "ApiQuotaChanged",
         "AsyncQuoteError",
         "ConnectError",
         "ConnectionInfo",
         "ConnectionLostError",
         "ConnectionState",
+        "ConnectionStateChanged",
+        "Event",
         "FutureStaticExData",
+        "GatewayEvent",
+        "GatewayEventType",
+        "GatewayNotReadyError",
+        "GatewayStatus",
+        "GlobalState",
         "GroupType",
         "InvalidArgumentError",
+        "LoginStatusChanged",
         "Market",
+        "MarketState",
         "ModifyOp",
+        "NotifyType",
         "OpenDError",
         "OptionStaticExData",
         "OptionType",
+        "ProgramStatus",
+        "ProgramStatusChanged",
+        "ProgramStatusType",
         "ProtocolError",
         "Quota",
         "QuotaMode",
         "QuotaStatus",
         "QuoteClient",
+        "QuoteRight",
+        "QuoteRights",
+        "QuoteRightsChanged",
         "RateLimitError",
         "RateLimiter",
         "ReconnectPolicy",
@@ -39,8 +56,10 @@ PUBLIC = {
         "SecurityStaticBasic",
         "SecurityStaticInfo",
         "SecurityType",
+        "Subscription",
         "SystemGroup",
         "UsageError",
+        "UsedQuotaChanged",
         "WarrantStaticExData",
         "WarrantType",
         "WatchError",
@@ -118,6 +137,6 @@ def test_errors_form_one_tree_under_async_quote_error() -> None:
         if isinstance(getattr(asyncquote, name), type)
         and issubclass(getattr(asyncquote, name), BaseException)
     ]
-    assert len(errors) == 9
+    assert len(errors) == 10
     for error in errors:
         assert issubclass(error, asyncquote.AsyncQuoteError), error

@@ -200,6 +200,42 @@ async def test_states_are_published_in_order_to_subscribers() -> None:
     ]
 
 
+async def test_the_state_handler_hears_every_change_with_the_one_before() -> None:
+    opener = FakeOpener()
+    heard: list[tuple[ConnectionState, ConnectionState]] = []
+    session = Session(opener, options(NO_JITTER), rng=random.Random(1))
+    session.on_state_changed = lambda state, previous: heard.append((state, previous))
+    async with anyio.create_task_group() as tg:
+        await tg.start(session.run)
+        opener.opened[0].lose()
+        await opener.wait_opened(2)
+        session.close("done")
+        tg.cancel_scope.cancel()
+    assert heard == [
+        (ConnectionState.CONNECTED, ConnectionState.CONNECTING),
+        (ConnectionState.RECONNECTING, ConnectionState.CONNECTED),
+        (ConnectionState.CONNECTED, ConnectionState.RECONNECTING),
+        (ConnectionState.CLOSED, ConnectionState.CONNECTED),
+    ]
+
+
+async def test_a_state_handler_that_raises_does_not_stall_the_session() -> None:
+    opener = FakeOpener()
+    session = Session(opener, options(NO_JITTER), rng=random.Random(1))
+
+    def broken(state: ConnectionState, previous: ConnectionState) -> None:
+        raise RuntimeError("bug in the owner")
+
+    session.on_state_changed = broken
+    async with anyio.create_task_group() as tg:
+        await tg.start(session.run)
+        opener.opened[0].lose()
+        await opener.wait_opened(2)
+        assert session.state is ConnectionState.CONNECTED
+        session.close()
+        tg.cancel_scope.cancel()
+
+
 async def test_callers_wait_while_reconnecting_and_get_the_new_connection() -> None:
     opener = FakeOpener()
     async with running(opener) as session:

@@ -1,7 +1,7 @@
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Optional as _Optional
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -71,6 +71,6 @@ class ProgramStatus(_message.Message):
     __slots__ = ("type", "strExtDesc")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     STREXTDESC_FIELD_NUMBER: _ClassVar[int]
-    type: ProgramStatusType
+    type: int
     strExtDesc: str
-    def __init__(self, type: _Optional[_Union[ProgramStatusType, str]] = ..., strExtDesc: _Optional[str] = ...) -> None: ...
+    def __init__(self, type: _Optional[int] = ..., strExtDesc: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,232 @@
+"""The client's view of OpenD's own health: events, the global state, readiness.
+
+:class:`GatewayClient` adds to the call machinery of
+:class:`~asyncquote._client_core.ClientCore` what a bot needs to notice that
+OpenD itself is in trouble (logged out, kicked out, waiting for a
+verification code) although the connection to it is fine:
+:meth:`~GatewayClient.events`, :meth:`~GatewayClient.get_global_state`,
+:attr:`~GatewayClient.gateway` and :meth:`~GatewayClient.wait_ready`. The
+bookkeeping is :class:`~asyncquote._gateway.GatewayMonitor`'s.
+
+After every (re)connect, :meth:`~GatewayClient._keep_gateway_fresh` asks
+GetGlobalState once, in the background. It takes a quota slot only if one
+is free at that moment (GetGlobalState has no quota unless ``quotas=`` gives
+it one), so it never queues ahead of, or behind, the user's calls; if OpenD
+refuses or does not answer, the connection is not affected and the status
+stays unknown until a Notify or a later call says more.
+
+It starts with the first use of :attr:`~GatewayClient.gateway`,
+:meth:`~GatewayClient.events` or :meth:`~GatewayClient.wait_ready`: a
+client that never asks about OpenD's health sends exactly what it sent
+before (request logs, the simulator's fault counters and quota windows are
+as they were). Notify pushes keep the status current either way.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AbstractAsyncContextManager
+
+import anyio
+import anyio.lowlevel
+
+from ._args import check_duration, check_int
+from ._broadcast import DEFAULT_BUFFER, Subscription
+from ._client_core import ClientCore
+from ._codec import parse_response
+from ._connection import Connection
+from ._errors import AsyncQuoteError, GatewayNotReadyError, ProtocolError
+from ._events import Event
+from ._framing import Frame
+from ._health import GatewayStatus, GlobalState
+from ._notify import global_state_from_pb
+from ._opend import ProtoId
+from ._pb import GetGlobalState_pb2
+from ._session import ConnectionState
+
+__all__ = ["GatewayClient"]
+
+logger = logging.getLogger("asyncquote.client")
+
+_GLOBAL_STATE = ProtoId.GET_GLOBAL_STATE
+# userID is obsolete; OpenD wants 0. The body never changes.
+_GLOBAL_STATE_BODY = GetGlobalState_pb2.Request(
+    c2s=GetGlobalState_pb2.C2S(userID=0)
+).SerializeToString()
+
+
+def _global_state(frame: Frame) -> GlobalState:
+    response = parse_response(GetGlobalState_pb2.Response, frame.body, proto_id=_GLOBAL_STATE)
+    if not response.HasField("s2c"):
+        raise ProtocolError("OpenD answered GetGlobalState (1002) without its s2c")
+    return global_state_from_pb(response.s2c)
+
+
+class GatewayClient(ClientCore):
+    """OpenD's health, seen from the client; :class:`~asyncquote.QuoteClient` is one."""
+
+    @property
+    def gateway(self) -> GatewayStatus:
+        """The latest known :class:`GatewayStatus`: logins, program status, quote rights.
+
+        Kept current from OpenD's Notify pushes and refreshed with
+        GetGlobalState after every (re)connect; ``None`` fields are not
+        known (yet). The first read also starts that refresh (the read
+        itself returns at once, with what is known).
+        """
+        self._gateway.want()
+        return self._gateway.status
+
+    def events(
+        self, *, buffer: int = DEFAULT_BUFFER
+    ) -> AbstractAsyncContextManager[Subscription[Event]]:
+        """Subscribe to gateway events; yields an async iterator of :data:`Event`::
+
+            async with client.events() as events:
+                async for event in events:
+                    print(event)
+
+        Events are OpenD's Notify pushes, typed (:class:`GatewayEvent`,
+        :class:`ProgramStatusChanged`, :class:`LoginStatusChanged`,
+        :class:`QuoteRightsChanged`, :class:`ApiQuotaChanged`,
+        :class:`UsedQuotaChanged`), and the client's own
+        :class:`ConnectionStateChanged`, in the order they happened, from
+        the moment of subscribing. A Notify of a kind this version does not
+        know, or of the deprecated APILevel kind, is not an event (the raw
+        ``push_handler`` still gets it). Any number of subscribers may listen at
+        once; leaving the block unsubscribes. The iteration ends after the
+        client closes (its last event says ``CLOSED``).
+
+        Overflow: each subscriber keeps at most ``buffer`` events not yet
+        read. When a slow reader lets it fill up, the oldest is dropped and
+        counted in the iterator's ``dropped``; the reader then sees the
+        newest. Nobody else ever waits for a slow reader: neither the
+        connection nor other subscribers nor calls.
+
+        Raises:
+            InvalidArgumentError: ``buffer`` is not an ``int`` >= 1.
+            UsageError: called from another event loop than the client's.
+        """
+        self._check_loop()
+        check_int("buffer", buffer, minimum=1)
+        self._gateway.want()
+        return self._gateway.events.subscribe(buffer)
+
+    async def get_global_state(self, *, timeout: float | None = None) -> GlobalState:
+        """Ask OpenD for its global state (protocol 1002): markets, logins, versions.
+
+        The answer also updates :attr:`gateway`.
+
+        Args:
+            timeout: as for :meth:`get_user_security`.
+
+        Raises:
+            InvalidArgumentError: a bad ``timeout``; nothing is sent.
+            UsageError: called from another event loop than the client's.
+            OpenDError, RateLimitError, RequestTimeoutError,
+            ConnectionLostError, ProtocolError.
+        """
+        self._check_loop()
+        if timeout is not None:
+            check_duration("timeout", timeout, positive=True)
+        state = await self._exchange(_GLOBAL_STATE, _GLOBAL_STATE_BODY, _global_state, timeout)
+        self._gateway.on_global_state(state)
+        return state
+
+    async def wait_ready(self, timeout: float | None = None) -> GatewayStatus:
+        """Return once OpenD reports it is logged in to quotes and its program status is READY.
+
+        Returns at once (sending nothing) when :attr:`gateway` already says
+        so. If nothing is known about OpenD yet, asks GetGlobalState once;
+        then waits for OpenD's Notify pushes (and the refresh after a
+        reconnect) to say it is ready.
+
+        Args:
+            timeout: longest wait in seconds (default: the client's
+                ``timeout``); ``0`` only checks, ``math.inf`` waits for ever.
+
+        Returns:
+            The :class:`GatewayStatus` that says OpenD is ready.
+
+        Raises:
+            GatewayNotReadyError: not ready within ``timeout``; the message
+                says what OpenD reports (e.g. "OpenD needs a phone
+                verification code") and ``.status`` holds it.
+            ConnectionLostError: the client is (or became) closed.
+            InvalidArgumentError: a bad ``timeout``.
+            UsageError: called from another event loop than the client's.
+        """
+        self._check_loop()
+        wait = self._request_timeout if timeout is None else check_duration("timeout", timeout)
+        session, monitor = self._session, self._gateway
+        monitor.want()
+        asked = False
+        failure: AsyncQuoteError | None = None
+        with anyio.move_on_after(wait):
+            while True:
+                session.raise_if_closed()
+                status = monitor.status
+                connected = session.state is ConnectionState.CONNECTED
+                if connected and status.ready:
+                    return status
+                unknown = status == GatewayStatus(quote_rights=status.quote_rights)
+                if connected and unknown and not asked and not monitor.refreshing:
+                    asked = True  # nothing known, and no refresh under way: ask, once
+                    monitor.refreshing = True  # (the refresh need not ask too)
+                    try:
+                        await self.get_global_state()
+                    except AsyncQuoteError as exc:
+                        failure = exc  # keep waiting for a push; said if it never comes
+                    finally:
+                        monitor.refreshing = False
+                        monitor.wake()  # other waiters may ask in turn
+                    continue
+                await monitor.wait_changed()
+        session.raise_if_closed()
+        state = session.state
+        said = (
+            monitor.status.summary
+            if state is ConnectionState.CONNECTED
+            else f"the client is not connected to OpenD ({state.value})"
+        )
+        error = GatewayNotReadyError(
+            monitor.status, f"OpenD is not ready after waiting {wait:g} s: {said}"
+        )
+        raise error from failure
+
+    async def _keep_gateway_fresh(self) -> None:
+        """Ask GetGlobalState after every (re)connect, once wanted; runs until the client closes."""
+        session = self._session
+        await self._gateway.wait_wanted()
+        while True:
+            await session.wait_for(ConnectionState.CONNECTED)
+            connection = session.current
+            if connection is None:  # lost again already
+                await anyio.lowlevel.checkpoint()
+                continue
+            await self._refresh(connection)
+            await connection.wait_lost()
+
+    async def _refresh(self, connection: Connection) -> None:
+        limiter, monitor = self._limiter, self._gateway
+        if monitor.refreshing:
+            return  # wait_ready() is asking on this connection already
+        if not limiter.try_acquire(_GLOBAL_STATE):
+            logger.info("no GetGlobalState after connecting: its quota has no free slot")
+            return
+        monitor.refreshing = True
+        try:
+            frame = await connection.request(
+                _GLOBAL_STATE,
+                _GLOBAL_STATE_BODY,
+                timeout=self._request_timeout,
+                on_settled=limiter.releaser(_GLOBAL_STATE),
+            )
+            state = _global_state(frame)
+        except AsyncQuoteError as exc:
+            logger.info("GetGlobalState after connecting failed; status unknown: %s", exc)
+        else:
+            monitor.on_global_state(state)
+        finally:
+            monitor.refreshing = False
+            monitor.wake()  # wait_ready() may ask itself now

@@ -1,0 +1,151 @@
+"""What the client knows about OpenD's own health, and who hears about it.
+
+A :class:`GatewayMonitor` sits where pushes arrive (it wraps the user's
+``push_handler``) and where the session changes state. It turns Notify
+pushes into events, keeps :class:`~asyncquote.GatewayStatus` current from
+them and from GetGlobalState answers, and publishes every event, the
+session's own state changes included, to the subscribers of
+:meth:`QuoteClient.events`. Everything here is synchronous and never raises
+into the receive path; the awaiting lives in :mod:`asyncquote._client_gateway`.
+
+The raw ``push_handler`` still receives every push, Notify included, exactly
+as before: code that decodes Notify itself keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+
+from ._broadcast import Broadcast
+from ._errors import AsyncQuoteError, add_gateway_status
+from ._events import (
+    ConnectionStateChanged,
+    Event,
+    LoginStatusChanged,
+    ProgramStatusChanged,
+    QuoteRightsChanged,
+)
+from ._framing import Frame
+from ._health import GatewayStatus, GlobalState
+from ._notify import event_from_notify
+from ._opend import ProtoId
+from ._options import PushHandler
+from ._session import ConnectionState
+
+__all__ = ["GatewayMonitor"]
+
+logger = logging.getLogger("asyncquote.gateway")
+
+
+class GatewayMonitor:
+    """The gateway's status and the event broadcast; see the module docstring."""
+
+    def __init__(self, push_handler: PushHandler | None = None) -> None:
+        self._push_handler = push_handler
+        self.status = GatewayStatus()
+        """The latest known :class:`GatewayStatus`."""
+        self.events: Broadcast[Event] = Broadcast()
+        """Every event, to every subscriber of ``client.events()``."""
+        self.closed = False
+        """The session is closed: nothing will change any more."""
+        self.refreshing = False
+        """The client's GetGlobalState after connecting is in flight."""
+        self._changed: anyio.Event | None = None
+        # Set once the user shows interest in the gateway's health: only then
+        # does the client send GetGlobalState after each (re)connect.
+        self._wanted = anyio.Event()
+
+    def want(self) -> None:
+        """The user asked about OpenD's health: refresh it after every (re)connect from now on."""
+        self._wanted.set()
+
+    async def wait_wanted(self) -> None:
+        """Return once :meth:`want` has been called."""
+        await self._wanted.wait()
+
+    # -- what arrives --------------------------------------------------------
+
+    def on_push(self, frame: Frame) -> None:
+        """Every push of every connection: Notify becomes an event; all go to ``push_handler``."""
+        if frame.proto_id == ProtoId.NOTIFY:
+            try:
+                event = event_from_notify(frame.body)
+                if event is not None:
+                    self._apply(event)
+                    self.events.publish(event)
+            except Exception:  # a bug here must neither end the connection nor skip the handler
+                logger.exception("could not handle a Notify push")
+        if self._push_handler is not None:
+            self._push_handler(frame)  # the connection logs what it raises
+
+    def on_state_changed(self, state: ConnectionState, previous: ConnectionState) -> None:
+        """The session changed state: an event; a lost connection makes the status unknown."""
+        if previous is ConnectionState.CONNECTED:
+            # OpenD may change while we cannot hear it; only the quote rights
+            # (which only a Notify reports) are kept.
+            self._set(GatewayStatus(quote_rights=self.status.quote_rights))
+        self.events.publish(ConnectionStateChanged(state=state, previous=previous))
+        if state is ConnectionState.CLOSED:
+            self.closed = True
+            self.events.close()
+        self._wake()  # wait_ready() also waits for the connection
+
+    def on_global_state(self, state: GlobalState) -> None:
+        """A GetGlobalState answer (the client's refresh or a user's call)."""
+        status = self.status.model_copy(
+            update={
+                "quote_logged_in": state.quote_logged_in,
+                "trade_logged_in": state.trade_logged_in,
+                "program_status": state.program_status or self.status.program_status,
+            }
+        )
+        self._set(status)
+
+    def _apply(self, event: Event) -> None:
+        status = self.status
+        update: dict[str, object]
+        if isinstance(event, LoginStatusChanged):
+            update = {
+                "quote_logged_in": event.quote_logged_in,
+                "trade_logged_in": event.trade_logged_in,
+            }
+        elif isinstance(event, ProgramStatusChanged):
+            update = {"program_status": event.program_status}
+        elif isinstance(event, QuoteRightsChanged):
+            update = {"quote_rights": event.quote_rights}
+        else:
+            return
+        self._set(status.model_copy(update=update))
+
+    def _set(self, status: GatewayStatus) -> None:
+        if status != self.status:
+            self.status = status
+            self._wake()
+
+    # -- what callers use ----------------------------------------------------
+
+    def explain(self, exc: AsyncQuoteError) -> None:
+        """Add the gateway's status to ``exc`` if OpenD reports trouble right now."""
+        if self.status.reports_trouble:
+            add_gateway_status(exc, self.status)
+
+    async def wait_changed(self) -> None:
+        """Return after the next change of status or connection state (at once if closed)."""
+        if self.closed:
+            return
+        changed = self._changed
+        if changed is None:
+            changed = self._changed = anyio.Event()
+        await changed.wait()
+
+    def wake(self) -> None:
+        """Wake whoever waits in :meth:`wait_changed` (e.g. a refresh ended, changing nothing)."""
+        self._wake()
+
+    def _wake(self) -> None:
+        changed = self._changed
+        if changed is not None:
+            self._changed = None
+            changed.set()

@@ -1,0 +1,166 @@
+"""``asyncquote status`` and ``asyncquote events``, run in-process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import anyio
+import anyio.from_thread
+import pytest
+
+from asyncquote._cli import main
+from asyncquote._cli_gateway import _events
+from asyncquote._cli_parser import _build_parser
+from asyncquote.sim import Simulator
+
+from .hostile_peer import (
+    HostileGateway,
+    conn_status_notify,
+    global_state_body,
+    gtw_event_notify,
+    hostile_gateway,
+    program_status_notify,
+)
+from .test_cli import one_line_error
+
+
+@pytest.fixture
+def running_sim() -> Iterator[Simulator]:
+    with (
+        anyio.from_thread.start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(Simulator(port=0)) as sim,
+    ):
+        yield sim
+
+
+@pytest.fixture
+def phone_code_gateway() -> Iterator[HostileGateway]:
+    """A gateway served from a thread, whose OpenD waits for a phone verification code."""
+    gateway = HostileGateway(
+        global_state=global_state_body(quote_logged_in=False, program_status=4, desc="sms")
+    )
+    with (
+        anyio.from_thread.start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(hostile_gateway(gateway)) as gw,
+    ):
+        yield gw
+
+
+def test_status_prints_a_table(running_sim: Simulator, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--port", str(running_sim.port)]) == 0
+    out = capsys.readouterr().out
+    rows = {line.strip().split("  ")[0]: line for line in out.splitlines()}
+    assert "yes: OpenD is ready" in rows["ready"]
+    assert rows["program status"].split()[-1] == "READY"
+    assert rows["quote login"].split()[-1] == "yes"
+    assert "AFTERNOON" in rows["HK"]
+    assert "version 904" in rows["OpenD"]
+
+
+def test_status_json(running_sim: Simulator, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--json", "--port", str(running_sim.port)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["ready"] is True
+    state = document["global_state"]
+    assert state["program_status"] == {"type": "READY", "description": None}
+    assert state["market_hk"] == "AFTERNOON"
+    assert state["quote_logged_in"] is True
+
+
+def test_status_of_an_opend_that_is_not_ready_prints_it_and_exits_1(
+    phone_code_gateway: HostileGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status", "--port", str(phone_code_gateway.port)]) == 1
+    captured = capsys.readouterr()
+    assert "NEED_PHONE_VERIFY_CODE" in captured.out
+    line = one_line_error(captured.err)
+    assert "OpenD needs a phone verification code" in line
+    assert "not logged in to the quote server" in line
+
+
+def test_status_json_of_an_opend_that_is_not_ready(
+    phone_code_gateway: HostileGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status", "--json", "--port", str(phone_code_gateway.port)]) == 1
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert document["ready"] is False
+    assert document["global_state"]["program_status"]["description"] == "sms"
+    one_line_error(captured.err)
+
+
+@pytest.mark.parametrize("command", ["status", "events"])
+def test_against_nothing_exits_1_with_one_line(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--port", "1"]) == 1
+    assert "cannot connect to OpenD at 127.0.0.1:1" in one_line_error(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "x", "1.5"])
+def test_a_bad_count_is_a_usage_error(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["events", "--count", bad])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--count" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["status", "events"])
+def test_help_shows_the_defaults(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 11111)" in help_text
+    assert "--rsa-key" in help_text
+
+
+@pytest.fixture
+def anyio_backend(every_event_loop: object) -> object:
+    return every_event_loop
+
+
+async def run_events(options: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    async with hostile_gateway() as gw, anyio.create_task_group() as tg:
+        args = _build_parser().parse_args(["events", "--port", str(gw.port), *options])
+        tg.start_soon(_events, args)
+        with anyio.fail_after(10):
+            await gw.wait_for_arrivals(1002)  # subscribed: the health refresh went out
+            await gw.push(gtw_event_notify(7, "logged in elsewhere"))
+            await gw.push(conn_status_notify(quote=False, trade=True))
+            await gw.push(program_status_notify(4, "sms"))
+    captured = capsys.readouterr()
+    assert "listening for OpenD's events" in captured.err
+    return captured.out
+
+
+@pytest.mark.anyio
+async def test_events_prints_a_line_per_event(capsys: pytest.CaptureFixture[str]) -> None:
+    out = await run_events(["--count", "3"], capsys)
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert lines[0].endswith("gateway event KICKED_OUT: logged in elsewhere")
+    assert lines[1].endswith("login: quotes no, trading yes")
+    assert lines[2].endswith(
+        "program status: OpenD needs a phone verification code "
+        "(program status NEED_PHONE_VERIFY_CODE: sms)"
+    )
+
+
+@pytest.mark.anyio
+async def test_events_json_prints_an_object_per_event(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = await run_events(["--count", "3", "--json"], capsys)
+    documents = [json.loads(line) for line in out.splitlines()]
+    assert documents == [
+        {"event": "GatewayEvent", "type": "KICKED_OUT", "description": "logged in elsewhere"},
+        {"event": "LoginStatusChanged", "quote_logged_in": False, "trade_logged_in": True},
+        {
+            "event": "ProgramStatusChanged",
+            "program_status": {"type": "NEED_PHONE_VERIFY_CODE", "description": "sms"},
+        },
+    ]
