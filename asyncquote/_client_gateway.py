@@ -123,8 +123,11 @@ class GatewayClient(ClientCore):
         Raises:
             InvalidArgumentError: a bad ``timeout``; nothing is sent.
             UsageError: called from another event loop than the client's.
-            OpenDError, RateLimitError, RequestTimeoutError,
-            ConnectionLostError, ProtocolError.
+            OpenDError: OpenD refused.
+            RateLimitError: see :meth:`request`.
+            RequestTimeoutError: no answer within ``timeout``.
+            ConnectionLostError: the connection was lost and not regained.
+            ProtocolError: the answer is not the protocol.
         """
         self._check_loop()
         if timeout is not None:

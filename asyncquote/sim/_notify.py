@@ -61,12 +61,11 @@ QUOTE_RIGHT_FIELDS: Mapping[str, str] = {
 def set_program_status(target: Common_pb2.ProgramStatus, status: ProgramStatus) -> None:
     """Fill ``target`` (a ``Common.ProgramStatus``) from ``status``.
 
-    A type unknown to the protocol's closed enum is sent as ``None`` (0), as
-    protobuf cannot carry it; the description is left out when ``None``.
+    A type this version does not know is sent as it is, as a newer OpenD
+    would send it (the field is an int32 on our side, see
+    ``protos/Common.proto``); the description is left out when ``None``.
     """
-    value = int(status.type)
-    known = value in Common_pb2.ProgramStatusType.values()
-    target.type = value if known else Common_pb2.ProgramStatusType_None  # type: ignore[assignment]
+    target.type = int(status.type)
     if status.description is not None:
         target.strExtDesc = status.description
 
