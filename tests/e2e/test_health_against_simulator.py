@@ -49,7 +49,8 @@ async def test_a_log_out_and_in_reach_events_gateway_and_calls() -> None:
         await client.wait_ready(timeout=5)
         assert sim.log_out() == 1
         kicked, status, login = await next_events(events, 3)
-        assert isinstance(kicked, GatewayEvent) and kicked.type is GatewayEventType.KICKED_OUT
+        assert isinstance(kicked, GatewayEvent)
+        assert kicked.type is GatewayEventType.KICKED_OUT
         assert isinstance(status, ProgramStatusChanged)
         assert status.program_status.type is ProgramStatusType.FORCE_LOGOUT
         assert login == LoginStatusChanged(quote_logged_in=False, trade_logged_in=False)
