@@ -20,11 +20,13 @@ from functools import lru_cache, partial
 from typing import NamedTuple
 
 import anyio
+import anyio.lowlevel
 
 from ._args import check_duration
 from ._client_core import ClientCore, running_loop
+from ._codec import Unfinished
 from ._convert import security_to_pb, watchlist_groups_from_pb
-from ._entry_cache import EntryCache
+from ._entry_cache import EntryCache, ReplyDecoding
 from ._errors import InvalidArgumentError, RequestTimeoutError
 from ._framing import Frame
 from ._groups import WatchlistGroup, check_group_name, group_key
@@ -64,6 +66,27 @@ class _Result(NamedTuple):
     digest: bytes
     items: list[SecurityStaticInfo]
     edits: int  # QuoteClient._edits when the request was sent
+
+
+class _Slices(Unfinished[list[SecurityStaticInfo]]):
+    """The rest of a large 3213 reply, decoded a slice at a time, then kept by ``done``."""
+
+    __slots__ = ("_decoding", "_done")
+
+    def __init__(
+        self,
+        decoding: ReplyDecoding,
+        done: Callable[[list[SecurityStaticInfo]], list[SecurityStaticInfo]],
+    ) -> None:
+        self._decoding = decoding
+        self._done = done
+
+    async def finish(self) -> list[SecurityStaticInfo]:
+        decoding = self._decoding
+        while True:
+            await anyio.lowlevel.checkpoint()  # other tasks run between slices
+            if decoding.step():
+                return self._done(decoding.models)
 
 
 def _securities(securities: Iterable[Security | str]) -> list[Security]:
@@ -222,14 +245,21 @@ class QuoteClient(ClientCore):
                 results.move_to_end(key)
                 return list(cached.items)
 
-        def decode(frame: Frame) -> list[SecurityStaticInfo]:
+        def decode(
+            frame: Frame,
+        ) -> list[SecurityStaticInfo] | Unfinished[list[SecurityStaticInfo]]:
+            digest = frame.body_sha1
             previous = results.get(key)
-            if previous is not None and previous.digest == frame.body_sha1:
-                items = previous.items  # the very same reply as last time
-            else:
-                items = self._entries.decode_reply(frame.body)
+            if previous is not None and previous.digest == digest:
+                return keep(digest, previous.items)  # the very same reply as last time
+            decoding = self._entries.start(frame.body)
+            if decoding.step():  # the first slice: all of a reply of usual size
+                return keep(digest, decoding.models)
+            return _Slices(decoding, partial(keep, digest))
+
+        def keep(digest: bytes, items: list[SecurityStaticInfo]) -> list[SecurityStaticInfo]:
             if edits == self._edits:  # else an edit returned meanwhile: may be stale
-                results[key] = _Result(self._now(), frame.body_sha1, items, edits)
+                results[key] = _Result(self._now(), digest, items, edits)
                 results.move_to_end(key)
                 if len(results) > _CACHED_GROUPS:
                     results.popitem(last=False)
