@@ -141,7 +141,6 @@ def security_to_pb(security: Security) -> Qot_Common_pb2.Security:
 
 
 def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasic:
-    has = pb.HasField
     # security_from_pb, inlined: this runs once per watchlist entry.
     security = pb.security
     market = security.market
@@ -149,11 +148,11 @@ def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasi
     code = security.code
     name = pb.name
     list_time = pb.listTime
-    # Not UTF-8 on the wire: protobuf gave bytes (see the module docstring).
     basic_id = pb.id
     lot_size = pb.lotSize
     if not (market and code and basic_id and lot_size and sec_type and name and list_time):
         _require(pb, "basic.")  # a value is its default: was it sent?
+    # Not UTF-8 on the wire: protobuf gave bytes (see the module docstring).
     if code.__class__ is not str or name.__class__ is not str or list_time.__class__ is not str:
         code, name, list_time = wire_text(code), wire_text(name), wire_text(list_time)
     # An optional field whose value is not its default was sent: only a
@@ -170,9 +169,11 @@ def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasi
             "sec_type": _sec_type(sec_type, sec_type),
             "name": name,
             "list_time": list_time,
-            "delisting": delisting if delisting or has("delisting") else None,
-            "list_timestamp": (list_timestamp if list_timestamp or has("listTimestamp") else None),
-            "exch_type": exch_type if exch_type or has("exchType") else None,
+            "delisting": delisting if delisting or pb.HasField("delisting") else None,
+            "list_timestamp": (
+                list_timestamp if list_timestamp or pb.HasField("listTimestamp") else None
+            ),
+            "exch_type": exch_type if exch_type or pb.HasField("exchType") else None,
         },
     )
 

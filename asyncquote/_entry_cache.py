@@ -65,6 +65,8 @@ _DOORKEEPER_PER_ENTRY = 4
 class _Doorkeeper:
     """Which entry digests were seen before, up to ``capacity`` of them.
 
+    Consulted inline by :meth:`ReplyDecoding.step`, for every new entry.
+
     The digests are the entries' ``hash()`` (computed for the dict lookups
     anyway, and kept by each ``bytes``), so nothing of the entry itself is
     kept: a set of ints, with no object the cyclic GC tracks but the set.
@@ -73,21 +75,11 @@ class _Doorkeeper:
     smaller, but its false positives would admit one-off entries at random.
     """
 
-    __slots__ = ("_capacity", "_digests")
+    __slots__ = ("capacity", "digests")
 
     def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._digests: set[int] = set()
-
-    def seen_before(self, digest: int) -> bool:
-        """Whether ``digest`` was given before (since the last reset); remembers it."""
-        digests = self._digests
-        if digest in digests:
-            return True
-        if len(digests) >= self._capacity:
-            digests.clear()
-        digests.add(digest)
-        return False
+        self.capacity = capacity
+        self.digests: set[int] = set()
 
 
 class _Generations:
@@ -254,7 +246,7 @@ class ReplyDecoding:
             return True
         cache = self._cache
         main, window, doorkeeper = cache._main, cache._window, cache._doorkeeper
-        seen_before = doorkeeper.seen_before
+        digests, capacity = doorkeeper.digests, doorkeeper.capacity
         # Looked up here, not imported by name into the loop: tests count calls.
         convert = static_info_from_pb
         parsed = self._parsed
@@ -288,7 +280,12 @@ class ReplyDecoding:
                                     model = convert(parsed[position])
                                 except ProtocolError as exc:
                                     raise _entry_error(position, exc) from None
-                                if not seen_before(hash(raw)):
+                                # The doorkeeper, inlined (it runs for every new entry).
+                                digest = hash(raw)
+                                if digest not in digests:
+                                    if len(digests) >= capacity:
+                                        digests.clear()  # TinyLFU's reset
+                                    digests.add(digest)
                                     window_young[raw] = model
                                     append(model)
                                     continue

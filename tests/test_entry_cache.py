@@ -267,12 +267,17 @@ def test_a_size_below_one_is_refused(kwargs: dict[str, int]) -> None:
         EntryCache(**kwargs)
 
 
-def test_the_doorkeeper_remembers_digests_until_it_starts_afresh() -> None:
-    doorkeeper = entry_cache._Doorkeeper(capacity=100)
-    assert not doorkeeper.seen_before(12345)
-    assert doorkeeper.seen_before(12345)
-    assert not any(doorkeeper.seen_before(digest) for digest in range(1, 100))
-    # Full: the next new digest starts it afresh, and the old ones are forgotten.
-    assert not doorkeeper.seen_before(-1)
-    assert doorkeeper.seen_before(-1)
-    assert not doorkeeper.seen_before(12345)
+def test_the_doorkeeper_forgets_everything_once_full(built: list[int]) -> None:
+    # size=1: the doorkeeper takes 4 digests, then starts afresh.
+    cache = EntryCache(size=1, window=1)
+    once = reply([stock(0)])
+    cache.decode_reply(once)
+    for n in range(1, 3):  # 3 digests in all: 0 is still remembered
+        cache.decode_reply(reply([stock(n)]))
+    cache.decode_reply(once)
+    assert cache.admitted == 1, "seen before, out of the window: admitted"
+    cache.clear()
+    for n in range(10, 15):  # 5 new digests: a reset, after which 0 is forgotten
+        cache.decode_reply(reply([stock(n)]))
+    cache.decode_reply(once)
+    assert cache.admitted == 0
