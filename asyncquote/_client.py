@@ -251,19 +251,12 @@ class QuoteClient(ClientCore):
             digest = frame.body_sha1
             previous = results.get(key)
             if previous is not None and previous.digest == digest:
-                return keep(digest, previous.items)  # the very same reply as last time
+                # The very same reply as last time.
+                return self._keep(key, edits, digest, previous.items)
             decoding = self._entries.start(frame.body)
             if decoding.step():  # the first slice: all of a reply of usual size
-                return keep(digest, decoding.models)
-            return _Slices(decoding, partial(keep, digest))
-
-        def keep(digest: bytes, items: list[SecurityStaticInfo]) -> list[SecurityStaticInfo]:
-            if edits == self._edits:  # else an edit returned meanwhile: may be stale
-                results[key] = _Result(self._now(), digest, items, edits)
-                results.move_to_end(key)
-                if len(results) > _CACHED_GROUPS:
-                    results.popitem(last=False)
-            return items
+                return self._keep(key, edits, digest, decoding.models)
+            return _Slices(decoding, partial(self._keep, key, edits, digest))
 
         # A partial rather than a closure coroutine: one frame fewer held by
         # every call in flight.
@@ -271,6 +264,18 @@ class QuoteClient(ClientCore):
         fetch = partial(self._exchange, ProtoId.GET_USER_SECURITY, body, decode)
         wait = self._request_timeout if timeout is None else timeout
         return (key, edits), fetch, wait
+
+    def _keep(
+        self, key: str, edits: int, digest: bytes, items: list[SecurityStaticInfo]
+    ) -> list[SecurityStaticInfo]:
+        """Keep ``items`` as ``key``'s last result (for max_age and reuse); return them."""
+        if edits == self._edits:  # else an edit returned meanwhile: may be stale
+            results = self._results
+            results[key] = _Result(self._now(), digest, items, edits)
+            results.move_to_end(key)
+            if len(results) > _CACHED_GROUPS:
+                results.popitem(last=False)
+        return items
 
     async def get_user_security_group(
         self, group_type: GroupType = GroupType.ALL, *, timeout: float | None = None
