@@ -85,24 +85,33 @@ class _Doorkeeper:
 class _Generations:
     """Models by entry bytes in two generations, with the aged-out third freed bit by bit."""
 
-    __slots__ = ("_size", "old", "retiring", "young")
+    __slots__ = ("_gradual", "_size", "old", "retiring", "young")
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, gradual: bool) -> None:
         self._size = size
+        # Whether an aged-out generation is freed bit by bit (free_some) or
+        # at once (a small one: the window's).
+        self._gradual = gradual
         self.young: dict[bytes, SecurityStaticInfo] = {}
         self.old: dict[bytes, SecurityStaticInfo] = {}
         # Aged out: no longer looked up, freed a few entries at a time.
         self.retiring: dict[bytes, SecurityStaticInfo] = {}
 
     def __len__(self) -> int:
+        """Entries that can be found (the aged-out ones cannot)."""
         return len(self.young) + len(self.old)
+
+    @property
+    def alive(self) -> int:
+        """Entries still held, aged-out ones included."""
+        return len(self.young) + len(self.old) + len(self.retiring)
 
     def age_if_full(self) -> None:
         """Once the young generation is full it becomes the old one."""
         if len(self.young) >= self._size:
             # Whatever has not been freed yet goes at once (not reached
             # at the default rate, which frees it within half a generation).
-            self.retiring = self.old
+            self.retiring = self.old if self._gradual else {}
             self.old = self.young
             self.young = {}
 
@@ -133,13 +142,13 @@ class EntryCache:
         for name, value in (("size", size), ("window", window)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, not {value!r}")
-        self._main = _Generations(size)
-        self._window = _Generations(window)
+        self._main = _Generations(size, gradual=True)
+        self._window = _Generations(window, gradual=False)
         self._doorkeeper = _Doorkeeper(_DOORKEEPER_PER_ENTRY * size)
 
     def __len__(self) -> int:
-        """Entries kept, in the window and the main cache."""
-        return len(self._main) + len(self._window)
+        """Models held: the window, the main cache, and aged-out entries not yet freed."""
+        return self._main.alive + self._window.alive
 
     @property
     def admitted(self) -> int:
