@@ -20,12 +20,14 @@ from functools import lru_cache, partial
 from typing import NamedTuple
 
 import anyio
+import anyio.lowlevel
 
 from ._args import check_duration
 from ._client_core import running_loop
 from ._client_gateway import GatewayClient
+from ._codec import Unfinished
 from ._convert import security_to_pb, watchlist_groups_from_pb
-from ._entry_cache import EntryCache
+from ._entry_cache import EntryCache, ReplyDecoding
 from ._errors import InvalidArgumentError, RequestTimeoutError
 from ._framing import Frame
 from ._gateway import GatewayMonitor
@@ -66,6 +68,27 @@ class _Result(NamedTuple):
     digest: bytes
     items: list[SecurityStaticInfo]
     edits: int  # QuoteClient._edits when the request was sent
+
+
+class _Slices(Unfinished[list[SecurityStaticInfo]]):
+    """The rest of a large 3213 reply, decoded a slice at a time, then kept by ``done``."""
+
+    __slots__ = ("_decoding", "_done")
+
+    def __init__(
+        self,
+        decoding: ReplyDecoding,
+        done: Callable[[list[SecurityStaticInfo]], list[SecurityStaticInfo]],
+    ) -> None:
+        self._decoding = decoding
+        self._done = done
+
+    async def finish(self) -> list[SecurityStaticInfo]:
+        decoding = self._decoding
+        while True:
+            await anyio.lowlevel.checkpoint()  # other tasks run between slices
+            if decoding.step():
+                return self._done(decoding.models)
 
 
 def _securities(securities: Iterable[Security | str]) -> list[Security]:
@@ -228,18 +251,18 @@ class QuoteClient(GatewayClient):
                 results.move_to_end(key)
                 return list(cached.items)
 
-        def decode(frame: Frame) -> list[SecurityStaticInfo]:
+        def decode(
+            frame: Frame,
+        ) -> list[SecurityStaticInfo] | Unfinished[list[SecurityStaticInfo]]:
+            digest = frame.body_sha1
             previous = results.get(key)
-            if previous is not None and previous.digest == frame.body_sha1:
-                items = previous.items  # the very same reply as last time
-            else:
-                items = self._entries.decode_reply(frame.body)
-            if edits == self._edits:  # else an edit returned meanwhile: may be stale
-                results[key] = _Result(self._now(), frame.body_sha1, items, edits)
-                results.move_to_end(key)
-                if len(results) > _CACHED_GROUPS:
-                    results.popitem(last=False)
-            return items
+            if previous is not None and previous.digest == digest:
+                # The very same reply as last time.
+                return self._keep(key, edits, digest, previous.items)
+            decoding = self._entries.start(frame.body)
+            if decoding.step():  # the first slice: all of a reply of usual size
+                return self._keep(key, edits, digest, decoding.models)
+            return _Slices(decoding, partial(self._keep, key, edits, digest))
 
         # A partial rather than a closure coroutine: one frame fewer held by
         # every call in flight.
@@ -247,6 +270,18 @@ class QuoteClient(GatewayClient):
         fetch = partial(self._exchange, ProtoId.GET_USER_SECURITY, body, decode)
         wait = self._request_timeout if timeout is None else timeout
         return (key, edits), fetch, wait
+
+    def _keep(
+        self, key: str, edits: int, digest: bytes, items: list[SecurityStaticInfo]
+    ) -> list[SecurityStaticInfo]:
+        """Keep ``items`` as ``key``'s last result (for max_age and reuse); return them."""
+        if edits == self._edits:  # else an edit returned meanwhile: may be stale
+            results = self._results
+            results[key] = _Result(self._now(), digest, items, edits)
+            results.move_to_end(key)
+            if len(results) > _CACHED_GROUPS:
+                results.popitem(last=False)
+        return items
 
     async def get_user_security_group(
         self, group_type: GroupType = GroupType.ALL, *, timeout: float | None = None

@@ -32,7 +32,7 @@ import anyio
 from google.protobuf.message import Message
 
 from ._args import check_duration, check_int
-from ._codec import parse_response
+from ._codec import Unfinished, parse_response
 from ._connection import Connection, ConnectionInfo
 from ._errors import (
     ConnectionLostError,
@@ -222,11 +222,14 @@ class ClientCore:
         self,
         proto_id: int,
         body: bytes,
-        decode: Callable[[Frame], R],
+        decode: Callable[[Frame], R | Unfinished[R]],
         timeout: float | None,
         started: Callable[[], None] | None = None,
     ) -> R:
         """Send one request within quota and connection; ``decode`` its reply frame.
+
+        ``decode`` may return :class:`~asyncquote._codec.Unfinished` for a
+        large reply, whose ``finish()`` is then awaited for the result.
 
         ``decode`` raises :class:`OpenDError` for a refusal; a quota refusal
         is retried here. The timeout rule (see :meth:`request`): one deadline,
@@ -270,11 +273,15 @@ class ClientCore:
                     release()
                 raise
             try:
-                return decode(
+                result = decode(
                     await connection.request(
                         proto_id, body, timeout=wait, deadline=deadline, on_settled=release
                     )
                 )
+                if isinstance(result, Unfinished):
+                    # A large reply: decoded in slices, other tasks run between them.
+                    return await result.finish()
+                return result
             except ConnectionLostError as exc:
                 if not may_retry_loss or self._session.state is ConnectionState.CLOSED:
                     raise

@@ -7,7 +7,7 @@ into messages. Protocol ids and the message types per id live in
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from google.protobuf.message import DecodeError, Message
 
@@ -22,6 +22,7 @@ __all__ = [
     "RESPONSE_TYPES",
     "ProtoId",
     "ResponseMessage",
+    "Unfinished",
     "check_response",
     "parse_message",
     "parse_response",
@@ -40,14 +41,36 @@ class ResponseMessage(Protocol):
 
 
 M = TypeVar("M", bound=Message)
+R = TypeVar("R")
 
 
-def parse_message(message_type: type[M], body: bytes, *, proto_id: int = 0) -> M:
+class Unfinished(Generic[R]):
+    """A reply decoded in part: :meth:`finish` decodes the rest.
+
+    A decoder returns one instead of its result when the reply is too large
+    to decode without holding up the event loop; :meth:`finish` goes on in
+    slices and lets other tasks run between them.
+    """
+
+    __slots__ = ()
+
+    async def finish(self) -> R:
+        """Decode the rest of the reply and return the result."""
+        raise NotImplementedError
+
+
+def parse_message(
+    message_type: type[M], body: bytes, *, proto_id: int = 0, check_required: bool = True
+) -> M:
     """Parse ``body`` as ``message_type``.
+
+    ``check_required=False`` leaves the proto2 ``required`` fields unchecked,
+    for a caller that checks them itself more cheaply (the watchlist
+    converters do: ``IsInitialized`` walks the whole message).
 
     Raises:
         ProtocolError: the bytes are not a valid message of that type
-            (including a proto2 ``required`` field that is missing).
+            (including a proto2 ``required`` field that is missing, when checked).
     """
     message = message_type()
     try:
@@ -58,7 +81,7 @@ def parse_message(message_type: type[M], body: bytes, *, proto_id: int = 0) -> M
         ) from exc
     # ParseFromString accepts a message whose proto2 `required` fields are
     # missing; the rest of the library relies on them being present.
-    if not message.IsInitialized():
+    if check_required and not message.IsInitialized():
         # FindInitializationErrors exists on every runtime but not in the stubs.
         missing = ", ".join(message.FindInitializationErrors())  # type: ignore[attr-defined]
         raise ProtocolError(
@@ -77,13 +100,17 @@ def check_response(proto_id: int, response: ResponseMessage) -> None:
         raise OpenDError(response.retType, response.errCode, wire_text(response.retMsg), proto_id)
 
 
-def parse_response(response_type: type[M], body: bytes, *, proto_id: int) -> M:
+def parse_response(
+    response_type: type[M], body: bytes, *, proto_id: int, check_required: bool = True
+) -> M:
     """Parse a reply body as ``response_type`` and check that it says success.
+
+    ``check_required`` is as for :func:`parse_message`.
 
     Raises:
         ProtocolError: the bytes are not a valid ``response_type``.
         OpenDError: the response's ``retType`` is not 0.
     """
-    response = parse_message(response_type, body, proto_id=proto_id)
+    response = parse_message(response_type, body, proto_id=proto_id, check_required=check_required)
     check_response(proto_id, response)  # type: ignore[arg-type]
     return response

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from ._args import is_plain_text
-from ._errors import InvalidArgumentError
+from ._errors import InvalidArgumentError, ProtocolError
 from ._groups import WatchlistGroup
 from ._models import (
     FutureStaticExData,
@@ -64,19 +64,37 @@ def _trusted(cls: type[_M]) -> Callable[[dict[str, Any]], _M]:
     instance matches one validated from the same values. One builder per
     class keeps the class and its field names out of the per-call work.
     """
-    fields = frozenset(cls.model_fields)
+    # Every field is given, so every field counts as set, as after
+    # validation. The instances of a class share one set: the models are
+    # frozen, so pydantic never adds to it (``model_copy`` copies it first),
+    # and a set per instance would be one more object for the cyclic GC to
+    # track, three per watchlist entry.
+    fields = set(cls.model_fields)
 
     def build(values: dict[str, Any]) -> _M:
         model = _new(cls)
         _set_dict(model, values)
-        # Every field is given, so every field counts as set, as after
-        # validation; each instance gets its own set, as a validated one does.
-        _set_fields_set(model, set(fields))
+        _set_fields_set(model, fields)
         _set_extra(model, None)
         _set_private(model, None)
         return model
 
     return build
+
+
+def _require(pb: Any, path: str) -> None:
+    """Raise :class:`ProtocolError` if ``pb`` lacks a proto2 ``required`` field.
+
+    Parsing does not check required fields, and ``IsInitialized`` on a whole
+    reply costs more than reading it (about 0.3 µs per entry). So the
+    converters check the values they read anyway: a required field whose
+    value is not its default was on the wire. Only when one reads as its
+    default (``0``, ``""``, ``False``) is the message itself asked.
+    """
+    if not pb.IsInitialized():
+        # FindInitializationErrors exists on every runtime but not in the stubs.
+        missing = ", ".join(path + name for name in pb.FindInitializationErrors())
+        raise ProtocolError(f"watchlist entry lacks required fields: {missing}")
 
 
 _security = _trusted(Security)
@@ -123,7 +141,6 @@ def security_to_pb(security: Security) -> Qot_Common_pb2.Security:
 
 
 def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasic:
-    has = pb.HasField
     # security_from_pb, inlined: this runs once per watchlist entry.
     security = pb.security
     market = security.market
@@ -131,30 +148,46 @@ def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasi
     code = security.code
     name = pb.name
     list_time = pb.listTime
+    basic_id = pb.id
+    lot_size = pb.lotSize
+    if not (market and code and basic_id and lot_size and sec_type and name and list_time):
+        _require(pb, "basic.")  # a value is its default: was it sent?
     # Not UTF-8 on the wire: protobuf gave bytes (see the module docstring).
     if code.__class__ is not str or name.__class__ is not str or list_time.__class__ is not str:
         code, name, list_time = wire_text(code), wire_text(name), wire_text(list_time)
+    # An optional field whose value is not its default was sent: only a
+    # default value needs HasField (about 0.1 µs a call) to tell absent
+    # from sent.
+    delisting = pb.delisting
+    list_timestamp = pb.listTimestamp
+    exch_type = pb.exchType
     return _basic(
         {
             "security": _security({"market": _market(market, market), "code": code}),
-            "id": pb.id,
-            "lot_size": pb.lotSize,
+            "id": basic_id,
+            "lot_size": lot_size,
             "sec_type": _sec_type(sec_type, sec_type),
             "name": name,
             "list_time": list_time,
-            "delisting": pb.delisting if has("delisting") else None,
-            "list_timestamp": pb.listTimestamp if has("listTimestamp") else None,
-            "exch_type": pb.exchType if has("exchType") else None,
+            "delisting": delisting if delisting or pb.HasField("delisting") else None,
+            "list_timestamp": (
+                list_timestamp if list_timestamp or pb.HasField("listTimestamp") else None
+            ),
+            "exch_type": exch_type if exch_type or pb.HasField("exchType") else None,
         },
     )
 
 
 def _warrant_from_pb(pb: Qot_Common_pb2.WarrantStaticExData) -> WarrantStaticExData:
     kind = pb.type
-    return _warrant({"type": _warrant_type(kind, kind), "owner": security_from_pb(pb.owner)})
+    owner = pb.owner
+    if not (kind and owner.market and owner.code):
+        _require(pb, "warrantExData.")
+    return _warrant({"type": _warrant_type(kind, kind), "owner": security_from_pb(owner)})
 
 
 def _option_from_pb(pb: Qot_Common_pb2.OptionStaticExData) -> OptionStaticExData:
+    _require(pb, "optionExData.")  # rare, and its required bool is usually False
     has = pb.HasField
     kind = pb.type
     strike_time = pb.strikeTime
@@ -181,6 +214,7 @@ def _option_from_pb(pb: Qot_Common_pb2.OptionStaticExData) -> OptionStaticExData
 
 
 def _future_from_pb(pb: Qot_Common_pb2.FutureStaticExData) -> FutureStaticExData:
+    _require(pb, "futureExData.")  # rare, and its required bool is usually False
     last_trade_time = pb.lastTradeTime
     if last_trade_time.__class__ is not str:
         last_trade_time = wire_text(last_trade_time)
@@ -200,6 +234,10 @@ def static_info_from_pb(pb: Qot_Common_pb2.SecurityStaticInfo) -> SecurityStatic
 
     Absent optional fields become ``None``; enum values this version does not
     know are kept as ``int``.
+
+    Raises:
+        ProtocolError: a proto2 ``required`` field is absent (parsing alone
+            does not check them).
     """
     has = pb.HasField
     return _static_info(

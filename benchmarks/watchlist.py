@@ -17,6 +17,7 @@ __all__ = [
     "SMALL_GROUPS",
     "SMALL_GROUP_SIZE",
     "benchmark_store",
+    "entry",
     "small_group",
 ]
 
@@ -38,7 +39,8 @@ _KINDS = (3, 3, 3, 5, 3, 3, 4, 3, 8, 3, 3, 3, 5, 3, 6, 3, 10, 3, 3, 3)
 _WARRANT, _OPTION, _FUTURE = 5, 8, 10
 
 
-def _entry(index: int) -> Qot_Common_pb2.SecurityStaticInfo:
+def entry(index: int) -> Qot_Common_pb2.SecurityStaticInfo:
+    """The benchmark security number ``index``: a stock, ETF, index or derivative by its slot."""
     market, prefix = _MARKETS[index % len(_MARKETS)]
     kind = _KINDS[index % len(_KINDS)]
     info = Qot_Common_pb2.SecurityStaticInfo()
@@ -86,7 +88,7 @@ def benchmark_store(size: int = LARGE_GROUP_SIZE) -> WatchlistStore:
     """
     sample = WatchlistStore.sample()
     sample_infos = [sample.security(key) for group in sample.groups for key in group.members]
-    large = [_entry(i) for i in range(max(size, SMALL_GROUP_SIZE))]
+    large = [entry(i) for i in range(max(size, SMALL_GROUP_SIZE))]
     keys = [(info.basic.security.market, info.basic.security.code) for info in large]
     groups = [*sample.groups, WatchlistGroup(LARGE_GROUP, GroupType.CUSTOM, keys[:size])]
     for index in range(SMALL_GROUPS):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from asyncquote.sim import WatchlistStore
 from benchmarks import quota_efficiency, suite
 
 
@@ -76,5 +77,40 @@ def test_decode_breakdown_prints_every_row(capsys: pytest.CaptureFixture[str]) -
         "parse + read every field",
         "parse + build models",
         "... with the GC paused",
+        "every entry new (EntryCache)",
         "entries known (EntryCache)",
     ]
+
+
+def test_cold_quick_run_reports_every_row_and_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import cold
+
+    assert cold.main(["--quick", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "cold.json").read_text())
+    summary = report["summary"]
+    for size in ("500", "5000"):
+        row = summary[size]
+        assert row["asyncquote_mean_ms"] > 0
+        assert row["calls"] >= 1
+        assert row["gc_ms_per_call"] >= 0
+        assert row["stall_wall_ms"] >= 0
+        assert ("vs_sdk_mean" in row) == (importlib.util.find_spec("futu") is not None)
+    assert summary["decode"]["mean"] > 0
+    out = capsys.readouterr().out
+    assert "500 new entries: >= 2 x SDK (mean)" in out
+    assert "5,000 new entries: longest stall <= 10 ms (wall)" in out
+
+
+def test_the_cold_gateway_sends_new_entries_on_every_call() -> None:
+    from benchmarks.cold_gateway import FreshStore, fresh_group
+
+    store = FreshStore(pool=6)
+    first = store.securities_in(fresh_group(4))
+    second = store.securities_in(fresh_group(4))  # past the pool: built on demand
+    entries = first + second
+    assert len({info.basic.id for info in entries}) == 8
+    assert len({info.basic.name for info in entries}) == 8
+    assert len({info.basic.security.code for info in entries}) == 8
+    assert store.securities_in("All") == WatchlistStore.sample().securities_in("All")

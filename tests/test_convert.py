@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from asyncquote._convert import (
     static_info_from_pb,
     static_infos_from_pb,
 )
+from asyncquote._errors import ProtocolError
 from asyncquote._models import (
     FutureStaticExData,
     Market,
@@ -238,13 +240,53 @@ def test_unknown_enum_ints_from_the_wire_are_kept_as_int() -> None:
     assert_like_validated(info)
 
 
-def test_a_nan_from_the_wire_converts() -> None:
+def complete_entry() -> Qot_Common_pb2.SecurityStaticInfo:
+    """An entry with every required field, each at its default value."""
     pb = Qot_Common_pb2.SecurityStaticInfo()
+    basic = pb.basic
+    basic.security.market = 0
+    basic.security.code = ""
+    basic.id = basic.lotSize = basic.secType = 0
+    basic.name = basic.listTime = ""
+    return pb
+
+
+def test_a_nan_from_the_wire_converts() -> None:
+    pb = complete_entry()
     pb.basic.security.code = "X"
     pb.basic.listTimestamp = math.nan
     info = static_info_from_pb(pb)
     assert info.basic.list_timestamp is not None
     assert math.isnan(info.basic.list_timestamp)
+
+
+def test_required_fields_sent_with_their_default_values_convert() -> None:
+    # The converter reads a default value as "maybe absent" and asks the message.
+    info = static_info_from_pb(complete_entry())
+    assert (info.basic.id, info.basic.name, info.basic.security.code) == (0, "", "")
+    assert_like_validated(info)
+
+
+@pytest.mark.parametrize(
+    ("clear", "missing"),
+    [
+        (lambda pb: pb.basic.ClearField("id"), "basic.id"),
+        (lambda pb: pb.basic.security.ClearField("code"), "basic.security.code"),
+        (lambda pb: pb.ClearField("basic"), "basic.security"),
+        (lambda pb: pb.warrantExData.SetInParent(), "warrantExData.type"),
+        (lambda pb: pb.optionExData.SetInParent(), "optionExData.suspend"),
+        (lambda pb: pb.futureExData.SetInParent(), "futureExData.isMainContract"),
+    ],
+    ids=["scalar", "nested", "whole-basic", "warrant", "option", "future"],
+)
+def test_a_missing_required_field_is_a_protocol_error_naming_it(
+    clear: Callable[[Qot_Common_pb2.SecurityStaticInfo], None], missing: str
+) -> None:
+    pb = complete_entry()
+    pb.basic.id = 7
+    clear(pb)
+    with pytest.raises(ProtocolError, match=re.escape(missing)):
+        static_info_from_pb(pb)
 
 
 # -- property: any valid message converts -----------------------------------
@@ -344,3 +386,13 @@ def test_any_valid_static_info_message_converts_like_validation_would(
     info = static_info_from_pb(pb)
     assert info == SecurityStaticInfo.model_validate(present_fields(pb))
     assert_like_validated(info)
+
+
+def test_models_of_one_class_share_a_fields_set_that_model_copy_does_not_touch() -> None:
+    first, second = golden_infos("get_user_security_response_seed_java")[:2]
+    assert first.basic.model_fields_set == set(SecurityStaticBasic.model_fields)
+    copy = first.basic.model_copy(update={"name": "renamed"})
+    assert copy.name == "renamed"
+    assert first.basic.name != "renamed"
+    assert second.basic.model_fields_set == set(SecurityStaticBasic.model_fields)
+    assert first.basic.model_fields_set == set(SecurityStaticBasic.model_fields)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
-from asyncquote import OpenDError, ProtocolError
+from asyncquote import OpenDError, ProtocolError, SecurityStaticInfo
+from asyncquote import _entry_cache as entry_cache
 from asyncquote._convert import static_infos_from_pb
 from asyncquote._entry_cache import EntryCache
 from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2, Raw_GetUserSecurity_pb2
@@ -37,16 +40,18 @@ def entries_of(body: bytes) -> list[Qot_Common_pb2.SecurityStaticInfo]:
     return list(Qot_GetUserSecurity_pb2.Response.FromString(body).s2c.staticInfoList)
 
 
-class CountingParse:
-    """Records whether the cache had to parse the whole reply."""
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the entries the cache builds models for, in order."""
+    ids: list[int] = []
+    real = entry_cache.static_info_from_pb
 
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-        self.calls = 0
+    def counting(pb: Qot_Common_pb2.SecurityStaticInfo) -> SecurityStaticInfo:
+        ids.append(pb.basic.id)
+        return real(pb)
 
-    def __call__(self) -> list[Qot_Common_pb2.SecurityStaticInfo]:
-        self.calls += 1
-        return entries_of(self.body)
+    monkeypatch.setattr(entry_cache, "static_info_from_pb", counting)
+    return ids
 
 
 def raw_entries(body: bytes) -> list[bytes]:
@@ -67,46 +72,169 @@ def test_decoding_a_reply_gives_what_converting_it_directly_gives() -> None:
     assert EntryCache().decode_reply(body) == static_infos_from_pb(entries_of(body))
 
 
-def test_a_changed_reply_builds_models_only_for_entries_not_seen_before() -> None:
+def test_a_changed_reply_builds_models_only_for_entries_not_seen_before(
+    built: list[int],
+) -> None:
     cache = EntryCache()
-    first_body = reply([stock(n) for n in range(5)])
-    first = cache.decode_reply(first_body)
+    first = cache.decode_reply(reply([stock(n) for n in range(5)]))
     changed = reply([stock(n) for n in (1, 2, 3, 4, 5)])  # 0 out, 5 in
-    parse = CountingParse(changed)
-    second = cache.decode(raw_entries(changed), parse)
-    assert parse.calls == 1
+    second = cache.decode_reply(changed)
+    assert built == [0, 1, 2, 3, 4, 5]
     assert second[:4] == first[1:]
     assert all(a is b for a, b in zip(second[:4], first[1:], strict=True))
     assert second[4].basic.id == 5
-    again = CountingParse(changed)
-    assert cache.decode(raw_entries(changed), again) == second
-    assert again.calls == 0, "nothing new: the reply was not parsed in full"
+    assert cache.decode_reply(changed) == second
+    assert built == [0, 1, 2, 3, 4, 5], "nothing new: nothing built"
 
 
-def test_the_cache_stays_bounded_and_keeps_what_is_still_asked_for() -> None:
-    cache = EntryCache(size=4)
+def test_one_off_entries_are_not_retained(built: list[int]) -> None:
+    cache = EntryCache(size=64, window=8)
+    one_off = reply([stock(n) for n in range(5)])
+    cache.decode_reply(one_off)
+    # Many replies of entries never seen again (a cold watchlist each time).
+    for start in range(100, 1100, 50):
+        cache.decode_reply(reply([stock(n) for n in range(start, start + 50)]))
+        assert cache.admitted == 0, "an entry seen once was admitted to the main cache"
+        assert len(cache) <= 2 * 8 + 32, "the window holds more than its bound"
+    built.clear()
+    cache.decode_reply(one_off)
+    assert built == [0, 1, 2, 3, 4], "the one-off reply's models were still kept"
+
+
+def test_an_entry_asked_for_again_is_admitted_and_outlives_one_off_traffic(
+    built: list[int],
+) -> None:
+    cache = EntryCache(size=64, window=8)
     kept = reply([stock(0)])
+    model = cache.decode_reply(kept)[0]
+    assert cache.decode_reply(kept)[0] is model  # found in the window: admitted
+    assert cache.admitted == 1
+    for start in range(100, 1100, 50):
+        cache.decode_reply(reply([stock(n) for n in range(start, start + 50)]))
+    built.clear()
+    assert cache.decode_reply(kept)[0] is model
+    assert built == []
+
+
+def test_an_entry_seen_again_after_leaving_the_window_is_admitted(built: list[int]) -> None:
+    # A large group polled now and then: its entries leave the window before
+    # the next poll, but the doorkeeper remembers them.
+    cache = EntryCache(size=1024, window=8)
+    group = reply([stock(n) for n in range(200)])
+    cache.decode_reply(group)
+    assert cache.admitted == 0
+    second = cache.decode_reply(group)
+    assert cache.admitted == 200
+    built.clear()
+    third = cache.decode_reply(group)
+    assert built == []
+    assert all(a is b for a, b in zip(second, third, strict=True))
+
+
+def test_the_cache_stays_bounded_and_keeps_what_is_still_asked_for(built: list[int]) -> None:
+    cache = EntryCache(size=4, window=2)
+    kept = reply([stock(0)])
+    cache.decode_reply(kept)
     kept_model = cache.decode_reply(kept)[0]
     for n in range(1, 40):
-        cache.decode_reply(reply([stock(n), stock(n + 100)]))
-        assert len(cache) <= 2 * 4 + 2
+        # Each entry twice: every one is admitted to the main cache.
+        changing = reply([stock(n), stock(n + 100)])
+        cache.decode_reply(changing)
+        cache.decode_reply(changing)
+        assert cache.admitted <= 2 * 4 + 32
+        assert len(cache) <= 2 * 4 + 2 * 2 + 64
         if n % 2 == 0:
-            parse = CountingParse(kept)
-            assert cache.decode(raw_entries(kept), parse)[0] is kept_model
-            assert parse.calls == 0
+            built.clear()
+            assert cache.decode_reply(kept)[0] is kept_model
+            assert built == []
     cache.clear()
     assert len(cache) == 0
 
 
-def test_an_entry_not_asked_for_is_eventually_forgotten() -> None:
-    cache = EntryCache(size=2)
+def test_an_entry_not_asked_for_is_eventually_forgotten(built: list[int]) -> None:
+    cache = EntryCache(size=2, window=1)
     forgotten = reply([stock(0)])
+    cache.decode_reply(forgotten)
     cache.decode_reply(forgotten)
     for n in range(1, 10):
         cache.decode_reply(reply([stock(n)]))
-    parse = CountingParse(forgotten)
-    cache.decode(raw_entries(forgotten), parse)
-    assert parse.calls == 1
+        cache.decode_reply(reply([stock(n)]))
+    built.clear()
+    cache.decode_reply(forgotten)
+    assert built == [0]
+
+
+def test_an_aged_out_generation_is_freed_a_few_entries_at_a_time() -> None:
+    size = 64
+    cache = EntryCache(size=size, window=4)
+    main = cache._main
+    most_freed_at_once = 0
+    previous = 0
+    for start in range(0, 20 * size, 16):
+        body = reply([stock(n) for n in range(start, start + 16)])
+        cache.decode_reply(body)
+        retiring_before = len(main.retiring)
+        cache.decode_reply(body)  # seen twice: 16 admissions
+        freed = retiring_before - len(main.retiring)
+        most_freed_at_once = max(most_freed_at_once, freed)
+        previous = max(previous, len(main.retiring))
+    assert previous > 0, "no generation aged out: the test did not test anything"
+    assert most_freed_at_once <= 2 * 16, "an aged-out generation was freed at once"
+    assert cache.admitted <= 2 * size + 32
+
+
+def test_a_large_reply_decodes_in_slices_that_give_the_same_models() -> None:
+    body = reply([stock(n) for n in range(1000)])
+    decoding = EntryCache().start(body)
+    slices = 1
+    while not decoding.step(0):  # one chunk of entries per slice
+        slices += 1
+    assert slices > 10
+    assert decoding.done
+    assert decoding.models == static_infos_from_pb(entries_of(body))
+    assert decoding.step(0), "a finished decoding stays finished"
+
+
+def test_a_slice_pauses_the_cyclic_gc_and_restores_it_whatever_happens() -> None:
+    cache = EntryCache()
+    seen: list[bool] = []
+
+    class Probe:
+        def __init__(self, pb: Qot_Common_pb2.SecurityStaticInfo) -> None:
+            seen.append(gc.isenabled())
+
+    body = reply([stock(1), stock(2)])
+    assert gc.isenabled()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(entry_cache, "static_info_from_pb", Probe)
+        cache.decode_reply(body)
+    assert seen == [False, False]
+    assert gc.isenabled()
+    broken = Raw_GetUserSecurity_pb2.Response(retType=0)
+    broken.s2c.staticInfoList.append(stock(3).SerializeToString())
+    broken.s2c.staticInfoList.append(b"\x0a\x02\x08")  # basic: truncated
+    with pytest.raises(ProtocolError):
+        cache.decode_reply(broken.SerializeToString())
+    assert gc.isenabled(), "an error in a slice left the GC off"
+    gc.disable()
+    try:
+        cache.decode_reply(reply([stock(4)]))
+        assert not gc.isenabled(), "a slice turned on a GC its caller had turned off"
+    finally:
+        gc.enable()
+
+
+def test_an_entry_lacking_a_required_field_is_a_protocol_error_naming_it() -> None:
+    incomplete = stock(2)
+    incomplete.basic.ClearField("name")
+    # Serialising a message without its required fields needs partial=True.
+    response = Raw_GetUserSecurity_pb2.Response(retType=0)
+    response.s2c.staticInfoList.append(stock(1).SerializeToString())
+    response.s2c.staticInfoList.append(incomplete.SerializePartialToString())
+    with pytest.raises(
+        ProtocolError, match=r"GetUserSecurity\.Response.*staticInfoList\[1\].*basic\.name"
+    ):
+        EntryCache().decode_reply(response.SerializeToString())
 
 
 def test_a_refusal_raises_opend_error() -> None:
@@ -133,6 +261,23 @@ def test_a_malformed_entry_inside_a_well_formed_reply_is_a_protocol_error() -> N
         EntryCache().decode_reply(response.SerializeToString())
 
 
-def test_a_size_below_one_is_refused() -> None:
-    with pytest.raises(ValueError, match="size"):
-        EntryCache(size=0)
+@pytest.mark.parametrize("kwargs", [{"size": 0}, {"window": 0}, {"size": True}])
+def test_a_size_below_one_is_refused(kwargs: dict[str, int]) -> None:
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        EntryCache(**kwargs)
+
+
+def test_the_doorkeeper_forgets_everything_once_full(built: list[int]) -> None:
+    # size=1: the doorkeeper takes 4 digests, then starts afresh.
+    cache = EntryCache(size=1, window=1)
+    once = reply([stock(0)])
+    cache.decode_reply(once)
+    for n in range(1, 3):  # 3 digests in all: 0 is still remembered
+        cache.decode_reply(reply([stock(n)]))
+    cache.decode_reply(once)
+    assert cache.admitted == 1, "seen before, out of the window: admitted"
+    cache.clear()
+    for n in range(10, 15):  # 5 new digests: a reset, after which 0 is forgotten
+        cache.decode_reply(reply([stock(n)]))
+    cache.decode_reply(once)
+    assert cache.admitted == 0
