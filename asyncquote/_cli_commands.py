@@ -224,6 +224,7 @@ async def _report_quota_waits(client: QuoteClient) -> None:
 
 async def _sim(args: argparse.Namespace) -> None:
     from .sim import Faults, GatewayState, Simulator, serve
+    from .sim._websocket import WebSocketListenError
 
     listening = False
 
@@ -273,15 +274,19 @@ async def _sim(args: argparse.Namespace) -> None:
     except OSError as exc:
         if listening:
             raise
-        raise _CommandFailed(_listen_failure(args.host, args.port, exc)) from exc
+        if isinstance(exc, WebSocketListenError):
+            failure = _listen_failure(args.host, args.websocket_port, exc, "--websocket-port")
+        else:
+            failure = _listen_failure(args.host, args.port, exc, "--port")
+        raise _CommandFailed(failure) from exc
 
 
-def _listen_failure(host: str, port: int, exc: OSError) -> str:
+def _listen_failure(host: str, port: int, exc: OSError, option: str) -> str:
     address = f"{host}:{port}"
     if exc.errno == errno.EADDRINUSE:
         return (
             f"cannot listen on {address}: the port is already in use (an OpenD or another "
-            "simulator?); stop it or choose another --port (0 picks a free one)"
+            f"simulator?); stop it or choose another {option} (0 picks a free one)"
         )
     if exc.errno == errno.EADDRNOTAVAIL:
         return (
@@ -291,10 +296,10 @@ def _listen_failure(host: str, port: int, exc: OSError) -> str:
     if exc.errno == errno.EACCES:
         return (
             f"cannot listen on {address}: permission denied (ports below 1024 need "
-            "privileges); choose a --port above 1023"
+            f"privileges); choose a {option} above 1023"
         )
     reason = exc.strerror or str(exc)
-    return f"cannot listen on {address}: {reason}; check --host and --port"
+    return f"cannot listen on {address}: {reason}; check --host and {option}"
 
 
 class _CommandFailed(Exception):

@@ -343,6 +343,11 @@ class Simulator(Listening, GatewayControl):
         async with AsyncExitStack() as stack:
             self._listener = listener
             stack.push_async_callback(self._close_listener)
+            if self._websocket is not None:
+                assert self._websocket_port is not None
+                # Before the task group, which would wrap its OSError.
+                stack.push_async_callback(self._websocket.aclose)
+                await self._websocket.listen(self._host, self._websocket_port)
             task_group = await stack.enter_async_context(anyio.create_task_group())
             # Runs first on exit: stop accepting and end every connection task.
             stack.callback(task_group.cancel_scope.cancel)
@@ -350,9 +355,7 @@ class Simulator(Listening, GatewayControl):
             self._port = listener.extra(SocketAttribute.local_port)
             self._accept(listener)
             if self._websocket is not None:
-                assert self._websocket_port is not None
-                await self._websocket.start(self._host, self._websocket_port, task_group)
-                stack.push_async_callback(self._websocket.aclose)
+                self._websocket.serve_in(task_group)
             if self._status_changes:
                 task_group.start_soon(self._run_status_changes, self._status_changes)
             self._stack = stack.pop_all()

@@ -65,7 +65,7 @@ from ._websocket_frames import (
 )
 from ._websocket_transport import WebSocketStream
 
-__all__ = ["WebSocketGateway", "websocket_key_digest"]
+__all__ = ["WebSocketGateway", "WebSocketListenError", "websocket_key_digest"]
 
 _log = logging.getLogger("asyncquote.sim")
 
@@ -86,6 +86,14 @@ _WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
 def websocket_key_digest(key: str) -> str:
     """The ``websocketKey`` a client configured with ``key`` sends: its lowercase hex MD5."""
     return hashlib.md5(key.encode("utf-8")).hexdigest()
+
+
+class WebSocketListenError(OSError):
+    """The WebSocket port could not be listened on; ``errno`` says why.
+
+    An ``OSError`` like any other listening failure; its own class only so
+    that the command line can name ``--websocket-port`` rather than ``--port``.
+    """
 
 
 class _BridgeFailed(Exception):
@@ -116,6 +124,7 @@ class WebSocketGateway:
         self._opend_port = opend_port
         self._handshake_timeout = math.inf if handshake_timeout is None else handshake_timeout
         self._listener: anyio.abc.Listener[anyio.abc.SocketStream] | None = None
+        self._where = ""  # "host:{} (WebSocket)", for the accept loop's log lines
         self._link: Link | None = None
         self._port: int | None = None
 
@@ -124,19 +133,33 @@ class WebSocketGateway:
         """The port listened on, or ``None`` when not listening."""
         return self._port
 
-    async def start(self, host: str, port: int, task_group: anyio.abc.TaskGroup) -> int:
-        """Listen on ``host:port`` (0: any free port); serve in ``task_group``. Returns the port."""
-        listener = await anyio.create_tcp_listener(local_host=host, local_port=port)
+    async def listen(self, host: str, port: int) -> int:
+        """Listen on ``host:port`` (0: any free port); returns the port.
+
+        Apart from :meth:`serve_in` so that a port that cannot be listened
+        on fails the simulator's start with a plain ``OSError``, before any
+        task group could wrap it.
+        """
+        try:
+            listener = await anyio.create_tcp_listener(local_host=host, local_port=port)
+        except OSError as exc:
+            raise WebSocketListenError(exc.errno, exc.strerror or str(exc)) from exc
         self._listener = listener
-        self._link = link = Link.new()
+        self._where = f"{host}:{{}} (WebSocket)"
         self._port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        return self._port
+
+    def serve_in(self, task_group: anyio.abc.TaskGroup) -> None:
+        """Accept WebSocket connections on the listening socket, in ``task_group``."""
+        listener = self._listener
+        assert listener is not None, "listen() first"
+        self._link = link = Link.new()
 
         def accepted(stream: anyio.abc.SocketStream) -> None:
             task_group.start_soon(self._serve, stream)
 
-        where = f"{host}:{self._port} (WebSocket)"
+        where = self._where.format(self._port)
         task_group.start_soon(accept_until_stopped, listener, link, accepted, where)
-        return self._port
 
     async def aclose(self) -> None:
         """Stop accepting and close the listening socket; open connections are not touched."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -51,3 +53,33 @@ def test_sim_without_websocket_port_serves_tcp_only(
 def test_sim_refuses_websocket_with_an_rsa_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sim", "--websocket-port", "0", "--rsa-key", "unused.pem"]) != 0
     assert "--websocket-port cannot be combined with --rsa-key" in capsys.readouterr().err
+
+
+def test_a_websocket_port_in_use_is_one_line_naming_that_option(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["sim", "--port", "0", "--websocket-port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "--websocket-port" in err
+    assert "bug" not in err
+
+
+@pytest.mark.anyio
+async def test_a_websocket_port_in_use_fails_the_simulator_with_an_os_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        simulator = Simulator(websocket_port=port)
+        with pytest.raises(OSError, match="in use") as caught:  # not an ExceptionGroup
+            async with simulator:
+                pass
+    assert caught.value.errno == errno.EADDRINUSE
+    async with simulator:  # nothing was left half-started: it can start again
+        assert simulator.websocket_port is not None
