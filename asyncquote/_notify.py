@@ -18,6 +18,7 @@ version does not know stay ``int`` (see :mod:`asyncquote._models`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from google.protobuf.message import Message
@@ -35,7 +36,7 @@ from ._events import (
 )
 from ._health import GlobalState, ProgramStatus, QuoteRights
 from ._opend import ProtoId
-from ._opend_health import NotifyType
+from ._opend_health import MARKET_STATE_FIELDS, QUOTE_RIGHT_FIELDS, NotifyType
 from ._pb import Common_pb2, GetGlobalState_pb2, Notify_pb2
 from ._text import wire_text
 
@@ -43,47 +44,9 @@ __all__ = ["event_from_notify", "global_state_from_pb", "program_status_from_pb"
 
 logger = logging.getLogger("asyncquote.notify")
 
-#: QuoteRights field → Notify.QotRight field.
-_QUOTE_RIGHT_FIELDS = {
-    "hk": "hkQotRight",
-    "us": "usQotRight",
-    "cn": "cnQotRight",
-    "hk_option": "hkOptionQotRight",
-    "has_us_option": "hasUSOptionQotRight",
-    "hk_future": "hkFutureQotRight",
-    "us_future": "usFutureQotRight",
-    "us_option": "usOptionQotRight",
-    "us_index": "usIndexQotRight",
-    "us_otc": "usOtcQotRight",
-    "sg_future": "sgFutureQotRight",
-    "jp_future": "jpFutureQotRight",
-    "us_cme_future": "usCMEFutureQotRight",
-    "us_cbot_future": "usCBOTFutureQotRight",
-    "us_nymex_future": "usNYMEXFutureQotRight",
-    "us_comex_future": "usCOMEXFutureQotRight",
-    "us_cboe_future": "usCBOEFutureQotRight",
-    "sh": "shQotRight",
-    "sz": "szQotRight",
-    "cc": "ccQotRight",
-    "sg_stock": "sgStockQotRight",
-    "my_stock": "myStockQotRight",
-    "jp_stock": "jpStockQotRight",
-    "ec": "ecQotRight",
-}
-
 #: GlobalState field → GetGlobalState.S2C field, for the plain (int, bool, float) ones.
 _GLOBAL_STATE_FIELDS = {
-    "market_hk": "marketHK",
-    "market_us": "marketUS",
-    "market_sh": "marketSH",
-    "market_sz": "marketSZ",
-    "market_hk_future": "marketHKFuture",
-    "market_us_future": "marketUSFuture",
-    "market_sg_future": "marketSGFuture",
-    "market_jp_future": "marketJPFuture",
-    "market_sg": "marketSG",
-    "market_my": "marketMY",
-    "market_jp": "marketJP",
+    **MARKET_STATE_FIELDS,
     "quote_logged_in": "qotLogined",
     "trade_logged_in": "trdLogined",
     "server_version": "serverVer",
@@ -94,7 +57,7 @@ _GLOBAL_STATE_FIELDS = {
 }
 
 
-def _fields(pb: Message, names: dict[str, str]) -> dict[str, Any]:
+def _fields(pb: Message, names: Mapping[str, str]) -> dict[str, Any]:
     """``{model field: value}`` for the protobuf fields that are set (absent stays out: None)."""
     return {field: getattr(pb, name) for field, name in names.items() if pb.HasField(name)}
 
@@ -134,7 +97,7 @@ def _event_from_s2c(s2c: Notify_pb2.S2C) -> Event | None:
         )
     if kind is NotifyType.QOT_RIGHT:
         return QuoteRightsChanged(
-            quote_rights=QuoteRights(**_fields(s2c.qotRight, _QUOTE_RIGHT_FIELDS))
+            quote_rights=QuoteRights(**_fields(s2c.qotRight, QUOTE_RIGHT_FIELDS))
         )
     if kind is NotifyType.API_QUOTA:
         quota = s2c.apiQuota

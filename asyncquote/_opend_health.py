@@ -16,7 +16,9 @@ from types import MappingProxyType
 from ._opend import ProtocolEnum
 
 __all__ = [
+    "MARKET_STATE_FIELDS",
     "PROGRAM_STATUS_TEXTS",
+    "QUOTE_RIGHT_FIELDS",
     "GatewayEventType",
     "MarketState",
     "NotifyType",
@@ -192,3 +194,47 @@ class MarketState(ProtocolEnum):
     TRADE_AT_LAST = 35
     TRADE_AUCTION = 36
     OVERNIGHT = 37
+
+
+#: :class:`~asyncquote._health.GlobalState` market field → ``GetGlobalState.S2C`` field.
+MARKET_STATE_FIELDS: Mapping[str, str] = {
+    "market_hk": "marketHK",
+    "market_us": "marketUS",
+    "market_sh": "marketSH",
+    "market_sz": "marketSZ",
+    "market_hk_future": "marketHKFuture",
+    "market_us_future": "marketUSFuture",
+    "market_sg_future": "marketSGFuture",
+    "market_jp_future": "marketJPFuture",
+    "market_sg": "marketSG",
+    "market_my": "marketMY",
+    "market_jp": "marketJP",
+}
+
+#: :class:`~asyncquote._health.QuoteRights` field → ``Notify.QotRight`` field.
+QUOTE_RIGHT_FIELDS: Mapping[str, str] = {
+    "hk": "hkQotRight",
+    "us": "usQotRight",
+    "cn": "cnQotRight",
+    "hk_option": "hkOptionQotRight",
+    "has_us_option": "hasUSOptionQotRight",
+    "hk_future": "hkFutureQotRight",
+    "us_future": "usFutureQotRight",
+    "us_option": "usOptionQotRight",
+    "us_index": "usIndexQotRight",
+    "us_otc": "usOtcQotRight",
+    "sg_future": "sgFutureQotRight",
+    "jp_future": "jpFutureQotRight",
+    "us_cme_future": "usCMEFutureQotRight",
+    "us_cbot_future": "usCBOTFutureQotRight",
+    "us_nymex_future": "usNYMEXFutureQotRight",
+    "us_comex_future": "usCOMEXFutureQotRight",
+    "us_cboe_future": "usCBOEFutureQotRight",
+    "sh": "shQotRight",
+    "sz": "szQotRight",
+    "cc": "ccQotRight",
+    "sg_stock": "sgStockQotRight",
+    "my_stock": "myStockQotRight",
+    "jp_stock": "jpStockQotRight",
+    "ec": "ecQotRight",
+}

@@ -12,6 +12,7 @@ from typing import Any
 
 from .._crypto import PacketEncAlgo
 from .._opend import REQUEST_TYPES, GroupType, ModifyOp, ProtoId, format_code
+from .._opend_health import MARKET_STATE_FIELDS
 from .._pb import (
     GetGlobalState_pb2,
     InitConnect_pb2,
@@ -43,21 +44,6 @@ __all__ = [
 
 _NO_ENCRYPTION = PacketEncAlgo.NONE
 _ENCRYPTIONS = frozenset(algo for algo in PacketEncAlgo if algo is not PacketEncAlgo.NONE)
-
-# GatewayState field → GetGlobalState.S2C field, for the market sessions.
-_MARKET_FIELDS = {
-    "market_hk": "marketHK",
-    "market_us": "marketUS",
-    "market_sh": "marketSH",
-    "market_sz": "marketSZ",
-    "market_hk_future": "marketHKFuture",
-    "market_us_future": "marketUSFuture",
-    "market_sg_future": "marketSGFuture",
-    "market_jp_future": "marketJPFuture",
-    "market_sg": "marketSG",
-    "market_my": "marketMY",
-    "market_jp": "marketJP",
-}
 
 # The quote calls OpenD refuses while it is not logged in to the quote server.
 _QUOTE_CALLS = frozenset(
@@ -121,7 +107,7 @@ def get_global_state(
     now = server.wall_clock()
     response = GetGlobalState_pb2.Response(retType=texts.RET_OK)
     s2c = response.s2c
-    for name, proto_name in _MARKET_FIELDS.items():
+    for name, proto_name in MARKET_STATE_FIELDS.items():
         value = getattr(gateway, name)
         if value is not None:
             setattr(s2c, proto_name, int(value))

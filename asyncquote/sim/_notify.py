@@ -11,8 +11,6 @@ for notifications.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from .._events import (
     ApiQuotaChanged,
     GatewayEvent,
@@ -22,40 +20,12 @@ from .._events import (
     UsedQuotaChanged,
 )
 from .._health import ProgramStatus, QuoteRights
-from .._opend_health import NotifyType
+from .._opend_health import QUOTE_RIGHT_FIELDS, NotifyType
 from .._pb import Common_pb2, Notify_pb2
 from ._gateway import NotifyEvent
 from ._texts import RET_OK
 
-__all__ = ["QUOTE_RIGHT_FIELDS", "notify_body", "set_program_status"]
-
-#: :class:`~asyncquote._health.QuoteRights` field → ``Notify.QotRight`` field.
-QUOTE_RIGHT_FIELDS: Mapping[str, str] = {
-    "hk": "hkQotRight",
-    "us": "usQotRight",
-    "cn": "cnQotRight",
-    "hk_option": "hkOptionQotRight",
-    "has_us_option": "hasUSOptionQotRight",
-    "hk_future": "hkFutureQotRight",
-    "us_future": "usFutureQotRight",
-    "us_option": "usOptionQotRight",
-    "us_index": "usIndexQotRight",
-    "us_otc": "usOtcQotRight",
-    "sg_future": "sgFutureQotRight",
-    "jp_future": "jpFutureQotRight",
-    "us_cme_future": "usCMEFutureQotRight",
-    "us_cbot_future": "usCBOTFutureQotRight",
-    "us_nymex_future": "usNYMEXFutureQotRight",
-    "us_comex_future": "usCOMEXFutureQotRight",
-    "us_cboe_future": "usCBOEFutureQotRight",
-    "sh": "shQotRight",
-    "sz": "szQotRight",
-    "cc": "ccQotRight",
-    "sg_stock": "sgStockQotRight",
-    "my_stock": "myStockQotRight",
-    "jp_stock": "jpStockQotRight",
-    "ec": "ecQotRight",
-}
+__all__ = ["notify_body", "set_program_status"]
 
 
 def set_program_status(target: Common_pb2.ProgramStatus, status: ProgramStatus) -> None:
