@@ -52,8 +52,9 @@ DEFAULT_WINDOW_SIZE = 512
 #: How long one slice of a reply may decode before letting other tasks run.
 #: The loop is then held for about this long, plus one parse of the reply.
 SLICE_SECONDS = 0.002
-# Entries decoded between two looks at the clock (each look costs ~0.1 µs).
-_CHUNK = 32
+# Entries decoded between two looks at the clock (and at the generations' bounds,
+# which a chunk may overshoot): 64 new entries take about 0.3 ms here.
+_CHUNK = 64
 # Entries of an aged-out main generation freed per entry admitted: twice the
 # rate at which the young one fills, so it is gone before the next ages out.
 _FREE_PER_ADMISSION = 2
@@ -259,7 +260,8 @@ class ReplyDecoding:
         # Looked up here, not imported by name into the loop: tests count calls.
         convert = static_info_from_pb
         parsed = self._parsed
-        append = self.models.append
+        models = self.models
+        append = models.append
         deadline = perf_counter() + (SLICE_SECONDS if seconds is None else seconds)
         paused = gc.isenabled()
         if paused:
@@ -270,11 +272,13 @@ class ReplyDecoding:
                 # Looked up per chunk: another reply's slice may have aged
                 # the generations since.
                 young, old = main.young, main.old
+                find = young.get
                 window_young, window_old = window.young, window.old
-                admitted = 0
-                for position in range(index, stop):
-                    raw = raws[position]
-                    model = young.get(raw)
+                admitted = stored = 0
+                # A slice of the repeated field, not indexing it entry by
+                # entry: a list made at once is cheaper to go through.
+                for raw in raws[index:stop]:
+                    model = find(raw)
                     if model is None:
                         model = old.pop(raw, None)
                         if model is None:
@@ -285,6 +289,7 @@ class ReplyDecoding:
                             if model is None:
                                 if parsed is None:
                                     parsed = self._parsed = _parse(self._body)
+                                position = len(models)  # one model per entry before it
                                 try:
                                     model = convert(parsed[position])
                                 except ProtocolError as exc:
@@ -296,19 +301,28 @@ class ReplyDecoding:
                                         digests.clear()  # TinyLFU's reset
                                     digests.add(digest)
                                     window_young[raw] = model
+                                    stored += 1
                                     append(model)
                                     continue
                             admitted += 1
                         young[raw] = model
+                        stored += 1
                     append(model)
                 index = stop
-                main.free_some(_FREE_PER_ADMISSION * admitted)
-                main.age_if_full()
-                window.age_if_full()
+                # Only a chunk that stored something can have filled a
+                # generation: one whose entries were all found (a known
+                # reply) skips this upkeep.
+                if stored:
+                    main.free_some(_FREE_PER_ADMISSION * admitted)
+                    main.age_if_full()
+                    window.age_if_full()
                 if perf_counter() >= deadline:
                     break
         finally:
             self._next = index
+            # An entry that raised leaves its chunk's earlier models behind:
+            # the models stay one per entry decoded.
+            del models[index:]
             if paused:
                 gc.enable()
         if index < end:
