@@ -51,7 +51,7 @@ DEFAULT_ENTRY_CACHE_SIZE = 4096
 DEFAULT_WINDOW_SIZE = 512
 #: How long one slice of a reply may decode before letting other tasks run.
 #: The loop is then held for about this long, plus one parse of the reply.
-SLICE_SECONDS = 0.002
+SLICE_SECONDS = 0.001
 # Entries decoded between two looks at the clock (and at the generations' bounds,
 # which a chunk may overshoot): 64 new entries take about 0.3 ms here.
 _CHUNK = 64
