@@ -71,8 +71,9 @@ class _Doorkeeper:
     The digests are the entries' ``hash()`` (computed for the dict lookups
     anyway, and kept by each ``bytes``), so nothing of the entry itself is
     kept: a set of ints, with no object the cyclic GC tracks but the set.
-    When it has taken ``capacity`` digests it forgets them all, so it never
-    fills up (as TinyLFU's doorkeeper is reset). A Bloom filter would be
+    When it has taken ``capacity`` digests (looked at once per chunk of
+    entries, so up to a chunk more) it forgets them all, so it never fills
+    up (as TinyLFU's doorkeeper is reset). A Bloom filter would be
     smaller, but its false positives would admit one-off entries at random.
     """
 
@@ -280,11 +281,13 @@ class ReplyDecoding:
                 for raw in raws[index:stop]:
                     model = find(raw)
                     if model is None:
-                        model = old.pop(raw, None)
+                        # An empty generation is not asked (it often is,
+                        # in a cache that sees only new entries).
+                        model = old.pop(raw, None) if old else None
                         if model is None:
                             # Asked for again while in the window: admitted.
                             model = window_young.pop(raw, None)
-                            if model is None:
+                            if model is None and window_old:
                                 model = window_old.pop(raw, None)
                             if model is None:
                                 if parsed is None:
@@ -297,8 +300,6 @@ class ReplyDecoding:
                                 # The doorkeeper, inlined (it runs for every new entry).
                                 digest = hash(raw)
                                 if digest not in digests:
-                                    if len(digests) >= capacity:
-                                        digests.clear()  # TinyLFU's reset
                                     digests.add(digest)
                                     window_young[raw] = model
                                     stored += 1
@@ -313,6 +314,8 @@ class ReplyDecoding:
                 # generation: one whose entries were all found (a known
                 # reply) skips this upkeep.
                 if stored:
+                    if len(digests) >= capacity:
+                        digests.clear()  # TinyLFU's reset
                     main.free_some(_FREE_PER_ADMISSION * admitted)
                     main.age_if_full()
                     window.age_if_full()
