@@ -55,6 +55,21 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
+_FIELDS_SETS: dict[type[BaseModel], set[str]] = {}
+
+
+def _fields_set(cls: type[BaseModel]) -> set[str]:
+    """The one fields set every trusted instance of ``cls`` shares.
+
+    Every field is given, so every field counts as set, as after
+    validation. The instances of a class share one set: the models are
+    frozen, so pydantic never adds to it (``model_copy`` copies it first),
+    and a set per instance would be one more object for the cyclic GC to
+    track, three per watchlist entry.
+    """
+    return _FIELDS_SETS.setdefault(cls, set(cls.model_fields))
+
+
 def _trusted(cls: type[_M]) -> Callable[[dict[str, Any]], _M]:
     """A builder of ``cls`` from already-typed values, skipping validation.
 
@@ -64,12 +79,7 @@ def _trusted(cls: type[_M]) -> Callable[[dict[str, Any]], _M]:
     instance matches one validated from the same values. One builder per
     class keeps the class and its field names out of the per-call work.
     """
-    # Every field is given, so every field counts as set, as after
-    # validation. The instances of a class share one set: the models are
-    # frozen, so pydantic never adds to it (``model_copy`` copies it first),
-    # and a set per instance would be one more object for the cyclic GC to
-    # track, three per watchlist entry.
-    fields = set(cls.model_fields)
+    fields = _fields_set(cls)
 
     def build(values: dict[str, Any]) -> _M:
         model = _new(cls)
@@ -98,11 +108,14 @@ def _require(pb: Any, path: str) -> None:
 
 
 _security = _trusted(Security)
-_basic = _trusted(SecurityStaticBasic)
 _warrant = _trusted(WarrantStaticExData)
 _option = _trusted(OptionStaticExData)
 _future = _trusted(FutureStaticExData)
-_static_info = _trusted(SecurityStaticInfo)
+# What static_info_from_pb, which builds its three models inline, sets as
+# their fields sets (the same sets the builders above share).
+_SECURITY_FIELDS = _fields_set(Security)
+_BASIC_FIELDS = _fields_set(SecurityStaticBasic)
+_STATIC_INFO_FIELDS = _fields_set(SecurityStaticInfo)
 
 
 # Bound ``dict.get`` of value → member: ``_market(v, v)`` is the member, or ``v``
@@ -138,44 +151,6 @@ def security_to_pb(security: Security) -> Qot_Common_pb2.Security:
         return Qot_Common_pb2.Security(market=int(security.market), code=code)
     except ValueError as exc:  # an int32 out of range
         raise InvalidArgumentError(f"cannot send security {security!r}: {exc}") from None
-
-
-def _basic_from_pb(pb: Qot_Common_pb2.SecurityStaticBasic) -> SecurityStaticBasic:
-    # security_from_pb, inlined: this runs once per watchlist entry.
-    security = pb.security
-    market = security.market
-    sec_type = pb.secType
-    code = security.code
-    name = pb.name
-    list_time = pb.listTime
-    basic_id = pb.id
-    lot_size = pb.lotSize
-    if not (market and code and basic_id and lot_size and sec_type and name and list_time):
-        _require(pb, "basic.")  # a value is its default: was it sent?
-    # Not UTF-8 on the wire: protobuf gave bytes (see the module docstring).
-    if code.__class__ is not str or name.__class__ is not str or list_time.__class__ is not str:
-        code, name, list_time = wire_text(code), wire_text(name), wire_text(list_time)
-    # An optional field whose value is not its default was sent: only a
-    # default value needs HasField (about 0.1 µs a call) to tell absent
-    # from sent.
-    delisting = pb.delisting
-    list_timestamp = pb.listTimestamp
-    exch_type = pb.exchType
-    return _basic(
-        {
-            "security": _security({"market": _market(market, market), "code": code}),
-            "id": basic_id,
-            "lot_size": lot_size,
-            "sec_type": _sec_type(sec_type, sec_type),
-            "name": name,
-            "list_time": list_time,
-            "delisting": delisting if delisting or pb.HasField("delisting") else None,
-            "list_timestamp": (
-                list_timestamp if list_timestamp or pb.HasField("listTimestamp") else None
-            ),
-            "exch_type": exch_type if exch_type or pb.HasField("exchType") else None,
-        },
-    )
 
 
 def _warrant_from_pb(pb: Qot_Common_pb2.WarrantStaticExData) -> WarrantStaticExData:
@@ -239,17 +214,73 @@ def static_info_from_pb(pb: Qot_Common_pb2.SecurityStaticInfo) -> SecurityStatic
         ProtocolError: a proto2 ``required`` field is absent (parsing alone
             does not check them).
     """
+    # This runs once per new watchlist entry, so it is one function: the
+    # basic part and the three builders (see _trusted) are written out here,
+    # which saves five Python calls per entry (about 0.3 µs, measured).
+    basic = pb.basic
+    security = basic.security
+    market = security.market
+    code = security.code
+    sec_type = basic.secType
+    name = basic.name
+    list_time = basic.listTime
+    basic_id = basic.id
+    lot_size = basic.lotSize
+    if not (market and code and basic_id and lot_size and sec_type and name and list_time):
+        _require(basic, "basic.")  # a value is its default: was it sent?
+    # Not UTF-8 on the wire: protobuf gave bytes (see the module docstring).
+    if code.__class__ is not str or name.__class__ is not str or list_time.__class__ is not str:
+        code, name, list_time = wire_text(code), wire_text(name), wire_text(list_time)
+    # An optional field whose value is not its default was sent: only a
+    # default value needs HasField (about 0.1 µs a call) to tell absent
+    # from sent.
+    delisting: bool | None = basic.delisting
+    if not delisting and not basic.HasField("delisting"):
+        delisting = None
+    list_timestamp: float | None = basic.listTimestamp
+    if not list_timestamp and not basic.HasField("listTimestamp"):
+        list_timestamp = None
+    exch_type: int | None = basic.exchType
+    if not exch_type and not basic.HasField("exchType"):
+        exch_type = None
     has = pb.HasField
-    return _static_info(
+    security_model = _new(Security)
+    _set_dict(security_model, {"market": _market(market, market), "code": code})
+    _set_fields_set(security_model, _SECURITY_FIELDS)
+    _set_extra(security_model, None)
+    _set_private(security_model, None)
+    basic_model = _new(SecurityStaticBasic)
+    _set_dict(
+        basic_model,
         {
-            "basic": _basic_from_pb(pb.basic),
-            "warrant_ex_data": (
-                _warrant_from_pb(pb.warrantExData) if has("warrantExData") else None
-            ),
+            "security": security_model,
+            "id": basic_id,
+            "lot_size": lot_size,
+            "sec_type": _sec_type(sec_type, sec_type),
+            "name": name,
+            "list_time": list_time,
+            "delisting": delisting,
+            "list_timestamp": list_timestamp,
+            "exch_type": exch_type,
+        },
+    )
+    _set_fields_set(basic_model, _BASIC_FIELDS)
+    _set_extra(basic_model, None)
+    _set_private(basic_model, None)
+    info = _new(SecurityStaticInfo)
+    _set_dict(
+        info,
+        {
+            "basic": basic_model,
+            "warrant_ex_data": _warrant_from_pb(pb.warrantExData) if has("warrantExData") else None,
             "option_ex_data": _option_from_pb(pb.optionExData) if has("optionExData") else None,
             "future_ex_data": _future_from_pb(pb.futureExData) if has("futureExData") else None,
         },
     )
+    _set_fields_set(info, _STATIC_INFO_FIELDS)
+    _set_extra(info, None)
+    _set_private(info, None)
+    return info
 
 
 def static_infos_from_pb(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 from pathlib import Path
@@ -101,6 +102,15 @@ def test_cold_quick_run_reports_every_row_and_target(
     out = capsys.readouterr().out
     assert "500 new entries: >= 2 x SDK (mean)" in out
     assert "5,000 new entries: longest stall <= 10 ms (wall)" in out
+
+
+def test_cold_gc_freeze_is_recorded_and_undone(tmp_path: Path) -> None:
+    from benchmarks import cold
+
+    assert cold.main(["--quick", "--no-sdk", "--gc-freeze", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "cold.json").read_text())
+    assert report["counts"]["gc_freeze"] is True
+    assert gc.get_freeze_count() == 0, "the benchmark left objects frozen"
 
 
 def test_the_cold_gateway_sends_new_entries_on_every_call() -> None:

@@ -8,8 +8,8 @@ import pytest
 
 from asyncquote import OpenDError, ProtocolError, SecurityStaticInfo
 from asyncquote import _entry_cache as entry_cache
-from asyncquote._convert import static_infos_from_pb
-from asyncquote._entry_cache import EntryCache
+from asyncquote._convert import static_info_from_pb, static_infos_from_pb
+from asyncquote._entry_cache import _CHUNK, EntryCache
 from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2, Raw_GetUserSecurity_pb2
 
 from .golden import BY_NAME
@@ -95,7 +95,7 @@ def test_one_off_entries_are_not_retained(built: list[int]) -> None:
     for start in range(100, 1100, 50):
         cache.decode_reply(reply([stock(n) for n in range(start, start + 50)]))
         assert cache.admitted == 0, "an entry seen once was admitted to the main cache"
-        assert len(cache) <= 2 * 8 + 32, "the window holds more than its bound"
+        assert len(cache) <= 2 * 8 + _CHUNK, "the window holds more than its bound"
     built.clear()
     cache.decode_reply(one_off)
     assert built == [0, 1, 2, 3, 4], "the one-off reply's models were still kept"
@@ -141,8 +141,8 @@ def test_the_cache_stays_bounded_and_keeps_what_is_still_asked_for(built: list[i
         changing = reply([stock(n), stock(n + 100)])
         cache.decode_reply(changing)
         cache.decode_reply(changing)
-        assert cache.admitted <= 2 * 4 + 32
-        assert len(cache) <= 2 * 4 + 2 * 2 + 64
+        assert cache.admitted <= 2 * 4 + _CHUNK
+        assert len(cache) <= 2 * 4 + 2 * 2 + 2 * _CHUNK
         if n % 2 == 0:
             built.clear()
             assert cache.decode_reply(kept)[0] is kept_model
@@ -180,7 +180,7 @@ def test_an_aged_out_generation_is_freed_a_few_entries_at_a_time() -> None:
         previous = max(previous, len(main.retiring))
     assert previous > 0, "no generation aged out: the test did not test anything"
     assert most_freed_at_once <= 2 * 16, "an aged-out generation was freed at once"
-    assert cache.admitted <= 2 * size + 32
+    assert cache.admitted <= 2 * size + _CHUNK
 
 
 def test_a_large_reply_decodes_in_slices_that_give_the_same_models() -> None:
@@ -235,6 +235,25 @@ def test_an_entry_lacking_a_required_field_is_a_protocol_error_naming_it() -> No
         ProtocolError, match=r"GetUserSecurity\.Response.*staticInfoList\[1\].*basic\.name"
     ):
         EntryCache().decode_reply(response.SerializeToString())
+
+
+def test_a_bad_entry_after_known_and_new_ones_is_named_by_its_position() -> None:
+    # Positions past the first chunk, with entries found in the cache before
+    # it: the error still names the entry's index in the reply.
+    cache = EntryCache()
+    known = [stock(n) for n in range(100)]
+    cache.decode_reply(reply(known))
+    cache.decode_reply(reply(known))
+    incomplete = stock(9999)
+    incomplete.basic.ClearField("name")
+    response = Raw_GetUserSecurity_pb2.Response(retType=0)
+    for info in [*known, *(stock(n) for n in range(500, 570))]:
+        response.s2c.staticInfoList.append(info.SerializeToString())
+    response.s2c.staticInfoList.append(incomplete.SerializePartialToString())
+    with pytest.raises(ProtocolError, match=r"staticInfoList\[170\].*basic\.name"):
+        cache.decode_reply(response.SerializeToString())
+    fine = [*known, stock(600)]
+    assert cache.decode_reply(reply(fine)) == [static_info_from_pb(pb) for pb in fine]
 
 
 def test_a_refusal_raises_opend_error() -> None:
