@@ -118,13 +118,6 @@ def _securities(securities: Iterable[Security | str]) -> list[Security]:
     return parsed
 
 
-def _flight_expired(key: tuple[str, int], timeout: float) -> Exception:
-    return RequestTimeoutError(
-        f"no watchlist {key[0]!r} from OpenD within {timeout:g} s (this call's timeout; "
-        "it was sharing a request already in flight, which goes on for the others)"
-    )
-
-
 class QuoteClient(GatewayClient):
     """A client for OpenD's quote protocols over one multiplexed connection.
 
@@ -141,7 +134,7 @@ class QuoteClient(GatewayClient):
         # an edit that has since returned (read-your-writes). Each caller
         # keeps its own timeout; a leader's timeout is its own business.
         self._flights: SingleFlight[tuple[str, int], list[SecurityStaticInfo]] = SingleFlight(
-            personal=(RequestTimeoutError,), expired=_flight_expired, clock=self._now
+            personal=(RequestTimeoutError,), expired=self._flight_expired, clock=self._now
         )
         # Edits (3214) that have returned, successfully or not.
         self._edits = 0
@@ -154,6 +147,15 @@ class QuoteClient(GatewayClient):
         # Entries decoded before, by their bytes: a changed reply still
         # repeats most entries (and "All" repeats every other group's).
         self._entries = EntryCache()
+
+    def _flight_expired(self, key: tuple[str, int], timeout: float) -> Exception:
+        """The error of a caller that gave up on a shared request at its own deadline."""
+        exc = RequestTimeoutError(
+            f"no watchlist {key[0]!r} from OpenD within {timeout:g} s (this call's timeout; "
+            "it was sharing a request already in flight, which goes on for the others)"
+        )
+        self._gateway.explain(exc)  # as a timeout of its own request would say
+        return exc
 
     def _edited(self) -> None:
         # Read-your-writes: results kept for max_age and reads in flight may

@@ -11,6 +11,7 @@ import logging
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import anyio
@@ -402,6 +403,25 @@ async def test_a_timeout_while_opend_reports_trouble_says_so() -> None:
             await client.wait_ready(timeout=0.2)
         with pytest.raises(asyncquote.RequestTimeoutError, match="picture verification"):
             await client.get_user_security("Tech", timeout=0.05)
+
+
+async def test_a_caller_sharing_a_request_that_times_out_on_its_own_is_told_too() -> None:
+    gateway = HostileGateway(
+        groups={"Tech": []},
+        never_reply={3213},
+        global_state=global_state_body(program_status=3),
+    )
+    async with gateway_and_client(gateway) as (_gw, client), anyio.create_task_group() as tg:
+        with pytest.raises(GatewayNotReadyError):
+            await client.wait_ready(timeout=0.2)
+        # The leader waits long; the follower joins its flight and gives up first.
+        tg.start_soon(partial(client.get_user_security, "Tech", timeout=30))
+        await anyio.sleep(0.05)
+        with pytest.raises(asyncquote.RequestTimeoutError, match="sharing") as caught:
+            await client.get_user_security("Tech", timeout=0.05)
+        assert caught.value.gateway_status is not None
+        assert "picture verification" in str(caught.value)
+        tg.cancel_scope.cancel()
 
 
 async def test_events_of_a_closed_client_end_at_once() -> None:
