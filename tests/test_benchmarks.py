@@ -21,7 +21,11 @@ def test_quota_efficiency_quick_run_reports_both_runs(
     limited, baseline = json.loads(out.read_text())
     assert limited["rejections"] == 0
     assert limited["succeeded"] == limited["calls"] == 30
-    assert baseline["rejections"] == baseline["failed"] == 20
+    # Without the limiter OpenD refuses what overruns the quota: 20 of the
+    # 30 when all arrive within one window, fewer when a loaded machine
+    # spreads them over two (seen in CI-like runs), never none.
+    assert 0 < baseline["rejections"] == baseline["failed"] <= 20
+    assert baseline["succeeded"] + baseline["failed"] == 30
     assert "of the quota used" in capsys.readouterr().out
 
 
