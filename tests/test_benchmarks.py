@@ -111,10 +111,13 @@ def test_cold_quick_run_reports_every_row_and_target(
 def test_cold_gc_freeze_is_recorded_and_undone(tmp_path: Path) -> None:
     from benchmarks import cold
 
+    # Not 0 on every build: a Python 3.12 here starts with 375 objects that
+    # count as frozen and stay so through gc.unfreeze().
+    frozen_before = gc.get_freeze_count()
     assert cold.main(["--quick", "--no-sdk", "--gc-freeze", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "cold.json").read_text())
     assert report["counts"]["gc_freeze"] is True
-    assert gc.get_freeze_count() == 0, "the benchmark left objects frozen"
+    assert gc.get_freeze_count() == frozen_before, "the benchmark left objects frozen"
 
 
 def test_the_cold_gateway_sends_new_entries_on_every_call() -> None:
