@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import asyncquote
 from asyncquote import (
@@ -249,3 +251,49 @@ def test_a_program_status_from_a_newer_opend_does_not_fail_the_global_state() ->
     assert status is not None
     assert status.type == 77
     assert not status.ready
+
+
+# -- anything at all: the decoder only ever returns an event or None
+
+_field_values = st.one_of(
+    st.integers(-(2**63), 2**64 - 1),
+    st.booleans(),
+    st.binary(max_size=12),
+    st.text(max_size=6),
+)
+
+
+@st.composite
+def _messages(draw: st.DrawFn, depth: int = 2) -> bytes:
+    """A protobuf message of random fields 1-30: varints, text, bytes, nested messages."""
+    values = _field_values if depth == 0 else st.one_of(_field_values, _messages(depth - 1))
+    fields = draw(st.lists(st.tuples(st.integers(1, 30), values), max_size=6))
+    return pb_message(*fields)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.one_of(
+        st.binary(max_size=64),
+        st.builds(notify_body, st.integers(-5, 12), st.integers(1, 10), _messages()),
+    )
+)
+def test_any_notify_body_gives_an_event_or_none_and_never_raises(body: bytes) -> None:
+    event = event_from_notify(body)
+    assert event is None or isinstance(event, asyncquote.Event)
+
+
+@settings(max_examples=200, deadline=None)
+@given(s2c=_messages())
+def test_any_global_state_reply_gives_a_global_state_or_a_protocol_error(s2c: bytes) -> None:
+    from asyncquote._codec import parse_response
+
+    try:
+        response = parse_response(GetGlobalState_pb2.Response, response_body(s2c), proto_id=1002)
+    except asyncquote.ProtocolError:
+        return
+    try:
+        state = global_state_from_pb(response.s2c)
+    except asyncquote.ProtocolError:
+        return
+    assert isinstance(state, asyncquote.GlobalState)
