@@ -16,7 +16,7 @@ every new entry goes into a small *window*; an entry asked for again, or
 seen before by the *doorkeeper* (a bounded set of entry digests, which are
 ints: nothing for the cyclic GC to scan), is admitted to the *main* cache. Both
 are bounded by generations (a hit costs a dict lookup, not LRU upkeep), and
-a main generation that ages out is freed a few entries per entry decoded,
+a main generation that ages out is freed a few entries per entry stored,
 not thousands at once.
 
 Decoding is sliced (:meth:`EntryCache.start` and :meth:`ReplyDecoding.step`)
@@ -45,7 +45,8 @@ __all__ = [
     "ReplyDecoding",
 ]
 
-#: Entries per main generation: about twice this many are kept at most.
+#: Entries per main generation: about twice this many are kept at most (a
+#: generation ages between replies, so one reply's entries more at worst).
 DEFAULT_ENTRY_CACHE_SIZE = 4096
 #: Entries per window generation: new entries not (yet) admitted to the main cache.
 DEFAULT_WINDOW_SIZE = 512
@@ -55,9 +56,10 @@ SLICE_SECONDS = 0.001
 # Entries decoded between two looks at the clock (and at the generations' bounds,
 # which a chunk may overshoot): 64 new entries take about 0.3 ms here.
 _CHUNK = 64
-# Entries of an aged-out main generation freed per entry admitted: twice the
-# rate at which the young one fills, so it is gone before the next ages out.
-_FREE_PER_ADMISSION = 2
+# Entries of an aged-out main generation freed per entry stored (admitted,
+# moved up from the old generation, or put in the window): at least twice
+# the rate at which the young one fills, so it is gone before the next ages out.
+_FREE_PER_STORE = 2
 # Digests the doorkeeper remembers, per entry of a main generation: enough
 # for a group larger than a generation to be seen twice between resets.
 _DOORKEEPER_PER_ENTRY = 4
@@ -158,9 +160,10 @@ class EntryCache:
         return len(self._main)
 
     def clear(self) -> None:
-        """Forget every entry."""
+        """Forget every entry, and that any was ever seen."""
         self._main.clear()
         self._window.clear()
+        self._doorkeeper.digests.clear()
 
     def decode_reply(self, body: bytes) -> list[SecurityStaticInfo]:
         """The entries of a protocol 3213 reply body, as models, in one go.
@@ -195,6 +198,10 @@ class EntryCache:
                 Qot_GetUserSecurity_pb2.Response, body, proto_id=ProtoId.GET_USER_SECURITY
             )
             raise
+        # The main cache ages between replies, never within one: a group
+        # larger than a generation would otherwise retire its own first
+        # entries before reaching its last, and be decoded again every poll.
+        self._main.age_if_full()
         return ReplyDecoding(self, body, raw.s2c.staticInfoList)
 
 
@@ -228,11 +235,6 @@ class ReplyDecoding:
         self._parsed: Sequence[Qot_Common_pb2.SecurityStaticInfo] | None = None
         #: The models so far, in reply order; complete once :meth:`step` returned True.
         self.models: list[SecurityStaticInfo] = []
-
-    @property
-    def done(self) -> bool:
-        """Whether every entry has its model."""
-        return self._next >= len(self._raw)
 
     def step(self, seconds: float | None = None) -> bool:
         """Decode entries for about ``seconds`` (:data:`SLICE_SECONDS` by default).
@@ -275,7 +277,7 @@ class ReplyDecoding:
                 young, old = main.young, main.old
                 find = young.get
                 window_young, window_old = window.young, window.old
-                admitted = stored = 0
+                stored = 0
                 # A slice of the repeated field, not indexing it entry by
                 # entry: a list made at once is cheaper to go through.
                 for raw in raws[index:stop]:
@@ -305,7 +307,6 @@ class ReplyDecoding:
                                     stored += 1
                                     append(model)
                                     continue
-                            admitted += 1
                         young[raw] = model
                         stored += 1
                     append(model)
@@ -316,18 +317,15 @@ class ReplyDecoding:
                 if stored:
                     if len(digests) >= capacity:
                         digests.clear()  # TinyLFU's reset
-                    main.free_some(_FREE_PER_ADMISSION * admitted)
-                    main.age_if_full()
+                    main.free_some(_FREE_PER_STORE * stored)
                     window.age_if_full()
                 if perf_counter() >= deadline:
                     break
         finally:
-            self._next = index
-            # An entry that raised leaves its chunk's earlier models behind:
-            # the models stay one per entry decoded.
-            del models[index:]
             if paused:
                 gc.enable()
+        # (A decoding that raised is dropped by its caller: nothing to undo.)
+        self._next = index
         if index < end:
             return False
         self._parsed = None  # the parsed reply is not kept with the result
