@@ -284,9 +284,9 @@ def measure(counts: ColdCounts, *, sdk: bool) -> dict[str, Any]:
         client_sdk = _Sdk(port, home) if use_sdk else None
         try:
             raw = anyio.run(_measure_async, port, counts, client_sdk)
-            if counts.gc_freeze:
-                gc.unfreeze()  # the decode row below runs as usual either way
         finally:
+            if counts.gc_freeze:
+                gc.unfreeze()  # also on failure; the decode row runs as usual either way
             if client_sdk is not None:
                 client_sdk.close()
     gc.collect()
