@@ -8,7 +8,7 @@ the protocol field it comes from.
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from typing import Annotated, Any, Union
 
 from ._health import ProgramStatus, QuoteRights
 from ._models import _known_member, _Model
@@ -24,6 +24,7 @@ __all__ = [
     "ProgramStatusChanged",
     "QuoteRightsChanged",
     "UsedQuotaChanged",
+    "state_changes",
 ]
 
 _GatewayEventTypeValue = Annotated[GatewayEventType | int, _known_member(GatewayEventType)]
@@ -98,3 +99,28 @@ Event = Union[  # noqa: UP007 - a runtime alias, usable in isinstance() and matc
     ConnectionStateChanged,
 ]
 """Any event :meth:`QuoteClient.events` yields."""
+
+
+# The events whose fields are the gateway's state, named as the state's fields
+# are (in :class:`~asyncquote._health.GatewayStatus` and the simulator's
+# ``GatewayState``).
+_STATE_EVENTS = (
+    LoginStatusChanged,
+    ProgramStatusChanged,
+    QuoteRightsChanged,
+    ApiQuotaChanged,
+    UsedQuotaChanged,
+)
+
+
+def state_changes(event: Event) -> dict[str, Any]:
+    """The gateway-state fields ``event`` sets, by name; ``{}`` if it sets none.
+
+    The one rule for what a Notify changes, for the client's status and the
+    simulator's state alike: a field the push left out (``None``) keeps its
+    value; a :class:`GatewayEvent` changes nothing by itself (OpenD follows
+    one with the status and login pushes that do).
+    """
+    if not isinstance(event, _STATE_EVENTS):
+        return {}
+    return {name: value for name, value in event if value is not None}

@@ -20,13 +20,7 @@ import anyio
 
 from ._broadcast import Broadcast
 from ._errors import AsyncQuoteError, add_gateway_status
-from ._events import (
-    ConnectionStateChanged,
-    Event,
-    LoginStatusChanged,
-    ProgramStatusChanged,
-    QuoteRightsChanged,
-)
+from ._events import ConnectionStateChanged, Event, state_changes
 from ._framing import Frame
 from ._health import GatewayStatus, GlobalState
 from ._notify import event_from_notify
@@ -104,20 +98,13 @@ class GatewayMonitor:
         self._set(status)
 
     def _apply(self, event: Event) -> None:
-        status = self.status
-        update: dict[str, object]
-        if isinstance(event, LoginStatusChanged):
-            update = {
-                "quote_logged_in": event.quote_logged_in,
-                "trade_logged_in": event.trade_logged_in,
-            }
-        elif isinstance(event, ProgramStatusChanged):
-            update = {"program_status": event.program_status}
-        elif isinstance(event, QuoteRightsChanged):
-            update = {"quote_rights": event.quote_rights}
-        else:
-            return
-        self._set(status.model_copy(update=update))
+        update = {
+            name: value
+            for name, value in state_changes(event).items()
+            if name in GatewayStatus.model_fields  # not the quotas: the status has none
+        }
+        if update:
+            self._set(self.status.model_copy(update=update))
 
     def _set(self, status: GatewayStatus) -> None:
         if status != self.status:

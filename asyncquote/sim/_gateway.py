@@ -30,6 +30,7 @@ from .._events import (
     ProgramStatusChanged,
     QuoteRightsChanged,
     UsedQuotaChanged,
+    state_changes,
 )
 from .._health import ProgramStatus, QuoteRights
 from .._opend_health import GatewayEventType, MarketState, ProgramStatusType, QuoteRight
@@ -214,33 +215,8 @@ class GatewayState:
         see :meth:`Simulator.log_out`); a ``UsedQuotaChanged`` field that is
         ``None`` keeps its value.
         """
-        if isinstance(event, LoginStatusChanged):
-            return replace(
-                self,
-                quote_logged_in=event.quote_logged_in,
-                trade_logged_in=event.trade_logged_in,
-            )
-        if isinstance(event, ProgramStatusChanged):
-            return replace(self, program_status=event.program_status)
-        if isinstance(event, QuoteRightsChanged):
-            return replace(self, quote_rights=event.quote_rights)
-        if isinstance(event, ApiQuotaChanged):
-            return replace(
-                self,
-                subscription_quota=event.subscription_quota,
-                history_kline_quota=event.history_kline_quota,
-            )
-        if isinstance(event, UsedQuotaChanged):
-            used_sub = event.used_subscription_quota
-            used_kline = event.used_kline_quota
-            return replace(
-                self,
-                used_subscription_quota=(
-                    self.used_subscription_quota if used_sub is None else used_sub
-                ),
-                used_kline_quota=self.used_kline_quota if used_kline is None else used_kline,
-            )
-        return self
+        changes = state_changes(event)
+        return replace(self, **changes) if changes else self
 
 
 #: The statuses a simulator can be put in (``Simulator.change_status``,

@@ -90,8 +90,8 @@ class GatewayControl:
         waits. Each connection's pushes are sent by a task of its
         own; a client that stops reading holds up only its own pushes, and
         once :data:`~._pushes.DEFAULT_PUSH_BACKLOG` (``push_backlog=``) of them
-        wait for it, further ones are dropped for that client and counted in
-        :attr:`pushes_dropped`.
+        wait for it (besides those of a send already under way), further
+        ones are dropped for that client and counted in :attr:`pushes_dropped`.
 
         Args:
             event: a ``GatewayEvent``, ``ProgramStatusChanged``,

@@ -337,10 +337,14 @@ class Peer(Pushes):
 
     def _seal(self, frame: Frame, body: bytes) -> bytes:
         """The reply frame carrying ``body``, encrypted if the connection is."""
+        return self._sealed(frame.proto_id, frame.serial_no, body)
+
+    def _sealed(self, proto_id: int, serial_no: int, body: bytes) -> bytes:
+        """A frame carrying ``body``, encrypted if the connection is (a reply or a push)."""
         cipher = self._cipher
         if cipher is None:
-            return encode_frame(frame.proto_id, frame.serial_no, body)
-        return encode_frame(frame.proto_id, frame.serial_no, cipher.encrypt(body), plaintext=body)
+            return encode_frame(proto_id, serial_no, body)
+        return encode_frame(proto_id, serial_no, cipher.encrypt(body), plaintext=body)
 
     # --- the outbox (see _fault_pipeline.Outbox) -----------------------------------
 

@@ -9,10 +9,11 @@ Invariants:
 * :meth:`Pushes.notify` never waits. A push joins the outbox behind every
   reply queued before it; the writer task, started with the first push,
   flushes the outbox whenever a push is queued.
-* At most ``push_backlog`` pushes wait unsent at a time: once a client has
-  stopped reading that many, further pushes to it are refused (the caller
-  counts them as dropped), so a stalled client costs bounded memory and
-  stalls nobody else.
+* At most ``push_backlog`` pushes wait in the outbox at a time, besides
+  those of a send already under way (so at most twice that many unsent):
+  once a client has stopped reading, further pushes to it are refused (the
+  caller counts them as dropped), so a stalled client costs bounded memory
+  and stalls nobody else.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from .._crypto import BodyCipher
-from .._framing import encode_frame
 from .._opend import ProtoId
 
 __all__ = ["DEFAULT_PUSH_BACKLOG", "Pushes"]
@@ -45,7 +45,8 @@ class Pushes:
 
     def _init_pushes(self, backlog: int) -> None:
         self._push_backlog = backlog
-        # Reset to 0 whenever the outbox is taken to be sent.
+        # Pushes in the outbox; Peer._send_outbox resets it when it takes
+        # the outbox to send (a stuck send then holds up to as many more).
         self._pushes_waiting = 0
         self._push_wanted = anyio.Event()
         self._push_writer = anyio.CancelScope()
@@ -59,6 +60,8 @@ class Pushes:
 
         async def flush_quietly(self) -> None: ...
 
+        def _sealed(self, proto_id: int, serial_no: int, body: bytes) -> bytes: ...
+
     def notify(self, body: bytes) -> bool:
         """Queue a Notify (1003) push carrying ``body`` (plaintext); never waits.
 
@@ -68,12 +71,7 @@ class Pushes:
         """
         if self._pushes_waiting >= self._push_backlog:
             return False
-        cipher = self._cipher
-        if cipher is None:
-            data = encode_frame(ProtoId.NOTIFY, _PUSH_SERIAL, body)
-        else:
-            data = encode_frame(ProtoId.NOTIFY, _PUSH_SERIAL, cipher.encrypt(body), plaintext=body)
-        self._outbox.append(data)
+        self._outbox.append(self._sealed(ProtoId.NOTIFY, _PUSH_SERIAL, body))
         self._pushes_waiting += 1
         self._push_wanted.set()
         if not self._push_writer_started:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, TypeVar, overload
 
 import anyio
@@ -141,7 +142,7 @@ class OpenD:
     @property
     def faults(self) -> Faults:
         """The faults injected on connections accepted from now on; assign to change them."""
-        return self._simulator.faults
+        return self.call(lambda: self._simulator.faults)
 
     @faults.setter
     def faults(self, faults: Faults) -> None:
@@ -230,12 +231,18 @@ class OpenD:
         """
         return int(self.call(self._simulator.push, event))
 
-    def log_out(self, reason: GatewayEventType | None = GatewayEventType.KICKED_OUT) -> int:
+    def log_out(
+        self,
+        reason: GatewayEventType | None = GatewayEventType.KICKED_OUT,
+        *,
+        description: str | None = None,
+    ) -> int:
         """Log OpenD out of Futu's servers, telling the clients; watchlist calls are refused.
 
         See :meth:`asyncquote.sim.Simulator.log_out`.
         """
-        return int(self.call(self._simulator.log_out, reason))
+        log_out = partial(self._simulator.log_out, reason, description=description)
+        return int(self.call(log_out))
 
     def log_in(self) -> int:
         """Log OpenD back in (program status ``READY``), telling the clients."""

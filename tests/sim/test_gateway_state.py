@@ -208,7 +208,7 @@ def test_the_gateway_state_reads_what_each_push_says() -> None:
         UsedQuotaChanged,
     )
 
-    state = GatewayState()
+    state = GatewayState(used_subscription_quota=5)
     rights = QuoteRights(hk=QuoteRight.BMP, us=QuoteRight.NO, cn=QuoteRight.LEVEL1)
     state = state.after(LoginStatusChanged(quote_logged_in=False, trade_logged_in=True))
     state = state.after(ProgramStatusChanged(program_status=ProgramStatus(type=5)))
@@ -220,7 +220,8 @@ def test_the_gateway_state_reads_what_each_push_says() -> None:
     assert state.program_status.type is ProgramStatusType.LOGIN_FAILED
     assert state.quote_rights == rights
     assert (state.subscription_quota, state.history_kline_quota) == (3, 4)
-    assert (state.used_subscription_quota, state.used_kline_quota) == (0, 2)
+    # A field the push left out keeps its value.
+    assert (state.used_subscription_quota, state.used_kline_quota) == (5, 2)
 
 
 @pytest.mark.parametrize(

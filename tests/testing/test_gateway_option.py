@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import asyncquote
-from asyncquote._opend_health import ProgramStatusType
+from asyncquote._opend_health import GatewayEventType, ProgramStatusType
 from asyncquote.sim import GatewayState
 from asyncquote.testing import OpenD
 
@@ -65,3 +65,14 @@ def test_a_bad_gateway_option_is_named_where_it_was_given(pytester: pytest.Pytes
 def test_change_status_names_an_unknown_status(opend: OpenD) -> None:
     with pytest.raises(ValueError, match="asleep"):
         opend.change_status("asleep")
+
+
+async def test_log_out_for_a_reason_says_so(
+    opend: OpenD, opend_client: asyncquote.QuoteClient
+) -> None:
+    opend.log_out(GatewayEventType.NEED_PHONE_VERIFY_CODE, description="code sent to 138****")
+    status = opend.gateway.program_status
+    assert status.type is ProgramStatusType.NEED_PHONE_VERIFY_CODE
+    assert status.description == "code sent to 138****"
+    with pytest.raises(asyncquote.GatewayNotReadyError, match="phone verification code"):
+        await opend_client.wait_ready(timeout=0.5)
