@@ -53,6 +53,7 @@ import anyio.abc
 from .._codec import parse_message
 from .._errors import ProtocolError
 from .._framing import Frame, FrameDecoder, encode_frame
+from .._handshake import initconnect_request
 from .._opend import ProtoId
 from .._pb import InitConnect_pb2, InitWebSocket_pb2
 from ._accept import Link, accept_until_stopped, peer_name
@@ -258,10 +259,9 @@ class WebSocketGateway:
             opend = await anyio.connect_tcp(self._opend_host, self._opend_port())
         except OSError as exc:
             raise _BridgeFailed(f"cannot connect to OpenD: {exc}") from exc
-        request = InitConnect_pb2.Request()
-        request.c2s.clientVer = _GATEWAY_CLIENT_VER
-        request.c2s.clientID = c2s.clientID or _GATEWAY_CLIENT_ID
-        request.c2s.recvNotify = True
+        request = initconnect_request(
+            c2s.clientID or _GATEWAY_CLIENT_ID, _GATEWAY_CLIENT_VER, encrypted=False
+        )
         request.c2s.programmingLanguage = c2s.programmingLanguage or "JavaScript"
         try:
             try:
