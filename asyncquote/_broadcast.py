@@ -112,6 +112,11 @@ class Broadcast(Generic[T]):
         self._closed = False
 
     @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called: nothing more will be published."""
+        return self._closed
+
+    @property
     def subscribers(self) -> int:
         """How many subscriptions are open."""
         return len(self._subscriptions)

@@ -172,17 +172,13 @@ class GatewayClient(ClientCore):
                 connected = session.state is ConnectionState.CONNECTED
                 if connected and status.ready:
                     return status
-                unknown = status == GatewayStatus(quote_rights=status.quote_rights)
-                if connected and unknown and not asked and not monitor.refreshing:
+                if connected and not status.known and not asked and not monitor.refreshing:
                     asked = True  # nothing known, and no refresh under way: ask, once
-                    monitor.refreshing = True  # (the refresh need not ask too)
-                    try:
-                        await self.get_global_state()
-                    except AsyncQuoteError as exc:
-                        failure = exc  # keep waiting for a push; said if it never comes
-                    finally:
-                        monitor.refreshing = False
-                        monitor.wake()  # other waiters may ask in turn
+                    with monitor.asking():
+                        try:
+                            await self.get_global_state()
+                        except AsyncQuoteError as exc:
+                            failure = exc  # keep waiting for a push; said if it never comes
                     continue
                 await monitor.wait_changed()
         session.raise_if_closed()
@@ -217,19 +213,16 @@ class GatewayClient(ClientCore):
         if not limiter.try_acquire(_GLOBAL_STATE):
             logger.info("no GetGlobalState after connecting: its quota has no free slot")
             return
-        monitor.refreshing = True
-        try:
-            frame = await connection.request(
-                _GLOBAL_STATE,
-                _GLOBAL_STATE_BODY,
-                timeout=self._request_timeout,
-                on_settled=limiter.releaser(_GLOBAL_STATE),
-            )
-            state = _global_state(frame)
-        except AsyncQuoteError as exc:
-            logger.info("GetGlobalState after connecting failed; status unknown: %s", exc)
-        else:
-            monitor.on_global_state(state)
-        finally:
-            monitor.refreshing = False
-            monitor.wake()  # wait_ready() may ask itself now
+        with monitor.asking():
+            try:
+                frame = await connection.request(
+                    _GLOBAL_STATE,
+                    _GLOBAL_STATE_BODY,
+                    timeout=self._request_timeout,
+                    on_settled=limiter.releaser(_GLOBAL_STATE),
+                )
+                state = _global_state(frame)
+            except AsyncQuoteError as exc:
+                logger.info("GetGlobalState after connecting failed; status unknown: %s", exc)
+            else:
+                monitor.on_global_state(state)

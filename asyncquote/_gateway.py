@@ -15,6 +15,8 @@ as before: code that decodes Notify itself keeps working.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import anyio
 
@@ -42,8 +44,6 @@ class GatewayMonitor:
         """The latest known :class:`GatewayStatus`."""
         self.events: Broadcast[Event] = Broadcast()
         """Every event, to every subscriber of ``client.events()``."""
-        self.closed = False
-        """The session is closed: nothing will change any more."""
         self.refreshing = False
         """The client's GetGlobalState after connecting is in flight."""
         self._changed: anyio.Event | None = None
@@ -82,7 +82,6 @@ class GatewayMonitor:
             self._set(GatewayStatus(quote_rights=self.status.quote_rights))
         self.events.publish(ConnectionStateChanged(state=state, previous=previous))
         if state is ConnectionState.CLOSED:
-            self.closed = True
             self.events.close()
         self._wake()  # wait_ready() also waits for the connection
 
@@ -120,12 +119,27 @@ class GatewayMonitor:
 
     async def wait_changed(self) -> None:
         """Return after the next change of status or connection state (at once if closed)."""
-        if self.closed:
+        if self.events.closed:  # the session closed: nothing will change any more
             return
         changed = self._changed
         if changed is None:
             changed = self._changed = anyio.Event()
         await changed.wait()
+
+    @contextmanager
+    def asking(self) -> Iterator[None]:
+        """The client's own GetGlobalState is under way for the block (one at a time).
+
+        :attr:`refreshing` says so meanwhile, so the refresh after connecting
+        and ``wait_ready()`` do not both ask; on leaving, waiters are woken
+        (they may ask in turn, if this one changed nothing).
+        """
+        self.refreshing = True
+        try:
+            yield
+        finally:
+            self.refreshing = False
+            self._wake()
 
     def wake(self) -> None:
         """Wake whoever waits in :meth:`wait_changed` (e.g. a refresh ended, changing nothing)."""

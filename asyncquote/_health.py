@@ -170,6 +170,15 @@ class GatewayStatus(_Model):
     """Quote entitlements, once OpenD has pushed them."""
 
     @property
+    def known(self) -> bool:
+        """Whether OpenD has said anything of its logins or program status (rights aside)."""
+        return (
+            self.quote_logged_in is not None
+            or self.trade_logged_in is not None
+            or self.program_status is not None
+        )
+
+    @property
     def ready(self) -> bool:
         """Logged in to quotes and program status ``READY``: calls can succeed."""
         return (
