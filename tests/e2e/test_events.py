@@ -312,10 +312,17 @@ async def test_events_tell_the_story_across_a_reconnect() -> None:
         assert await next_event(events) == ConnectionStateChanged(
             state=ConnectionState.CONNECTED, previous=ConnectionState.RECONNECTING
         )
+
         # Refreshed on the new connection by the client itself (not by
         # wait_ready(), which would ask on its own): logged in again.
-        while client.gateway.quote_logged_in is not True or len(gw.arrivals_of(1002)) < 2:
+        def refreshed() -> bool:
+            return client.gateway.quote_logged_in is True and len(gw.arrivals_of(1002)) == 2
+
+        for _ in range(1000):
+            if refreshed():
+                break
             await anyio.sleep(0.01)
+        assert refreshed()
         status = await client.wait_ready()
         assert status.quote_logged_in is True
         assert len(gw.arrivals_of(1002)) == 2
