@@ -30,6 +30,7 @@ import anyio
 
 from ._args import check_duration
 from ._errors import RateLimitError
+from ._loop import clock as loop_clock
 from ._opend import DEFAULT_QUOTAS, Quota, RetType, merge_quotas
 from ._text import wire_text
 
@@ -144,7 +145,7 @@ class _ProtocolLimiter:
         self.proto_id = proto_id
         self.window = SlidingWindow(quota)
         self.queue: deque[_Waiter] = deque()
-        self._clock = clock
+        self.clock = clock
         # Created lazily: anyio primitives need a running event loop.
         self._changed: anyio.Event | None = None
         self.throttling = False
@@ -158,7 +159,7 @@ class _ProtocolLimiter:
     def try_acquire(self) -> bool:
         if self.queue:
             return False
-        now = self._clock()
+        now = self.clock()
         window = self.window
         if window.delay(now) != 0:
             return False
@@ -184,7 +185,7 @@ class _ProtocolLimiter:
                     if self.queue[0] is not waiter:
                         await waiter.event.wait()  # set when we reach the head
                         continue
-                    wait = window.delay(self._clock())
+                    wait = window.delay(self.clock())
                     if wait == 0:
                         break
                     if self._changed is None:
@@ -204,21 +205,21 @@ class _ProtocolLimiter:
             if was_head and self.queue:
                 self.queue[0].event.set()
         # No await since the last check: the slot is still free.
-        window.on_sent(self._clock())
+        window.on_sent(self.clock())
         if not self.queue and self.throttling:
             self.throttling = False
             logger.info("protocol %d queue drained", self.proto_id)
 
     def release(self) -> None:
-        self.window.on_done(self._clock())
+        self.window.on_done(self.clock())
         self._notify()
 
     def reject(self) -> None:
-        self.window.on_rejected(self._clock())
+        self.window.on_rejected(self.clock())
         self._notify()
 
     def _expected_wait(self) -> float:
-        wait = self.window.delay(self._clock())
+        wait = self.window.delay(self.clock())
         return self.window.quota.period if math.isinf(wait) else wait
 
 
@@ -236,8 +237,12 @@ class RateLimiter:
         quotas: overrides per protocol id, merged over :data:`DEFAULT_QUOTAS`
             by :func:`asyncquote._opend.merge_quotas`: ``None`` for a protocol
             turns its quota off. Protocols without a quota are never delayed.
-        clock: seconds as a float; defaults to the event loop's clock
-            (``anyio.current_time``), so virtual clocks in tests just work.
+        clock: seconds as a float; defaults to the clock of the event loop
+            the limiter is first used on (taken then, inside a task), so
+            virtual clocks in tests just work. Releases come from outside any
+            task (a late reply is seen in the loop's read callback on asyncio),
+            so the clock is a plain function of that loop, never a lookup of
+            the running one.
     """
 
     def __init__(
@@ -247,7 +252,7 @@ class RateLimiter:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self._quotas = merge_quotas(quotas)
-        self._clock = clock or anyio.current_time
+        self._clock = clock
         self._limiters: dict[int, _ProtocolLimiter] = {}
 
     def quota_for(self, proto_id: int) -> Quota | None:
@@ -260,6 +265,12 @@ class RateLimiter:
             quota = self._quotas.get(proto_id)
             if quota is None:
                 return None
+            # Here, not in __init__: only a task knows which loop it runs on,
+            # and only try_acquire(), acquire() and on_quota_rejection() get
+            # here, all called from a task. Everything later (release() from
+            # a callback included) uses the limiter made now, and its clock.
+            if self._clock is None:
+                self._clock = loop_clock()
             limiter = self._limiters[proto_id] = _ProtocolLimiter(proto_id, quota, self._clock)
         return limiter
 
@@ -340,7 +351,7 @@ class RateLimiter:
         limiter = self._limiters.get(proto_id)
         if limiter is None:
             return QuotaStatus(proto_id, self._quotas.get(proto_id), 0, 0, 0.0)
-        now = self._clock()
+        now = limiter.clock()
         return QuotaStatus(
             proto_id,
             limiter.window.quota,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import math
 import random
 
@@ -319,3 +321,49 @@ async def test_acquire_and_release_pair_up_like_slot() -> None:
     with pytest.raises(RateLimitError):
         await limiter.acquire(1, fail_fast=True)
     assert limiter.status(1).used == 10
+
+
+# -- outside any task: what a late reply does on asyncio -----------------------
+
+
+class _FakeTimeLoop(asyncio.SelectorEventLoop):
+    """A plain asyncio loop whose clock is moved by hand."""
+
+    now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_release_from_a_loop_callback_uses_the_loops_clock_with_sniffio_importable() -> None:
+    """A late reply releases its slot from the loop's read callback, where no
+    task runs: under a plain ``asyncio.run`` (nothing of anyio set up) that
+    must work, on the clock of the loop the limiter was first used on."""
+    assert importlib.util.find_spec("sniffio") is not None  # what users have
+    limiter = RateLimiter({1: Quota(1, 10.0)})  # no clock given: the loop's
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, _FakeTimeLoop)
+        assert limiter.try_acquire(1)
+        released = loop.create_future()
+
+        def late_reply() -> None:  # a callback: no task is running in it
+            assert asyncio.current_task() is None
+            try:
+                limiter.release(1)
+            except Exception as exc:  # reported to the test, not to the loop's log
+                released.set_exception(exc)
+            else:
+                released.set_result(None)
+
+        loop.call_soon(late_reply)
+        await released
+        assert limiter.status(1).used == 1
+        assert limiter.status(1).next_free_in == 10.0  # cooling from the fake "now"
+        loop.now += 10.0
+        assert limiter.status(1).used == 0
+        assert limiter.try_acquire(1)
+
+    with asyncio.Runner(loop_factory=_FakeTimeLoop) as runner:
+        runner.run(main())
