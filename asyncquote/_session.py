@@ -126,7 +126,10 @@ class Session:
         self._rng = rng or random.Random()
         self._state = ConnectionState.CONNECTING
         self._current: Connection | None = None
-        self._changed = anyio.Event()
+        # Made by a waiter, set and dropped by _set_state(): that also runs
+        # in the loop's callbacks (a lost connection), where no task runs and
+        # anyio cannot tell which loop it is on to make a new Event.
+        self._changed: anyio.Event | None = None
         self._subscribers: set[MemoryObjectSendStream[ConnectionState]] = set()
         self._last_error: BaseException | None = None
         self._closed_reason = ""
@@ -175,7 +178,7 @@ class Session:
                     return current
                 if self._state is ConnectionState.CLOSED:
                     break
-                await self._changed.wait()
+                await self._change().wait()
         self.raise_if_closed()
         raise ConnectionLostError(
             f"no connection to OpenD at {self._address} within {timeout:g} s ({self._state.value})"
@@ -191,7 +194,7 @@ class Session:
     async def wait_for(self, state: ConnectionState) -> None:
         """Return once the session is in ``state``."""
         while self._state is not state:
-            await self._changed.wait()
+            await self._change().wait()
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[AsyncIterator[ConnectionState]]:
@@ -302,5 +305,14 @@ class Session:
                 send.send_nowait(state)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                 self._subscribers.discard(send)
-        self._changed.set()
-        self._changed = anyio.Event()
+        changed = self._changed
+        if changed is not None:
+            self._changed = None
+            changed.set()
+
+    def _change(self) -> anyio.Event:
+        """What the next change of state sets (made here, in a task)."""
+        changed = self._changed
+        if changed is None:
+            changed = self._changed = anyio.Event()
+        return changed
