@@ -115,7 +115,7 @@ async def connect(
             (its ``rsa_private_key`` setting; the official SDK needs a
             1024-bit PKCS#1 key). The handshake is RSA-encrypted and every
             later body AES-encrypted with the session key OpenD hands out.
-            Needs the ``crypto`` extra (``pip install "asyncquote[crypto]"``).
+            Needs the ``crypto`` extra (see docs/install.md).
             The key is never logged.
 
     Every argument is checked before anything is sent: durations must be
