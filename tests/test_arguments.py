@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -111,6 +112,16 @@ async def test_a_bad_connect_duration_is_refused_before_connecting(argument: str
         with pytest.raises(asyncquote.InvalidArgumentError, match=argument):
             async with asyncquote.connect("127.0.0.1", gateway.port, **{argument: bad}):
                 pass  # pragma: no cover
+        assert gateway.connections == []
+
+
+async def test_awaiting_connect_says_to_use_async_with() -> None:
+    async with hostile_gateway() as gateway:
+        with pytest.raises(
+            asyncquote.UsageError,
+            match=re.escape("use `async with asyncquote.connect(...) as client`"),
+        ):
+            await asyncquote.connect("127.0.0.1", gateway.port)  # type: ignore[misc]
         assert gateway.connections == []
 
 

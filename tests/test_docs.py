@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,13 +173,19 @@ def test_make_docs_fails_on_warnings() -> None:
     assert not {"-q", "--quiet"} & set(build[0].split())
 
 
-def test_docstring_roles_become_markdown_links_to_the_reference() -> None:
+def rst_roles() -> Any:
+    """docs/rst_roles.py, the griffe extension the reference is built with."""
     pytest.importorskip("griffe", reason="the docs extra is not installed (make docs installs it)")
     sys.path.insert(0, str(DOCS))
     try:
-        from rst_roles import markdown  # type: ignore[import-not-found]
+        import rst_roles
     finally:
         sys.path.remove(str(DOCS))
+    return rst_roles
+
+
+def test_docstring_roles_become_markdown_links_to_the_reference() -> None:
+    markdown = rst_roles().markdown
     assert markdown("Obtain one with :func:`connect`.") == (
         "Obtain one with [`connect`][asyncquote.connect]."
     )
@@ -191,5 +198,29 @@ def test_docstring_roles_become_markdown_links_to_the_reference() -> None:
     # Private and relative names are shown, not linked.
     assert markdown(":class:`~._faults.Faults`, :meth:`request`") == "`Faults`, `request`"
     assert markdown(":mod:`asyncquote.sim._texts`") == "`asyncquote.sim._texts`"
-    assert markdown("Quickstart::\n\n    code\n        ::\n") == "Quickstart:\n\n    code\n"
+    assert markdown("Quickstart::\n\n    run(main)\n\nAfter.") == (
+        "Quickstart:\n\n```python\nrun(main)\n```\n\nAfter."
+    )
+    assert markdown(":class:`asyncquote.testing.OpenD`") == (
+        "[`asyncquote.testing.OpenD`][asyncquote.testing.OpenD]"
+    )
+
+
+def test_a_literal_block_after_a_list_renders_as_code_not_as_a_paragraph() -> None:
+    # asyncquote.testing's docstring: indented lines after a list item are
+    # Markdown's continuation of the item, so its example ran into one paragraph.
+    markdown = rst_roles().markdown
+    text = (
+        "Fixtures:\n\n* ``a``: one\n  two.\n\n::\n\n"
+        "    import pytest\n\n    def test():\n        pass\n\nAfter."
+    )
+    assert markdown(text) == (
+        "Fixtures:\n\n* ``a``: one\n  two.\n\n```python\nimport pytest\n\n"
+        "def test():\n    pass\n```\n\nAfter."
+    )
+    # Not Python (a frame's layout): a plain block; "> " in it is not escaped.
+    assert markdown("Layout::\n\n    > header | body\n") == (
+        "Layout:\n\n```text\n> header | body\n```\n"
+    )
+    assert "```python" in markdown(asyncquote.testing.__doc__ or "")
     assert markdown("seconds;\n    > 0, or none") == "seconds;\n    \\> 0, or none"
