@@ -25,6 +25,7 @@ from asyncquote.sim._watchlists import GroupType
 
 from .sim.keys import rsa_pem
 from .snippet_harness import ROOT, Snippet, check, output_matches, snippets
+from .test_public_api import PUBLIC
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))
@@ -108,6 +109,41 @@ PUBLIC_MODULES = [asyncquote, asyncquote.sim, asyncquote.testing]
 def test_the_api_reference_documents_every_public_name(module: object) -> None:
     names = {f"{module.__name__}.{name}" for name in module.__all__}  # type: ignore[attr-defined]
     assert sorted(names - documented()) == []
+
+
+def reference_page(module: str) -> Path:
+    """The reference page titled with ``module``'s name."""
+    pages = [
+        page
+        for page in sorted((DOCS / "reference").glob("*.md"))
+        if page.read_text(encoding="utf-8").startswith(f"# `{module}`\n")
+    ]
+    assert len(pages) == 1, f"no reference page (or several) for {module}: {pages}"
+    return pages[0]
+
+
+def test_the_public_modules_are_the_pinned_ones() -> None:
+    assert sorted(m.__name__ for m in PUBLIC_MODULES) == sorted(PUBLIC)
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_every_public_module_has_a_reference_page_that_the_index_and_readme_link(
+    module: str,
+) -> None:
+    page = reference_page(module)
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    assert f"](reference/{page.name})" in index, f"docs/index.md does not link {page.name}"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"](docs/reference/{page.name})" in readme, f"README.md does not link {page.name}"
+    assert f"reference/{page.name}" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+
+
+def test_no_page_calls_a_public_module_private() -> None:
+    # docs/cli.md said only asyncquote and asyncquote.sim were public.
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        if "private" in text and "asyncquote/sim/__init__.py" in text:
+            assert "asyncquote/testing/__init__.py" in text, page
 
 
 def test_the_api_reference_documents_only_public_names() -> None:
