@@ -89,7 +89,8 @@ def package(session: nox.Session) -> None:
         missing = [name for name in SDIST_MUST_HOLD if f"{top}/{name}" not in sdist.getnames()]
     if missing:
         session.error(f"the sdist lacks {', '.join(missing)}")
-    session.install(str(built(".whl")))
+    # As docs/install.md writes it: "dist/asyncquote-<version>-py3-none-any.whl[testing]".
+    session.install(f"{built('.whl')}[testing]")
     with tempfile.TemporaryDirectory() as elsewhere:  # not the checkout, so the wheel is used
         session.chdir(elsewhere)
         where = session.run(

@@ -44,8 +44,8 @@ def check_int(name: str, value: object, *, minimum: int, maximum: int | None = N
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgumentError(f"{name} must be an int, not {type(value).__name__} {value!r}")
     if value < minimum or (maximum is not None and value > maximum):
-        upper = "" if maximum is None else f"..{maximum}"
-        raise InvalidArgumentError(f"{name} must be in {minimum}{upper}, not {value!r}")
+        bounds = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise InvalidArgumentError(f"{name} must be {bounds}, not {value!r}")
     return value
 
 

@@ -17,10 +17,9 @@ import hmac
 from typing import Protocol
 
 from ._errors import ProtocolError
+from ._install import install_hint
 
 __all__ = ["NULL_CIPHER", "BodyCipher", "DecryptionError", "NoCipher", "decrypt_body"]
-
-_INSTALL_HINT = 'pip install "asyncquote[crypto]"'
 
 
 class DecryptionError(ProtocolError):
@@ -90,5 +89,5 @@ def _require_cryptography() -> None:
         import cryptography  # noqa: F401
     except ImportError as exc:
         raise ImportError(
-            f"encrypted OpenD connections need the 'cryptography' package: {_INSTALL_HINT}"
+            f"encrypted OpenD connections need the 'cryptography' package: {install_hint('crypto')}"
         ) from exc

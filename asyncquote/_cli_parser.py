@@ -93,7 +93,7 @@ def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
         "--rsa-key",
         metavar="FILE",
         help="RSA private key (PEM) OpenD is configured with (its rsa_private_key), "
-        'to encrypt the connection; needs pip install "asyncquote[crypto]"',
+        "to encrypt the connection; needs the crypto extra (docs/install.md)",
     )
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
+from types import TracebackType
+from typing import Any, NoReturn
 
 import anyio
 
 from ._client import QuoteClient
 from ._connection import connect_with
+from ._errors import UsageError
 from ._framing import DEFAULT_MAX_BODY_LEN
 from ._gateway import GatewayMonitor
 from ._groups import MAX_GROUP_NAME_LENGTH
@@ -38,8 +41,7 @@ from ._taskgroups import single_errors
 __all__ = ["MAX_GROUP_NAME_LENGTH", "QuotaMode", "QuoteClient", "connect"]
 
 
-@asynccontextmanager
-async def connect(
+def connect(
     host: str = "127.0.0.1",
     port: int = 11111,
     *,
@@ -59,7 +61,7 @@ async def connect(
     retry_reads: bool = True,
     dead_peer_after: float | None = DEFAULT_DEAD_PEER_FACTOR,
     rsa_key: str | os.PathLike[str] | bytes | None = None,
-) -> AsyncIterator[QuoteClient]:
+) -> AbstractAsyncContextManager[QuoteClient]:
     """Connect to OpenD and yield a ready :class:`QuoteClient`.
 
     Use it as ``async with asyncquote.connect(host, port) as client: ...``.
@@ -67,7 +69,8 @@ async def connect(
     closes the connection and stops every background task.
 
     Args:
-        host, port: where OpenD listens (its default is ``127.0.0.1:11111``).
+        host: the address OpenD listens on; OpenD's default is ``"127.0.0.1"``.
+        port: OpenD's API port; OpenD's default is ``11111``.
         timeout: default seconds for each call, from when the quota lets it
             through: one deadline for waiting for a connection (while
             reconnecting) and for the reply (see :meth:`QuoteClient.request`);
@@ -115,18 +118,25 @@ async def connect(
             (its ``rsa_private_key`` setting; the official SDK needs a
             1024-bit PKCS#1 key). The handshake is RSA-encrypted and every
             later body AES-encrypted with the session key OpenD hands out.
-            Needs the ``crypto`` extra (``pip install "asyncquote[crypto]"``).
+            Needs the ``crypto`` extra (see docs/install.md).
             The key is never logged.
 
     Every argument is checked before anything is sent: durations must be
     numbers of seconds (an ``int`` or ``float``, not a ``bool``, not NaN, not
     negative).
 
+    Returns:
+        An async context manager, not a coroutine: ``await
+        asyncquote.connect(...)`` raises :class:`UsageError`.
+
     Raises:
-        InvalidArgumentError: a bad argument; no connection is opened.
+        InvalidArgumentError: a bad argument, on entering the block; no
+            connection is opened.
         ConnectError: refused, unreachable, or the handshake failed.
     """
-    options = ClientOptions.checked(
+    # Checked on entering the block, as before: only then may it raise.
+    checked = partial(
+        ClientOptions.checked,
         host,
         port,
         timeout=timeout,
@@ -146,6 +156,39 @@ async def connect(
         dead_peer_after=dead_peer_after,
         rsa_key=rsa_key,
     )
+    return _Connecting(_connected(checked))
+
+
+class _Connecting:
+    """What :func:`connect` returns: its ``async with`` block, and a clear error if awaited."""
+
+    __slots__ = ("_context",)
+
+    def __init__(self, context: AbstractAsyncContextManager[QuoteClient]) -> None:
+        self._context = context
+
+    async def __aenter__(self) -> QuoteClient:
+        return await self._context.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        return await self._context.__aexit__(exc_type, exc, traceback)
+
+    def __await__(self) -> Generator[Any, None, NoReturn]:
+        # Without this, Python's own "can't be used in 'await' expression" names no fix.
+        raise UsageError(
+            "asyncquote.connect() opens a connection for a block and is not awaited: "
+            "use `async with asyncquote.connect(...) as client`"
+        )
+
+
+@asynccontextmanager
+async def _connected(checked: Callable[[], ClientOptions]) -> AsyncIterator[QuoteClient]:
+    options = checked()
     # Every connection's pushes go through the monitor (Notify becomes
     # events and gateway status) and on to the user's push_handler.
     monitor = GatewayMonitor(options.push_handler)

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ._errors import InvalidArgumentError
+from ._install import install_hint
 from ._models import SecurityStaticInfo
 from ._opend import PREFIX_BY_MARKET, OptionType, SecurityType, WarrantType
 
@@ -155,7 +156,7 @@ def to_dataframe(items: Iterable[SecurityStaticInfo]) -> pd.DataFrame:
     ``object`` once a stock's ``"N/A"`` joins it, and an empty frame has
     ``object`` columns.
 
-    Needs the optional pandas dependency (``pip install "asyncquote[pandas]"``).
+    Needs the ``pandas`` extra (see docs/install.md).
 
     Raises:
         InvalidArgumentError: as for :func:`to_rows`.
@@ -164,9 +165,8 @@ def to_dataframe(items: Iterable[SecurityStaticInfo]) -> pd.DataFrame:
     try:
         import pandas
     except ImportError as exc:
-        raise ImportError(
-            'asyncquote.to_dataframe needs pandas: pip install "asyncquote[pandas]"'
-        ) from exc
+        hint = install_hint("pandas")
+        raise ImportError(f"asyncquote.to_dataframe needs pandas: {hint}") from exc
     # Rows of plain tuples make pandas infer each column's dtype exactly as it
     # does for the SDK's list of dicts; a dict of columns would not (an empty
     # one gives float64 columns instead of object).

@@ -9,6 +9,7 @@ each way a handshake can fail turns into, naming the gateway's address.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from ._crypto import BodyCipher, DecryptionError, PacketEncAlgo, cipher_for_connection
@@ -68,6 +69,12 @@ def initconnect_request(
     return request
 
 
+# A refusal of an unencrypted InitConnect that asks for encryption (in either
+# of OpenD's languages).
+_ASKS_FOR_ENCRYPTION = re.compile(r"encrypt|加密", re.IGNORECASE)
+_PASS_A_KEY = "this OpenD requires encryption: pass rsa_key= (CLI: --rsa-key FILE)"
+
+
 def handshake_error(
     address: str, exc: Exception, timeout: float, *, encrypted: bool
 ) -> ConnectError:
@@ -75,6 +82,10 @@ def handshake_error(
     if isinstance(exc, RequestTimeoutError):
         return ConnectError(f"OpenD at {address} did not answer the handshake within {timeout:g} s")
     if isinstance(exc, OpenDError):
+        # OpenD's words for it are protocol jargon (InitConnect, packetEncAlgo):
+        # say what the user of this library does about it instead.
+        if not encrypted and _ASKS_FOR_ENCRYPTION.search(exc.message):
+            return ConnectError(f"OpenD at {address} refused the handshake: {_PASS_A_KEY}")
         return ConnectError(f"OpenD at {address} refused the handshake: {exc.message}")
     hint = (
         " (is the RSA key the one OpenD is configured with?)"

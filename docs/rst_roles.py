@@ -3,23 +3,28 @@
 The docstrings use reStructuredText roles (``:class:`QuoteClient```) and
 ``::`` before literal blocks, which Markdown would show as they are. This
 turns a role into inline code, linked to the reference when it names a
-public object (``asyncquote.X`` or ``asyncquote.sim.X``), and ``text::``
-into ``text:``, and escapes a ``>`` that starts a line (``> 0``), which
+public object (``asyncquote.X``, ``asyncquote.sim.X``, ``asyncquote.testing.X``),
+``text::`` and the indented block after it into ``text:`` and a fenced code
+block (``python`` when it parses as Python, else ``text``): left indented, a
+block after a list item would be Markdown's continuation of the item, one
+run-on paragraph. It also escapes a ``>`` that starts a line (``> 0``), which
 Markdown would take for a quote. Docstrings in the code stay as they are; mkdocs.yml loads
 this for mkdocstrings (and keeps it out of the site).
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import re
+import textwrap
 from typing import Any
 
 import griffe
 
 ROLE = re.compile(r":(?:class|exc|func|meth|attr|data|mod|obj):`(~?)([\w.]+?)(\(\))?`")
-PUBLIC_MODULES = ("asyncquote", "asyncquote.sim")
+PUBLIC_MODULES = ("asyncquote", "asyncquote.sim", "asyncquote.testing")
 
 
 def public_path(target: str) -> str | None:
@@ -60,14 +65,53 @@ def markdown(text: str) -> str:
         path = public_path(target.lstrip("."))
         return f"[`{shown}`][{path}]" if path else f"`{shown}`"
 
-    lines = []
-    for line in ROLE.sub(role, text).split("\n"):
-        if line.strip() == "::":
+    lines: list[str] = []
+    source = ROLE.sub(role, text).split("\n")
+    at = 0
+    while at < len(source):
+        line = source[at]
+        at += 1
+        if line.rstrip().endswith("::"):
+            at = literal_block(line, source, at, lines)
             continue
         if line.lstrip().startswith("> "):  # "> 0" continuing a line, not a quote
             line = line.replace("> ", "\\> ", 1)
-        lines.append(line[:-1] if line.endswith("::") else line)
+        lines.append(line)
     return "\n".join(lines)
+
+
+def indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def literal_block(line: str, source: list[str], at: int, lines: list[str]) -> int:
+    """Append ``line`` ("text::") as "text:", then the block from ``at`` fenced.
+
+    Returns the index of the first line after the block.
+    """
+    intro = line.rstrip()[:-2].rstrip()
+    if intro.strip():
+        lines.append(intro + ":")
+    indent = indent_of(line)
+    end = at
+    while end < len(source) and (not source[end].strip() or indent_of(source[end]) > indent):
+        end += 1
+    while end > at and not source[end - 1].strip():
+        end -= 1  # trailing blank lines belong to what follows
+    code = textwrap.dedent("\n".join(source[at:end])).strip("\n")
+    if not code:
+        return end
+    try:
+        ast.parse(code)
+        language = "python"
+    except SyntaxError:
+        language = "text"
+    pad = " " * indent
+    if lines and lines[-1].strip():
+        lines.append("")
+    fenced = [f"```{language}", *code.split("\n"), "```"]
+    lines.extend(pad + row if row else "" for row in fenced)
+    return end
 
 
 class RstRoles(griffe.Extension):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -114,6 +115,16 @@ async def test_a_bad_connect_duration_is_refused_before_connecting(argument: str
         assert gateway.connections == []
 
 
+async def test_awaiting_connect_says_to_use_async_with() -> None:
+    async with hostile_gateway() as gateway:
+        with pytest.raises(
+            asyncquote.UsageError,
+            match=re.escape("use `async with asyncquote.connect(...) as client`"),
+        ):
+            await asyncquote.connect("127.0.0.1", gateway.port)  # type: ignore[misc]
+        assert gateway.connections == []
+
+
 @pytest.mark.parametrize(
     ("argument", "bad"),
     [
@@ -131,6 +142,47 @@ async def test_a_bad_connect_duration_is_refused_before_connecting(argument: str
 def test_a_bad_reconnect_policy_is_refused(argument: str, bad: Any) -> None:
     with pytest.raises(asyncquote.InvalidArgumentError, match=argument):
         ReconnectPolicy(**{argument: bad})
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Quota(0, 30.0), "max_calls must be at least 1, not 0"),
+        (lambda: ReconnectPolicy(max_attempts=0), "max_attempts must be at least 1, not 0"),
+    ],
+    ids=["quota", "policy"],
+)
+def test_an_integer_out_of_range_says_the_range_in_words(
+    make: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(asyncquote.InvalidArgumentError) as caught:
+        make()
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"port": 0}, "port must be from 1 to 65535, not 0"),
+        ({"port": 65536}, "port must be from 1 to 65535, not 65536"),
+        ({"quota_retries": -1}, "quota_retries must be at least 0, not -1"),
+    ],
+    ids=repr,
+)
+async def test_an_integer_connect_argument_out_of_range_says_the_range_in_words(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(asyncquote.InvalidArgumentError) as caught:
+        async with asyncquote.connect(**{"port": 11111, **kwargs}):
+            pass  # pragma: no cover
+    assert str(caught.value) == message
+
+
+async def test_a_bad_events_buffer_says_the_range_in_words() -> None:
+    async with gateway_and_client() as (_, client):
+        with pytest.raises(asyncquote.InvalidArgumentError) as caught:
+            client.events(buffer=0)
+        assert str(caught.value) == "buffer must be at least 1, not 0"
 
 
 @pytest.mark.parametrize(("max_calls", "period"), [(True, 1.0), (1, True), (1, math.nan)])

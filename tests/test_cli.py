@@ -251,7 +251,7 @@ def test_an_rsa_key_without_the_crypto_extra_names_the_extra(
     monkeypatch.setitem(sys.modules, "cryptography", None)  # import fails as if missing
     assert main(["sim", "--port", "0", "--rsa-key", str(key_file)]) == 1
     line = one_line_error(capsys.readouterr().err)
-    assert 'pip install "asyncquote[crypto]"' in line
+    assert 'pip install -e ".[crypto]"' in line
 
 
 def test_an_unexpected_exception_is_one_line_too(

@@ -698,7 +698,7 @@ def test_the_package_imports_and_explains_itself_without_cryptography() -> None:
             try:
                 attempt()
             except ImportError as exc:
-                assert 'pip install "asyncquote[crypto]"' in str(exc), exc
+                assert 'pip install -e ".[crypto]"' in str(exc), exc
             else:
                 raise AssertionError("no ImportError")
         """

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,7 @@ from asyncquote.sim._watchlists import GroupType
 
 from .sim.keys import rsa_pem
 from .snippet_harness import ROOT, Snippet, check, output_matches, snippets
+from .test_public_api import PUBLIC
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))
@@ -109,6 +111,41 @@ def test_the_api_reference_documents_every_public_name(module: object) -> None:
     assert sorted(names - documented()) == []
 
 
+def reference_page(module: str) -> Path:
+    """The reference page titled with ``module``'s name."""
+    pages = [
+        page
+        for page in sorted((DOCS / "reference").glob("*.md"))
+        if page.read_text(encoding="utf-8").startswith(f"# `{module}`\n")
+    ]
+    assert len(pages) == 1, f"no reference page (or several) for {module}: {pages}"
+    return pages[0]
+
+
+def test_the_public_modules_are_the_pinned_ones() -> None:
+    assert sorted(m.__name__ for m in PUBLIC_MODULES) == sorted(PUBLIC)
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_every_public_module_has_a_reference_page_that_the_index_and_readme_link(
+    module: str,
+) -> None:
+    page = reference_page(module)
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    assert f"](reference/{page.name})" in index, f"docs/index.md does not link {page.name}"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"](docs/reference/{page.name})" in readme, f"README.md does not link {page.name}"
+    assert f"reference/{page.name}" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+
+
+def test_no_page_calls_a_public_module_private() -> None:
+    # docs/cli.md said only asyncquote and asyncquote.sim were public.
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        if "private" in text and "asyncquote/sim/__init__.py" in text:
+            assert "asyncquote/testing/__init__.py" in text, page
+
+
 def test_the_api_reference_documents_only_public_names() -> None:
     public = {f"{m.__name__}.{name}" for m in PUBLIC_MODULES for name in m.__all__}
     roots = {m.__name__ for m in PUBLIC_MODULES}
@@ -172,13 +209,19 @@ def test_make_docs_fails_on_warnings() -> None:
     assert not {"-q", "--quiet"} & set(build[0].split())
 
 
-def test_docstring_roles_become_markdown_links_to_the_reference() -> None:
+def rst_roles() -> Any:
+    """docs/rst_roles.py, the griffe extension the reference is built with."""
     pytest.importorskip("griffe", reason="the docs extra is not installed (make docs installs it)")
     sys.path.insert(0, str(DOCS))
     try:
-        from rst_roles import markdown  # type: ignore[import-not-found]
+        import rst_roles
     finally:
         sys.path.remove(str(DOCS))
+    return rst_roles
+
+
+def test_docstring_roles_become_markdown_links_to_the_reference() -> None:
+    markdown = rst_roles().markdown
     assert markdown("Obtain one with :func:`connect`.") == (
         "Obtain one with [`connect`][asyncquote.connect]."
     )
@@ -191,5 +234,29 @@ def test_docstring_roles_become_markdown_links_to_the_reference() -> None:
     # Private and relative names are shown, not linked.
     assert markdown(":class:`~._faults.Faults`, :meth:`request`") == "`Faults`, `request`"
     assert markdown(":mod:`asyncquote.sim._texts`") == "`asyncquote.sim._texts`"
-    assert markdown("Quickstart::\n\n    code\n        ::\n") == "Quickstart:\n\n    code\n"
+    assert markdown("Quickstart::\n\n    run(main)\n\nAfter.") == (
+        "Quickstart:\n\n```python\nrun(main)\n```\n\nAfter."
+    )
+    assert markdown(":class:`asyncquote.testing.OpenD`") == (
+        "[`asyncquote.testing.OpenD`][asyncquote.testing.OpenD]"
+    )
+
+
+def test_a_literal_block_after_a_list_renders_as_code_not_as_a_paragraph() -> None:
+    # asyncquote.testing's docstring: indented lines after a list item are
+    # Markdown's continuation of the item, so its example ran into one paragraph.
+    markdown = rst_roles().markdown
+    text = (
+        "Fixtures:\n\n* ``a``: one\n  two.\n\n::\n\n"
+        "    import pytest\n\n    def test():\n        pass\n\nAfter."
+    )
+    assert markdown(text) == (
+        "Fixtures:\n\n* ``a``: one\n  two.\n\n```python\nimport pytest\n\n"
+        "def test():\n    pass\n```\n\nAfter."
+    )
+    # Not Python (a frame's layout): a plain block; "> " in it is not escaped.
+    assert markdown("Layout::\n\n    > header | body\n") == (
+        "Layout:\n\n```text\n> header | body\n```\n"
+    )
+    assert "```python" in markdown(asyncquote.testing.__doc__ or "")
     assert markdown("seconds;\n    > 0, or none") == "seconds;\n    \\> 0, or none"

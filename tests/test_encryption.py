@@ -186,6 +186,18 @@ async def test_our_client_and_our_simulator_talk_encrypted() -> None:
         assert str(tech[-1].security) == "US.NVDA"
 
 
+async def test_connecting_without_a_key_to_an_encrypting_gateway_says_to_pass_one() -> None:
+    async with Simulator(port=0, rsa_key=pem_key(1)) as sim:
+        address = f"{sim.host}:{sim.port}"
+        with anyio.fail_after(10), pytest.raises(asyncquote.ConnectError) as caught:
+            async with asyncquote.connect(sim.host, sim.port, reconnect=False):
+                pass  # pragma: no cover
+    assert str(caught.value) == (
+        f"OpenD at {address} refused the handshake: "
+        "this OpenD requires encryption: pass rsa_key= (CLI: --rsa-key FILE)"
+    )
+
+
 async def test_our_client_with_the_wrong_key_gets_connect_error_from_our_simulator() -> None:
     async with Simulator(port=0, rsa_key=pem_key(1)) as sim:
         with anyio.fail_after(10), pytest.raises(asyncquote.ConnectError, match="RSA key"):

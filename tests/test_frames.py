@@ -278,7 +278,7 @@ def test_empty_dataframe_has_the_columns_as_object(pd: Any) -> None:
 
 def test_dataframe_without_pandas_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pandas", None)  # makes `import pandas` fail
-    with pytest.raises(ImportError, match=re.escape('pip install "asyncquote[pandas]"')):
+    with pytest.raises(ImportError, match=re.escape('pip install -e ".[pandas]"')):
         to_dataframe(golden("get_user_security_response_seed_java"))
     assert len(to_rows(golden("get_user_security_response_seed_java"))) == 2
 

@@ -46,7 +46,7 @@ With ``websocket_port=`` (``asyncquote sim --websocket-port 33333
 --websocket-key KEY``) it also serves the official JavaScript SDK (npm
 ``futu-api``) over WebSocket, as OpenD does; each WebSocket connection is
 bridged to the TCP port, so the watchlists, quotas, faults and records apply
-to it alike. It needs ``pip install 'asyncquote[websocket]'`` and runs under
+to it alike. It needs the ``websocket`` extra (docs/install.md) and runs under
 asyncio and trio; see :mod:`asyncquote.sim._websocket`.
 
 What the gateway says about itself is configurable (see

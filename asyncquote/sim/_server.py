@@ -136,7 +136,7 @@ class Simulator(Listening, GatewayControl):
         InvalidArgumentError: ``rsa_key`` is not a readable RSA private key.
         ImportError: ``rsa_key`` was given but the ``cryptography`` package
             is not installed, or ``websocket_port`` was given but the
-            ``websockets`` package is not (``pip install 'asyncquote[websocket]'``).
+            ``websockets`` package is not (the ``websocket`` extra).
     """
 
     def __init__(

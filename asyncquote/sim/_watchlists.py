@@ -246,6 +246,11 @@ class WatchlistStore:
         """Every group, in listing order."""
         return tuple(self._groups)
 
+    @property
+    def securities(self) -> Sequence[Qot_Common_pb2.SecurityStaticInfo]:
+        """Static info of every security the store knows, whether a group lists it or not."""
+        return tuple(self._securities.values())
+
     def security(self, key: SecurityKey) -> Qot_Common_pb2.SecurityStaticInfo:
         """Static info of one security.
 

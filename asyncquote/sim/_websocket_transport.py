@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.abc
 
+from .._install import install_hint
+
 if TYPE_CHECKING:
     from websockets.server import ServerProtocol
 
@@ -48,7 +50,7 @@ def require_websockets() -> None:
     except ImportError as exc:
         raise ImportError(
             "the simulator's WebSocket gateway needs the 'websockets' package: "
-            "pip install 'asyncquote[websocket]'"
+            + install_hint("websocket")
         ) from exc
 
 

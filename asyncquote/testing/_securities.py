@@ -12,7 +12,9 @@ suffix or the HK futures market; anything else is a stock.
 
 System groups the dict does not name are filled as OpenD fills them (every
 security in All, HK stocks in HK, options in Options, ...); a group the dict
-names, system or custom, holds exactly what it lists, in that order.
+names, system or custom, holds exactly what it lists, in that order. Every
+security the sample knows stays known, listed or not, so a test can add
+``US.AAPL`` to a group it named, as it could on the default simulator.
 """
 
 from __future__ import annotations
@@ -141,7 +143,8 @@ def watchlist_store(groups: Mapping[str, Sequence[str]]) -> WatchlistStore:
     group's English or Chinese name (``"HK"``, ``"港股"``) names the system
     group, any other name a custom group. Every other system group is filled
     as OpenD fills it from the securities listed. Codes the bundled sample
-    knows get its static info; others get :func:`static_info`.
+    knows get its static info; others get :func:`static_info`. The store
+    also knows every other security of the sample, so they can be added.
 
     Raises:
         ValueError: a code is not a code string, a group lists one twice, or
@@ -152,9 +155,8 @@ def watchlist_store(groups: Mapping[str, Sequence[str]]) -> WatchlistStore:
     for name, codes in groups.items():
         if not isinstance(name, str) or isinstance(codes, str) or not isinstance(codes, Sequence):
             raise ValueError(f"watchlists[{name!r}] must be a list of codes, not {codes!r}")
-    infos = known_or_made_up(
-        (code for codes in groups.values() for code in codes), WatchlistStore.sample()
-    )
+    sample = WatchlistStore.sample()
+    infos = known_or_made_up((code for codes in groups.values() for code in codes), sample)
     named = {canonical_group_name(name): name for name in groups}
     implied: dict[str, list[SecurityKey]] = {name: [] for name in SYSTEM_GROUP_NAMES}
     for key, info in infos.items():
@@ -168,4 +170,12 @@ def watchlist_store(groups: Mapping[str, Sequence[str]]) -> WatchlistStore:
     for canonical, name in named.items():
         kind = GroupType.SYSTEM if canonical in SYSTEM_GROUP_NAMES else GroupType.CUSTOM
         result.append(WatchlistGroup(name, kind, [parse_code(code) for code in groups[name]]))
-    return WatchlistStore(infos.values(), result)
+    # Naming groups must not shrink what the gateway knows: the sample's
+    # securities stay addable (as on the default simulator), listed or not.
+    listed = set(infos)
+    known = [info for info in sample.securities if _key(info) not in listed]
+    return WatchlistStore([*infos.values(), *known], result)
+
+
+def _key(info: Qot_Common_pb2.SecurityStaticInfo) -> SecurityKey:
+    return (info.basic.security.market, info.basic.security.code)

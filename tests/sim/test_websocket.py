@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -215,7 +216,7 @@ def test_without_the_websockets_package_the_error_names_the_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "websockets", None)
-    with pytest.raises(ImportError, match=r"pip install 'asyncquote\[websocket\]'"):
+    with pytest.raises(ImportError, match=re.escape('pip install -e ".[websocket]"')):
         Simulator(websocket_port=0)
 
 

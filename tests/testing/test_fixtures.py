@@ -26,6 +26,14 @@ def codes(items: list[asyncquote.SecurityStaticInfo]) -> list[str]:
     return [str(item.security) for item in items]
 
 
+@pytest.mark.opend(watchlists={"Mine": ["US.NVDA"]})
+async def test_named_watchlists_keep_the_sample_securities_known(
+    opend_client: asyncquote.QuoteClient,
+) -> None:
+    await opend_client.modify_user_security("Mine", asyncquote.ModifyOp.ADD, ["US.AAPL"])
+    assert codes(await opend_client.get_user_security("Mine")) == ["US.NVDA", "US.AAPL"]
+
+
 @pytest.mark.opend(watchlists={"Tech": TECH})
 async def test_watchlists_from_a_dict_with_real_and_made_up_static_info(
     opend: OpenD, opend_client: asyncquote.QuoteClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from asyncquote import Quota
-from asyncquote._opend import Market, SecurityType
+from asyncquote._opend import Market, SecurityType, parse_code
 from asyncquote.sim import Faults, RequestRecord, WatchlistStore
 from asyncquote.testing import (
     FAST_QUOTAS,
@@ -16,6 +16,14 @@ from asyncquote.testing import (
     static_info,
     watchlist_store,
 )
+
+
+def sample_codes() -> list[str]:
+    securities = WatchlistStore.sample().to_dict()["securities"]
+    return [
+        f"{Market(entry['basic']['security']['market']).name}.{entry['basic']['security']['code']}"
+        for entry in securities
+    ]
 
 
 def test_made_up_static_info_is_the_same_every_time() -> None:
@@ -64,6 +72,18 @@ def test_a_store_from_a_dict_fills_system_groups_and_keeps_named_ones() -> None:
     assert "港股" not in listing
     assert [group.name for group in store.groups][-1] == "Tech"
     assert store.find_group("Positions") is not None  # there, as on every account
+
+
+def test_naming_watchlists_keeps_every_security_the_sample_knows() -> None:
+    store = watchlist_store({"Tech": ["US.NEWCO"]})
+    sample = WatchlistStore.sample()
+    known = [parse_code(code) for code in sample_codes()]
+    assert len(known) > len(sample.securities_in("All"))  # listed in no group too
+    for key in known:
+        assert store.security(key) == sample.security(key)
+    assert store.security((Market.US, "NEWCO")) == static_info("US.NEWCO")
+    # Known is not listed: only what the dict names is in the groups.
+    assert [str(info.basic.security.code) for info in store.securities_in("All")] == ["NEWCO"]
 
 
 @pytest.mark.parametrize(
