@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import logging
 import os
 import sys
@@ -32,7 +33,16 @@ from collections.abc import Sequence
 
 import anyio
 
-from ._cli_commands import _CommandFailed, _demo, _edit, _groups, _sim, _watch, _watchlist
+from ._cli_commands import (
+    _check_arguments,
+    _CommandFailed,
+    _demo,
+    _edit,
+    _groups,
+    _sim,
+    _watch,
+    _watchlist,
+)
 from ._cli_gateway import _events, _status
 from ._cli_parser import _build_parser
 from ._errors import (
@@ -120,7 +130,23 @@ def _quiet_broken_pipe() -> int:
     return _BROKEN_PIPE_STATUS
 
 
+def _check_backend(backend: str) -> None:
+    """Fail with what to install when ``backend`` is trio and trio is not installed.
+
+    anyio would raise a LookupError, which main() would report as a bug.
+    """
+    if backend == "trio":
+        try:
+            importlib.import_module("trio")
+        except ImportError:
+            raise _CommandFailed(
+                "--backend trio needs the trio package: pip install trio, or use --backend asyncio"
+            ) from None
+
+
 def _run(args: argparse.Namespace) -> None:
+    _check_backend(args.backend)
+    _check_arguments(args)
     if args.command == "demo":
         anyio.run(_demo, args.groups, backend=args.backend)
     elif args.command == "sim":

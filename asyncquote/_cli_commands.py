@@ -26,6 +26,8 @@ from ._client import QuoteClient
 from ._connect import connect
 from ._dataframes import COLUMNS, to_rows
 from ._errors import AsyncQuoteError, InvalidArgumentError
+from ._groups import check_group_name
+from ._models import Security
 from ._opend import GroupType, ModifyOp
 from ._table import render_watchlist
 from ._watch import WatchError, WatchlistChange
@@ -40,6 +42,34 @@ def _connect(args: argparse.Namespace) -> contextlib.AbstractAsyncContextManager
         connect_timeout=args.connect_timeout,
         rsa_key=args.rsa_key,
     )
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Check group names and codes as the library will, before connecting.
+
+    A bad argument is then reported as such, whether or not OpenD is
+    reachable, and nothing is sent.
+
+    Raises:
+        _CommandFailed: the library's reason, and what to give instead.
+    """
+    groups: list[str] = []
+    if args.command == "watchlist":
+        groups = [args.group]
+    elif args.command == "watch":
+        groups = list(args.groups)
+    elif args.command in ("add", "remove"):
+        groups = [args.group]
+    try:
+        for group in groups:
+            # OpenD refuses edits of system groups with its own message.
+            check_group_name(group, queryable=args.command in ("watchlist", "watch"))
+    except InvalidArgumentError as exc:
+        raise _CommandFailed(
+            f"{exc}; give a group name: `asyncquote groups` lists the groups there are"
+        ) from None
+    for code in getattr(args, "codes", ()):
+        Security.parse(code)  # its InvalidArgumentError says what a code looks like
 
 
 async def _print_groups(client: QuoteClient, groups: Sequence[str]) -> int:
