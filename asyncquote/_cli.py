@@ -39,6 +39,7 @@ from ._cli_commands import (
     _demo,
     _edit,
     _groups,
+    _is_unknown_group,
     _sim,
     _watch,
     _watchlist,
@@ -48,7 +49,6 @@ from ._cli_parser import _build_parser
 from ._errors import (
     AsyncQuoteError,
     ConnectError,
-    OpenDError,
     RequestTimeoutError,
 )
 
@@ -86,10 +86,6 @@ def _fail(message: str) -> int:
     return 1
 
 
-# OpenD's refusal of an unknown group, in English and in Chinese.
-_UNKNOWN_GROUP_TEXTS = ("Unknown watchlists", "未知自选股分组")
-
-
 def _hint(exc: AsyncQuoteError) -> str:
     """What to do about ``exc``, for the error line ("" when its message says it)."""
     if isinstance(exc, ConnectError):
@@ -99,7 +95,7 @@ def _hint(exc: AsyncQuoteError) -> str:
         )
     if isinstance(exc, RequestTimeoutError):
         return "OpenD is slow or stuck: try again, or raise --timeout"
-    if isinstance(exc, OpenDError) and any(t in exc.message for t in _UNKNOWN_GROUP_TEXTS):
+    if _is_unknown_group(exc):
         return "`asyncquote groups` lists the groups there are"
     return ""
 

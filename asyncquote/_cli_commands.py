@@ -25,11 +25,12 @@ import anyio
 from ._client import QuoteClient
 from ._connect import connect
 from ._dataframes import COLUMNS, to_rows
-from ._errors import AsyncQuoteError, InvalidArgumentError
+from ._errors import AsyncQuoteError, InvalidArgumentError, OpenDError
 from ._groups import check_group_name
 from ._models import Security
 from ._opend import GroupType, ModifyOp
 from ._table import render_watchlist
+from ._taskgroups import single_errors
 from ._watch import WatchError, WatchlistChange
 
 
@@ -42,6 +43,15 @@ def _connect(args: argparse.Namespace) -> contextlib.AbstractAsyncContextManager
         connect_timeout=args.connect_timeout,
         rsa_key=args.rsa_key,
     )
+
+
+# OpenD's refusal of an unknown group, in English and in Chinese.
+_UNKNOWN_GROUP_TEXTS = ("Unknown watchlists", "未知自选股分组")
+
+
+def _is_unknown_group(exc: BaseException) -> bool:
+    """Whether ``exc`` is OpenD refusing a group it does not have."""
+    return isinstance(exc, OpenDError) and any(t in exc.message for t in _UNKNOWN_GROUP_TEXTS)
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
@@ -206,6 +216,7 @@ async def _watch_groups(args: argparse.Namespace) -> None:
     async with (
         _connect(args) as client,
         client.watch_user_security(args.groups, interval=args.interval) as events,
+        single_errors(),  # an unknown group's OpenDError as itself, as `watchlist` raises it
         anyio.create_task_group() as tg,
     ):
         if events.period > args.interval:
@@ -215,10 +226,16 @@ async def _watch_groups(args: argparse.Namespace) -> None:
                 flush=True,
             )
         tg.start_soon(_report_quota_waits, client)
+        shown: set[str] = set()
         async for event in events:
             if isinstance(event, WatchError):
+                if event.group not in shown and _is_unknown_group(event.error):
+                    # A group that is not there at start will not appear by
+                    # itself: the same error as `watchlist GROUP`.
+                    raise event.error
                 print(f"[{event.group}] poll failed: {event.error}", file=sys.stderr, flush=True)
             elif isinstance(event, WatchlistChange):
+                shown.add(event.group)
                 _print_change(event)
         tg.cancel_scope.cancel()
 

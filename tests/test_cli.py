@@ -21,7 +21,7 @@ import asyncquote
 import asyncquote._cli
 import asyncquote.sim
 from asyncquote._cli import main
-from asyncquote._cli_commands import _groups, _watch
+from asyncquote._cli_commands import _groups, _watch, _watchlist
 from asyncquote._cli_parser import _build_parser
 from asyncquote._dataframes import COLUMNS
 from asyncquote._ratelimit import Quota
@@ -406,11 +406,27 @@ async def _hold_open(stream: anyio.abc.SocketStream) -> None:
 
 @pytest.mark.anyio
 async def test_watch_reports_a_failed_poll_once(
-    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The group is there at start, and every poll after the first fails.
+    polls = 0
+    fetch = asyncquote.QuoteClient.get_user_security
+
+    async def fail_after_the_first(
+        self: asyncquote.QuoteClient, group: str, **options: Any
+    ) -> list[asyncquote.SecurityStaticInfo]:
+        nonlocal polls
+        polls += 1
+        if polls > 1:
+            raise asyncquote.RequestTimeoutError(f"no reply for {group}")
+        return await fetch(self, group, **options)
+
+    monkeypatch.setattr(asyncquote.QuoteClient, "get_user_security", fail_after_the_first)
     async with Simulator(port=0) as sim:
         args = _build_parser().parse_args(
-            ["watch", "NoSuchGroup", "--interval", "30", "--port", str(sim.port)]
+            ["watch", "Tech", "--interval", "30", "--port", str(sim.port)]
         )
         with caplog.at_level(logging.WARNING):
             async with anyio.create_task_group() as tg:
@@ -419,9 +435,37 @@ async def test_watch_reports_a_failed_poll_once(
                 tg.cancel_scope.cancel()
     failures = capsys.readouterr().err.count("poll failed")
     assert failures >= 2
-    assert [r.getMessage() for r in caplog.records if "NoSuchGroup" in r.getMessage()] == []
+    assert [r.getMessage() for r in caplog.records if "no reply for" in r.getMessage()] == []
     # The filter is gone once the command is over.
     assert logging.getLogger("asyncquote.watch").filters == []
+
+
+@pytest.mark.anyio
+async def test_watch_of_an_unknown_group_fails_at_start_as_watchlist_does() -> None:
+    """On trio's virtual clock: before the fix, watch polled the group for ever."""
+    errors: list[str] = []
+    async with Simulator(port=0) as sim:
+        for command, argv in (
+            (_watchlist, ["watchlist", "Nope"]),
+            (_watch, ["watch", "Tech", "Nope", "--interval", "1"]),
+        ):
+            args = _build_parser().parse_args([*argv, "--port", str(sim.port)])
+            with anyio.fail_after(600), pytest.raises(asyncquote.OpenDError) as info:
+                await command(args)
+            errors.append(str(info.value))
+    assert errors[0] == errors[1]
+    assert "Unknown watchlists" in errors[1]
+
+
+def test_watch_of_an_unknown_group_exits_1_with_the_hint_watchlist_gives(
+    running_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = []
+    for command in ("watchlist", "watch"):
+        assert main([command, "Nope", "--port", str(running_sim.port)]) == 1
+        lines.append(one_line_error(capsys.readouterr().err))
+    assert lines[0] == lines[1]
+    assert "`asyncquote groups` lists the groups there are" in lines[1]
 
 
 def test_groups_names_system_groups_both_ways(
