@@ -26,7 +26,7 @@ from ._client import QuoteClient
 from ._connect import connect
 from ._dataframes import COLUMNS, to_rows
 from ._errors import AsyncQuoteError, InvalidArgumentError, OpenDError
-from ._groups import check_group_name
+from ._groups import WatchlistGroup, check_group_name
 from ._models import Security
 from ._opend import GroupType, ModifyOp
 from ._table import render_watchlist
@@ -117,11 +117,28 @@ async def _demo(groups: Sequence[str]) -> None:
                 f"keepalive={info.keepalive_interval:g}s"
             )
             failed = await _print_groups(client, groups)
+            if failed:
+                # The simulator stops with the demo: `asyncquote groups` would
+                # find nothing to ask, so name its groups here.
+                there = await client.get_user_security_group(GroupType.ALL)
     if failed:
         raise _CommandFailed(
             f"{failed} of {len(set(groups))} groups could not be fetched (see above); "
-            "`asyncquote groups` lists the groups there are"
+            f"name groups the demo's simulator has: {_group_names(there)}"
         )
+
+
+def _group_names(groups: Sequence[WatchlistGroup]) -> str:
+    """The names of ``groups`` that can be fetched, a system group's English name in brackets."""
+    names = []
+    for group in groups:
+        try:
+            check_group_name(group.name)
+        except InvalidArgumentError:
+            continue  # a group OpenD lists but never returns (Positions, ...)
+        system = group.system_group
+        names.append(group.name if system is None else f"{group.name} ({system.english})")
+    return ", ".join(names)
 
 
 async def _groups(args: argparse.Namespace) -> None:

@@ -274,7 +274,12 @@ def test_demo_with_a_group_that_does_not_exist_exits_1(
     captured = capsys.readouterr()
     assert "== Nope: error:" in captured.out
     assert "== Tech: 5 securities" in captured.out
-    assert "1 of 2 groups could not be fetched" in captured.err
+    line = one_line_error(captured.err)
+    assert "1 of 2 groups could not be fetched" in line
+    # No simulator is left running to ask `asyncquote groups`: the line names the groups.
+    assert "asyncquote groups" not in line
+    assert "name groups the demo's simulator has: 全部 (All), 沪深 (CN), 港股 (HK)," in line
+    assert "Tech" in line.split("has:")[1]
 
 
 @pytest.mark.parametrize("command", ["sim", "watchlist All", "groups", "add Tech US.AAPL"])
