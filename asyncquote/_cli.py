@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import logging
 import os
 import sys
@@ -32,13 +33,22 @@ from collections.abc import Sequence
 
 import anyio
 
-from ._cli_commands import _CommandFailed, _demo, _edit, _groups, _sim, _watch, _watchlist
+from ._cli_commands import (
+    _check_arguments,
+    _CommandFailed,
+    _demo,
+    _edit,
+    _groups,
+    _is_unknown_group,
+    _sim,
+    _watch,
+    _watchlist,
+)
 from ._cli_gateway import _events, _status
 from ._cli_parser import _build_parser
 from ._errors import (
     AsyncQuoteError,
     ConnectError,
-    OpenDError,
     RequestTimeoutError,
 )
 
@@ -76,10 +86,6 @@ def _fail(message: str) -> int:
     return 1
 
 
-# OpenD's refusal of an unknown group, in English and in Chinese.
-_UNKNOWN_GROUP_TEXTS = ("Unknown watchlists", "未知自选股分组")
-
-
 def _hint(exc: AsyncQuoteError) -> str:
     """What to do about ``exc``, for the error line ("" when its message says it)."""
     if isinstance(exc, ConnectError):
@@ -89,7 +95,7 @@ def _hint(exc: AsyncQuoteError) -> str:
         )
     if isinstance(exc, RequestTimeoutError):
         return "OpenD is slow or stuck: try again, or raise --timeout"
-    if isinstance(exc, OpenDError) and any(t in exc.message for t in _UNKNOWN_GROUP_TEXTS):
+    if _is_unknown_group(exc):
         return "`asyncquote groups` lists the groups there are"
     return ""
 
@@ -120,7 +126,23 @@ def _quiet_broken_pipe() -> int:
     return _BROKEN_PIPE_STATUS
 
 
+def _check_backend(backend: str) -> None:
+    """Fail with what to install when ``backend`` is trio and trio is not installed.
+
+    anyio would raise a LookupError, which main() would report as a bug.
+    """
+    if backend == "trio":
+        try:
+            importlib.import_module("trio")
+        except ImportError:
+            raise _CommandFailed(
+                "--backend trio needs the trio package: pip install trio, or use --backend asyncio"
+            ) from None
+
+
 def _run(args: argparse.Namespace) -> None:
+    _check_backend(args.backend)
+    _check_arguments(args)
     if args.command == "demo":
         anyio.run(_demo, args.groups, backend=args.backend)
     elif args.command == "sim":

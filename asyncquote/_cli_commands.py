@@ -25,9 +25,12 @@ import anyio
 from ._client import QuoteClient
 from ._connect import connect
 from ._dataframes import COLUMNS, to_rows
-from ._errors import AsyncQuoteError, InvalidArgumentError
+from ._errors import AsyncQuoteError, InvalidArgumentError, OpenDError
+from ._groups import WatchlistGroup, check_group_name
+from ._models import Security
 from ._opend import GroupType, ModifyOp
 from ._table import render_watchlist
+from ._taskgroups import single_errors
 from ._watch import WatchError, WatchlistChange
 
 
@@ -40,6 +43,43 @@ def _connect(args: argparse.Namespace) -> contextlib.AbstractAsyncContextManager
         connect_timeout=args.connect_timeout,
         rsa_key=args.rsa_key,
     )
+
+
+# OpenD's refusal of an unknown group, in English and in Chinese.
+_UNKNOWN_GROUP_TEXTS = ("Unknown watchlists", "未知自选股分组")
+
+
+def _is_unknown_group(exc: BaseException) -> bool:
+    """Whether ``exc`` is OpenD refusing a group it does not have."""
+    return isinstance(exc, OpenDError) and any(t in exc.message for t in _UNKNOWN_GROUP_TEXTS)
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Check group names and codes as the library will, before connecting.
+
+    A bad argument is then reported as such, whether or not OpenD is
+    reachable, and nothing is sent.
+
+    Raises:
+        _CommandFailed: the library's reason, and what to give instead.
+    """
+    groups: list[str] = []
+    if args.command == "watchlist":
+        groups = [args.group]
+    elif args.command == "watch":
+        groups = list(args.groups)
+    elif args.command in ("add", "remove"):
+        groups = [args.group]
+    try:
+        for group in groups:
+            # OpenD refuses edits of system groups with its own message.
+            check_group_name(group, queryable=args.command in ("watchlist", "watch"))
+    except InvalidArgumentError as exc:
+        raise _CommandFailed(
+            f"{exc}; give a group name: `asyncquote groups` lists the groups there are"
+        ) from None
+    for code in getattr(args, "codes", ()):
+        Security.parse(code)  # its InvalidArgumentError says what a code looks like
 
 
 async def _print_groups(client: QuoteClient, groups: Sequence[str]) -> int:
@@ -77,11 +117,28 @@ async def _demo(groups: Sequence[str]) -> None:
                 f"keepalive={info.keepalive_interval:g}s"
             )
             failed = await _print_groups(client, groups)
+            if failed:
+                # The simulator stops with the demo: `asyncquote groups` would
+                # find nothing to ask, so name its groups here.
+                there = await client.get_user_security_group(GroupType.ALL)
     if failed:
         raise _CommandFailed(
             f"{failed} of {len(set(groups))} groups could not be fetched (see above); "
-            "`asyncquote groups` lists the groups there are"
+            f"name groups the demo's simulator has: {_group_names(there)}"
         )
+
+
+def _group_names(groups: Sequence[WatchlistGroup]) -> str:
+    """The names of ``groups`` that can be fetched, a system group's English name in brackets."""
+    names = []
+    for group in groups:
+        try:
+            check_group_name(group.name)
+        except InvalidArgumentError:
+            continue  # a group OpenD lists but never returns (Positions, ...)
+        system = group.system_group
+        names.append(group.name if system is None else f"{group.name} ({system.english})")
+    return ", ".join(names)
 
 
 async def _groups(args: argparse.Namespace) -> None:
@@ -176,6 +233,7 @@ async def _watch_groups(args: argparse.Namespace) -> None:
     async with (
         _connect(args) as client,
         client.watch_user_security(args.groups, interval=args.interval) as events,
+        single_errors(),  # an unknown group's OpenDError as itself, as `watchlist` raises it
         anyio.create_task_group() as tg,
     ):
         if events.period > args.interval:
@@ -185,10 +243,16 @@ async def _watch_groups(args: argparse.Namespace) -> None:
                 flush=True,
             )
         tg.start_soon(_report_quota_waits, client)
+        shown: set[str] = set()
         async for event in events:
             if isinstance(event, WatchError):
+                if event.group not in shown and _is_unknown_group(event.error):
+                    # A group that is not there at start will not appear by
+                    # itself: the same error as `watchlist GROUP`.
+                    raise event.error
                 print(f"[{event.group}] poll failed: {event.error}", file=sys.stderr, flush=True)
             elif isinstance(event, WatchlistChange):
+                shown.add(event.group)
                 _print_change(event)
         tg.cancel_scope.cancel()
 

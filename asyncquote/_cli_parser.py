@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
+import sys
 from collections.abc import Sequence
 
 from . import __version__
@@ -33,22 +35,30 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def _port(text: str) -> int:
-    """A TCP port number, 0 to 65535 (0: any free port, where that makes sense)."""
+#: The rule each kind of port follows, as the error messages say it.
+_CLIENT_PORTS = "1 to 65535"
+_LISTEN_PORTS = "0 to 65535; 0 picks a free one"
+
+
+def _port_in(text: str, low: int, rule: str) -> int:
+    """``text`` as a port number from ``low`` to 65535; else a usage error saying ``rule``."""
     try:
         port = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port number (0 to 65535)")
+        port = -1
+    if not low <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number ({rule})")
     return port
+
+
+def _port(text: str) -> int:
+    """A port to listen on, 0 to 65535 (0: any free port)."""
+    return _port_in(text, 0, _LISTEN_PORTS)
 
 
 def _gateway_port(text: str) -> int:
-    port = _port(text)
-    if port == 0:
-        raise argparse.ArgumentTypeError("0 is not a port OpenD can listen on (1 to 65535)")
-    return port
+    """A port to connect to, 1 to 65535."""
+    return _port_in(text, 1, _CLIENT_PORTS)
 
 
 def _seconds(text: str) -> float:
@@ -56,9 +66,22 @@ def _seconds(text: str) -> float:
     try:
         seconds = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        seconds = math.nan
     if not 0 < seconds < math.inf:
-        raise argparse.ArgumentTypeError(f"{text} must be a number of seconds above 0")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds above 0")
+    return seconds
+
+
+def _timeout(text: str) -> float:
+    """A positive number of seconds, or ``inf`` for no limit (as the library takes math.inf)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds above 0 (inf: no limit)"
+        )
     return seconds
 
 
@@ -73,28 +96,138 @@ def _count(text: str) -> int:
     return count
 
 
-def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="OpenD host")
-    parser.add_argument("--port", type=_gateway_port, default=11111, help="OpenD port")
+#: The connection options' defaults. They are filled in after parsing
+#: (:meth:`_Parser.parse_args`): the options are taken before the command
+#: and after it, and a default the command's own parser set would hide a
+#: value given before the command.
+_CONNECTION_DEFAULTS: dict[str, object] = {
+    "host": "127.0.0.1",
+    "port": 11111,
+    "timeout": 12.0,
+    "connect_timeout": 10.0,
+    "rsa_key": None,
+}
+
+#: The commands that connect to OpenD (all but demo and sim).
+_GATEWAY_COMMANDS = ("groups", "watchlist", "watch", "status", "events", "add", "remove")
+
+
+def _add_gateway_options(parser: argparse.ArgumentParser, *, prefix: str = "") -> None:
+    """The connection options; ``prefix`` names their dests (the global ones', ``global_``)."""
+    default = None if prefix else argparse.SUPPRESS
+    # Given before the command, --host, --port and --rsa-key serve sim too.
+    for_sim = {
+        "host": "; for sim, the address to bind",
+        "port": "; for sim, the port to bind, 0 for any free one",
+        "rsa_key": "; for sim, the key to encrypt with",
+    }
+    if not prefix:
+        for_sim = dict.fromkeys(for_sim, "")
+    parser.add_argument(
+        "--host",
+        dest=f"{prefix}host",
+        default=default,
+        help=f"OpenD host (default: 127.0.0.1{for_sim['host']})",
+    )
+    parser.add_argument(
+        "--port",
+        dest=f"{prefix}port",
+        # Before the command, which rule applies is not known yet: checked in parse_args.
+        type=str if prefix else _gateway_port,
+        default=default,
+        help=f"OpenD port (default: 11111{for_sim['port']})",
+    )
     parser.add_argument(
         "--timeout",
-        type=_seconds,
-        default=12.0,
-        help="seconds each request waits for its reply once connected; "
-        "not the connect and handshake (see --connect-timeout)",
+        dest=f"{prefix}timeout",
+        type=_timeout,
+        default=default,
+        help="seconds each request waits for its reply once connected, inf for no "
+        "limit; not the connect and handshake (see --connect-timeout) (default: 12.0)",
     )
     parser.add_argument(
         "--connect-timeout",
-        type=_seconds,
-        default=10.0,
-        help="seconds for the TCP connect plus the InitConnect handshake",
+        dest=f"{prefix}connect_timeout",
+        type=_timeout,
+        default=default,
+        help="seconds for the TCP connect plus the InitConnect handshake (default: 10.0)",
     )
     parser.add_argument(
         "--rsa-key",
+        dest=f"{prefix}rsa_key",
         metavar="FILE",
+        default=default,
         help="RSA private key (PEM) OpenD is configured with (its rsa_private_key), "
-        "to encrypt the connection; needs the crypto extra (docs/install.md)",
+        f"to encrypt the connection{for_sim['rsa_key']}; needs the crypto extra "
+        "(docs/install.md)",
     )
+
+
+#: A value that starts like a negative number but is not one (``-5=ready``):
+#: argparse takes it for an option and says "expected one argument".
+_NEGATIVE_SPEC = re.compile(r"-\d.*=")
+
+
+def _join_negative_values(argv: Sequence[str]) -> list[str]:
+    """``--option -5=x`` as ``--option=-5=x``, so the option's own check explains the value."""
+    joined: list[str] = []
+    for arg in argv:
+        previous = joined[-1] if joined else ""
+        if _NEGATIVE_SPEC.match(arg) and previous.startswith("--") and "=" not in previous:
+            joined[-1] = f"{previous}={arg}"
+        else:
+            joined.append(arg)
+    return joined
+
+
+class _Parser(argparse.ArgumentParser):
+    """The top-level parser: fills in the connection options wherever they were given."""
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: None = None
+    ) -> argparse.Namespace:
+        argv = sys.argv[1:] if args is None else args
+        parsed = super().parse_args(_join_negative_values(argv))
+        self._settle_connection_options(parsed)
+        return parsed
+
+    def _settle_connection_options(self, args: argparse.Namespace) -> None:
+        """The command's option, else the global one, else the default; checked for the command."""
+        given = {
+            name: getattr(args, f"global_{name}")
+            for name in _CONNECTION_DEFAULTS
+            if getattr(args, f"global_{name}") is not None
+        }
+        for name in _CONNECTION_DEFAULTS:
+            delattr(args, f"global_{name}")
+        if args.command == "demo" and given:
+            options = ", ".join(f"--{name.replace('_', '-')}" for name in given)
+            self.error(
+                f"demo runs its own simulator, so it takes no {options}; "
+                "give them to the other commands"
+            )
+        if args.command == "sim":
+            timeouts = [name for name in ("timeout", "connect_timeout") if name in given]
+            if timeouts:
+                option = timeouts[0].replace("_", "-")
+                self.error(
+                    f"--{option} is for the commands that connect to OpenD; "
+                    "sim takes --handshake-timeout"
+                )
+        if "port" in given:
+            port_type = _gateway_port if args.command in _GATEWAY_COMMANDS else _port
+            try:
+                given["port"] = port_type(str(given["port"]))
+            except argparse.ArgumentTypeError as exc:
+                self.error(f"argument --port: {exc}")
+        names: tuple[str, ...] = ()
+        if args.command in _GATEWAY_COMMANDS:
+            names = tuple(_CONNECTION_DEFAULTS)
+        elif args.command == "sim":
+            names = ("host", "port", "rsa_key")
+        for name in names:
+            if not hasattr(args, name):
+                setattr(args, name, given.get(name, _CONNECTION_DEFAULTS[name]))
 
 
 def _quota_spec(spec: str) -> tuple[int, Quota | None]:
@@ -111,6 +244,18 @@ def _quota_spec(spec: str) -> tuple[int, Quota | None]:
 def _status_change(spec: str) -> StatusChange:
     from .sim import parse_status_change
 
+    example = "give SECONDS=STATUS, e.g. 30=logged-out"
+    seconds, sep, _ = spec.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"{spec!r}: {example}")
+    try:
+        after = float(seconds)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{spec!r}: {seconds!r} is not a number of seconds; {example}"
+        ) from None
+    if not 0 <= after < math.inf:
+        raise argparse.ArgumentTypeError(f"{spec!r}: SECONDS must be 0 or more, e.g. 30=logged-out")
     try:
         return parse_status_change(spec)
     except ValueError as exc:
@@ -144,7 +289,7 @@ class _FaultAction(argparse.Action):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="asyncquote",
         description="Async client for the Futu/moomoo OpenD gateway.",
         formatter_class=_HelpFormatter,
@@ -154,7 +299,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "--backend", choices=_BACKENDS, default="asyncio", help="event loop to run on"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_gateway_options(parser, prefix="global_")
+    subparsers = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        # Only the top-level parser settles the connection options.
+        parser_class=argparse.ArgumentParser,
+    )
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         return subparsers.add_parser(
@@ -170,8 +322,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     sim = command("sim", "run the OpenD simulator")
-    sim.add_argument("--host", default="127.0.0.1", help="address to bind")
-    sim.add_argument("--port", type=_port, default=11111, help="port to bind (0: any free one)")
+    sim.add_argument(
+        "--host", default=argparse.SUPPRESS, help="address to bind (default: 127.0.0.1)"
+    )
+    sim.add_argument(
+        "--port",
+        type=_port,
+        default=argparse.SUPPRESS,
+        help="port to bind (0: any free one) (default: 11111)",
+    )
     sim.add_argument(
         "--quota",
         action="append",
@@ -208,6 +367,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--rsa-key",
         metavar="FILE",
+        default=argparse.SUPPRESS,
         help="encrypt connections with this RSA private key (PEM), as OpenD does with "
         "rsa_private_key; the official SDK needs a 1024-bit PKCS#1 key",
     )

@@ -21,7 +21,7 @@ import asyncquote
 import asyncquote._cli
 import asyncquote.sim
 from asyncquote._cli import main
-from asyncquote._cli_commands import _groups, _watch
+from asyncquote._cli_commands import _groups, _watch, _watchlist
 from asyncquote._cli_parser import _build_parser
 from asyncquote._dataframes import COLUMNS
 from asyncquote._ratelimit import Quota
@@ -179,8 +179,8 @@ def test_a_malformed_code_is_refused_before_sending(
     before = len(running_sim.requests)
     assert main(["add", "Tech", "HK00700", "--port", str(running_sim.port)]) == 1
     assert "HK00700" in capsys.readouterr().err
-    # Only the handshake reached the simulator.
-    assert [r.proto_id for r in list(running_sim.requests)[before:]] == [1001]
+    # Checked before connecting: not even the handshake reached the simulator.
+    assert list(running_sim.requests)[before:] == []
 
 
 @pytest.fixture
@@ -274,7 +274,12 @@ def test_demo_with_a_group_that_does_not_exist_exits_1(
     captured = capsys.readouterr()
     assert "== Nope: error:" in captured.out
     assert "== Tech: 5 securities" in captured.out
-    assert "1 of 2 groups could not be fetched" in captured.err
+    line = one_line_error(captured.err)
+    assert "1 of 2 groups could not be fetched" in line
+    # No simulator is left running to ask `asyncquote groups`: the line names the groups.
+    assert "asyncquote groups" not in line
+    assert "name groups the demo's simulator has: 全部 (All), 沪深 (CN), 港股 (HK)," in line
+    assert "Tech" in line.split("has:")[1]
 
 
 @pytest.mark.parametrize("command", ["sim", "watchlist All", "groups", "add Tech US.AAPL"])
@@ -288,7 +293,7 @@ def test_a_bad_port_is_a_usage_error(
     assert "argument --port:" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("value", ["0", "-2", "nan", "inf", "x"])
+@pytest.mark.parametrize("value", ["0", "-2", "nan", "-inf", "x"])
 @pytest.mark.parametrize("option", ["--timeout", "--connect-timeout"])
 def test_a_bad_timeout_is_a_usage_error(
     option: str, value: str, capsys: pytest.CaptureFixture[str]
@@ -406,11 +411,27 @@ async def _hold_open(stream: anyio.abc.SocketStream) -> None:
 
 @pytest.mark.anyio
 async def test_watch_reports_a_failed_poll_once(
-    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The group is there at start, and every poll after the first fails.
+    polls = 0
+    fetch = asyncquote.QuoteClient.get_user_security
+
+    async def fail_after_the_first(
+        self: asyncquote.QuoteClient, group: str, **options: Any
+    ) -> list[asyncquote.SecurityStaticInfo]:
+        nonlocal polls
+        polls += 1
+        if polls > 1:
+            raise asyncquote.RequestTimeoutError(f"no reply for {group}")
+        return await fetch(self, group, **options)
+
+    monkeypatch.setattr(asyncquote.QuoteClient, "get_user_security", fail_after_the_first)
     async with Simulator(port=0) as sim:
         args = _build_parser().parse_args(
-            ["watch", "NoSuchGroup", "--interval", "30", "--port", str(sim.port)]
+            ["watch", "Tech", "--interval", "30", "--port", str(sim.port)]
         )
         with caplog.at_level(logging.WARNING):
             async with anyio.create_task_group() as tg:
@@ -419,9 +440,37 @@ async def test_watch_reports_a_failed_poll_once(
                 tg.cancel_scope.cancel()
     failures = capsys.readouterr().err.count("poll failed")
     assert failures >= 2
-    assert [r.getMessage() for r in caplog.records if "NoSuchGroup" in r.getMessage()] == []
+    assert [r.getMessage() for r in caplog.records if "no reply for" in r.getMessage()] == []
     # The filter is gone once the command is over.
     assert logging.getLogger("asyncquote.watch").filters == []
+
+
+@pytest.mark.anyio
+async def test_watch_of_an_unknown_group_fails_at_start_as_watchlist_does() -> None:
+    """On trio's virtual clock: before the fix, watch polled the group for ever."""
+    errors: list[str] = []
+    async with Simulator(port=0) as sim:
+        for command, argv in (
+            (_watchlist, ["watchlist", "Nope"]),
+            (_watch, ["watch", "Tech", "Nope", "--interval", "1"]),
+        ):
+            args = _build_parser().parse_args([*argv, "--port", str(sim.port)])
+            with anyio.fail_after(600), pytest.raises(asyncquote.OpenDError) as info:
+                await command(args)
+            errors.append(str(info.value))
+    assert errors[0] == errors[1]
+    assert "Unknown watchlists" in errors[1]
+
+
+def test_watch_of_an_unknown_group_exits_1_with_the_hint_watchlist_gives(
+    running_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = []
+    for command in ("watchlist", "watch"):
+        assert main([command, "Nope", "--port", str(running_sim.port)]) == 1
+        lines.append(one_line_error(capsys.readouterr().err))
+    assert lines[0] == lines[1]
+    assert "`asyncquote groups` lists the groups there are" in lines[1]
 
 
 def test_groups_names_system_groups_both_ways(

@@ -103,9 +103,9 @@ def test_sim_reports_an_unreadable_rsa_key_and_exits_1(
         ),
         (["--seed", "x"], "argument --seed: invalid int value: 'x'"),
         (["--gateway-status", "asleep"], "argument --gateway-status: invalid choice: 'asleep'"),
-        (["--gateway-change", "30"], "must be SECONDS=STATUS"),
+        (["--gateway-change", "30"], "give SECONDS=STATUS"),
         (["--gateway-change", "30=asleep"], "unknown gateway status 'asleep'"),
-        (["--gateway-change=-1=ready"], ">= 0"),
+        (["--gateway-change=-1=ready"], "0 or more"),
     ],
 )
 def test_sim_refuses_options_that_make_no_sense_with_a_usage_error(
@@ -153,3 +153,25 @@ def test_sim_starts_ready_by_default(
     assert main(["sim"]) == 0
     assert served[0].gateway == GatewayState()
     assert "gateway: ready\n" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "address"),
+    [
+        (["--port", "2345", "sim"], ("127.0.0.1", 2345)),
+        (["--host", "0.0.0.0", "--port", "0", "sim"], ("0.0.0.0", 0)),
+        (["--port", "2345", "sim", "--port", "3456"], ("127.0.0.1", 3456)),
+        (["sim"], ("127.0.0.1", 11111)),
+    ],
+)
+def test_sim_binds_where_the_global_host_and_port_say(
+    argv: list[str], address: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, int]] = []
+
+    async def record(host: str, port: int, **options: Any) -> None:
+        asked.append((host, port))
+
+    monkeypatch.setattr(asyncquote.sim, "serve", record)
+    assert main(argv) == 0
+    assert asked == [address]
