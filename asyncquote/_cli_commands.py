@@ -16,6 +16,7 @@ import enum
 import errno
 import json
 import logging
+import select
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -243,6 +244,7 @@ async def _watch_groups(args: argparse.Namespace) -> None:
                 flush=True,
             )
         tg.start_soon(_report_quota_waits, client)
+        tg.start_soon(_end_when_stdout_closes)
         shown: set[str] = set()
         async for event in events:
             if isinstance(event, WatchError):
@@ -269,6 +271,31 @@ def _print_change(event: WatchlistChange) -> None:
         print(f"[{event.group}] - {item.security}  {item.basic.name}", flush=True)
     if not event.added and not event.removed:
         print(f"[{event.group}] changed (order or details)", flush=True)
+
+
+async def _end_when_stdout_closes() -> None:
+    """Raise BrokenPipeError once nobody reads stdout any more.
+
+    ``asyncquote watch Tech | head -3``: head leaves after its lines, but a
+    write is what would fail, and watch (or events) may have nothing to
+    write for hours. A pipe whose reader is gone reports an error to poll().
+    Not where there is no poll() (Windows) or stdout is no file (a test's
+    capture): there the next write still finds out.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    if not hasattr(select, "poll"):  # pragma: no cover - Windows
+        return
+    poller = select.poll()
+    poller.register(fd, 0)  # no events asked for: only errors and hang-ups are reported
+    # Nothing to wait on in the event loop (a pipe is writable all along):
+    # look once a second, as _report_quota_waits does.
+    while True:
+        if poller.poll(0):
+            raise BrokenPipeError(errno.EPIPE, "nobody reads stdout any more")
+        await anyio.sleep(1)
 
 
 async def _report_quota_waits(client: QuoteClient) -> None:

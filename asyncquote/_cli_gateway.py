@@ -16,7 +16,15 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
-from ._cli_commands import _CommandFailed, _connect, _enum_name, _json_ready
+import anyio
+
+from ._cli_commands import (
+    _CommandFailed,
+    _connect,
+    _end_when_stdout_closes,
+    _enum_name,
+    _json_ready,
+)
 from ._events import (
     ApiQuotaChanged,
     ConnectionStateChanged,
@@ -28,6 +36,7 @@ from ._events import (
     UsedQuotaChanged,
 )
 from ._health import GatewayStatus, GlobalState
+from ._taskgroups import single_errors
 
 __all__ = ["_events", "_status"]
 
@@ -127,7 +136,13 @@ def _event_json(event: Event) -> str:
 
 
 async def _events(args: argparse.Namespace) -> None:
-    async with _connect(args) as client, client.events() as events:
+    async with (
+        _connect(args) as client,
+        client.events() as events,
+        single_errors(),
+        anyio.create_task_group() as tg,
+    ):
+        tg.start_soon(_end_when_stdout_closes)
         print(
             f"listening for OpenD's events at {args.host}:{args.port} (Ctrl-C to stop)",
             file=sys.stderr,
@@ -147,6 +162,8 @@ async def _events(args: argparse.Namespace) -> None:
             print(line, flush=True)
             printed += 1
             if args.count is not None and printed >= args.count:
-                return
-    # The client closed (reconnecting off or given up): the stream ended.
-    raise _CommandFailed("the connection to OpenD was closed; no more events")
+                break
+        else:
+            # The client closed (reconnecting off or given up): the stream ended.
+            raise _CommandFailed("the connection to OpenD was closed; no more events")
+        tg.cancel_scope.cancel()

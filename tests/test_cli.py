@@ -326,6 +326,36 @@ def test_a_closed_pipe_ends_the_command_quietly(running_sim: Simulator) -> None:
     assert completed.returncode == 141  # what a shell reports for SIGPIPE
 
 
+@pytest.mark.parametrize("command", ["watch Tech", "events"])
+def test_a_closed_pipe_ends_a_command_that_has_nothing_more_to_print(
+    running_sim: Simulator, command: str
+) -> None:
+    """``asyncquote watch Tech | head -3``: head leaves, and no change comes to write."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "asyncquote", *command.split(), "--port", str(running_sim.port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    if command.startswith("watch"):
+        # The state at start, all of it, so that nothing is left to write.
+        assert process.stdout.readline() == "[Tech] 5 securities\n"
+        for _ in range(5):
+            assert process.stdout.readline().startswith("  ")  # one security
+    process.stdout.close()  # as head does once it has its lines
+    try:
+        # Bounds a hang (the bug), not a timing goal.
+        status = process.wait(timeout=60)
+    finally:
+        process.kill()
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    process.stderr.close()
+    assert "Traceback" not in stderr
+    assert status == 141
+
+
 def test_the_real_process_never_prints_a_traceback() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
