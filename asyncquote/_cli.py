@@ -170,9 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.verbose:
+        # The library's own story (connecting, reconnecting, quota waits),
+        # not other packages' debug lines (asyncio's choice of selector).
+        logging.getLogger("asyncquote").setLevel(logging.DEBUG)
     try:
         _run(args)
     except BaseException as raised:

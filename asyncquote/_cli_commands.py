@@ -18,7 +18,7 @@ import json
 import logging
 import select
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import anyio
@@ -34,16 +34,33 @@ from ._table import render_watchlist
 from ._taskgroups import single_errors
 from ._watch import WatchError, WatchlistChange
 
+#: The command line's own log: with ``-v``, the connection's story.
+logger = logging.getLogger("asyncquote.cli")
 
-def _connect(args: argparse.Namespace) -> contextlib.AbstractAsyncContextManager[QuoteClient]:
-    """Connect as the gateway options in ``args`` say."""
-    return connect(
+
+@contextlib.asynccontextmanager
+async def _connect(args: argparse.Namespace) -> AsyncIterator[QuoteClient]:
+    """Connect as the gateway options in ``args`` say, logging how it goes (``-v``)."""
+    address = f"{args.host}:{args.port}"
+    encryption = "not encrypted" if args.rsa_key is None else f"encrypted with {args.rsa_key}"
+    logger.info("connecting to OpenD at %s (%s)", address, encryption)
+    async with connect(
         args.host,
         args.port,
         timeout=args.timeout,
         connect_timeout=args.connect_timeout,
         rsa_key=args.rsa_key,
-    )
+    ) as client:
+        info = client.info
+        logger.info(
+            "connected to OpenD at %s: connID %d, OpenD version %d, keepalive every %g s",
+            address,
+            info.conn_id,
+            info.server_version,
+            info.keepalive_interval,
+        )
+        yield client
+    logger.info("closed the connection to OpenD at %s", address)
 
 
 # OpenD's refusal of an unknown group, in English and in Chinese.

@@ -298,7 +298,12 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--backend", choices=_BACKENDS, default="asyncio", help="event loop to run on"
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log what asyncquote does: connecting, reconnecting, quota waits (debug level)",
+    )
     _add_gateway_options(parser, prefix="global_")
     subparsers = parser.add_subparsers(
         dest="command",

@@ -356,6 +356,21 @@ def test_a_closed_pipe_ends_a_command_that_has_nothing_more_to_print(
     assert status == 141
 
 
+def test_verbose_tells_the_librarys_connection_story(running_sim: Simulator) -> None:
+    completed = run_cli("-v", "watchlist", "Tech", "--port", str(running_sim.port))
+    assert completed.returncode == 0, completed.stderr
+    address = f"127.0.0.1:{running_sim.port}"
+    story = [line.split(": ", 1)[-1] for line in completed.stderr.splitlines()]
+    assert f"connecting to OpenD at {address} (not encrypted)" in story
+    connected = [line for line in story if line.startswith(f"connected to OpenD at {address}:")]
+    assert connected, completed.stderr
+    assert "connID" in connected[0]
+    assert f"closed the connection to OpenD at {address}" in story
+    # The library's debug lines, not asyncio's.
+    assert "asyncquote." in completed.stderr
+    assert "Using selector" not in completed.stderr
+
+
 def test_the_real_process_never_prints_a_traceback() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
