@@ -19,6 +19,7 @@ import trio.testing
 
 import asyncquote
 import asyncquote._cli
+import asyncquote._cli_commands
 import asyncquote.sim
 from asyncquote._cli import main
 from asyncquote._cli_commands import _groups, _watch, _watchlist
@@ -260,7 +261,7 @@ def test_an_unexpected_exception_is_one_line_too(
     async def broken(*args: object) -> None:
         raise RuntimeError("something odd")
 
-    monkeypatch.setattr(asyncquote._cli, "_demo", broken)
+    monkeypatch.setattr(asyncquote._cli_commands, "_demo", broken)
     assert main(["demo"]) == 1
     line = one_line_error(capsys.readouterr().err)
     assert "something odd" in line
@@ -369,6 +370,40 @@ def test_verbose_tells_the_librarys_connection_story(running_sim: Simulator) -> 
     # The library's debug lines, not asyncio's.
     assert "asyncquote." in completed.stderr
     assert "Using selector" not in completed.stderr
+
+
+# Raises KeyboardInterrupt, as a Ctrl-C would, when the CLI imports the simulator
+# (its modules load only for the command line), then runs what the
+# `asyncquote` script runs, or `python -m asyncquote`.
+CTRL_C_WHILE_IMPORTING = """
+import importlib.abc, runpy, sys
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "asyncquote.sim":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+if sys.argv[1] == "script":
+    from asyncquote._cli import main
+    sys.exit(main(["groups"]))
+sys.argv[1:] = ["groups"]
+runpy.run_module("asyncquote", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_ctrl_c_while_importing_ends_quietly_with_130(how: str) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_IMPORTING, how],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.stderr == ""
+    assert completed.returncode == 130
 
 
 def test_the_real_process_never_prints_a_traceback() -> None:
@@ -581,7 +616,7 @@ def test_a_huge_error_message_from_a_real_opend_is_cut_to_one_readable_line(
         codes = ", ".join(f"US.NOPE{i}" for i in range(5000))
         raise asyncquote.OpenDError(-1, 6, f"Unknown stock: {codes}", 3214)  # as OpenD may
 
-    monkeypatch.setattr(asyncquote._cli, "_demo", refuse)
+    monkeypatch.setattr(asyncquote._cli_commands, "_demo", refuse)
     assert main(["demo"]) == 1
     line = one_line_error(capsys.readouterr().err)
     assert len(line) < 400
