@@ -203,8 +203,8 @@ class _Parser(argparse.ArgumentParser):
         if args.command == "demo" and given:
             options = ", ".join(f"--{name.replace('_', '-')}" for name in given)
             self.error(
-                f"demo runs its own simulator and takes no {options}: leave it out, "
-                "or run `asyncquote sim` and give it to the other commands"
+                f"demo runs its own simulator: leave out {options}, or run "
+                "`asyncquote sim` and use the other commands"
             )
         if args.command == "sim":
             timeouts = [name for name in ("timeout", "connect_timeout") if name in given]
