@@ -2,7 +2,9 @@
 
 One job: turn ``argv`` into an :class:`argparse.Namespace`, rejecting bad
 values (ports, seconds, quota and fault specs) as usage errors (exit 2)
-before anything runs. Nothing here does I/O or connects; the commands are
+before anything runs. The connection options are taken before the command
+as well as after it (``asyncquote --port 11112 watchlist HK``); the top-level
+parser settles them (:class:`_Parser`). Nothing here does I/O or connects; the commands are
 in :mod:`asyncquote._cli_commands`, ``main()`` in :mod:`asyncquote._cli`.
 """
 
@@ -173,7 +175,8 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
     joined: list[str] = []
     for arg in argv:
         previous = joined[-1] if joined else ""
-        if _NEGATIVE_SPEC.match(arg) and previous.startswith("--") and "=" not in previous:
+        is_option = previous.startswith("--") and previous != "--" and "=" not in previous
+        if is_option and _NEGATIVE_SPEC.match(arg):
             joined[-1] = f"{previous}={arg}"
         else:
             joined.append(arg)
