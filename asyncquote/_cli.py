@@ -169,15 +169,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._cli_parser import _build_parser
     except KeyboardInterrupt:
         return 130
-    args = _build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if args.verbose:
-        # The library's own story (connecting, reconnecting, quota waits),
-        # not other packages' debug lines (asyncio's choice of selector).
-        logging.getLogger("asyncquote").setLevel(logging.DEBUG)
     try:
+        args = _build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        if args.verbose:
+            # The library's own story (connecting, reconnecting, quota waits),
+            # not other packages' debug lines (asyncio's choice of selector).
+            logging.getLogger("asyncquote").setLevel(logging.DEBUG)
         _run(args, commands, gateway)
     except BaseException as raised:
         exc = _leaf(raised)
