@@ -128,12 +128,14 @@ def _add_gateway_options(parser: argparse.ArgumentParser, *, prefix: str = "") -
     parser.add_argument(
         "--host",
         dest=f"{prefix}host",
+        metavar="HOST",
         default=default,
         help=f"OpenD host (default: 127.0.0.1{for_sim['host']})",
     )
     parser.add_argument(
         "--port",
         dest=f"{prefix}port",
+        metavar="PORT",
         # Before the command, which rule applies is not known yet: checked in parse_args.
         type=str if prefix else _gateway_port,
         default=default,
@@ -142,6 +144,7 @@ def _add_gateway_options(parser: argparse.ArgumentParser, *, prefix: str = "") -
     parser.add_argument(
         "--timeout",
         dest=f"{prefix}timeout",
+        metavar="SECONDS",
         type=_timeout,
         default=default,
         help="seconds each request waits for its reply once connected, inf for no "
@@ -150,6 +153,7 @@ def _add_gateway_options(parser: argparse.ArgumentParser, *, prefix: str = "") -
     parser.add_argument(
         "--connect-timeout",
         dest=f"{prefix}connect_timeout",
+        metavar="SECONDS",
         type=_timeout,
         default=default,
         help="seconds for the TCP connect plus the InitConnect handshake (default: 10.0)",
