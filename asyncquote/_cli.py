@@ -30,22 +30,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 import anyio
 
-from ._cli_commands import (
-    _check_arguments,
-    _CommandFailed,
-    _demo,
-    _edit,
-    _groups,
-    _is_unknown_group,
-    _sim,
-    _watch,
-    _watchlist,
-)
-from ._cli_gateway import _events, _status
-from ._cli_parser import _build_parser
 from ._errors import (
     AsyncQuoteError,
     ConnectError,
@@ -95,6 +83,8 @@ def _hint(exc: AsyncQuoteError) -> str:
         )
     if isinstance(exc, RequestTimeoutError):
         return "OpenD is slow or stuck: try again, or raise --timeout"
+    from ._cli_commands import _is_unknown_group  # loaded by main()
+
     if _is_unknown_group(exc):
         return "`asyncquote groups` lists the groups there are"
     return ""
@@ -105,6 +95,8 @@ def _describe_failure(exc: BaseException) -> str:
     if isinstance(exc, AsyncQuoteError):
         hint = _hint(exc)
         return f"{_shorten(str(exc))}; {hint}" if hint else _shorten(str(exc))
+    from ._cli_commands import _CommandFailed  # loaded by main()
+
     if isinstance(exc, (_CommandFailed, ImportError)):
         # The crypto extra's install hint is part of the ImportError (see _cipher.py).
         return _shorten(str(exc))
@@ -135,30 +127,30 @@ def _check_backend(backend: str) -> None:
         try:
             importlib.import_module("trio")
         except ImportError:
+            from ._cli_commands import _CommandFailed  # loaded by main()
+
             raise _CommandFailed(
                 "--backend trio needs the trio package: pip install trio, or use --backend asyncio"
             ) from None
 
 
-def _run(args: argparse.Namespace) -> None:
+def _run(args: argparse.Namespace, commands: ModuleType, gateway: ModuleType) -> None:
     _check_backend(args.backend)
-    _check_arguments(args)
+    commands._check_arguments(args)
     if args.command == "demo":
-        anyio.run(_demo, args.groups, backend=args.backend)
-    elif args.command == "sim":
-        anyio.run(_sim, args, backend=args.backend)
-    elif args.command == "watchlist":
-        anyio.run(_watchlist, args, backend=args.backend)
-    elif args.command == "groups":
-        anyio.run(_groups, args, backend=args.backend)
-    elif args.command == "watch":
-        anyio.run(_watch, args, backend=args.backend)
-    elif args.command in ("add", "remove"):
-        anyio.run(_edit, args, backend=args.backend)
-    elif args.command == "status":
-        anyio.run(_status, args, backend=args.backend)
-    elif args.command == "events":
-        anyio.run(_events, args, backend=args.backend)
+        anyio.run(commands._demo, args.groups, backend=args.backend)
+    else:
+        command = {
+            "sim": commands._sim,
+            "watchlist": commands._watchlist,
+            "groups": commands._groups,
+            "watch": commands._watch,
+            "add": commands._edit,
+            "remove": commands._edit,
+            "status": gateway._status,
+            "events": gateway._events,
+        }[args.command]
+        anyio.run(command, args, backend=args.backend)
     sys.stdout.flush()
 
 
@@ -168,13 +160,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     Usage errors exit 2 (argparse), any other failure 1 with one line on
     stderr, Ctrl-C 130 and a closed stdout pipe 141, quietly. Never a traceback.
     """
-    args = _build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
-        _run(args)
+        # The commands' modules, and the simulator's they use, load here rather
+        # than when this module is imported, so that a Ctrl-C while they load
+        # ends as quietly as one while a command runs.
+        from . import _cli_commands as commands
+        from . import _cli_gateway as gateway
+        from ._cli_parser import _build_parser
+    except KeyboardInterrupt:
+        return 130
+    try:
+        args = _build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        if args.verbose:
+            # The library's own story (connecting, reconnecting, quota waits),
+            # not other packages' debug lines (asyncio's choice of selector).
+            logging.getLogger("asyncquote").setLevel(logging.DEBUG)
+        _run(args, commands, gateway)
     except BaseException as raised:
         exc = _leaf(raised)
         if isinstance(exc, KeyboardInterrupt):

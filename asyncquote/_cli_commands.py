@@ -16,8 +16,9 @@ import enum
 import errno
 import json
 import logging
+import select
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import anyio
@@ -33,16 +34,33 @@ from ._table import render_watchlist
 from ._taskgroups import single_errors
 from ._watch import WatchError, WatchlistChange
 
+#: The command line's own log: with ``-v``, the connection's story.
+logger = logging.getLogger("asyncquote.cli")
 
-def _connect(args: argparse.Namespace) -> contextlib.AbstractAsyncContextManager[QuoteClient]:
-    """Connect as the gateway options in ``args`` say."""
-    return connect(
+
+@contextlib.asynccontextmanager
+async def _connect(args: argparse.Namespace) -> AsyncIterator[QuoteClient]:
+    """Connect as the gateway options in ``args`` say, logging how it goes (``-v``)."""
+    address = f"{args.host}:{args.port}"
+    encryption = "not encrypted" if args.rsa_key is None else f"encrypted with {args.rsa_key}"
+    logger.info("connecting to OpenD at %s (%s)", address, encryption)
+    async with connect(
         args.host,
         args.port,
         timeout=args.timeout,
         connect_timeout=args.connect_timeout,
         rsa_key=args.rsa_key,
-    )
+    ) as client:
+        info = client.info
+        logger.info(
+            "connected to OpenD at %s: connID %d, OpenD version %d, keepalive every %g s",
+            address,
+            info.conn_id,
+            info.server_version,
+            info.keepalive_interval,
+        )
+        yield client
+    logger.info("closed the connection to OpenD at %s", address)
 
 
 # OpenD's refusal of an unknown group, in English and in Chinese.
@@ -243,6 +261,7 @@ async def _watch_groups(args: argparse.Namespace) -> None:
                 flush=True,
             )
         tg.start_soon(_report_quota_waits, client)
+        tg.start_soon(_end_when_stdout_closes)
         shown: set[str] = set()
         async for event in events:
             if isinstance(event, WatchError):
@@ -269,6 +288,31 @@ def _print_change(event: WatchlistChange) -> None:
         print(f"[{event.group}] - {item.security}  {item.basic.name}", flush=True)
     if not event.added and not event.removed:
         print(f"[{event.group}] changed (order or details)", flush=True)
+
+
+async def _end_when_stdout_closes() -> None:
+    """Raise BrokenPipeError once nobody reads stdout any more.
+
+    ``asyncquote watch Tech | head -3``: head leaves after its lines, but a
+    write is what would fail, and watch (or events) may have nothing to
+    write for hours. A pipe whose reader is gone reports an error to poll().
+    Not where there is no poll() (Windows) or stdout is no file (a test's
+    capture): there the next write still finds out.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    if not hasattr(select, "poll"):  # pragma: no cover - Windows
+        return
+    poller = select.poll()
+    poller.register(fd, 0)  # no events asked for: only errors and hang-ups are reported
+    # Nothing to wait on in the event loop (a pipe is writable all along):
+    # look once a second, as _report_quota_waits does.
+    while True:
+        if poller.poll(0):
+            raise BrokenPipeError(errno.EPIPE, "nobody reads stdout any more")
+        await anyio.sleep(1)
 
 
 async def _report_quota_waits(client: QuoteClient) -> None:

@@ -16,7 +16,17 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
-from ._cli_commands import _CommandFailed, _connect, _enum_name, _json_ready
+import anyio
+
+from ._cli_commands import (
+    _CommandFailed,
+    _connect,
+    _end_when_stdout_closes,
+    _enum_name,
+    _json_ready,
+)
+from ._client import QuoteClient
+from ._errors import AsyncQuoteError
 from ._events import (
     ApiQuotaChanged,
     ConnectionStateChanged,
@@ -28,6 +38,8 @@ from ._events import (
     UsedQuotaChanged,
 )
 from ._health import GatewayStatus, GlobalState
+from ._session import ConnectionState
+from ._taskgroups import single_errors
 
 __all__ = ["_events", "_status"]
 
@@ -73,16 +85,20 @@ async def _status(args: argparse.Namespace) -> None:
         state = await client.get_global_state()
         status = client.gateway
     if args.json:
-        document = {
-            "ready": status.ready,
-            "summary": status.summary,
-            "global_state": _json_ready(state.model_dump()),
-        }
-        print(json.dumps(document, ensure_ascii=False, indent=2))
+        print(json.dumps(_state_document(state, status), ensure_ascii=False, indent=2))
     else:
         print(_status_table(f"{args.host}:{args.port}", state, status))
     if not status.ready:
         raise _CommandFailed(f"OpenD is not ready: {status.summary}")
+
+
+def _state_document(state: GlobalState, status: GatewayStatus) -> dict[str, Any]:
+    """``status --json``'s document (also ``events --json``'s GatewayState line)."""
+    return {
+        "ready": status.ready,
+        "summary": status.summary,
+        "global_state": _json_ready(state.model_dump()),
+    }
 
 
 def _describe(event: Event) -> str:
@@ -120,14 +136,51 @@ def _or_unknown(value: int | None) -> str:
     return "?" if value is None else str(value)
 
 
-def _event_json(event: Event) -> str:
+def _event_json(event: Event, timestamp: str) -> str:
     # Enum members as their names (ConnectionState's too: "RECONNECTING").
-    document: dict[str, Any] = {"event": type(event).__name__, **_json_ready(event.model_dump())}
+    document: dict[str, Any] = {
+        "event": type(event).__name__,
+        "timestamp": timestamp,
+        **_json_ready(event.model_dump()),
+    }
     return json.dumps(document, ensure_ascii=False)
 
 
+def _reconnected(event: Event) -> bool:
+    """Whether ``event`` is the client's connection coming back: perhaps to another OpenD."""
+    return (
+        isinstance(event, ConnectionStateChanged)
+        and event.state is ConnectionState.CONNECTED
+        and event.previous is ConnectionState.RECONNECTING
+    )
+
+
+async def _state_lines(client: QuoteClient, args: argparse.Namespace) -> list[str]:
+    """The gateway's state, asked for now: after a reconnect, OpenD may have restarted
+    logged out, and no Notify says so. Nothing (a note on stderr) when it cannot be asked.
+    """
+    try:
+        state = await client.get_global_state()
+    except AsyncQuoteError as exc:
+        print(f"(could not ask OpenD for its state: {exc})", file=sys.stderr, flush=True)
+        return []
+    status = client.gateway
+    now = datetime.now(timezone.utc)
+    if args.json:
+        document = {"event": "GatewayState", "timestamp": now.isoformat()}
+        return [json.dumps({**document, **_state_document(state, status)}, ensure_ascii=False)]
+    ready = "ready" if status.ready else "not ready"
+    return [f"{now:%H:%M:%S}  OpenD state: {ready}: {status.summary}"]
+
+
 async def _events(args: argparse.Namespace) -> None:
-    async with _connect(args) as client, client.events() as events:
+    async with (
+        _connect(args) as client,
+        client.events() as events,
+        single_errors(),
+        anyio.create_task_group() as tg,
+    ):
+        tg.start_soon(_end_when_stdout_closes)
         print(
             f"listening for OpenD's events at {args.host}:{args.port} (Ctrl-C to stop)",
             file=sys.stderr,
@@ -142,11 +195,20 @@ async def _events(args: argparse.Namespace) -> None:
                     flush=True,
                 )
                 dropped = events.dropped
-            stamp = datetime.now(timezone.utc).strftime("%H:%M:%S")
-            line = _event_json(event) if args.json else f"{stamp}  {_describe(event)}"
-            print(line, flush=True)
-            printed += 1
+            now = datetime.now(timezone.utc)
+            lines = [
+                _event_json(event, now.isoformat())
+                if args.json
+                else f"{now:%H:%M:%S}  {_describe(event)}"
+            ]
+            if _reconnected(event):
+                lines += await _state_lines(client, args)
+            for line in lines[: None if args.count is None else args.count - printed]:
+                print(line, flush=True)
+                printed += 1
             if args.count is not None and printed >= args.count:
-                return
-    # The client closed (reconnecting off or given up): the stream ended.
-    raise _CommandFailed("the connection to OpenD was closed; no more events")
+                break
+        else:
+            # The client closed (reconnecting off or given up): the stream ended.
+            raise _CommandFailed("the connection to OpenD was closed; no more events")
+        tg.cancel_scope.cancel()

@@ -2,7 +2,9 @@
 
 One job: turn ``argv`` into an :class:`argparse.Namespace`, rejecting bad
 values (ports, seconds, quota and fault specs) as usage errors (exit 2)
-before anything runs. Nothing here does I/O or connects; the commands are
+before anything runs. The connection options are taken before the command
+as well as after it (``asyncquote --port 11112 watchlist HK``); the top-level
+parser settles them (:class:`_Parser`). Nothing here does I/O or connects; the commands are
 in :mod:`asyncquote._cli_commands`, ``main()`` in :mod:`asyncquote._cli`.
 """
 
@@ -126,12 +128,14 @@ def _add_gateway_options(parser: argparse.ArgumentParser, *, prefix: str = "") -
     parser.add_argument(
         "--host",
         dest=f"{prefix}host",
+        metavar="HOST",
         default=default,
         help=f"OpenD host (default: 127.0.0.1{for_sim['host']})",
     )
     parser.add_argument(
         "--port",
         dest=f"{prefix}port",
+        metavar="PORT",
         # Before the command, which rule applies is not known yet: checked in parse_args.
         type=str if prefix else _gateway_port,
         default=default,
@@ -140,6 +144,7 @@ def _add_gateway_options(parser: argparse.ArgumentParser, *, prefix: str = "") -
     parser.add_argument(
         "--timeout",
         dest=f"{prefix}timeout",
+        metavar="SECONDS",
         type=_timeout,
         default=default,
         help="seconds each request waits for its reply once connected, inf for no "
@@ -148,6 +153,7 @@ def _add_gateway_options(parser: argparse.ArgumentParser, *, prefix: str = "") -
     parser.add_argument(
         "--connect-timeout",
         dest=f"{prefix}connect_timeout",
+        metavar="SECONDS",
         type=_timeout,
         default=default,
         help="seconds for the TCP connect plus the InitConnect handshake (default: 10.0)",
@@ -173,7 +179,8 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
     joined: list[str] = []
     for arg in argv:
         previous = joined[-1] if joined else ""
-        if _NEGATIVE_SPEC.match(arg) and previous.startswith("--") and "=" not in previous:
+        is_option = previous.startswith("--") and previous != "--" and "=" not in previous
+        if is_option and _NEGATIVE_SPEC.match(arg):
             joined[-1] = f"{previous}={arg}"
         else:
             joined.append(arg)
@@ -203,8 +210,8 @@ class _Parser(argparse.ArgumentParser):
         if args.command == "demo" and given:
             options = ", ".join(f"--{name.replace('_', '-')}" for name in given)
             self.error(
-                f"demo runs its own simulator, so it takes no {options}; "
-                "give them to the other commands"
+                f"demo runs its own simulator: leave out {options}, or run "
+                "`asyncquote sim` and use the other commands"
             )
         if args.command == "sim":
             timeouts = [name for name in ("timeout", "connect_timeout") if name in given]
@@ -298,7 +305,12 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--backend", choices=_BACKENDS, default="asyncio", help="event loop to run on"
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log what asyncquote does: connecting, reconnecting, quota waits (debug level)",
+    )
     _add_gateway_options(parser, prefix="global_")
     subparsers = parser.add_subparsers(
         dest="command",

@@ -19,6 +19,7 @@ import trio.testing
 
 import asyncquote
 import asyncquote._cli
+import asyncquote._cli_commands
 import asyncquote.sim
 from asyncquote._cli import main
 from asyncquote._cli_commands import _groups, _watch, _watchlist
@@ -260,7 +261,7 @@ def test_an_unexpected_exception_is_one_line_too(
     async def broken(*args: object) -> None:
         raise RuntimeError("something odd")
 
-    monkeypatch.setattr(asyncquote._cli, "_demo", broken)
+    monkeypatch.setattr(asyncquote._cli_commands, "_demo", broken)
     assert main(["demo"]) == 1
     line = one_line_error(capsys.readouterr().err)
     assert "something odd" in line
@@ -324,6 +325,85 @@ def test_a_closed_pipe_ends_the_command_quietly(running_sim: Simulator) -> None:
         os.close(write_end)
     assert completed.stderr == ""
     assert completed.returncode == 141  # what a shell reports for SIGPIPE
+
+
+@pytest.mark.parametrize("command", ["watch Tech", "events"])
+def test_a_closed_pipe_ends_a_command_that_has_nothing_more_to_print(
+    running_sim: Simulator, command: str
+) -> None:
+    """``asyncquote watch Tech | head -3``: head leaves, and no change comes to write."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "asyncquote", *command.split(), "--port", str(running_sim.port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    if command.startswith("watch"):
+        # The state at start, all of it, so that nothing is left to write.
+        assert process.stdout.readline() == "[Tech] 5 securities\n"
+        for _ in range(5):
+            assert process.stdout.readline().startswith("  ")  # one security
+    process.stdout.close()  # as head does once it has its lines
+    try:
+        # Bounds a hang (the bug), not a timing goal.
+        status = process.wait(timeout=60)
+    finally:
+        process.kill()
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    process.stderr.close()
+    assert "Traceback" not in stderr
+    assert status == 141
+
+
+def test_verbose_tells_the_librarys_connection_story(running_sim: Simulator) -> None:
+    completed = run_cli("-v", "watchlist", "Tech", "--port", str(running_sim.port))
+    assert completed.returncode == 0, completed.stderr
+    address = f"127.0.0.1:{running_sim.port}"
+    story = [line.split(": ", 1)[-1] for line in completed.stderr.splitlines()]
+    assert f"connecting to OpenD at {address} (not encrypted)" in story
+    connected = [line for line in story if line.startswith(f"connected to OpenD at {address}:")]
+    assert connected, completed.stderr
+    assert "connID" in connected[0]
+    assert f"closed the connection to OpenD at {address}" in story
+    # The library's debug lines, not asyncio's.
+    assert "asyncquote." in completed.stderr
+    assert "Using selector" not in completed.stderr
+
+
+# Raises KeyboardInterrupt, as a Ctrl-C would, when the CLI imports the simulator
+# (its modules load only for the command line), then runs what the
+# `asyncquote` script runs, or `python -m asyncquote`.
+CTRL_C_WHILE_IMPORTING = """
+import importlib.abc, runpy, sys
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "asyncquote.sim":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+if sys.argv[1] == "script":
+    from asyncquote._cli import main
+    sys.exit(main(["groups"]))
+sys.argv[1:] = ["groups"]
+runpy.run_module("asyncquote", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_ctrl_c_while_importing_ends_quietly_with_130(how: str) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_IMPORTING, how],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.stderr == ""
+    assert completed.returncode == 130
 
 
 def test_the_real_process_never_prints_a_traceback() -> None:
@@ -536,7 +616,7 @@ def test_a_huge_error_message_from_a_real_opend_is_cut_to_one_readable_line(
         codes = ", ".join(f"US.NOPE{i}" for i in range(5000))
         raise asyncquote.OpenDError(-1, 6, f"Unknown stock: {codes}", 3214)  # as OpenD may
 
-    monkeypatch.setattr(asyncquote._cli, "_demo", refuse)
+    monkeypatch.setattr(asyncquote._cli_commands, "_demo", refuse)
     assert main(["demo"]) == 1
     line = one_line_error(capsys.readouterr().err)
     assert len(line) < 400

@@ -177,3 +177,12 @@ def test_a_global_port_reaches_the_gateway(capsys: pytest.CaptureFixture[str]) -
     ):
         assert main(["--port", str(sim.port), "watchlist", "HK", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == len(sim.watchlists.securities_in("HK"))
+
+
+def test_the_global_options_are_in_the_top_level_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "[--host HOST] [--port PORT] [--timeout SECONDS]" in help_text
+    assert "for sim, the port to bind, 0 for any free one" in help_text

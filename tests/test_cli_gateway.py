@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 
 import anyio
 import anyio.from_thread
 import pytest
+import trio.testing
 
 from asyncquote._cli import main
 from asyncquote._cli_gateway import _events
 from asyncquote._cli_parser import _build_parser
-from asyncquote.sim import Simulator
+from asyncquote.sim import GatewayState, Simulator
 
+from .e2e.test_reconnect import gateway
 from .hostile_peer import (
     HostileGateway,
     conn_status_notify,
@@ -156,6 +159,11 @@ async def test_events_json_prints_an_object_per_event(
 ) -> None:
     out = await run_events(["--count", "3", "--json"], capsys)
     documents = [json.loads(line) for line in out.splitlines()]
+    for document in documents:
+        # When it came, as the text lines say: ISO 8601, UTC.
+        received = datetime.fromisoformat(document.pop("timestamp"))
+        assert received.utcoffset() == timedelta(0)
+        assert abs(datetime.now(timezone.utc) - received) < timedelta(days=1)
     assert documents == [
         {"event": "GatewayEvent", "type": "KICKED_OUT", "description": "logged in elsewhere"},
         {"event": "LoginStatusChanged", "quote_logged_in": False, "trade_logged_in": True},
@@ -164,3 +172,54 @@ async def test_events_json_prints_an_object_per_event(
             "program_status": {"type": "NEED_PHONE_VERIFY_CODE", "description": "sms"},
         },
     ]
+
+
+class TestEventsAfterAReconnect:
+    """On trio's virtual clock: OpenD restarted, logged out of Futu's servers."""
+
+    @pytest.fixture
+    def anyio_backend(self) -> tuple[str, dict[str, object]]:
+        return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
+
+    async def events_across_a_restart(
+        self, options: list[str], capsys: pytest.CaptureFixture[str]
+    ) -> list[str]:
+        async with gateway() as gw:
+            await gw.start()
+            args = _build_parser().parse_args(["events", "--port", str(gw.port), *options])
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_events, args)
+                await anyio.sleep(5)
+                await gw.stop()
+                await gw.start(gateway=GatewayState.in_status("logged-out"))
+                await anyio.sleep(60)  # virtual: ample for the reconnect
+                tg.cancel_scope.cancel()
+        return capsys.readouterr().out.splitlines()
+
+    @pytest.mark.anyio
+    async def test_events_prints_the_new_opends_state(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        lines = await self.events_across_a_restart([], capsys)
+        reconnected = next(
+            i
+            for i, line in enumerate(lines)
+            if line.endswith("connection: connected (was reconnecting)")
+        )
+        state = lines[reconnected + 1 :]
+        assert state, lines
+        assert "OpenD state: not ready:" in state[0]
+        assert "not logged in to the quote server" in state[0]
+
+    @pytest.mark.anyio
+    async def test_events_json_prints_the_new_opends_state(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        documents = [
+            json.loads(line) for line in await self.events_across_a_restart(["--json"], capsys)
+        ]
+        states = [d for d in documents if d["event"] == "GatewayState"]
+        assert states, documents
+        assert states[-1]["ready"] is False
+        assert states[-1]["global_state"]["quote_logged_in"] is False
+        assert "timestamp" in states[-1]
