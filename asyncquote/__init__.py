@@ -17,7 +17,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import _deprecated
+# First, before the slow imports below: importing it makes a Ctrl-C while the
+# command line starts end quietly (only in the `asyncquote` command itself).
+from . import (
+    _cli_start,  # noqa: F401  (imported for that effect)
+    _deprecated,
+)
 from ._broadcast import Subscription
 from ._client import QuoteClient
 from ._connect import connect

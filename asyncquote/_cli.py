@@ -34,6 +34,7 @@ from types import ModuleType
 
 import anyio
 
+from . import _cli_start
 from ._errors import (
     AsyncQuoteError,
     ConnectError,
@@ -169,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._cli_parser import _build_parser
     except KeyboardInterrupt:
         return 130
+    finally:
+        _cli_start.restore()
     try:
         args = _build_parser().parse_args(argv)
         logging.basicConfig(

@@ -622,3 +622,59 @@ def test_a_huge_error_message_from_a_real_opend_is_cut_to_one_readable_line(
     assert len(line) < 400
     assert "Unknown stock: US.NOPE0, US.NOPE1," in line
     assert "characters in all)" in line
+
+
+# Put on PYTHONPATH as sitecustomize: a Ctrl-C (a real SIGINT to the process)
+# arrives while ``import asyncquote`` itself is loading pydantic models, before
+# any code of the command line can run.
+SIGINT_DURING_PACKAGE_IMPORT = """
+import importlib.abc, os, signal, sys
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "asyncquote._models":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+"""
+
+
+def command_line(how: str) -> list[str]:
+    """The ``asyncquote`` console script next to this Python, or ``python -m asyncquote``."""
+    if how == "module":
+        return [sys.executable, "-m", "asyncquote"]
+    script = Path(sys.executable).with_name("asyncquote")
+    if not script.exists():
+        pytest.skip("the asyncquote script is not installed next to this Python")
+    return [str(script)]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT by os.kill is POSIX")
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_ctrl_c_while_the_package_imports_ends_quietly_with_130(how: str, tmp_path: Path) -> None:
+    (tmp_path / "sitecustomize.py").write_text(SIGINT_DURING_PACKAGE_IMPORT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    completed = subprocess.run(
+        [*command_line(how), "groups"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert completed.stderr == ""
+    assert completed.returncode == 130
+
+
+def test_a_program_importing_the_library_keeps_its_ctrl_c() -> None:
+    # Only the command takes SIGINT while it starts; a bot importing the
+    # library still gets KeyboardInterrupt.
+    check = (
+        "import signal, asyncquote; "
+        "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
