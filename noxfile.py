@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 import nox
@@ -40,9 +41,13 @@ SDIST_MUST_HOLD = (
     "Makefile",
     "README.md",
     "examples/poll_groups.py",
+    "asyncquote/sim/examples/get_user_security.mjs",
     "noxfile.py",
     "tests/e2e/test_soak.py",
 )
+
+# Package data the docs point users to (docs/simulator.md), besides the code.
+WHEEL_MUST_HOLD = "asyncquote/sim/examples/get_user_security.mjs"
 
 
 def find_python(version: str) -> str | None:
@@ -90,6 +95,9 @@ def package(session: nox.Session) -> None:
     if missing:
         session.error(f"the sdist lacks {', '.join(missing)}")
     # As docs/install.md writes it: "dist/asyncquote-<version>-py3-none-any.whl[testing]".
+    with zipfile.ZipFile(built(".whl")) as wheel:
+        if WHEEL_MUST_HOLD not in wheel.namelist():
+            session.error(f"the wheel lacks {WHEEL_MUST_HOLD}")
     session.install(f"{built('.whl')}[testing]")
     with tempfile.TemporaryDirectory() as elsewhere:  # not the checkout, so the wheel is used
         session.chdir(elsewhere)

@@ -13,7 +13,7 @@ until the harness stops it.
 The tests call :func:`check`, which runs a snippet in a subprocess of its
 own: this file, run as a script, never sharing the test process's state::
 
-    python tests/snippet_harness.py SNIPPET.py [--rsa-key FILE]
+    python tests/snippet_harness.py SNIPPET.py [--rsa-key FILE] [--reply-delay SECONDS]
 
 There, the snippet's code becomes the body of an async function that runs
 on trio with a virtual clock (``MockClock``, jumping ahead whenever every
@@ -30,6 +30,10 @@ nothing else:
 * ``/path/to/opend_rsa.pem`` is the key file given with ``--rsa-key``, which
   the simulator then encrypts with.
 * ``anyio`` and ``asyncquote`` are imported, as the first snippet does.
+
+With ``--reply-delay`` every reply takes that many (virtual) seconds, as on
+a real network: a snippet whose output depends on every reply taking no time
+at all would print something else in real time, and this shows it.
 
 A snippet still running after :data:`LIMIT` virtual seconds (a watch loop)
 is stopped, and the script exits with status :data:`STOPPED`.
@@ -51,7 +55,7 @@ import anyio
 import trio.testing
 
 import asyncquote
-from asyncquote.sim import Simulator
+from asyncquote.sim import Faults, Simulator
 
 LIMIT = 120.0
 STOPPED = 3
@@ -109,11 +113,12 @@ def output_matches(expected: str, got: str) -> bool:
     return checker.check_output(expected, got, doctest.ELLIPSIS)
 
 
-def check(snippet: Snippet, scratch: Path, rsa_pem: bytes) -> None:
+def check(snippet: Snippet, scratch: Path, rsa_pem: bytes, *, reply_delay: float = 0.0) -> None:
     """Run ``snippet`` against the simulator; fail unless it prints what its page says.
 
     ``scratch`` is an empty directory to run in; ``rsa_pem`` the key that
-    stands for ``/path/to/opend_rsa.pem`` (if the snippet names it).
+    stands for ``/path/to/opend_rsa.pem`` (if the snippet names it);
+    ``reply_delay`` the seconds each reply takes.
     """
     script = scratch / "snippet.py"
     script.write_text(snippet.code, encoding="utf-8")
@@ -122,6 +127,8 @@ def check(snippet: Snippet, scratch: Path, rsa_pem: bytes) -> None:
         key = scratch / "opend_rsa.pem"
         key.write_bytes(rsa_pem)
         args += ["--rsa-key", str(key)]
+    if reply_delay:
+        args += ["--reply-delay", str(reply_delay)]
     completed = subprocess.run(
         args,
         capture_output=True,
@@ -155,12 +162,12 @@ def as_async_function(snippet: str, rsa_key: str | None) -> str:
     return "async def snippet():\n" + textwrap.indent(code, "    ") + "\n    pass\n"
 
 
-async def run(snippet: str, rsa_key: str | None) -> bool:
+async def run(snippet: str, rsa_key: str | None, reply_delay: float | None) -> bool:
     """Run the snippet; return whether it ended by itself."""
     namespace: dict[str, Any] = {"anyio": anyio, "asyncquote": asyncquote}
     exec(compile(as_async_function(snippet, rsa_key), "<snippet>", "exec"), namespace)
     real_connect = asyncquote.connect
-    async with Simulator(rsa_key=rsa_key) as sim:
+    async with Simulator(rsa_key=rsa_key, faults=Faults(reply_delay=reply_delay)) as sim:
 
         def connect(host: str = "127.0.0.1", port: int = 11111, **options: Any) -> Any:
             return real_connect(host, sim.port if port == 11111 else port, **options)
@@ -173,11 +180,16 @@ async def run(snippet: str, rsa_key: str | None) -> bool:
 
 def main(argv: list[str]) -> int:
     path, *rest = argv
-    rsa_key = rest[1] if rest[:1] == ["--rsa-key"] else None
+    options = dict(zip(rest[::2], rest[1::2], strict=True))
+    rsa_key = options.get("--rsa-key")
+    delay = options.get("--reply-delay")
+    reply_delay = None if delay is None else float(delay)
     with open(path, encoding="utf-8") as file:
         snippet = file.read()
     clock = trio.testing.MockClock(autojump_threshold=0)
-    ended = anyio.run(run, snippet, rsa_key, backend="trio", backend_options={"clock": clock})
+    ended = anyio.run(
+        run, snippet, rsa_key, reply_delay, backend="trio", backend_options={"clock": clock}
+    )
     return 0 if ended else STOPPED
 
 

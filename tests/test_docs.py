@@ -10,8 +10,11 @@ groups, test files) are the code's.
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
+import textwrap
+from importlib.metadata import metadata
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,65 @@ def test_the_guides_have_snippets_and_each_is_tested() -> None:
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=str)
 def test_the_snippet_runs_and_prints_what_the_page_says(snippet: Snippet, tmp_path: Path) -> None:
     check(snippet, tmp_path, rsa_pem("docs"))
+
+
+@pytest.mark.parametrize(
+    "snippet", [s for s in SNIPPETS if s.page == "docs/quotas.md"][:1], ids=str
+)
+def test_the_quota_example_prints_the_same_when_replies_take_time(
+    snippet: Snippet, tmp_path: Path
+) -> None:
+    # Under the harness's virtual clock replies take no time; in real time
+    # they do, and the example must print what its page shows all the same.
+    check(snippet, tmp_path, b"", reply_delay=0.01)
+
+
+# What a page must say before its examples may import a package that
+# `pip install -e .` does not bring.
+INSTALLS_NAMED = {"futu": "pip install futu-api", "pytest": '".[testing]"', "pandas": "[pandas"}
+DEPENDENCIES = {"asyncquote", "anyio", "pydantic", "google"}
+
+
+def imported(code: str) -> set[str]:
+    tree = ast.parse("async def _():\n" + textwrap.indent(code, "    "))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.partition(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("page", [ROOT / "README.md", *PAGES], ids=lambda p: p.name)
+def test_a_page_whose_examples_import_a_package_says_how_to_install_it(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    blocks = re.findall(r"```python([^\n]*)\n(.*?)```", text, re.DOTALL)
+    own = {m for title, _ in blocks for m in re.findall(r'title="(\w+)\.py"', title)}
+    for _, code in blocks:
+        for name in imported(code) - set(sys.stdlib_module_names) - DEPENDENCIES - own:
+            assert name in INSTALLS_NAMED, f"{page.name}: an example imports {name}"
+            assert INSTALLS_NAMED[name] in text, (
+                f"{page.name}: an example imports {name}, but the page does not say "
+                f"{INSTALLS_NAMED[name]}"
+            )
+
+
+def extra_requirements(extra: str) -> set[str]:
+    """The names of the packages asyncquote's ``extra`` installs."""
+    requirements = metadata("asyncquote").get_all("Requires-Dist") or []
+    marker = re.compile(rf"""extra\s*==\s*["']{extra}["']""")
+    return {re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0] for r in requirements if marker.search(r)}
+
+
+def test_the_testing_page_and_the_testing_extra_agree_on_trio() -> None:
+    # The page says anyio's plugin runs tests on trio too; that is only so
+    # when trio is installed, which the extra must do or the page must say.
+    text = (DOCS / "testing.md").read_text(encoding="utf-8")
+    assert "pytest" in extra_requirements("testing")
+    if "trio" not in extra_requirements("testing"):
+        assert "pip install trio" in text
+        assert "runs the test twice" not in text
 
 
 # -- the harness is strict

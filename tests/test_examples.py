@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import shlex
+import subprocess
 import sys
+import tarfile
+import zipfile
+from importlib import resources
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -104,3 +110,47 @@ async def test_the_asgi_service_shares_one_client_across_requests(
     assert len(requests.conn_ids) == 1, "every request used the one shared client"
     # HK once (港股 came from the cache), then the unknown group; Positions never left.
     assert requests.filter(3213).groups == ["HK", "nope"]
+
+
+# -- the JavaScript SDK's example, shipped in the package (docs/simulator.md)
+
+JS_EXAMPLE = "asyncquote/sim/examples/get_user_security.mjs"
+ROOT = EXAMPLES.parent
+
+
+def test_the_javascript_example_is_package_data() -> None:
+    shipped = resources.files("asyncquote.sim") / "examples" / "get_user_security.mjs"
+    assert shipped.is_file()
+    assert "GetUserSecurity" in shipped.read_text(encoding="utf-8")
+    # In the sdist too (it takes asyncquote/ whole) and in nox's check of it.
+    assert f'"{JS_EXAMPLE}"' in (ROOT / "noxfile.py").read_text(encoding="utf-8")
+
+
+def test_the_simulator_page_shows_the_shipped_example_and_how_to_run_it() -> None:
+    page = (ROOT / "docs" / "simulator.md").read_text(encoding="utf-8")
+    assert f'--8<-- "{JS_EXAMPLE}"' in page  # the page shows the file itself
+    assert "$ asyncquote sim --websocket-port 33333 --websocket-key KEY\n" in page
+    run = "$ node --experimental-websocket get_user_security.mjs 127.0.0.1 33333 KEY 港股\n"
+    assert run in page  # Node 20's flag; tests/interop/test_js_sdk.py runs it so
+
+
+def test_the_page_s_copy_command_copies_the_example(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "simulator.md").read_text(encoding="utf-8")
+    (command,) = re.findall(r"^\$ (python -c .*get_user_security.*)$", page, re.MULTILINE)
+    subprocess.run(
+        [sys.executable, *shlex.split(command)[1:]], cwd=tmp_path, check=True, timeout=60
+    )
+    assert (tmp_path / "get_user_security.mjs").read_bytes() == (ROOT / JS_EXAMPLE).read_bytes()
+
+
+def test_the_built_wheel_and_sdist_carry_the_example(tmp_path: Path) -> None:
+    # The nox package session checks the real build; this runs where hatchling is installed.
+    wheels = pytest.importorskip("hatchling.builders.wheel", reason="hatchling is not installed")
+    sdists = pytest.importorskip("hatchling.builders.sdist", reason="hatchling is not installed")
+    builder = wheels.WheelBuilder(str(ROOT))
+    (wheel,) = builder.build(directory=str(tmp_path), versions=["standard"])
+    with zipfile.ZipFile(wheel) as archive:
+        assert JS_EXAMPLE in archive.namelist()
+    (sdist,) = sdists.SdistBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])
+    with tarfile.open(sdist) as archive:
+        assert any(name.endswith(f"/{JS_EXAMPLE}") for name in archive.getnames())

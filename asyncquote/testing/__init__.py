@@ -1,8 +1,8 @@
 """Test your bot against a simulated OpenD: a pytest plugin and the helpers behind it.
 
-Installing asyncquote with its ``testing`` extra (``pip install -e
-".[testing]"`` in a checkout; docs/install.md) registers the plugin (entry
-point ``pytest11``), which gives every test two fixtures:
+Installing asyncquote with its ``testing`` extra (in a checkout:
+``pip install -e ".[testing]"``; see docs/install.md) registers the plugin
+(entry point ``pytest11``), which gives every test two fixtures:
 
 * ``opend``: an :class:`OpenD`, a simulated gateway on an ephemeral port,
   stopped after the test. Configure it with ``@pytest.mark.opend(...)``

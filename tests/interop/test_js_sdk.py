@@ -6,7 +6,8 @@ temporary directory). The tests are skipped, saying why, when node or npm is
 missing, when node has no WebSocket (Node 20 needs ``--experimental-websocket``,
 which is passed; 22 has it built in), or when the registry cannot be reached.
 
-``js/get_user_security.mjs`` is the documentation's JavaScript example for
+``asyncquote/sim/examples/get_user_security.mjs`` (shipped in the wheel,
+shown on docs/simulator.md) is the documentation's JavaScript example for
 GetUserSecurity, querying the group ``"港股"``, printing its result as JSON.
 """
 
@@ -23,13 +24,14 @@ from typing import Any
 import anyio
 import pytest
 
+import asyncquote.sim
 from asyncquote.sim import Simulator, WatchlistStore
 
 pytestmark = pytest.mark.interop
 
 KEY = "asyncquote-test-key"
 SCRIPTS = Path(__file__).with_name("js")
-SCRIPT = SCRIPTS / "get_user_security.mjs"
+SCRIPT = Path(asyncquote.sim.__file__).with_name("examples") / "get_user_security.mjs"
 
 
 def _node_command(node: str) -> list[str] | None:
@@ -77,7 +79,7 @@ def js_sdk(
                 f"npm install futu-api failed (registry unreachable?): {completed.stderr[-500:]}"
             )
     # ES modules resolve packages from the script's directory, not NODE_PATH.
-    for script in SCRIPTS.glob("*.mjs"):
+    for script in [SCRIPT, *SCRIPTS.glob("*.mjs")]:
         shutil.copy(script, directory / script.name)
     return command, directory
 

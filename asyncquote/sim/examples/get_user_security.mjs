@@ -1,11 +1,15 @@
-// The JavaScript SDK's GetUserSecurity example, run against asyncquote's simulator.
+// The JavaScript SDK's GetUserSecurity example (npm futu-api), for asyncquote's simulator:
 //
-// Usage: node [--experimental-websocket] get_user_security.mjs HOST PORT KEY GROUP
+//   asyncquote sim --websocket-port 33333 --websocket-key KEY
+//   npm install futu-api       # in this file's directory: ES modules look for it here
+//   node --experimental-websocket get_user_security.mjs 127.0.0.1 33333 KEY 港股
 //
-// Logs in over WebSocket with KEY, asks for the securities of watchlist GROUP,
-// and prints one JSON line: {"ok": true, "securities": [{market, code, name}, ...]}
+// (Node 20 needs --experimental-websocket; Node 22 has WebSocket built in.)
+// It logs in over WebSocket with KEY, asks for the securities of watchlist GROUP,
+// and prints, after the SDK's own log lines, one JSON line:
+// {"ok": true, "connID": ..., "securities": [{market, code, name}, ...]}
 // or {"ok": false, "error": ...}. Exits 0 on success, 1 on a failure reply,
-// 2 when nothing happens for 30 s.
+// 2 when nothing happens for 30 s. asyncquote's test suite runs it.
 import ftWebsocket from "futu-api";
 
 const [host, port, key, groupName] = process.argv.slice(2);
