@@ -395,7 +395,8 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_port,
         metavar="PORT",
         help="also serve the JavaScript SDK (npm futu-api) over WebSocket on this port "
-        "(0: any free one), as OpenD does with websocket_port; needs asyncquote[websocket]",
+        "(0: any free one), as OpenD does with websocket_port; "
+        "needs the websocket extra (docs/install.md)",
     )
     sim.add_argument(
         "--websocket-key",
