@@ -231,8 +231,14 @@ class _ProtocolLimiter:
         self._notify()
 
     def _expected_wait(self) -> float:
+        """What a RateLimitError tells the caller to wait: never 0, which reads as "go now"."""
+        quota = self.window.quota
         wait = self.window.delay(self.clock())
-        return self.window.quota.period if math.isinf(wait) else wait
+        if math.isinf(wait):
+            return quota.period
+        # A free window with callers queued ahead: they take the free slots
+        # first; one slot's share of the window is the honest guess.
+        return wait or quota.period / quota.max_calls
 
 
 class RateLimiter:

@@ -402,3 +402,20 @@ async def test_a_refusal_of_a_protocol_without_a_documented_quota_still_waits() 
         await limiter.acquire(9999, queue_timeout=1.0)
     assert info.value.retry_after > 0
     assert limiter.status(9999).queued == 0
+
+
+@pytestmark_async
+async def test_fail_fast_behind_a_queue_never_says_retry_in_zero_seconds() -> None:
+    now = [0.0]  # the limiter's own clock, moved by hand
+    limiter = RateLimiter({1: Quota(2, 10.0)}, clock=lambda: now[0])
+    assert limiter.try_acquire(1)
+    assert limiter.try_acquire(1)
+    limiter.release(1)
+    limiter.release(1)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(limiter.acquire, 1)
+        await anyio.wait_all_tasks_blocked()
+        now[0] = 10.0  # the window is free, but a caller queued first
+        with pytest.raises(RateLimitError) as info:
+            await limiter.acquire(1, fail_fast=True)
+    assert info.value.retry_after > 0
