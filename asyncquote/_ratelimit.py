@@ -60,6 +60,18 @@ def is_quota_rejection(ret_type: int, message: str) -> bool:
     )
 
 
+#: How long a refusal blocks a protocol that OpenD documents no quota for and
+#: the client counts no calls of: OpenD's longest documented window.
+UNDOCUMENTED_REFUSAL_WINDOW = max(quota.period for quota in DEFAULT_QUOTAS.values())
+
+
+def refusal_window(proto_id: int) -> float:
+    """Seconds to wait after OpenD refused a ``proto_id`` call as over quota,
+    when the client has no quota of its own for it: OpenD's documented window."""
+    quota = DEFAULT_QUOTAS.get(proto_id)
+    return UNDOCUMENTED_REFUSAL_WINDOW if quota is None else quota.period
+
+
 class SlidingWindow:
     """Pure sliding-window bookkeeping for one quota. Times are plain floats.
 
@@ -219,8 +231,14 @@ class _ProtocolLimiter:
         self._notify()
 
     def _expected_wait(self) -> float:
+        """What a RateLimitError tells the caller to wait: never 0, which reads as "go now"."""
+        quota = self.window.quota
         wait = self.window.delay(self.clock())
-        return self.window.quota.period if math.isinf(wait) else wait
+        if math.isinf(wait):
+            return quota.period
+        # A free window with callers queued ahead: they take the free slots
+        # first; one slot's share of the window is the honest guess.
+        return wait or quota.period / quota.max_calls
 
 
 class RateLimiter:
@@ -236,7 +254,9 @@ class RateLimiter:
     Args:
         quotas: overrides per protocol id, merged over :data:`DEFAULT_QUOTAS`
             by :func:`asyncquote._opend.merge_quotas`: ``None`` for a protocol
-            turns its quota off. Protocols without a quota are never delayed.
+            turns its quota off. Protocols without a quota are not counted,
+            and delayed only after OpenD refused one of their calls as over
+            quota: for OpenD's documented window (:func:`refusal_window`).
         clock: seconds as a float; defaults to the clock of the event loop
             the limiter is first used on (taken then, inside a task), so
             virtual clocks in tests just work. Releases come from outside any
@@ -254,6 +274,35 @@ class RateLimiter:
         self._quotas = merge_quotas(quotas)
         self._clock = clock
         self._limiters: dict[int, _ProtocolLimiter] = {}
+        # Protocols without a quota that OpenD refused: when (on the clock)
+        # they may be tried again, and how many callers wait for that.
+        self._refused: dict[int, float] = {}
+        self._refusal_waiters: dict[int, int] = {}
+
+    def _loop_clock(self) -> Callable[[], float]:
+        """The clock; the first call (from a task) picks the running loop's."""
+        # Not in __init__: only a task knows which loop it runs on. Every
+        # method that can be the first to get here (try_acquire(), acquire(),
+        # on_quota_rejection()) is called from a task; later ones, release()
+        # from a loop callback included, use the clock picked then.
+        clock = self._clock
+        if clock is None:
+            clock = self._clock = loop_clock()
+        return clock
+
+    def _now(self) -> float:
+        return self._loop_clock()()
+
+    def _refused_for(self, proto_id: int) -> float:
+        """Seconds until a refused protocol without a quota may be tried again."""
+        until = self._refused.get(proto_id)
+        if until is None:
+            return 0.0
+        wait = until - self._now()
+        if wait <= 0:
+            del self._refused[proto_id]
+            return 0.0
+        return wait
 
     def quota_for(self, proto_id: int) -> Quota | None:
         """The quota that applies to ``proto_id``, or ``None``."""
@@ -265,13 +314,8 @@ class RateLimiter:
             quota = self._quotas.get(proto_id)
             if quota is None:
                 return None
-            # Here, not in __init__: only a task knows which loop it runs on,
-            # and only try_acquire(), acquire() and on_quota_rejection() get
-            # here, all called from a task. Everything later (release() from
-            # a callback included) uses the limiter made now, and its clock.
-            if self._clock is None:
-                self._clock = loop_clock()
-            limiter = self._limiters[proto_id] = _ProtocolLimiter(proto_id, quota, self._clock)
+            limiter = _ProtocolLimiter(proto_id, quota, self._loop_clock())
+            self._limiters[proto_id] = limiter
         return limiter
 
     @asynccontextmanager
@@ -303,7 +347,9 @@ class RateLimiter:
         afford an async context manager per call.
         """
         limiter = self._limiter(proto_id)
-        return limiter is None or limiter.try_acquire()
+        if limiter is not None:
+            return limiter.try_acquire()
+        return not self._refused or self._refused_for(proto_id) == 0
 
     async def acquire(
         self, proto_id: int, *, fail_fast: bool = False, queue_timeout: float | None = None
@@ -320,6 +366,35 @@ class RateLimiter:
         limiter = self._limiter(proto_id)
         if limiter is not None:
             await limiter.acquire(fail_fast=fail_fast, queue_timeout=queue_timeout)
+        elif self._refused:
+            await self._wait_out_refusal(proto_id, fail_fast=fail_fast, queue_timeout=queue_timeout)
+
+    async def _wait_out_refusal(
+        self, proto_id: int, *, fail_fast: bool, queue_timeout: float | None
+    ) -> None:
+        """Wait until a protocol without a quota that OpenD refused may be tried again."""
+        wait = self._refused_for(proto_id)
+        if wait == 0:
+            return
+        if fail_fast:
+            raise RateLimitError(proto_id, wait, "OpenD refused it as over quota")
+        waiters = self._refusal_waiters
+        waiters[proto_id] = waiters.get(proto_id, 0) + 1
+        try:
+            with anyio.fail_after(queue_timeout):
+                while wait > 0:  # a later refusal may have moved the time on
+                    await anyio.sleep(wait)
+                    wait = self._refused_for(proto_id)
+        except TimeoutError:
+            raise RateLimitError(
+                proto_id,
+                self._refused_for(proto_id),
+                f"still queued after {queue_timeout:g} s (queue_timeout)",
+            ) from None
+        finally:
+            waiters[proto_id] -= 1
+            if not waiters[proto_id]:
+                del waiters[proto_id]
 
     def releaser(self, proto_id: int) -> Callable[[], None] | None:
         """What releases one slot of ``proto_id``; ``None`` if it has no quota.
@@ -345,12 +420,20 @@ class RateLimiter:
         limiter = self._limiter(proto_id)
         if limiter is not None:
             limiter.reject()
+            return
+        # The client does not count this protocol, but OpenD does: a refusal
+        # means "wait", here for OpenD's window, as retrying at once would
+        # only be refused again.
+        until = self._now() + refusal_window(proto_id)
+        self._refused[proto_id] = max(self._refused.get(proto_id, until), until)
 
     def status(self, proto_id: int) -> QuotaStatus:
         """Used slots, queue length and seconds until the next free slot."""
         limiter = self._limiters.get(proto_id)
         if limiter is None:
-            return QuotaStatus(proto_id, self._quotas.get(proto_id), 0, 0, 0.0)
+            wait = self._refused_for(proto_id) if self._refused else 0.0
+            queued = self._refusal_waiters.get(proto_id, 0)
+            return QuotaStatus(proto_id, self._quotas.get(proto_id), 0, queued, wait)
         now = limiter.clock()
         return QuotaStatus(
             proto_id,

@@ -151,6 +151,7 @@ def anyio_backend() -> tuple[str, dict[str, object]]:
 pytestmark_async = pytest.mark.anyio
 
 QUOTA = Quota(10, 30.0)
+GUS = 3213
 
 
 async def _hold(limiter: RateLimiter, name: int, log: list[tuple[int, float]]) -> None:
@@ -367,3 +368,54 @@ def test_release_from_a_loop_callback_uses_the_loops_clock_with_sniffio_importab
 
     with asyncio.Runner(loop_factory=_FakeTimeLoop) as runner:
         runner.run(main())
+
+
+# -- a refusal by OpenD means "wait", whether or not the client counts --------
+
+
+@pytestmark_async
+async def test_a_refusal_of_a_protocol_whose_quota_is_off_blocks_it_for_opends_window() -> None:
+    limiter = RateLimiter({GUS: None})  # the client does not count 3213 any more
+    documented = DEFAULT_QUOTAS[GUS].period
+    assert limiter.try_acquire(GUS)
+    limiter.on_quota_rejection(GUS)
+    status = limiter.status(GUS)
+    assert (status.quota, status.used) == (None, 0)
+    assert status.next_free_in == documented
+    assert not limiter.try_acquire(GUS)
+    with pytest.raises(RateLimitError) as info:
+        await limiter.acquire(GUS, fail_fast=True)
+    assert info.value.retry_after == documented
+    start = anyio.current_time()
+    await limiter.acquire(GUS)
+    assert anyio.current_time() - start == pytest.approx(documented)
+    assert limiter.status(GUS).next_free_in == 0
+    assert limiter.try_acquire(GUS)  # and no counting from now on
+
+
+@pytestmark_async
+async def test_a_refusal_of_a_protocol_without_a_documented_quota_still_waits() -> None:
+    limiter = RateLimiter()
+    limiter.on_quota_rejection(9999)
+    assert limiter.status(9999).next_free_in > 0
+    with pytest.raises(RateLimitError, match="queue_timeout") as info:
+        await limiter.acquire(9999, queue_timeout=1.0)
+    assert info.value.retry_after > 0
+    assert limiter.status(9999).queued == 0
+
+
+@pytestmark_async
+async def test_fail_fast_behind_a_queue_never_says_retry_in_zero_seconds() -> None:
+    now = [0.0]  # the limiter's own clock, moved by hand
+    limiter = RateLimiter({1: Quota(2, 10.0)}, clock=lambda: now[0])
+    assert limiter.try_acquire(1)
+    assert limiter.try_acquire(1)
+    limiter.release(1)
+    limiter.release(1)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(limiter.acquire, 1)
+        await anyio.wait_all_tasks_blocked()
+        now[0] = 10.0  # the window is free, but a caller queued first
+        with pytest.raises(RateLimitError) as info:
+            await limiter.acquire(1, fail_fast=True)
+    assert info.value.retry_after > 0

@@ -103,8 +103,16 @@ async def _exercise_every_path_outside_a_task() -> None:
     async with (
         _client_of_a_slow_simulator(Quota(1, 0.2), fast) as (sim, client),
         client.events() as events,
+        client.state_changes() as states,
         anyio.create_task_group() as tg,
     ):
+        seen_states: list[asyncquote.ConnectionState] = []
+
+        async def read_states() -> None:  # a reader waiting when the state changes
+            async for state in states:
+                seen_states.append(state)
+
+        tg.start_soon(read_states)
         with pytest.raises(asyncquote.RequestTimeoutError):
             await _call(client, 0.01)  # its reply comes late, in a callback
         await _call(client, 5)
@@ -114,6 +122,11 @@ async def _exercise_every_path_outside_a_task() -> None:
         await anyio.wait_all_tasks_blocked()  # the call is on the wire
         await sim.drop_connections()  # the call is lost (and retried); reconnecting
         await client.wait_for_state(asyncquote.ConnectionState.CONNECTED)
+        await anyio.wait_all_tasks_blocked()
+        assert seen_states[-2:] == [
+            asyncquote.ConnectionState.RECONNECTING,
+            asyncquote.ConnectionState.CONNECTED,
+        ]
         tg.cancel_scope.cancel()
 
     async with (

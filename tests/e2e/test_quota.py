@@ -7,6 +7,7 @@ loopback sockets that is exact, since sent bytes are readable at once.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 
@@ -301,3 +302,33 @@ async def test_a_caller_sharing_a_request_queued_for_quota_keeps_its_timeout_for
     assert waited >= PERIOD  # both waited the window out, beyond their 5 s timeouts
     assert len([r for r in sim.requests if r.proto_id == GUS]) == 2  # one each for HK, US
     assert not sim.rejections
+
+
+async def test_with_the_clients_quota_off_a_refusal_still_waits_opends_window() -> None:
+    """``quotas={3213: None}`` turns off the client's counting, not OpenD's:
+    each refusal is retried only once OpenD's window (30 s for 3213) has
+    passed, and the error at the end says to wait, never "retry in 0 s"."""
+    async with (
+        Simulator(port=0, quotas={GUS: Quota(1, 1000.0)}) as sim,  # refuses for good
+        asyncquote.connect(sim.host, sim.port, keepalive=False, quotas={GUS: None}) as client,
+    ):
+        await fetch(client, "All")
+        with pytest.raises(asyncquote.RateLimitError, match="too frequent") as info:
+            await fetch(client, "All")
+    refused = [r.time for r in sim.rejections if r.proto_id == GUS]
+    assert len(refused) == 4  # the call and its 3 retries
+    assert all(later - earlier >= PERIOD for earlier, later in itertools.pairwise(refused))
+    assert info.value.retry_after == PERIOD
+
+
+async def test_with_the_clients_quota_off_a_retry_after_the_window_succeeds() -> None:
+    async with (
+        Simulator(port=0, quotas={GUS: Quota(1, PERIOD)}) as sim,
+        asyncquote.connect(sim.host, sim.port, keepalive=False, quotas={GUS: None}) as client,
+    ):
+        await fetch(client, "All")
+        start = anyio.current_time()
+        await fetch(client, "All")  # refused once, then retried after the window
+        waited = anyio.current_time() - start
+    assert len(sim.rejections) == 1
+    assert waited >= PERIOD

@@ -10,6 +10,7 @@ longer run, e.g. ``ASYNCQUOTE_SOAK_SECONDS=120 pytest tests/e2e/test_soak.py -s`
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -159,3 +160,38 @@ async def test_soak_every_call_is_right_or_a_typed_error(loop_name: str) -> None
         "ConnectionLostError",
         "RequestTimeoutError",
     }
+
+
+def test_soak_under_plain_asyncio_run_leaves_no_slot_used_and_no_reconnect(
+    tmp_path: Path,
+) -> None:
+    """``benchmarks/soak.py`` in a fresh interpreter (plain ``asyncio.run``,
+    sniffio importable), briefly: timeouts and cancellations mixed in, some
+    replies arriving after their caller gave up. Its 120 s run is the same
+    script with ``--seconds 120``."""
+    out = tmp_path / "soak.json"
+    root = Path(__file__).resolve().parents[2]
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(root / "benchmarks" / "soak.py"),
+            "--seconds",
+            "3",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    report = json.loads(out.read_text())
+    assert report["failures"] == {}
+    assert (report["wrong"], report["hung"], report["used"], report["reconnects"]) == (0, 0, 0, 0)
+    # The mix happened: callers gave up both ways, and most calls succeeded.
+    outcomes = report["outcomes"]
+    assert outcomes["timed out"] > 0
+    assert outcomes["cancelled"] > 0
+    assert outcomes["ok"] > outcomes["timed out"]
