@@ -210,6 +210,8 @@ def test_an_unknown_market_state_stays_int() -> None:
             "OpenD needs a phone verification code",
         ),
         (GatewayStatus(quote_logged_in=False), False, True, "not logged in to the quote server"),
+        # An OpenD that leaves programStatus out: logged in to quotes is all it says.
+        (GatewayStatus(quote_logged_in=True), True, False, "logged in to the quote server"),
         (
             GatewayStatus(program_status=ProgramStatus(type=ProgramStatusType.READY)),
             False,
