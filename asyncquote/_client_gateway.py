@@ -94,8 +94,11 @@ class GatewayClient(ClientCore):
         the moment of subscribing. A Notify of a kind this version does not
         know, or of the deprecated APILevel kind, is not an event (the raw
         ``push_handler`` still gets it). Any number of subscribers may listen at
-        once; leaving the block unsubscribes. The iteration ends after the
-        client closes (its last event says ``CLOSED``).
+        once; leaving the block unsubscribes. Each subscription is read by one
+        task at a time: a task that wants every event subscribes for itself (a
+        second task reading the same subscription meanwhile gets
+        :class:`UsageError` at once). The iteration ends after the client
+        closes (its last event says ``CLOSED``).
 
         Overflow: each subscriber keeps at most ``buffer`` events not yet
         read. When a slow reader lets it fill up, the oldest is dropped and
@@ -105,7 +108,8 @@ class GatewayClient(ClientCore):
 
         Raises:
             InvalidArgumentError: ``buffer`` is not an ``int`` >= 1.
-            UsageError: called from another event loop than the client's.
+            UsageError: called from another event loop than the client's; also
+                raised by the iterator to a second task reading it at once.
         """
         self._check_loop()
         check_int("buffer", buffer, minimum=1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from typing import Any
 
@@ -439,3 +439,25 @@ async def test_events_of_a_closed_client_end_at_once() -> None:
         pass
     async with client.events() as events:
         assert [event async for event in events] == []
+
+
+async def test_one_subscription_read_by_two_tasks_refuses_the_second_and_ends_on_close() -> None:
+    got: list[asyncquote.Event] = []
+    ended = anyio.Event()
+
+    async def read_until_the_end(events: asyncquote.Subscription[asyncquote.Event]) -> None:
+        got.extend([event async for event in events])
+        ended.set()
+
+    async with anyio.create_task_group() as tg, AsyncExitStack() as subscriptions:
+        async with gateway_and_client() as (_, client):
+            # Entered here, left after the client closes: the close ends it.
+            events = await subscriptions.enter_async_context(client.events())
+            tg.start_soon(read_until_the_end, events)
+            await anyio.wait_all_tasks_blocked()  # the first reader waits for an event
+            with pytest.raises(asyncquote.UsageError, match="another task"):
+                await next_event(events)
+        with anyio.fail_after(5):  # bounds a hang: the close ends the first reader
+            await ended.wait()
+    assert isinstance(got[-1], ConnectionStateChanged)
+    assert got[-1].state is ConnectionState.CLOSED
