@@ -23,7 +23,7 @@ from ._errors import AsyncQuoteError, add_gateway_status
 from ._events import ConnectionStateChanged, Event, state_changes
 from ._framing import Frame
 from ._health import GatewayStatus, GlobalState
-from ._notify import event_from_notify
+from ._notify import WarningThrottle, event_from_notify
 from ._opend import ProtoId
 from ._options import PushHandler
 from ._session import ConnectionState
@@ -48,6 +48,9 @@ class GatewayMonitor:
         self.refreshed = -1
         """The :attr:`epoch` whose refresh after connecting is over (answered or not)."""
         self._changed: anyio.Event | None = None
+        # A gateway that sends malformed Notify by the thousand must not
+        # flood the log: each kind is logged once a minute, with a count.
+        self._notify_warnings = WarningThrottle(logging.getLogger("asyncquote.notify"))
         # Set once the user shows interest in the gateway's health: only then
         # does the client send GetGlobalState after each (re)connect.
         self._wanted = anyio.Event()
@@ -66,7 +69,7 @@ class GatewayMonitor:
         """Every push of every connection: Notify becomes an event; all go to ``push_handler``."""
         if frame.proto_id == ProtoId.NOTIFY:
             try:
-                event = event_from_notify(frame.body)
+                event = event_from_notify(frame.body, self._notify_warnings)
                 if event is not None:
                     self._apply(event)
                     self.events.publish(event)

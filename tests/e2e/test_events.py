@@ -41,6 +41,7 @@ from ..hostile_peer import (
     global_state_body,
     gtw_event_notify,
     hostile_gateway,
+    notify_body,
     program_status_notify,
     qot_right_notify,
 )
@@ -461,3 +462,27 @@ async def test_one_subscription_read_by_two_tasks_refuses_the_second_and_ends_on
             await ended.wait()
     assert isinstance(got[-1], ConnectionStateChanged)
     assert got[-1].state is ConnectionState.CLOSED
+
+
+#: Malformed Notify pushes in the flood below.
+FLOOD = 2_000
+
+
+async def test_a_flood_of_malformed_notify_logs_a_bounded_number_of_warnings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, "asyncquote.notify")
+    async with gateway_and_client() as (gw, client), client.events() as events:
+        for _ in range(FLOOD):
+            await gw.push(b"\xff\xff\xff")  # not protobuf
+            await gw.push(notify_body(2))  # ProgramStatus without its part
+        await gw.push(conn_status_notify(quote=True))  # after the flood, in order
+        assert isinstance(await next_event(events), LoginStatusChanged)
+        assert client.state is ConnectionState.CONNECTED
+    warnings = [r for r in caplog.records if r.name == "asyncquote.notify"]
+    # Once per kind per minute: the flood takes far less than a minute.
+    assert len(warnings) == 2, len(warnings)
+    assert {r.getMessage().split(":")[0] for r in warnings} == {
+        "dropped a malformed Notify push",
+        "dropped a Notify push of type 2 without its programStatus",
+    }
