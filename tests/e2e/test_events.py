@@ -486,3 +486,29 @@ async def test_a_flood_of_malformed_notify_logs_a_bounded_number_of_warnings(
         "dropped a malformed Notify push",
         "dropped a Notify push of type 2 without its programStatus",
     }
+
+
+async def test_a_global_state_answer_from_a_lost_connection_does_not_stand_for_the_next() -> None:
+    # OpenD answers GetGlobalState and drops the connection in one go; the
+    # next connection's OpenD never answers it. Whatever the client knows
+    # about the new connection's OpenD, it did not learn it from that answer.
+    answered = []
+
+    async def answer_then_drop(connection: HostileConnection, frame: RawFrame) -> bool:
+        if frame.proto_id != 1002:
+            return False
+        if not answered:
+            answered.append(frame)
+            await connection.send(1002, frame.serial, global_state_body())
+            await connection.close()
+        return True  # later connections: no answer at all
+
+    gateway = HostileGateway(groups={"Tech": [Stock(11, "AAPL")]}, on_request=answer_then_drop)
+    async with gateway_and_client(gateway, reconnect=FAST) as (gw, client):
+        assert client.gateway.ready is False  # starts the refresh
+        while client.reconnects == 0 or client.state is not ConnectionState.CONNECTED:
+            await client._gateway.wait_changed()
+        await gw.wait_for_arrivals(1002, 2)  # the new connection's refresh was sent
+        assert await client.get_user_security("Tech")  # a round trip
+        assert not client.gateway.known
+        assert not client.gateway.ready
