@@ -25,6 +25,7 @@ import anyio
 import anyio.lowlevel
 
 from ._args import check_int
+from ._errors import UsageError
 
 __all__ = ["DEFAULT_BUFFER", "Broadcast", "Subscription"]
 
@@ -40,7 +41,8 @@ class Subscription(Generic[T]):
     """An async iterator of what was published since it subscribed.
 
     Iteration ends once the broadcast is closed and every buffered item has
-    been read.
+    been read. One task reads it at a time: a second task that asks for an
+    item while another is waiting for one gets :class:`UsageError` at once.
     """
 
     def __init__(self, buffer: int) -> None:
@@ -48,6 +50,7 @@ class Subscription(Generic[T]):
         self._buffer = buffer
         self._closed = False
         self._wakeup: anyio.Event | None = None
+        self._reading = False  # a task is inside __anext__
         self.dropped = 0
         """Items dropped (the oldest first) because the buffer was full."""
 
@@ -91,17 +94,31 @@ class Subscription(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        items = self._items
-        if items:
-            # A checkpoint all the same, so a reader of a full buffer lets
-            # other tasks run (and can be cancelled) between items.
-            await anyio.lowlevel.checkpoint()
-        while not items:
-            if self._closed:
-                raise StopAsyncIteration
-            wakeup = self._wakeup = anyio.Event()
-            await wakeup.wait()
-        return items.popleft()
+        # One reader at a time: the subscription has a single wake-up slot,
+        # and a second waiting reader would take it from the first, who would
+        # then sleep through every item and the close. Tasks that each want
+        # every item subscribe each; readers one after another are fine.
+        if self._reading:
+            raise UsageError(
+                "this subscription is being read by another task already; one "
+                "subscription has one reader at a time: subscribe once per task "
+                "(each subscription gets every item)"
+            )
+        self._reading = True
+        try:
+            items = self._items
+            if items:
+                # A checkpoint all the same, so a reader of a full buffer lets
+                # other tasks run (and can be cancelled) between items.
+                await anyio.lowlevel.checkpoint()
+            while not items:
+                if self._closed:
+                    raise StopAsyncIteration
+                wakeup = self._wakeup = anyio.Event()
+                await wakeup.wait()
+            return items.popleft()
+        finally:
+            self._reading = False
 
 
 class Broadcast(Generic[T]):

@@ -94,8 +94,11 @@ class GatewayClient(ClientCore):
         the moment of subscribing. A Notify of a kind this version does not
         know, or of the deprecated APILevel kind, is not an event (the raw
         ``push_handler`` still gets it). Any number of subscribers may listen at
-        once; leaving the block unsubscribes. The iteration ends after the
-        client closes (its last event says ``CLOSED``).
+        once; leaving the block unsubscribes. Each subscription is read by one
+        task at a time: a task that wants every event subscribes for itself (a
+        second task reading the same subscription meanwhile gets
+        :class:`UsageError` at once). The iteration ends after the client
+        closes (its last event says ``CLOSED``).
 
         Overflow: each subscriber keeps at most ``buffer`` events not yet
         read. When a slow reader lets it fill up, the oldest is dropped and
@@ -105,7 +108,8 @@ class GatewayClient(ClientCore):
 
         Raises:
             InvalidArgumentError: ``buffer`` is not an ``int`` >= 1.
-            UsageError: called from another event loop than the client's.
+            UsageError: called from another event loop than the client's; also
+                raised by the iterator to a second task reading it at once.
         """
         self._check_loop()
         check_int("buffer", buffer, minimum=1)
@@ -115,7 +119,8 @@ class GatewayClient(ClientCore):
     async def get_global_state(self, *, timeout: float | None = None) -> GlobalState:
         """Ask OpenD for its global state (protocol 1002): markets, logins, versions.
 
-        The answer also updates :attr:`gateway`.
+        The answer also updates :attr:`gateway`, unless the connection was
+        lost or changed meanwhile (then it may speak of an OpenD that is gone).
 
         Args:
             timeout: as for :meth:`get_user_security`.
@@ -132,21 +137,30 @@ class GatewayClient(ClientCore):
         self._check_loop()
         if timeout is not None:
             check_duration("timeout", timeout, positive=True)
+        monitor = self._gateway
+        asked_in = monitor.epoch
         state = await self._exchange(_GLOBAL_STATE, _GLOBAL_STATE_BODY, _global_state, timeout)
-        self._gateway.on_global_state(state)
+        monitor.on_global_state(state, asked_in)
         return state
 
     async def wait_ready(self, timeout: float | None = None) -> GatewayStatus:
-        """Return once OpenD reports it is logged in to quotes and its program status is READY.
+        """Return once OpenD reports it is ready: logged in to quotes, program status READY.
 
-        Returns at once (sending nothing) when :attr:`gateway` already says
-        so. If nothing is known about OpenD yet, asks GetGlobalState once;
-        then waits for OpenD's Notify pushes (and the refresh after a
-        reconnect) to say it is ready.
+        An OpenD that leaves the (optional) program status out is ready once
+        logged in to quotes. Returns at once (sending nothing) when
+        :attr:`gateway` already says so. If nothing is known about OpenD
+        yet, first learns what it reports: from the GetGlobalState the client
+        asks after every (re)connect, or, if that one got no answer, by asking
+        once more itself. Learning takes up to the client's request timeout
+        even when ``timeout`` is shorter, so ``timeout=0`` checks what OpenD
+        says rather than failing for want of an answer. Then waits for OpenD's
+        Notify pushes (and the refresh after a reconnect) to say it is ready.
+        A connect followed by ``wait_ready()`` asks GetGlobalState once.
 
         Args:
-            timeout: longest wait in seconds (default: the client's
-                ``timeout``); ``0`` only checks, ``math.inf`` waits for ever.
+            timeout: longest wait in seconds for OpenD to become ready
+                (default: the client's ``timeout``); ``0`` only checks,
+                ``math.inf`` waits for ever.
 
         Returns:
             The :class:`GatewayStatus` that says OpenD is ready.
@@ -161,27 +175,35 @@ class GatewayClient(ClientCore):
         """
         self._check_loop()
         wait = self._request_timeout if timeout is None else check_duration("timeout", timeout)
-        session, monitor = self._session, self._gateway
+        session, monitor, now = self._session, self._gateway, self._now
         monitor.want()
+        start = now()
+        deadline = start + wait
+        # Learning what OpenD says may take one request's time, whatever `wait` is.
+        learn_deadline = start + max(wait, self._request_timeout)
         asked = False
         failure: AsyncQuoteError | None = None
-        with anyio.move_on_after(wait):
-            while True:
-                session.raise_if_closed()
-                status = monitor.status
-                connected = session.state is ConnectionState.CONNECTED
-                if connected and status.ready:
-                    return status
-                if connected and not status.known and not asked and not monitor.refreshing:
-                    asked = True  # nothing known, and no refresh under way: ask, once
-                    with monitor.asking():
-                        try:
-                            await self.get_global_state()
-                        except AsyncQuoteError as exc:
-                            failure = exc  # keep waiting for a push; said if it never comes
-                    continue
+        while True:
+            session.raise_if_closed()
+            status = monitor.status
+            connected = session.state is ConnectionState.CONNECTED
+            if connected and status.ready:
+                return status
+            # Nothing known yet and something still to learn it from: the
+            # refresh under way, or (if that one got no answer) an ask of our own.
+            learning = connected and not status.known and (monitor.refresh_pending or not asked)
+            left = (learn_deadline if learning else deadline) - now()
+            if left <= 0:
+                break
+            if learning and not monitor.refresh_pending:
+                asked = True
+                try:
+                    await self.get_global_state(timeout=left)
+                except AsyncQuoteError as exc:
+                    failure = exc  # keep waiting for a push; said if it never comes
+                continue
+            with anyio.move_on_after(left):
                 await monitor.wait_changed()
-        session.raise_if_closed()
         state = session.state
         said = (
             monitor.status.summary
@@ -207,13 +229,17 @@ class GatewayClient(ClientCore):
             await connection.wait_lost()
 
     async def _refresh(self, connection: Connection) -> None:
+        """The one GetGlobalState of ``connection``'s epoch; wait_ready() waits for it to be over.
+
+        Runs in the client's own task, so a wait_ready() that gives up does
+        not take the answer with it (nor make the client ask again).
+        """
         limiter, monitor = self._limiter, self._gateway
-        if monitor.refreshing:
-            return  # wait_ready() is asking on this connection already
-        if not limiter.try_acquire(_GLOBAL_STATE):
-            logger.info("no GetGlobalState after connecting: its quota has no free slot")
-            return
-        with monitor.asking():
+        epoch = monitor.epoch
+        try:
+            if not limiter.try_acquire(_GLOBAL_STATE):
+                logger.info("no GetGlobalState after connecting: its quota has no free slot")
+                return
             try:
                 frame = await connection.request(
                     _GLOBAL_STATE,
@@ -225,4 +251,6 @@ class GatewayClient(ClientCore):
             except AsyncQuoteError as exc:
                 logger.info("GetGlobalState after connecting failed; status unknown: %s", exc)
             else:
-                monitor.on_global_state(state)
+                monitor.on_global_state(state, epoch)
+        finally:
+            monitor.refresh_over(epoch)

@@ -15,8 +15,6 @@ as before: code that decodes Notify itself keeps working.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import anyio
 
@@ -25,7 +23,7 @@ from ._errors import AsyncQuoteError, add_gateway_status
 from ._events import ConnectionStateChanged, Event, state_changes
 from ._framing import Frame
 from ._health import GatewayStatus, GlobalState
-from ._notify import event_from_notify
+from ._notify import WarningThrottle, event_from_notify
 from ._opend import ProtoId
 from ._options import PushHandler
 from ._session import ConnectionState
@@ -44,9 +42,15 @@ class GatewayMonitor:
         """The latest known :class:`GatewayStatus`."""
         self.events: Broadcast[Event] = Broadcast()
         """Every event, to every subscriber of ``client.events()``."""
-        self.refreshing = False
-        """The client's GetGlobalState after connecting is in flight."""
+        self.epoch = 0
+        """Counts the session's state changes: an answer asked for in an
+        earlier epoch may come from a connection (even an OpenD) that is gone."""
+        self.refreshed = -1
+        """The :attr:`epoch` whose refresh after connecting is over (answered or not)."""
         self._changed: anyio.Event | None = None
+        # A gateway that sends malformed Notify by the thousand must not
+        # flood the log: each kind is logged once a minute, with a count.
+        self._notify_warnings = WarningThrottle(logging.getLogger("asyncquote.notify"))
         # Set once the user shows interest in the gateway's health: only then
         # does the client send GetGlobalState after each (re)connect.
         self._wanted = anyio.Event()
@@ -65,7 +69,7 @@ class GatewayMonitor:
         """Every push of every connection: Notify becomes an event; all go to ``push_handler``."""
         if frame.proto_id == ProtoId.NOTIFY:
             try:
-                event = event_from_notify(frame.body)
+                event = event_from_notify(frame.body, self._notify_warnings)
                 if event is not None:
                     self._apply(event)
                     self.events.publish(event)
@@ -76,6 +80,7 @@ class GatewayMonitor:
 
     def on_state_changed(self, state: ConnectionState, previous: ConnectionState) -> None:
         """The session changed state: an event; a lost connection makes the status unknown."""
+        self.epoch += 1
         if previous is ConnectionState.CONNECTED:
             # OpenD may change while we cannot hear it; only the quote rights
             # (which only a Notify reports) are kept.
@@ -85,8 +90,15 @@ class GatewayMonitor:
             self.events.close()
         self._wake()  # wait_ready() also waits for the connection
 
-    def on_global_state(self, state: GlobalState) -> None:
-        """A GetGlobalState answer (the client's refresh or a user's call)."""
+    def on_global_state(self, state: GlobalState, asked_in: int) -> None:
+        """A GetGlobalState answer (the client's refresh or a user's call), asked in ``asked_in``.
+
+        Dropped if the session changed state since it was asked: it may be an
+        answer from a connection that is gone, and would stand for the new one.
+        """
+        if asked_in != self.epoch:
+            logger.debug("dropped a GetGlobalState answer asked on an earlier connection")
+            return
         status = self.status.model_copy(
             update={
                 "quote_logged_in": state.quote_logged_in,
@@ -126,23 +138,14 @@ class GatewayMonitor:
             changed = self._changed = anyio.Event()
         await changed.wait()
 
-    @contextmanager
-    def asking(self) -> Iterator[None]:
-        """The client's own GetGlobalState is under way for the block (one at a time).
+    @property
+    def refresh_pending(self) -> bool:
+        """The refresh after the latest (re)connect is not over yet (or has not started)."""
+        return self.refreshed != self.epoch
 
-        :attr:`refreshing` says so meanwhile, so the refresh after connecting
-        and ``wait_ready()`` do not both ask; on leaving, waiters are woken
-        (they may ask in turn, if this one changed nothing).
-        """
-        self.refreshing = True
-        try:
-            yield
-        finally:
-            self.refreshing = False
-            self._wake()
-
-    def wake(self) -> None:
-        """Wake whoever waits in :meth:`wait_changed` (e.g. a refresh ended, changing nothing)."""
+    def refresh_over(self, epoch: int) -> None:
+        """The refresh of ``epoch`` is over, whatever it learnt; wakes who waits for it."""
+        self.refreshed = epoch
         self._wake()
 
     def _wake(self) -> None:

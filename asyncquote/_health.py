@@ -180,11 +180,14 @@ class GatewayStatus(_Model):
 
     @property
     def ready(self) -> bool:
-        """Logged in to quotes and program status ``READY``: calls can succeed."""
-        return (
-            self.quote_logged_in is True
-            and self.program_status is not None
-            and self.program_status.ready
+        """Logged in to quotes, and program status ``READY`` if OpenD reports one.
+
+        ``programStatus`` is optional in OpenD's answers and older versions
+        leave it out; without it, being logged in to quotes is all OpenD
+        says, so that is what decides.
+        """
+        return self.quote_logged_in is True and (
+            self.program_status is None or self.program_status.ready
         )
 
     @property

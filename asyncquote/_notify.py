@@ -9,7 +9,8 @@
 * A malformed push (bytes that are not a Notify, ``retType != 0``, a
   ``type`` whose part is missing) is logged at WARNING and dropped. It never
   raises: a bad push from the gateway must not end the connection that
-  carried it.
+  carried it. Given a :class:`WarningThrottle` (the client passes one), a
+  flood of them logs each kind once per minute, with a count of the rest.
 
 Text that is not UTF-8 holds U+FFFD for the bad bytes; enum values this
 version does not know stay ``int`` (see :mod:`asyncquote._models`).
@@ -18,7 +19,8 @@ version does not know stay ``int`` (see :mod:`asyncquote._models`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from google.protobuf.message import Message
@@ -35,14 +37,76 @@ from ._events import (
     UsedQuotaChanged,
 )
 from ._health import GlobalState, ProgramStatus, QuoteRights
+from ._loop import clock as loop_clock
 from ._opend import ProtoId
 from ._opend_health import MARKET_STATE_FIELDS, QUOTE_RIGHT_FIELDS, NotifyType
 from ._pb import Common_pb2, GetGlobalState_pb2, Notify_pb2
 from ._text import wire_text
 
-__all__ = ["event_from_notify", "global_state_from_pb", "program_status_from_pb"]
+__all__ = [
+    "WarningThrottle",
+    "event_from_notify",
+    "global_state_from_pb",
+    "program_status_from_pb",
+]
 
 logger = logging.getLogger("asyncquote.notify")
+
+#: Seconds between two warnings of one kind from a :class:`WarningThrottle`.
+WARNING_INTERVAL = 60.0
+
+
+class WarningThrottle:
+    """Logs a warning of each kind at most once per ``interval`` seconds.
+
+    The ones held back meanwhile are counted, and the next warning of that
+    kind says how many there were. Called where pushes arrive, which on
+    asyncio is the transport's read callback, outside any task: so the clock
+    is the event loop's own (:func:`asyncquote._loop.clock`, taken on first
+    use, on the loop the pushes arrive on), never one that needs a task.
+
+    Args:
+        log: where the warnings go.
+        clock: seconds, monotonic; default the running event loop's.
+        interval: seconds between two warnings of one kind.
+    """
+
+    def __init__(
+        self,
+        log: logging.Logger,
+        *,
+        clock: Callable[[], float] | None = None,
+        interval: float = WARNING_INTERVAL,
+    ) -> None:
+        self._log = log
+        self._clock = clock
+        self._interval = interval
+        self._next: dict[str, float] = {}  # kind → when it may be logged again
+        self._held: dict[str, int] = {}  # kind → warnings held back since it was logged
+
+    def warn(self, kind: str, message: str, *args: object) -> None:
+        """Log ``message % args`` at WARNING, unless ``kind`` was logged within ``interval``."""
+        clock = self._clock
+        if clock is None:
+            clock = self._clock = loop_clock()
+        now = clock()
+        if now < self._next.get(kind, -math.inf):
+            self._held[kind] = self._held.get(kind, 0) + 1
+            return
+        self._next[kind] = now + self._interval
+        held = self._held.pop(kind, 0)
+        if held:
+            message += " (and %d more like it in the last %g s, not logged)"
+            args = (*args, held, self._interval)
+        self._log.warning(message, *args)
+
+
+def _warn(throttle: WarningThrottle | None, kind: str, message: str, *args: object) -> None:
+    if throttle is None:
+        logger.warning(message, *args)
+    else:
+        throttle.warn(kind, message, *args)
+
 
 #: GlobalState field → GetGlobalState.S2C field, for the plain (int, bool, float) ones.
 _GLOBAL_STATE_FIELDS = {
@@ -125,15 +189,20 @@ _PART: dict[int, str] = {
 }
 
 
-def event_from_notify(body: bytes) -> Event | None:
-    """The event a Notify (1003) body carries; ``None`` if it is not one. Never raises."""
+def event_from_notify(body: bytes, throttle: WarningThrottle | None = None) -> Event | None:
+    """The event a Notify (1003) body carries; ``None`` if it is not one. Never raises.
+
+    A malformed push is logged at WARNING, through ``throttle`` if given.
+    """
     try:
         response = parse_message(Notify_pb2.Response, body, proto_id=ProtoId.NOTIFY)
     except ProtocolError as exc:
-        logger.warning("dropped a malformed Notify push: %s", exc)
+        _warn(throttle, "malformed", "dropped a malformed Notify push: %s", exc)
         return None
     if response.retType != 0 or not response.HasField("s2c"):
-        logger.warning(
+        _warn(
+            throttle,
+            "failed",
             "dropped a Notify push with retType %d and %s: %s",
             response.retType,
             "an s2c" if response.HasField("s2c") else "no s2c",
@@ -143,10 +212,16 @@ def event_from_notify(body: bytes) -> Event | None:
     s2c = response.s2c
     part = _PART.get(s2c.type)  # an IntEnum key matches its int
     if part is not None and not s2c.HasField(part):
-        logger.warning("dropped a Notify push of type %d without its %s", s2c.type, part)
+        _warn(
+            throttle,
+            f"no-{part}",
+            "dropped a Notify push of type %d without its %s",
+            s2c.type,
+            part,
+        )
         return None
     try:
         return _event_from_s2c(s2c)
     except ValueError as exc:  # pydantic's ValidationError: a value no model accepts
-        logger.warning("dropped a Notify push that does not fit its model: %s", exc)
+        _warn(throttle, "misfit", "dropped a Notify push that does not fit its model: %s", exc)
         return None

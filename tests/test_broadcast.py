@@ -133,3 +133,31 @@ async def test_a_bad_buffer_is_refused(bad: object) -> None:
         async with hub.subscribe(bad):  # type: ignore[arg-type]
             pass
     assert hub.subscribers == 0
+
+
+async def test_a_second_concurrent_reader_is_refused_at_once_and_the_first_ends_on_close() -> None:
+    hub: Broadcast[int] = Broadcast()
+    got: list[int] = []
+    async with hub.subscribe() as items, anyio.create_task_group() as tg:
+
+        async def read_all() -> None:
+            got.extend([item async for item in items])
+
+        tg.start_soon(read_all)
+        await anyio.wait_all_tasks_blocked()  # the first reader waits for an item
+        with anyio.fail_after(5):  # bounds a hang: the refusal itself is immediate
+            with pytest.raises(asyncquote.UsageError, match="another task"):
+                await take(items, 1)
+        hub.publish(1)
+        hub.close()
+    assert got == [1]  # the first reader got the item and ended with the close
+
+
+async def test_readers_one_after_another_may_share_a_subscription() -> None:
+    hub: Broadcast[int] = Broadcast()
+    async with hub.subscribe() as items:
+        for item in range(3):
+            hub.publish(item)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(take, items, 1)
+        assert await take(items, 2) == [1, 2]

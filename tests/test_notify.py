@@ -29,7 +29,7 @@ from asyncquote import (
     QuoteRightsChanged,
     UsedQuotaChanged,
 )
-from asyncquote._notify import event_from_notify, global_state_from_pb
+from asyncquote._notify import WarningThrottle, event_from_notify, global_state_from_pb
 from asyncquote._pb import GetGlobalState_pb2
 
 from .hostile_peer import (
@@ -210,6 +210,8 @@ def test_an_unknown_market_state_stays_int() -> None:
             "OpenD needs a phone verification code",
         ),
         (GatewayStatus(quote_logged_in=False), False, True, "not logged in to the quote server"),
+        # An OpenD that leaves programStatus out: logged in to quotes is all it says.
+        (GatewayStatus(quote_logged_in=True), True, False, "logged in to the quote server"),
         (
             GatewayStatus(program_status=ProgramStatus(type=ProgramStatusType.READY)),
             False,
@@ -297,3 +299,29 @@ def test_any_global_state_reply_gives_a_global_state_or_a_protocol_error(s2c: by
     except asyncquote.ProtocolError:
         return
     assert isinstance(state, asyncquote.GlobalState)
+
+
+def test_the_warning_throttle_logs_each_kind_once_per_interval_with_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, "asyncquote.notify")
+    now = [100.0]
+    throttle = WarningThrottle(
+        logging.getLogger("asyncquote.notify"), clock=lambda: now[0], interval=60
+    )
+    for _ in range(1_000):
+        assert event_from_notify(b"\xff\xff\xff", throttle) is None
+        assert event_from_notify(notify_body(2), throttle) is None
+    assert len(caplog.records) == 2  # one per kind
+    now[0] = 159.9
+    event_from_notify(b"\xff\xff\xff", throttle)
+    assert len(caplog.records) == 2  # still within the minute
+    now[0] = 160.0
+    event_from_notify(b"\xff\xff\xff", throttle)
+    event_from_notify(b"\xff\xff\xff", throttle)
+    assert len(caplog.records) == 3
+    assert "and 1000 more like it in the last 60 s, not logged" in caplog.records[-1].getMessage()
+    now[0] = 1_000.0
+    event_from_notify(b"\xff\xff\xff", throttle)
+    assert len(caplog.records) == 4
+    assert "and 1 more like it" in caplog.records[-1].getMessage()  # the second at 160

@@ -136,6 +136,9 @@ class GatewayState:
             :func:`~._texts.not_logged_in`).
         trade_logged_in: logged in to the trade server (``trdLogined``).
         program_status: OpenD's start-up and login state (``programStatus``).
+        reports_program_status: whether GetGlobalState's answer has
+            ``programStatus`` at all; ``False`` plays an older OpenD that
+            leaves the optional field out (pushes still carry it).
         server_version: ``serverVer``, also sent in the InitConnect reply
             (OpenD 9.4 reports 904).
         server_build_no: ``serverBuildNo``.
@@ -169,6 +172,7 @@ class GatewayState:
     program_status: ProgramStatus = field(
         default=_READY, metadata=_checks(_instance_of(ProgramStatus))
     )
+    reports_program_status: bool = field(default=True, metadata=_FLAG)
     server_version: int = field(default=904, metadata=_COUNT)
     server_build_no: int = field(default=4708, metadata=_COUNT)
     quote_server_address: str | None = field(default=None, metadata=_ADDRESS)

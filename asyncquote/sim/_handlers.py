@@ -117,7 +117,8 @@ def get_global_state(
     s2c.serverBuildNo = gateway.server_build_no
     s2c.time = int(now)
     s2c.localTime = now
-    set_program_status(s2c.programStatus, gateway.program_status)
+    if gateway.reports_program_status:
+        set_program_status(s2c.programStatus, gateway.program_status)
     if gateway.quote_server_address is not None:
         s2c.qotSvrIpAddr = gateway.quote_server_address
     if gateway.trade_server_address is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from typing import Any
 
@@ -41,6 +41,7 @@ from ..hostile_peer import (
     global_state_body,
     gtw_event_notify,
     hostile_gateway,
+    notify_body,
     program_status_notify,
     qot_right_notify,
 )
@@ -439,3 +440,75 @@ async def test_events_of_a_closed_client_end_at_once() -> None:
         pass
     async with client.events() as events:
         assert [event async for event in events] == []
+
+
+async def test_one_subscription_read_by_two_tasks_refuses_the_second_and_ends_on_close() -> None:
+    got: list[asyncquote.Event] = []
+    ended = anyio.Event()
+
+    async def read_until_the_end(events: asyncquote.Subscription[asyncquote.Event]) -> None:
+        got.extend([event async for event in events])
+        ended.set()
+
+    async with anyio.create_task_group() as tg, AsyncExitStack() as subscriptions:
+        async with gateway_and_client() as (_, client):
+            # Entered here, left after the client closes: the close ends it.
+            events = await subscriptions.enter_async_context(client.events())
+            tg.start_soon(read_until_the_end, events)
+            await anyio.wait_all_tasks_blocked()  # the first reader waits for an event
+            with pytest.raises(asyncquote.UsageError, match="another task"):
+                await next_event(events)
+        with anyio.fail_after(5):  # bounds a hang: the close ends the first reader
+            await ended.wait()
+    assert isinstance(got[-1], ConnectionStateChanged)
+    assert got[-1].state is ConnectionState.CLOSED
+
+
+#: Malformed Notify pushes in the flood below.
+FLOOD = 2_000
+
+
+async def test_a_flood_of_malformed_notify_logs_a_bounded_number_of_warnings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, "asyncquote.notify")
+    async with gateway_and_client() as (gw, client), client.events() as events:
+        for _ in range(FLOOD):
+            await gw.push(b"\xff\xff\xff")  # not protobuf
+            await gw.push(notify_body(2))  # ProgramStatus without its part
+        await gw.push(conn_status_notify(quote=True))  # after the flood, in order
+        assert isinstance(await next_event(events), LoginStatusChanged)
+        assert client.state is ConnectionState.CONNECTED
+    warnings = [r for r in caplog.records if r.name == "asyncquote.notify"]
+    # Once per kind per minute: the flood takes far less than a minute.
+    assert len(warnings) == 2, len(warnings)
+    assert {r.getMessage().split(":")[0] for r in warnings} == {
+        "dropped a malformed Notify push",
+        "dropped a Notify push of type 2 without its programStatus",
+    }
+
+
+async def test_a_global_state_answer_from_a_lost_connection_does_not_stand_for_the_next() -> None:
+    # OpenD answers GetGlobalState and drops the connection in one go; the
+    # next connection's OpenD never answers it. Whatever the client knows
+    # about the new connection's OpenD, it did not learn it from that answer.
+    answered = []
+
+    async def answer_then_drop(connection: HostileConnection, frame: RawFrame) -> bool:
+        if frame.proto_id != 1002:
+            return False
+        if not answered:
+            answered.append(frame)
+            await connection.send(1002, frame.serial, global_state_body())
+            await connection.close()
+        return True  # later connections: no answer at all
+
+    gateway = HostileGateway(groups={"Tech": [Stock(11, "AAPL")]}, on_request=answer_then_drop)
+    async with gateway_and_client(gateway, reconnect=FAST) as (gw, client):
+        assert client.gateway.ready is False  # starts the refresh
+        while client.reconnects == 0 or client.state is not ConnectionState.CONNECTED:
+            await client._gateway.wait_changed()
+        await gw.wait_for_arrivals(1002, 2)  # the new connection's refresh was sent
+        assert await client.get_user_security("Tech")  # a round trip
+        assert not client.gateway.known
+        assert not client.gateway.ready
