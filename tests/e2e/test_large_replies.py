@@ -18,14 +18,16 @@ from asyncquote._convert import static_infos_from_pb
 from asyncquote._pb import Qot_Common_pb2
 from asyncquote.sim import GroupType, Simulator, WatchlistGroup, WatchlistStore
 
+from ..conftest import Runner
+
 pytestmark = pytest.mark.anyio
 
 LARGE = 2000
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 def stock(n: int) -> Qot_Common_pb2.SecurityStaticInfo:
