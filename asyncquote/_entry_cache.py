@@ -21,12 +21,13 @@ not thousands at once.
 
 Decoding is sliced (:meth:`EntryCache.start` and :meth:`ReplyDecoding.step`)
 so that a caller on an event loop can let other tasks run between slices of a
-large reply; the cyclic GC is paused within a slice (see :meth:`step`).
+large reply. The cyclic GC is left alone: its switch is process-wide and
+belongs to the application (a check-and-restore around a slice would undo a
+``gc.disable()`` made meanwhile by another thread).
 """
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Sequence
 from time import perf_counter
 
@@ -242,13 +243,6 @@ class ReplyDecoding:
         Returns whether the reply is done. At least one chunk of entries is
         decoded per call, however short ``seconds`` is.
 
-        The cyclic GC is paused within the slice: the models built are
-        acyclic (text, numbers, enum members and other models), so a
-        collection could find nothing among them, yet the thousands of
-        objects a large reply allocates would trigger several, each scanning
-        what the slice built so far (half the cost of decoding, measured).
-        The collector runs as usual once the slice returns.
-
         Raises:
             ProtocolError: an entry is malformed or lacks a required field.
         """
@@ -266,64 +260,57 @@ class ReplyDecoding:
         models = self.models
         append = models.append
         deadline = perf_counter() + (SLICE_SECONDS if seconds is None else seconds)
-        paused = gc.isenabled()
-        if paused:
-            gc.disable()
-        try:
-            while index < end:
-                stop = min(index + _CHUNK, end)
-                # Looked up per chunk: another reply's slice may have aged
-                # the generations since.
-                young, old = main.young, main.old
-                find = young.get
-                window_young, window_old = window.young, window.old
-                stored = 0
-                # A slice of the repeated field, not indexing it entry by
-                # entry: a list made at once is cheaper to go through.
-                for raw in raws[index:stop]:
-                    model = find(raw)
+        while index < end:
+            stop = min(index + _CHUNK, end)
+            # Looked up per chunk: another reply's slice may have aged
+            # the generations since.
+            young, old = main.young, main.old
+            find = young.get
+            window_young, window_old = window.young, window.old
+            stored = 0
+            # A slice of the repeated field, not indexing it entry by
+            # entry: a list made at once is cheaper to go through.
+            for raw in raws[index:stop]:
+                model = find(raw)
+                if model is None:
+                    # An empty generation is not asked (it often is,
+                    # in a cache that sees only new entries).
+                    model = old.pop(raw, None) if old else None
                     if model is None:
-                        # An empty generation is not asked (it often is,
-                        # in a cache that sees only new entries).
-                        model = old.pop(raw, None) if old else None
+                        # Asked for again while in the window: admitted.
+                        model = window_young.pop(raw, None)
+                        if model is None and window_old:
+                            model = window_old.pop(raw, None)
                         if model is None:
-                            # Asked for again while in the window: admitted.
-                            model = window_young.pop(raw, None)
-                            if model is None and window_old:
-                                model = window_old.pop(raw, None)
-                            if model is None:
-                                if parsed is None:
-                                    parsed = self._parsed = _parse(self._body)
-                                position = len(models)  # one model per entry before it
-                                try:
-                                    model = convert(parsed[position])
-                                except ProtocolError as exc:
-                                    raise _entry_error(position, exc) from None
-                                # The doorkeeper, inlined (it runs for every new entry).
-                                digest = hash(raw)
-                                if digest not in digests:
-                                    digests.add(digest)
-                                    window_young[raw] = model
-                                    stored += 1
-                                    append(model)
-                                    continue
-                        young[raw] = model
-                        stored += 1
-                    append(model)
-                index = stop
-                # Only a chunk that stored something can have filled a
-                # generation: one whose entries were all found (a known
-                # reply) skips this upkeep.
-                if stored:
-                    if len(digests) >= capacity:
-                        digests.clear()  # TinyLFU's reset
-                    main.free_some(_FREE_PER_STORE * stored)
-                    window.age_if_full()
-                if perf_counter() >= deadline:
-                    break
-        finally:
-            if paused:
-                gc.enable()
+                            if parsed is None:
+                                parsed = self._parsed = _parse(self._body)
+                            position = len(models)  # one model per entry before it
+                            try:
+                                model = convert(parsed[position])
+                            except ProtocolError as exc:
+                                raise _entry_error(position, exc) from None
+                            # The doorkeeper, inlined (it runs for every new entry).
+                            digest = hash(raw)
+                            if digest not in digests:
+                                digests.add(digest)
+                                window_young[raw] = model
+                                stored += 1
+                                append(model)
+                                continue
+                    young[raw] = model
+                    stored += 1
+                append(model)
+            index = stop
+            # Only a chunk that stored something can have filled a
+            # generation: one whose entries were all found (a known
+            # reply) skips this upkeep.
+            if stored:
+                if len(digests) >= capacity:
+                    digests.clear()  # TinyLFU's reset
+                main.free_some(_FREE_PER_STORE * stored)
+                window.age_if_full()
+            if perf_counter() >= deadline:
+                break
         # (A decoding that raised is dropped by its caller: nothing to undo.)
         self._next = index
         if index < end:

@@ -7,8 +7,8 @@ reading every field the conversion reads; the full conversion to models; and
 the full conversion with the cyclic GC paused (to show the GC's share). The
 difference between the second and third rows is the cost of the pydantic
 instances themselves. The last two rows are the client's real path: the
-reply through an entry cache that has never seen it (which pauses the GC
-within each slice), and through one that has seen its entries (raw entries
+reply through an entry cache that has never seen it (the GC left on, as
+the client leaves it), and through one that has seen its entries (raw entries
 looked up by bytes).
 """
 

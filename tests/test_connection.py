@@ -13,14 +13,15 @@ from asyncquote._connection import open_connection
 from asyncquote._framing import Frame, encode_frame
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 
+from .conftest import Runner
 from .hostile_peer import Peer, RawFrame, scripted_server
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 GET_USER_SECURITY = 3213

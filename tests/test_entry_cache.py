@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import itertools
+import queue
+import threading
 
 import pytest
 
@@ -216,33 +219,70 @@ def test_a_large_reply_decodes_in_slices_that_give_the_same_models() -> None:
     assert decoding.step(0), "a finished decoding stays finished"
 
 
-def test_a_slice_pauses_the_cyclic_gc_and_restores_it_whatever_happens() -> None:
+def test_decoding_never_switches_the_cyclic_gc(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The collector's switch is process-wide and belongs to the application:
+    # no check-then-set around it can be safe against another thread (issue 20, item 7).
+    switched: list[str] = []
+    monkeypatch.setattr(gc, "disable", lambda: switched.append("disable"))
+    monkeypatch.setattr(gc, "enable", lambda: switched.append("enable"))
     cache = EntryCache()
-    seen: list[bool] = []
-
-    class Probe:
-        def __init__(self, pb: Qot_Common_pb2.SecurityStaticInfo) -> None:
-            seen.append(gc.isenabled())
-
-    body = reply([stock(1), stock(2)])
-    assert gc.isenabled()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(entry_cache, "static_info_from_pb", Probe)
-        cache.decode_reply(body)
-    assert seen == [False, False]
-    assert gc.isenabled()
+    cache.decode_reply(reply([stock(n) for n in range(3 * _CHUNK)]))
+    decoding = cache.start(reply([stock(n) for n in range(1000, 1000 + 3 * _CHUNK)]))
+    while not decoding.step(0):
+        pass
     broken = Raw_GetUserSecurity_pb2.Response(retType=0)
-    broken.s2c.staticInfoList.append(stock(3).SerializeToString())
     broken.s2c.staticInfoList.append(b"\x0a\x02\x08")  # basic: truncated
     with pytest.raises(ProtocolError):
         cache.decode_reply(broken.SerializeToString())
-    assert gc.isenabled(), "an error in a slice left the GC off"
-    gc.disable()
+    assert switched == []
+
+
+def test_a_gc_switch_made_by_another_thread_during_a_slice_is_kept() -> None:
+    # Another thread sets the collector while a slice is decoding; what it set
+    # last must hold afterwards. The thread acts at a known point inside the
+    # slice (the conversion of an entry), so the check does not depend on luck.
+    cache = EntryCache()
+    requests: queue.Queue[bool | None] = queue.Queue()
+    done: queue.Queue[bool] = queue.Queue()
+    last_set: list[bool] = []
+
+    def application_thread() -> None:
+        while (enable := requests.get()) is not None:
+            if enable:
+                gc.enable()
+            else:
+                gc.disable()
+            last_set.append(enable)
+            done.put(enable)
+
+    wanted = itertools.cycle([False, True, False, False, True, True])
+
+    def converting(pb: Qot_Common_pb2.SecurityStaticInfo) -> SecurityStaticInfo:
+        requests.put(next(wanted))
+        done.get(timeout=10)
+        return static_info_from_pb(pb)
+
+    thread = threading.Thread(target=application_thread, daemon=True)
+    thread.start()
+    was_enabled = gc.isenabled()
     try:
-        cache.decode_reply(reply([stock(4)]))
-        assert not gc.isenabled(), "a slice turned on a GC its caller had turned off"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(entry_cache, "static_info_from_pb", converting)
+            for round_ in range(6):
+                first = 100 * round_
+                cache.decode_reply(reply([stock(n) for n in range(first, first + 1 + round_)]))
+                assert gc.isenabled() == last_set[-1], (
+                    f"round {round_}: the application thread last set the GC "
+                    f"{'on' if last_set[-1] else 'off'}, the decoding left it "
+                    f"{'on' if gc.isenabled() else 'off'}"
+                )
     finally:
-        gc.enable()
+        requests.put(None)
+        thread.join(timeout=10)
+        if was_enabled:
+            gc.enable()
+        else:
+            gc.disable()
 
 
 def test_an_entry_lacking_a_required_field_is_a_protocol_error_naming_it() -> None:

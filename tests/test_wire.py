@@ -25,6 +25,8 @@ from asyncquote._errors import BadMagicError, ProtocolError
 from asyncquote._loss import Loss, LossKind
 from asyncquote._wire import MAX_UNSENT_BYTES, AsyncioWire, Wire, connect_wire, loss_for
 
+from .conftest import Runner
+
 pytestmark = pytest.mark.anyio
 
 # -- every driver, over loopback TCP ------------------------------------------
@@ -110,8 +112,8 @@ async def wired(sink: RecordingSink) -> AsyncIterator[Pair]:
 
 class TestEveryDriver:
     @pytest.fixture
-    def anyio_backend(self, every_event_loop: object) -> object:
-        return every_event_loop
+    def anyio_backend(self, runner: Runner) -> object:
+        return runner.anyio_backend
 
     async def test_bytes_go_both_ways_in_order(self) -> None:
         async with wired(RecordingSink()) as pair:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import queue
+import random
+import threading
 from collections.abc import Callable
 
 import anyio
@@ -14,14 +18,16 @@ from asyncquote._convert import static_infos_from_pb
 from asyncquote._pb import Qot_Common_pb2
 from asyncquote.sim import GroupType, Simulator, WatchlistGroup, WatchlistStore
 
+from ..conftest import Runner
+
 pytestmark = pytest.mark.anyio
 
 LARGE = 2000
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 def stock(n: int) -> Qot_Common_pb2.SecurityStaticInfo:
@@ -117,3 +123,68 @@ async def test_a_call_cancelled_between_slices_keeps_no_partial_result(
         again = await client.get_user_security("Large", max_age=60)
         assert len(again) == LARGE
         assert again == static_infos_from_pb(sim.watchlists.securities_in("Large"))
+
+
+class GcSwitcher:
+    """An application thread that switches the cyclic GC when asked, and remembers what it set."""
+
+    def __init__(self) -> None:
+        self.last_set = gc.isenabled()
+        self._requests: queue.Queue[bool | None] = queue.Queue()
+        self._done: queue.Queue[None] = queue.Queue()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while (enable := self._requests.get()) is not None:
+            if enable:
+                gc.enable()
+            else:
+                gc.disable()
+            self.last_set = enable
+            self._done.put(None)
+
+    def switch(self, enable: bool) -> None:
+        """Have the thread switch the GC, and wait until it has."""
+        self._requests.put(enable)
+        self._done.get(timeout=10)
+
+    def __enter__(self) -> GcSwitcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._requests.put(None)
+        self._thread.join(timeout=10)
+        gc.enable()
+
+
+async def test_decoding_keeps_the_gc_switch_another_thread_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 20, item 7: the switch is the application's. Another thread flips
+    # it while replies decode (at chosen entries, so that it happens inside a
+    # slice every time, not by luck); afterwards it is as that thread last set it.
+    convert = entry_cache.static_info_from_pb
+    chooser = random.Random(20)
+    with GcSwitcher() as switcher:
+
+        def converting(pb: Qot_Common_pb2.SecurityStaticInfo) -> SecurityStaticInfo:
+            if chooser.random() < 0.01:
+                switcher.switch(chooser.random() < 0.5)
+            return convert(pb)
+
+        monkeypatch.setattr(entry_cache, "static_info_from_pb", converting)
+        async with (
+            Simulator(port=0, watchlists=store()) as sim,
+            asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+        ):
+            for call in range(5):
+                # Forgotten results and entries: every call decodes all 2,000 anew.
+                client._results.clear()
+                client._entries.clear()
+                await client.get_user_security("Large")
+                assert gc.isenabled() == switcher.last_set, (
+                    f"call {call}: the application thread last set the GC "
+                    f"{'on' if switcher.last_set else 'off'}, it is "
+                    f"{'on' if gc.isenabled() else 'off'}"
+                )

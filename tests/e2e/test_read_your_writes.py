@@ -17,6 +17,7 @@ import asyncquote
 from asyncquote import ModifyOp, SecurityStaticInfo
 from asyncquote._watch import WatchlistChange
 
+from ..conftest import Runner
 from ..hostile_peer import HostileConnection, HostileGateway, RawFrame, Stock, hostile_gateway
 
 pytestmark = pytest.mark.anyio
@@ -26,8 +27,8 @@ NO_QUOTAS: dict[int, asyncquote.Quota | None] = {3213: None, 3222: None, 3214: N
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 @asynccontextmanager

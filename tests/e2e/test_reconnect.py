@@ -19,6 +19,7 @@ from asyncquote import ConnectionState, Quota, ReconnectPolicy
 from asyncquote._pb import KeepAlive_pb2
 from asyncquote.sim import Faults, Simulator
 
+from ..conftest import Runner
 from ..hostile_peer import HostileGateway, Peer, Stock, hostile_gateway, scripted_server
 
 TECH = [Stock(11, "AAPL"), Stock(11, "NVDA")]
@@ -333,8 +334,8 @@ class TestOnEveryLoop:
     """Reconnecting on asyncio, uvloop and trio, with small real delays."""
 
     @pytest.fixture
-    def anyio_backend(self, every_event_loop: object) -> object:
-        return every_event_loop
+    def anyio_backend(self, runner: Runner) -> object:
+        return runner.anyio_backend
 
     async def test_a_restarted_gateway_is_reconnected_and_calls_go_on(self) -> None:
         gateway = HostileGateway(groups={"Tech": TECH})

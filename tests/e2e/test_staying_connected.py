@@ -21,6 +21,7 @@ from asyncquote import ConnectionState, Quota, ReconnectPolicy
 from asyncquote._connection import open_connection
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 
+from ..conftest import Runner
 from ..hostile_peer import (
     HostileConnection,
     HostileGateway,
@@ -259,8 +260,8 @@ async def test_a_senseless_keepalive_interval_is_clamped_with_a_log_line(
 
 class TestOnEveryLoop:
     @pytest.fixture
-    def anyio_backend(self, every_event_loop: object) -> object:
-        return every_event_loop
+    def anyio_backend(self, runner: Runner) -> object:
+        return runner.anyio_backend
 
     async def test_the_outgoing_buffer_is_bounded_when_the_peer_stops_reading(self) -> None:
         # Regression (issue 11, item 7): requests of calls that had long
