@@ -125,6 +125,26 @@ async def test_awaiting_connect_says_to_use_async_with() -> None:
         assert gateway.connections == []
 
 
+@pytest.mark.parametrize("host", ["a..b", "a" * 64 + ".example", "\u3002", "\u00e4" * 70, "."])
+async def test_a_host_that_is_no_host_name_is_refused_before_connecting(host: str) -> None:
+    # Empty or over-long labels: the name lookup itself would fail with a bare
+    # UnicodeError from the IDNA codec (asyncio) or idna package (trio).
+    with pytest.raises(asyncquote.InvalidArgumentError, match="host"):
+        async with asyncquote.connect(host, 11111, connect_timeout=5, reconnect=False):
+            pass  # pragma: no cover
+
+
+def test_a_host_only_the_idna_package_refuses_is_refused_on_trio_too() -> None:
+    # Python's IDNA codec (the options' check) takes a snowman; trio's
+    # lookup, through the idna package, does not.
+    async def main() -> None:
+        with pytest.raises(asyncquote.InvalidArgumentError, match="not a valid host name"):
+            async with asyncquote.connect("\u2603.net", 11111, connect_timeout=5, reconnect=False):
+                pass  # pragma: no cover
+
+    anyio.run(main, backend="trio")
+
+
 @pytest.mark.parametrize(
     ("argument", "bad"),
     [

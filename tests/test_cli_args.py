@@ -67,6 +67,8 @@ CASES = [
     Case("add Tech NOTACODE --port {port}", 1, "expected e.g. 'HK.00700'"),
     Case("remove Tech HK.00700 US --port {port}", 1, "expected e.g. 'HK.00700'"),
     Case("watchlist Positions --port {port}", 1, "`asyncquote groups` lists the groups"),
+    # A host name the name lookup cannot encode (an empty label): not a bug.
+    Case("groups --host a..b --port {port}", 1, "give a host name"),
 ]
 
 
