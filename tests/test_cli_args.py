@@ -27,8 +27,6 @@ from asyncquote._cli import main
 from asyncquote._cli_parser import _build_parser
 from asyncquote.sim import Simulator
 
-from .sim.keys import rsa_pem
-
 
 @dataclass(frozen=True)
 class Case:
@@ -202,20 +200,3 @@ def test_the_global_options_are_in_the_top_level_help(capsys: pytest.CaptureFixt
     help_text = " ".join(capsys.readouterr().out.split())
     assert "[--host HOST] [--port PORT] [--timeout SECONDS]" in help_text
     assert "for sim, the port to bind, 0 for any free one" in help_text
-
-
-def test_an_opend_that_answers_is_not_asked_whether_it_is_running(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # The encrypted simulator refuses a plain InitConnect: its refusal says to
-    # pass --rsa-key, and OpenD is plainly running at that port.
-    key_file = tmp_path / "opend.pem"
-    key_file.write_bytes(rsa_pem("cli-args"))
-    with (
-        anyio.from_thread.start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(Simulator(port=0, rsa_key=key_file)) as sim,
-    ):
-        assert main(["groups", "--port", str(sim.port)]) == 1
-    line = error_line(capsys.readouterr().err)
-    assert "--rsa-key FILE" in line
-    assert "running there" not in line
