@@ -402,6 +402,13 @@ def test_arbitrary_values_at_every_client_argument_give_only_documented_errors(
                 if isinstance(outcome, asyncquote.InvalidArgumentError):
                     assert after == before, f"{what} = {value!r} was refused but sent"
                     assert str(outcome)
+            # The caller's bad values cost nothing: the same connection serves on.
+            conn_id = client.info.conn_id
+            with anyio.fail_after(10):
+                tech = await client.get_user_security("Tech", max_age=0)
+            assert "US.AAPL" in [str(item.basic.security) for item in tech]
+            assert client.state is asyncquote.ConnectionState.CONNECTED
+            assert client.info.conn_id == conn_id
 
     anyio.run(main, backend=backend)
 
