@@ -342,7 +342,7 @@ async def _report_quota_waits(client: QuoteClient) -> None:
 
 
 async def _sim(args: argparse.Namespace) -> None:
-    from .sim import Faults, GatewayState, Simulator, serve
+    from .sim import Faults, GatewayState, Simulator, StateFileError, serve
     from .sim._websocket import WebSocketListenError
 
     listening = False
@@ -390,6 +390,11 @@ async def _sim(args: argparse.Namespace) -> None:
             status_changes=args.gateway_changes,
             ready=announce,
         )
+    except StateFileError as exc:
+        raise _CommandFailed(
+            f"{exc}; --state FILE takes a JSON file the simulator saved, or a new file in "
+            "a writable directory (created from the bundled sample)"
+        ) from None
     except OSError as exc:
         if listening:
             raise

@@ -77,6 +77,9 @@ CASES = [
     Case("groups --rsa-key /nonexistent/key.pem --port {port}", 1, "--rsa-key FILE takes"),
     Case("groups --rsa-key {not_a_key} --port {port}", 1, "--rsa-key FILE takes"),
     Case("sim --rsa-key {not_a_key} --port 0", 1, "--rsa-key FILE takes"),
+    # A state file the simulator cannot use: say what --state takes.
+    Case("sim --state {not_a_key} --port 0", 1, "--state FILE takes"),
+    Case("sim --state /nonexistent/dir/state.json --port 0", 1, "--state FILE takes"),
     # A host name the name lookup cannot encode (an empty label): not a bug.
     Case("groups --host a..b --port {port}", 1, "give a host name"),
 ]
