@@ -7,7 +7,14 @@ import unicodedata
 
 from ._errors import InvalidArgumentError
 
-__all__ = ["check_duration", "check_flag", "check_int", "is_plain_text"]
+__all__ = [
+    "check_duration",
+    "check_flag",
+    "check_host_name",
+    "check_int",
+    "host_name_error",
+    "is_plain_text",
+]
 
 
 def check_duration(
@@ -54,6 +61,32 @@ def check_flag(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise InvalidArgumentError(f"{name} must be True or False, not {value!r}")
     return value
+
+
+def check_host_name(host: str) -> str:
+    """Return ``host`` if the name lookup can encode it, else raise.
+
+    asyncio's lookup encodes a name with Python's IDNA codec, and fails on an
+    empty or over-long label (``"a..b"``, 64 letters) with a bare
+    ``UnicodeError``: checked here, before connecting.
+
+    Raises:
+        InvalidArgumentError: the label problem, naming ``host``.
+    """
+    try:
+        host.encode("idna")
+    except UnicodeError as exc:
+        raise host_name_error(host, exc) from None
+    return host
+
+
+def host_name_error(host: str, cause: UnicodeError) -> InvalidArgumentError:
+    """The error for ``host``, whose encoding for the name lookup failed with ``cause``."""
+    reason = cause.__cause__ or cause
+    return InvalidArgumentError(
+        f"host {host!r} is not a valid host name ({reason}); give a host name "
+        "whose dot-separated parts are 1 to 63 letters, digits or hyphens, or an IP address"
+    )
 
 
 def is_plain_text(text: str) -> bool:

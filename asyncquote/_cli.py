@@ -78,9 +78,18 @@ def _fail(message: str) -> int:
 def _hint(exc: AsyncQuoteError) -> str:
     """What to do about ``exc``, for the error line ("" when its message says it)."""
     if isinstance(exc, ConnectError):
+        if "--rsa-key" in str(exc):
+            return ""  # the handshake's refusal already says what to pass
+        if isinstance(exc.__cause__, (OSError, TimeoutError)):
+            # Nothing answered (or it was silent): the address may be wrong.
+            return (
+                "is OpenD (or `asyncquote sim`) running there? Check --host and --port; an "
+                "encrypted OpenD needs --rsa-key"
+            )
+        # Something answered the TCP connect, but the handshake failed.
         return (
-            "is OpenD (or `asyncquote sim`) running there? Check --host and --port; an "
-            "encrypted OpenD needs --rsa-key"
+            "check --rsa-key: OpenD's own key when it is configured with one, none otherwise; "
+            "and that --host and --port are OpenD's"
         )
     if isinstance(exc, RequestTimeoutError):
         return "OpenD is slow or stuck: try again, or raise --timeout"

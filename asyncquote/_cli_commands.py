@@ -30,6 +30,7 @@ from ._errors import AsyncQuoteError, InvalidArgumentError, OpenDError
 from ._groups import WatchlistGroup, check_group_name
 from ._models import Security
 from ._opend import GroupType, ModifyOp
+from ._rsa import load_rsa_private_key
 from ._table import render_watchlist
 from ._taskgroups import single_errors
 from ._watch import WatchError, WatchlistChange
@@ -98,6 +99,16 @@ def _check_arguments(args: argparse.Namespace) -> None:
         ) from None
     for code in getattr(args, "codes", ()):
         Security.parse(code)  # its InvalidArgumentError says what a code looks like
+    rsa_key = getattr(args, "rsa_key", None)
+    if rsa_key is not None:
+        # Read here as the library will, to add what the option wants.
+        try:
+            load_rsa_private_key(rsa_key)
+        except InvalidArgumentError as exc:
+            raise _CommandFailed(
+                f"{exc}; --rsa-key FILE takes a PEM file holding an unencrypted RSA "
+                "private key (OpenD's rsa_private_key)"
+            ) from None
 
 
 async def _print_groups(client: QuoteClient, groups: Sequence[str]) -> int:
@@ -331,7 +342,7 @@ async def _report_quota_waits(client: QuoteClient) -> None:
 
 
 async def _sim(args: argparse.Namespace) -> None:
-    from .sim import Faults, GatewayState, Simulator, serve
+    from .sim import Faults, GatewayState, Simulator, StateFileError, serve
     from .sim._websocket import WebSocketListenError
 
     listening = False
@@ -379,6 +390,11 @@ async def _sim(args: argparse.Namespace) -> None:
             status_changes=args.gateway_changes,
             ready=announce,
         )
+    except StateFileError as exc:
+        raise _CommandFailed(
+            f"{exc}; --state FILE takes a JSON file the simulator saved, or a new file in "
+            "a writable directory (created from the bundled sample)"
+        ) from None
     except OSError as exc:
         if listening:
             raise

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from ._args import is_plain_text
 from ._opend import Quota
 from .sim._faults import FAULT_USAGE
 from .sim._gateway import GATEWAY_STATUSES, StatusChange
@@ -96,6 +97,16 @@ def _count(text: str) -> int:
     if count < 1:
         raise argparse.ArgumentTypeError(f"{count} must be 1 or more")
     return count
+
+
+def _websocket_key(text: str) -> str:
+    """A key clients hash as UTF-8: no bytes that are not UTF-8, no control characters."""
+    if not is_plain_text(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has bytes that are not UTF-8 or control characters; give the key "
+            "as plain text, as the WebSocket clients are configured with it"
+        )
+    return text
 
 
 #: The connection options' defaults. They are filled in after parsing
@@ -400,6 +411,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument(
         "--websocket-key",
+        type=_websocket_key,
         metavar="KEY",
         help="the key WebSocket clients must be configured with (OpenD's websocket_key_md5 "
         "is its MD5); any key is accepted without it",

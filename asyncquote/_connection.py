@@ -28,6 +28,7 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
+from ._args import host_name_error
 from ._codec import ProtoId, parse_response
 from ._errors import (
     AsyncQuoteError,
@@ -411,6 +412,10 @@ async def connect_with(options: ClientOptions) -> AsyncIterator[Connection]:
         ) from exc
     except OSError as exc:
         raise ConnectError(f"cannot connect to OpenD at {address}: {exc}") from exc
+    except UnicodeError as exc:
+        # trio's lookup encodes with the idna package, stricter than the check
+        # the options made with Python's codec.
+        raise host_name_error(host, exc) from None
 
     try:
         async with single_errors(), anyio.create_task_group() as tg:

@@ -116,10 +116,13 @@ class Security(_Model):
                 f"security code must be a str like 'HK.00700', not {type(text).__name__}"
             )
         if any(ch.isspace() for ch in text):
-            raise InvalidArgumentError(f"security code {text!r} contains whitespace")
+            raise InvalidArgumentError(
+                f"security code {text!r} contains whitespace; expected e.g. 'HK.00700'"
+            )
         if not is_plain_text(text):
             raise InvalidArgumentError(
-                f"security code {text!r} contains a control character or a lone surrogate"
+                f"security code {text!r} contains a control character or a lone surrogate; "
+                "expected e.g. 'HK.00700'"
             )
         try:
             market, code = parse_code(text, ignore_case=True)

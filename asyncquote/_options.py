@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from ._args import check_duration, check_flag, check_int, is_plain_text
+from ._args import check_duration, check_flag, check_host_name, check_int, is_plain_text
 from ._errors import InvalidArgumentError
 from ._framing import Frame
 from ._opend import Quota
@@ -134,6 +134,7 @@ class ClientOptions:
             check_duration("queue_timeout", queue_timeout)
         if not isinstance(host, str) or not host or not host.isprintable():
             raise InvalidArgumentError(f"host must be a host name or IP address, not {host!r}")
+        check_host_name(host)
         check_int("port", port, minimum=1, maximum=65535)
         if client_id is not None and (
             not isinstance(client_id, str) or not is_plain_text(client_id)

@@ -125,6 +125,26 @@ async def test_awaiting_connect_says_to_use_async_with() -> None:
         assert gateway.connections == []
 
 
+@pytest.mark.parametrize("host", ["a..b", "a" * 64 + ".example", "\u3002", "\u00e4" * 70, "."])
+async def test_a_host_that_is_no_host_name_is_refused_before_connecting(host: str) -> None:
+    # Empty or over-long labels: the name lookup itself would fail with a bare
+    # UnicodeError from the IDNA codec (asyncio) or idna package (trio).
+    with pytest.raises(asyncquote.InvalidArgumentError, match="host"):
+        async with asyncquote.connect(host, 11111, connect_timeout=5, reconnect=False):
+            pass  # pragma: no cover
+
+
+def test_a_host_only_the_idna_package_refuses_is_refused_on_trio_too() -> None:
+    # Python's IDNA codec (the options' check) takes a snowman; trio's
+    # lookup, through the idna package, does not.
+    async def main() -> None:
+        with pytest.raises(asyncquote.InvalidArgumentError, match="not a valid host name"):
+            async with asyncquote.connect("\u2603.net", 11111, connect_timeout=5, reconnect=False):
+                pass  # pragma: no cover
+
+    anyio.run(main, backend="trio")
+
+
 @pytest.mark.parametrize(
     ("argument", "bad"),
     [
@@ -382,6 +402,13 @@ def test_arbitrary_values_at_every_client_argument_give_only_documented_errors(
                 if isinstance(outcome, asyncquote.InvalidArgumentError):
                     assert after == before, f"{what} = {value!r} was refused but sent"
                     assert str(outcome)
+            # The caller's bad values cost nothing: the same connection serves on.
+            conn_id = client.info.conn_id
+            with anyio.fail_after(10):
+                tech = await client.get_user_security("Tech", max_age=0)
+            assert "US.AAPL" in [str(item.basic.security) for item in tech]
+            assert client.state is asyncquote.ConnectionState.CONNECTED
+            assert client.info.conn_id == conn_id
 
     anyio.run(main, backend=backend)
 

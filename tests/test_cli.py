@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -447,19 +448,39 @@ def test_help_shows_the_defaults(command: str, capsys: pytest.CaptureFixture[str
         assert "(default: All 港股 Tech)" in help_text
 
 
-def test_the_cli_reaches_an_encrypted_opend_with_rsa_key(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    key_file = tmp_path / "opend.pem"
+@contextlib.contextmanager
+def encrypted_simulator(key_file: Path) -> Iterator[Simulator]:
+    """A simulator encrypting with a new key written to ``key_file``, in a thread."""
     key_file.write_bytes(rsa_pem("cli"))
     with (
         anyio.from_thread.start_blocking_portal() as portal,
         portal.wrap_async_context_manager(Simulator(port=0, rsa_key=key_file)) as sim,
     ):
+        yield sim
+
+
+def test_the_cli_reaches_an_encrypted_opend_with_rsa_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key_file = tmp_path / "opend.pem"
+    with encrypted_simulator(key_file) as sim:
         argv = ["watchlist", "Tech", "--csv", "--port", str(sim.port)]
         assert main([*argv, "--rsa-key", str(key_file)]) == 0
         assert capsys.readouterr().out.startswith(",".join(COLUMNS))
         assert sim.failed_handshakes == 0
+
+
+def test_an_opend_that_answers_is_not_asked_whether_it_is_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The encrypted simulator refuses a plain InitConnect: its refusal says to
+    # pass --rsa-key, and OpenD is plainly running at that port.
+    with encrypted_simulator(tmp_path / "opend.pem") as sim:
+        assert main(["groups", "--port", str(sim.port)]) == 1
+    line = capsys.readouterr().err.strip()
+    assert "Traceback" not in line
+    assert "--rsa-key FILE" in line
+    assert "running there" not in line
 
 
 @pytest.mark.anyio

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 import anyio.from_thread
@@ -58,6 +59,9 @@ CASES = [
     Case("sim --gateway-change -5=ready", 2, "0 or more, e.g. 30=logged-out"),
     Case("sim --gateway-change 5=nope", 2, "one of"),
     Case("sim --gateway-change 5", 2, "SECONDS=STATUS, e.g. 30=logged-out"),
+    # Bytes that are not UTF-8 (the shell passes them; Python makes lone
+    # surrogates of them) cannot be the key clients hash: not a bug.
+    Case("sim --websocket-port 0 --websocket-key \udcff --port 0", 2, "as plain text"),
     # Options that belong to another kind of command.
     Case("--timeout 3 sim", 2, "--handshake-timeout"),
     Case("--port 5 demo", 2, "demo runs its own simulator"),
@@ -67,6 +71,17 @@ CASES = [
     Case("add Tech NOTACODE --port {port}", 1, "expected e.g. 'HK.00700'"),
     Case("remove Tech HK.00700 US --port {port}", 1, "expected e.g. 'HK.00700'"),
     Case("watchlist Positions --port {port}", 1, "`asyncquote groups` lists the groups"),
+    Case("add Tech 'HK. 00700' --port {port}", 1, "expected e.g. 'HK.00700'"),
+    Case("add Tech HK.\udcff --port {port}", 1, "expected e.g. 'HK.00700'"),
+    # A key file that is missing or no RSA private key: say what --rsa-key takes.
+    Case("groups --rsa-key /nonexistent/key.pem --port {port}", 1, "--rsa-key FILE takes"),
+    Case("groups --rsa-key {not_a_key} --port {port}", 1, "--rsa-key FILE takes"),
+    Case("sim --rsa-key {not_a_key} --port 0", 1, "--rsa-key FILE takes"),
+    # A state file the simulator cannot use: say what --state takes.
+    Case("sim --state {not_a_key} --port 0", 1, "--state FILE takes"),
+    Case("sim --state /nonexistent/dir/state.json --port 0", 1, "--state FILE takes"),
+    # A host name the name lookup cannot encode (an empty label): not a bug.
+    Case("groups --host a..b --port {port}", 1, "give a host name"),
 ]
 
 
@@ -88,9 +103,11 @@ def error_line(err: str) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.argv for case in CASES])
 def test_a_bad_command_line_says_what_to_do(
-    case: Case, closed_port: int, capsys: pytest.CaptureFixture[str]
+    case: Case, closed_port: int, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    argv = shlex.split(case.argv.format(port=closed_port))
+    not_a_key = tmp_path / "not-a-key.pem"
+    not_a_key.write_text("not a key\n")
+    argv = shlex.split(case.argv.format(port=closed_port, not_a_key=not_a_key))
     try:
         status = main(argv)
     except SystemExit as exited:  # argparse's usage errors
