@@ -19,13 +19,17 @@ Invariants:
   callback gives them to, not to the accept loop, and outlive its stopping.
 * The accept loop is gone before its listener is closed; the port stays
   bound while not listening, for :meth:`Listening.start_listening`.
+* Each connection is served under :func:`serve_guarded`: whatever goes wrong
+  while serving it, before or after its login, closes that connection only
+  and is logged once; the simulator goes on serving every other.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,7 +41,7 @@ from anyio.streams.stapled import MultiListener
 if TYPE_CHECKING:
     from ._connections import Connections
 
-__all__ = ["Link", "Listening", "accept_until_stopped", "peer_name"]
+__all__ = ["Link", "Listening", "accept_until_stopped", "peer_name", "serve_guarded"]
 
 _log = logging.getLogger("asyncquote.sim")
 
@@ -110,6 +114,23 @@ async def _accept_from(listener: anyio.abc.SocketListener, accepted: Accepted, w
             _log.warning("accepting connections on %s again", where)
             pause = 0.0
         accepted(stream)
+
+
+async def serve_guarded(serve: Callable[[], Awaitable[None]], what: str) -> None:
+    """Run ``serve``, one connection's whole life, so that no error of it ends the simulator.
+
+    ``serve`` closes its own connection on the way out, whatever the
+    exception. The errors it expects (the client leaving, bytes that are not
+    the protocol) it handles itself; anything else reaching here is a bug or
+    a case not foreseen, and costs that connection only: logged once, with
+    its traceback, naming ``what``. Cancellation is not caught.
+    """
+    try:
+        await serve()
+    except Exception:
+        _log.exception(
+            "closed %s after an unexpected error; other connections are still served", what
+        )
 
 
 def peer_name(stream: anyio.abc.SocketStream) -> str:
@@ -220,7 +241,8 @@ class Listening:
         task_group = self._task_group
 
         def accepted(stream: anyio.abc.SocketStream) -> None:
-            task_group.start_soon(self._table.serve, stream, task_group)
+            serve = functools.partial(self._table.serve, stream, task_group)
+            task_group.start_soon(serve_guarded, serve, f"the connection from {peer_name(stream)}")
 
         where = f"{self._host}:{self._port}"
         self._task_group.start_soon(accept_until_stopped, listener, link, accepted, where)

@@ -40,6 +40,7 @@ own simulator, so it cannot be combined with ``rsa_key``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import logging
@@ -56,7 +57,7 @@ from .._framing import Frame, FrameDecoder, encode_frame
 from .._handshake import initconnect_request
 from .._opend import ProtoId
 from .._pb import InitConnect_pb2, InitWebSocket_pb2
-from ._accept import Link, accept_until_stopped, peer_name
+from ._accept import Link, accept_until_stopped, peer_name, serve_guarded
 from ._websocket_frames import (
     CMD_INIT_WEBSOCKET,
     CMD_OPEND_DISCONNECTED,
@@ -157,7 +158,8 @@ class WebSocketGateway:
         self._link = link = Link.new()
 
         def accepted(stream: anyio.abc.SocketStream) -> None:
-            task_group.start_soon(self._serve, stream)
+            what = f"the WebSocket connection from {peer_name(stream)}"
+            task_group.start_soon(serve_guarded, functools.partial(self._serve, stream), what)
 
         where = self._where.format(self._port)
         task_group.start_soon(accept_until_stopped, listener, link, accepted, where)
@@ -253,16 +255,17 @@ class WebSocketGateway:
         """Connect to the simulator and complete InitConnect; return the stream and connID.
 
         Raises:
-            _BridgeFailed: the port refused the connection or InitConnect failed.
+            _BridgeFailed: ``clientID`` or ``programmingLanguage`` is not
+                UTF-8, the port refused the connection or InitConnect failed.
         """
+        client_id = _text(c2s, "clientID") or _GATEWAY_CLIENT_ID
+        language = _text(c2s, "programmingLanguage") or "JavaScript"
         try:
             opend = await anyio.connect_tcp(self._opend_host, self._opend_port())
         except OSError as exc:
             raise _BridgeFailed(f"cannot connect to OpenD: {exc}") from exc
-        request = initconnect_request(
-            c2s.clientID or _GATEWAY_CLIENT_ID, _GATEWAY_CLIENT_VER, encrypted=False
-        )
-        request.c2s.programmingLanguage = c2s.programmingLanguage or "JavaScript"
+        request = initconnect_request(client_id, _GATEWAY_CLIENT_VER, encrypted=False)
+        request.c2s.programmingLanguage = language
         try:
             try:
                 await opend.send(encode_frame(ProtoId.INIT_CONNECT, 1, request.SerializeToString()))
@@ -282,6 +285,22 @@ class WebSocketGateway:
             await anyio.aclose_forcefully(opend)
             raise
         return opend, response.s2c.connID
+
+
+def _text(c2s: InitWebSocket_pb2.C2S, name: str) -> str:
+    """The string field ``name`` of ``c2s``.
+
+    Raises:
+        _BridgeFailed: its bytes are not UTF-8 (protobuf's upb backend then
+            returns ``bytes`` rather than raising; the pure-Python one raises).
+    """
+    try:
+        value: object = getattr(c2s, name)
+    except UnicodeDecodeError:
+        value = None
+    if not isinstance(value, str):
+        raise _BridgeFailed(f"{name} is not UTF-8")
+    return value
 
 
 def _refusal(message: WsMessage, errmsg: str) -> bytes:

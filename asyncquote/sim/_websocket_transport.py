@@ -12,14 +12,22 @@ Invariants:
 * Bytes the protocol wants sent go out under one lock, in the order they were
   produced, so a reply from one task and a pong from another never interleave.
 * Pings are answered and close frames acknowledged by the protocol itself.
+* A fragmented message (RFC 6455 §5.4) is delivered whole, once its last
+  fragment has arrived, whatever control frames came between; the whole
+  message is bounded by :data:`MAX_MESSAGE` (beyond it the connection is
+  closed with 1009, "message too big").
 * Text messages are ignored: OpenD's WebSocket messages are all binary.
+* Once the closing handshake has started (either side) or the write side
+  is shut, :meth:`WebSocketStream.send` raises ``anyio.ClosedResourceError``,
+  as any closed anyio stream does: a reply to a request that came with the
+  client's close frame is dropped, not an error of the server.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import anyio
@@ -28,15 +36,17 @@ import anyio.abc
 from .._install import install_hint
 
 if TYPE_CHECKING:
+    from websockets.frames import Frame
     from websockets.server import ServerProtocol
 
-__all__ = ["WebSocketStream", "require_websockets"]
+__all__ = ["MAX_MESSAGE", "WebSocketStream", "require_websockets"]
 
 _log = logging.getLogger("asyncquote.sim")
 
 _RECEIVE_SIZE = 64 * 1024
-# OpenD's requests are small; anything near this is an attack or a bug.
-_MAX_MESSAGE = 1024 * 1024
+#: Bytes one message may have, all its fragments together: OpenD's requests
+#: are small, and anything near this is an attack or a bug.
+MAX_MESSAGE = 1024 * 1024
 
 
 def require_websockets() -> None:
@@ -67,11 +77,16 @@ class WebSocketStream:
         from websockets.server import ServerProtocol
 
         self._stream = stream
-        self._protocol: ServerProtocol = ServerProtocol(max_size=_MAX_MESSAGE)
+        self._protocol: ServerProtocol = ServerProtocol(max_size=MAX_MESSAGE)
         self._send_lock = anyio.Lock()
         # Binary messages decoded but not yet returned by receive().
         self._pending: deque[bytes] = deque()
+        # The fragments so far of a message not yet complete, and whether it
+        # is binary (a text message's fragments are dropped with it).
+        self._fragments: list[bytes] = []
+        self._fragmented_binary = False
         self._ended = False
+        self._eof_sent = False
 
     async def handshake(self) -> bool:
         """Read the HTTP upgrade request and answer it.
@@ -87,11 +102,15 @@ class WebSocketStream:
             data = await self._receive_bytes()
             if data is None:
                 return False
-            for event in protocol.events_received():
+            events = protocol.events_received()
+            for at, event in enumerate(events):
                 if isinstance(event, Request):
                     response = protocol.accept(event)
                     protocol.send_response(response)
                     await self._flush()
+                    # Frames sent in the same write as the upgrade request
+                    # have been parsed already: keep their messages.
+                    self._absorb(events[at + 1 :], at_eof=False)
                     return response.status_code == 101
             if protocol.handshake_exc is not None:
                 await self._flush()
@@ -99,9 +118,6 @@ class WebSocketStream:
 
     async def receive(self) -> bytes | None:
         """The next binary message, or ``None`` once the connection is closing or closed."""
-        from websockets.frames import Frame, Opcode
-
-        protocol = self._protocol
         pending = self._pending
         while not pending:
             if self._ended:
@@ -109,18 +125,54 @@ class WebSocketStream:
             data = await self._receive_bytes()
             # Acknowledge close frames and answer pings before anything else.
             await self._flush()
-            for event in protocol.events_received():
-                if isinstance(event, Frame) and event.opcode is Opcode.BINARY:
-                    pending.append(bytes(event.data))
-                elif isinstance(event, Frame) and event.opcode is Opcode.TEXT:
-                    _log.debug("ignoring a text message on a WebSocket connection")
-            if data is None or protocol.close_expected() or protocol.parser_exc is not None:
-                # Messages that arrived before the end are still delivered.
-                self._ended = True
+            self._absorb(self._protocol.events_received(), at_eof=data is None)
         return pending.popleft()
 
+    def _absorb(self, events: Sequence[object], *, at_eof: bool) -> None:
+        """Queue the messages ``events`` complete; note whether the connection is ending."""
+        from websockets.frames import Frame
+
+        for event in events:
+            if isinstance(event, Frame):
+                self._take(event)
+        protocol = self._protocol
+        if at_eof or protocol.close_expected() or protocol.parser_exc is not None:
+            # Messages that arrived before the end are still delivered.
+            self._ended = True
+
+    def _take(self, frame: Frame) -> None:
+        """Queue the message ``frame`` completes, if any (control frames are the protocol's)."""
+        from websockets.frames import Opcode
+
+        opcode = frame.opcode
+        if opcode is Opcode.CONT:
+            # The protocol checks that a continuation follows a first fragment.
+            if self._fragmented_binary:
+                self._fragments.append(bytes(frame.data))
+            if not frame.fin:
+                return
+            if self._fragmented_binary:
+                self._pending.append(b"".join(self._fragments))
+            else:
+                _log.debug("ignoring a text message on a WebSocket connection")
+            self._fragments = []
+            self._fragmented_binary = False
+        elif opcode is Opcode.BINARY or opcode is Opcode.TEXT:
+            binary = opcode is Opcode.BINARY
+            if not frame.fin:
+                self._fragmented_binary = binary
+                self._fragments = [bytes(frame.data)] if binary else []
+            elif binary:
+                self._pending.append(bytes(frame.data))
+            else:
+                _log.debug("ignoring a text message on a WebSocket connection")
+
     async def send(self, message: bytes) -> None:
-        """Send one binary message."""
+        """Send one binary message.
+
+        Raises:
+            anyio.ClosedResourceError: the closing handshake has started.
+        """
         await self._produce(lambda: self._protocol.send_binary(message))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
@@ -131,7 +183,14 @@ class WebSocketStream:
             await self._produce(lambda: self._protocol.send_close(code, reason))
 
     async def _produce(self, make: Callable[[], object]) -> None:
+        from websockets.protocol import State
+
         async with self._send_lock:
+            # Checked here rather than left to the protocol's InvalidState:
+            # after a close frame (the client's or ours) a message is
+            # undeliverable, which is the stream being closed, not a bug.
+            if self._protocol.state is not State.OPEN or self._eof_sent:
+                raise anyio.ClosedResourceError
             make()
             await self._send_pending()
 
@@ -141,10 +200,14 @@ class WebSocketStream:
 
     async def _send_pending(self) -> None:
         for data in self._protocol.data_to_send():
+            if self._eof_sent:
+                # Nothing may be written after EOF (asyncio raises RuntimeError).
+                continue
             if data:
                 await self._stream.send(data)
             else:
                 # The protocol asks for the write side to be closed.
+                self._eof_sent = True
                 await self._stream.send_eof()
 
     async def _receive_bytes(self) -> bytes | None:

@@ -16,6 +16,8 @@ import trio.testing
 
 from asyncquote.sim import Simulator
 
+from .wsclient import KEY
+
 
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
@@ -25,6 +27,13 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
     async with Simulator() as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def ws_sim() -> AsyncIterator[Simulator]:
+    """A simulator with a WebSocket port, requiring :data:`.wsclient.KEY`."""
+    async with Simulator(websocket_port=0, websocket_key=KEY) as simulator:
         yield simulator
 
 

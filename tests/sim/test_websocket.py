@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import AsyncIterator
 
 import anyio
 import pytest
@@ -15,19 +14,12 @@ from asyncquote._pb import InitWebSocket_pb2, Qot_GetUserSecurity_pb2
 from asyncquote.sim import Faults, Simulator
 
 from .rawclient import user_security
-from .wsclient import WsClient
+from .wsclient import KEY, WsClient
 
 pytestmark = pytest.mark.anyio
 
-KEY = "open sesame"
 GET_GLOBAL_STATE = 1002
 GET_USER_SECURITY = 3213
-
-
-@pytest.fixture
-async def ws_sim() -> AsyncIterator[Simulator]:
-    async with Simulator(websocket_port=0, websocket_key=KEY) as simulator:
-        yield simulator
 
 
 def client(sim: Simulator) -> WsClient:

@@ -26,6 +26,8 @@ REQUEST_HEADER = struct.Struct("!8sIQ")
 # ... then error i32 and a 20-byte errmsg in replies and pushes.
 REPLY_HEADER = struct.Struct("!8sIQi20s")
 SIGN = b"ft-v1.0\0"
+#: The key of the ``ws_sim`` fixture's simulator (see ``conftest.py``).
+KEY = "open sesame"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,299 @@
+"""WebSocket clients that misbehave at the frame level: each costs its own connection only.
+
+Driven by :mod:`.rawws`, which writes RFC 6455 frames by hand, so it can send
+what ``websockets``' own client never would: a request and a close frame in
+one write, fragmented messages, strings that are not UTF-8. After each
+attack a fresh client must still be served, by the same simulator.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import pytest
+
+from asyncquote._pb import InitWebSocket_pb2, Qot_GetUserSecurity_pb2
+from asyncquote.sim import Simulator
+from asyncquote.sim._websocket import websocket_key_digest
+
+from ..interop.test_js_sdk import KEY as SIM_KEY
+from ..interop.test_js_sdk import ws_port  # noqa: F401 (a fixture)
+from . import rawws
+from .rawclient import GET_USER_SECURITY, RawClient, user_security
+from .wsclient import KEY, REPLY_HEADER, WsClient
+
+pytestmark = pytest.mark.anyio
+
+DIGEST = websocket_key_digest(KEY)
+WATCHLIST = "港股"
+
+
+def websocket_port(sim: Simulator) -> int:
+    port = sim.websocket_port
+    assert port is not None
+    return port
+
+
+async def raw(sim: Simulator) -> rawws.RawWs:
+    return await rawws.RawWs.open(sim.host, websocket_port(sim))
+
+
+def codes(body: bytes) -> list[str]:
+    response = Qot_GetUserSecurity_pb2.Response.FromString(body)
+    assert response.retType == 0, response.retMsg
+    return [info.basic.security.code for info in response.s2c.staticInfoList]
+
+
+async def still_serves(sim: Simulator, host: str = "127.0.0.1", port: int | None = None) -> None:
+    """A fresh WebSocket client logs in and gets the watchlist; so does a TCP one."""
+    expected = [info.basic.security.code for info in sim.watchlists.securities_in(WATCHLIST)]
+    with anyio.fail_after(10):
+        async with WsClient(host, port or websocket_port(sim)) as ws:
+            assert (await ws.log_in(KEY)).error == 0
+            await ws.send(GET_USER_SECURITY, 5, user_security(WATCHLIST).SerializeToString())
+            reply = await ws.receive()
+            assert reply.section == 5
+            assert codes(reply.body) == expected != []
+        async with RawClient.connect(sim.host, sim.port) as tcp:
+            assert (await tcp.init_connect()).retType == 0
+            response = await tcp.call(
+                GET_USER_SECURITY, user_security(WATCHLIST), Qot_GetUserSecurity_pb2.Response
+            )
+            assert [i.basic.security.code for i in response.s2c.staticInfoList] == expected
+
+
+async def log_in(ws: rawws.RawWs) -> None:
+    await ws.send(rawws.frame(rawws.BINARY, rawws.init_websocket(DIGEST)))
+    reply = await ws.receive_message()
+    assert reply is not None
+    assert REPLY_HEADER.unpack_from(reply)[3] == 0  # error
+
+
+def section_of(message: bytes) -> int:
+    return int(REPLY_HEADER.unpack_from(message)[2])
+
+
+def logged_with_traceback(caplog: pytest.LogCaptureFixture, error: str) -> int:
+    """How many log records carry the exception whose message is ``error``."""
+    return sum(1 for r in caplog.records if r.exc_info and str(r.exc_info[1]) == error)
+
+
+# -- item 2a: a request and a close frame in one write ------------------------------
+
+
+@pytest.mark.parametrize("logged_in", [False, True], ids=["before-login", "after-login"])
+async def test_a_request_and_a_close_frame_in_one_write_end_that_connection_only(
+    ws_sim: Simulator, logged_in: bool
+) -> None:
+    for _ in range(3):
+        ws = await raw(ws_sim)
+        try:
+            if logged_in:
+                await log_in(ws)
+            body = user_security(WATCHLIST).SerializeToString()
+            await ws.send(
+                rawws.frame(rawws.BINARY, rawws.request(GET_USER_SECURITY, 9, body))
+                + rawws.close_frame()
+            )
+            with anyio.fail_after(10):
+                # Whatever the gateway still says, it ends with the close.
+                while await ws.receive_message() is not None:
+                    pass
+        finally:
+            await ws.aclose()
+    await still_serves(ws_sim)
+
+
+# -- item 2b: strings that are not UTF-8 in InitWebSocket ---------------------------
+
+
+@pytest.mark.parametrize("field", ["client_id", "language"])
+async def test_init_websocket_with_a_string_that_is_not_utf8_fails_that_login_only(
+    ws_sim: Simulator, field: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = b"\xff\xfe not utf-8 \xc3"
+    strings = {"client_id": b"tests", "language": b"JavaScript"} | {field: bad}
+    ws = await raw(ws_sim)
+    try:
+        await ws.send(rawws.frame(rawws.BINARY, rawws.init_websocket(DIGEST, **strings)))
+        with anyio.fail_after(10):
+            reply = await ws.receive_message()
+        assert reply is not None
+        _, cmd, section, error, errmsg = REPLY_HEADER.unpack_from(reply)
+        assert (cmd, section, error, errmsg.rstrip(b"\0")) == (1, 1, -1, b"login failed")
+        response = InitWebSocket_pb2.Response.FromString(reply[REPLY_HEADER.size :])
+        assert response.retType == -1
+        name = {"client_id": "clientID", "language": "programmingLanguage"}[field]
+        assert f"{name} is not UTF-8" in response.retMsg
+        # The connection is still open: the same client may log in properly.
+        await ws.send(rawws.frame(rawws.BINARY, rawws.init_websocket(DIGEST)))
+        with anyio.fail_after(10):
+            again = await ws.receive_message()
+        assert again is not None
+        assert REPLY_HEADER.unpack_from(again)[3] == 0
+    finally:
+        await ws.aclose()
+    await still_serves(ws_sim)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+# -- the guard: an unexpected error in one connection ends that connection only -----
+
+
+async def test_an_unexpected_error_serving_one_websocket_is_logged_once_and_spares_the_rest(
+    ws_sim: Simulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway = ws_sim._websocket
+    assert gateway is not None
+    real = gateway._log_in
+    failures = iter([RuntimeError("a bug in the gateway")])
+
+    async def log_in_once_failing(*args: object) -> object:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return await real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gateway, "_log_in", log_in_once_failing)
+    ws = await raw(ws_sim)
+    try:
+        with anyio.fail_after(10):
+            assert await ws.receive_message() is None
+    finally:
+        await ws.aclose()
+    await still_serves(ws_sim)
+    assert logged_with_traceback(caplog, "a bug in the gateway") == 1
+
+
+async def test_an_unexpected_error_serving_one_tcp_connection_is_logged_once_and_spares_the_rest(
+    ws_sim: Simulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from asyncquote.sim import _connections
+
+    real = _connections.Peer.run
+    failures = iter([RuntimeError("a bug in the peer")])
+
+    async def run_once_failing(self: _connections.Peer) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        await real(self)
+
+    monkeypatch.setattr(_connections.Peer, "run", run_once_failing)
+    async with RawClient.connect(ws_sim.host, ws_sim.port) as doomed:
+        with anyio.fail_after(10):
+            assert await doomed.closed_by_peer()
+    await still_serves(ws_sim)
+    assert logged_with_traceback(caplog, "a bug in the peer") == 1
+
+
+# -- item 3: fragmented messages ------------------------------------------------------
+
+
+@pytest.mark.parametrize("pieces", [2, 5])
+async def test_a_fragmented_init_websocket_is_reassembled_and_answered(
+    ws_sim: Simulator, pieces: int
+) -> None:
+    ws = await raw(ws_sim)
+    try:
+        await ws.send(rawws.fragments(rawws.init_websocket(DIGEST), pieces))
+        with anyio.fail_after(10):
+            reply = await ws.receive_message()
+        assert reply is not None
+        _, cmd, section, error, _ = REPLY_HEADER.unpack_from(reply)
+        assert (cmd, section, error) == (1, 1, 0)
+        assert InitWebSocket_pb2.Response.FromString(reply[REPLY_HEADER.size :]).retType == 0
+    finally:
+        await ws.aclose()
+
+
+async def test_a_fragmented_request_is_answered_as_a_whole_even_with_a_ping_between(
+    ws_sim: Simulator,
+) -> None:
+    expected = [info.basic.security.code for info in ws_sim.watchlists.securities_in(WATCHLIST)]
+    message = rawws.request(GET_USER_SECURITY, 77, user_security(WATCHLIST).SerializeToString())
+    ws = await raw(ws_sim)
+    try:
+        await log_in(ws)
+        # Control frames may come between the fragments of a message (RFC 6455 §5.4),
+        # and the fragments may come in separate writes.
+        await ws.send(rawws.frame(rawws.BINARY, message[:3], fin=False))
+        await ws.send(rawws.frame(rawws.PING, b"hi"))
+        await ws.send(rawws.frame(rawws.CONTINUATION, message[3:25], fin=False))
+        await ws.send(rawws.frame(rawws.CONTINUATION, message[25:], fin=True))
+        with anyio.fail_after(10):
+            got = [await ws.receive() for _ in range(2)]
+    finally:
+        await ws.aclose()
+    assert got[0] == (rawws.PONG, b"hi")
+    assert got[1] is not None
+    opcode, reply = got[1]
+    assert opcode == rawws.BINARY
+    assert section_of(reply) == 77
+    assert codes(reply[REPLY_HEADER.size :]) == expected != []
+
+
+async def test_a_fragmented_message_over_the_bound_closes_that_connection_only(
+    ws_sim: Simulator,
+) -> None:
+    from asyncquote.sim._websocket_transport import MAX_MESSAGE
+
+    chunk = bytes(64 * 1024)
+    ws = await raw(ws_sim)
+    try:
+        await log_in(ws)
+        await ws.send(rawws.frame(rawws.BINARY, rawws.request(GET_USER_SECURITY, 1), fin=False))
+        close: tuple[int, bytes] | None = None
+        with anyio.fail_after(20):
+            try:
+                for _ in range(MAX_MESSAGE // len(chunk) + 2):
+                    await ws.send(rawws.frame(rawws.CONTINUATION, chunk, fin=False))
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                pass  # the gateway may have closed before the last one
+            while (got := await ws.receive()) is not None:
+                if got[0] == rawws.CLOSE:
+                    close = got
+                    break
+    finally:
+        await ws.aclose()
+    assert close is not None
+    assert int.from_bytes(close[1][:2], "big") == 1009  # message too big
+    await still_serves(ws_sim)
+
+
+# -- the command line: a crash there is the process exiting ---------------------------
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_sim_command_survives_a_request_and_close_and_bad_utf8(
+    ws_port: int,  # noqa: F811 (the fixture imported above)
+) -> None:
+    # ws_port: ``asyncquote sim --websocket-port 0`` in a process of its own,
+    # which a crash would end (it exited 1).
+    port = ws_port
+    digest = websocket_key_digest(SIM_KEY)
+    body = user_security(WATCHLIST).SerializeToString()
+    attacks = [
+        rawws.frame(rawws.BINARY, rawws.request(GET_USER_SECURITY, 9, body)) + rawws.close_frame(),
+        rawws.frame(rawws.BINARY, rawws.init_websocket(digest, client_id=b"\xff"))
+        + rawws.close_frame(),
+        rawws.frame(rawws.BINARY, rawws.init_websocket(digest, language=b"\xc3"))
+        + rawws.close_frame(),
+    ]
+    for attack in attacks:
+        ws = await rawws.RawWs.open("127.0.0.1", port)
+        try:
+            await ws.send(attack)
+            with anyio.fail_after(10):
+                while await ws.receive_message() is not None:
+                    pass
+        except anyio.BrokenResourceError:
+            pass
+        finally:
+            await ws.aclose()
+    with anyio.fail_after(10):
+        async with WsClient("127.0.0.1", port) as ws_client:
+            assert (await ws_client.log_in(SIM_KEY)).error == 0
+            await ws_client.send(GET_USER_SECURITY, 5, body)
+            assert codes((await ws_client.receive()).body) != []
