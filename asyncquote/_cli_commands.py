@@ -100,6 +100,9 @@ def _check_arguments(args: argparse.Namespace) -> None:
     for code in getattr(args, "codes", ()):
         Security.parse(code)  # its InvalidArgumentError says what a code looks like
     rsa_key = getattr(args, "rsa_key", None)
+    if getattr(args, "websocket_port", None) is not None and rsa_key is not None:
+        # Before the key file is read: with both, no key file would do.
+        raise InvalidArgumentError("--websocket-port cannot be combined with --rsa-key")
     if rsa_key is not None:
         # Read here as the library will, to add what the option wants.
         try:
@@ -370,8 +373,6 @@ async def _sim(args: argparse.Namespace) -> None:
     except ValueError as exc:
         # Only "shuffle without reorder" gets this far; see _FaultAction.
         raise InvalidArgumentError(f"--fault: {exc}") from None
-    if args.websocket_port is not None and args.rsa_key is not None:
-        raise InvalidArgumentError("--websocket-port cannot be combined with --rsa-key")
     # A state file or RSA key that cannot be loaded raises an AsyncQuoteError
     # before anything listens: main() prints it and exits 1.
     try:

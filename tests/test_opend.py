@@ -204,8 +204,8 @@ def test_merge_rule_a_quota_replaces_or_adds_and_none_turns_one_off() -> None:
         ([(3213, None)], "must be a mapping"),
         ({"3213": Quota(1, 1.0)}, "protocol ids"),
         ({True: Quota(1, 1.0)}, "protocol ids"),
-        ({-1: Quota(1, 1.0)}, "protocol id must be in"),
-        ({2**32: Quota(1, 1.0)}, "protocol id must be in"),
+        ({-1: Quota(1, 1.0)}, "protocol id must be from"),
+        ({2**32: Quota(1, 1.0)}, "protocol id must be from"),
         ({3213: (10, 30)}, "must be a Quota or None"),
     ],
 )
