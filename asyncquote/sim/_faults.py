@@ -30,10 +30,12 @@ connection's id, so a run is reproducible even when connections interleave.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+
+from .._args import check_duration, check_flag, check_int
+from .._errors import InvalidArgumentError
 
 __all__ = [
     "FAULT_NAMES",
@@ -56,39 +58,32 @@ GARBAGE_SIZE = 64
 
 
 def _check_seconds(value: object, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{what} must be a number of seconds, not {value!r}")
-    if not 0 <= value < math.inf:
-        raise ValueError(f"{what} must be a finite number of seconds >= 0, not {value!r}")
-    return float(value)
+    return float(check_duration(what, value, finite=True))
 
 
 def _check_count(value: object, what: str, minimum: int = 0) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be a whole number, not {value!r}")
-    if value < minimum:
-        raise ValueError(f"{what} must be >= {minimum}, not {value!r}")
+    if value is not None:
+        check_int(what, value, minimum=minimum)
 
 
 def _check_selector(value: object, what: str) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(
+        raise InvalidArgumentError(
             f"{what} must be an int n (every nth reply) or a float p (probability), not {value!r}"
         )
     if isinstance(value, int):
         if value < 1:
-            raise ValueError(f"{what} must be >= 1 to pick every nth reply, not {value!r}")
+            raise InvalidArgumentError(
+                f"{what} must be >= 1 to pick every nth reply, not {value!r}"
+            )
     elif not 0 < value <= 1:
-        raise ValueError(f"{what} as a probability must be in (0, 1], not {value!r}")
+        raise InvalidArgumentError(f"{what} as a probability must be in (0, 1], not {value!r}")
 
 
 def _check_flag(value: object, what: str) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"{what} must be True or False, not {value!r}")
+    check_flag(what, value)
 
 
 def picks(selector: Selector | None, number: int, rng: random.Random) -> bool:
@@ -121,11 +116,11 @@ def _selector(text: str) -> Selector:
 def _check_delay(value: object, what: str) -> None:
     if isinstance(value, tuple):
         if len(value) != 2:
-            raise ValueError(f"{what} range must be (low, high), not {value!r}")
+            raise InvalidArgumentError(f"{what} range must be (low, high), not {value!r}")
         low = _check_seconds(value[0], f"{what} low")
         high = _check_seconds(value[1], f"{what} high")
         if low > high:
-            raise ValueError(f"{what} range {value!r} has low > high")
+            raise InvalidArgumentError(f"{what} range {value!r} has low > high")
     elif value is not None:
         _check_seconds(value, what)
 
@@ -258,8 +253,10 @@ class Faults:
         seed: seeds the random choices; ``None`` seeds from the OS.
 
     Raises:
-        TypeError, ValueError: for an option of the wrong type or out of range,
-            or ``reorder`` with ``reply_delay``, or ``shuffle`` without ``reorder``.
+        InvalidArgumentError: for an option of the wrong type or out of range,
+            or ``reorder`` with ``reply_delay``, or ``shuffle`` without
+            ``reorder`` (checked by :mod:`asyncquote._args`, as the client's
+            arguments are; it is a ``ValueError`` and a ``TypeError`` too).
     """
 
     # The one list of options: --fault, FAULT_NAMES, --help, the checks,
@@ -285,13 +282,13 @@ class Faults:
             kind.check(getattr(self, name), name)
         seed = self.seed
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise TypeError(f"seed must be an int or None, not {self.seed!r}")
+            raise InvalidArgumentError(f"seed must be an int or None, not {self.seed!r}")
         if self.reorder is not None and self.delays_replies:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "reorder and reply_delay cannot be combined: random delays already reorder"
             )
         if self.shuffle and self.reorder is None:
-            raise ValueError("shuffle needs reorder (the batch size to shuffle within)")
+            raise InvalidArgumentError("shuffle needs reorder (the batch size to shuffle within)")
 
     @property
     def delays_replies(self) -> bool:

@@ -9,8 +9,9 @@ of ``asyncquote sim --gateway-status``).
 Invariants:
 
 * A :class:`GatewayState` is frozen and valid: every field is checked on
-  construction, and a bad one raises ``TypeError`` (wrong type) or
-  ``ValueError`` (out of range) naming the field. Changes make a new one
+  construction (by :mod:`asyncquote._args`, as the client's arguments are),
+  and a bad one raises :class:`~asyncquote.InvalidArgumentError` naming the
+  field. Changes make a new one
   (:func:`dataclasses.replace`, :meth:`GatewayState.after`).
 * Quote calls (3213, 3214, 3222) are refused while ``quote_logged_in`` is
   false; see :mod:`._dispatch`.
@@ -18,11 +19,12 @@ Invariants:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from .._args import check_duration, check_flag, check_int
+from .._errors import InvalidArgumentError
 from .._events import (
     ApiQuotaChanged,
     GatewayEvent,
@@ -61,10 +63,7 @@ _INT32_MIN = -(2**31)
 
 def _check_int(value: object, what: str, minimum: int = _INT32_MIN) -> None:
     # bool is an int to Python, never to the protocol.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, not {value!r}")
-    if not minimum <= value <= _INT32_MAX:
-        raise ValueError(f"{what} must be from {minimum} to {_INT32_MAX} (int32), not {value!r}")
+    check_int(what, value, minimum=minimum, maximum=_INT32_MAX)
 
 
 def _check_count(value: object, what: str) -> None:
@@ -77,19 +76,18 @@ def _check_market(value: object, what: str) -> None:
 
 
 def _check_flag(value: object, what: str) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"{what} must be True or False, not {value!r}")
+    check_flag(what, value)
 
 
 def _check_address(value: object, what: str) -> None:
     if value is not None and not isinstance(value, str):
-        raise TypeError(f"{what} must be a str or None, not {value!r}")
+        raise InvalidArgumentError(f"{what} must be a str or None, not {value!r}")
 
 
 def _instance_of(cls: type) -> Callable[[object, str], None]:
     def check(value: object, what: str) -> None:
         if not isinstance(value, cls):
-            raise TypeError(f"{what} must be a {cls.__name__}, not {value!r}")
+            raise InvalidArgumentError(f"{what} must be a {cls.__name__}, not {value!r}")
 
     return check
 
@@ -152,8 +150,8 @@ class GatewayState:
             (``UsedQuota``).
 
     Raises:
-        TypeError: a field has the wrong type (a ``bool`` is not an int here).
-        ValueError: a number is outside int32, or a quota is negative.
+        InvalidArgumentError: a field has the wrong type (a ``bool`` is not
+            an int here), a number is outside int32, or a quota is negative.
     """
 
     market_hk: MarketState | int = field(default=MarketState.AFTERNOON, metadata=_INT)
@@ -201,7 +199,7 @@ class GatewayState:
         Every status but ``"ready"`` is logged out of both servers.
 
         Raises:
-            ValueError: ``status`` is not one of :data:`GATEWAY_STATUSES`.
+            InvalidArgumentError: ``status`` is not one of :data:`GATEWAY_STATUSES`.
         """
         program_status, _ = status_named(status)
         ready = program_status is ProgramStatusType.READY
@@ -253,12 +251,12 @@ def status_named(name: str) -> tuple[ProgramStatusType, GatewayEventType | None]
     """The program status and entering event of the gateway status ``name``.
 
     Raises:
-        ValueError: ``name`` is not one of :data:`GATEWAY_STATUSES`.
+        InvalidArgumentError: ``name`` is not one of :data:`GATEWAY_STATUSES`.
     """
     try:
         return GATEWAY_STATUSES[name]
     except (KeyError, TypeError):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"unknown gateway status {name!r}; expected one of: {', '.join(GATEWAY_STATUSES)}"
         ) from None
 
@@ -285,7 +283,7 @@ class StatusChange:
         status: one of :data:`GATEWAY_STATUSES`.
 
     Raises:
-        TypeError, ValueError: ``after`` is not a finite number of seconds
+        InvalidArgumentError: ``after`` is not a finite number of seconds
             >= 0, or ``status`` is not a known status.
     """
 
@@ -293,10 +291,7 @@ class StatusChange:
     status: str
 
     def __post_init__(self) -> None:
-        if isinstance(self.after, bool) or not isinstance(self.after, (int, float)):
-            raise TypeError(f"after must be a number of seconds, not {self.after!r}")
-        if not 0 <= self.after < math.inf:
-            raise ValueError(f"after must be a finite number of seconds >= 0, not {self.after!r}")
+        check_duration("after", self.after, finite=True)
         status_named(self.status)
 
 

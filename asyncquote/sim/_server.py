@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import bisect
 import logging
-import math
 import os
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +34,8 @@ import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
 
+from .._args import check_duration, check_int
+from .._errors import InvalidArgumentError
 from .._opend import Quota
 from .._rsa import RsaCipher, load_rsa_private_key
 from ._accept import Link, Listening
@@ -56,6 +57,9 @@ from ._websocket_transport import require_websockets
 __all__ = ["RequestRecord", "Simulator", "serve"]
 
 _log = logging.getLogger("asyncquote.sim")
+
+_PORT_MAX = 65535
+_INT32_MAX = 2**31 - 1
 
 #: Seconds a new connection may take to send its InitConnect before it is closed.
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
@@ -126,14 +130,18 @@ class Simulator(Listening, GatewayControl):
     Raises:
         StateFileError: ``state_path`` exists but cannot be loaded, or cannot
             be created.
-        ValueError: both ``watchlists`` and ``state_path`` were given,
-            ``language`` is not ``"en"`` or ``"zh"``, ``handshake_timeout``
-            is not a positive number, ``push_backlog`` is below 1, or both
-            ``websocket_port`` and ``rsa_key`` were given.
-        TypeError: ``gateway`` is not a :class:`~._gateway.GatewayState`, or
-            ``status_changes`` holds something other than
-            :class:`~._gateway.StatusChange`.
-        InvalidArgumentError: ``rsa_key`` is not a readable RSA private key.
+        InvalidArgumentError: an argument of the wrong type or out of range
+            (checked by :mod:`asyncquote._args`, as the client's are; a
+            ``ValueError`` and a ``TypeError`` too): ``port`` or
+            ``websocket_port`` not in 0..65535, ``keepalive_interval`` not
+            a whole number >= 1, ``language`` not ``"en"`` or ``"zh"``,
+            ``handshake_timeout`` not a positive number, ``push_backlog``
+            below 1, ``gateway`` not a :class:`~._gateway.GatewayState`,
+            ``faults`` not a :class:`~._faults.Faults`, ``status_changes``
+            holding something other than :class:`~._gateway.StatusChange`;
+            or both ``watchlists`` and ``state_path``, or both
+            ``websocket_port`` and ``rsa_key``, were given; or ``rsa_key``
+            is not a readable RSA private key.
         ImportError: ``rsa_key`` was given but the ``cryptography`` package
             is not installed, or ``websocket_port`` was given but the
             ``websockets`` package is not (the ``websocket`` extra).
@@ -159,30 +167,32 @@ class Simulator(Listening, GatewayControl):
         status_changes: Sequence[StatusChange] = (),
         push_backlog: int = DEFAULT_PUSH_BACKLOG,
     ) -> None:
-        if gateway is not None and not isinstance(gateway, GatewayState):
-            raise TypeError(f"gateway must be a GatewayState, not {type(gateway).__name__}")
+        _check_arguments(
+            host=host,
+            port=port,
+            keepalive_interval=keepalive_interval,
+            record_limit=record_limit,
+            language=language,
+            faults=faults,
+            handshake_timeout=handshake_timeout,
+            websocket_port=websocket_port,
+            websocket_key=websocket_key,
+            gateway=gateway,
+            push_backlog=push_backlog,
+        )
         self._status_changes = tuple(status_changes)
         for change in self._status_changes:
             if not isinstance(change, StatusChange):
-                raise TypeError(f"status_changes must hold StatusChange values, not {change!r}")
-        if isinstance(push_backlog, bool) or not isinstance(push_backlog, int):
-            raise TypeError(f"push_backlog must be an int, not {push_backlog!r}")
-        if push_backlog < 1:
-            raise ValueError(f"push_backlog must be at least 1, not {push_backlog!r}")
-        if language not in LANGUAGES:
-            raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
-        if handshake_timeout is not None and not 0 < handshake_timeout < math.inf:
-            raise ValueError(
-                f"handshake_timeout must be a positive number of seconds or None, "
-                f"not {handshake_timeout!r}"
-            )
+                raise InvalidArgumentError(
+                    f"status_changes must hold StatusChange values, not {change!r}"
+                )
         if websocket_port is not None and rsa_key is not None:
             # The gateway's own InitConnect would have to be encrypted.
-            raise ValueError("websocket_port cannot be combined with rsa_key")
+            raise InvalidArgumentError("websocket_port cannot be combined with rsa_key")
         state_file = None if state_path is None else StateFile(state_path)
         if state_file is not None:
             if watchlists is not None:
-                raise ValueError("pass watchlists or state_path, not both")
+                raise InvalidArgumentError("pass watchlists or state_path, not both")
             watchlists = state_file.load_or_seed()
         self._rsa: RsaCipher | None = None if rsa_key is None else load_rsa_private_key(rsa_key)
         self._host = host
@@ -283,8 +293,7 @@ class Simulator(Listening, GatewayControl):
 
     @faults.setter
     def faults(self, faults: Faults) -> None:
-        if not isinstance(faults, Faults):
-            raise TypeError(f"faults must be a Faults, not {type(faults).__name__}")
+        _check_faults(faults)
         self._faults = faults
 
     @property
@@ -378,6 +387,47 @@ class Simulator(Listening, GatewayControl):
                 await stack.aclose()
             finally:
                 self._task_group = None
+
+
+def _check_arguments(
+    *,
+    host: object,
+    port: object,
+    keepalive_interval: object,
+    record_limit: object,
+    language: object,
+    faults: object,
+    handshake_timeout: object,
+    websocket_port: object,
+    websocket_key: object,
+    gateway: object,
+    push_backlog: object,
+) -> None:
+    """Check :class:`Simulator`'s arguments; raise :class:`InvalidArgumentError` naming one."""
+    if not isinstance(host, str):
+        raise InvalidArgumentError(f"host must be a str, not {host!r}")
+    check_int("port", port, minimum=0, maximum=_PORT_MAX)
+    if websocket_port is not None:
+        check_int("websocket_port", websocket_port, minimum=0, maximum=_PORT_MAX)
+    if websocket_key is not None and not isinstance(websocket_key, str):
+        raise InvalidArgumentError(f"websocket_key must be a str or None, not {websocket_key!r}")
+    check_int("keepalive_interval", keepalive_interval, minimum=1, maximum=_INT32_MAX)
+    if record_limit is not None:
+        check_int("record_limit", record_limit, minimum=0)
+    check_int("push_backlog", push_backlog, minimum=1)
+    if language not in LANGUAGES:
+        raise InvalidArgumentError(f"language must be one of {LANGUAGES}, not {language!r}")
+    if handshake_timeout is not None:
+        check_duration("handshake_timeout", handshake_timeout, positive=True, finite=True)
+    if faults is not None:
+        _check_faults(faults)
+    if gateway is not None and not isinstance(gateway, GatewayState):
+        raise InvalidArgumentError(f"gateway must be a GatewayState, not {gateway!r}")
+
+
+def _check_faults(faults: object) -> None:
+    if not isinstance(faults, Faults):
+        raise InvalidArgumentError(f"faults must be a Faults, not {faults!r}")
 
 
 async def serve(

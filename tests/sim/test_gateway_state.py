@@ -228,12 +228,12 @@ def test_the_gateway_state_reads_what_each_push_says() -> None:
     ("changes", "error", "match"),
     [
         ({"market_hk": True}, TypeError, "market_hk must be an int"),
-        ({"market_hk": 2**31}, ValueError, "int32"),
+        ({"market_hk": 2**31}, ValueError, "market_hk must be"),
         ({"market_hk": None}, TypeError, "market_hk"),
         ({"quote_logged_in": 1}, TypeError, "quote_logged_in must be True or False"),
         ({"program_status": ProgramStatusType.READY}, TypeError, "ProgramStatus"),
         ({"quote_rights": None}, TypeError, "QuoteRights"),
-        ({"subscription_quota": -1}, ValueError, "subscription_quota must be from 0"),
+        ({"subscription_quota": -1}, ValueError, "subscription_quota must be"),
         ({"quote_server_address": 1}, TypeError, "quote_server_address"),
     ],
 )

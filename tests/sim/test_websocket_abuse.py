@@ -13,7 +13,7 @@ import logging
 import anyio
 import pytest
 
-from asyncquote._pb import InitWebSocket_pb2, Qot_GetUserSecurity_pb2
+from asyncquote._pb import InitWebSocket_pb2
 from asyncquote.sim import Simulator
 from asyncquote.sim._websocket import websocket_key_digest
 
@@ -21,46 +21,15 @@ from ..interop.test_js_sdk import KEY as SIM_KEY
 from ..interop.test_js_sdk import ws_port  # noqa: F401 (a fixture)
 from . import rawws
 from .rawclient import GET_USER_SECURITY, RawClient, user_security
-from .wsclient import KEY, REPLY_HEADER, WsClient
+from .wsclient import KEY, REPLY_HEADER, WATCHLIST, WsClient, codes, still_serves, websocket_port
 
 pytestmark = pytest.mark.anyio
 
 DIGEST = websocket_key_digest(KEY)
-WATCHLIST = "港股"
-
-
-def websocket_port(sim: Simulator) -> int:
-    port = sim.websocket_port
-    assert port is not None
-    return port
 
 
 async def raw(sim: Simulator) -> rawws.RawWs:
     return await rawws.RawWs.open(sim.host, websocket_port(sim))
-
-
-def codes(body: bytes) -> list[str]:
-    response = Qot_GetUserSecurity_pb2.Response.FromString(body)
-    assert response.retType == 0, response.retMsg
-    return [info.basic.security.code for info in response.s2c.staticInfoList]
-
-
-async def still_serves(sim: Simulator, host: str = "127.0.0.1", port: int | None = None) -> None:
-    """A fresh WebSocket client logs in and gets the watchlist; so does a TCP one."""
-    expected = [info.basic.security.code for info in sim.watchlists.securities_in(WATCHLIST)]
-    with anyio.fail_after(10):
-        async with WsClient(host, port or websocket_port(sim)) as ws:
-            assert (await ws.log_in(KEY)).error == 0
-            await ws.send(GET_USER_SECURITY, 5, user_security(WATCHLIST).SerializeToString())
-            reply = await ws.receive()
-            assert reply.section == 5
-            assert codes(reply.body) == expected != []
-        async with RawClient.connect(sim.host, sim.port) as tcp:
-            assert (await tcp.init_connect()).retType == 0
-            response = await tcp.call(
-                GET_USER_SECURITY, user_security(WATCHLIST), Qot_GetUserSecurity_pb2.Response
-            )
-            assert [i.basic.security.code for i in response.s2c.staticInfoList] == expected
 
 
 async def log_in(ws: rawws.RawWs) -> None:

@@ -19,7 +19,10 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
-from asyncquote._pb import InitWebSocket_pb2
+from asyncquote._pb import InitWebSocket_pb2, Qot_GetUserSecurity_pb2
+from asyncquote.sim import Simulator
+
+from .rawclient import GET_USER_SECURITY, RawClient, user_security
 
 # sign (8 bytes), cmd u32, section u64: big-endian, as the SDK's bytebuffer writes.
 REQUEST_HEADER = struct.Struct("!8sIQ")
@@ -28,6 +31,8 @@ REPLY_HEADER = struct.Struct("!8sIQi20s")
 SIGN = b"ft-v1.0\0"
 #: The key of the ``ws_sim`` fixture's simulator (see ``conftest.py``).
 KEY = "open sesame"
+#: A watchlist group of the bundled sample, not empty.
+WATCHLIST = "港股"
 
 
 @dataclass(frozen=True)
@@ -121,3 +126,38 @@ class WsClient:
         for data in self._protocol.data_to_send():
             if data:
                 await self._stream.send(data)
+
+
+def websocket_port(sim: Simulator) -> int:
+    """``sim``'s WebSocket port, which it must have."""
+    port = sim.websocket_port
+    assert port is not None
+    return port
+
+
+def codes(body: bytes) -> list[str]:
+    """The codes in a successful GetUserSecurity reply body."""
+    response = Qot_GetUserSecurity_pb2.Response.FromString(body)
+    assert response.retType == 0, response.retMsg
+    return [info.basic.security.code for info in response.s2c.staticInfoList]
+
+
+async def still_serves(sim: Simulator) -> None:
+    """A fresh WebSocket client of ``sim`` logs in and gets a watchlist; so does a TCP one.
+
+    Bounded (10 s), so a simulator that hangs fails rather than stalls the test.
+    """
+    expected = [info.basic.security.code for info in sim.watchlists.securities_in(WATCHLIST)]
+    with anyio.fail_after(10):
+        async with WsClient(sim.host, websocket_port(sim)) as ws:
+            assert (await ws.log_in(KEY)).error == 0
+            await ws.send(GET_USER_SECURITY, 5, user_security(WATCHLIST).SerializeToString())
+            reply = await ws.receive()
+            assert reply.section == 5
+            assert codes(reply.body) == expected != []
+        async with RawClient.connect(sim.host, sim.port) as tcp:
+            assert (await tcp.init_connect()).retType == 0
+            response = await tcp.call(
+                GET_USER_SECURITY, user_security(WATCHLIST), Qot_GetUserSecurity_pb2.Response
+            )
+            assert [i.basic.security.code for i in response.s2c.staticInfoList] == expected
