@@ -129,13 +129,15 @@ def package(session: nox.Session) -> None:
 
 #: What ``tests-3.x`` run: the whole suite but the interop tests (the official
 #: SDKs' own code, not ours, is what would differ between interpreters).
-ELSEWHERE = ("-m", "not interop")
+ELSEWHERE = ("-n", "2", "-m", "not interop")
 #: The runners ``tests-3.x`` run the runner matrix under (tests/conftest.py's
 #: RUNNERS): a plain runner on each event loop; the main run has them all.
 ELSEWHERE_RUNNERS = "asyncio.run,uvloop.run,trio.run"
 #: What ``tests-without-sniffio`` runs: the runner matrix's modules that do not
 #: import trio, and the unit tests of the modules that run outside a task.
 WITHOUT_SNIFFIO = (
+    "-n",
+    "2",
     "tests/test_runners.py",
     "tests/test_connection.py",
     "tests/test_wire.py",
