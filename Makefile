@@ -30,17 +30,22 @@ $(VENV)/.docs: $(BIN)/python pyproject.toml
 demo: $(VENV)/.runtime
 	$(BIN)/python -m asyncquote demo
 
-## test: lint, type-check, check generated code, run the whole test suite, build the docs; then (nox)
-## build and check the sdist and wheel, run the demo from the wheel, and run the
-## sdist's tests on every installed Python 3.10-3.13 (a missing one is skipped, saying so)
+## test: lint, type-check, check generated code, run the whole test suite (every
+## runner, the interop tests) on this Python, build the docs; then (nox) build and
+## check the sdist and wheel, run the demo from the wheel, run a representative part
+## of the sdist's tests on every installed Python 3.10-3.13 (a missing one is skipped,
+## saying so) and a part without sniffio. What runs where: docs/development.md.
 # docs first: it installs the docs extra, which the test of docs/rst_roles.py needs.
 test: docs test-quick
 	$(BIN)/nox
 
-## test-quick: the checks and the test suite on this Python only (no packaging, no nox)
+# Test processes (pytest-xdist); PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
+
+## test-quick: the checks and the whole test suite on this Python only (no packaging, no nox)
 test-quick: $(VENV)/.dev lint typecheck
 	$(BIN)/python protos/generate.py --check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 ## docs: build the documentation site (mkdocs.yml, docs/) into site/; any warning fails
 ## (the docs' Python blocks are run by the test suite: tests/test_docs.py)

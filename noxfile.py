@@ -1,21 +1,34 @@
 """CI sessions, run by ``make test`` after the main suite (``nox`` lists them).
 
+``make test`` runs the whole suite once, on the main interpreter (the
+``.venv``'s), every runner and the interop tests included. These sessions
+then add what only a fresh install can show, on the other interpreters too:
+
 * ``package``: build the sdist and the wheel, ``twine check`` them, install
   the wheel (not editable) into a fresh virtualenv and run ``asyncquote demo``
   from it.
 * ``tests-3.10`` ... ``tests-3.13``: on each supported Python, install the
   built wheel with its ``test`` extra into a fresh virtualenv, unpack the
-  sdist and run its test suite, so every version is tested and the sdist
-  is shown to be self-contained. A version that is not installed is skipped,
-  saying so.
+  sdist and run a representative part of its test suite (:data:`ELSEWHERE`:
+  all but the interop tests, which drive the official SDKs, with the runner
+  matrix cut to :data:`ELSEWHERE_RUNNERS`), so every version is tested and
+  the sdist is shown to be self-contained. A version that is not installed
+  is skipped, saying so.
+* ``tests-without-sniffio``: the wheel without trio, and so without sniffio,
+  which only trio brings here (the anyio pip picks, 4.16, does not depend on
+  it; older 4.x releases did): the suite's part that needs neither
+  (:data:`WITHOUT_SNIFFIO`), on the runners that remain. The library must
+  work whether sniffio is importable or not.
 
 Interpreters are looked up on ``PATH`` (``python3.12``) and under pyenv
 (``~/.pyenv/versions/3.12.*``); nox never downloads one. Set
-``ASYNCQUOTE_NOX_TESTS`` to a pytest argument string to run a subset.
+``ASYNCQUOTE_NOX_TESTS`` to a pytest argument string to run another subset
+(``ASYNCQUOTE_NOX_TESTS=tests`` runs the whole suite) in the test sessions.
 """
 
 from __future__ import annotations
 
+import email.parser
 import os
 import shlex
 import shutil
@@ -23,9 +36,11 @@ import subprocess
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement
 
 nox.options.default_venv_backend = "venv"
 nox.options.download_python = "never"
@@ -112,6 +127,43 @@ def package(session: nox.Session) -> None:
         session.log("asyncquote demo ran from the installed wheel")
 
 
+#: What ``tests-3.x`` run: the whole suite but the interop tests (the official
+#: SDKs' own code, not ours, is what would differ between interpreters).
+ELSEWHERE = ("-n", "2", "-m", "not interop")
+#: The runners ``tests-3.x`` run the runner matrix under (tests/conftest.py's
+#: RUNNERS): a plain runner on each event loop; the main run has them all.
+ELSEWHERE_RUNNERS = "asyncio.run,uvloop.run,trio.run"
+#: What ``tests-without-sniffio`` runs: the runner matrix's modules that do not
+#: import trio, and the unit tests of the modules that run outside a task.
+WITHOUT_SNIFFIO = (
+    "-n",
+    "2",
+    "tests/test_runners.py",
+    "tests/test_connection.py",
+    "tests/test_wire.py",
+    "tests/test_broadcast.py",
+    "tests/e2e/test_client.py",
+    "tests/e2e/test_large_replies.py",
+    "tests/e2e/test_read_your_writes.py",
+)
+#: The ``test`` extra's packages left out of ``tests-without-sniffio``: trio
+#: brings sniffio; the official SDK serves only the interop tests, not run there.
+#: (The session checks that nothing else brought sniffio.)
+BRINGS_SNIFFIO = frozenset({"trio", "futu-api"})
+
+
+def run_sdist_tests(session: nox.Session, default: Sequence[str]) -> None:
+    """Unpack the sdist and run pytest in it: ``default``, or ASYNCQUOTE_NOX_TESTS."""
+    with tempfile.TemporaryDirectory() as scratch:
+        with tarfile.open(built(".tar.gz")) as sdist:
+            sdist.extractall(scratch, filter="data")  # no paths outside scratch
+        (source,) = Path(scratch).iterdir()
+        session.chdir(source)
+        chosen = os.environ.get("ASYNCQUOTE_NOX_TESTS")
+        selection = shlex.split(chosen) if chosen is not None else list(default)
+        session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *selection)
+
+
 def _tests_session(version: str, python: str | None) -> None:
     @nox.session(name=f"tests-{version}", python=python or False, requires=["package"])
     def tests(session: nox.Session) -> None:
@@ -121,17 +173,49 @@ def _tests_session(version: str, python: str | None) -> None:
                 f"and under ~/.pyenv/versions): not tested on it"
             )
         session.install(f"{built('.whl')}[test]")
-        with tempfile.TemporaryDirectory() as scratch:
-            with tarfile.open(built(".tar.gz")) as sdist:
-                sdist.extractall(scratch, filter="data")  # no paths outside scratch
-            (source,) = Path(scratch).iterdir()
-            session.chdir(source)
-            selection = shlex.split(os.environ.get("ASYNCQUOTE_NOX_TESTS", ""))
-            session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *selection)
+        session.env["ASYNCQUOTE_RUNNERS"] = ELSEWHERE_RUNNERS
+        run_sdist_tests(session, ELSEWHERE)
+
+
+def test_extra_without_sniffio() -> list[str]:
+    """The wheel's ``test`` requirements for this platform, less what brings sniffio."""
+    with zipfile.ZipFile(built(".whl")) as wheel:
+        (metadata,) = (name for name in wheel.namelist() if name.endswith(".dist-info/METADATA"))
+        headers = email.parser.Parser().parsestr(wheel.read(metadata).decode())
+    wanted = []
+    for line in headers.get_all("Requires-Dist") or []:
+        requirement = Requirement(line)
+        marker = requirement.marker
+        if marker is None or not marker.evaluate({"extra": "test"}):
+            continue  # the runtime's own, or another extra's
+        if marker.evaluate({"extra": ""}) or requirement.name in BRINGS_SNIFFIO:
+            continue
+        wanted.append(f"{requirement.name}{requirement.specifier}")
+    return wanted
+
+
+@nox.session(name="tests-without-sniffio", requires=["package"])
+def tests_without_sniffio(session: nox.Session) -> None:
+    """Part of the suite where sniffio cannot be imported (no trio, no futu-api)."""
+    session.install(str(built(".whl")), *test_extra_without_sniffio())
+    found = session.run(
+        "python",
+        "-c",
+        "import importlib.util as u; print(u.find_spec('sniffio') is not None)",
+        silent=True,
+    )
+    if str(found).strip() != "False":
+        session.error("sniffio is installed: something other than trio brought it")
+    session.env["ASYNCQUOTE_WITHOUT_SNIFFIO"] = "1"
+    run_sdist_tests(session, WITHOUT_SNIFFIO)
 
 
 for _version in SUPPORTED:
     _tests_session(_version, find_python(_version))
 
 # `nox` with no arguments: everything, the package first.
-nox.options.sessions = ["package", *(f"tests-{version}" for version in SUPPORTED)]
+nox.options.sessions = [
+    "package",
+    *(f"tests-{version}" for version in SUPPORTED),
+    "tests-without-sniffio",
+]

@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import inspect
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -153,6 +154,18 @@ EVENT_LOOPS = [
     pytest.param(param.values[0].anyio_backend, id=param.id, marks=param.marks)  # type: ignore[attr-defined]
     for param in RUNNERS[:3]
 ]
+# A run may ask for some runners only: ASYNCQUOTE_RUNNERS="asyncio.run,anyio-trio"
+# (noxfile.py does, on the interpreters other than the main one, to keep CI quick).
+_ONLY = os.environ.get("ASYNCQUOTE_RUNNERS", "").strip()
+if _ONLY:
+    _WANTED = {name.strip() for name in _ONLY.split(",")}
+    _UNKNOWN = _WANTED - {str(param.id) for param in RUNNERS}
+    if _UNKNOWN:
+        raise pytest.UsageError(
+            f"ASYNCQUOTE_RUNNERS names unknown runners {sorted(_UNKNOWN)}; "
+            f"known: {', '.join(str(param.id) for param in RUNNERS)}"
+        )
+    RUNNERS = [param for param in RUNNERS if param.id in _WANTED]
 
 
 @pytest.fixture(params=RUNNERS)
