@@ -58,6 +58,9 @@ CASES = [
     Case("sim --gateway-change x=ready", 2, "SECONDS=STATUS, e.g. 30=logged-out"),
     Case("sim --gateway-change -5=ready", 2, "0 or more, e.g. 30=logged-out"),
     Case("sim --gateway-change 5=nope", 2, "one of"),
+    # inf is "0 or more": the rule must say finite.
+    Case("sim --gateway-change inf=ready", 2, "a finite number of seconds, 0 or more"),
+    Case("sim --gateway-change nan=ready", 2, "a finite number of seconds, 0 or more"),
     Case("sim --gateway-change 5", 2, "SECONDS=STATUS, e.g. 30=logged-out"),
     # Bytes that are not UTF-8 (the shell passes them; Python makes lone
     # surrogates of them) cannot be the key clients hash: not a bug.
