@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import logging
 import os
@@ -119,6 +120,25 @@ def _describe_failure(exc: BaseException) -> str:
     )
 
 
+#: Errors of a write that had nowhere to go (a full disk, a broken device).
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _output_failure(exc: Exception) -> str | None:
+    """What to say when ``exc`` is a write that had nowhere to go, else None.
+
+    Commands write to standard output (and ``sim --state`` to its file, whose
+    errors are its own): a full disk is the environment's failure, not a bug.
+    """
+    if not isinstance(exc, OSError) or exc.errno not in _WRITE_ERRNOS:
+        return None
+    _quiet_broken_pipe()  # the exit's own flush must not fail again
+    return (
+        f"cannot write the output: {exc.strerror or exc}; free space where standard "
+        "output goes, or send it elsewhere"
+    )
+
+
 def _quiet_broken_pipe() -> int:
     # Python would complain again when flushing stdout at exit: point the
     # descriptor at /dev/null so that flush has nowhere to fail.
@@ -183,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _cli_start.restore()
     try:
         args = _build_parser().parse_args(argv)
+        if sys.stdout is None:  # started with its standard output closed (>&-)
+            return _fail("standard output is closed; give the command somewhere to write")
         logging.basicConfig(
             level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
@@ -201,5 +223,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise exc from None
         if not isinstance(exc, Exception):
             raise
-        return _fail(_describe_failure(exc))
+        return _fail(_output_failure(exc) or _describe_failure(exc))
     return 0

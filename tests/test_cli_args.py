@@ -104,6 +104,18 @@ def error_line(err: str) -> str:
     return lines[-1]
 
 
+def only_error_line(command: list[str]) -> str:
+    """Run ``command``; check it failed with status 1 and one line, no bug; return the line."""
+    completed = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60
+    )
+    assert completed.returncode == 1
+    line = error_line(completed.stderr)
+    assert len(completed.stderr.splitlines()) == 1, completed.stderr
+    assert "bug" not in line
+    return line
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.argv for case in CASES])
 def test_a_bad_command_line_says_what_to_do(
     case: Case, closed_port: int, capsys: pytest.CaptureFixture[str], tmp_path: Path
@@ -129,17 +141,7 @@ def test_a_missing_trio_is_one_line_naming_what_to_install() -> None:
         "from asyncquote._cli import main; "
         "raise SystemExit(main(['--backend', 'trio', 'demo', 'Tech']))"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert completed.returncode == 1
-    line = error_line(completed.stderr)
-    assert len(completed.stderr.splitlines()) == 1, completed.stderr
-    assert "bug" not in line
+    line = only_error_line([sys.executable, "-c", script])
     assert "pip install trio" in line
     assert "--backend asyncio" in line
 
@@ -206,3 +208,16 @@ def test_the_global_options_are_in_the_top_level_help(capsys: pytest.CaptureFixt
     help_text = " ".join(capsys.readouterr().out.split())
     assert "[--host HOST] [--port PORT] [--timeout SECONDS]" in help_text
     assert "for sim, the port to bind, 0 for any free one" in help_text
+
+
+# --- Where the output cannot go ------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("redirect", ["> /dev/full", ">&-"], ids=["disk full", "stdout closed"])
+def test_output_that_cannot_be_written_is_one_line_saying_so(redirect: str) -> None:
+    # A full disk, or a stdout the caller closed: the command's failure, not a bug.
+    command = f"{shlex.quote(sys.executable)} -m asyncquote demo Tech {redirect}"
+    line = only_error_line(["sh", "-c", command])
+    assert "standard output" in line
+    assert ("cannot write the output" in line) or ("is closed" in line)
