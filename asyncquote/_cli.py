@@ -24,6 +24,7 @@ Ctrl-C 130, a closed stdout pipe 141. Never a traceback.
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import errno
 import importlib
@@ -139,6 +140,25 @@ def _output_failure(exc: Exception) -> str | None:
     )
 
 
+def _encoding_failure(exc: Exception) -> str | None:
+    """What to say when standard output's encoding cannot write the output, else None.
+
+    A terminal (or ``PYTHONIOENCODING``) in ASCII or Latin-1 cannot show the
+    securities' Chinese names: the environment's limit, not a bug.
+    """
+    stream = getattr(sys.stdout, "encoding", None)
+    if not isinstance(exc, UnicodeEncodeError) or not stream:
+        return None
+    name = codecs.lookup(stream).name
+    if codecs.lookup(exc.encoding).name != name or name == "utf-8":
+        return None
+    _quiet_broken_pipe()  # the exit's own flush must not fail again
+    return (
+        f"standard output's encoding ({stream}) cannot write {exc.object[exc.start : exc.end]!r}; "
+        "run with PYTHONIOENCODING=utf-8 (or a UTF-8 locale)"
+    )
+
+
 def _quiet_broken_pipe() -> int:
     # Python would complain again when flushing stdout at exit: point the
     # descriptor at /dev/null so that flush has nowhere to fail.
@@ -223,5 +243,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise exc from None
         if not isinstance(exc, Exception):
             raise
-        return _fail(_output_failure(exc) or _describe_failure(exc))
+        return _fail(_output_failure(exc) or _encoding_failure(exc) or _describe_failure(exc))
     return 0

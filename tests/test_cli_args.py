@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shlex
 import socket
 import subprocess
@@ -104,10 +105,16 @@ def error_line(err: str) -> str:
     return lines[-1]
 
 
-def only_error_line(command: list[str]) -> str:
-    """Run ``command``; check it failed with status 1 and one line, no bug; return the line."""
+def only_error_line(command: list[str], **env: str) -> str:
+    """Run ``command`` (with ``env`` added to the environment); check it failed
+    with status 1 and one line, no bug; return the line."""
     completed = subprocess.run(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
     )
     assert completed.returncode == 1
     line = error_line(completed.stderr)
@@ -221,3 +228,10 @@ def test_output_that_cannot_be_written_is_one_line_saying_so(redirect: str) -> N
     line = only_error_line(["sh", "-c", command])
     assert "standard output" in line
     assert ("cannot write the output" in line) or ("is closed" in line)
+
+
+def test_output_the_terminal_cannot_encode_says_how_to_run_instead() -> None:
+    # A terminal (or PYTHONIOENCODING) without the securities' Chinese names.
+    command = [sys.executable, "-m", "asyncquote", "demo", "Tech"]
+    line = only_error_line(command, PYTHONIOENCODING="ascii")
+    assert "PYTHONIOENCODING=utf-8" in line
