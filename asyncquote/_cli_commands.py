@@ -372,6 +372,12 @@ async def _sim(args: argparse.Namespace) -> None:
         raise InvalidArgumentError(f"--fault: {exc}") from None
     if args.websocket_port is not None and args.rsa_key is not None:
         raise InvalidArgumentError("--websocket-port cannot be combined with --rsa-key")
+    if args.websocket_key is not None and args.websocket_port is None:
+        # Else the simulator would start serving no WebSocket at all, silently.
+        raise InvalidArgumentError(
+            "--websocket-key needs --websocket-port PORT (0 for any free one): the key "
+            "is for the WebSocket clients served there"
+        )
     # A state file or RSA key that cannot be loaded raises an AsyncQuoteError
     # before anything listens: main() prints it and exits 1.
     try:

@@ -66,6 +66,8 @@ CASES = [
     # Bytes that are not UTF-8 (the shell passes them; Python makes lone
     # surrogates of them) cannot be the key clients hash: not a bug.
     Case("sim --websocket-port 0 --websocket-key \udcff --port 0", 2, "as plain text"),
+    # A key with no WebSocket port to use it on (the simulator used to start without either).
+    Case("sim --websocket-key K --port 0", 1, "needs --websocket-port PORT"),
     # Options that belong to another kind of command.
     Case("--timeout 3 sim", 2, "--handshake-timeout"),
     Case("--port 5 demo", 2, "demo runs its own simulator"),
