@@ -24,7 +24,9 @@ Ctrl-C 130, a closed stdout pipe 141. Never a traceback.
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
+import errno
 import importlib
 import logging
 import os
@@ -119,6 +121,44 @@ def _describe_failure(exc: BaseException) -> str:
     )
 
 
+#: Errors of a write that had nowhere to go (a full disk, a broken device).
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _output_failure(exc: Exception) -> str | None:
+    """What to say when ``exc`` is a write that had nowhere to go, else None.
+
+    Commands write to standard output (and ``sim --state`` to its file, whose
+    errors are its own): a full disk is the environment's failure, not a bug.
+    """
+    if not isinstance(exc, OSError) or exc.errno not in _WRITE_ERRNOS:
+        return None
+    _quiet_broken_pipe()  # the exit's own flush must not fail again
+    return (
+        f"cannot write the output: {exc.strerror or exc}; free space where standard "
+        "output goes, or send it elsewhere"
+    )
+
+
+def _encoding_failure(exc: Exception) -> str | None:
+    """What to say when standard output's encoding cannot write the output, else None.
+
+    A terminal (or ``PYTHONIOENCODING``) in ASCII or Latin-1 cannot show the
+    securities' Chinese names: the environment's limit, not a bug.
+    """
+    stream = getattr(sys.stdout, "encoding", None)
+    if not isinstance(exc, UnicodeEncodeError) or not stream:
+        return None
+    name = codecs.lookup(stream).name
+    if codecs.lookup(exc.encoding).name != name or name == "utf-8":
+        return None
+    _quiet_broken_pipe()  # the exit's own flush must not fail again
+    return (
+        f"standard output's encoding ({stream}) cannot write {exc.object[exc.start : exc.end]!r}; "
+        "run with PYTHONIOENCODING=utf-8 (or a UTF-8 locale)"
+    )
+
+
 def _quiet_broken_pipe() -> int:
     # Python would complain again when flushing stdout at exit: point the
     # descriptor at /dev/null so that flush has nowhere to fail.
@@ -183,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _cli_start.restore()
     try:
         args = _build_parser().parse_args(argv)
+        if sys.stdout is None:  # started with its standard output closed (>&-)
+            return _fail("standard output is closed; give the command somewhere to write")
         logging.basicConfig(
             level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
@@ -201,5 +243,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise exc from None
         if not isinstance(exc, Exception):
             raise
-        return _fail(_describe_failure(exc))
+        return _fail(_output_failure(exc) or _encoding_failure(exc) or _describe_failure(exc))
     return 0

@@ -373,6 +373,12 @@ async def _sim(args: argparse.Namespace) -> None:
     except ValueError as exc:
         # Only "shuffle without reorder" gets this far; see _FaultAction.
         raise InvalidArgumentError(f"--fault: {exc}") from None
+    if args.websocket_key is not None and args.websocket_port is None:
+        # Else the simulator would start serving no WebSocket at all, silently.
+        raise InvalidArgumentError(
+            "--websocket-key needs --websocket-port PORT (0 for any free one): the key "
+            "is for the WebSocket clients served there"
+        )
     # A state file or RSA key that cannot be loaded raises an AsyncQuoteError
     # before anything listens: main() prints it and exits 1.
     try:

@@ -273,7 +273,9 @@ def _status_change(spec: str) -> StatusChange:
             f"{spec!r}: {seconds!r} is not a number of seconds; {example}"
         ) from None
     if not 0 <= after < math.inf:
-        raise argparse.ArgumentTypeError(f"{spec!r}: SECONDS must be 0 or more, e.g. 30=logged-out")
+        raise argparse.ArgumentTypeError(
+            f"{spec!r}: SECONDS must be a finite number of seconds, 0 or more, e.g. 30=logged-out"
+        )
     try:
         return parse_status_change(spec)
     except ValueError as exc:

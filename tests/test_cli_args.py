@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shlex
 import socket
 import subprocess
@@ -58,10 +59,15 @@ CASES = [
     Case("sim --gateway-change x=ready", 2, "SECONDS=STATUS, e.g. 30=logged-out"),
     Case("sim --gateway-change -5=ready", 2, "0 or more, e.g. 30=logged-out"),
     Case("sim --gateway-change 5=nope", 2, "one of"),
+    # inf is "0 or more": the rule must say finite.
+    Case("sim --gateway-change inf=ready", 2, "a finite number of seconds, 0 or more"),
+    Case("sim --gateway-change nan=ready", 2, "a finite number of seconds, 0 or more"),
     Case("sim --gateway-change 5", 2, "SECONDS=STATUS, e.g. 30=logged-out"),
     # Bytes that are not UTF-8 (the shell passes them; Python makes lone
     # surrogates of them) cannot be the key clients hash: not a bug.
     Case("sim --websocket-port 0 --websocket-key \udcff --port 0", 2, "as plain text"),
+    # A key with no WebSocket port to use it on (the simulator used to start without either).
+    Case("sim --websocket-key K --port 0", 1, "needs --websocket-port PORT"),
     # Options that belong to another kind of command.
     Case("--timeout 3 sim", 2, "--handshake-timeout"),
     Case("--port 5 demo", 2, "demo runs its own simulator"),
@@ -101,6 +107,24 @@ def error_line(err: str) -> str:
     return lines[-1]
 
 
+def only_error_line(command: list[str], **env: str) -> str:
+    """Run ``command`` (with ``env`` added to the environment); check it failed
+    with status 1 and one line, no bug; return the line."""
+    completed = subprocess.run(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
+    assert completed.returncode == 1
+    line = error_line(completed.stderr)
+    assert len(completed.stderr.splitlines()) == 1, completed.stderr
+    assert "bug" not in line
+    return line
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.argv for case in CASES])
 def test_a_bad_command_line_says_what_to_do(
     case: Case, closed_port: int, capsys: pytest.CaptureFixture[str], tmp_path: Path
@@ -126,17 +150,7 @@ def test_a_missing_trio_is_one_line_naming_what_to_install() -> None:
         "from asyncquote._cli import main; "
         "raise SystemExit(main(['--backend', 'trio', 'demo', 'Tech']))"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert completed.returncode == 1
-    line = error_line(completed.stderr)
-    assert len(completed.stderr.splitlines()) == 1, completed.stderr
-    assert "bug" not in line
+    line = only_error_line([sys.executable, "-c", script])
     assert "pip install trio" in line
     assert "--backend asyncio" in line
 
@@ -203,3 +217,23 @@ def test_the_global_options_are_in_the_top_level_help(capsys: pytest.CaptureFixt
     help_text = " ".join(capsys.readouterr().out.split())
     assert "[--host HOST] [--port PORT] [--timeout SECONDS]" in help_text
     assert "for sim, the port to bind, 0 for any free one" in help_text
+
+
+# --- Where the output cannot go ------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("redirect", ["> /dev/full", ">&-"], ids=["disk full", "stdout closed"])
+def test_output_that_cannot_be_written_is_one_line_saying_so(redirect: str) -> None:
+    # A full disk, or a stdout the caller closed: the command's failure, not a bug.
+    command = f"{shlex.quote(sys.executable)} -m asyncquote demo Tech {redirect}"
+    line = only_error_line(["sh", "-c", command])
+    assert "standard output" in line
+    assert ("cannot write the output" in line) or ("is closed" in line)
+
+
+def test_output_the_terminal_cannot_encode_says_how_to_run_instead() -> None:
+    # A terminal (or PYTHONIOENCODING) without the securities' Chinese names.
+    command = [sys.executable, "-m", "asyncquote", "demo", "Tech"]
+    line = only_error_line(command, PYTHONIOENCODING="ascii")
+    assert "PYTHONIOENCODING=utf-8" in line
