@@ -371,7 +371,10 @@ async def _sim(args: argparse.Namespace) -> None:
         # Only "shuffle without reorder" gets this far; see _FaultAction.
         raise InvalidArgumentError(f"--fault: {exc}") from None
     if args.websocket_port is not None and args.rsa_key is not None:
-        raise InvalidArgumentError("--websocket-port cannot be combined with --rsa-key")
+        raise InvalidArgumentError(
+            "--websocket-port cannot be combined with --rsa-key (the JavaScript SDK's "
+            "encryption is not served); leave out one of them"
+        )
     if args.websocket_key is not None and args.websocket_port is None:
         # Else the simulator would start serving no WebSocket at all, silently.
         raise InvalidArgumentError(

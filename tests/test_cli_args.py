@@ -28,6 +28,8 @@ from asyncquote._cli import main
 from asyncquote._cli_parser import _build_parser
 from asyncquote.sim import Simulator
 
+from .sim.keys import rsa_pem
+
 
 @dataclass(frozen=True)
 class Case:
@@ -68,6 +70,7 @@ CASES = [
     Case("sim --websocket-port 0 --websocket-key \udcff --port 0", 2, "as plain text"),
     # A key with no WebSocket port to use it on (the simulator used to start without either).
     Case("sim --websocket-key K --port 0", 1, "needs --websocket-port PORT"),
+    Case("sim --websocket-port 0 --rsa-key {key} --port 0", 1, "leave out one of them"),
     # Options that belong to another kind of command.
     Case("--timeout 3 sim", 2, "--handshake-timeout"),
     Case("--port 5 demo", 2, "demo runs its own simulator"),
@@ -131,7 +134,9 @@ def test_a_bad_command_line_says_what_to_do(
 ) -> None:
     not_a_key = tmp_path / "not-a-key.pem"
     not_a_key.write_text("not a key\n")
-    argv = shlex.split(case.argv.format(port=closed_port, not_a_key=not_a_key))
+    key = tmp_path / "key.pem"
+    key.write_bytes(rsa_pem("cli-args"))
+    argv = shlex.split(case.argv.format(port=closed_port, not_a_key=not_a_key, key=key))
     try:
         status = main(argv)
     except SystemExit as exited:  # argparse's usage errors
