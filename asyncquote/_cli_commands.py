@@ -99,6 +99,19 @@ def _check_arguments(args: argparse.Namespace) -> None:
         ) from None
     for code in getattr(args, "codes", ()):
         Security.parse(code)  # its InvalidArgumentError says what a code looks like
+    if args.command == "sim":
+        # Options that cannot go together, before the key's contents are looked at.
+        if args.websocket_port is not None and args.rsa_key is not None:
+            raise InvalidArgumentError(
+                "--websocket-port cannot be combined with --rsa-key (the JavaScript SDK's "
+                "encryption is not served); leave out one of them"
+            )
+        if args.websocket_key is not None and args.websocket_port is None:
+            # Else the simulator would start serving no WebSocket at all, silently.
+            raise InvalidArgumentError(
+                "--websocket-key needs --websocket-port PORT (0 for any free one): the key "
+                "is for the WebSocket clients served there"
+            )
     rsa_key = getattr(args, "rsa_key", None)
     if getattr(args, "websocket_port", None) is not None and rsa_key is not None:
         # Before the key file is read: with both, no key file would do.
@@ -373,12 +386,6 @@ async def _sim(args: argparse.Namespace) -> None:
     except ValueError as exc:
         # Only "shuffle without reorder" gets this far; see _FaultAction.
         raise InvalidArgumentError(f"--fault: {exc}") from None
-    if args.websocket_key is not None and args.websocket_port is None:
-        # Else the simulator would start serving no WebSocket at all, silently.
-        raise InvalidArgumentError(
-            "--websocket-key needs --websocket-port PORT (0 for any free one): the key "
-            "is for the WebSocket clients served there"
-        )
     # A state file or RSA key that cannot be loaded raises an AsyncQuoteError
     # before anything listens: main() prints it and exits 1.
     try:

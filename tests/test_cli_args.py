@@ -9,6 +9,8 @@ after connecting shows up as "cannot connect" instead of the bad argument.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import os
@@ -23,10 +25,14 @@ from pathlib import Path
 import anyio
 import anyio.from_thread
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from asyncquote._cli import main
 from asyncquote._cli_parser import _build_parser
 from asyncquote.sim import Simulator
+
+from .sim.keys import rsa_pem
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ CASES = [
     Case("sim --websocket-port 0 --websocket-key \udcff --port 0", 2, "as plain text"),
     # A key with no WebSocket port to use it on (the simulator used to start without either).
     Case("sim --websocket-key K --port 0", 1, "needs --websocket-port PORT"),
+    Case("sim --websocket-port 0 --rsa-key {key} --port 0", 1, "leave out one of them"),
     # Options that belong to another kind of command.
     Case("--timeout 3 sim", 2, "--handshake-timeout"),
     Case("--port 5 demo", 2, "demo runs its own simulator"),
@@ -131,7 +138,9 @@ def test_a_bad_command_line_says_what_to_do(
 ) -> None:
     not_a_key = tmp_path / "not-a-key.pem"
     not_a_key.write_text("not a key\n")
-    argv = shlex.split(case.argv.format(port=closed_port, not_a_key=not_a_key))
+    key = tmp_path / "key.pem"
+    key.write_bytes(rsa_pem("cli-args"))
+    argv = shlex.split(case.argv.format(port=closed_port, not_a_key=not_a_key, key=key))
     try:
         status = main(argv)
     except SystemExit as exited:  # argparse's usage errors
@@ -237,3 +246,43 @@ def test_output_the_terminal_cannot_encode_says_how_to_run_instead() -> None:
     command = [sys.executable, "-m", "asyncquote", "demo", "Tech"]
     line = only_error_line(command, PYTHONIOENCODING="ascii")
     assert "PYTHONIOENCODING=utf-8" in line
+
+
+# --- Arbitrary command lines -----------------------------------------------------
+
+_VALUES = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        ["inf", "nan", "-1", "0", "1e309", "1e-300", "\uff11\uff12", "", "\udcff", "a..b", "--"]
+    ),
+)
+_OPTIONS = st.sampled_from(
+    [
+        *("--host", "--timeout", "--connect-timeout", "--rsa-key", "--type", "--count"),
+        *("--interval", "--json", "--csv", "--everywhere", "-v"),
+    ]
+)
+_GATEWAY_COMMANDS = st.sampled_from(
+    ["groups", "watchlist", "watch", "status", "events", "add", "remove"]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(command=_GATEWAY_COMMANDS, rest=st.lists(st.one_of(_VALUES, _OPTIONS), max_size=6))
+def test_an_arbitrary_command_line_never_ends_in_a_traceback_or_a_bug(
+    command: str, rest: list[str]
+) -> None:
+    # Nothing listens at the port: whatever the words, the outcome is a usage
+    # error, a failure line or (for a valid line) "cannot connect".
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        argv = [command, *rest, "--port", str(bound.getsockname()[1])]
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            try:
+                status = main(argv)
+            except SystemExit as exited:  # argparse's usage errors
+                status = exited.code  # type: ignore[assignment]
+    assert "Traceback" not in err.getvalue(), argv
+    assert "a bug in asyncquote" not in err.getvalue(), argv
+    assert status in (1, 2), (argv, err.getvalue())
