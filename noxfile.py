@@ -170,14 +170,18 @@ def run_sdist_tests(session: nox.Session, default: Sequence[str]) -> None:
 
 
 def _tests_session(version: str, python: str | None) -> None:
-    @nox.session(name=f"tests-{version}", python=python or False, requires=["package"])
+    tested_already = version == MAIN and "ASYNCQUOTE_NOX_TESTS" not in os.environ
+    # No virtualenv (python=False) for a session that only says why it is skipped.
+    use = python if python is not None and not tested_already else False
+
+    @nox.session(name=f"tests-{version}", python=use, requires=["package"])
     def tests(session: nox.Session) -> None:
         if python is None:
             session.skip(
                 f"Python {version} is not installed (looked for python{version} on PATH "
                 f"and under ~/.pyenv/versions): not tested on it"
             )
-        if version == MAIN and "ASYNCQUOTE_NOX_TESTS" not in os.environ:
+        if tested_already:
             session.skip(
                 f"Python {version} runs nox: make test ran the whole suite on it already "
                 "(set ASYNCQUOTE_NOX_TESTS=tests to run the sdist's suite here too)"
