@@ -13,7 +13,8 @@ then add what only a fresh install can show, on the other interpreters too:
   all but the interop tests, which drive the official SDKs, with the runner
   matrix cut to :data:`ELSEWHERE_RUNNERS`), so every version is tested and
   the sdist is shown to be self-contained. A version that is not installed
-  is skipped, saying so.
+  is skipped, saying so, and so is the version nox runs on (:data:`MAIN`),
+  which ``make test`` has just tested in full.
 * ``tests-without-sniffio``: the wheel without trio, and so without sniffio,
   which only trio brings here (the anyio pip picks, 4.16, does not depend on
   it; older 4.x releases did): the suite's part that needs neither
@@ -33,6 +34,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import zipfile
@@ -127,6 +129,9 @@ def package(session: nox.Session) -> None:
         session.log("asyncquote demo ran from the installed wheel")
 
 
+#: The interpreter running nox (the ``.venv``'s): ``make test`` has just run the
+#: whole suite on it, so its ``tests-3.x`` session is skipped.
+MAIN = f"{sys.version_info.major}.{sys.version_info.minor}"
 #: What ``tests-3.x`` run: the whole suite but the interop tests (the official
 #: SDKs' own code, not ours, is what would differ between interpreters).
 ELSEWHERE = ("-n", "2", "-m", "not interop")
@@ -165,12 +170,21 @@ def run_sdist_tests(session: nox.Session, default: Sequence[str]) -> None:
 
 
 def _tests_session(version: str, python: str | None) -> None:
-    @nox.session(name=f"tests-{version}", python=python or False, requires=["package"])
+    tested_already = version == MAIN and "ASYNCQUOTE_NOX_TESTS" not in os.environ
+    # No virtualenv (python=False) for a session that only says why it is skipped.
+    use = python if python is not None and not tested_already else False
+
+    @nox.session(name=f"tests-{version}", python=use, requires=["package"])
     def tests(session: nox.Session) -> None:
         if python is None:
             session.skip(
                 f"Python {version} is not installed (looked for python{version} on PATH "
                 f"and under ~/.pyenv/versions): not tested on it"
+            )
+        if tested_already:
+            session.skip(
+                f"Python {version} runs nox: make test ran the whole suite on it already "
+                "(set ASYNCQUOTE_NOX_TESTS=tests to run the sdist's suite here too)"
             )
         session.install(f"{built('.whl')}[test]")
         session.env["ASYNCQUOTE_RUNNERS"] = ELSEWHERE_RUNNERS

@@ -93,6 +93,8 @@ class Runner:
             except BaseException as exc:  # handed to the test's thread
                 failure.append(exc)
 
+        # A daemon: if the body hangs, pytest-timeout fails the test in this
+        # thread (its signal interrupts the join) and the run goes on without it.
         thread = threading.Thread(target=worker, name=f"runner {self.name}", daemon=True)
         thread.start()
         thread.join()
