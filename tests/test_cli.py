@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -661,6 +662,15 @@ sys.meta_path.insert(0, CtrlC())
 """
 
 
+def with_default_ctrl_c() -> None:
+    """In the child, before Python starts: SIGINT as a terminal leaves it.
+
+    A shell without job control (CI, ``cmd &``) starts its children with
+    SIGINT ignored, and Python then keeps it ignored: no KeyboardInterrupt.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def command_line(how: str) -> list[str]:
     """The ``asyncquote`` console script next to this Python, or ``python -m asyncquote``."""
     if how == "module":
@@ -683,6 +693,7 @@ def test_ctrl_c_while_the_package_imports_ends_quietly_with_130(how: str, tmp_pa
         timeout=60,
         env=env,
         check=False,
+        preexec_fn=with_default_ctrl_c,
     )
     assert completed.stderr == ""
     assert completed.returncode == 130
@@ -696,6 +707,11 @@ def test_a_program_importing_the_library_keeps_its_ctrl_c() -> None:
         "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler"
     )
     completed = subprocess.run(
-        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        preexec_fn=with_default_ctrl_c,
     )
     assert completed.returncode == 0, completed.stderr
