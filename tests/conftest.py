@@ -188,6 +188,20 @@ def plain_runner(request: pytest.FixtureRequest) -> Runner:
     return cast(Runner, request.param)
 
 
+class OnTriosVirtualClock:
+    """Base of a test class whose tests wait seconds to minutes of loop time.
+
+    They run on trio's autojumping MockClock (the wait costs no real time),
+    under anyio's plugin: no other runner has a virtual clock.
+    """
+
+    @pytest.fixture
+    def anyio_backend(self) -> object:
+        import trio.testing  # here: conftest.py must import without trio
+
+        return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     """Run a test under its plain runner, or as pytest-asyncio wrapped it.

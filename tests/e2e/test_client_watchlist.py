@@ -6,14 +6,13 @@ from typing import Any
 
 import anyio
 import pytest
-import trio.testing
 
 import asyncquote
 from asyncquote import GroupType, ModifyOp, Security, SystemGroup
 from asyncquote.sim import Faults, Simulator, parse_code
 from asyncquote.sim import ModifyOp as SimModifyOp
 
-from ..conftest import Runner
+from ..conftest import OnTriosVirtualClock, Runner
 
 pytestmark = pytest.mark.anyio
 
@@ -245,16 +244,8 @@ async def test_entries_shared_by_groups_are_decoded_once(
         assert all(by_security[item.security] is item for item in tech)
 
 
-class TestOnTriosVirtualClock:
-    """Tests that wait seconds to minutes (max_age, poll periods, reconnects).
-
-    trio's autojumping MockClock makes that wait free; no other runner has a
-    virtual clock, so these run on trio under anyio's plugin only.
-    """
-
-    @pytest.fixture
-    def anyio_backend(self) -> tuple[str, dict[str, object]]:
-        return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
+class TestOnTriosVirtualClock(OnTriosVirtualClock):
+    """The tests that wait: max_age, poll periods, reconnects."""
 
     async def test_max_age_returns_a_fresh_enough_cached_result_without_a_request(self) -> None:
         async with (

@@ -13,7 +13,6 @@ from contextlib import AbstractAsyncContextManager
 
 import anyio
 import pytest
-import trio.testing
 
 import asyncquote
 from asyncquote import ConnectionState, ReconnectPolicy
@@ -26,7 +25,7 @@ from asyncquote._errors import (
 from asyncquote._framing import Frame
 from asyncquote.sim import NO_QUOTAS, Faults, Simulator
 
-from ..conftest import Runner
+from ..conftest import OnTriosVirtualClock, Runner
 
 pytestmark = pytest.mark.anyio
 
@@ -124,16 +123,8 @@ async def test_a_refused_handshake_is_a_connect_error() -> None:
                 pass
 
 
-class TestOnTriosVirtualClock:
-    """Faults that take seconds to show: a timeout, a keepalive, reconnect backoff.
-
-    trio's autojumping MockClock makes that wait free; no other runner has a
-    virtual clock, so these run on trio under anyio's plugin only.
-    """
-
-    @pytest.fixture
-    def anyio_backend(self) -> tuple[str, dict[str, object]]:
-        return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
+class TestOnTriosVirtualClock(OnTriosVirtualClock):
+    """Faults that take seconds to show: a timeout, a keepalive, reconnect backoff."""
 
     async def test_after_a_corrupt_stream_the_client_reconnects_and_works_again(self) -> None:
         faults = Faults(garbage=3)  # every third reply is garbage
