@@ -147,9 +147,16 @@ WITHOUT_SNIFFIO = (
     "tests/test_connection.py",
     "tests/test_wire.py",
     "tests/test_broadcast.py",
+    "tests/test_loop.py",
+    "tests/e2e/test_asyncio_usage.py",
     "tests/e2e/test_client.py",
+    "tests/e2e/test_client_watchlist.py",
+    "tests/e2e/test_events.py",
+    "tests/e2e/test_faults.py",
+    "tests/e2e/test_health_against_simulator.py",
     "tests/e2e/test_large_replies.py",
     "tests/e2e/test_read_your_writes.py",
+    "tests/e2e/test_readiness.py",
 )
 #: The ``test`` extra's packages left out of ``tests-without-sniffio``: trio
 #: brings sniffio; the official SDK serves only the interop tests, not run there.

@@ -24,7 +24,9 @@ the plugin set up is visible to it); and under pytest-asyncio. Such a test
 may use sync fixtures only (an async fixture would be set up on another
 loop). A module whose tests need async fixtures asks for ``every_event_loop``
 instead (anyio's plugin on asyncio, uvloop and trio; the same entries of
-:data:`RUNNERS`). ``loop_name`` says which event loop a test runs on.
+:data:`RUNNERS`). A sync test that starts a loop itself, once per Hypothesis
+example say, asks for ``plain_runner`` and calls its ``run()``. ``loop_name``
+says which event loop a test runs on.
 
 A runner whose library is not installed (uvloop on Windows or PyPy; trio in
 the nox session that runs without sniffio) is skipped.
@@ -174,6 +176,30 @@ if _ONLY:
 def runner(request: pytest.FixtureRequest) -> Runner:
     """One of :data:`RUNNERS`: the way this test's async body is started."""
     return cast(Runner, request.param)
+
+
+@pytest.fixture(params=[param for param in RUNNERS if param.values[0].plain])  # type: ignore[attr-defined]
+def plain_runner(request: pytest.FixtureRequest) -> Runner:
+    """One of the plain runners in :data:`RUNNERS`, for a sync test to call ``.run()`` on.
+
+    For a test that starts the loop itself, once per example (a Hypothesis
+    test does: its examples are driven from sync code).
+    """
+    return cast(Runner, request.param)
+
+
+class OnTriosVirtualClock:
+    """Base of a test class whose tests wait seconds to minutes of loop time.
+
+    They run on trio's autojumping MockClock (the wait costs no real time),
+    under anyio's plugin: no other runner has a virtual clock.
+    """
+
+    @pytest.fixture
+    def anyio_backend(self) -> object:
+        # Imported here: conftest.py must import without trio (then these skip).
+        trio_testing = pytest.importorskip("trio.testing")
+        return ("trio", {"clock": trio_testing.MockClock(autojump_threshold=0)})
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -35,6 +35,7 @@ from asyncquote import (
 )
 from asyncquote._pb import Qot_GetUserSecurity_pb2, Qot_ModifyUserSecurity_pb2
 
+from .conftest import Runner
 from .hostile_peer import HostileGateway, Stock, hostile_gateway
 
 pytestmark = pytest.mark.anyio
@@ -44,8 +45,8 @@ BAD_DURATIONS: list[Any] = [math.nan, -1, -0.5, -math.inf, "2", b"1", True, Fals
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 @asynccontextmanager

@@ -12,12 +12,14 @@ import pytest
 import asyncquote
 from asyncquote._broadcast import Broadcast
 
+from .conftest import Runner
+
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 async def take(iterator: asyncquote.Subscription[int], count: int) -> list[int]:

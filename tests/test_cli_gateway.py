@@ -16,6 +16,7 @@ from asyncquote._cli_gateway import _events
 from asyncquote._cli_parser import _build_parser
 from asyncquote.sim import GatewayState, Simulator
 
+from .conftest import Runner
 from .e2e.test_reconnect import gateway
 from .hostile_peer import (
     HostileGateway,
@@ -122,8 +123,8 @@ def test_help_shows_the_defaults(command: str, capsys: pytest.CaptureFixture[str
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 async def run_events(options: list[str], capsys: pytest.CaptureFixture[str]) -> str:

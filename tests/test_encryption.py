@@ -21,12 +21,19 @@ from asyncquote._framing import encode_frame
 from asyncquote._pb import InitConnect_pb2, Qot_GetUserSecurity_pb2
 from asyncquote.sim import Simulator
 
+from .conftest import Runner
 from .hostile_peer import Peer, RawFrame, scripted_server
 
 rsa = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.rsa")
 serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
+
 
 AES_KEY = "0123456789abcdef"
 AES_IV = "fedcba9876543210"

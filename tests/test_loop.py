@@ -7,12 +7,14 @@ import pytest
 
 from asyncquote._loop import clock, oneshot_factory
 
+from .conftest import Runner
+
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 async def test_set_wakes_the_waiting_task() -> None:

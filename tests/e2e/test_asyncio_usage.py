@@ -9,8 +9,20 @@ import pytest
 import asyncquote
 from asyncquote.sim import NO_QUOTAS, Simulator
 
+from ..conftest import Runner
 
-@pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend(runner: Runner) -> object:
+    # These tests are written with asyncio's own API (gather, wait_for,
+    # ensure_future): every runner on an asyncio loop, uvloop's included.
+    if runner.loop == "trio":
+        pytest.skip("asyncio's API: runs on asyncio event loops only")
+    return runner.anyio_backend
+
+
 async def test_asyncio_gather_over_one_client_returns_every_result() -> None:
     async with (
         Simulator(port=0, quotas=NO_QUOTAS) as sim,
@@ -26,7 +38,6 @@ async def test_asyncio_gather_over_one_client_returns_every_result() -> None:
     assert results[0] == results[3] == results[57]
 
 
-@pytest.mark.asyncio
 async def test_asyncio_wait_for_cancelling_a_call_leaves_the_client_usable() -> None:
     async with Simulator(port=0) as sim, asyncquote.connect(sim.host, sim.port) as client:
         task = asyncio.ensure_future(client.get_user_security("All"))
@@ -37,7 +48,6 @@ async def test_asyncio_wait_for_cancelling_a_call_leaves_the_client_usable() -> 
         assert await asyncio.wait_for(client.get_user_security("Tech"), timeout=10)
 
 
-@pytest.mark.asyncio
 async def test_the_quota_queue_works_on_plain_asyncio_in_real_time() -> None:
     quota = {3213: asyncquote.Quota(2, 0.2)}
     async with (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import anyio
 import pytest
 
@@ -11,24 +9,18 @@ import asyncquote
 from asyncquote._convert import static_infos_from_pb
 from asyncquote.sim import NO_QUOTAS, Simulator
 
+from ..conftest import Runner
+
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(port=0) as simulator:
-        yield simulator
-
-
-async def test_get_user_security_returns_the_simulators_watchlist_as_models(
-    sim: Simulator,
-) -> None:
-    async with asyncquote.connect(sim.host, sim.port) as client:
+async def test_get_user_security_returns_the_simulators_watchlist_as_models() -> None:
+    async with Simulator(port=0) as sim, asyncquote.connect(sim.host, sim.port) as client:
         with anyio.fail_after(10):
             items = await client.get_user_security("All")
     expected = static_infos_from_pb(sim.watchlists.securities_in("All"))
@@ -39,8 +31,8 @@ async def test_get_user_security_returns_the_simulators_watchlist_as_models(
     assert {"HK.00700", "US.AAPL", "HK.800000", "HK.HSImain"} <= codes
 
 
-async def test_the_sample_data_has_every_kind_of_security(sim: Simulator) -> None:
-    async with asyncquote.connect(sim.host, sim.port) as client:
+async def test_the_sample_data_has_every_kind_of_security() -> None:
+    async with Simulator(port=0) as sim, asyncquote.connect(sim.host, sim.port) as client:
         with anyio.fail_after(10):
             items = await client.get_user_security("All")
     by_type = {item.basic.sec_type for item in items}
@@ -63,19 +55,17 @@ async def test_the_sample_data_has_every_kind_of_security(sim: Simulator) -> Non
     ("chinese", "english"), [("全部", "All"), ("港股", "HK"), ("美股", "US"), ("期货", "Futures")]
 )
 async def test_chinese_and_english_system_group_names_give_the_same_list(
-    sim: Simulator, chinese: str, english: str
+    chinese: str, english: str
 ) -> None:
-    async with asyncquote.connect(sim.host, sim.port) as client:
+    async with Simulator(port=0) as sim, asyncquote.connect(sim.host, sim.port) as client:
         with anyio.fail_after(10):
             assert await client.get_user_security(chinese) == await client.get_user_security(
                 english
             )
 
 
-async def test_an_unknown_group_raises_opend_error_and_the_client_stays_usable(
-    sim: Simulator,
-) -> None:
-    async with asyncquote.connect(sim.host, sim.port) as client:
+async def test_an_unknown_group_raises_opend_error_and_the_client_stays_usable() -> None:
+    async with Simulator(port=0) as sim, asyncquote.connect(sim.host, sim.port) as client:
         with anyio.fail_after(10):
             with pytest.raises(asyncquote.OpenDError, match="Unknown watchlists") as info:
                 await client.get_user_security("no such group")
@@ -105,8 +95,11 @@ async def test_many_concurrent_callers_share_one_connection() -> None:
     assert sorted(results) == sorted((g, expected[g]) for g in groups)
 
 
-async def test_the_handshake_reports_the_gateways_connection_details(sim: Simulator) -> None:
-    async with asyncquote.connect(sim.host, sim.port, client_id="my-bot") as client:
+async def test_the_handshake_reports_the_gateways_connection_details() -> None:
+    async with (
+        Simulator(port=0) as sim,
+        asyncquote.connect(sim.host, sim.port, client_id="my-bot") as client,
+    ):
         info = client.info
     assert info.client_id == "my-bot"
     assert info.conn_id > 0
@@ -114,8 +107,9 @@ async def test_the_handshake_reports_the_gateways_connection_details(sim: Simula
     assert "conn_aes_key" not in repr(info), "keys are never printed"
 
 
-async def test_two_connections_get_distinct_client_ids_and_connection_ids(sim: Simulator) -> None:
+async def test_two_connections_get_distinct_client_ids_and_connection_ids() -> None:
     async with (
+        Simulator(port=0) as sim,
         asyncquote.connect(sim.host, sim.port) as first,
         asyncquote.connect(sim.host, sim.port) as second,
     ):
@@ -123,8 +117,8 @@ async def test_two_connections_get_distinct_client_ids_and_connection_ids(sim: S
         assert first.info.conn_id != second.info.conn_id
 
 
-async def test_calls_after_the_block_raise_connection_lost(sim: Simulator) -> None:
-    async with asyncquote.connect(sim.host, sim.port) as client:
+async def test_calls_after_the_block_raise_connection_lost() -> None:
+    async with Simulator(port=0) as sim, asyncquote.connect(sim.host, sim.port) as client:
         pass
     with pytest.raises(asyncquote.ConnectionLostError, match="closed by the client"):
         await client.get_user_security("All")

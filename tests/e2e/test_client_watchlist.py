@@ -6,12 +6,13 @@ from typing import Any
 
 import anyio
 import pytest
-import trio.testing
 
 import asyncquote
 from asyncquote import GroupType, ModifyOp, Security, SystemGroup
 from asyncquote.sim import Faults, Simulator, parse_code
 from asyncquote.sim import ModifyOp as SimModifyOp
+
+from ..conftest import OnTriosVirtualClock, Runner
 
 pytestmark = pytest.mark.anyio
 
@@ -19,8 +20,8 @@ GUS = 3213
 
 
 @pytest.fixture
-def anyio_backend() -> tuple[str, dict[str, object]]:
-    return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 def gus_requests(sim: Simulator) -> int:
@@ -65,22 +66,6 @@ async def test_concurrent_callers_share_the_same_error_too() -> None:
     assert gus_requests(sim) == 1
     assert len(errors) == 10
     assert all("Unknown watchlists" in str(e) for e in errors)
-
-
-async def test_max_age_returns_a_fresh_enough_cached_result_without_a_request() -> None:
-    async with (
-        Simulator(port=0) as sim,
-        asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
-    ):
-        first = await client.get_user_security("HK", max_age=10)
-        await anyio.sleep(5)
-        assert await client.get_user_security("港股", max_age=10) == first
-        assert gus_requests(sim) == 1
-        await anyio.sleep(6)
-        await client.get_user_security("HK", max_age=10)  # 11 s old: refetched
-        assert gus_requests(sim) == 2
-        await client.get_user_security("HK")  # no max_age: always asks
-        assert gus_requests(sim) == 3
 
 
 async def test_unqueryable_system_groups_are_refused_without_spending_quota() -> None:
@@ -183,62 +168,6 @@ async def test_modify_drops_cached_results() -> None:
         assert fresh == cached[1:]
 
 
-async def test_watch_reports_changes_made_through_the_client() -> None:
-    async with (
-        Simulator(port=0) as sim,
-        asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
-        client.watch_user_security(["Tech", "US"], interval=10) as events,
-    ):
-        first = [await events.__anext__() for _ in range(2)]
-        assert {e.group for e in first} == {"Tech", "US"}
-        assert all(isinstance(e, asyncquote.WatchlistChange) and e.initial for e in first)
-        tech = next(e for e in first if e.group == "Tech")
-        assert isinstance(tech, asyncquote.WatchlistChange)
-        victim = tech.current[0].security
-        await client.modify_user_security("Tech", ModifyOp.MOVE_OUT, [victim])
-        change = await events.__anext__()
-        assert isinstance(change, asyncquote.WatchlistChange)
-        assert change.group == "Tech"
-        assert [i.security for i in change.removed] == [victim]
-        assert change.added == ()
-    assert len(sim.rejections) == 0
-
-
-async def test_watching_leaves_room_in_the_quota_for_other_calls() -> None:
-    async with (
-        Simulator(port=0) as sim,
-        asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
-        client.watch_user_security(["All", "HK", "US", "Tech"], interval=1) as events,
-    ):
-        assert events.period == pytest.approx(24.0)  # 4 groups in half of 10 per 30 s
-        await anyio.sleep(300)
-        start = anyio.current_time()
-        # An ad-hoc caller still gets through at once.
-        await client.get_user_security("CN")
-        assert anyio.current_time() - start < 1
-    assert len(sim.rejections) == 0
-    assert sim.max_arrivals_in_window(GUS, 30.0) <= 10
-
-
-async def test_leaving_the_watch_block_stops_polling() -> None:
-    async with (
-        Simulator(port=0) as sim,
-        asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
-    ):
-
-        def watcher_tasks() -> list[str]:
-            names = [t.name or "" for t in anyio.get_running_tasks()]
-            return [n for n in names if "WatchlistWatcher" in n]
-
-        async with client.watch_user_security(["Tech"], interval=10) as events:
-            await events.__anext__()
-            assert watcher_tasks()
-        polls = gus_requests(sim)
-        await anyio.sleep(100)
-        assert gus_requests(sim) == polls
-        assert watcher_tasks() == []
-
-
 @pytest.mark.parametrize(
     ("groups", "kwargs", "match"),
     [
@@ -315,40 +244,114 @@ async def test_entries_shared_by_groups_are_decoded_once(
         assert all(by_security[item.security] is item for item in tech)
 
 
-async def test_watching_survives_a_dropped_connection_and_goes_on_after_the_reconnect() -> None:
-    policy = asyncquote.ReconnectPolicy(initial_delay=1, jitter=0)
-    async with (
-        Simulator(port=0, faults=Faults(reply_delay=5.0)) as sim,
-        asyncquote.connect(
-            sim.host, sim.port, keepalive=False, reconnect=policy, timeout=30, retry_reads=False
-        ) as client,
-        client.watch_user_security(["Tech"], interval=10) as events,
-    ):
-        first = await events.__anext__()  # polled at 0 s, answered at 5 s
-        assert isinstance(first, asyncquote.WatchlistChange)
-        await anyio.sleep(12)  # the next poll, sent at 15 s, is in flight...
-        await sim.drop_connections()  # ...when the gateway drops it
-        error = await events.__anext__()
-        assert isinstance(error, asyncquote.WatchError)
-        assert isinstance(error.error, asyncquote.ConnectionLostError)
-        victim = first.current[0].security
-        sim.watchlists.modify("Tech", SimModifyOp.MOVE_OUT, [parse_code(str(victim))])
-        change = await events.__anext__()
-        assert isinstance(change, asyncquote.WatchlistChange)
-        assert [i.security for i in change.removed] == [victim]
-        assert client.reconnects == 1
+class TestOnTriosVirtualClock(OnTriosVirtualClock):
+    """The tests that wait: max_age, poll periods, reconnects."""
 
+    async def test_max_age_returns_a_fresh_enough_cached_result_without_a_request(self) -> None:
+        async with (
+            Simulator(port=0) as sim,
+            asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+        ):
+            first = await client.get_user_security("HK", max_age=10)
+            await anyio.sleep(5)
+            assert await client.get_user_security("港股", max_age=10) == first
+            assert gus_requests(sim) == 1
+            await anyio.sleep(6)
+            await client.get_user_security("HK", max_age=10)  # 11 s old: refetched
+            assert gus_requests(sim) == 2
+            await client.get_user_security("HK")  # no max_age: always asks
+            assert gus_requests(sim) == 3
 
-async def test_watching_ends_with_connection_lost_once_the_client_is_closed_for_good() -> None:
-    async with (
-        Simulator(port=0, faults=Faults(reply_delay=5.0)) as sim,
-        asyncquote.connect(
-            sim.host, sim.port, keepalive=False, reconnect=False, timeout=30
-        ) as client,
-        client.watch_user_security(["Tech"], interval=10) as events,
-    ):
-        await events.__anext__()
-        await anyio.sleep(12)
-        await sim.drop_connections()
-        with pytest.raises(asyncquote.ConnectionLostError, match="stopped watching Tech"):
+    async def test_watch_reports_changes_made_through_the_client(self) -> None:
+        async with (
+            Simulator(port=0) as sim,
+            asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+            client.watch_user_security(["Tech", "US"], interval=10) as events,
+        ):
+            first = [await events.__anext__() for _ in range(2)]
+            assert {e.group for e in first} == {"Tech", "US"}
+            assert all(isinstance(e, asyncquote.WatchlistChange) and e.initial for e in first)
+            tech = next(e for e in first if e.group == "Tech")
+            assert isinstance(tech, asyncquote.WatchlistChange)
+            victim = tech.current[0].security
+            await client.modify_user_security("Tech", ModifyOp.MOVE_OUT, [victim])
+            change = await events.__anext__()
+            assert isinstance(change, asyncquote.WatchlistChange)
+            assert change.group == "Tech"
+            assert [i.security for i in change.removed] == [victim]
+            assert change.added == ()
+        assert len(sim.rejections) == 0
+
+    async def test_watching_leaves_room_in_the_quota_for_other_calls(self) -> None:
+        async with (
+            Simulator(port=0) as sim,
+            asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+            client.watch_user_security(["All", "HK", "US", "Tech"], interval=1) as events,
+        ):
+            assert events.period == pytest.approx(24.0)  # 4 groups in half of 10 per 30 s
+            await anyio.sleep(300)
+            start = anyio.current_time()
+            # An ad-hoc caller still gets through at once.
+            await client.get_user_security("CN")
+            assert anyio.current_time() - start < 1
+        assert len(sim.rejections) == 0
+        assert sim.max_arrivals_in_window(GUS, 30.0) <= 10
+
+    async def test_leaving_the_watch_block_stops_polling(self) -> None:
+        async with (
+            Simulator(port=0) as sim,
+            asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+        ):
+
+            def watcher_tasks() -> list[str]:
+                names = [t.name or "" for t in anyio.get_running_tasks()]
+                return [n for n in names if "WatchlistWatcher" in n]
+
+            async with client.watch_user_security(["Tech"], interval=10) as events:
+                await events.__anext__()
+                assert watcher_tasks()
+            polls = gus_requests(sim)
+            await anyio.sleep(100)
+            assert gus_requests(sim) == polls
+            assert watcher_tasks() == []
+
+    async def test_watching_survives_a_dropped_connection_and_goes_on_after_the_reconnect(
+        self,
+    ) -> None:
+        policy = asyncquote.ReconnectPolicy(initial_delay=1, jitter=0)
+        async with (
+            Simulator(port=0, faults=Faults(reply_delay=5.0)) as sim,
+            asyncquote.connect(
+                sim.host, sim.port, keepalive=False, reconnect=policy, timeout=30, retry_reads=False
+            ) as client,
+            client.watch_user_security(["Tech"], interval=10) as events,
+        ):
+            first = await events.__anext__()  # polled at 0 s, answered at 5 s
+            assert isinstance(first, asyncquote.WatchlistChange)
+            await anyio.sleep(12)  # the next poll, sent at 15 s, is in flight...
+            await sim.drop_connections()  # ...when the gateway drops it
+            error = await events.__anext__()
+            assert isinstance(error, asyncquote.WatchError)
+            assert isinstance(error.error, asyncquote.ConnectionLostError)
+            victim = first.current[0].security
+            sim.watchlists.modify("Tech", SimModifyOp.MOVE_OUT, [parse_code(str(victim))])
+            change = await events.__anext__()
+            assert isinstance(change, asyncquote.WatchlistChange)
+            assert [i.security for i in change.removed] == [victim]
+            assert client.reconnects == 1
+
+    async def test_watching_ends_with_connection_lost_once_the_client_is_closed_for_good(
+        self,
+    ) -> None:
+        async with (
+            Simulator(port=0, faults=Faults(reply_delay=5.0)) as sim,
+            asyncquote.connect(
+                sim.host, sim.port, keepalive=False, reconnect=False, timeout=30
+            ) as client,
+            client.watch_user_security(["Tech"], interval=10) as events,
+        ):
             await events.__anext__()
+            await anyio.sleep(12)
+            await sim.drop_connections()
+            with pytest.raises(asyncquote.ConnectionLostError, match="stopped watching Tech"):
+                await events.__anext__()

@@ -32,6 +32,7 @@ from asyncquote import (
     ReconnectPolicy,
 )
 
+from ..conftest import Runner
 from ..hostile_peer import (
     HostileConnection,
     HostileGateway,
@@ -53,8 +54,8 @@ NO_QUOTAS: dict[int, asyncquote.Quota | None] = {3213: None, 3222: None, 3214: N
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 @asynccontextmanager

@@ -22,12 +22,14 @@ from asyncquote import (
 )
 from asyncquote.sim import GatewayState, Simulator
 
+from ..conftest import Runner
+
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 async def next_events(events: asyncquote.Subscription[asyncquote.Event], n: int) -> list[object]:

@@ -19,6 +19,8 @@ from asyncquote._opend import ProtoId
 from asyncquote._pb import KeepAlive_pb2
 from asyncquote.sim import GatewayState, Simulator
 
+from ..conftest import Runner
+
 pytestmark = pytest.mark.anyio
 
 #: Fresh clients per test below: the double ask was a race (10 of 20 on uvloop).
@@ -26,8 +28,8 @@ CLIENTS = 20
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 async def round_trip(client: asyncquote.QuoteClient) -> None:

@@ -28,6 +28,8 @@ from asyncquote._convert import static_infos_from_pb
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 from asyncquote.sim import NO_QUOTAS, Faults, Simulator
 
+from ..conftest import Runner
+
 pytestmark = pytest.mark.anyio
 
 SECONDS = float(os.environ.get("ASYNCQUOTE_SOAK_SECONDS", "3"))
@@ -40,8 +42,8 @@ TIMEOUT = max(120.0, 2 * SECONDS + 60)
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 @dataclass

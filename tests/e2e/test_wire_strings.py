@@ -25,6 +25,7 @@ from asyncquote._entry_cache import EntryCache
 from asyncquote._ratelimit import is_quota_rejection
 from asyncquote._watch import WatchError, WatchlistChange, WatchlistWatcher
 
+from ..conftest import Runner
 from ..hostile_peer import (
     HostileConnection,
     HostileGateway,
@@ -44,8 +45,8 @@ NO_QUOTAS: dict[int, asyncquote.Quota | None] = {3213: None, 3222: None, 3214: N
 
 
 @pytest.fixture
-def anyio_backend(every_event_loop: object) -> object:
-    return every_event_loop
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
 
 
 @asynccontextmanager
@@ -290,13 +291,17 @@ def test_any_bytes_in_any_string_field_decode_to_str_or_a_library_error(body: by
     parse_response(Qot_GetUserSecurity_pb2.Response, body, proto_id=GUS)
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# plain_runner is the same for every example: it only says how to start the loop.
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(
     replies=st.lists(st.one_of(security_replies(), group_replies()), min_size=1, max_size=4),
 )
 def test_generated_hostile_replies_give_str_values_or_library_errors_end_to_end(
-    backend: str, replies: list[bytes]
+    plain_runner: Runner, replies: list[bytes]
 ) -> None:
     async def main() -> None:
         messages: list[object] = []
@@ -323,4 +328,4 @@ def test_generated_hostile_replies_give_str_values_or_library_errors_end_to_end(
         with anyio.fail_after(30):
             await main()
 
-    anyio.run(bounded, backend=backend)
+    plain_runner.run(bounded)
