@@ -317,12 +317,14 @@ def parse_status_change(spec: str) -> StatusChange:
     start, and ``"60=ready"`` logs it back in.
 
     Raises:
-        ValueError: naming the spec and saying what is wrong with it.
+        InvalidArgumentError: (a ``ValueError``) naming the spec and saying what is wrong with it.
     """
     seconds, sep, status = spec.partition("=")
     if not sep:
-        raise ValueError(f"gateway change {spec!r} must be SECONDS=STATUS, e.g. 30=logged-out")
+        raise InvalidArgumentError(
+            f"gateway change {spec!r} must be SECONDS=STATUS, e.g. 30=logged-out"
+        )
     try:
         return StatusChange(float(seconds), status.strip())
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"gateway change {spec!r}: {exc}") from None
+        raise InvalidArgumentError(f"gateway change {spec!r}: {exc}") from None
