@@ -29,6 +29,7 @@ from __future__ import annotations
 import errno
 import functools
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,6 +38,9 @@ import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
 from anyio.streams.stapled import MultiListener
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
 
 if TYPE_CHECKING:
     from ._connections import Connections
@@ -123,7 +127,10 @@ async def serve_guarded(serve: Callable[[], Awaitable[None]], what: str) -> None
     exception. The errors it expects (the client leaving, bytes that are not
     the protocol) it handles itself; anything else reaching here is a bug or
     a case not foreseen, and costs that connection only: logged once, with
-    its traceback, naming ``what``. Cancellation is not caught.
+    its traceback, naming ``what``. Cancellation is not caught: out of a
+    group that holds both (trio keeps a cancellation that reached a task
+    group alongside a task's error), the errors are logged and the rest,
+    the cancellation, is raised on.
     """
     try:
         await serve()
@@ -131,6 +138,18 @@ async def serve_guarded(serve: Callable[[], Awaitable[None]], what: str) -> None
         _log.exception(
             "closed %s after an unexpected error; other connections are still served", what
         )
+    except BaseExceptionGroup as group:
+        errors, rest = group.split(Exception)
+        if errors is not None:
+            # A lone error is logged as itself, as it would be without the group.
+            error = errors.exceptions[0] if len(errors.exceptions) == 1 else errors
+            _log.error(
+                "closed %s after an unexpected error; other connections are still served",
+                what,
+                exc_info=error,
+            )
+        if rest is not None:
+            raise rest from None
 
 
 def peer_name(stream: anyio.abc.SocketStream) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from asyncquote._pb import InitWebSocket_pb2
@@ -154,6 +155,38 @@ async def test_an_unexpected_error_serving_one_tcp_connection_is_logged_once_and
         with anyio.fail_after(10):
             assert await doomed.closed_by_peer()
     await still_serves(ws_sim)
+    assert logged_with_traceback(caplog, "a bug in the peer") == 1
+
+
+# Only trio keeps the cancellation in the group; anyio on asyncio leaves it out.
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_the_guard_logs_an_error_grouped_with_a_cancellation_and_lets_the_cancellation_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A connection's tasks cancelled by the simulator's shutdown while one of
+    # them fails end in one group holding both (trio keeps both). The error is
+    # that connection's: logged, not raised out of the simulator; the
+    # cancellation is the shutdown's and must reach the scope that asked for it.
+    from asyncquote.sim._accept import serve_guarded
+
+    async def fail_when_cancelled() -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            raise RuntimeError("a bug in the peer")
+
+    with anyio.CancelScope() as simulator:  # stands for the simulator's task group
+
+        async def serve() -> None:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(fail_when_cancelled)
+                tg.start_soon(anyio.sleep_forever)
+                await anyio.lowlevel.checkpoint()
+                simulator.cancel()
+
+        await serve_guarded(serve, "the connection from a test")
+        pytest.fail("the cancellation did not propagate")  # pragma: no cover
+    assert simulator.cancelled_caught
     assert logged_with_traceback(caplog, "a bug in the peer") == 1
 
 
