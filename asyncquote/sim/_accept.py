@@ -134,22 +134,25 @@ async def serve_guarded(serve: Callable[[], Awaitable[None]], what: str) -> None
     """
     try:
         await serve()
-    except Exception:
-        _log.exception(
-            "closed %s after an unexpected error; other connections are still served", what
-        )
     except BaseExceptionGroup as group:
         errors, rest = group.split(Exception)
         if errors is not None:
-            # A lone error is logged as itself, as it would be without the group.
-            error = errors.exceptions[0] if len(errors.exceptions) == 1 else errors
-            _log.error(
-                "closed %s after an unexpected error; other connections are still served",
-                what,
-                exc_info=error,
-            )
+            _log_unexpected(errors, what)
         if rest is not None:
             raise rest from None
+    except Exception as exc:
+        _log_unexpected(exc, what)
+
+
+def _log_unexpected(error: BaseException, what: str) -> None:
+    # A lone error in a group (a task group's) is logged as itself, with its traceback.
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    _log.error(
+        "closed %s after an unexpected error; other connections are still served",
+        what,
+        exc_info=error,
+    )
 
 
 def peer_name(stream: anyio.abc.SocketStream) -> str:

@@ -122,7 +122,7 @@ class Connections:
         try:
             # Cancelled by drop_all(): leaving it closes the stream.
             with link.scope:
-                async with stream:
+                try:
                     peer = Peer(
                         stream,
                         conn,
@@ -140,6 +140,11 @@ class Connections:
                     finally:
                         # Its tasks are over: nothing could send a push now.
                         del self._peers[conn_id]
+                finally:
+                    # Shielded: closing checkpoints, and a cancellation raised
+                    # there would replace the error on its way to the guard.
+                    with anyio.CancelScope(shield=True):
+                        await stream.aclose()
         except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass
         except ProtocolError as exc:

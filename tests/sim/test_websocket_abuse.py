@@ -190,6 +190,34 @@ async def test_the_guard_logs_an_error_grouped_with_a_cancellation_and_lets_the_
     assert logged_with_traceback(caplog, "a bug in the peer") == 1
 
 
+async def test_an_error_of_a_connection_amid_the_simulators_shutdown_is_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Closing the connection's stream while cancelled must not replace the
+    # error on its way to the guard (a checkpoint in aclose() raising anew).
+    from asyncquote.sim import _connections
+
+    serving = anyio.Event()
+
+    async def run_failing_when_cancelled(self: _connections.Peer) -> None:
+        async def fail_when_cancelled() -> None:
+            try:
+                await anyio.sleep_forever()
+            finally:
+                raise RuntimeError("a bug in the peer")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(fail_when_cancelled)
+            tg.start_soon(anyio.sleep_forever)
+            serving.set()
+
+    monkeypatch.setattr(_connections.Peer, "run", run_failing_when_cancelled)
+    with anyio.fail_after(10):
+        async with Simulator(port=0) as sim, RawClient.connect(sim.host, sim.port):
+            await serving.wait()
+    assert logged_with_traceback(caplog, "a bug in the peer") == 1
+
+
 # -- item 3: fragmented messages ------------------------------------------------------
 
 
