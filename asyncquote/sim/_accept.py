@@ -30,7 +30,8 @@ import errno
 import functools
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,14 @@ if sys.version_info < (3, 11):
 if TYPE_CHECKING:
     from ._connections import Connections
 
-__all__ = ["Link", "Listening", "accept_until_stopped", "peer_name", "serve_guarded"]
+__all__ = [
+    "Link",
+    "Listening",
+    "accept_until_stopped",
+    "closing_shielded",
+    "peer_name",
+    "serve_guarded",
+]
 
 _log = logging.getLogger("asyncquote.sim")
 
@@ -153,6 +161,21 @@ def _log_unexpected(error: BaseException, what: str) -> None:
         what,
         exc_info=error,
     )
+
+
+@asynccontextmanager
+async def closing_shielded(stream: anyio.abc.AnyByteStream) -> AsyncIterator[None]:
+    """``async with stream``, but closing it shielded from cancellation.
+
+    Closing checkpoints, and in a cancelled scope that raises a fresh
+    cancellation which would replace the error a connection is failing with,
+    on its way to :func:`serve_guarded`: lost, never logged.
+    """
+    try:
+        yield
+    finally:
+        with anyio.CancelScope(shield=True):
+            await stream.aclose()
 
 
 def peer_name(stream: anyio.abc.SocketStream) -> str:

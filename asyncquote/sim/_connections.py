@@ -26,7 +26,7 @@ import anyio.abc
 
 from .._errors import ProtocolError
 from .._rsa import RsaCipher
-from ._accept import Link, peer_name
+from ._accept import Link, closing_shielded, peer_name
 from ._dispatch import Dispatcher
 from ._faults import Faults
 from ._peer import Peer
@@ -122,7 +122,7 @@ class Connections:
         try:
             # Cancelled by drop_all(): leaving it closes the stream.
             with link.scope:
-                try:
+                async with closing_shielded(stream):
                     peer = Peer(
                         stream,
                         conn,
@@ -140,11 +140,6 @@ class Connections:
                     finally:
                         # Its tasks are over: nothing could send a push now.
                         del self._peers[conn_id]
-                finally:
-                    # Shielded: closing checkpoints, and a cancellation raised
-                    # there would replace the error on its way to the guard.
-                    with anyio.CancelScope(shield=True):
-                        await stream.aclose()
         except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass
         except ProtocolError as exc:

@@ -9,6 +9,7 @@ attack a fresh client must still be served, by the same simulator.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.lowlevel
@@ -190,32 +191,46 @@ async def test_the_guard_logs_an_error_grouped_with_a_cancellation_and_lets_the_
     assert logged_with_traceback(caplog, "a bug in the peer") == 1
 
 
-async def test_an_error_of_a_connection_amid_the_simulators_shutdown_is_logged(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    # Closing the connection's stream while cancelled must not replace the
-    # error on its way to the guard (a checkpoint in aclose() raising anew).
-    from asyncquote.sim import _connections
+def failing_when_cancelled(serving: anyio.Event, error: str) -> Callable[[object], Awaitable[None]]:
+    """A stand-in ``run``: a task group, one of whose tasks fails with ``error`` once
+    cancelled (by the simulator's shutdown); sets ``serving`` once running."""
 
-    serving = anyio.Event()
-
-    async def run_failing_when_cancelled(self: _connections.Peer) -> None:
+    async def run(self: object) -> None:
         async def fail_when_cancelled() -> None:
             try:
                 await anyio.sleep_forever()
             finally:
-                raise RuntimeError("a bug in the peer")
+                raise RuntimeError(error)
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(fail_when_cancelled)
             tg.start_soon(anyio.sleep_forever)
             serving.set()
 
-    monkeypatch.setattr(_connections.Peer, "run", run_failing_when_cancelled)
+    return run
+
+
+@pytest.mark.parametrize("front", ["tcp", "websocket"])
+async def test_an_error_of_a_connection_amid_the_simulators_shutdown_is_logged(
+    front: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Closing a connection's streams while cancelled must not replace its
+    # error on the way to the guard (a checkpoint in aclose() raising anew).
+    from asyncquote.sim import _connections, _websocket
+
+    serving = anyio.Event()
+    serves = _connections.Peer if front == "tcp" else _websocket._Bridge
+    monkeypatch.setattr(serves, "run", failing_when_cancelled(serving, "a bug in serving"))
     with anyio.fail_after(10):
-        async with Simulator(port=0) as sim, RawClient.connect(sim.host, sim.port):
-            await serving.wait()
-    assert logged_with_traceback(caplog, "a bug in the peer") == 1
+        async with Simulator(port=0, websocket_port=0, websocket_key=KEY) as sim:
+            if front == "tcp":
+                async with RawClient.connect(sim.host, sim.port):
+                    await serving.wait()
+            else:
+                async with WsClient(sim.host, websocket_port(sim)) as ws:
+                    assert (await ws.log_in(KEY)).error == 0
+                    await serving.wait()
+    assert logged_with_traceback(caplog, "a bug in serving") == 1
 
 
 # -- item 3: fragmented messages ------------------------------------------------------
