@@ -156,8 +156,9 @@ def _reconnected(event: Event) -> bool:
 
 
 async def _state_lines(client: QuoteClient, args: argparse.Namespace) -> list[str]:
-    """The gateway's state, asked for now: after a reconnect, OpenD may have restarted
-    logged out, and no Notify says so. Nothing (a note on stderr) when it cannot be asked.
+    """The gateway's state, asked for now: at start, and after a reconnect, as OpenD may
+    have restarted logged out and no Notify says so. Nothing (a note on stderr) when it
+    cannot be asked.
     """
     try:
         state = await client.get_global_state()
@@ -187,28 +188,38 @@ async def _events(args: argparse.Namespace) -> None:
             flush=True,
         )
         printed = dropped = 0
-        async for event in events:
-            if events.dropped > dropped:
-                print(
-                    f"({events.dropped - dropped} events dropped: printing fell behind)",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                dropped = events.dropped
-            now = datetime.now(timezone.utc)
-            lines = [
-                _event_json(event, now.isoformat())
-                if args.json
-                else f"{now:%H:%M:%S}  {_describe(event)}"
-            ]
-            if _reconnected(event):
-                lines += await _state_lines(client, args)
+
+        def emit(lines: list[str]) -> bool:
+            """Print ``lines``, up to ``--count`` in all; True once that many are printed."""
+            nonlocal printed
             for line in lines[: None if args.count is None else args.count - printed]:
                 print(line, flush=True)
                 printed += 1
-            if args.count is not None and printed >= args.count:
-                break
-        else:
-            # The client closed (reconnecting off or given up): the stream ended.
-            raise _CommandFailed("the connection to OpenD was closed; no more events")
+            return args.count is not None and printed >= args.count
+
+        # First the state of the OpenD connected to, as after a reconnect: a
+        # quiet gateway sends no event, and this says which one it is and
+        # whether it is ready. The events are subscribed already: none is lost.
+        if not emit(await _state_lines(client, args)):
+            async for event in events:
+                if events.dropped > dropped:
+                    print(
+                        f"({events.dropped - dropped} events dropped: printing fell behind)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    dropped = events.dropped
+                now = datetime.now(timezone.utc)
+                lines = [
+                    _event_json(event, now.isoformat())
+                    if args.json
+                    else f"{now:%H:%M:%S}  {_describe(event)}"
+                ]
+                if _reconnected(event):
+                    lines += await _state_lines(client, args)
+                if emit(lines):
+                    break
+            else:
+                # The client closed (reconnecting off or given up): the stream ended.
+                raise _CommandFailed("the connection to OpenD was closed; no more events")
         tg.cancel_scope.cancel()

@@ -112,6 +112,30 @@ def test_a_bad_count_is_a_usage_error(bad: str, capsys: pytest.CaptureFixture[st
     assert "Traceback" not in err
 
 
+# Bounds the hang of the bug (waiting for an event that never comes), not a timing goal.
+@pytest.mark.timeout(60)
+def test_events_prints_the_opends_state_first_and_counts_it(
+    running_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A quiet gateway sends no event: the state at start is what says which
+    # OpenD this is, and `--count 1` ends on it rather than waiting for ever.
+    assert main(["events", "--count", "1", "--port", str(running_sim.port)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    assert "OpenD state: ready:" in lines[0]
+
+
+@pytest.mark.timeout(60)
+def test_events_json_prints_the_opends_state_first(
+    phone_code_gateway: HostileGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["events", "--json", "--count", "1", "--port", str(phone_code_gateway.port)]) == 0
+    (document,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert document["event"] == "GatewayState"
+    assert document["ready"] is False
+    assert document["global_state"]["program_status"]["description"] == "sms"
+
+
 @pytest.mark.parametrize("command", ["status", "events"])
 def test_help_shows_the_defaults(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
@@ -143,8 +167,9 @@ async def run_events(options: list[str], capsys: pytest.CaptureFixture[str]) -> 
 
 @pytest.mark.anyio
 async def test_events_prints_a_line_per_event(capsys: pytest.CaptureFixture[str]) -> None:
-    out = await run_events(["--count", "3"], capsys)
-    lines = out.splitlines()
+    out = await run_events(["--count", "4"], capsys)
+    state, *lines = out.splitlines()
+    assert "OpenD state: ready:" in state
     assert len(lines) == 3
     assert lines[0].endswith("gateway event KICKED_OUT: logged in elsewhere")
     assert lines[1].endswith("login: quotes no, trading yes")
@@ -158,8 +183,10 @@ async def test_events_prints_a_line_per_event(capsys: pytest.CaptureFixture[str]
 async def test_events_json_prints_an_object_per_event(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    out = await run_events(["--count", "3", "--json"], capsys)
-    documents = [json.loads(line) for line in out.splitlines()]
+    out = await run_events(["--count", "4", "--json"], capsys)
+    state, *documents = [json.loads(line) for line in out.splitlines()]
+    assert state["event"] == "GatewayState"
+    assert state["ready"] is True
     for document in documents:
         # When it came, as the text lines say: ISO 8601, UTC.
         received = datetime.fromisoformat(document.pop("timestamp"))

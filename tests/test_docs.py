@@ -322,3 +322,21 @@ def test_a_literal_block_after_a_list_renders_as_code_not_as_a_paragraph() -> No
     )
     assert "```python" in markdown(asyncquote.testing.__doc__ or "")
     assert markdown("seconds;\n    > 0, or none") == "seconds;\n    \\> 0, or none"
+
+
+# `client` in code (a Python block, or inline as `await client.x(...)`), and
+# where a page makes one: `as client`, a `client` parameter or the fixture.
+_CLIENT_USED = re.compile(r"```python[^\n]*\n(?:(?!```).)*\bclient\.|`[^`\n]*\bclient\.", re.DOTALL)
+_CLIENT_MADE = re.compile(r"as client\b|\bclient: asyncquote\.QuoteClient|opend_client")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(DOCS)))
+def test_a_page_says_where_its_client_comes_from_before_using_it(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    used = _CLIENT_USED.search(text)
+    if used is None:
+        return
+    # Up to the end of the first use: a block may make its client and use it.
+    assert _CLIENT_MADE.search(text, 0, used.end()), (
+        f"{page.name} uses `client` ({used.group()[-40:]!r}) before saying where it comes from"
+    )

@@ -29,7 +29,9 @@ from __future__ import annotations
 import errno
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,10 +40,20 @@ import anyio.abc
 from anyio.abc import SocketAttribute
 from anyio.streams.stapled import MultiListener
 
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
+
 if TYPE_CHECKING:
     from ._connections import Connections
 
-__all__ = ["Link", "Listening", "accept_until_stopped", "peer_name", "serve_guarded"]
+__all__ = [
+    "Link",
+    "Listening",
+    "accept_until_stopped",
+    "closing_shielded",
+    "peer_name",
+    "serve_guarded",
+]
 
 _log = logging.getLogger("asyncquote.sim")
 
@@ -123,14 +135,47 @@ async def serve_guarded(serve: Callable[[], Awaitable[None]], what: str) -> None
     exception. The errors it expects (the client leaving, bytes that are not
     the protocol) it handles itself; anything else reaching here is a bug or
     a case not foreseen, and costs that connection only: logged once, with
-    its traceback, naming ``what``. Cancellation is not caught.
+    its traceback, naming ``what``. Cancellation is not caught: out of a
+    group that holds both (trio keeps a cancellation that reached a task
+    group alongside a task's error), the errors are logged and the rest,
+    the cancellation, is raised on.
     """
     try:
         await serve()
-    except Exception:
-        _log.exception(
-            "closed %s after an unexpected error; other connections are still served", what
-        )
+    except BaseExceptionGroup as group:
+        errors, rest = group.split(Exception)
+        if errors is not None:
+            _log_unexpected(errors, what)
+        if rest is not None:
+            raise rest from None
+    except Exception as exc:
+        _log_unexpected(exc, what)
+
+
+def _log_unexpected(error: BaseException, what: str) -> None:
+    # A lone error in a group (a task group's) is logged as itself, with its traceback.
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    _log.error(
+        "closed %s after an unexpected error; other connections are still served",
+        what,
+        exc_info=error,
+    )
+
+
+@asynccontextmanager
+async def closing_shielded(stream: anyio.abc.AnyByteStream) -> AsyncIterator[None]:
+    """``async with stream``, but closing it shielded from cancellation.
+
+    Closing checkpoints, and in a cancelled scope that raises a fresh
+    cancellation which would replace the error a connection is failing with,
+    on its way to :func:`serve_guarded`: lost, never logged.
+    """
+    try:
+        yield
+    finally:
+        with anyio.CancelScope(shield=True):
+            await stream.aclose()
 
 
 def peer_name(stream: anyio.abc.SocketStream) -> str:

@@ -26,7 +26,7 @@ import anyio.abc
 
 from .._errors import ProtocolError
 from .._rsa import RsaCipher
-from ._accept import Link, peer_name
+from ._accept import Link, closing_shielded, peer_name
 from ._dispatch import Dispatcher
 from ._faults import Faults
 from ._peer import Peer
@@ -122,7 +122,7 @@ class Connections:
         try:
             # Cancelled by drop_all(): leaving it closes the stream.
             with link.scope:
-                async with stream:
+                async with closing_shielded(stream):
                     peer = Peer(
                         stream,
                         conn,

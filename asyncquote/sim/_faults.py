@@ -379,30 +379,30 @@ def parse_fault_spec(spec: str) -> tuple[str, object]:
         ``(attribute name, value)``, ready for ``Faults(**{name: value})``.
 
     Raises:
-        ValueError: naming the spec and saying what is wrong with it.
+        InvalidArgumentError: (a ``ValueError``) naming the spec and saying what is wrong with it.
     """
     raw_name, has_value, text = spec.partition("=")
     name = raw_name.strip().lower().replace("-", "_")
     kind = _KINDS.get(name)
     if kind is None:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"unknown fault {raw_name.strip()!r}; expected one of: {', '.join(FAULT_NAMES)}"
         )
     text = text.strip()
     if kind.parse is None:
         if has_value:
-            raise ValueError(f"fault {spec!r}: {raw_name.strip()} takes no value")
+            raise InvalidArgumentError(f"fault {spec!r}: {raw_name.strip()} takes no value")
         return name, True
     if not has_value or not text:
         if kind.bare is not None:
             return name, kind.bare
-        raise ValueError(f"fault {spec!r} needs a value: {kind.expected}")
+        raise InvalidArgumentError(f"fault {spec!r} needs a value: {kind.expected}")
     try:
         value = kind.parse(text)
     except ValueError:
-        raise ValueError(f"fault {spec!r}: {text!r} is not {kind.expected}") from None
+        raise InvalidArgumentError(f"fault {spec!r}: {text!r} is not {kind.expected}") from None
     try:
         Faults(**{name: value})  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"fault {spec!r}: {exc}") from None
+        raise InvalidArgumentError(f"fault {spec!r}: {exc}") from None
     return name, value

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .._args import check_duration, check_flag, check_int
+from .._args import check_duration, check_flag, check_int, is_plain_text
 from .._errors import InvalidArgumentError
 from .._events import (
     ApiQuotaChanged,
@@ -82,6 +82,23 @@ def _check_flag(value: object, what: str) -> None:
 def _check_address(value: object, what: str) -> None:
     if value is not None and not isinstance(value, str):
         raise InvalidArgumentError(f"{what} must be a str or None, not {value!r}")
+    # A protobuf string must be UTF-8: a lone surrogate would fail every answer.
+    if value is not None and not is_plain_text(value):
+        raise InvalidArgumentError(f"{what} must be plain text or None, not {value!r}")
+
+
+def _check_program_status(value: object, what: str) -> None:
+    if not isinstance(value, ProgramStatus):
+        raise InvalidArgumentError(f"{what} must be a ProgramStatus, not {value!r}")
+    description = value.description
+    # Free text (a newline is fine), but sent as a protobuf string: UTF-8 only.
+    if description is not None and not description.isprintable():
+        try:
+            description.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(
+                f"{what}.description has a lone surrogate, not UTF-8: {description!r}"
+            ) from None
 
 
 def _instance_of(cls: type) -> Callable[[object, str], None]:
@@ -167,9 +184,7 @@ class GatewayState:
     market_jp: MarketState | int | None = field(default=None, metadata=_MARKET)
     quote_logged_in: bool = field(default=True, metadata=_FLAG)
     trade_logged_in: bool = field(default=True, metadata=_FLAG)
-    program_status: ProgramStatus = field(
-        default=_READY, metadata=_checks(_instance_of(ProgramStatus))
-    )
+    program_status: ProgramStatus = field(default=_READY, metadata=_checks(_check_program_status))
     reports_program_status: bool = field(default=True, metadata=_FLAG)
     server_version: int = field(default=904, metadata=_COUNT)
     server_build_no: int = field(default=4708, metadata=_COUNT)
@@ -302,12 +317,14 @@ def parse_status_change(spec: str) -> StatusChange:
     start, and ``"60=ready"`` logs it back in.
 
     Raises:
-        ValueError: naming the spec and saying what is wrong with it.
+        InvalidArgumentError: (a ``ValueError``) naming the spec and saying what is wrong with it.
     """
     seconds, sep, status = spec.partition("=")
     if not sep:
-        raise ValueError(f"gateway change {spec!r} must be SECONDS=STATUS, e.g. 30=logged-out")
+        raise InvalidArgumentError(
+            f"gateway change {spec!r} must be SECONDS=STATUS, e.g. 30=logged-out"
+        )
     try:
         return StatusChange(float(seconds), status.strip())
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"gateway change {spec!r}: {exc}") from None
+        raise InvalidArgumentError(f"gateway change {spec!r}: {exc}") from None

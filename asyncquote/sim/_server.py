@@ -34,7 +34,7 @@ import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
 
-from .._args import check_duration, check_int
+from .._args import check_duration, check_int, is_plain_text
 from .._errors import InvalidArgumentError
 from .._opend import Quota
 from .._rsa import RsaCipher, load_rsa_private_key
@@ -406,11 +406,22 @@ def _check_arguments(
     """Check :class:`Simulator`'s arguments; raise :class:`InvalidArgumentError` naming one."""
     if not isinstance(host, str):
         raise InvalidArgumentError(f"host must be a str, not {host!r}")
+    # The name lookup and the key's MD5 encode as UTF-8, which a lone
+    # surrogate is not: checked here rather than failing at start.
+    if not is_plain_text(host):
+        raise InvalidArgumentError(
+            f"host must be plain text (no control characters or lone surrogates), not {host!r}"
+        )
     check_int("port", port, minimum=0, maximum=_PORT_MAX)
     if websocket_port is not None:
         check_int("websocket_port", websocket_port, minimum=0, maximum=_PORT_MAX)
     if websocket_key is not None and not isinstance(websocket_key, str):
         raise InvalidArgumentError(f"websocket_key must be a str or None, not {websocket_key!r}")
+    if websocket_key is not None and not is_plain_text(websocket_key):
+        raise InvalidArgumentError(
+            "websocket_key must be plain text (no control characters or lone surrogates), "
+            f"not {websocket_key!r}"
+        )
     check_int("keepalive_interval", keepalive_interval, minimum=1, maximum=_INT32_MAX)
     if record_limit is not None:
         check_int("record_limit", record_limit, minimum=0)

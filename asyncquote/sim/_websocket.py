@@ -57,7 +57,7 @@ from .._framing import Frame, FrameDecoder, encode_frame
 from .._handshake import initconnect_request
 from .._opend import ProtoId
 from .._pb import InitConnect_pb2, InitWebSocket_pb2
-from ._accept import Link, accept_until_stopped, peer_name, serve_guarded
+from ._accept import Link, accept_until_stopped, closing_shielded, peer_name, serve_guarded
 from ._websocket_frames import (
     CMD_INIT_WEBSOCKET,
     CMD_OPEND_DISCONNECTED,
@@ -178,7 +178,7 @@ class WebSocketGateway:
     async def _serve(self, stream: anyio.abc.SocketStream) -> None:
         peer = peer_name(stream)
         try:
-            async with stream:
+            async with closing_shielded(stream):
                 websocket = WebSocketStream(stream)
                 login: tuple[anyio.abc.SocketStream, bytes] | None = None
                 with anyio.move_on_after(self._handshake_timeout) as login_time:
@@ -191,7 +191,7 @@ class WebSocketGateway:
                         await websocket.close(1008, "no login in time")
                     return
                 opend, reply = login
-                async with opend:
+                async with closing_shielded(opend):
                     await websocket.send(reply)
                     await _Bridge(websocket, opend).run()
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream):

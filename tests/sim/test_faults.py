@@ -19,7 +19,12 @@ import anyio
 import anyio.abc
 import pytest
 
-from asyncquote._errors import ChecksumMismatchError, FrameTooLargeError, TruncatedFrameError
+from asyncquote._errors import (
+    ChecksumMismatchError,
+    FrameTooLargeError,
+    InvalidArgumentError,
+    TruncatedFrameError,
+)
 from asyncquote._framing import HEADER_SIZE, MAGIC, FrameDecoder, encode_frame
 from asyncquote._pb import InitConnect_pb2, KeepAlive_pb2, Qot_GetUserSecurity_pb2
 from asyncquote._ratelimit import Quota
@@ -185,7 +190,8 @@ def test_fault_specs_parse_into_faults_arguments(spec: str, parsed: tuple[str, o
 def test_fault_specs_that_make_no_sense_are_refused_with_the_reason(
     spec: str, message: str
 ) -> None:
-    with pytest.raises(ValueError, match=message):
+    # InvalidArgumentError, as Faults(...) raises; still a ValueError.
+    with pytest.raises(InvalidArgumentError, match=message):
         parse_fault_spec(spec)
 
 

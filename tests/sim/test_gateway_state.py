@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from asyncquote._errors import InvalidArgumentError
 from asyncquote._health import ProgramStatus, QuoteRights
 from asyncquote._opend_health import GatewayEventType, MarketState, ProgramStatusType, QuoteRight
 from asyncquote._pb import (
@@ -254,7 +255,7 @@ def test_statuses_and_scheduled_changes_are_checked() -> None:
         ("inf=ready", "finite"),
         ("1=asleep", "unknown gateway status 'asleep'"),
     ]:
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises(InvalidArgumentError, match=match):
             parse_status_change(spec)
     with pytest.raises(ValueError, match="unknown gateway status"):
         GatewayState.in_status("asleep")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from asyncquote import InvalidArgumentError
+from asyncquote import InvalidArgumentError, ProgramStatus, ProgramStatusType
 from asyncquote.sim import Faults, GatewayState, Simulator, StatusChange
 
 BAD: list[tuple[Callable[..., object], dict[str, Any], str]] = [
@@ -39,6 +39,10 @@ BAD: list[tuple[Callable[..., object], dict[str, Any], str]] = [
     (Simulator, {"record_limit": -1}, "record_limit"),
     (Simulator, {"host": 127}, "host"),
     (Simulator, {"websocket_port": 0, "websocket_key": b"key"}, "websocket_key"),
+    # A lone surrogate is no UTF-8: the key is hashed, the host looked up, as UTF-8.
+    (Simulator, {"websocket_port": 0, "websocket_key": "\udcff"}, "websocket_key"),
+    (Simulator, {"websocket_key": "\udcff"}, "websocket_key"),
+    (Simulator, {"host": "\udcff"}, "host"),
     # GatewayState
     (GatewayState, {"market_hk": True}, "market_hk"),
     (GatewayState, {"market_hk": 2**31}, "market_hk"),
@@ -47,6 +51,14 @@ BAD: list[tuple[Callable[..., object], dict[str, Any], str]] = [
     (GatewayState, {"quote_rights": None}, "quote_rights"),
     (GatewayState, {"subscription_quota": -1}, "subscription_quota"),
     (GatewayState, {"quote_server_address": 1}, "quote_server_address"),
+    # Sent as protobuf strings, which must be UTF-8.
+    (GatewayState, {"quote_server_address": "\udcff"}, "quote_server_address"),
+    (GatewayState, {"trade_server_address": "a\ud800b"}, "trade_server_address"),
+    (
+        GatewayState,
+        {"program_status": ProgramStatus(type=ProgramStatusType.READY, description="\udcff")},
+        "program_status",
+    ),
     (GatewayState.in_status, {"status": "asleep"}, "asleep"),
     # StatusChange
     (StatusChange, {"after": -1, "status": "ready"}, "after"),

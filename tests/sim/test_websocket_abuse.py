@@ -9,8 +9,10 @@ attack a fresh client must still be served, by the same simulator.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from asyncquote._pb import InitWebSocket_pb2
@@ -155,6 +157,80 @@ async def test_an_unexpected_error_serving_one_tcp_connection_is_logged_once_and
             assert await doomed.closed_by_peer()
     await still_serves(ws_sim)
     assert logged_with_traceback(caplog, "a bug in the peer") == 1
+
+
+# Only trio keeps the cancellation in the group; anyio on asyncio leaves it out.
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_the_guard_logs_an_error_grouped_with_a_cancellation_and_lets_the_cancellation_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A connection's tasks cancelled by the simulator's shutdown while one of
+    # them fails end in one group holding both (trio keeps both). The error is
+    # that connection's: logged, not raised out of the simulator; the
+    # cancellation is the shutdown's and must reach the scope that asked for it.
+    from asyncquote.sim._accept import serve_guarded
+
+    async def fail_when_cancelled() -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            raise RuntimeError("a bug in the peer")
+
+    with anyio.CancelScope() as simulator:  # stands for the simulator's task group
+
+        async def serve() -> None:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(fail_when_cancelled)
+                tg.start_soon(anyio.sleep_forever)
+                await anyio.lowlevel.checkpoint()
+                simulator.cancel()
+
+        await serve_guarded(serve, "the connection from a test")
+        pytest.fail("the cancellation did not propagate")  # pragma: no cover
+    assert simulator.cancelled_caught
+    assert logged_with_traceback(caplog, "a bug in the peer") == 1
+
+
+def failing_when_cancelled(serving: anyio.Event, error: str) -> Callable[[object], Awaitable[None]]:
+    """A stand-in ``run``: a task group, one of whose tasks fails with ``error`` once
+    cancelled (by the simulator's shutdown); sets ``serving`` once running."""
+
+    async def run(self: object) -> None:
+        async def fail_when_cancelled() -> None:
+            try:
+                await anyio.sleep_forever()
+            finally:
+                raise RuntimeError(error)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(fail_when_cancelled)
+            tg.start_soon(anyio.sleep_forever)
+            serving.set()
+
+    return run
+
+
+@pytest.mark.parametrize("front", ["tcp", "websocket"])
+async def test_an_error_of_a_connection_amid_the_simulators_shutdown_is_logged(
+    front: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Closing a connection's streams while cancelled must not replace its
+    # error on the way to the guard (a checkpoint in aclose() raising anew).
+    from asyncquote.sim import _connections, _websocket
+
+    serving = anyio.Event()
+    serves = _connections.Peer if front == "tcp" else _websocket._Bridge
+    monkeypatch.setattr(serves, "run", failing_when_cancelled(serving, "a bug in serving"))
+    with anyio.fail_after(10):
+        async with Simulator(port=0, websocket_port=0, websocket_key=KEY) as sim:
+            if front == "tcp":
+                async with RawClient.connect(sim.host, sim.port):
+                    await serving.wait()
+            else:
+                async with WsClient(sim.host, websocket_port(sim)) as ws:
+                    assert (await ws.log_in(KEY)).error == 0
+                    await serving.wait()
+    assert logged_with_traceback(caplog, "a bug in serving") == 1
 
 
 # -- item 3: fragmented messages ------------------------------------------------------
