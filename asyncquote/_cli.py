@@ -57,10 +57,22 @@ _MAX_MESSAGE = 300
 
 
 def _leaf(exc: BaseException) -> BaseException:
-    """The one exception inside (nested) exception groups of one member, else ``exc``."""
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    return exc
+    """The one exception inside (nested) exception groups of one member, else ``exc``.
+
+    A group of nothing but closed pipes (or Ctrl-Cs) counts as one: ``watch
+    Tech | head`` may find the closed pipe in two tasks at once (the one that
+    writes and the one that watches the pipe).
+    """
+    if not isinstance(exc, BaseExceptionGroup):
+        return exc
+    members: list[BaseException] = [_leaf(member) for member in exc.exceptions]
+    kinds = {type(member) for member in members}
+    if len(members) == 1 or (
+        len(kinds) == 1 and issubclass(kinds.pop(), (BrokenPipeError, KeyboardInterrupt))
+    ):
+        return members[0]
+    whole: BaseException = exc
+    return whole
 
 
 def _shorten(message: str) -> str:

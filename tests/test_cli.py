@@ -356,7 +356,51 @@ def test_a_closed_pipe_ends_a_command_that_has_nothing_more_to_print(
     stderr = process.stderr.read()
     process.stderr.close()
     assert "Traceback" not in stderr
-    assert status == 141
+    assert status == 141, stderr
+
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup, ExceptionGroup
+
+
+@pytest.mark.parametrize(
+    ("raised", "status"),
+    [
+        # The writer and the pipe watcher both find the pipe closed (seen with `events`).
+        (ExceptionGroup("tasks", [BrokenPipeError(), BrokenPipeError()]), 141),
+        (
+            ExceptionGroup(
+                "tasks", [ExceptionGroup("inner", [BrokenPipeError()]), BrokenPipeError()]
+            ),
+            141,
+        ),
+        (BaseExceptionGroup("tasks", [KeyboardInterrupt(), KeyboardInterrupt()]), 130),
+    ],
+)
+def test_the_same_quiet_ending_in_several_tasks_is_still_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    raised: BaseException,
+    status: int,
+) -> None:
+    def run(*_: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(asyncquote._cli, "_run", run)
+    monkeypatch.setattr(asyncquote._cli, "_quiet_broken_pipe", lambda: 141)  # keep pytest's stdout
+    assert asyncquote._cli.main(["groups"]) == status
+    assert capsys.readouterr().err == ""
+
+
+def test_different_failures_in_several_tasks_are_each_reported(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run(*_: object) -> None:
+        raise ExceptionGroup("tasks", [BrokenPipeError(), ValueError("odd")])
+
+    monkeypatch.setattr(asyncquote._cli, "_run", run)
+    assert asyncquote._cli.main(["groups"]) == 1
+    assert "2 errors" in capsys.readouterr().err
 
 
 def test_verbose_tells_the_librarys_connection_story(running_sim: Simulator) -> None:
