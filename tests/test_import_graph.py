@@ -12,14 +12,11 @@ import pytest
 
 grimp = pytest.importorskip("grimp", reason="grimp comes with import-linter (the dev extra)")
 
-# Each edge left out, and why; the same two import-linter ignores.
+# Each edge left out, and why; the same as import-linter's ignored import.
 ALLOWED = {
     # Typing only: the exceptions' gateway_status is typed as the GatewayStatus
     # model, as users see it; nothing is imported at run time.
     ("asyncquote._errors", "asyncquote._health"),
-    # install_hint() reads __version__ when it builds a message, long after
-    # the package has loaded.
-    ("asyncquote._install", "asyncquote"),
 }
 
 
