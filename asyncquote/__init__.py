@@ -68,9 +68,8 @@ from ._opend_health import GatewayEventType, MarketState, NotifyType, ProgramSta
 from ._options import QuotaMode
 from ._ratelimit import DEFAULT_QUOTAS, Quota, QuotaStatus, RateLimiter
 from ._session import ConnectionState, ReconnectPolicy
+from ._version import __version__
 from ._watch import WatchError, WatchEvent, WatchlistChange, WatchlistWatcher
-
-__version__ = "0.1.0"
 
 # The old module paths, public in 0.1 (asyncquote.client, ...): importable
 # for one more release, with a DeprecationWarning. See _deprecated.py.

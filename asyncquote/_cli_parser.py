@@ -16,9 +16,9 @@ import re
 import sys
 from collections.abc import Sequence
 
-from . import __version__
 from ._args import is_plain_text
 from ._opend import Quota
+from ._version import __version__
 from .sim._faults import FAULT_USAGE
 from .sim._gateway import GATEWAY_STATUSES, StatusChange
 from .sim._server import DEFAULT_HANDSHAKE_TIMEOUT

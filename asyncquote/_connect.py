@@ -193,7 +193,7 @@ async def _connected(checked: Callable[[], ClientOptions]) -> AsyncIterator[Quot
     # events and gateway status) and on to the user's push_handler.
     monitor = GatewayMonitor(options.push_handler)
     options = dataclasses.replace(options, push_handler=monitor.on_push)
-    session = Session(partial(connect_with, options), options)
+    session = Session(partial(connect_with, options), options.address, options.reconnect)
     session.on_state_changed = monitor.on_state_changed
     async with single_errors(), anyio.create_task_group() as tg:
         await tg.start(session.run)

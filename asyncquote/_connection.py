@@ -22,6 +22,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 import anyio
@@ -42,16 +43,6 @@ from ._framing import DEFAULT_MAX_BODY_LEN, Frame
 from ._handshake import KEEPALIVE_RANGE, ConnectionInfo
 from ._loop import clock, oneshot_factory
 from ._loss import Loss, LossKind, with_handler_error
-
-# The defaults and PushHandler are re-exported: they were always importable from here.
-from ._options import (
-    DEFAULT_CLIENT_VERSION,
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_DEAD_PEER_FACTOR,
-    DEFAULT_REQUEST_TIMEOUT,
-    ClientOptions,
-    PushHandler,
-)
 from ._pb import InitConnect_pb2, KeepAlive_pb2
 from ._protocol import Call, ClientProtocol, Lost, Push, Settled, decrypted
 from ._rsa import RsaCipher
@@ -65,6 +56,7 @@ __all__ = [
     "KEEPALIVE_RANGE",
     "Connection",
     "ConnectionInfo",
+    "ConnectionOptions",
     "PushHandler",
     "connect_with",
     "open_connection",
@@ -73,6 +65,49 @@ __all__ = [
 logger = logging.getLogger("asyncquote.connection")
 
 M = TypeVar("M", bound=Message)
+
+DEFAULT_REQUEST_TIMEOUT = 12.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+#: A connection whose peer answered no keepalive, or read nothing we sent,
+#: for this many keepalive intervals is treated as lost.
+DEFAULT_DEAD_PEER_FACTOR = 3.0
+#: The client version the official SDKs announce; OpenD may refuse clients it
+#: considers too old, so we announce the same.
+DEFAULT_CLIENT_VERSION = 300
+
+PushHandler = Callable[[Frame], None]
+"""Called synchronously, as frames arrive, for every frame that is not a reply.
+
+It must return quickly and must not block: it is not awaited, and every reply
+waits behind it. Hand work off (e.g. to a memory object stream).
+"""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConnectionOptions:
+    """What one connection (and its handshake) is opened with.
+
+    Owned here, by the connection layer; the client's options
+    (:class:`~asyncquote._options.ClientOptions`) extend it with what only
+    the session and the client read, so the connection never imports them.
+    """
+
+    host: str
+    port: int
+    request_timeout: float
+    connect_timeout: float
+    client_id: str | None
+    client_version: int
+    push_handler: PushHandler | None
+    max_body_len: int
+    keepalive: bool
+    dead_peer_after: float | None
+    rsa_cipher: RsaCipher | None
+
+    @property
+    def address(self) -> str:
+        """``host:port``, as messages name the gateway."""
+        return f"{self.host}:{self.port}"
 
 
 class Connection:
@@ -83,7 +118,7 @@ class Connection:
 
     _wire: Wire
 
-    def __init__(self, options: ClientOptions) -> None:
+    def __init__(self, options: ConnectionOptions) -> None:
         # The wire is attached by open_connection once connected.
         self._protocol = ClientProtocol(
             address=options.address,
@@ -372,7 +407,7 @@ async def open_connection(
     The low-level way, without a session, quota or client: see
     :func:`connect_with`, which :func:`asyncquote.connect` uses.
     """
-    options = ClientOptions(
+    options = ConnectionOptions(
         host=host,
         port=port,
         request_timeout=request_timeout,
@@ -390,7 +425,7 @@ async def open_connection(
 
 
 @asynccontextmanager
-async def connect_with(options: ClientOptions) -> AsyncIterator[Connection]:
+async def connect_with(options: ConnectionOptions) -> AsyncIterator[Connection]:
     """Connect, handshake, and yield a ready :class:`Connection`.
 
     The connection's tasks live in a task group owned by this context

@@ -48,20 +48,6 @@ class AsyncQuoteError(Exception):
     message says so too. ``None`` otherwise. See :meth:`QuoteClient.wait_ready`."""
 
 
-def add_gateway_status(exc: AsyncQuoteError, status: GatewayStatus) -> None:
-    """Make ``exc`` carry ``status``: as :attr:`~AsyncQuoteError.gateway_status` and in its message.
-
-    A call that fails while OpenD reports it is logged out most likely
-    failed for that reason, which the gateway's own error text rarely says.
-    """
-    if exc.gateway_status is not None:
-        return  # already said (an error re-raised to several callers)
-    exc.gateway_status = status
-    note = f"(meanwhile OpenD reports: {status.summary})"
-    first = exc.args[0] if exc.args else ""
-    exc.args = (f"{first} {note}" if first else note, *exc.args[1:])
-
-
 class InvalidArgumentError(AsyncQuoteError, ValueError, TypeError):
     """The caller passed a bad argument; nothing was sent.
 

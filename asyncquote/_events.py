@@ -13,7 +13,7 @@ from typing import Annotated, Any, Union
 from ._health import ProgramStatus, QuoteRights
 from ._models import _known_member, _Model
 from ._opend_health import GatewayEventType
-from ._session import ConnectionState
+from ._states import ConnectionState
 
 __all__ = [
     "ApiQuotaChanged",

@@ -19,7 +19,7 @@ import logging
 import anyio
 
 from ._broadcast import Broadcast
-from ._errors import AsyncQuoteError, add_gateway_status
+from ._errors import AsyncQuoteError
 from ._events import ConnectionStateChanged, Event, state_changes
 from ._framing import Frame
 from ._health import GatewayStatus, GlobalState
@@ -31,6 +31,20 @@ from ._session import ConnectionState
 __all__ = ["GatewayMonitor"]
 
 logger = logging.getLogger("asyncquote.gateway")
+
+
+def add_gateway_status(exc: AsyncQuoteError, status: GatewayStatus) -> None:
+    """Make ``exc`` carry ``status``: as :attr:`~AsyncQuoteError.gateway_status` and in its message.
+
+    A call that fails while OpenD reports it is logged out most likely
+    failed for that reason, which the gateway's own error text rarely says.
+    """
+    if exc.gateway_status is not None:
+        return  # already said (an error re-raised to several callers)
+    exc.gateway_status = status
+    note = f"(meanwhile OpenD reports: {status.summary})"
+    first = exc.args[0] if exc.args else ""
+    exc.args = (f"{first} {note}" if first else note, *exc.args[1:])
 
 
 class GatewayMonitor:

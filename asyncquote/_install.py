@@ -7,14 +7,13 @@ a built wheel), in one place so every hint says the same.
 
 from __future__ import annotations
 
+from ._version import __version__
+
 __all__ = ["install_hint"]
 
 
 def install_hint(extra: str) -> str:
     """How to install asyncquote's ``extra``: from a checkout, or from a built wheel."""
-    # Imported here: this module is imported while the package itself loads.
-    from . import __version__
-
     return (
         f'install asyncquote\'s "{extra}" extra: pip install -e ".[{extra}]" in a checkout, '
         f'or pip install "dist/asyncquote-{__version__}-py3-none-any.whl[{extra}]" '

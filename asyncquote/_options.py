@@ -16,20 +16,29 @@ holds only valid values; building one directly (the low-level
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ._args import check_duration, check_flag, check_host_name, check_int, is_plain_text
+
+# The defaults and PushHandler are re-exported: they were always importable from here.
+from ._connection import (
+    DEFAULT_CLIENT_VERSION,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DEAD_PEER_FACTOR,
+    DEFAULT_REQUEST_TIMEOUT,
+    ConnectionOptions,
+    PushHandler,
+)
 from ._errors import InvalidArgumentError
-from ._framing import Frame
 from ._opend import Quota
 from ._ratelimit import RateLimiter
 from ._rsa import load_rsa_private_key
 from ._session import ReconnectPolicy
 
 if TYPE_CHECKING:
-    from ._rsa import RsaCipher
+    pass
 
 __all__ = [
     "DEFAULT_CLIENT_VERSION",
@@ -42,23 +51,8 @@ __all__ = [
     "QuotaMode",
 ]
 
-DEFAULT_REQUEST_TIMEOUT = 12.0
-DEFAULT_CONNECT_TIMEOUT = 10.0
-#: A connection whose peer answered no keepalive, or read nothing we sent,
-#: for this many keepalive intervals is treated as lost.
-DEFAULT_DEAD_PEER_FACTOR = 3.0
-#: The client version the official SDKs announce; OpenD may refuse clients it
-#: considers too old, so we announce the same.
-DEFAULT_CLIENT_VERSION = 300
 #: How often a call is retried after OpenD itself rejected it as over quota.
 DEFAULT_QUOTA_RETRIES = 3
-
-PushHandler = Callable[[Frame], None]
-"""Called synchronously, as frames arrive, for every frame that is not a reply.
-
-It must return quickly and must not block: it is not awaited, and every reply
-waits behind it. Hand work off (e.g. to a memory object stream).
-"""
 
 QuotaMode = Literal["wait", "raise"]
 """``"wait"``: queue calls beyond a quota (default). ``"raise"``: fail fast with
@@ -66,26 +60,15 @@ QuotaMode = Literal["wait", "raise"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ClientOptions:
+class ClientOptions(ConnectionOptions):
     """Everything :func:`asyncquote.connect` was told, checked.
 
-    The connection reads ``host`` to ``rsa_cipher``; the session ``address``
-    and ``reconnect``; the client ``request_timeout`` and the quota fields.
+    The connection reads the fields of :class:`ConnectionOptions` (``host``
+    to ``rsa_cipher``), which it owns; the session ``address`` and
+    ``reconnect``; the client ``request_timeout`` and the quota fields.
     See :func:`asyncquote.connect` for what each one means.
     """
 
-    # -- each connection (and its handshake)
-    host: str
-    port: int
-    request_timeout: float
-    connect_timeout: float
-    client_id: str | None
-    client_version: int
-    push_handler: PushHandler | None
-    max_body_len: int
-    keepalive: bool
-    dead_peer_after: float | None
-    rsa_cipher: RsaCipher | None
     # -- the session
     reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
     # -- the client
@@ -94,11 +77,6 @@ class ClientOptions:
     queue_timeout: float | None = None
     quota_retries: int = DEFAULT_QUOTA_RETRIES
     retry_reads: bool = True
-
-    @property
-    def address(self) -> str:
-        """``host:port``, as messages name the gateway."""
-        return f"{self.host}:{self.port}"
 
     @classmethod
     def checked(

@@ -12,7 +12,6 @@ account, not per connection).
 
 from __future__ import annotations
 
-import enum
 import logging
 import math
 import random
@@ -27,6 +26,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from ._args import check_duration, check_flag, check_int
 from ._errors import ConnectError, ConnectionLostError, InvalidArgumentError
+from ._states import ConnectionState
 
 __all__ = ["STABLE_AFTER", "ConnectionState", "ReconnectPolicy", "Session"]
 
@@ -36,24 +36,10 @@ logger = logging.getLogger("asyncquote.session")
 #: it) for the reconnect backoff to start over.
 STABLE_AFTER = 5.0
 
-if TYPE_CHECKING:  # both read this module's ReconnectPolicy
+if TYPE_CHECKING:  # the opener makes them; only the type is named here
     from ._connection import Connection
-    from ._options import ClientOptions
 
 Opener = Callable[[], AbstractAsyncContextManager["Connection"]]
-
-
-class ConnectionState(enum.Enum):
-    """Where a client's connection to OpenD stands."""
-
-    CONNECTING = "connecting"
-    """Opening the first connection."""
-    CONNECTED = "connected"
-    """Handshaken and usable."""
-    RECONNECTING = "reconnecting"
-    """The connection was lost; a new one is being opened (calls wait)."""
-    CLOSED = "closed"
-    """Closed by the client, or lost with reconnecting off or given up."""
 
 
 @dataclass(frozen=True)
@@ -116,13 +102,14 @@ class Session:
     def __init__(
         self,
         opener: Opener,
-        options: ClientOptions,
+        address: str,
+        policy: ReconnectPolicy,
         *,
         rng: random.Random | None = None,
     ) -> None:
         self._opener = opener
-        self._address = options.address
-        self._policy = options.reconnect
+        self._address = address
+        self._policy = policy
         self._rng = rng or random.Random()
         self._state = ConnectionState.CONNECTING
         self._current: Connection | None = None

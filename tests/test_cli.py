@@ -403,6 +403,25 @@ def test_different_failures_in_several_tasks_are_each_reported(
     assert "2 errors" in capsys.readouterr().err
 
 
+def test_two_broken_pipes_at_once_end_the_command_as_one_does() -> None:
+    """``asyncquote events | head``: the poll and a write may both find the pipe gone."""
+    # A fresh process, as main() points stdout at /dev/null on a broken pipe.
+    script = (
+        "import sys; import asyncquote._cli as cli\n"
+        "def run(*args):\n"
+        "    raise BaseExceptionGroup('', [BrokenPipeError(32, 'a'), BrokenPipeError(32, 'b')])\n"
+        "cli._run = run\n"
+        "raise SystemExit(cli.main(['groups']))\n"
+    )
+    if sys.version_info < (3, 11):
+        script = "from exceptiongroup import BaseExceptionGroup\n" + script
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.stderr == ""
+    assert completed.returncode == 141
+
+
 def test_verbose_tells_the_librarys_connection_story(running_sim: Simulator) -> None:
     completed = run_cli("-v", "watchlist", "Tech", "--port", str(running_sim.port))
     assert completed.returncode == 0, completed.stderr

@@ -18,28 +18,13 @@ import pytest
 import trio.testing
 
 from asyncquote._errors import ConnectError, ConnectionLostError, InvalidArgumentError
-from asyncquote._options import ClientOptions
 from asyncquote._session import STABLE_AFTER, ConnectionState, ReconnectPolicy, Session
 
 pytestmark = pytest.mark.anyio
 
 
-def options(policy: ReconnectPolicy) -> ClientOptions:
-    """What a session reads of connect()'s options: the address and the policy."""
-    return ClientOptions(
-        host="127.0.0.1",
-        port=11111,
-        request_timeout=12.0,
-        connect_timeout=10.0,
-        client_id=None,
-        client_version=300,
-        push_handler=None,
-        max_body_len=1 << 20,
-        keepalive=True,
-        dead_peer_after=3.0,
-        rsa_cipher=None,
-        reconnect=policy,
-    )
+ADDRESS = "127.0.0.1:11111"
+"""What a session reads besides its opener and its policy: the address, for messages."""
 
 
 NO_JITTER = ReconnectPolicy(initial_delay=1.0, max_delay=8.0, multiplier=2.0, jitter=0.0)
@@ -115,7 +100,7 @@ class FakeOpener:
 async def running(
     opener: FakeOpener, policy: ReconnectPolicy = NO_JITTER
 ) -> AsyncIterator[Session]:
-    session = Session(opener, options(policy), rng=random.Random(1))
+    session = Session(opener, ADDRESS, policy, rng=random.Random(1))
     async with anyio.create_task_group() as tg:
         await tg.start(session.run)
         try:
@@ -141,7 +126,7 @@ async def test_the_first_connection_is_reported_to_the_starter_and_is_current() 
 async def test_a_failed_first_connection_raises_to_the_starter_and_closes() -> None:
     opener = FakeOpener()
     opener.failures = 1
-    session = Session(opener, options(NO_JITTER))
+    session = Session(opener, ADDRESS, NO_JITTER)
     async with anyio.create_task_group() as tg:
         with pytest.raises(ConnectError, match="attempt 1 refused"):
             await tg.start(session.run)
@@ -203,7 +188,7 @@ async def test_states_are_published_in_order_to_subscribers() -> None:
 async def test_the_state_handler_hears_every_change_with_the_one_before() -> None:
     opener = FakeOpener()
     heard: list[tuple[ConnectionState, ConnectionState]] = []
-    session = Session(opener, options(NO_JITTER), rng=random.Random(1))
+    session = Session(opener, ADDRESS, NO_JITTER, rng=random.Random(1))
     session.on_state_changed = lambda state, previous: heard.append((state, previous))
     async with anyio.create_task_group() as tg:
         await tg.start(session.run)
@@ -221,7 +206,7 @@ async def test_the_state_handler_hears_every_change_with_the_one_before() -> Non
 
 async def test_a_state_handler_that_raises_does_not_stall_the_session() -> None:
     opener = FakeOpener()
-    session = Session(opener, options(NO_JITTER), rng=random.Random(1))
+    session = Session(opener, ADDRESS, NO_JITTER, rng=random.Random(1))
 
     def broken(state: ConnectionState, previous: ConnectionState) -> None:
         raise RuntimeError("bug in the owner")

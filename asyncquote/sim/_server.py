@@ -38,13 +38,14 @@ from .._args import check_duration, check_int, is_plain_text
 from .._errors import InvalidArgumentError
 from .._opend import Quota
 from .._rsa import RsaCipher, load_rsa_private_key
-from ._accept import Link, Listening
+from ._accept import Link
 from ._connections import Connections
 from ._dispatch import Dispatcher
 from ._faults import Faults
 from ._gateway import GatewayState, StatusChange
 from ._gateway_control import GatewayControl
 from ._handlers import default_routes
+from ._listening import Listening
 from ._persistence import StateFile
 from ._pushes import DEFAULT_PUSH_BACKLOG
 from ._quotas import QuotaLedger, merge_quotas
