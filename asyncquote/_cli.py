@@ -171,17 +171,6 @@ def _encoding_failure(exc: Exception) -> str | None:
     )
 
 
-def _only_broken_pipes(exc: BaseException) -> bool:
-    """Whether ``exc`` is a closed stdout pipe, or a group of nothing else.
-
-    ``events | head``: the task that polls stdout and a write can both find
-    the reader gone, and the task group raises the two together.
-    """
-    if isinstance(exc, BaseExceptionGroup):
-        return exc.split(BrokenPipeError)[1] is None
-    return isinstance(exc, BrokenPipeError)
-
-
 def _quiet_broken_pipe() -> int:
     # Python would complain again when flushing stdout at exit: point the
     # descriptor at /dev/null so that flush has nowhere to fail.
@@ -260,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc = _leaf(raised)
         if isinstance(exc, KeyboardInterrupt):
             return 130
-        if _only_broken_pipes(exc):
+        if isinstance(exc, BrokenPipeError):
             return _quiet_broken_pipe()
         if isinstance(exc, SystemExit):
             raise exc from None
