@@ -48,6 +48,13 @@ from typing import TypeVar, cast
 
 import anyio
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The suite runs in two processes on two shared cores: how fast Hypothesis
+# generates or runs an example says nothing about the code under test, and a
+# deadline or the "too slow" health check would turn machine load into failures.
+settings.register_profile("asyncquote", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("asyncquote")
 
 T = TypeVar("T")
 
