@@ -7,6 +7,9 @@ then add what only a fresh install can show, on the other interpreters too:
 * ``package``: build the sdist and the wheel, ``twine check`` them, install
   the wheel (not editable) into a fresh virtualenv and run ``asyncquote demo``
   from it.
+* ``install-lines``: run docs/install.md's ``pip install`` commands as the
+  page writes them, from the checkout and from the built wheel, in a fresh
+  virtualenv; the testing extra's plugin must then import.
 * ``tests-3.10`` ... ``tests-3.13``: on each supported Python, install the
   built wheel with its ``test`` extra into a fresh virtualenv, unpack the
   sdist and run a representative part of its test suite (:data:`ELSEWHERE`:
@@ -129,6 +132,41 @@ def package(session: nox.Session) -> None:
         session.log("asyncquote demo ran from the installed wheel")
 
 
+def install_lines() -> list[list[str]]:
+    """The ``pip install`` commands of docs/install.md's console blocks, as arguments.
+
+    ``<version>`` stands for the built wheel's version; ``pip install build``
+    is left out (the package session has built the wheel already).
+    """
+    version = built(".whl").name.split("-")[1]
+    lines = []
+    for line in (ROOT / "docs" / "install.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("$ pip install ") and line != "$ pip install build":
+            command = line[2:].split("  #")[0].replace("<version>", version)
+            lines.append(shlex.split(command))
+    return lines
+
+
+@nox.session(name="install-lines", requires=["package"])
+def install_lines_session(session: nox.Session) -> None:
+    """Run docs/install.md's install commands as written, in a fresh virtualenv.
+
+    From the checkout (``pip install -e .``, ``pip install -e ".[testing]"``)
+    and from the built wheel; then the testing extra's plugin must import.
+    """
+    commands = install_lines()
+    if len(commands) < 3:
+        session.error(f"docs/install.md's install commands were not found: {commands}")
+    for command in commands:
+        # The checkout's lines run in the checkout; the wheel's where its dist/ is.
+        from_wheel = any(argument.startswith("dist/") for argument in command)
+        session.chdir(DIST.parent if from_wheel else ROOT)
+        session.run("python", "-m", *command)
+    with tempfile.TemporaryDirectory() as elsewhere:  # not the checkout
+        session.chdir(elsewhere)
+        session.run("python", "-c", "import asyncquote.testing, pytest, cryptography")
+
+
 #: The interpreter running nox (the ``.venv``'s): ``make test`` has just run the
 #: whole suite on it, so its ``tests-3.x`` session is skipped.
 MAIN = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -239,6 +277,7 @@ for _version in SUPPORTED:
 # `nox` with no arguments: everything, the package first.
 nox.options.sessions = [
     "package",
+    "install-lines",
     *(f"tests-{version}" for version in SUPPORTED),
     "tests-without-sniffio",
 ]
