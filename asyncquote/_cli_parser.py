@@ -1,26 +1,35 @@
-"""The command line's argument parser: ``_build_parser()`` and its argument types.
+"""The command line's argument parser: ``_build_parser()``.
 
 One job: turn ``argv`` into an :class:`argparse.Namespace`, rejecting bad
 values (ports, seconds, quota and fault specs) as usage errors (exit 2)
 before anything runs. The connection options are taken before the command
 as well as after it (``asyncquote --port 11112 watchlist HK``); the top-level
-parser settles them (:class:`_Parser`). Nothing here does I/O or connects; the commands are
-in :mod:`asyncquote._cli_commands`, ``main()`` in :mod:`asyncquote._cli`.
+parser settles them (:class:`_Parser`). Nothing here does I/O or connects; the
+argument types are in :mod:`asyncquote._cli_types`, the commands in
+:mod:`asyncquote._cli_commands`, ``main()`` in :mod:`asyncquote._cli`.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 from collections.abc import Sequence
 
-from ._args import is_plain_text
-from ._opend import Quota
+from ._cli_types import (
+    _count,
+    _FaultAction,
+    _gateway_port,
+    _port,
+    _quota_spec,
+    _seconds,
+    _status_change,
+    _timeout,
+    _websocket_key,
+)
 from ._version import __version__
 from .sim._faults import FAULT_USAGE
-from .sim._gateway import GATEWAY_STATUSES, StatusChange
+from .sim._gateway import GATEWAY_STATUSES
 from .sim._server import DEFAULT_HANDSHAKE_TIMEOUT
 
 _BACKENDS = ("asyncio", "trio")
@@ -36,77 +45,6 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         ):
             return help_text
         return super()._get_help_string(action)
-
-
-#: The rule each kind of port follows, as the error messages say it.
-_CLIENT_PORTS = "1 to 65535"
-_LISTEN_PORTS = "0 to 65535; 0 picks a free one"
-
-
-def _port_in(text: str, low: int, rule: str) -> int:
-    """``text`` as a port number from ``low`` to 65535; else a usage error saying ``rule``."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not low <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number ({rule})")
-    return port
-
-
-def _port(text: str) -> int:
-    """A port to listen on, 0 to 65535 (0: any free port)."""
-    return _port_in(text, 0, _LISTEN_PORTS)
-
-
-def _gateway_port(text: str) -> int:
-    """A port to connect to, 1 to 65535."""
-    return _port_in(text, 1, _CLIENT_PORTS)
-
-
-def _seconds(text: str) -> float:
-    """A positive, finite number of seconds."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not 0 < seconds < math.inf:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds above 0")
-    return seconds
-
-
-def _timeout(text: str) -> float:
-    """A positive number of seconds, or ``inf`` for no limit (as the library takes math.inf)."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of seconds above 0 (inf: no limit)"
-        )
-    return seconds
-
-
-def _count(text: str) -> int:
-    """A whole number above 0."""
-    try:
-        count = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"{count} must be 1 or more")
-    return count
-
-
-def _websocket_key(text: str) -> str:
-    """A key clients hash as UTF-8: no bytes that are not UTF-8, no control characters."""
-    if not is_plain_text(text):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} has bytes that are not UTF-8 or control characters; give the key "
-            "as plain text, as the WebSocket clients are configured with it"
-        )
-    return text
 
 
 #: The connection options' defaults. They are filled in after parsing
@@ -246,66 +184,6 @@ class _Parser(argparse.ArgumentParser):
         for name in names:
             if not hasattr(args, name):
                 setattr(args, name, given.get(name, _CONNECTION_DEFAULTS[name]))
-
-
-def _quota_spec(spec: str) -> tuple[int, Quota | None]:
-    from .sim import parse_quota_spec
-
-    try:
-        return parse_quota_spec(spec)
-    except ValueError as exc:
-        # argparse shows an ArgumentTypeError's own text; any other error
-        # would become a bare "invalid _quota_spec value".
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _status_change(spec: str) -> StatusChange:
-    from .sim import parse_status_change
-
-    example = "give SECONDS=STATUS, e.g. 30=logged-out"
-    seconds, sep, _ = spec.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"{spec!r}: {example}")
-    try:
-        after = float(seconds)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{spec!r}: {seconds!r} is not a number of seconds; {example}"
-        ) from None
-    if not 0 <= after < math.inf:
-        raise argparse.ArgumentTypeError(
-            f"{spec!r}: SECONDS must be a finite number of seconds, 0 or more, e.g. 30=logged-out"
-        )
-    try:
-        return parse_status_change(spec)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-class _FaultAction(argparse.Action):
-    """Collects ``--fault NAME[=VALUE]`` options, checking each and how they combine."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[object] | None,
-        option_string: str | None = None,
-    ) -> None:
-        from .sim import Faults, parse_fault_spec
-
-        chosen: dict[str, object] = dict(getattr(namespace, self.dest) or {})
-        try:
-            name, value = parse_fault_spec(str(values))
-            if name in chosen:
-                raise ValueError(f"{name.replace('_', '-')} is given twice")
-            chosen[name] = value
-            # Options that are fine alone can still clash (reorder with
-            # reply-delay). Shuffle is left out: its reorder may come later.
-            Faults(**{key: v for key, v in chosen.items() if key != "shuffle"})  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
-            raise argparse.ArgumentError(self, str(exc)) from None
-        setattr(namespace, self.dest, chosen)
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -22,7 +22,6 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import TypeVar
 
 import anyio
@@ -31,6 +30,16 @@ from google.protobuf.message import Message
 
 from ._args import host_name_error
 from ._codec import ProtoId, parse_response
+
+# The options and defaults are re-exported: they were always importable from here.
+from ._connection_options import (
+    DEFAULT_CLIENT_VERSION,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DEAD_PEER_FACTOR,
+    DEFAULT_REQUEST_TIMEOUT,
+    ConnectionOptions,
+    PushHandler,
+)
 from ._errors import (
     AsyncQuoteError,
     ConnectError,
@@ -65,49 +74,6 @@ __all__ = [
 logger = logging.getLogger("asyncquote.connection")
 
 M = TypeVar("M", bound=Message)
-
-DEFAULT_REQUEST_TIMEOUT = 12.0
-DEFAULT_CONNECT_TIMEOUT = 10.0
-#: A connection whose peer answered no keepalive, or read nothing we sent,
-#: for this many keepalive intervals is treated as lost.
-DEFAULT_DEAD_PEER_FACTOR = 3.0
-#: The client version the official SDKs announce; OpenD may refuse clients it
-#: considers too old, so we announce the same.
-DEFAULT_CLIENT_VERSION = 300
-
-PushHandler = Callable[[Frame], None]
-"""Called synchronously, as frames arrive, for every frame that is not a reply.
-
-It must return quickly and must not block: it is not awaited, and every reply
-waits behind it. Hand work off (e.g. to a memory object stream).
-"""
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ConnectionOptions:
-    """What one connection (and its handshake) is opened with.
-
-    Owned here, by the connection layer; the client's options
-    (:class:`~asyncquote._options.ClientOptions`) extend it with what only
-    the session and the client read, so the connection never imports them.
-    """
-
-    host: str
-    port: int
-    request_timeout: float
-    connect_timeout: float
-    client_id: str | None
-    client_version: int
-    push_handler: PushHandler | None
-    max_body_len: int
-    keepalive: bool
-    dead_peer_after: float | None
-    rsa_cipher: RsaCipher | None
-
-    @property
-    def address(self) -> str:
-        """``host:port``, as messages name the gateway."""
-        return f"{self.host}:{self.port}"
 
 
 class Connection:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from ._args import check_duration, check_flag, check_host_name, check_int, is_plain_text
 
 # The defaults and PushHandler are re-exported: they were always importable from here.
-from ._connection import (
+from ._connection_options import (
     DEFAULT_CLIENT_VERSION,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_DEAD_PEER_FACTOR,

@@ -50,6 +50,9 @@ import anyio
 import pytest
 from hypothesis import HealthCheck, settings
 
+# The shared fixtures live in tests/_support; importing them here offers them to every test.
+from ._support.sim import running_sim  # noqa: F401
+
 # The suite runs in two processes on two shared cores: how fast Hypothesis
 # generates or runs an example says nothing about the code under test, and a
 # deadline or the "too slow" health check would turn machine load into failures.

@@ -34,16 +34,6 @@ from asyncquote.sim import Simulator, format_code, parse_code
 from .sim.keys import rsa_pem
 
 
-@pytest.fixture
-def running_sim() -> Iterator[Simulator]:
-    """A simulator served from a background thread, so main() can run its own loop."""
-    with (
-        anyio.from_thread.start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(Simulator(port=0)) as sim,
-    ):
-        yield sim
-
-
 def test_demo_prints_the_sample_watchlists(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out

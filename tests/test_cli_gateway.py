@@ -30,15 +30,6 @@ from .test_cli import one_line_error
 
 
 @pytest.fixture
-def running_sim() -> Iterator[Simulator]:
-    with (
-        anyio.from_thread.start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(Simulator(port=0)) as sim,
-    ):
-        yield sim
-
-
-@pytest.fixture
 def phone_code_gateway() -> Iterator[HostileGateway]:
     """A gateway served from a thread, whose OpenD waits for a phone verification code."""
     gateway = HostileGateway(

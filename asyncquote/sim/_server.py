@@ -34,7 +34,6 @@ import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
 
-from .._args import check_duration, check_int, is_plain_text
 from .._errors import InvalidArgumentError
 from .._opend import Quota
 from .._rsa import RsaCipher, load_rsa_private_key
@@ -49,8 +48,9 @@ from ._listening import Listening
 from ._persistence import StateFile
 from ._pushes import DEFAULT_PUSH_BACKLOG
 from ._quotas import QuotaLedger, merge_quotas
+from ._server_args import check_faults, check_simulator_arguments
 from ._state import RequestRecord, ServerState
-from ._texts import LANGUAGES, Language
+from ._texts import Language
 from ._watchlists import WatchlistStore
 from ._websocket import WebSocketGateway
 from ._websocket_transport import require_websockets
@@ -58,9 +58,6 @@ from ._websocket_transport import require_websockets
 __all__ = ["RequestRecord", "Simulator", "serve"]
 
 _log = logging.getLogger("asyncquote.sim")
-
-_PORT_MAX = 65535
-_INT32_MAX = 2**31 - 1
 
 #: Seconds a new connection may take to send its InitConnect before it is closed.
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
@@ -168,7 +165,7 @@ class Simulator(Listening, GatewayControl):
         status_changes: Sequence[StatusChange] = (),
         push_backlog: int = DEFAULT_PUSH_BACKLOG,
     ) -> None:
-        _check_arguments(
+        self._status_changes = check_simulator_arguments(
             host=host,
             port=port,
             keepalive_interval=keepalive_interval,
@@ -180,16 +177,9 @@ class Simulator(Listening, GatewayControl):
             websocket_key=websocket_key,
             gateway=gateway,
             push_backlog=push_backlog,
+            status_changes=status_changes,
+            rsa_key=rsa_key,
         )
-        self._status_changes = tuple(status_changes)
-        for change in self._status_changes:
-            if not isinstance(change, StatusChange):
-                raise InvalidArgumentError(
-                    f"status_changes must hold StatusChange values, not {change!r}"
-                )
-        if websocket_port is not None and rsa_key is not None:
-            # The gateway's own InitConnect would have to be encrypted.
-            raise InvalidArgumentError("websocket_port cannot be combined with rsa_key")
         state_file = None if state_path is None else StateFile(state_path)
         if state_file is not None:
             if watchlists is not None:
@@ -294,7 +284,7 @@ class Simulator(Listening, GatewayControl):
 
     @faults.setter
     def faults(self, faults: Faults) -> None:
-        _check_faults(faults)
+        check_faults(faults)
         self._faults = faults
 
     @property
@@ -388,58 +378,6 @@ class Simulator(Listening, GatewayControl):
                 await stack.aclose()
             finally:
                 self._task_group = None
-
-
-def _check_arguments(
-    *,
-    host: object,
-    port: object,
-    keepalive_interval: object,
-    record_limit: object,
-    language: object,
-    faults: object,
-    handshake_timeout: object,
-    websocket_port: object,
-    websocket_key: object,
-    gateway: object,
-    push_backlog: object,
-) -> None:
-    """Check :class:`Simulator`'s arguments; raise :class:`InvalidArgumentError` naming one."""
-    if not isinstance(host, str):
-        raise InvalidArgumentError(f"host must be a str, not {host!r}")
-    # The name lookup and the key's MD5 encode as UTF-8, which a lone
-    # surrogate is not: checked here rather than failing at start.
-    if not is_plain_text(host):
-        raise InvalidArgumentError(
-            f"host must be plain text (no control characters or lone surrogates), not {host!r}"
-        )
-    check_int("port", port, minimum=0, maximum=_PORT_MAX)
-    if websocket_port is not None:
-        check_int("websocket_port", websocket_port, minimum=0, maximum=_PORT_MAX)
-    if websocket_key is not None and not isinstance(websocket_key, str):
-        raise InvalidArgumentError(f"websocket_key must be a str or None, not {websocket_key!r}")
-    if websocket_key is not None and not is_plain_text(websocket_key):
-        raise InvalidArgumentError(
-            "websocket_key must be plain text (no control characters or lone surrogates), "
-            f"not {websocket_key!r}"
-        )
-    check_int("keepalive_interval", keepalive_interval, minimum=1, maximum=_INT32_MAX)
-    if record_limit is not None:
-        check_int("record_limit", record_limit, minimum=0)
-    check_int("push_backlog", push_backlog, minimum=1)
-    if language not in LANGUAGES:
-        raise InvalidArgumentError(f"language must be one of {LANGUAGES}, not {language!r}")
-    if handshake_timeout is not None:
-        check_duration("handshake_timeout", handshake_timeout, positive=True, finite=True)
-    if faults is not None:
-        _check_faults(faults)
-    if gateway is not None and not isinstance(gateway, GatewayState):
-        raise InvalidArgumentError(f"gateway must be a GatewayState, not {gateway!r}")
-
-
-def _check_faults(faults: object) -> None:
-    if not isinstance(faults, Faults):
-        raise InvalidArgumentError(f"faults must be a Faults, not {faults!r}")
 
 
 async def serve(

@@ -4,16 +4,14 @@ The SDK runs in a subprocess, ``sdk_client.py``, which keeps its threads,
 global configuration and log files out of the test process; the simulator is
 served from a background thread. One
 SDK run per module answers every test; it is bounded by a subprocess timeout
-because the SDK retries forever when a handshake fails.
+(``sdk_process.run_sdk_script``) because the SDK retries forever when a
+handshake fails.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,13 +22,14 @@ from anyio.from_thread import start_blocking_portal
 from asyncquote._dataframes import COLUMNS  # the SDK's own columns, checked below
 from asyncquote.sim import RequestRecord, Simulator, format_code
 
+from .sdk_process import run_sdk_script
+
 pytestmark = [
     pytest.mark.interop,
     pytest.mark.skipif(importlib.util.find_spec("futu") is None, reason="futu-api not installed"),
 ]
 
 SDK_CLIENT = Path(__file__).with_name("sdk_client.py")
-SDK_TIMEOUT = 90
 RET_OK, RET_ERROR = 0, -1  # the SDK's return codes
 GROUPS = ["All", "全部", "港股", "Tech", "期权", "No such group", "Positions"]
 
@@ -54,26 +53,13 @@ class SdkRun:
 
 @pytest.fixture(scope="module")
 def sdk_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SdkRun]:
-    home = tmp_path_factory.mktemp("sdk_home")  # the SDK writes its logs under $HOME
+    home = tmp_path_factory.mktemp("sdk_home")
     out = home / "result.json"
-    command = [sys.executable, str(SDK_CLIENT)]
     with (
         start_blocking_portal() as portal,
         portal.wrap_async_context_manager(Simulator()) as simulator,
     ):
-        try:
-            completed = subprocess.run(
-                [*command, simulator.host, str(simulator.port), str(out), *GROUPS],
-                capture_output=True,
-                text=True,
-                timeout=SDK_TIMEOUT,
-                env={**os.environ, "HOME": str(home)},
-                cwd=home,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            pytest.fail(f"the official SDK hung against the simulator:\n{exc.stderr!r}")
-        assert completed.returncode == 0, completed.stderr
+        run_sdk_script(SDK_CLIENT, [simulator.host, str(simulator.port), str(out), *GROUPS], home)
         yield SdkRun(simulator, json.loads(out.read_text(encoding="utf-8")))
 
 

@@ -1,0 +1,90 @@
+"""The simulator's argument checks: every constructor argument, before anything is bound.
+
+One job: say which of :class:`~._server.Simulator`'s arguments is wrong, as
+an :class:`~asyncquote.InvalidArgumentError` naming it, so a bad value fails
+at construction rather than when the simulator starts. The simulator itself
+is :mod:`._server`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .._args import check_duration, check_int, is_plain_text
+from .._errors import InvalidArgumentError
+from ._faults import Faults
+from ._gateway import GatewayState, StatusChange
+from ._texts import LANGUAGES
+
+_PORT_MAX = 65535
+_INT32_MAX = 2**31 - 1
+
+
+def check_simulator_arguments(
+    *,
+    host: object,
+    port: object,
+    keepalive_interval: object,
+    record_limit: object,
+    language: object,
+    faults: object,
+    handshake_timeout: object,
+    websocket_port: object,
+    websocket_key: object,
+    gateway: object,
+    push_backlog: object,
+    status_changes: Iterable[object],
+    rsa_key: object,
+) -> tuple[StatusChange, ...]:
+    """Check :class:`Simulator`'s arguments; raise :class:`InvalidArgumentError` naming one.
+
+    Returns the status changes as a tuple: they are read once, so a
+    generator is checked and kept, not used up by the check.
+    """
+    if not isinstance(host, str):
+        raise InvalidArgumentError(f"host must be a str, not {host!r}")
+    # The name lookup and the key's MD5 encode as UTF-8, which a lone
+    # surrogate is not: checked here rather than failing at start.
+    if not is_plain_text(host):
+        raise InvalidArgumentError(
+            f"host must be plain text (no control characters or lone surrogates), not {host!r}"
+        )
+    check_int("port", port, minimum=0, maximum=_PORT_MAX)
+    if websocket_port is not None:
+        check_int("websocket_port", websocket_port, minimum=0, maximum=_PORT_MAX)
+    if websocket_key is not None and not isinstance(websocket_key, str):
+        raise InvalidArgumentError(f"websocket_key must be a str or None, not {websocket_key!r}")
+    if websocket_key is not None and not is_plain_text(websocket_key):
+        raise InvalidArgumentError(
+            "websocket_key must be plain text (no control characters or lone surrogates), "
+            f"not {websocket_key!r}"
+        )
+    check_int("keepalive_interval", keepalive_interval, minimum=1, maximum=_INT32_MAX)
+    if record_limit is not None:
+        check_int("record_limit", record_limit, minimum=0)
+    check_int("push_backlog", push_backlog, minimum=1)
+    if language not in LANGUAGES:
+        raise InvalidArgumentError(f"language must be one of {LANGUAGES}, not {language!r}")
+    if handshake_timeout is not None:
+        check_duration("handshake_timeout", handshake_timeout, positive=True, finite=True)
+    if faults is not None:
+        check_faults(faults)
+    if gateway is not None and not isinstance(gateway, GatewayState):
+        raise InvalidArgumentError(f"gateway must be a GatewayState, not {gateway!r}")
+    changes: list[StatusChange] = []
+    for change in status_changes:
+        if not isinstance(change, StatusChange):
+            raise InvalidArgumentError(
+                f"status_changes must hold StatusChange values, not {change!r}"
+            )
+        changes.append(change)
+    if websocket_port is not None and rsa_key is not None:
+        # The gateway's own InitConnect would have to be encrypted.
+        raise InvalidArgumentError("websocket_port cannot be combined with rsa_key")
+    return tuple(changes)
+
+
+def check_faults(faults: object) -> None:
+    """Raise :class:`InvalidArgumentError` unless ``faults`` is a :class:`Faults`."""
+    if not isinstance(faults, Faults):
+        raise InvalidArgumentError(f"faults must be a Faults, not {faults!r}")
