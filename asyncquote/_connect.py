@@ -19,21 +19,19 @@ import anyio
 
 from ._client import QuoteClient
 from ._connection import connect_with
+from ._connection_options import (
+    DEFAULT_CLIENT_VERSION,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DEAD_PEER_FACTOR,
+    DEFAULT_REQUEST_TIMEOUT,
+    PushHandler,
+)
 from ._errors import UsageError
 from ._framing import DEFAULT_MAX_BODY_LEN
 from ._gateway import GatewayMonitor
 from ._groups import MAX_GROUP_NAME_LENGTH
 from ._opend import Quota
-from ._options import (
-    DEFAULT_CLIENT_VERSION,
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_DEAD_PEER_FACTOR,
-    DEFAULT_QUOTA_RETRIES,
-    DEFAULT_REQUEST_TIMEOUT,
-    ClientOptions,
-    PushHandler,
-    QuotaMode,
-)
+from ._options import DEFAULT_QUOTA_RETRIES, ClientOptions, QuotaMode
 from ._ratelimit import RateLimiter
 from ._session import ReconnectPolicy, Session
 from ._taskgroups import single_errors

@@ -19,13 +19,13 @@ import logging
 import anyio
 
 from ._broadcast import Broadcast
+from ._connection_options import PushHandler
 from ._errors import AsyncQuoteError
 from ._events import ConnectionStateChanged, Event, state_changes
 from ._framing import Frame
 from ._health import GatewayStatus, GlobalState
 from ._notify import WarningThrottle, event_from_notify
 from ._opend import ProtoId
-from ._options import PushHandler
 from ._session import ConnectionState
 
 __all__ = ["GatewayMonitor"]

@@ -18,36 +18,19 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ._args import check_duration, check_flag, check_host_name, check_int, is_plain_text
-
-# The defaults and PushHandler are re-exported: they were always importable from here.
-from ._connection_options import (
-    DEFAULT_CLIENT_VERSION,
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_DEAD_PEER_FACTOR,
-    DEFAULT_REQUEST_TIMEOUT,
-    ConnectionOptions,
-    PushHandler,
-)
+from ._connection_options import ConnectionOptions, PushHandler
 from ._errors import InvalidArgumentError
 from ._opend import Quota
 from ._ratelimit import RateLimiter
 from ._rsa import load_rsa_private_key
 from ._session import ReconnectPolicy
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = [
-    "DEFAULT_CLIENT_VERSION",
-    "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_DEAD_PEER_FACTOR",
     "DEFAULT_QUOTA_RETRIES",
-    "DEFAULT_REQUEST_TIMEOUT",
     "ClientOptions",
-    "PushHandler",
     "QuotaMode",
 ]
 
