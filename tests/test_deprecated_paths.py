@@ -1,6 +1,6 @@
 """The module paths public in 0.1 (``asyncquote.client``, ...) still import, with a warning.
 
-They are aliases for one release (``asyncquote._deprecated``): the very same
+They are aliases for one release (``asyncquote._base.deprecated``): the very same
 module objects as the private modules that now hold the code, so every class
 and function is the same object as the one ``asyncquote`` exports.
 """
@@ -16,7 +16,7 @@ import pytest
 
 import asyncquote
 import asyncquote.sim
-from asyncquote._deprecated import MOVED
+from asyncquote._base.deprecated import MOVED
 
 OLD_PATHS = sorted(MOVED)
 
@@ -77,13 +77,13 @@ def test_warning_names_the_new_import(monkeypatch: pytest.MonkeyPatch) -> None:
     message = str(caught[0].message)
     assert "from asyncquote instead" in message
     assert "GroupType" in message
-    assert "asyncquote._groups" in message
+    assert "asyncquote._models.groups" in message
     assert caught[0].filename == __file__  # blamed on the importing code
 
 
 def test_every_private_module_of_an_old_path_exists() -> None:
     for new in MOVED.values():
-        assert new.rpartition(".")[2].startswith("_"), new
+        assert any(part.startswith("_") for part in new.split(".")[1:]), new
         importlib.import_module(new)
 
 
@@ -94,8 +94,8 @@ def test_unknown_attribute_is_still_an_attribute_error() -> None:
 
 def test_the_package_never_uses_its_own_aliases() -> None:
     code = (
-        "import asyncquote, asyncquote.sim, asyncquote.sim._server, asyncquote._cli, "
-        "asyncquote._dataframes, asyncquote._table"
+        "import asyncquote, asyncquote.sim, asyncquote.sim._server, asyncquote._cli.main, "
+        "asyncquote._models.dataframes, asyncquote._cli.table"
     )
     subprocess.run(
         [sys.executable, "-W", "error::DeprecationWarning", "-c", code],
