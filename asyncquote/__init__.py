@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from ._base import deprecated as _deprecated
+# First, before the slow imports below: importing it makes a Ctrl-C while the
+# command line starts end quietly (only in the `asyncquote` command itself).
+# Not named _cli_start: that is an old path the finder answers (see below).
+from ._cli import start as _command_start  # noqa: F401  (imported for that effect)
+
+# isort: split
+from ._base import deprecated as _deprecation
 from ._base.errors import (
     AsyncQuoteError,
     ConnectError,
@@ -31,10 +37,6 @@ from ._base.errors import (
     UsageError,
 )
 from ._base.version import __version__
-
-# First, before the slow imports below: importing it makes a Ctrl-C while the
-# command line starts end quietly (only in the `asyncquote` command itself).
-from ._cli import start as _cli_start  # noqa: F401  (imported for that effect)
 from ._client.client import QuoteClient
 from ._client.connect import connect
 from ._client.options import QuotaMode
@@ -77,13 +79,13 @@ from ._opend.health_vocabulary import (
 )
 
 # The old module paths, public in 0.1 (asyncquote.client, ...): importable
-# for one more release, with a DeprecationWarning. See _deprecated.py.
-_deprecated.install()
+# for one more release, with a DeprecationWarning. See _base/deprecated.py.
+_deprecation.install()
 
 
 def __getattr__(name: str) -> ModuleType:
     # Only reached for names not set: ``asyncquote.client`` without importing it.
-    return _deprecated.attribute(__name__, name)
+    return _deprecation.attribute(__name__, name)
 
 
 __all__ = [

@@ -27,9 +27,68 @@ import warnings
 from collections.abc import Sequence
 from types import ModuleType
 
-__all__ = ["MOVED", "attribute", "install", "warning_text"]
+__all__ = ["FOLDERS", "MOVED", "attribute", "folder_attribute", "install", "warning_text"]
 
-#: Old (public in 0.1) module name -> the module that holds its code now.
+#: The flat private modules before issue 22 -> their home in the folders by
+#: layer. Private, but code that reached into them keeps working for a release.
+#: Four old names are folders now (see :data:`FOLDERS`), so they are not here.
+_FLAT: dict[str, str] = {
+    "_aes": "_opend.aes",
+    "_args": "_base.args",
+    "_broadcast": "_io.broadcast",
+    "_cipher": "_opend.cipher",
+    "_cli_commands": "_cli.commands",
+    "_cli_gateway": "_cli.gateway",
+    "_cli_parser": "_cli.parser",
+    "_cli_start": "_cli.start",
+    "_cli_types": "_cli.types",
+    "_client_core": "_client.core",
+    "_client_gateway": "_client.gateway_client",
+    "_codec": "_opend.codec",
+    "_connect": "_client.connect",
+    "_connection": "_io.connection",
+    "_connection_options": "_io.connection_options",
+    "_convert": "_models.convert",
+    "_crypto": "_opend.crypto",
+    "_dataframes": "_models.dataframes",
+    "_deprecated": "_base.deprecated",
+    "_entry_cache": "_client.entry_cache",
+    "_errors": "_base.errors",
+    "_events": "_models.events",
+    "_framing": "_opend.framing",
+    "_gateway": "_client.monitor",
+    "_groups": "_models.groups",
+    "_handshake": "_opend.handshake",
+    "_health": "_models.health",
+    "_install": "_base.install",
+    "_loop": "_io.loop",
+    "_loss": "_opend.loss",
+    "_notify": "_models.notify",
+    "_opend_health": "_opend.health_vocabulary",
+    "_options": "_client.options",
+    "_protocol": "_opend.protocol",
+    "_ratelimit": "_client.ratelimit",
+    "_rsa": "_opend.rsa",
+    "_session": "_io.session",
+    "_singleflight": "_client.singleflight",
+    "_states": "_base.states",
+    "_table": "_cli.table",
+    "_taskgroups": "_io.taskgroups",
+    "_text": "_base.text",
+    "_version": "_base.version",
+    "_watch": "_client.watch",
+    "_wire": "_io.wire",
+}
+
+#: Old flat private modules whose name is now a folder's: the folder answers
+#: their names (:func:`folder_attribute`) from the module now holding them.
+FOLDERS: dict[str, str] = {
+    "asyncquote._client": "asyncquote._client.client",
+    "asyncquote._models": "asyncquote._models.watchlist",
+    "asyncquote._opend": "asyncquote._opend.vocabulary",
+}
+
+#: Old module name (public in 0.1, or flat private) -> the module that holds its code now.
 MOVED: dict[str, str] = {
     "asyncquote.cli": "asyncquote._cli.main",
     "asyncquote.client": "asyncquote._client.connect",  # connect() and the old names
@@ -63,6 +122,8 @@ MOVED: dict[str, str] = {
             "watchlists",
         )
     },
+    # The flat private modules (asyncquote._wire, ...), moved into folders.
+    **{f"asyncquote.{old}": f"asyncquote.{new}" for old, new in _FLAT.items()},
 }
 
 
@@ -154,3 +215,31 @@ def attribute(package: str, name: str) -> ModuleType:
         module = _alias(old, stacklevel=3)
     setattr(sys.modules[package], name, module)  # as an import would
     return module
+
+
+def folder_attribute(package: str, name: str) -> object:
+    """``package.name`` for a name of the flat module ``package`` replaced (its ``__getattr__``).
+
+    ``from asyncquote._opend import ProtoId`` worked while ``_opend`` was one
+    module; it is a folder now, and this answers such a name from the module
+    now holding it (:data:`FOLDERS`), with a DeprecationWarning, once: the
+    name is then set on the folder. Only the old module's ``__all__`` is
+    answered, so asking for a submodule not yet imported (what ``from
+    package import submodule`` does first) is still an AttributeError.
+
+    Raises:
+        AttributeError: ``name`` is no name of the old module.
+    """
+    home = importlib.import_module(FOLDERS[package])
+    if name not in getattr(home, "__all__", ()):
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+    # Level 3: the code that wrote ``from package import name`` (past __getattr__).
+    warnings.warn(
+        f"{package}.{name} is deprecated and will be removed in the next release: "
+        f"{package} is a folder now; import {name} from {home.__name__}.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    value: object = getattr(home, name)
+    setattr(sys.modules[package], name, value)
+    return value
