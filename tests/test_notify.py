@@ -29,7 +29,8 @@ from asyncquote import (
     QuoteRightsChanged,
     UsedQuotaChanged,
 )
-from asyncquote._models.notify import WarningThrottle, event_from_notify, global_state_from_pb
+from asyncquote._client.throttle import WarningThrottle
+from asyncquote._models.notify import event_from_notify, global_state_from_pb
 from asyncquote._pb import GetGlobalState_pb2
 
 from .hostile_peer import (

@@ -24,9 +24,10 @@ from .._io.connection_options import PushHandler
 from .._io.session import ConnectionState
 from .._models.events import ConnectionStateChanged, Event, state_changes
 from .._models.health import GatewayStatus, GlobalState
-from .._models.notify import WarningThrottle, event_from_notify
+from .._models.notify import event_from_notify
 from .._opend.framing import Frame
 from .._opend.vocabulary import ProtoId
+from .throttle import WarningThrottle
 
 __all__ = ["GatewayMonitor"]
 

@@ -9,7 +9,7 @@
 * A malformed push (bytes that are not a Notify, ``retType != 0``, a
   ``type`` whose part is missing) is logged at WARNING and dropped. It never
   raises: a bad push from the gateway must not end the connection that
-  carried it. Given a :class:`WarningThrottle` (the client passes one), a
+  carried it. Given a :class:`Warner` (the client passes a throttle), a
   flood of them logs each kind once per minute, with a count of the rest.
 
 Text that is not UTF-8 holds U+FFFD for the bad bytes; enum values this
@@ -19,15 +19,13 @@ version does not know stay ``int`` (see :mod:`asyncquote._models.watchlist`).
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from google.protobuf.message import Message
 
 from .._base.errors import ProtocolError
 from .._base.text import wire_text
-from .._io.loop import clock as loop_clock
 from .._opend.codec import parse_message
 from .._opend.health_vocabulary import MARKET_STATE_FIELDS, QUOTE_RIGHT_FIELDS, NotifyType
 from .._opend.vocabulary import ProtoId
@@ -44,7 +42,7 @@ from .events import (
 from .health import GlobalState, ProgramStatus, QuoteRights
 
 __all__ = [
-    "WarningThrottle",
+    "Warner",
     "event_from_notify",
     "global_state_from_pb",
     "program_status_from_pb",
@@ -52,56 +50,19 @@ __all__ = [
 
 logger = logging.getLogger("asyncquote.notify")
 
-#: Seconds between two warnings of one kind from a :class:`WarningThrottle`.
-WARNING_INTERVAL = 60.0
 
+class Warner(Protocol):
+    """Where the warnings about malformed pushes go: the client passes a throttle.
 
-class WarningThrottle:
-    """Logs a warning of each kind at most once per ``interval`` seconds.
-
-    The ones held back meanwhile are counted, and the next warning of that
-    kind says how many there were. Called where pushes arrive, which on
-    asyncio is the transport's read callback, outside any task: so the clock
-    is the event loop's own (:func:`asyncquote._io.loop.clock`, taken on first
-    use, on the loop the pushes arrive on), never one that needs a task.
-
-    Args:
-        log: where the warnings go.
-        clock: seconds, monotonic; default the running event loop's.
-        interval: seconds between two warnings of one kind.
+    (:class:`asyncquote._client.throttle.WarningThrottle`, which keeps time on
+    the event loop: so it lives with the client, not here.)
     """
 
-    def __init__(
-        self,
-        log: logging.Logger,
-        *,
-        clock: Callable[[], float] | None = None,
-        interval: float = WARNING_INTERVAL,
-    ) -> None:
-        self._log = log
-        self._clock = clock
-        self._interval = interval
-        self._next: dict[str, float] = {}  # kind → when it may be logged again
-        self._held: dict[str, int] = {}  # kind → warnings held back since it was logged
-
     def warn(self, kind: str, message: str, *args: object) -> None:
-        """Log ``message % args`` at WARNING, unless ``kind`` was logged within ``interval``."""
-        clock = self._clock
-        if clock is None:
-            clock = self._clock = loop_clock()
-        now = clock()
-        if now < self._next.get(kind, -math.inf):
-            self._held[kind] = self._held.get(kind, 0) + 1
-            return
-        self._next[kind] = now + self._interval
-        held = self._held.pop(kind, 0)
-        if held:
-            message += " (and %d more like it in the last %g s, not logged)"
-            args = (*args, held, self._interval)
-        self._log.warning(message, *args)
+        """Log ``message % args`` at WARNING, or count it as one of ``kind`` held back."""
 
 
-def _warn(throttle: WarningThrottle | None, kind: str, message: str, *args: object) -> None:
+def _warn(throttle: Warner | None, kind: str, message: str, *args: object) -> None:
     if throttle is None:
         logger.warning(message, *args)
     else:
@@ -189,7 +150,7 @@ _PART: dict[int, str] = {
 }
 
 
-def event_from_notify(body: bytes, throttle: WarningThrottle | None = None) -> Event | None:
+def event_from_notify(body: bytes, throttle: Warner | None = None) -> Event | None:
     """The event a Notify (1003) body carries; ``None`` if it is not one. Never raises.
 
     A malformed push is logged at WARNING, through ``throttle`` if given.
