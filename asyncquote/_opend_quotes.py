@@ -20,8 +20,12 @@ __all__ = [
     "MAX_SNAPSHOT_SECURITIES",
     "MIN_SUBSCRIPTION_SECONDS",
     "PUSH_SUB_TYPES",
+    "AssetClass",
     "DarkStatus",
+    "IndexOptionType",
+    "OptionAreaType",
     "OrderBookType",
+    "PriceType",
     "SecurityStatus",
     "SubType",
 ]
@@ -101,6 +105,44 @@ class OrderBookType(ProtocolEnum):
 
     NORMAL = 0
     ODD = 1
+
+
+class IndexOptionType(ProtocolEnum):
+    """Kind of index option (``Qot_Common.IndexOptionType``): ``SMALL`` is a mini contract."""
+
+    NONE = 0
+    NORMAL = 1
+    SMALL = 2
+
+
+class OptionAreaType(ProtocolEnum):
+    """Exercise style of an option (``Qot_Common.OptionAreaType``)."""
+
+    NONE = 0
+    AMERICAN = 1
+    EUROPEAN = 2
+    BERMUDA = 3
+
+
+class PriceType(ProtocolEnum):
+    """In or out of the money (``Qot_Common.PriceType``); for an inline warrant,
+    inside or outside its range."""
+
+    NONE = 0
+    OUTSIDE = 1
+    WITH_IN = 2
+
+
+class AssetClass(ProtocolEnum):
+    """What a fund invests in (``Qot_Common.AssetClass``)."""
+
+    NONE = 0
+    STOCK = 1
+    BOND = 2
+    COMMODITY = 3
+    CURRENCY_MARKET = 4
+    FUTURE = 5
+    SWAP = 6
 
 
 #: OpenD refuses to unsubscribe a (security, kind) pair less than this many

@@ -54,8 +54,12 @@ from asyncquote._opend_quotes import (
     MAX_SNAPSHOT_SECURITIES,
     MIN_SUBSCRIPTION_SECONDS,
     PUSH_SUB_TYPES,
+    AssetClass,
     DarkStatus,
+    IndexOptionType,
+    OptionAreaType,
     OrderBookType,
+    PriceType,
     SecurityStatus,
     SubType,
 )
@@ -154,6 +158,10 @@ def test_the_prefix_tables_are_each_others_inverse() -> None:
         (DarkStatus, Qot_Common_pb2.DarkStatus, False),
         (SecurityStatus, Qot_Common_pb2.SecurityStatus, False),
         (OrderBookType, Qot_Common_pb2.OrderBookType, False),
+        (IndexOptionType, Qot_Common_pb2.IndexOptionType, False),
+        (OptionAreaType, Qot_Common_pb2.OptionAreaType, False),
+        (PriceType, Qot_Common_pb2.PriceType, False),
+        (AssetClass, Qot_Common_pb2.AssetClass, False),
     ],
 )
 def test_enumerations_number_values_as_the_protos_do(

@@ -120,6 +120,35 @@ class SecurityStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SecurityStatus_UnRecoverableCircuitBreaker: _ClassVar[SecurityStatus]
     SecurityStatus_AfterCombination: _ClassVar[SecurityStatus]
     SecurityStatus_AfterTransation: _ClassVar[SecurityStatus]
+
+class IndexOptionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IndexOptionType_Unknown: _ClassVar[IndexOptionType]
+    IndexOptionType_Normal: _ClassVar[IndexOptionType]
+    IndexOptionType_Small: _ClassVar[IndexOptionType]
+
+class OptionAreaType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OptionAreaType_Unknown: _ClassVar[OptionAreaType]
+    OptionAreaType_American: _ClassVar[OptionAreaType]
+    OptionAreaType_European: _ClassVar[OptionAreaType]
+    OptionAreaType_Bermuda: _ClassVar[OptionAreaType]
+
+class PriceType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PriceType_Unknow: _ClassVar[PriceType]
+    PriceType_Outside: _ClassVar[PriceType]
+    PriceType_WithIn: _ClassVar[PriceType]
+
+class AssetClass(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AssetClass_Unknow: _ClassVar[AssetClass]
+    AssetClass_Stock: _ClassVar[AssetClass]
+    AssetClass_Bond: _ClassVar[AssetClass]
+    AssetClass_Commodity: _ClassVar[AssetClass]
+    AssetClass_CurrencyMarket: _ClassVar[AssetClass]
+    AssetClass_Future: _ClassVar[AssetClass]
+    AssetClass_Swap: _ClassVar[AssetClass]
 QotMarket_Unknown: QotMarket
 QotMarket_HK_Security: QotMarket
 QotMarket_HK_Future: QotMarket
@@ -208,6 +237,23 @@ SecurityStatus_RecoverableCircuitBreaker: SecurityStatus
 SecurityStatus_UnRecoverableCircuitBreaker: SecurityStatus
 SecurityStatus_AfterCombination: SecurityStatus
 SecurityStatus_AfterTransation: SecurityStatus
+IndexOptionType_Unknown: IndexOptionType
+IndexOptionType_Normal: IndexOptionType
+IndexOptionType_Small: IndexOptionType
+OptionAreaType_Unknown: OptionAreaType
+OptionAreaType_American: OptionAreaType
+OptionAreaType_European: OptionAreaType
+OptionAreaType_Bermuda: OptionAreaType
+PriceType_Unknow: PriceType
+PriceType_Outside: PriceType
+PriceType_WithIn: PriceType
+AssetClass_Unknow: AssetClass
+AssetClass_Stock: AssetClass
+AssetClass_Bond: AssetClass
+AssetClass_Commodity: AssetClass
+AssetClass_CurrencyMarket: AssetClass
+AssetClass_Future: AssetClass
+AssetClass_Swap: AssetClass
 
 class QotHeader(_message.Message):
     __slots__ = ("securityFirm",)

@@ -1,4 +1,5 @@
-"""Our ``.proto`` files against the official SDK's, field by field.
+"""Our ``.proto`` files against the official SDK's, field by field, and our
+quote enums' member names against the SDK's names for the same values.
 
 We write our own protocol files from the public facts; this holds them to
 the reference: every message of ours that the SDK also defines has the same
@@ -21,6 +22,16 @@ from typing import Any
 import pytest
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor, FileDescriptor
 
+from asyncquote._opend_quotes import (
+    AssetClass,
+    DarkStatus,
+    IndexOptionType,
+    OptionAreaType,
+    OrderBookType,
+    PriceType,
+    SecurityStatus,
+    SubType,
+)
 from asyncquote._pb import (
     Qot_Common_pb2,
     Qot_GetBasicQot_pb2,
@@ -154,6 +165,39 @@ def test_the_quote_messages_are_complete(sdk: dict[str, Any]) -> None:
 
 def test_our_enums_number_their_values_as_the_sdk_does(sdk: dict[str, Any]) -> None:
     _, enums = _ours([Qot_Common_pb2.DESCRIPTOR])
-    for name in ("SubType", "RehabType", "OrderBookType", "DarkStatus", "SecurityStatus"):
+    names = ["SubType", "RehabType", "OrderBookType", "DarkStatus", "SecurityStatus"]
+    names += ["IndexOptionType", "OptionAreaType", "PriceType", "AssetClass"]
+    for name in names:
         ours = {value.name: value.number for value in enums[f"Qot_Common.{name}"].values}
         assert ours == sdk["enums"][f"Qot_Common.{name}"], name
+
+
+NAMES_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from futu.common import constant
+
+    out = {}
+    for name in sys.argv[1:]:
+        cls = getattr(constant, name)
+        out[name] = {n: cls.to_string2(n) for n in range(-1, 64)}
+    print(json.dumps(out))
+    """
+)
+
+
+def test_our_enum_members_carry_the_sdks_names() -> None:
+    ours = [SubType, DarkStatus, SecurityStatus, OrderBookType]
+    ours += [IndexOptionType, OptionAreaType, PriceType, AssetClass]
+    completed = subprocess.run(
+        [sys.executable, "-c", NAMES_SCRIPT, *(cls.__name__ for cls in ours)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    theirs = json.loads(completed.stdout.splitlines()[-1])
+    for cls in ours:
+        names = {int(n): name for n, name in theirs[cls.__name__].items()}
+        assert {n: cls.sdk_name_of(n) for n in names} == names, cls.__name__
