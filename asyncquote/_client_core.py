@@ -49,6 +49,7 @@ from ._opend import ProtoId
 from ._options import ClientOptions
 from ._ratelimit import QuotaStatus, RateLimiter, is_quota_rejection
 from ._session import ConnectionState, Session
+from ._state_view import watch_states
 
 __all__ = ["READ_ONLY_PROTOCOLS", "ClientCore", "running_loop"]
 
@@ -386,8 +387,19 @@ class ClientCore:
     def state_changes(self) -> AbstractAsyncContextManager[AsyncIterator[ConnectionState]]:
         """Subscribe to state changes::
 
-        async with client.state_changes() as states:
-            async for state in states:
-                print("OpenD connection:", state.value)
+            async with client.state_changes() as states:
+                async for state in states:
+                    print("OpenD connection:", state.value)
+
+        A view on the broadcast behind :meth:`events` (its
+        :class:`ConnectionStateChanged` events, as states), with its bounds:
+        a reader that falls more than 256 states behind loses the oldest
+        (counted in the iterator's ``dropped``), so one that never reads
+        cannot grow without bound. The iteration ends after ``CLOSED``. One
+        task reads an iterator at a time (see :meth:`events`).
+
+        Raises:
+            UsageError: called from another event loop than the client's.
         """
-        return self._session.subscribe()
+        self._check_loop()
+        return watch_states(self._gateway.events)
