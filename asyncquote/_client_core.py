@@ -93,16 +93,10 @@ class ClientCore:
     Not used on its own: :class:`~asyncquote.QuoteClient` is one.
     """
 
-    def __init__(
-        self, session: Session, options: ClientOptions, monitor: GatewayMonitor | None = None
-    ) -> None:
+    def __init__(self, session: Session, options: ClientOptions, monitor: GatewayMonitor) -> None:
         self._session = session
-        if monitor is None:
-            # Made without connect(): states are watched, pushes not (the
-            # connections were made from options without the monitor).
-            monitor = GatewayMonitor(options.push_handler)
-            session.on_state_changed = monitor.on_state_changed
         # OpenD's own health; an error raised while it reports trouble says so.
+        # connect() wires it to the session and the connections' pushes.
         self._gateway = monitor
         # Copied from the options: read by every call.
         self._request_timeout = options.request_timeout
