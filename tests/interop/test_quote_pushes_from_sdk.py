@@ -16,7 +16,7 @@ import textwrap
 import pytest
 
 from asyncquote import BasicQuote, DarkStatus, OptionAreaType, OrderBook, SecurityStatus
-from asyncquote._quote_convert import quote_push_from_body
+from asyncquote._models.quote_convert import quote_push_from_body
 
 pytestmark = [
     pytest.mark.interop,
