@@ -35,8 +35,8 @@ import math
 import random
 from collections.abc import Iterable, Sequence
 
-from .._errors import InvalidArgumentError
-from .._opend import SecurityKey, SecurityType, format_code
+from .._base.errors import InvalidArgumentError
+from .._opend.vocabulary import SecurityKey, SecurityType, format_code
 from ._market_models import BookLevel, Listing, NotListedError, OrderBook, PriceError, Quote
 from ._ticks import (
     PRICE_SCALE,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._errors import InvalidArgumentError
-from .._opend import SecurityKey, SecurityType, format_code
+from .._base.errors import InvalidArgumentError
+from .._opend.vocabulary import SecurityKey, SecurityType, format_code
 
 __all__ = ["BookLevel", "Listing", "NotListedError", "OrderBook", "PriceError", "Quote"]
 

@@ -47,8 +47,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from .._args import check_int
-from .._opend import SecurityKey
+from .._base.args import check_int
+from .._opend.vocabulary import SecurityKey
 
 __all__ = [
     "DEFAULT_SUBSCRIPTION_QUOTA",

@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .._opend import Market
+from .._opend.vocabulary import Market
 
 __all__ = [
     "CENT_LADDER",

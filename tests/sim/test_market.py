@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asyncquote._errors import InvalidArgumentError
+from asyncquote._base.errors import InvalidArgumentError
 from asyncquote.sim._market import (
     BOOK_DEPTH,
     MAX_CATCH_UP,

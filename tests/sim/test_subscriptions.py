@@ -7,7 +7,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from asyncquote._errors import InvalidArgumentError
+from asyncquote._base.errors import InvalidArgumentError
 from asyncquote.sim._subscriptions import (
     DEFAULT_SUBSCRIPTION_QUOTA,
     UNSUBSCRIBE_AFTER,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asyncquote._opend import Market
+from asyncquote._opend.vocabulary import Market
 from asyncquote.sim._ticks import (
     CENT_LADDER,
     HK_LADDER,
