@@ -18,7 +18,7 @@ OpenD's rules, as Futu's OpenAPI documentation states them (the pages
   HKD 5 million (or 2,000 trades, or HKD 20 million, a month).
   :data:`DEFAULT_SUBSCRIPTION_QUOTA` is 1,000, the third tier.
 * A pair can be unsubscribed only once it has been subscribed for at least
-  a minute (:data:`UNSUBSCRIBE_AFTER`).
+  a minute (:data:`~asyncquote._opend.quotes.MIN_SUBSCRIPTION_SECONDS`).
 * A quota unit comes back only once no connection holds the pair. A
   connection that closes less than a minute after subscribing a pair does
   not give it back at once: OpenD cancels the subscription when the minute
@@ -48,11 +48,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from .._base.args import check_int
+from .._opend.quotes import MIN_SUBSCRIPTION_SECONDS
 from .._opend.vocabulary import SecurityKey
 
 __all__ = [
     "DEFAULT_SUBSCRIPTION_QUOTA",
-    "UNSUBSCRIBE_AFTER",
     "NotSubscribedError",
     "Pair",
     "QuotaExceededError",
@@ -66,9 +66,6 @@ Pair = tuple[SecurityKey, int]
 
 #: The account's subscription quota unless told otherwise (Futu's third tier).
 DEFAULT_SUBSCRIPTION_QUOTA = 1_000
-
-#: Seconds a pair must have been subscribed before it can be unsubscribed.
-UNSUBSCRIBE_AFTER = 60.0
 
 _NO_CONNECTIONS: Collection[int] = frozenset()
 
@@ -105,7 +102,7 @@ class QuotaExceededError(SubscriptionError):
 
 
 class UnsubscribeTooSoonError(SubscriptionError):
-    """Some pairs have been subscribed for less than :data:`UNSUBSCRIBE_AFTER` seconds.
+    """Some pairs have been subscribed for less than :data:`MIN_SUBSCRIPTION_SECONDS` seconds.
 
     Attributes:
         pairs: those pairs.
@@ -114,7 +111,7 @@ class UnsubscribeTooSoonError(SubscriptionError):
 
     def __init__(self, pairs: Sequence[Pair], ready_at: float) -> None:
         super().__init__(
-            f"{len(pairs)} subscriptions are less than {UNSUBSCRIBE_AFTER:g} s old", pairs
+            f"{len(pairs)} subscriptions are less than {MIN_SUBSCRIPTION_SECONDS:g} s old", pairs
         )
         self.ready_at = ready_at
 
@@ -221,13 +218,15 @@ class Subscriptions:
 
         Raises:
             UnsubscribeTooSoonError: some of them were subscribed less than
-                :data:`UNSUBSCRIBE_AFTER` seconds ago; nothing changed.
+                :data:`MIN_SUBSCRIPTION_SECONDS` seconds ago; nothing changed.
         """
         held = self._held.get(conn, {})
         gone = [pair for pair in _unique(pairs) if pair in held]
-        young = [pair for pair in gone if now - held[pair] < UNSUBSCRIBE_AFTER]
+        young = [pair for pair in gone if now - held[pair] < MIN_SUBSCRIPTION_SECONDS]
         if young:
-            raise UnsubscribeTooSoonError(young, max(held[p] for p in young) + UNSUBSCRIBE_AFTER)
+            raise UnsubscribeTooSoonError(
+                young, max(held[p] for p in young) + MIN_SUBSCRIPTION_SECONDS
+            )
         self.register(conn, gone, False)
         for pair in gone:
             del held[pair]
@@ -274,7 +273,7 @@ class Subscriptions:
     def drop_connection(self, conn: int, now: float) -> None:
         """Forget ``conn``, closed at ``now``: its pairs and its pushes.
 
-        Pairs it subscribed less than :data:`UNSUBSCRIBE_AFTER` seconds ago
+        Pairs it subscribed less than :data:`MIN_SUBSCRIPTION_SECONDS` seconds ago
         linger: they count against the quota until their minute is up.
         """
         registered = self._registered.get(conn)
@@ -282,7 +281,7 @@ class Subscriptions:
             self.register(conn, list(registered), False)
         self._registered.pop(conn, None)
         for pair, since in self._held.pop(conn, {}).items():
-            until = since + UNSUBSCRIBE_AFTER
+            until = since + MIN_SUBSCRIPTION_SECONDS
             if until > now:
                 self._lingering[pair] = max(until, self._lingering.get(pair, until))
             self._release(pair)

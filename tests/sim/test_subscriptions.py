@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from asyncquote._base.errors import InvalidArgumentError
+from asyncquote._opend.quotes import MIN_SUBSCRIPTION_SECONDS
 from asyncquote.sim._subscriptions import (
     DEFAULT_SUBSCRIPTION_QUOTA,
-    UNSUBSCRIBE_AFTER,
     NotSubscribedError,
     Pair,
     QuotaExceededError,
@@ -73,10 +73,10 @@ def test_unsubscribing_within_a_minute_is_refused_whole() -> None:
     with pytest.raises(UnsubscribeTooSoonError) as caught:
         subs.unsubscribe(1, [T_QUOTE, T_BOOK], 60.0)
     assert caught.value.pairs == (T_BOOK,)
-    assert caught.value.ready_at == 30.0 + UNSUBSCRIBE_AFTER
+    assert caught.value.ready_at == 30.0 + MIN_SUBSCRIPTION_SECONDS
     assert subs.pairs_of(1) == [T_QUOTE, T_BOOK]
     # Exactly one minute is enough.
-    assert subs.unsubscribe(1, [T_QUOTE], UNSUBSCRIBE_AFTER) == [T_QUOTE]
+    assert subs.unsubscribe(1, [T_QUOTE], MIN_SUBSCRIPTION_SECONDS) == [T_QUOTE]
     assert subs.unsubscribe(1, [T_BOOK], 90.0) == [T_BOOK]
     assert subs.used(90.0) == 0
 
