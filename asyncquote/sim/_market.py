@@ -37,7 +37,7 @@ from collections.abc import Iterable, Sequence
 
 from .._base.errors import InvalidArgumentError
 from .._opend.vocabulary import SecurityKey, SecurityType, format_code
-from ._market_models import BookLevel, Listing, NotListedError, OrderBook, PriceError, Quote
+from ._market_models import BookLevel, Listing, MarketBook, MarketQuote, NotListedError, PriceError
 from ._ticks import (
     PRICE_SCALE,
     TickLadder,
@@ -54,10 +54,10 @@ __all__ = [
     "BookLevel",
     "Listing",
     "Market",
+    "MarketBook",
+    "MarketQuote",
     "NotListedError",
-    "OrderBook",
     "PriceError",
-    "Quote",
 ]
 
 #: Levels on each side of an order book.
@@ -133,7 +133,7 @@ class _Security:
         self.moves = 0
         self.walk = random.Random(_seed_of(seed, listing.key, "walk"))
         self.book_seed = _seed_of(seed, listing.key, "book")
-        self.book: OrderBook | None = None
+        self.book: MarketBook | None = None
 
     def tick(self, time: float) -> None:
         """One tick: a step of the walk and a trade at the new price."""
@@ -163,9 +163,9 @@ class _Security:
         self.moves += 1
         self.book = None
 
-    def quote(self) -> Quote:
+    def quote(self) -> MarketQuote:
         listing = self.listing
-        return Quote(
+        return MarketQuote(
             key=listing.key,
             name=listing.name,
             list_time=listing.list_time,
@@ -181,7 +181,7 @@ class _Security:
             moves=self.moves,
         )
 
-    def order_book(self) -> OrderBook:
+    def order_book(self) -> MarketBook:
         book = self.book
         if book is None:
             # A function of the seed, the security, its price and its moves.
@@ -197,7 +197,7 @@ class _Security:
             for _ in range(BOOK_DEPTH):
                 ask = ladder.up(ask)
                 asks.append(self._level(ask, draws))
-            book = self.book = OrderBook(self.listing.key, tuple(bids), tuple(asks), self.updated)
+            book = self.book = MarketBook(self.listing.key, tuple(bids), tuple(asks), self.updated)
         return book
 
     def _level(self, price: int, draws: random.Random) -> BookLevel:
@@ -270,6 +270,16 @@ class Market:
     def __contains__(self, key: object) -> bool:
         return key in self._securities
 
+    def add(self, listing: Listing, now: float) -> bool:
+        """List ``listing`` from ``now`` on, unless its key is listed; return whether it was new.
+
+        Its opening state is its seeded one, and it moves with the next tick.
+        """
+        if listing.key in self._securities:
+            return False
+        self._securities[listing.key] = _Security(listing, self._seed, now)
+        return True
+
     def ladder(self, key: SecurityKey) -> TickLadder:
         """The tick ladder of ``key``'s market.
 
@@ -278,7 +288,7 @@ class Market:
         """
         return self._security(key).ladder
 
-    def quote(self, key: SecurityKey) -> Quote:
+    def quote(self, key: SecurityKey) -> MarketQuote:
         """``key``'s quote now.
 
         Raises:
@@ -286,7 +296,7 @@ class Market:
         """
         return self._security(key).quote()
 
-    def order_book(self, key: SecurityKey) -> OrderBook:
+    def order_book(self, key: SecurityKey) -> MarketBook:
         """``key``'s order book now (made once per move, then shared).
 
         Raises:
@@ -294,7 +304,7 @@ class Market:
         """
         return self._security(key).order_book()
 
-    def step(self, now: float) -> list[Quote]:
+    def step(self, now: float) -> list[MarketQuote]:
         """Play the ticks due by ``now``; return the quote of each security that moved.
 
         Every security moves at every tick, so the list is empty (no tick
@@ -317,7 +327,7 @@ class Market:
         self._ticks = due
         return [security.quote() for security in securities]
 
-    def set_price(self, key: SecurityKey, price: float, now: float) -> Quote:
+    def set_price(self, key: SecurityKey, price: float, now: float) -> MarketQuote:
         """Trade one lot of ``key`` at ``price`` at ``now``; the walk goes on from there.
 
         The price must be on the security's tick ladder (HK 400.2 is, 400.1

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .._base.errors import InvalidArgumentError
 from .._opend.vocabulary import SecurityKey, SecurityType, format_code
 
-__all__ = ["BookLevel", "Listing", "NotListedError", "OrderBook", "PriceError", "Quote"]
+__all__ = ["BookLevel", "Listing", "MarketBook", "MarketQuote", "NotListedError", "PriceError"]
 
 
 class PriceError(InvalidArgumentError):
@@ -67,7 +67,7 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
-class Quote:
+class MarketQuote:
     """One security's basic quote at one moment (what Qot_UpdateBasicQot 3005 carries).
 
     Prices are floats on the security's ladder.
@@ -118,7 +118,7 @@ class BookLevel:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderBook:
+class MarketBook:
     """One security's order book: best bid and best ask first."""
 
     key: SecurityKey

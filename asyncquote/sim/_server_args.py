@@ -8,6 +8,7 @@ is :mod:`._server`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from .._base.args import check_duration, check_int, is_plain_text
@@ -35,6 +36,8 @@ def check_simulator_arguments(
     push_backlog: object,
     status_changes: Iterable[object],
     rsa_key: object,
+    quote_rate: object = 0.0,
+    market_seed: object = 0,
 ) -> tuple[StatusChange, ...]:
     """Check :class:`Simulator`'s arguments; raise :class:`InvalidArgumentError` naming one.
 
@@ -63,6 +66,11 @@ def check_simulator_arguments(
     if record_limit is not None:
         check_int("record_limit", record_limit, minimum=0)
     check_int("push_backlog", push_backlog, minimum=1)
+    check_int("market_seed", market_seed, minimum=0)
+    if isinstance(quote_rate, bool) or not isinstance(quote_rate, int | float):
+        raise InvalidArgumentError(f"quote_rate must be a number per second, not {quote_rate!r}")
+    if not 0 <= quote_rate < math.inf:
+        raise InvalidArgumentError(f"quote_rate must be a finite number >= 0, not {quote_rate!r}")
     if language not in LANGUAGES:
         raise InvalidArgumentError(f"language must be one of {LANGUAGES}, not {language!r}")
     if handshake_timeout is not None:

@@ -46,6 +46,8 @@ class ServerState:
             account's subscription quota (see :mod:`._subscriptions`).
         now: the arrival time (:func:`anyio.current_time`) of the request
             being handled, set by the dispatcher before each handler runs.
+        market_clock: the market's time, epoch seconds (the simulator's
+            clock mapped onto :attr:`wall_clock` when it starts).
     """
 
     watchlists: WatchlistStore
@@ -60,6 +62,7 @@ class ServerState:
     market: Market = field(default_factory=lambda: Market(()))
     subscriptions: Subscriptions = field(default_factory=Subscriptions)
     now: float = 0.0
+    market_clock: Callable[[], float] = field(default=time.time)
 
 
 @dataclass(slots=True, eq=False)

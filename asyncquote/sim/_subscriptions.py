@@ -138,7 +138,7 @@ class Subscriptions:
     """
 
     def __init__(self, quota: int = DEFAULT_SUBSCRIPTION_QUOTA) -> None:
-        self._quota = check_int("subscription quota", quota, minimum=0)
+        self._quota = check_int("subscription_quota", quota, minimum=0)
         # Per connection, its pairs and when each was first subscribed, in order.
         self._held: dict[int, dict[Pair, float]] = {}
         # How many connections hold each pair.

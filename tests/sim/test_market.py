@@ -15,10 +15,10 @@ from asyncquote.sim._market import (
     MAX_CATCH_UP,
     Listing,
     Market,
+    MarketBook,
+    MarketQuote,
     NotListedError,
-    OrderBook,
     PriceError,
-    Quote,
 )
 from asyncquote.sim._ticks import TickLadder, ladder_for, to_thousandths
 
@@ -38,7 +38,7 @@ def market(seed: int = 7, rate: float = 10.0) -> Market:
     return Market(LISTINGS, seed=seed, rate=rate, start=START)
 
 
-def state(m: Market) -> list[tuple[Quote, OrderBook]]:
+def state(m: Market) -> list[tuple[MarketQuote, MarketBook]]:
     return [(m.quote(key), m.order_book(key)) for key in m.keys]
 
 
@@ -47,7 +47,7 @@ def on_ladder(key: tuple[int, str], price: float) -> bool:
     return thousandths is not None and ladder_for(key[0]).is_valid(thousandths)
 
 
-def check_quote(quote: Quote) -> None:
+def check_quote(quote: MarketQuote) -> None:
     for price in (quote.cur_price, quote.open_price, quote.high_price, quote.low_price):
         assert on_ladder(quote.key, price)
     assert quote.low_price <= quote.cur_price <= quote.high_price
@@ -192,6 +192,21 @@ def test_an_unlisted_security_is_a_typed_error() -> None:
 def test_a_bad_rate_is_a_typed_error(rate: object) -> None:
     with pytest.raises(InvalidArgumentError, match="rate"):
         Market(LISTINGS, rate=rate)  # type: ignore[arg-type]
+
+
+def test_a_security_listed_later_opens_in_its_seeded_state() -> None:
+    m, other = market(), market()
+    listing = Listing((1, "09988"), "Alibaba", 3, 100, "2019-11-26")
+    m.step(START + 5)
+    assert m.add(listing, START + 5.05)
+    assert not m.add(listing, START + 6)
+    other.add(listing, START)
+    opening = m.quote(listing.key)
+    assert opening.moves == 0
+    assert opening.update_time == START + 5.05
+    assert opening.cur_price == other.quote(listing.key).cur_price
+    assert [q.key for q in m.step(START + 5.1)][-1] == listing.key
+    assert m.quote(listing.key).moves == 1
 
 
 def test_a_security_listed_twice_is_refused() -> None:
