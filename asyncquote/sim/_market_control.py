@@ -30,6 +30,7 @@ import anyio
 import anyio.abc
 
 from .._base.errors import InvalidArgumentError
+from .._models.events import UsedQuotaChanged
 from .._opend.quotes import SubType
 from .._opend.vocabulary import CodeError, ProtoId, SecurityKey, format_code, parse_code
 from ._market import Market, MarketBook, MarketQuote, NotListedError
@@ -37,6 +38,7 @@ from ._quote_messages import basic_qot_push, listing_of, order_book_push
 
 if TYPE_CHECKING:
     from ._connections import Connections
+    from ._gateway import NotifyEvent
     from ._state import ServerState
 
 __all__ = ["MarketControl", "SimulatedMarket"]
@@ -145,8 +147,14 @@ class MarketControl:
     _state: ServerState
     _table: Connections
 
+    if TYPE_CHECKING:
+        # GatewayControl's, the other base of Simulator.
+        def push(self, event: NotifyEvent) -> int: ...
+
     def _init_market(self, *, rate: float, seed: int) -> None:
         state = self._state
+        state.on_subscriptions_change = self._subscriptions_changed
+        self._quota_report: anyio.Event | None = None
         listings = [listing_of(info) for info in state.watchlists.securities]
         state.market = Market(listings, seed=seed, rate=rate, start=state.wall_clock())
         state.market_clock = self._market_time
@@ -164,8 +172,12 @@ class MarketControl:
 
     @property
     def subscription_quota(self) -> int:
-        """The account's subscription quota: (security, kind) pairs subscribed at once."""
-        return self._state.subscriptions.quota
+        """The account's subscription quota: (security, kind) pairs subscribed at once.
+
+        What :attr:`gateway` says (``subscription_quota``), and enforced:
+        push an ``ApiQuotaChanged`` to change it while running.
+        """
+        return self._state.gateway.subscription_quota
 
     def used_subscription_quota(self) -> int:
         """The subscription quota in use now, over every connection (as GetSubInfo says)."""
@@ -181,11 +193,33 @@ class MarketControl:
     def _start_market(self, task_group: anyio.abc.TaskGroup) -> None:
         """Start the market's clock (and its task, unless its rate is 0)."""
         self._market_origin = (self._state.wall_clock(), anyio.current_time())
+        self._quota_report = anyio.Event()
+        task_group.start_soon(self._report_used_quota)
         if self._state.market.rate > 0:
             task_group.start_soon(self._run_market)
 
     def _connection_closed(self, conn_id: int) -> None:
-        self._state.subscriptions.drop_connection(conn_id, anyio.current_time())
+        subscriptions = self._state.subscriptions
+        held = bool(subscriptions.pairs_of(conn_id))
+        subscriptions.drop_connection(conn_id, anyio.current_time())
+        if held:
+            self._subscriptions_changed()
+
+    def _subscriptions_changed(self) -> None:
+        # Reported by a task of its own: after the reply to the request that
+        # made the change, and never from inside a handler.
+        if self._quota_report is not None:
+            self._quota_report.set()
+
+    async def _report_used_quota(self) -> None:
+        """Push ``UsedQuotaChanged`` (Notify) whenever the subscription quota used changes."""
+        while True:
+            assert self._quota_report is not None
+            await self._quota_report.wait()
+            self._quota_report = anyio.Event()
+            used = self._state.subscriptions.used(anyio.current_time())
+            if used != self._state.gateway.used_subscription_quota:
+                self.push(UsedQuotaChanged(used_subscription_quota=used))
 
     async def _run_market(self) -> None:
         market = self._state.market

@@ -173,15 +173,18 @@ def sub(
     conn_id = conn.conn_id
     try:
         if c2s.isUnsubAll:
-            subscriptions.unsubscribe_all(conn_id, server.now)
+            if subscriptions.unsubscribe_all(conn_id, server.now):
+                server.on_subscriptions_change()
             return _ok(response_type)
         pairs = _pairs(server, c2s.securityList, c2s.subTypeList, response_type)
         if isinstance(pairs, Message):
             return pairs  # type: ignore[return-value]
         if not c2s.isSubOrUnSub:
-            subscriptions.unsubscribe(conn_id, pairs, server.now)
+            if subscriptions.unsubscribe(conn_id, pairs, server.now):
+                server.on_subscriptions_change()
             return _ok(response_type)
-        subscriptions.subscribe(conn_id, pairs, server.now)
+        if subscriptions.subscribe(conn_id, pairs, server.now):
+            server.on_subscriptions_change()
     except QuotaExceededError as exc:
         message = texts.subscription_quota_exceeded(
             _pair_names(exc.pairs), exc.remaining, exc.quota, language

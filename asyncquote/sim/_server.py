@@ -28,6 +28,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from types import TracebackType
 
 import anyio
@@ -52,7 +53,7 @@ from ._quotas import QuotaLedger, merge_quotas
 from ._server_args import check_faults, check_simulator_arguments
 from ._server_views import ServerViews
 from ._state import RequestRecord, ServerState
-from ._subscriptions import DEFAULT_SUBSCRIPTION_QUOTA, Subscriptions
+from ._subscriptions import Subscriptions
 from ._texts import Language
 from ._watchlists import WatchlistStore
 from ._websocket import WebSocketGateway
@@ -135,7 +136,8 @@ class Simulator(ServerViews, Listening, GatewayControl, MarketControl):
             through :attr:`market` (``sim.market.set_price(code, price)``).
         market_seed: every starting price and move comes from it.
         subscription_quota: (security, kind) pairs the account may have
-            subscribed at once (1,000, one of Futu's tiers, by default).
+            subscribed at once; ``gateway``'s ``subscription_quota`` (1,000,
+            one of Futu's tiers, by default) when ``None``.
 
     Raises:
         StateFileError: ``state_path`` exists but cannot be loaded, or cannot
@@ -178,7 +180,7 @@ class Simulator(ServerViews, Listening, GatewayControl, MarketControl):
         push_backlog: int = DEFAULT_PUSH_BACKLOG,
         quote_rate: float = DEFAULT_QUOTE_RATE,
         market_seed: int = 0,
-        subscription_quota: int = DEFAULT_SUBSCRIPTION_QUOTA,
+        subscription_quota: int | None = None,
     ) -> None:
         self._status_changes = check_simulator_arguments(
             host=host,
@@ -215,8 +217,13 @@ class Simulator(ServerViews, Listening, GatewayControl, MarketControl):
             on_watchlists_change=None if state_file is None else state_file.save,
             encrypted=self._rsa is not None,
             gateway=gateway if gateway is not None else GatewayState(),
-            subscriptions=Subscriptions(subscription_quota),
         )
+        if subscription_quota is not None:
+            # Checked there, as every GatewayState field is.
+            self._state.gateway = replace(
+                self._state.gateway, subscription_quota=subscription_quota
+            )
+        self._state.subscriptions = Subscriptions(lambda: self._state.gateway.subscription_quota)
         self._init_market(rate=quote_rate, seed=market_seed)
         self._faults = faults if faults is not None else Faults()
         self._dispatcher = Dispatcher(default_routes(), self._state)
@@ -360,7 +367,7 @@ async def serve(
     status_changes: Sequence[StatusChange] = (),
     quote_rate: float = DEFAULT_QUOTE_RATE,
     market_seed: int = 0,
-    subscription_quota: int = DEFAULT_SUBSCRIPTION_QUOTA,
+    subscription_quota: int | None = None,
     ready: Callable[[Simulator], object] | None = None,
 ) -> None:
     """Run a :class:`Simulator` until cancelled.

@@ -66,7 +66,8 @@ def check_simulator_arguments(
     if record_limit is not None:
         check_int("record_limit", record_limit, minimum=0)
     check_int("push_backlog", push_backlog, minimum=1)
-    check_int("market_seed", market_seed, minimum=0)
+    if isinstance(market_seed, bool) or not isinstance(market_seed, int):
+        raise InvalidArgumentError(f"market_seed must be a whole number, not {market_seed!r}")
     if isinstance(quote_rate, bool) or not isinstance(quote_rate, int | float):
         raise InvalidArgumentError(f"quote_rate must be a number per second, not {quote_rate!r}")
     if not 0 <= quote_rate < math.inf:

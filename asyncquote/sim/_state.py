@@ -48,6 +48,9 @@ class ServerState:
             being handled, set by the dispatcher before each handler runs.
         market_clock: the market's time, epoch seconds (the simulator's
             clock mapped onto :attr:`wall_clock` when it starts).
+        on_subscriptions_change: called after a request changed the
+            subscriptions (the simulator then tells the clients the quota
+            used, once the reply is on its way).
     """
 
     watchlists: WatchlistStore
@@ -63,6 +66,7 @@ class ServerState:
     subscriptions: Subscriptions = field(default_factory=Subscriptions)
     now: float = 0.0
     market_clock: Callable[[], float] = field(default=time.time)
+    on_subscriptions_change: Callable[[], object] = field(default=lambda: None)
 
 
 @dataclass(slots=True, eq=False)

@@ -45,7 +45,7 @@ is the number of its pairs.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from .._base.args import check_int
 from .._opend.quotes import MIN_SUBSCRIPTION_SECONDS
@@ -131,14 +131,20 @@ class Subscriptions:
     """Every connection's subscriptions and push registrations, and the account's quota.
 
     Args:
-        quota: the account's subscription quota, a whole number >= 0.
+        quota: the account's subscription quota, a whole number >= 0; or a
+            function that says it, asked each time (the simulator's follows
+            what its gateway state says, which a test may change).
 
     Raises:
-        InvalidArgumentError: ``quota`` is not a whole number >= 0.
+        InvalidArgumentError: ``quota`` is not a whole number >= 0 or a function.
     """
 
-    def __init__(self, quota: int = DEFAULT_SUBSCRIPTION_QUOTA) -> None:
-        self._quota = check_int("subscription_quota", quota, minimum=0)
+    def __init__(self, quota: int | Callable[[], int] = DEFAULT_SUBSCRIPTION_QUOTA) -> None:
+        if callable(quota):
+            self._quota_of: Callable[[], int] = quota
+        else:
+            fixed = check_int("subscription_quota", quota, minimum=0)
+            self._quota_of = lambda: fixed
         # Per connection, its pairs and when each was first subscribed, in order.
         self._held: dict[int, dict[Pair, float]] = {}
         # How many connections hold each pair.
@@ -153,7 +159,7 @@ class Subscriptions:
     @property
     def quota(self) -> int:
         """The account's subscription quota."""
-        return self._quota
+        return self._quota_of()
 
     def used(self, now: float) -> int:
         """Quota units in use at ``now``: distinct pairs held or lingering."""
@@ -162,7 +168,7 @@ class Subscriptions:
 
     def remaining(self, now: float) -> int:
         """Quota units free at ``now``."""
-        return self._quota - self.used(now)
+        return self.quota - self.used(now)
 
     def connections(self) -> Sequence[int]:
         """The connections holding at least one pair, in the order they first subscribed."""
@@ -204,7 +210,7 @@ class Subscriptions:
             pair for pair in fresh if pair not in self._holders and pair not in self._lingering
         ]
         if len(costly) > remaining:
-            raise QuotaExceededError(costly, remaining, self._quota)
+            raise QuotaExceededError(costly, remaining, self.quota)
         for pair in fresh:
             held[pair] = now
             self._holders[pair] = self._holders.get(pair, 0) + 1

@@ -22,7 +22,7 @@ from .quotes import (
     QuoteClient,
     sub_request,
 )
-from .rawclient import ready_client
+from .rawclient import NOTIFY, ready_client
 from .wsclient import KEY, WsClient, websocket_port
 
 pytestmark = pytest.mark.anyio
@@ -100,9 +100,11 @@ async def test_the_websocket_front_passes_quote_pushes_on_as_section_zero() -> N
             request = sub_request([TENCENT], [QUOTE], first_push=False)
             await client.send(SUB, 7, request.SerializeToString())
             reply = await client.receive()
+            used = await client.receive()  # the bridge asks for notifications
             sim.market.set_price(TENCENT, 400.2)
             push = await client.receive()
     assert (reply.cmd, reply.section, reply.error) == (SUB, 7, 0)
+    assert (used.cmd, used.section) == (NOTIFY, 0)
     assert (push.cmd, push.section) == (UPDATE_BASIC_QOT, 0)
     quote = Qot_UpdateBasicQot_pb2.Response.FromString(push.body).s2c.basicQotList[0]
     assert quote.curPrice == 400.2

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import anyio
 import pytest
 
+from asyncquote._models.events import ApiQuotaChanged
 from asyncquote._opend.vocabulary import Quota
 from asyncquote.sim import Simulator
 
@@ -131,6 +132,34 @@ async def test_each_pair_costs_one_unit_and_the_quota_refuses_what_exceeds_it() 
                 # A kind the market does not serve still costs its unit.
                 assert (await second.sub([APPLE], [TICKER], push=None)).retType == 0
                 assert sim.used_subscription_quota() == 3
+
+
+async def test_the_quota_used_is_notified_after_each_change_that_changes_it(
+    sim: Simulator,
+) -> None:
+    async with (
+        ready_client(sim.host, sim.port, recvNotify=True) as raw_watcher,
+        ready_client(sim.host, sim.port) as raw_client,
+    ):
+        watcher, client = QuoteClient(raw_watcher), QuoteClient(raw_client)
+        assert (await watcher.sub([TENCENT], [QUOTE], push=None)).retType == 0
+        # After the reply: the reply, then the Notify.
+        first = await watcher.client.notify()
+        await client.sub([TENCENT, APPLE], [QUOTE], push=None)
+        second = await watcher.client.notify()
+        await client.sub([APPLE], [QUOTE], push=None)  # changes nothing: no Notify
+        assert await watcher.pushed_since() == []
+    assert first.s2c.usedQuota.usedSubQuota == 1
+    assert second.s2c.usedQuota.usedSubQuota == 2
+    assert sim.gateway.used_subscription_quota == 2
+
+
+async def test_the_quota_follows_what_the_gateway_says(sim: Simulator, client: QuoteClient) -> None:
+    assert sim.subscription_quota == sim.gateway.subscription_quota == 1000
+    sim.push(ApiQuotaChanged(subscription_quota=1, history_kline_quota=100))
+    assert sim.subscription_quota == 1
+    refused = await client.sub([TENCENT, APPLE], [QUOTE], push=None)
+    assert refused.retMsg.startswith("Subscription quota exceeded: 2 more needed, 1 of 1 left")
 
 
 async def test_get_sub_info_lists_the_connections_pairs_by_kind(client: QuoteClient) -> None:
