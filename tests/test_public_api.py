@@ -74,6 +74,12 @@ PUBLIC = {
     ],
     "asyncquote.sim": [
         "FAULT_NAMES",
+        "BookLevel",
+        "MarketBook",
+        "MarketQuote",
+        "NotListedError",
+        "PriceError",
+        "SimulatedMarket",
         "GATEWAY_STATUSES",
         "NO_QUOTAS",
         "OPEND_QUOTAS",
@@ -101,6 +107,7 @@ PUBLIC = {
     "asyncquote.testing": [
         "FAST_QUOTAS",
         "OpenD",
+        "OpenDMarket",
         "OpenDOptions",
         "QuotaPreset",
         "RequestLog",

@@ -30,6 +30,7 @@ This package does not import pytest; only its plugin module does.
 from __future__ import annotations
 
 from ._gateway import OpenD
+from ._market import OpenDMarket
 from ._options import FAST_QUOTAS, OpenDOptions, QuotaPreset, scaled_quotas
 from ._requests import RequestLog
 from ._securities import static_info, watchlist_store
@@ -37,6 +38,7 @@ from ._securities import static_info, watchlist_store
 __all__ = [
     "FAST_QUOTAS",
     "OpenD",
+    "OpenDMarket",
     "OpenDOptions",
     "QuotaPreset",
     "RequestLog",
