@@ -126,9 +126,7 @@ class QuoteClient(GatewayClient):
     to their replies by serial number.
     """
 
-    def __init__(
-        self, session: Session, options: ClientOptions, monitor: GatewayMonitor | None = None
-    ) -> None:
+    def __init__(self, session: Session, options: ClientOptions, monitor: GatewayMonitor) -> None:
         super().__init__(session, options, monitor)
         # Keyed by (group, edits): a read never joins a request sent before
         # an edit that has since returned (read-your-writes). Each caller

@@ -188,7 +188,8 @@ class _Connecting:
 async def _connected(checked: Callable[[], ClientOptions]) -> AsyncIterator[QuoteClient]:
     options = checked()
     # Every connection's pushes go through the monitor (Notify becomes
-    # events and gateway status) and on to the user's push_handler.
+    # events and gateway status) and on to the user's push_handler; it hears
+    # the session's states too. The one place the monitor is wired.
     monitor = GatewayMonitor(options.push_handler)
     options = dataclasses.replace(options, push_handler=monitor.on_push)
     session = Session(partial(connect_with, options), options.address, options.reconnect)
