@@ -214,6 +214,10 @@ def _error_samples() -> list[BaseException]:
         asyncquote.sim.StateFileError: asyncquote.sim.StateFileError(
             Path("state.json"), "not valid JSON"
         ),
+        asyncquote.sim.PriceError: asyncquote.sim.PriceError(
+            "off the ladder", 400.1, (400.0, 400.2)
+        ),
+        asyncquote.sim.NotListedError: asyncquote.sim.NotListedError((1, "99999")),
     }
     return [
         special[value] if value in special else value("went wrong")

@@ -380,15 +380,8 @@ async def _sim(args: argparse.Namespace) -> None:
             f", then {change.status} at {change.after:g} s" for change in args.gateway_changes
         )
         print(f"gateway: {args.gateway_status}{changes}", flush=True)
-        market = sim.market
-        moving = (
-            f"each moving {market.rate:g} times a second" if market.rate else "moving when told"
-        )
-        print(
-            f"market: {len(market.codes)} securities, {moving} (seed {market.seed}); "
-            f"subscription quota: {sim.subscription_quota}",
-            flush=True,
-        )
+        quota = sim.subscription_quota
+        print(f"market: {sim.market.describe()}; subscription quota: {quota}", flush=True)
 
     try:
         faults = Faults(**args.faults, seed=args.seed)

@@ -76,6 +76,12 @@ class SimulatedMarket:
         """The securities listed, as code strings."""
         return [format_code(key) for key in self._state.market.keys]
 
+    def describe(self) -> str:
+        """One line about the market: ``"24 securities, each moving 2 times a second (seed 0)"``."""
+        rate = self.rate
+        moving = f"each moving {rate:g} times a second" if rate else "moving when told"
+        return f"{len(self._state.market.keys)} securities, {moving} (seed {self.seed})"
+
     def quote(self, code: str) -> MarketQuote:
         """``code``'s quote now: what Qot_GetBasicQot answers and 3005 pushes.
 

@@ -8,6 +8,7 @@ that either stays readable. Pure data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .._base.errors import InvalidArgumentError
 from .._opend.vocabulary import SecurityKey, SecurityType, format_code
@@ -32,6 +33,10 @@ class PriceError(InvalidArgumentError):
         self.price = price
         self.nearest = nearest
 
+    def __reduce__(self) -> tuple[type[PriceError], tuple[str, object, Any]]:
+        # Pickle (a process pool, a multiprocessing queue) calls __init__ again.
+        return (type(self), (str(self), self.price, self.nearest))
+
 
 class NotListedError(InvalidArgumentError):
     """The market lists no such security.
@@ -43,6 +48,9 @@ class NotListedError(InvalidArgumentError):
     def __init__(self, key: SecurityKey) -> None:
         super().__init__(f"{format_code(key)} is not listed in the simulator's market")
         self.key = key
+
+    def __reduce__(self) -> tuple[type[NotListedError], tuple[SecurityKey]]:
+        return (type(self), (self.key,))
 
 
 @dataclass(frozen=True, slots=True)

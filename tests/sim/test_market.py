@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 from collections.abc import Iterator
 
 import pytest
@@ -186,6 +187,18 @@ def test_an_unlisted_security_is_a_typed_error() -> None:
         m.quote((11, "NOPE"))
     assert (1, "99999") not in m
     assert TENCENT in m
+
+
+def test_the_errors_keep_their_details_through_pickle() -> None:
+    with pytest.raises(PriceError) as price:
+        market().set_price(TENCENT, 400.1, START)
+    with pytest.raises(NotListedError) as unlisted:
+        market().quote((1, "99999"))
+    price_copy = pickle.loads(pickle.dumps(price.value))
+    unlisted_copy = pickle.loads(pickle.dumps(unlisted.value))
+    assert (price_copy.price, price_copy.nearest) == (400.1, (400.0, 400.2))
+    assert str(price_copy) == str(price.value)
+    assert unlisted_copy.key == (1, "99999")
 
 
 @pytest.mark.parametrize("rate", [-1, math.inf, math.nan, "10", True])
