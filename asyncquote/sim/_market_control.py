@@ -185,8 +185,12 @@ class MarketControl:
         """
         return self._state.gateway.subscription_quota
 
+    @property
     def used_subscription_quota(self) -> int:
-        """The subscription quota in use now, over every connection (as GetSubInfo says)."""
+        """The subscription quota in use now, over every connection (as GetSubInfo says).
+
+        Read it from the simulator's event loop (it reads the loop's clock).
+        """
         return self._state.subscriptions.used(anyio.current_time())
 
     def _market_time(self) -> float:

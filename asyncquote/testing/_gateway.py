@@ -138,7 +138,7 @@ class OpenD:
     @property
     def used_subscription_quota(self) -> int:
         """The subscription quota in use now, over every connection."""
-        return int(self.call(self._simulator.used_subscription_quota))
+        return int(self.call(lambda: self._simulator.used_subscription_quota))
 
     @property
     def requests(self) -> RequestLog:

@@ -149,7 +149,7 @@ async def test_pushes_for_a_closed_connection_go_nowhere() -> None:
             await sim.drop_connections()
             sim.market.set_price(TENCENT, 400.2)
             assert sim.pushes_dropped == 0
-            assert sim.used_subscription_quota() == 1  # until its minute is up
+            assert sim.used_subscription_quota == 1  # until its minute is up
 
 
 class TestAtARate:

@@ -131,7 +131,7 @@ async def test_each_pair_costs_one_unit_and_the_quota_refuses_what_exceeds_it() 
                 assert (info.s2c.totalUsedQuota, info.s2c.remainQuota) == (2, 1)
                 # A kind the market does not serve still costs its unit.
                 assert (await second.sub([APPLE], [TICKER], push=None)).retType == 0
-                assert sim.used_subscription_quota() == 3
+                assert sim.used_subscription_quota == 3
 
 
 async def test_the_quota_used_is_notified_after_each_change_that_changes_it(
