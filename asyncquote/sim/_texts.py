@@ -4,7 +4,8 @@ The simulator speaks like an English-language OpenD by default. Where OpenD's
 own wording is known (``"Unknown watchlists"``, and the shape of its quota
 refusal) it is followed, so client code that matches on it can be tested; the
 other texts are the simulator's own. With ``language="zh"`` the refusals about
-watchlists (quotas, groups, securities, edits) are Chinese, as a
+watchlists (quotas, groups, securities, edits) and live quotes
+(subscriptions, their quota and one-minute rule, snapshots) are Chinese, as a
 Chinese-language OpenD sends them; those about the protocol itself (framing,
 format, InitConnect) stay English. Clients should branch on
 ``retType``/``errCode``, not on these strings.
