@@ -3,8 +3,8 @@
 One job: keep, for each listed security, a price on its market's tick
 ladder (:mod:`._ticks`), the day's open, high, low and last close, volume
 and turnover that accumulate, and a ten-level order book around the price;
-move them forward in time (:meth:`Market.step`) and on demand
-(:meth:`Market.set_price`). Pure and sans-I/O: it reads no clock (the time
+move them forward in time (:meth:`Exchange.step`) and on demand
+(:meth:`Exchange.set_price`). Pure and sans-I/O: it reads no clock (the time
 is always an argument, in epoch seconds) and draws randomness only from
 generators seeded by the market's seed.
 
@@ -21,7 +21,7 @@ Invariants:
   books. Each security walks on a generator of its own, one set of draws
   per tick, and its book is a function of the seed, the security, its price
   and how many times it has moved; so how the ticks due are grouped into
-  :meth:`Market.step` calls does not change what they reach.
+  :meth:`Exchange.step` calls does not change what they reach.
 * ``rate`` ticks per second, counted from ``start``: at each tick every
   security trades once. A step that finds more than :data:`MAX_CATCH_UP`
   ticks due (the clock jumped, or nobody stepped for a long time) plays
@@ -52,8 +52,8 @@ __all__ = [
     "MAX_CATCH_UP",
     "MAX_PRICE",
     "BookLevel",
+    "Exchange",
     "Listing",
-    "Market",
     "MarketBook",
     "MarketQuote",
     "NotListedError",
@@ -63,10 +63,10 @@ __all__ = [
 #: Levels on each side of an order book.
 BOOK_DEPTH = 10
 
-#: The most ticks one :meth:`Market.step` plays; older ones due are skipped.
+#: The most ticks one :meth:`Exchange.step` plays; older ones due are skipped.
 MAX_CATCH_UP = 1_000
 
-#: The highest price :meth:`Market.set_price` accepts.
+#: The highest price :meth:`Exchange.set_price` accepts.
 MAX_PRICE = 10_000_000.0
 
 # The walk: the chance of a tick down and of a tick up, and how far (as a
@@ -216,7 +216,7 @@ def _check_rate(rate: object) -> float:
     return float(rate)
 
 
-class Market:
+class Exchange:
     """A deterministic market over ``listings``.
 
     Args:

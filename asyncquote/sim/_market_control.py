@@ -33,7 +33,7 @@ from .._base.errors import InvalidArgumentError
 from .._models.events import UsedQuotaChanged
 from .._opend.quotes import SubType
 from .._opend.vocabulary import CodeError, ProtoId, SecurityKey, format_code, parse_code
-from ._market import Market, MarketBook, MarketQuote, NotListedError
+from ._market import Exchange, MarketBook, MarketQuote, NotListedError
 from ._quote_messages import basic_qot_push, listing_of, order_book_push
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ class MarketControl:
         state.on_subscriptions_change = self._subscriptions_changed
         self._quota_report: anyio.Event | None = None
         listings = [listing_of(info) for info in state.watchlists.securities]
-        state.market = Market(listings, seed=seed, rate=rate, start=state.wall_clock())
+        state.market = Exchange(listings, seed=seed, rate=rate, start=state.wall_clock())
         state.market_clock = self._market_time
         # (wall clock, event-loop clock) at entry; None while not running.
         self._market_origin: tuple[float, float] | None = None

@@ -1,6 +1,6 @@
 """What the simulator's market lists and tells: listings, quotes, order books, and its errors.
 
-One job: the plain, frozen values :class:`~._market.Market` takes and hands
+One job: the plain, frozen values :class:`~._market.Exchange` takes and hands
 out, and the typed errors of its controls, apart from the market itself so
 that either stays readable. Pure data.
 """

@@ -11,7 +11,7 @@ from google.protobuf.message import DecodeError
 
 from .._opend.vocabulary import REQUEST_TYPES, ProtoId
 from ._gateway import GatewayState
-from ._market import Market
+from ._market import Exchange
 from ._quotas import OPEND_QUOTAS, QuotaLedger
 from ._subscriptions import Subscriptions
 from ._texts import Language
@@ -62,7 +62,7 @@ class ServerState:
     language: Language = "en"
     on_watchlists_change: Callable[[WatchlistStore], object] | None = None
     encrypted: bool = False
-    market: Market = field(default_factory=lambda: Market(()))
+    market: Exchange = field(default_factory=lambda: Exchange(()))
     subscriptions: Subscriptions = field(default_factory=Subscriptions)
     now: float = 0.0
     market_clock: Callable[[], float] = field(default=time.time)

@@ -14,8 +14,8 @@ from asyncquote._base.errors import InvalidArgumentError
 from asyncquote.sim._market import (
     BOOK_DEPTH,
     MAX_CATCH_UP,
+    Exchange,
     Listing,
-    Market,
     MarketBook,
     MarketQuote,
     NotListedError,
@@ -35,11 +35,11 @@ LISTINGS = [
 START = 1_700_000_000.0
 
 
-def market(seed: int = 7, rate: float = 10.0) -> Market:
-    return Market(LISTINGS, seed=seed, rate=rate, start=START)
+def market(seed: int = 7, rate: float = 10.0) -> Exchange:
+    return Exchange(LISTINGS, seed=seed, rate=rate, start=START)
 
 
-def state(m: Market) -> list[tuple[MarketQuote, MarketBook]]:
+def state(m: Exchange) -> list[tuple[MarketQuote, MarketBook]]:
     return [(m.quote(key), m.order_book(key)) for key in m.keys]
 
 
@@ -63,7 +63,7 @@ def iter_down(ladder: TickLadder, price: int) -> Iterator[int]:
         lower = ladder.down(lower)
 
 
-def check_book(m: Market, key: tuple[int, str]) -> None:
+def check_book(m: Exchange, key: tuple[int, str]) -> None:
     quote, book = m.quote(key), m.order_book(key)
     ladder = ladder_for(key[0])
     price = to_thousandths(quote.cur_price)
@@ -204,7 +204,7 @@ def test_the_errors_keep_their_details_through_pickle() -> None:
 @pytest.mark.parametrize("rate", [-1, math.inf, math.nan, "10", True])
 def test_a_bad_rate_is_a_typed_error(rate: object) -> None:
     with pytest.raises(InvalidArgumentError, match="rate"):
-        Market(LISTINGS, rate=rate)  # type: ignore[arg-type]
+        Exchange(LISTINGS, rate=rate)  # type: ignore[arg-type]
 
 
 def test_a_security_listed_later_opens_in_its_seeded_state() -> None:
@@ -224,7 +224,7 @@ def test_a_security_listed_later_opens_in_its_seeded_state() -> None:
 
 def test_a_security_listed_twice_is_refused() -> None:
     with pytest.raises(InvalidArgumentError, match="listed twice"):
-        Market([*LISTINGS, LISTINGS[0]])
+        Exchange([*LISTINGS, LISTINGS[0]])
 
 
 def test_the_book_has_ten_levels_each_side_one_tick_apart() -> None:
