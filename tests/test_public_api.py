@@ -105,6 +105,12 @@ PUBLIC = {
     ],
     "asyncquote.sim": [
         "FAULT_NAMES",
+        "BookLevel",
+        "MarketBook",
+        "MarketQuote",
+        "NotListedError",
+        "PriceError",
+        "SimulatedMarket",
         "GATEWAY_STATUSES",
         "NO_QUOTAS",
         "OPEND_QUOTAS",
@@ -132,6 +138,7 @@ PUBLIC = {
     "asyncquote.testing": [
         "FAST_QUOTAS",
         "OpenD",
+        "OpenDMarket",
         "OpenDOptions",
         "QuotaPreset",
         "RequestLog",
@@ -234,6 +241,10 @@ def _error_samples() -> list[BaseException]:
         asyncquote.sim.StateFileError: asyncquote.sim.StateFileError(
             Path("state.json"), "not valid JSON"
         ),
+        asyncquote.sim.PriceError: asyncquote.sim.PriceError(
+            "off the ladder", 400.1, (400.0, 400.2)
+        ),
+        asyncquote.sim.NotListedError: asyncquote.sim.NotListedError((1, "99999")),
     }
     return [
         special[value] if value in special else value("went wrong")

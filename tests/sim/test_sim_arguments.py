@@ -43,6 +43,13 @@ BAD: list[tuple[Callable[..., object], dict[str, Any], str]] = [
     (Simulator, {"websocket_port": 0, "websocket_key": "\udcff"}, "websocket_key"),
     (Simulator, {"websocket_key": "\udcff"}, "websocket_key"),
     (Simulator, {"host": "\udcff"}, "host"),
+    (Simulator, {"quote_rate": -1}, "quote_rate"),
+    (Simulator, {"quote_rate": math.inf}, "quote_rate"),
+    (Simulator, {"quote_rate": "1"}, "quote_rate"),
+    (Simulator, {"market_seed": 1.5}, "market_seed"),
+    (Simulator, {"market_seed": True}, "market_seed"),
+    (Simulator, {"subscription_quota": -1}, "subscription_quota"),
+    (Simulator, {"subscription_quota": "100"}, "subscription_quota"),
     # GatewayState
     (GatewayState, {"market_hk": True}, "market_hk"),
     (GatewayState, {"market_hk": 2**31}, "market_hk"),
