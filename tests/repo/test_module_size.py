@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parents[1] / "asyncquote"
+_PACKAGE = Path(__file__).resolve().parents[2] / "asyncquote"
 _MAX_LINES = 450
 
 

@@ -28,8 +28,8 @@ from asyncquote._models.watchlist import (
     WarrantType,
 )
 
-from ._support import models as support
-from .golden import BY_NAME
+from .._support import models as support
+from ..golden import BY_NAME
 
 # Written out here rather than taken from asyncquote.frames: the SDK's order is the oracle.
 # fmt: off

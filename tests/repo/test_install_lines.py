@@ -18,7 +18,7 @@ import pytest
 import asyncquote
 from asyncquote._base.install import install_hint
 
-from .snippet_harness import ROOT
+from ..snippet_harness import ROOT
 
 # asyncquote/_base/install.py builds its lines from templates: its output is checked instead.
 HINTS = ROOT / "asyncquote" / "_base" / "install.py"

@@ -7,7 +7,7 @@ from asyncquote._client.monitor import GatewayMonitor
 from asyncquote._models.notify import global_state_from_pb
 from asyncquote._pb import GetGlobalState_pb2
 
-from .hostile_peer import global_state_body
+from ..hostile_peer import global_state_body
 
 READY_STATE = global_state_from_pb(GetGlobalState_pb2.Response.FromString(global_state_body()).s2c)
 

@@ -16,9 +16,9 @@ from asyncquote._cli.main import main
 from asyncquote._cli.parser import _build_parser
 from asyncquote.sim import GatewayState, Simulator
 
-from .conftest import Runner
-from .e2e.test_reconnect import gateway
-from .hostile_peer import (
+from ..conftest import Runner
+from ..e2e.test_reconnect import gateway
+from ..hostile_peer import (
     HostileGateway,
     conn_status_notify,
     global_state_body,
@@ -26,7 +26,7 @@ from .hostile_peer import (
     hostile_gateway,
     program_status_notify,
 )
-from .test_cli import one_line_error
+from .test_commands import one_line_error
 
 
 @pytest.fixture

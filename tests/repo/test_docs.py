@@ -26,8 +26,8 @@ import asyncquote.testing
 from asyncquote.sim import FAULT_NAMES, WatchlistStore
 from asyncquote.sim._watchlists import GroupType
 
-from .sim.keys import rsa_pem
-from .snippet_harness import ROOT, Snippet, check, output_matches, snippets
+from ..sim.keys import rsa_pem
+from ..snippet_harness import ROOT, Snippet, check, output_matches, snippets
 from .test_public_api import PUBLIC
 
 DOCS = ROOT / "docs"

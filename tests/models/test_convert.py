@@ -34,8 +34,8 @@ from asyncquote._models.watchlist import (
 )
 from asyncquote._pb import Qot_Common_pb2, Qot_ModifyUserSecurity_pb2
 
-from ._support.models import HK_00700
-from .golden import BY_NAME
+from .._support.models import HK_00700
+from ..golden import BY_NAME
 
 
 def golden_infos(name: str) -> list[SecurityStaticInfo]:

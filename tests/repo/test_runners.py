@@ -9,7 +9,7 @@ import os
 import anyio
 import pytest
 
-from .conftest import Runner
+from ..conftest import Runner
 
 pytestmark = pytest.mark.anyio
 

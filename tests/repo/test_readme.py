@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from .sim.keys import rsa_pem
-from .snippet_harness import ROOT, Snippet, check, snippets
+from ..sim.keys import rsa_pem
+from ..snippet_harness import ROOT, Snippet, check, snippets
 
 README = ROOT / "README.md"
 

@@ -32,7 +32,7 @@ from asyncquote._cli.main import main
 from asyncquote._cli.parser import _build_parser
 from asyncquote.sim import Simulator
 
-from .sim.keys import rsa_pem
+from ..sim.keys import rsa_pem
 
 
 @dataclass(frozen=True)

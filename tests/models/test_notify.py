@@ -33,7 +33,7 @@ from asyncquote._client.throttle import WarningThrottle
 from asyncquote._models.notify import event_from_notify, global_state_from_pb
 from asyncquote._pb import GetGlobalState_pb2
 
-from .hostile_peer import (
+from ..hostile_peer import (
     conn_status_notify,
     global_state_body,
     gtw_event_notify,

@@ -16,7 +16,7 @@ from asyncquote._opend.codec import (
 )
 from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2
 
-from .golden import BY_NAME, VECTORS, Vector
+from ..golden import BY_NAME, VECTORS, Vector
 
 Response = Qot_GetUserSecurity_pb2.Response
 

@@ -25,7 +25,7 @@ from asyncquote._base.errors import BadMagicError, ProtocolError
 from asyncquote._io.wire import MAX_UNSENT_BYTES, AsyncioWire, Wire, connect_wire, loss_for
 from asyncquote._opend.loss import Loss, LossKind
 
-from .conftest import Runner
+from ..conftest import Runner
 
 pytestmark = pytest.mark.anyio
 

@@ -31,7 +31,7 @@ from asyncquote._models.dataframes import COLUMNS
 from asyncquote.sim import ModifyOp as SimModifyOp
 from asyncquote.sim import Simulator, format_code, parse_code
 
-from .sim.keys import rsa_pem
+from ..sim.keys import rsa_pem
 
 # The module main.py: as an attribute, asyncquote._cli.main is the function.
 cli_main = importlib.import_module("asyncquote._cli.main")

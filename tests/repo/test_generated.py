@@ -9,9 +9,9 @@ from types import ModuleType
 import pytest
 from google.protobuf import json_format
 
-from .golden import VECTORS, Vector
+from ..golden import VECTORS, Vector
 
-GENERATE_PY = Path(__file__).resolve().parent.parent / "protos" / "generate.py"
+GENERATE_PY = Path(__file__).resolve().parents[2] / "protos" / "generate.py"
 
 
 def load_generator() -> ModuleType:

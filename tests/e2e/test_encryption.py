@@ -21,8 +21,8 @@ from asyncquote._opend.framing import encode_frame
 from asyncquote._pb import InitConnect_pb2, Qot_GetUserSecurity_pb2
 from asyncquote.sim import Simulator
 
-from .conftest import Runner
-from .hostile_peer import Peer, RawFrame, scripted_server
+from ..conftest import Runner
+from ..hostile_peer import Peer, RawFrame, scripted_server
 
 rsa = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.rsa")
 serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")

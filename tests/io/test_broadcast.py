@@ -12,7 +12,7 @@ import pytest
 import asyncquote
 from asyncquote._io.broadcast import Broadcast
 
-from .conftest import Runner
+from ..conftest import Runner
 
 pytestmark = pytest.mark.anyio
 

@@ -13,8 +13,8 @@ from asyncquote._io.connection import open_connection
 from asyncquote._opend.framing import Frame, encode_frame
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 
-from .conftest import Runner
-from .hostile_peer import Peer, RawFrame, scripted_server
+from ..conftest import Runner
+from ..hostile_peer import Peer, RawFrame, scripted_server
 
 pytestmark = pytest.mark.anyio
 

@@ -22,7 +22,7 @@ from asyncquote._base.errors import (
 )
 from asyncquote._opend.framing import HEADER_SIZE, Frame, FrameDecoder, encode_frame
 
-from .golden import VECTORS, Vector
+from ..golden import VECTORS, Vector
 
 U32_MAX = 2**32 - 1
 STREAM = b"".join(v.frame for v in VECTORS)

@@ -20,7 +20,7 @@ import pytest
 
 from asyncquote.testing import OpenD
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def load(name: str) -> ModuleType:

@@ -15,7 +15,7 @@ from asyncquote._client.entry_cache import _CHUNK, EntryCache
 from asyncquote._models.convert import static_info_from_pb, static_infos_from_pb
 from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2, Raw_GetUserSecurity_pb2
 
-from .golden import BY_NAME
+from ..golden import BY_NAME
 
 DERIVATIVES = BY_NAME["get_user_security_response_derivatives"]
 

@@ -35,8 +35,8 @@ from asyncquote import (
 )
 from asyncquote._pb import Qot_GetUserSecurity_pb2, Qot_ModifyUserSecurity_pb2
 
-from .conftest import Runner
-from .hostile_peer import HostileGateway, Stock, hostile_gateway
+from ..conftest import Runner
+from ..hostile_peer import HostileGateway, Stock, hostile_gateway
 
 pytestmark = pytest.mark.anyio
 

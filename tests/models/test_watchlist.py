@@ -19,7 +19,7 @@ from asyncquote._models.watchlist import (
     WarrantType,
 )
 
-from ._support.models import HK_00700, basic, option_ex_data
+from .._support.models import HK_00700, basic, option_ex_data
 
 # value -> name in the official SDK's tables (DESIGN.md, section 1).
 SDK_NAMES: dict[type[enum.IntEnum], dict[int, str]] = {

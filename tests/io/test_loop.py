@@ -7,7 +7,7 @@ import pytest
 
 from asyncquote._io.loop import clock, oneshot_factory
 
-from .conftest import Runner
+from ..conftest import Runner
 
 pytestmark = pytest.mark.anyio
 
