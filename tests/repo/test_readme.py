@@ -1,7 +1,7 @@
 """The README: its Python snippet runs against the simulator and prints what it says.
 
 The README is the first screen a newcomer sees; the guides are in docs/
-(tested by ``tests/test_docs.py``). ``tests/snippet_harness.py`` says how a
+(tested by ``tests/repo/test_docs.py``). ``tests/snippet_harness.py`` says how a
 snippet runs and how its output is checked.
 """
 
