@@ -40,7 +40,7 @@ from asyncquote._models.quotes import OptionQuoteExData
 from asyncquote._models.snapshot_convert import snapshot_from_pb
 from asyncquote._pb import Qot_GetBasicQot_pb2, Qot_GetOrderBook_pb2, Qot_GetSecuritySnapshot_pb2
 
-from ._support.pb_strategies import pb_messages
+from .._support.pb_strategies import pb_messages
 
 # Written out here rather than taken from asyncquote: the SDK's order is the oracle.
 # fmt: off

@@ -44,8 +44,8 @@ from asyncquote._pb import (
     Qot_UpdateOrderBook_pb2,
 )
 
-from ._support.models import assert_like_validated
-from ._support.pb_strategies import pb_messages
+from .._support.models import assert_like_validated
+from .._support.pb_strategies import pb_messages
 
 HK_00700 = Security(market=Market.HK, code="00700")
 
