@@ -81,6 +81,15 @@ UNTESTED: dict[str, str] = {
         "the status models, made from replies: tests/models/test_notify.py, "
         "tests/client/test_monitor.py"
     ),
+    "asyncquote/_models/quotes.py": (
+        "the live-quote models, made from protobuf: tests/models/test_quote_convert.py"
+    ),
+    "asyncquote/_models/snapshots.py": (
+        "the snapshot models, made from protobuf: tests/models/test_quote_convert.py"
+    ),
+    "asyncquote/_models/snapshot_convert.py": (
+        "snapshots from protobuf, beside quotes: tests/models/test_quote_convert.py"
+    ),
     # -- _opend
     "asyncquote/_opend/aes.py": (
         "known answers and PyCryptodome interop: tests/opend/test_crypto.py"
