@@ -38,6 +38,7 @@ from ._errors import (
     ProtocolError,
     RateLimitError,
     RequestTimeoutError,
+    SubscriptionQuotaError,
     UsageError,
 )
 from ._events import (
@@ -127,6 +128,7 @@ __all__ = [
     "SecurityStaticInfo",
     "SecurityType",
     "Subscription",
+    "SubscriptionQuotaError",
     "SystemGroup",
     "UsageError",
     "UsedQuotaChanged",

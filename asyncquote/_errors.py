@@ -7,6 +7,8 @@ fault, so callers can decide what to do:
   or :class:`UsageError` (e.g. a client used from another event loop);
   nothing was sent, the connection is untouched;
 * the gateway said no: :class:`OpenDError` / :class:`RateLimitError`;
+* the account's subscription quota has no room: :class:`SubscriptionQuotaError`
+  (raised before anything is sent when the client knows the quota);
 * the peer sent bytes that are not the protocol: :class:`ProtocolError`;
 * the transport failed: :class:`ConnectError`, :class:`ConnectionLostError`;
 * the gateway did not answer in time: :class:`RequestTimeoutError`.
@@ -34,6 +36,7 @@ __all__ = [
     "ProtocolError",
     "RateLimitError",
     "RequestTimeoutError",
+    "SubscriptionQuotaError",
     "TruncatedFrameError",
     "UsageError",
 ]
@@ -127,6 +130,52 @@ class RateLimitError(AsyncQuoteError):
 
     def __reduce__(self) -> tuple[type[RateLimitError], tuple[int, float, str]]:
         return (type(self), (self.proto_id, self.retry_after, self.detail))
+
+
+class SubscriptionQuotaError(AsyncQuoteError):
+    """A subscription would need more of the account's subscription quota than is left.
+
+    Each (security, subscription type) pair OpenD holds costs one unit; pairs
+    the client holds already (for another stream, or waiting for the
+    one-minute rule before their unsubscribe) cost nothing more. Nothing was
+    sent when the client could tell from the quota it knows (from
+    ``query_subscription()`` and Notify); OpenD's own refusal raises it too.
+
+    Attributes:
+        needed: units the subscription needs (pairs new to the client);
+            ``None`` when OpenD refused without saying.
+        remaining: units left as the client reckons them; ``None`` if unknown.
+        total: the account's subscription quota; ``None`` if unknown.
+        detail: OpenD's text when OpenD refused, else ``""``.
+    """
+
+    def __init__(
+        self,
+        needed: int | None,
+        remaining: int | None,
+        total: int | None = None,
+        detail: str = "",
+    ) -> None:
+        self.needed = needed
+        self.remaining = remaining
+        self.total = total
+        self.detail = detail
+        if needed is not None:
+            text = f"subscription needs {needed} more quota unit{'s' if needed != 1 else ''}"
+            text += f" but only {remaining} remain" if remaining is not None else ""
+            text += f" (of {total})" if total is not None else ""
+            text += (
+                "; leave other subscriptions (their unsubscribes wait for OpenD's "
+                "one-minute rule) or ask for fewer pairs"
+            )
+        else:
+            text = "OpenD refused the subscription: subscription quota exhausted"
+        super().__init__(f"{text}: {detail}" if detail else text)
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[SubscriptionQuotaError], tuple[int | None, int | None, int | None, str]]:
+        return (type(self), (self.needed, self.remaining, self.total, self.detail))
 
 
 class ConnectError(AsyncQuoteError):

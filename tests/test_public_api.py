@@ -57,6 +57,7 @@ PUBLIC = {
         "SecurityStaticInfo",
         "SecurityType",
         "Subscription",
+        "SubscriptionQuotaError",
         "SystemGroup",
         "UsageError",
         "UsedQuotaChanged",
@@ -137,6 +138,6 @@ def test_errors_form_one_tree_under_async_quote_error() -> None:
         if isinstance(getattr(asyncquote, name), type)
         and issubclass(getattr(asyncquote, name), BaseException)
     ]
-    assert len(errors) == 10
+    assert len(errors) == 11
     for error in errors:
         assert issubclass(error, asyncquote.AsyncQuoteError), error
