@@ -19,16 +19,12 @@ from types import ModuleType
 
 # First, before the slow imports below: importing it makes a Ctrl-C while the
 # command line starts end quietly (only in the `asyncquote` command itself).
-from . import (
-    _cli_start,  # noqa: F401  (imported for that effect)
-    _deprecated,
-)
-from ._broadcast import Subscription
-from ._client import QuoteClient
-from ._connect import connect
-from ._connection import ConnectionInfo
-from ._dataframes import to_dataframe, to_rows
-from ._errors import (
+# Not named _cli_start: that is an old path the finder answers (see below).
+from ._cli import start as _command_start  # noqa: F401  (imported for that effect)
+
+# isort: split
+from ._base import deprecated as _deprecation
+from ._base.errors import (
     AsyncQuoteError,
     ConnectError,
     ConnectionLostError,
@@ -41,7 +37,17 @@ from ._errors import (
     SubscriptionQuotaError,
     UsageError,
 )
-from ._events import (
+from ._base.version import __version__
+from ._client.client import QuoteClient
+from ._client.connect import connect
+from ._client.options import QuotaMode
+from ._client.ratelimit import DEFAULT_QUOTAS, Quota, QuotaStatus, RateLimiter
+from ._client.watch import WatchError, WatchEvent, WatchlistChange, WatchlistWatcher
+from ._io.broadcast import Subscription
+from ._io.connection import ConnectionInfo
+from ._io.session import ConnectionState, ReconnectPolicy
+from ._models.dataframes import to_dataframe, to_rows
+from ._models.events import (
     ApiQuotaChanged,
     ConnectionStateChanged,
     Event,
@@ -51,9 +57,9 @@ from ._events import (
     QuoteRightsChanged,
     UsedQuotaChanged,
 )
-from ._groups import GroupType, ModifyOp, SystemGroup, WatchlistGroup
-from ._health import GatewayStatus, GlobalState, ProgramStatus, QuoteRights
-from ._models import (
+from ._models.groups import GroupType, ModifyOp, SystemGroup, WatchlistGroup
+from ._models.health import GatewayStatus, GlobalState, ProgramStatus, QuoteRights
+from ._models.watchlist import (
     FutureStaticExData,
     Market,
     OptionStaticExData,
@@ -65,21 +71,22 @@ from ._models import (
     WarrantStaticExData,
     WarrantType,
 )
-from ._opend_health import GatewayEventType, MarketState, NotifyType, ProgramStatusType, QuoteRight
-from ._options import QuotaMode
-from ._ratelimit import DEFAULT_QUOTAS, Quota, QuotaStatus, RateLimiter
-from ._session import ConnectionState, ReconnectPolicy
-from ._version import __version__
-from ._watch import WatchError, WatchEvent, WatchlistChange, WatchlistWatcher
+from ._opend.health_vocabulary import (
+    GatewayEventType,
+    MarketState,
+    NotifyType,
+    ProgramStatusType,
+    QuoteRight,
+)
 
 # The old module paths, public in 0.1 (asyncquote.client, ...): importable
-# for one more release, with a DeprecationWarning. See _deprecated.py.
-_deprecated.install()
+# for one more release, with a DeprecationWarning. See _base/deprecated.py.
+_deprecation.install()
 
 
 def __getattr__(name: str) -> ModuleType:
     # Only reached for names not set: ``asyncquote.client`` without importing it.
-    return _deprecated.attribute(__name__, name)
+    return _deprecation.attribute(__name__, name)
 
 
 __all__ = [

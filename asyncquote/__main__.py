@@ -1,4 +1,4 @@
-"""``python -m asyncquote``: see :mod:`asyncquote._cli`."""
+"""``python -m asyncquote``: see :mod:`asyncquote._cli.main`."""
 
 from ._cli import main
 

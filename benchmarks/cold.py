@@ -51,7 +51,7 @@ import anyio
 import anyio.to_thread
 
 import asyncquote
-from asyncquote._entry_cache import EntryCache
+from asyncquote._client.entry_cache import EntryCache
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 
 from .cold_gateway import fresh_group

@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from asyncquote._convert import static_infos_from_pb
-from asyncquote._entry_cache import EntryCache
+from asyncquote._client.entry_cache import EntryCache
+from asyncquote._models.convert import static_infos_from_pb
 from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2
 
 from .suite import _large_reply_body

@@ -38,7 +38,7 @@ import sniffio  # noqa: F401 -- imported on purpose: the environment users have
 
 import asyncquote
 from asyncquote import Quota
-from asyncquote._convert import static_infos_from_pb
+from asyncquote._models.convert import static_infos_from_pb
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 from asyncquote.sim import Faults, Simulator
 

@@ -36,7 +36,7 @@ from typing import Any
 import anyio
 
 import asyncquote
-from asyncquote._entry_cache import EntryCache, ReplyDecoding
+from asyncquote._client.entry_cache import EntryCache, ReplyDecoding
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 
 from .floor import FloorClient

@@ -15,7 +15,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from asyncquote._framing import HEADER_SIZE
+from asyncquote._opend.framing import HEADER_SIZE
 
 FRAMES_JSON = Path(__file__).parent / "data" / "frames.json"
 

@@ -115,10 +115,14 @@ def basic_qot(key: Key, price: float, *, volume: int = 1000, name: str = "Some C
     )  # fmt: skip
 
 
+def _level(price: float, depth: int) -> bytes:
+    return pb_message((1, price), (2, 100 * depth), (3, depth))
+
+
 def order_book_s2c(key: Key, price: float, *, levels: int = 3) -> bytes:
-    """The S2C of Qot_GetOrderBook and Qot_UpdateOrderBook: ``levels`` each side around ``price``."""
-    asks = [(2, pb_message((1, price + 0.2 * (i + 1)), (2, 100 * (i + 1)), (3, i + 1))) for i in range(levels)]
-    bids = [(3, pb_message((1, price - 0.2 * (i + 1)), (2, 100 * (i + 1)), (3, i + 1))) for i in range(levels)]
+    """The S2C of Qot_GetOrderBook and Qot_UpdateOrderBook: ``levels`` a side around ``price``."""
+    asks = [(2, _level(price + 0.2 * depth, depth)) for depth in range(1, levels + 1)]
+    bids = [(3, _level(price - 0.2 * depth, depth)) for depth in range(1, levels + 1)]
     return pb_message((1, _security(key)), *asks, *bids, (8, "Some Co"))
 
 
@@ -236,7 +240,8 @@ class QuoteDesk:
                 others |= set(other_pairs)
         new = pairs - set(held) - others
         if self.used() + len(new) > self.quota:
-            return response_body(ret_type=-1, ret_msg="订阅额度不足 (subscription quota exceeded)"), []
+            refusal = "订阅额度不足 (subscription quota exceeded)"
+            return response_body(ret_type=-1, ret_msg=refusal), []
         for pair in pairs:
             held.setdefault(pair, now)
         pushes = []
@@ -281,7 +286,8 @@ class QuoteDesk:
         if self._lacking(connection, keys, ORDER_BOOK):
             return response_body(ret_type=-1, ret_msg="请先订阅 (please subscribe first)"), []
         levels = int(_c2s(frame)[2][0])  # type: ignore[arg-type]
-        return response_body(order_book_s2c(keys[0], self.price(keys[0]), levels=min(levels, 10))), []
+        book = order_book_s2c(keys[0], self.price(keys[0]), levels=min(levels, 10))
+        return response_body(book), []
 
     def _snapshot(self, connection: HostileConnection, frame: RawFrame) -> tuple[bytes, list]:  # type: ignore[type-arg]
         keys = _securities(_c2s(frame))

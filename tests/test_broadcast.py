@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 import asyncquote
-from asyncquote._broadcast import Broadcast
+from asyncquote._io.broadcast import Broadcast
 
 from .conftest import Runner
 

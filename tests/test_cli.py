@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -20,18 +21,20 @@ import pytest
 import trio.testing
 
 import asyncquote
-import asyncquote._cli
-import asyncquote._cli_commands
+import asyncquote._cli.commands
 import asyncquote.sim
-from asyncquote._cli import main
-from asyncquote._cli_commands import _groups, _watch, _watchlist
-from asyncquote._cli_parser import _build_parser
-from asyncquote._dataframes import COLUMNS
-from asyncquote._ratelimit import Quota
+from asyncquote._cli.commands import _groups, _watch, _watchlist
+from asyncquote._cli.main import main
+from asyncquote._cli.parser import _build_parser
+from asyncquote._client.ratelimit import Quota
+from asyncquote._models.dataframes import COLUMNS
 from asyncquote.sim import ModifyOp as SimModifyOp
 from asyncquote.sim import Simulator, format_code, parse_code
 
 from .sim.keys import rsa_pem
+
+# The module main.py: as an attribute, asyncquote._cli.main is the function.
+cli_main = importlib.import_module("asyncquote._cli.main")
 
 
 def test_demo_prints_the_sample_watchlists(capsys: pytest.CaptureFixture[str]) -> None:
@@ -253,7 +256,7 @@ def test_an_unexpected_exception_is_one_line_too(
     async def broken(*args: object) -> None:
         raise RuntimeError("something odd")
 
-    monkeypatch.setattr(asyncquote._cli_commands, "_demo", broken)
+    monkeypatch.setattr(asyncquote._cli.commands, "_demo", broken)
     assert main(["demo"]) == 1
     line = one_line_error(capsys.readouterr().err)
     assert "something odd" in line
@@ -376,9 +379,9 @@ def test_the_same_quiet_ending_in_several_tasks_is_still_quiet(
     def run(*_: object) -> None:
         raise raised
 
-    monkeypatch.setattr(asyncquote._cli, "_run", run)
-    monkeypatch.setattr(asyncquote._cli, "_quiet_broken_pipe", lambda: 141)  # keep pytest's stdout
-    assert asyncquote._cli.main(["groups"]) == status
+    monkeypatch.setattr(cli_main, "_run", run)
+    monkeypatch.setattr(cli_main, "_quiet_broken_pipe", lambda: 141)  # keep pytest's stdout
+    assert cli_main.main(["groups"]) == status
     assert capsys.readouterr().err == ""
 
 
@@ -388,8 +391,8 @@ def test_different_failures_in_several_tasks_are_each_reported(
     def run(*_: object) -> None:
         raise ExceptionGroup("tasks", [BrokenPipeError(), ValueError("odd")])
 
-    monkeypatch.setattr(asyncquote._cli, "_run", run)
-    assert asyncquote._cli.main(["groups"]) == 1
+    monkeypatch.setattr(cli_main, "_run", run)
+    assert cli_main.main(["groups"]) == 1
     assert "2 errors" in capsys.readouterr().err
 
 
@@ -397,7 +400,7 @@ def test_two_broken_pipes_at_once_end_the_command_as_one_does() -> None:
     """``asyncquote events | head``: the poll and a write may both find the pipe gone."""
     # A fresh process, as main() points stdout at /dev/null on a broken pipe.
     script = (
-        "import sys; import asyncquote._cli as cli\n"
+        "import importlib, sys; cli = importlib.import_module('asyncquote._cli.main')\n"
         "def run(*args):\n"
         "    raise BaseExceptionGroup('', [BrokenPipeError(32, 'a'), BrokenPipeError(32, 'b')])\n"
         "cli._run = run\n"
@@ -441,7 +444,7 @@ class CtrlC(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, CtrlC())
 if sys.argv[1] == "script":
-    from asyncquote._cli import main
+    from asyncquote._cli.main import main
     sys.exit(main(["groups"]))
 sys.argv[1:] = ["groups"]
 runpy.run_module("asyncquote", run_name="__main__", alter_sys=True)
@@ -691,7 +694,7 @@ def test_a_huge_error_message_from_a_real_opend_is_cut_to_one_readable_line(
         codes = ", ".join(f"US.NOPE{i}" for i in range(5000))
         raise asyncquote.OpenDError(-1, 6, f"Unknown stock: {codes}", 3214)  # as OpenD may
 
-    monkeypatch.setattr(asyncquote._cli_commands, "_demo", refuse)
+    monkeypatch.setattr(asyncquote._cli.commands, "_demo", refuse)
     assert main(["demo"]) == 1
     line = one_line_error(capsys.readouterr().err)
     assert len(line) < 400
@@ -707,7 +710,7 @@ import importlib.abc, os, signal, sys
 
 class CtrlC(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name == "asyncquote._models":
+        if name == "asyncquote._models.watchlist":
             os.kill(os.getpid(), signal.SIGINT)
         return None
 

@@ -28,8 +28,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asyncquote._cli import main
-from asyncquote._cli_parser import _build_parser
+from asyncquote._cli.main import main
+from asyncquote._cli.parser import _build_parser
 from asyncquote.sim import Simulator
 
 from .sim.keys import rsa_pem
@@ -156,7 +156,7 @@ def test_a_missing_trio_is_one_line_naming_what_to_install() -> None:
     # A fresh process where ``import trio`` fails, as without the package.
     script = (
         "import sys; sys.modules['trio'] = None; "
-        "from asyncquote._cli import main; "
+        "from asyncquote._cli.main import main; "
         "raise SystemExit(main(['--backend', 'trio', 'demo', 'Tech']))"
     )
     line = only_error_line([sys.executable, "-c", script])

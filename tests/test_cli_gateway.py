@@ -11,9 +11,9 @@ import anyio.from_thread
 import pytest
 import trio.testing
 
-from asyncquote._cli import main
-from asyncquote._cli_gateway import _events
-from asyncquote._cli_parser import _build_parser
+from asyncquote._cli.gateway import _events
+from asyncquote._cli.main import main
+from asyncquote._cli.parser import _build_parser
 from asyncquote.sim import GatewayState, Simulator
 
 from .conftest import Runner

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from google.protobuf.message import DecodeError
 
-from asyncquote._codec import (
+from asyncquote._base.errors import AsyncQuoteError, OpenDError, ProtocolError
+from asyncquote._opend.codec import (
     REQUEST_TYPES,
     RESPONSE_TYPES,
     ProtoId,
@@ -13,7 +14,6 @@ from asyncquote._codec import (
     parse_message,
     parse_response,
 )
-from asyncquote._errors import AsyncQuoteError, OpenDError, ProtocolError
 from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2
 
 from .golden import BY_NAME, VECTORS, Vector

@@ -9,8 +9,8 @@ import anyio
 import pytest
 
 import asyncquote
-from asyncquote._connection import open_connection
-from asyncquote._framing import Frame, encode_frame
+from asyncquote._io.connection import open_connection
+from asyncquote._opend.framing import Frame, encode_frame
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 
 from .conftest import Runner

@@ -13,14 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from asyncquote._convert import (
+from asyncquote._base.errors import ProtocolError
+from asyncquote._models.convert import (
     security_from_pb,
     security_to_pb,
     static_info_from_pb,
     static_infos_from_pb,
 )
-from asyncquote._errors import ProtocolError
-from asyncquote._models import (
+from asyncquote._models.watchlist import (
     FutureStaticExData,
     Market,
     OptionStaticExData,

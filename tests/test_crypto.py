@@ -28,7 +28,8 @@ pytest.importorskip("cryptography")
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from asyncquote._crypto import (
+from asyncquote._base.errors import InvalidArgumentError, ProtocolError
+from asyncquote._opend.crypto import (
     NULL_CIPHER,
     AesCbcCipher,
     AesEcbCipher,
@@ -42,8 +43,7 @@ from asyncquote._crypto import (
     decrypt_body,
     load_rsa_private_key,
 )
-from asyncquote._errors import InvalidArgumentError, ProtocolError
-from asyncquote._framing import FrameDecoder, encode_frame
+from asyncquote._opend.framing import FrameDecoder, encode_frame
 from asyncquote._pb import Common_pb2
 
 LENGTHS = [0, 1, 15, 16, 17, 100, 101, 1000, 10_000]

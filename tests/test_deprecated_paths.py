@@ -1,6 +1,6 @@
 """The module paths public in 0.1 (``asyncquote.client``, ...) still import, with a warning.
 
-They are aliases for one release (``asyncquote._deprecated``): the very same
+They are aliases for one release (``asyncquote._base.deprecated``): the very same
 module objects as the private modules that now hold the code, so every class
 and function is the same object as the one ``asyncquote`` exports.
 """
@@ -16,7 +16,8 @@ import pytest
 
 import asyncquote
 import asyncquote.sim
-from asyncquote._deprecated import MOVED
+from asyncquote._base import deprecated as _deprecated
+from asyncquote._base.deprecated import FOLDERS, MOVED
 
 OLD_PATHS = sorted(MOVED)
 
@@ -77,13 +78,13 @@ def test_warning_names_the_new_import(monkeypatch: pytest.MonkeyPatch) -> None:
     message = str(caught[0].message)
     assert "from asyncquote instead" in message
     assert "GroupType" in message
-    assert "asyncquote._groups" in message
+    assert "asyncquote._models.groups" in message
     assert caught[0].filename == __file__  # blamed on the importing code
 
 
 def test_every_private_module_of_an_old_path_exists() -> None:
     for new in MOVED.values():
-        assert new.rpartition(".")[2].startswith("_"), new
+        assert any(part.startswith("_") for part in new.split(".")[1:]), new
         importlib.import_module(new)
 
 
@@ -94,11 +95,74 @@ def test_unknown_attribute_is_still_an_attribute_error() -> None:
 
 def test_the_package_never_uses_its_own_aliases() -> None:
     code = (
-        "import asyncquote, asyncquote.sim, asyncquote.sim._server, asyncquote._cli, "
-        "asyncquote._dataframes, asyncquote._table"
+        "import asyncquote, asyncquote.sim, asyncquote.sim._server, asyncquote._cli.main, "
+        "asyncquote._models.dataframes, asyncquote._cli.table"
     )
     subprocess.run(
         [sys.executable, "-W", "error::DeprecationWarning", "-c", code],
         check=True,
         timeout=60,
     )
+
+
+# The flat private modules whose name is a folder now (asyncquote._opend, ...):
+# the folder answers the old module's names, warning once per name.
+FOLDER_NAMES = sorted(
+    (folder, name)
+    for folder, home in FOLDERS.items()
+    for name in importlib.import_module(home).__all__
+)
+
+
+@pytest.mark.parametrize(("folder", "name"), FOLDER_NAMES)
+def test_a_folder_answers_the_names_of_the_flat_module_it_replaced(
+    monkeypatch: pytest.MonkeyPatch, folder: str, name: str
+) -> None:
+    package = importlib.import_module(folder)
+    if name in vars(package):  # answered by an earlier test: forget it (restored after)
+        monkeypatch.delattr(package, name)
+    home = importlib.import_module(FOLDERS[folder])
+    with pytest.warns(DeprecationWarning, match=rf"^{folder}\.{name} is deprecated") as caught:
+        value = getattr(package, name)
+    assert len(caught) == 1
+    assert str(FOLDERS[folder]) in str(caught[0].message)
+    assert caught[0].filename == __file__  # blamed on the code that asked
+    assert value is getattr(home, name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert getattr(package, name) is value  # once: no second warning
+    monkeypatch.delattr(package, name)
+
+
+def test_from_a_folder_import_a_name_of_its_flat_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    package = importlib.import_module("asyncquote._client")
+    if "QuoteClient" in vars(package):
+        monkeypatch.delattr(package, "QuoteClient")
+    with pytest.warns(
+        DeprecationWarning, match="import QuoteClient from asyncquote._client.client"
+    ):
+        from asyncquote._client import QuoteClient
+    assert QuoteClient is asyncquote.QuoteClient
+    monkeypatch.delattr(package, "QuoteClient")
+
+
+def test_a_folder_still_imports_its_submodules_and_refuses_other_names() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from asyncquote._opend import framing
+
+        assert framing.__name__ == "asyncquote._opend.framing"
+    package = importlib.import_module("asyncquote._models")
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        package.nonexistent  # noqa: B018
+    # A submodule's name is not one of the old module's: not answered from it.
+    with pytest.raises(AttributeError):
+        _deprecated.folder_attribute("asyncquote._opend", "protocol")
+
+
+def test_every_moved_flat_module_is_an_old_path_or_a_folder() -> None:
+    # Every private module that sat flat in asyncquote/ before the folders.
+    flat = {old for old in MOVED if old.startswith("asyncquote._")} | set(FOLDERS)
+    assert len(flat) == 48  # the 49 moved modules; _cli is a folder that exports main
+    for old in flat:
+        assert old.count(".") == 1, old

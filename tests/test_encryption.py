@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 import asyncquote
-from asyncquote._crypto import (
+from asyncquote._opend.crypto import (
     AesCbcCipher,
     BodyCipher,
     FtAesEcbCipher,
@@ -17,7 +17,7 @@ from asyncquote._crypto import (
     decrypt_body,
     load_rsa_private_key,
 )
-from asyncquote._framing import encode_frame
+from asyncquote._opend.framing import encode_frame
 from asyncquote._pb import InitConnect_pb2, Qot_GetUserSecurity_pb2
 from asyncquote.sim import Simulator
 

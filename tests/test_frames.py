@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from asyncquote._convert import static_infos_from_pb
-from asyncquote._dataframes import COLUMNS, to_dataframe, to_rows
-from asyncquote._models import (
+from asyncquote._models.convert import static_infos_from_pb
+from asyncquote._models.dataframes import COLUMNS, to_dataframe, to_rows
+from asyncquote._models.watchlist import (
     FutureStaticExData,
     Market,
     OptionStaticExData,

@@ -13,14 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asyncquote._errors import (
+from asyncquote._base.errors import (
     BadMagicError,
     ChecksumMismatchError,
     FrameTooLargeError,
     ProtocolError,
     TruncatedFrameError,
 )
-from asyncquote._framing import HEADER_SIZE, Frame, FrameDecoder, encode_frame
+from asyncquote._opend.framing import HEADER_SIZE, Frame, FrameDecoder, encode_frame
 
 from .golden import VECTORS, Vector
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from asyncquote import ConnectionState
-from asyncquote._gateway import GatewayMonitor
-from asyncquote._notify import global_state_from_pb
+from asyncquote._client.monitor import GatewayMonitor
+from asyncquote._models.notify import global_state_from_pb
 from asyncquote._pb import GetGlobalState_pb2
 
 from .hostile_peer import global_state_body

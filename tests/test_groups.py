@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from asyncquote import GroupType, InvalidArgumentError, SystemGroup, WatchlistGroup
-from asyncquote._groups import check_group_name, group_key, system_group
+from asyncquote._models.groups import check_group_name, group_key, system_group
 
 
 def test_every_system_group_has_a_chinese_value_and_an_english_name() -> None:

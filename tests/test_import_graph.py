@@ -16,7 +16,7 @@ grimp = pytest.importorskip("grimp", reason="grimp comes with import-linter (the
 ALLOWED = {
     # Typing only: the exceptions' gateway_status is typed as the GatewayStatus
     # model, as users see it; nothing is imported at run time.
-    ("asyncquote._errors", "asyncquote._health"),
+    ("asyncquote._base.errors", "asyncquote._models.health"),
 }
 
 

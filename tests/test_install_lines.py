@@ -16,7 +16,7 @@ from importlib.metadata import metadata
 import pytest
 
 import asyncquote
-from asyncquote._install import install_hint
+from asyncquote._base.install import install_hint
 
 from .snippet_harness import ROOT
 

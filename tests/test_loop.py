@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from asyncquote._loop import clock, oneshot_factory
+from asyncquote._io.loop import clock, oneshot_factory
 
 from .conftest import Runner
 

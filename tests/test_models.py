@@ -7,8 +7,8 @@ import enum
 import pytest
 from pydantic import ValidationError
 
-from asyncquote._errors import InvalidArgumentError
-from asyncquote._models import (
+from asyncquote._base.errors import InvalidArgumentError
+from asyncquote._models.watchlist import (
     FutureStaticExData,
     Market,
     OptionStaticExData,

@@ -29,7 +29,8 @@ from asyncquote import (
     QuoteRightsChanged,
     UsedQuotaChanged,
 )
-from asyncquote._notify import WarningThrottle, event_from_notify, global_state_from_pb
+from asyncquote._client.throttle import WarningThrottle
+from asyncquote._models.notify import event_from_notify, global_state_from_pb
 from asyncquote._pb import GetGlobalState_pb2
 
 from .hostile_peer import (
@@ -288,7 +289,7 @@ def test_any_notify_body_gives_an_event_or_none_and_never_raises(body: bytes) ->
 @settings(max_examples=200, deadline=None)
 @given(s2c=_messages())
 def test_any_global_state_reply_gives_a_global_state_or_a_protocol_error(s2c: bytes) -> None:
-    from asyncquote._codec import parse_response
+    from asyncquote._opend.codec import parse_response
 
     try:
         response = parse_response(GetGlobalState_pb2.Response, response_body(s2c), proto_id=1002)

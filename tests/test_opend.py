@@ -10,19 +10,20 @@ from typing import Any
 import pytest
 
 import asyncquote
-import asyncquote._codec
-import asyncquote._groups
-import asyncquote._models
-import asyncquote._ratelimit
+import asyncquote._client.ratelimit
+import asyncquote._models.groups
+import asyncquote._models.watchlist
+import asyncquote._opend.codec
 import asyncquote.sim
 import asyncquote.sim._dispatch
 import asyncquote.sim._handlers
 import asyncquote.sim._quotas
 import asyncquote.sim._texts
 import asyncquote.sim._watchlists
-from asyncquote import _opend
-from asyncquote._errors import InvalidArgumentError
-from asyncquote._opend import (
+from asyncquote._base.errors import InvalidArgumentError
+from asyncquote._client.ratelimit import RateLimiter
+from asyncquote._opend import vocabulary as _opend
+from asyncquote._opend.vocabulary import (
     DEFAULT_QUOTAS,
     MARKET_BY_PREFIX,
     NO_QUOTAS,
@@ -55,7 +56,6 @@ from asyncquote._pb import (
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
 )
-from asyncquote._ratelimit import RateLimiter
 
 # --- code strings ------------------------------------------------------------
 
@@ -277,17 +277,17 @@ def test_other_names_are_their_own_key(name: str) -> None:
         (asyncquote, "OptionType", "OptionType"),
         (asyncquote, "Quota", "Quota"),
         (asyncquote, "DEFAULT_QUOTAS", "DEFAULT_QUOTAS"),
-        (asyncquote._groups, "GroupType", "GroupType"),
-        (asyncquote._groups, "ModifyOp", "ModifyOp"),
-        (asyncquote._groups, "SystemGroup", "SystemGroup"),
-        (asyncquote._groups, "system_group", "system_group"),
-        (asyncquote._groups, "group_key", "canonical_group_name"),
-        (asyncquote._models, "Market", "Market"),
-        (asyncquote._codec, "ProtoId", "ProtoId"),
-        (asyncquote._codec, "REQUEST_TYPES", "REQUEST_TYPES"),
-        (asyncquote._codec, "RESPONSE_TYPES", "RESPONSE_TYPES"),
-        (asyncquote._ratelimit, "DEFAULT_QUOTAS", "DEFAULT_QUOTAS"),
-        (asyncquote._ratelimit, "Quota", "Quota"),
+        (asyncquote._models.groups, "GroupType", "GroupType"),
+        (asyncquote._models.groups, "ModifyOp", "ModifyOp"),
+        (asyncquote._models.groups, "SystemGroup", "SystemGroup"),
+        (asyncquote._models.groups, "system_group", "system_group"),
+        (asyncquote._models.groups, "group_key", "canonical_group_name"),
+        (asyncquote._models.watchlist, "Market", "Market"),
+        (asyncquote._opend.codec, "ProtoId", "ProtoId"),
+        (asyncquote._opend.codec, "REQUEST_TYPES", "REQUEST_TYPES"),
+        (asyncquote._opend.codec, "RESPONSE_TYPES", "RESPONSE_TYPES"),
+        (asyncquote._client.ratelimit, "DEFAULT_QUOTAS", "DEFAULT_QUOTAS"),
+        (asyncquote._client.ratelimit, "Quota", "Quota"),
         (asyncquote.sim, "GroupType", "GroupType"),
         (asyncquote.sim, "ModifyOp", "ModifyOp"),
         (asyncquote.sim, "Quota", "Quota"),

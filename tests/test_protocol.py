@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 import asyncquote
-from asyncquote._crypto import AesCbcCipher, RsaCipher
-from asyncquote._errors import (
+from asyncquote._base.errors import (
     BadMagicError,
     ConnectError,
     ConnectionLostError,
@@ -18,9 +17,9 @@ from asyncquote._errors import (
     RequestTimeoutError,
     TruncatedFrameError,
 )
-from asyncquote._framing import FrameDecoder, encode_frame
-from asyncquote._pb import InitConnect_pb2
-from asyncquote._protocol import (
+from asyncquote._opend.crypto import AesCbcCipher, RsaCipher
+from asyncquote._opend.framing import FrameDecoder, encode_frame
+from asyncquote._opend.protocol import (
     ClientProtocol,
     Loss,
     LossKind,
@@ -28,6 +27,7 @@ from asyncquote._protocol import (
     Push,
     Settled,
 )
+from asyncquote._pb import InitConnect_pb2
 
 GUS = 3213
 NOTIFY = 1003

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asyncquote import InvalidArgumentError, RateLimitError
-from asyncquote._ratelimit import (
+from asyncquote._client.ratelimit import (
     DEFAULT_QUOTAS,
     Quota,
     RateLimiter,

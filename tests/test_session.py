@@ -17,8 +17,8 @@ import anyio
 import pytest
 import trio.testing
 
-from asyncquote._errors import ConnectError, ConnectionLostError, InvalidArgumentError
-from asyncquote._session import STABLE_AFTER, ConnectionState, ReconnectPolicy, Session
+from asyncquote._base.errors import ConnectError, ConnectionLostError, InvalidArgumentError
+from asyncquote._io.session import STABLE_AFTER, ConnectionState, ReconnectPolicy, Session
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import pytest
 import trio.testing
 
 from asyncquote import OpenDError
-from asyncquote._singleflight import SingleFlight
+from asyncquote._client.singleflight import SingleFlight
 
 pytestmark = pytest.mark.anyio
 

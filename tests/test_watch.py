@@ -19,7 +19,7 @@ from asyncquote import (
     WatchError,
     WatchlistChange,
 )
-from asyncquote._watch import WatchlistWatcher, diff, poll_period
+from asyncquote._client.watch import WatchlistWatcher, diff, poll_period
 
 pytestmark = pytest.mark.anyio
 

@@ -21,9 +21,9 @@ import anyio.abc
 import anyio.lowlevel
 import pytest
 
-from asyncquote._errors import BadMagicError, ProtocolError
-from asyncquote._loss import Loss, LossKind
-from asyncquote._wire import MAX_UNSENT_BYTES, AsyncioWire, Wire, connect_wire, loss_for
+from asyncquote._base.errors import BadMagicError, ProtocolError
+from asyncquote._io.wire import MAX_UNSENT_BYTES, AsyncioWire, Wire, connect_wire, loss_for
+from asyncquote._opend.loss import Loss, LossKind
 
 from .conftest import Runner
 

@@ -37,9 +37,9 @@ import math
 from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 
-from .._args import check_duration, check_int
-from .._errors import SubscriptionQuotaError
-from .._opend import SecurityKey, format_code
+from .._base.args import check_duration, check_int
+from .._base.errors import SubscriptionQuotaError
+from .._opend.vocabulary import SecurityKey, format_code
 from .state import PendingUnsubscribe, SubscribedPair, SubscriptionQuota, SubscriptionStatus
 
 __all__ = [

@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-from .._args import check_int
+from .._base.args import check_int
 
 __all__ = ["ConflatingBuffer"]
 

@@ -6,7 +6,7 @@ plain data, safe to keep, compare and print.
 
 from __future__ import annotations
 
-from .._models import _Model
+from .._models.watchlist import _Model
 
 __all__ = ["PendingUnsubscribe", "SubscribedPair", "SubscriptionQuota", "SubscriptionStatus"]
 

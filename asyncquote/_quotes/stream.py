@@ -30,8 +30,8 @@ from typing import Generic, TypeVar
 import anyio
 import anyio.lowlevel
 
-from .._errors import UsageError
-from .._models import _Model
+from .._base.errors import UsageError
+from .._models.watchlist import _Model
 from .conflate import ConflatingBuffer
 
 __all__ = ["QuoteStream", "StreamGap"]

@@ -66,8 +66,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from .. import _deprecated
-from .._opend import Quota
+from .._base import deprecated as _deprecated
+from .._opend.vocabulary import Quota
 from ._faults import FAULT_NAMES, Faults, parse_fault_spec
 from ._gateway import GATEWAY_STATUSES, GatewayState, StatusChange, parse_status_change
 from ._persistence import StateFile, StateFileError
@@ -113,5 +113,5 @@ __all__ = [
 
 def __getattr__(name: str) -> ModuleType:
     # Only reached for names not set: ``asyncquote.sim.server`` (deprecated,
-    # see asyncquote._deprecated) without importing it.
+    # see asyncquote._base.deprecated) without importing it.
     return _deprecated.attribute(__name__, name)

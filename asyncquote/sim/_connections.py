@@ -24,8 +24,8 @@ from collections.abc import Callable
 import anyio
 import anyio.abc
 
-from .._errors import ProtocolError
-from .._rsa import RsaCipher
+from .._base.errors import ProtocolError
+from .._opend.rsa import RsaCipher
 from ._accept import Link, closing_shielded, peer_name
 from ._dispatch import Dispatcher
 from ._faults import Faults

@@ -17,12 +17,12 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
 
-from .._codec import parse_message
-from .._errors import ProtocolError
-from .._framing import Frame, encode_frame
-from .._opend import RESPONSE_TYPES
+from .._base.errors import ProtocolError
+from .._opend.codec import parse_message
+from .._opend.framing import Frame, encode_frame
+from .._opend.vocabulary import RESPONSE_TYPES
 from .._pb import KeepAlive_pb2
-from . import _texts as texts
+from ..sim import _texts as texts
 from ._state import ConnectionState, ServerState
 
 __all__ = ["Dispatcher", "Handler", "Route", "failure", "refusal"]

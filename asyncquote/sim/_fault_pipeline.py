@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import anyio
 
-from .._framing import HEADER_SIZE, MAGIC, encode_frame, replace_header
+from .._opend.framing import HEADER_SIZE, MAGIC, encode_frame, replace_header
 from ._faults import GARBAGE_SIZE, OVERSIZE_BODY_LEN, Faults, picks
 
 __all__ = ["FaultPipeline", "HangUp", "Outbox"]

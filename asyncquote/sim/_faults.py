@@ -34,8 +34,8 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 
-from .._args import check_duration, check_flag, check_int
-from .._errors import InvalidArgumentError
+from .._base.args import check_duration, check_flag, check_int
+from .._base.errors import InvalidArgumentError
 
 __all__ = [
     "FAULT_NAMES",
@@ -255,7 +255,7 @@ class Faults:
     Raises:
         InvalidArgumentError: for an option of the wrong type or out of range,
             or ``reorder`` with ``reply_delay``, or ``shuffle`` without
-            ``reorder`` (checked by :mod:`asyncquote._args`, as the client's
+            ``reorder`` (checked by :mod:`asyncquote._base.args`, as the client's
             arguments are; it is a ``ValueError`` and a ``TypeError`` too).
     """
 

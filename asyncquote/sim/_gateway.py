@@ -9,7 +9,7 @@ of ``asyncquote sim --gateway-status``).
 Invariants:
 
 * A :class:`GatewayState` is frozen and valid: every field is checked on
-  construction (by :mod:`asyncquote._args`, as the client's arguments are),
+  construction (by :mod:`asyncquote._base.args`, as the client's arguments are),
   and a bad one raises :class:`~asyncquote.InvalidArgumentError` naming the
   field. Changes make a new one
   (:func:`dataclasses.replace`, :meth:`GatewayState.after`).
@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .._args import check_duration, check_flag, check_int, is_plain_text
-from .._errors import InvalidArgumentError
-from .._events import (
+from .._base.args import check_duration, check_flag, check_int, is_plain_text
+from .._base.errors import InvalidArgumentError
+from .._models.events import (
     ApiQuotaChanged,
     GatewayEvent,
     LoginStatusChanged,
@@ -34,8 +34,8 @@ from .._events import (
     UsedQuotaChanged,
     state_changes,
 )
-from .._health import ProgramStatus, QuoteRights
-from .._opend_health import GatewayEventType, MarketState, ProgramStatusType, QuoteRight
+from .._models.health import ProgramStatus, QuoteRights
+from .._opend.health_vocabulary import GatewayEventType, MarketState, ProgramStatusType, QuoteRight
 
 __all__ = [
     "GATEWAY_STATUSES",
@@ -136,7 +136,7 @@ class GatewayState:
 
     Field names follow :class:`asyncquote.GlobalState` (GetGlobalState's
     answer) and the Notify event models. Market sessions are
-    :class:`~asyncquote._opend_health.MarketState` values or any int32 (an
+    :class:`~asyncquote._opend.health_vocabulary.MarketState` values or any int32 (an
     unknown value, as a newer OpenD could send); optional ones are left out
     of the answer when ``None``.
 
@@ -160,7 +160,7 @@ class GatewayState:
         quote_server_address, trade_server_address: ``qotSvrIpAddr`` and
             ``trdSvrIpAddr``; left out when ``None``.
         quote_rights: the account's quote entitlements, pushed by
-            :class:`~asyncquote._events.QuoteRightsChanged`.
+            :class:`~asyncquote._models.events.QuoteRightsChanged`.
         subscription_quota, history_kline_quota: the account's API quotas
             (``APIQuota``).
         used_subscription_quota, used_kline_quota: how much of them is used
@@ -227,7 +227,7 @@ class GatewayState:
     def after(self, event: NotifyEvent) -> GatewayState:
         """This state as it is once OpenD has pushed ``event``.
 
-        A :class:`~asyncquote._events.GatewayEvent` changes nothing by
+        A :class:`~asyncquote._models.events.GatewayEvent` changes nothing by
         itself (OpenD follows one with the status and login pushes that do;
         see :meth:`Simulator.log_out`); a ``UsedQuotaChanged`` field that is
         ``None`` keeps its value.

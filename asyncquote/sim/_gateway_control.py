@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .._events import GatewayEvent, LoginStatusChanged, ProgramStatusChanged
-from .._health import ProgramStatus
-from .._opend_health import GatewayEventType, ProgramStatusType
-from . import _texts as texts
+from .._models.events import GatewayEvent, LoginStatusChanged, ProgramStatusChanged
+from .._models.health import ProgramStatus
+from .._opend.health_vocabulary import GatewayEventType, ProgramStatusType
+from ..sim import _texts as texts
 from ._gateway import (
     GatewayState,
     NotifyEvent,
@@ -81,7 +81,7 @@ class GatewayControl:
         The clients that asked are those whose InitConnect set
         ``recvNotify``; the push is encrypted like their replies, and goes
         out after the replies queued before it. The gateway state is
-        updated first (a :class:`~asyncquote._events.LoginStatusChanged`
+        updated first (a :class:`~asyncquote._models.events.LoginStatusChanged`
         changes what GetGlobalState reports, for example; see
         :meth:`GatewayState.after`).
 

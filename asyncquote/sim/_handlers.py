@@ -10,9 +10,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from .._crypto import PacketEncAlgo
-from .._opend import REQUEST_TYPES, GroupType, ModifyOp, ProtoId, format_code
-from .._opend_health import MARKET_STATE_FIELDS
+from .._opend.crypto import PacketEncAlgo
+from .._opend.health_vocabulary import MARKET_STATE_FIELDS
+from .._opend.vocabulary import REQUEST_TYPES, GroupType, ModifyOp, ProtoId, format_code
 from .._pb import (
     GetGlobalState_pb2,
     InitConnect_pb2,
@@ -21,7 +21,7 @@ from .._pb import (
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
 )
-from . import _texts as texts
+from ..sim import _texts as texts
 from ._dispatch import Handler, Route, failure
 from ._notify import set_program_status
 from ._state import ConnectionState, ServerState

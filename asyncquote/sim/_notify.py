@@ -1,7 +1,7 @@
 """Notify (1003) bodies built from the event models, and the program status in protobuf.
 
 One job: turn one of the typed events the client reports
-(:class:`~asyncquote._events.GatewayEvent`, ``ProgramStatusChanged``,
+(:class:`~asyncquote._models.events.GatewayEvent`, ``ProgramStatusChanged``,
 ``LoginStatusChanged``, ``QuoteRightsChanged``, ``ApiQuotaChanged``,
 ``UsedQuotaChanged``) into the serialised Notify Response that OpenD would
 push for it, the inverse of what a client decodes. No I/O: the simulator
@@ -11,7 +11,7 @@ for notifications.
 
 from __future__ import annotations
 
-from .._events import (
+from .._models.events import (
     ApiQuotaChanged,
     GatewayEvent,
     LoginStatusChanged,
@@ -19,8 +19,8 @@ from .._events import (
     QuoteRightsChanged,
     UsedQuotaChanged,
 )
-from .._health import ProgramStatus, QuoteRights
-from .._opend_health import QUOTE_RIGHT_FIELDS, NotifyType
+from .._models.health import ProgramStatus, QuoteRights
+from .._opend.health_vocabulary import QUOTE_RIGHT_FIELDS, NotifyType
 from .._pb import Common_pb2, Notify_pb2
 from ._gateway import NotifyEvent
 from ._texts import RET_OK

@@ -1,9 +1,9 @@
 """Serving one client connection: the simulator's one per-connection loop.
 
 One job: read frames from one socket with the library's
-:class:`~asyncquote._framing.FrameDecoder`, unseal them (decrypt, on an
+:class:`~asyncquote._opend.framing.FrameDecoder`, unseal them (decrypt, on an
 encrypted simulator), have the :class:`~._dispatch.Dispatcher` answer them,
-record them, seal the replies with :func:`~asyncquote._framing.encode_frame`
+record them, seal the replies with :func:`~asyncquote._opend.framing.encode_frame`
 (encrypting with the connection's cipher) and send them. Replies the faults
 may touch go through the connection's
 :class:`~._fault_pipeline.FaultPipeline` first; a connection without faults
@@ -19,7 +19,7 @@ Invariants:
 * Every request that arrives is recorded, with the time it was read, before
   anything can hold its reply back; arrival times reach the quota ledger in
   order across connections (``now`` is read again after every await).
-* Bad bytes from the client (:class:`~asyncquote._errors.ProtocolError`) end
+* Bad bytes from the client (:class:`~asyncquote._base.errors.ProtocolError`) end
   the connection only after the replies to the requests before them are sent.
 * Pushes (:meth:`~._pushes.Pushes.notify`, Notify 1003, sealed like
   replies) join the same outbox as replies, so a push goes out after every
@@ -33,7 +33,7 @@ Encryption (``Simulator(rsa_key=...)``) works as OpenD's does when it is
 configured with ``rsa_private_key``:
 
 * Every InitConnect body must arrive RSA-encrypted with the simulator's key
-  (see :class:`~asyncquote._rsa.RsaCipher`); its reply is RSA-encrypted too.
+  (see :class:`~asyncquote._opend.rsa.RsaCipher`); its reply is RSA-encrypted too.
 * After a successful InitConnect, every body in both directions is encrypted
   with the connection's ``connAESKey``, as the ``packetEncAlgo`` the client
   asked for: AES-CBC with ``aesCBCiv`` (2), FTAES_ECB (0) or AES-ECB (1).
@@ -67,7 +67,8 @@ from typing import Any
 import anyio
 import anyio.abc
 
-from .._crypto import (
+from .._base.errors import ChecksumMismatchError, ProtocolError
+from .._opend.crypto import (
     BodyCipher,
     DecryptionError,
     PacketEncAlgo,
@@ -75,10 +76,9 @@ from .._crypto import (
     cipher_for_connection,
     decrypt_body,
 )
-from .._errors import ChecksumMismatchError, ProtocolError
-from .._framing import Frame, FrameDecoder, encode_frame
-from .._opend import ProtoId
-from . import _texts as texts
+from .._opend.framing import Frame, FrameDecoder, encode_frame
+from .._opend.vocabulary import ProtoId
+from ..sim import _texts as texts
 from ._dispatch import Dispatcher, refusal
 from ._fault_pipeline import FaultPipeline, HangUp
 from ._faults import Faults

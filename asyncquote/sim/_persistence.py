@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .._errors import AsyncQuoteError
+from .._base.errors import AsyncQuoteError
 from ._watchlists import WatchlistStore
 
 __all__ = ["StateFile", "StateFileError", "write_atomically"]

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .._crypto import BodyCipher
-from .._opend import ProtoId
+from .._opend.crypto import BodyCipher
+from .._opend.vocabulary import ProtoId
 
 __all__ = ["DEFAULT_PUSH_BACKLOG", "Pushes"]
 

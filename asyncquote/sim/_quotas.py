@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 # NO_QUOTAS and merge_quotas are re-exported: OpenD's defaults and the one
 # rule for overriding them (None turns a quota off) are the client's too.
-from .._opend import DEFAULT_QUOTAS, NO_QUOTAS, Quota, merge_quotas
+from .._opend.vocabulary import DEFAULT_QUOTAS, NO_QUOTAS, Quota, merge_quotas
 
 __all__ = [
     "NO_QUOTAS",

@@ -34,9 +34,9 @@ import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
 
-from .._errors import InvalidArgumentError
-from .._opend import Quota
-from .._rsa import RsaCipher, load_rsa_private_key
+from .._base.errors import InvalidArgumentError
+from .._opend.rsa import RsaCipher, load_rsa_private_key
+from .._opend.vocabulary import Quota
 from ._accept import Link
 from ._connections import Connections
 from ._dispatch import Dispatcher
@@ -98,7 +98,7 @@ class Simulator(Listening, GatewayControl):
         rsa_key: encrypt connections as OpenD does when configured with
             ``rsa_private_key``: an RSA private key as PEM or DER bytes, PEM
             text, or the path of a file holding either (see
-            :func:`~asyncquote._rsa.load_rsa_private_key`). The official
+            :func:`~asyncquote._opend.rsa.load_rsa_private_key`). The official
             SDK needs a 1024-bit PKCS#1 key. See :mod:`._peer` for how
             the handshake and bodies are encrypted and what happens to a
             client with another key, or none.
@@ -129,7 +129,7 @@ class Simulator(Listening, GatewayControl):
         StateFileError: ``state_path`` exists but cannot be loaded, or cannot
             be created.
         InvalidArgumentError: an argument of the wrong type or out of range
-            (checked by :mod:`asyncquote._args`, as the client's are; a
+            (checked by :mod:`asyncquote._base.args`, as the client's are; a
             ``ValueError`` and a ``TypeError`` too): ``port`` or
             ``websocket_port`` not in 0..65535, ``keepalive_interval`` not
             a whole number >= 1, ``language`` not ``"en"`` or ``"zh"``,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .._args import check_duration, check_int, is_plain_text
-from .._errors import InvalidArgumentError
+from .._base.args import check_duration, check_int, is_plain_text
+from .._base.errors import InvalidArgumentError
 from ._faults import Faults
 from ._gateway import GatewayState, StatusChange
 from ._texts import LANGUAGES

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
 
-from .._opend import REQUEST_TYPES, ProtoId
+from .._opend.vocabulary import REQUEST_TYPES, ProtoId
 from ._gateway import GatewayState
 from ._quotas import OPEND_QUOTAS, QuotaLedger
 from ._texts import Language

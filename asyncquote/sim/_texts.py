@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
-from .._opend import Quota, RetType
+from .._opend.vocabulary import Quota, RetType
 
 __all__ = [
     "ENCRYPTION_REQUIRED",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .._opend import (
+from .._opend.vocabulary import (
     SYSTEM_GROUP_NAMES,
     GroupType,
     Market,

@@ -23,7 +23,7 @@ from typing import Any
 from google.protobuf import json_format
 
 # Re-exported from the vocabulary: they were always importable from here.
-from .._opend import (
+from .._opend.vocabulary import (
     SYSTEM_GROUP_NAMES,
     UNQUERYABLE_GROUPS,
     GroupType,

@@ -51,11 +51,11 @@ from collections.abc import Callable
 import anyio
 import anyio.abc
 
-from .._codec import parse_message
-from .._errors import ProtocolError
-from .._framing import Frame, FrameDecoder, encode_frame
-from .._handshake import initconnect_request
-from .._opend import ProtoId
+from .._base.errors import ProtocolError
+from .._opend.codec import parse_message
+from .._opend.framing import Frame, FrameDecoder, encode_frame
+from .._opend.handshake import initconnect_request
+from .._opend.vocabulary import ProtoId
 from .._pb import InitConnect_pb2, InitWebSocket_pb2
 from ._accept import Link, accept_until_stopped, closing_shielded, peer_name, serve_guarded
 from ._websocket_frames import (

@@ -34,7 +34,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .._errors import ProtocolError
+from .._base.errors import ProtocolError
 
 __all__ = [
     "CMD_INIT_WEBSOCKET",

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.abc
 
-from .._install import install_hint
+from .._base.install import install_hint
 
 if TYPE_CHECKING:
     from websockets.frames import Frame

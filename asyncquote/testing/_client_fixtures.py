@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 import pytest
 
-from .._client import QuoteClient
-from .._connect import connect
+from .._client.client import QuoteClient
+from .._client.connect import connect
 from ._gateway import OpenD
 
 __all__ = ["ANYIO_FIXTURE", "asyncio_fixture_name", "client_fixture_for", "fixtures"]

@@ -25,8 +25,8 @@ import anyio
 import anyio.to_thread
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from .._opend import format_code
-from .._opend_health import GatewayEventType
+from .._opend.health_vocabulary import GatewayEventType
+from .._opend.vocabulary import format_code
 from ..sim._faults import Faults
 from ..sim._gateway import GatewayState, NotifyEvent
 from ..sim._server import Simulator

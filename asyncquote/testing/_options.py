@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .._opend import DEFAULT_QUOTAS, NO_QUOTAS, Quota, merge_quotas
+from .._opend.vocabulary import DEFAULT_QUOTAS, NO_QUOTAS, Quota, merge_quotas
 from ..sim._faults import Faults
 from ..sim._gateway import GatewayState
 from ..sim._texts import Language

@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from .._client import QuoteClient
+from .._client.client import QuoteClient
 from ._client_fixtures import client_fixture_for, fixtures
 from ._gateway import OpenD
 from ._options import OpenDOptions

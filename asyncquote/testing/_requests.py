@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import overload
 
-from .._opend import canonical_group_name
+from .._opend.vocabulary import canonical_group_name
 from ..sim._state import RequestRecord
 
 __all__ = ["RequestLog"]

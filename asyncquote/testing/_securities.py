@@ -23,7 +23,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from .._opend import (
+from .._opend.vocabulary import (
     SYSTEM_GROUP_NAMES,
     GroupType,
     Market,

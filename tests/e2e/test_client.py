@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 import asyncquote
-from asyncquote._convert import static_infos_from_pb
+from asyncquote._models.convert import static_infos_from_pb
 from asyncquote.sim import NO_QUOTAS, Simulator
 
 from ..conftest import Runner

@@ -193,7 +193,7 @@ async def test_bad_watch_arguments_are_refused(
 
 def count_entry_decoding(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Record every watchlist entry the client turns into models."""
-    import asyncquote._entry_cache as entry_cache
+    import asyncquote._client.entry_cache as entry_cache
 
     decoded: list[object] = []
     real = entry_cache.static_info_from_pb

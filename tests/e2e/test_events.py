@@ -107,7 +107,7 @@ async def test_every_subscriber_gets_every_event() -> None:
 
 
 async def test_the_raw_push_handler_still_gets_every_push_notify_included() -> None:
-    frames: list[asyncquote._framing.Frame] = []
+    frames: list[asyncquote._opend.framing.Frame] = []
     async with gateway_and_client(push_handler=frames.append) as (gw, client):
         async with client.events() as events:
             await gw.push(conn_status_notify(quote=True))

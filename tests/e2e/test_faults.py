@@ -16,13 +16,13 @@ import pytest
 
 import asyncquote
 from asyncquote import ConnectionState, ReconnectPolicy
-from asyncquote._errors import (
+from asyncquote._base.errors import (
     BadMagicError,
     ChecksumMismatchError,
     FrameTooLargeError,
     TruncatedFrameError,
 )
-from asyncquote._framing import Frame
+from asyncquote._opend.framing import Frame
 from asyncquote.sim import NO_QUOTAS, Faults, Simulator
 
 from ..conftest import OnTriosVirtualClock, Runner

@@ -13,8 +13,8 @@ import pytest
 
 import asyncquote
 from asyncquote import SecurityStaticInfo
-from asyncquote import _entry_cache as entry_cache
-from asyncquote._convert import static_infos_from_pb
+from asyncquote._client import entry_cache
+from asyncquote._models.convert import static_infos_from_pb
 from asyncquote._pb import Qot_Common_pb2
 from asyncquote.sim import GroupType, Simulator, WatchlistGroup, WatchlistStore
 

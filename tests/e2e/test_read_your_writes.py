@@ -15,7 +15,7 @@ import pytest
 
 import asyncquote
 from asyncquote import ModifyOp, SecurityStaticInfo
-from asyncquote._watch import WatchlistChange
+from asyncquote._client.watch import WatchlistChange
 
 from ..conftest import Runner
 from ..hostile_peer import HostileConnection, HostileGateway, RawFrame, Stock, hostile_gateway

@@ -15,7 +15,7 @@ import pytest
 
 import asyncquote
 from asyncquote import ProgramStatusType
-from asyncquote._opend import ProtoId
+from asyncquote._opend.vocabulary import ProtoId
 from asyncquote._pb import KeepAlive_pb2
 from asyncquote.sim import GatewayState, Simulator
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import asyncquote
-from asyncquote._opend import ProtoId
+from asyncquote._opend.vocabulary import ProtoId
 from asyncquote._pb import KeepAlive_pb2
 from asyncquote.testing import OpenD
 

@@ -24,7 +24,7 @@ import pytest
 
 import asyncquote
 from asyncquote import ConnectionState, ReconnectPolicy
-from asyncquote._convert import static_infos_from_pb
+from asyncquote._models.convert import static_infos_from_pb
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 from asyncquote.sim import NO_QUOTAS, Faults, Simulator
 

@@ -18,7 +18,7 @@ import trio.testing
 
 import asyncquote
 from asyncquote import ConnectionState, Quota, ReconnectPolicy
-from asyncquote._connection import open_connection
+from asyncquote._io.connection import open_connection
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 
 from ..conftest import Runner

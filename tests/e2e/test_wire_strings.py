@@ -19,11 +19,11 @@ from pydantic import BaseModel
 
 import asyncquote
 from asyncquote import SecurityStaticInfo
-from asyncquote._codec import parse_response
-from asyncquote._dataframes import to_dataframe, to_rows
-from asyncquote._entry_cache import EntryCache
-from asyncquote._ratelimit import is_quota_rejection
-from asyncquote._watch import WatchError, WatchlistChange, WatchlistWatcher
+from asyncquote._client.entry_cache import EntryCache
+from asyncquote._client.ratelimit import is_quota_rejection
+from asyncquote._client.watch import WatchError, WatchlistChange, WatchlistWatcher
+from asyncquote._models.dataframes import to_dataframe, to_rows
+from asyncquote._opend.codec import parse_response
 
 from ..conftest import Runner
 from ..hostile_peer import (

@@ -23,8 +23,8 @@ from anyio.from_thread import start_blocking_portal
 from google.protobuf import json_format
 
 import asyncquote
-from asyncquote._dataframes import COLUMNS, to_dataframe, to_rows
-from asyncquote._models import SecurityStaticInfo
+from asyncquote._models.dataframes import COLUMNS, to_dataframe, to_rows
+from asyncquote._models.watchlist import SecurityStaticInfo
 from asyncquote._pb import Qot_Common_pb2
 from asyncquote.sim import NO_QUOTAS, GroupType, Simulator, WatchlistGroup, WatchlistStore
 

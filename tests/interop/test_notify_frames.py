@@ -32,7 +32,7 @@ from asyncquote import (
     QuoteRightsChanged,
     UsedQuotaChanged,
 )
-from asyncquote._notify import event_from_notify, global_state_from_pb
+from asyncquote._models.notify import event_from_notify, global_state_from_pb
 from asyncquote._pb import GetGlobalState_pb2
 
 from ..hostile_peer import HostileGateway, hostile_gateway

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from anyio.from_thread import start_blocking_portal
 
-from asyncquote._dataframes import COLUMNS  # the SDK's own columns, checked below
+from asyncquote._models.dataframes import COLUMNS  # the SDK's own columns, checked below
 from asyncquote.sim import RequestRecord, Simulator, format_code
 
 from .sdk_process import run_sdk_script

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from anyio.from_thread import start_blocking_portal
 
-from asyncquote._events import (
+from asyncquote._models.events import (
     ApiQuotaChanged,
     GatewayEvent,
     LoginStatusChanged,
@@ -28,8 +28,13 @@ from asyncquote._events import (
     QuoteRightsChanged,
     UsedQuotaChanged,
 )
-from asyncquote._health import ProgramStatus, QuoteRights
-from asyncquote._opend_health import GatewayEventType, MarketState, ProgramStatusType, QuoteRight
+from asyncquote._models.health import ProgramStatus, QuoteRights
+from asyncquote._opend.health_vocabulary import (
+    GatewayEventType,
+    MarketState,
+    ProgramStatusType,
+    QuoteRight,
+)
 from asyncquote.sim import GatewayState, Simulator
 
 from .sdk_process import SDK_TIMEOUT

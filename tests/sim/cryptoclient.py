@@ -16,14 +16,14 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
-from asyncquote._crypto import (
+from asyncquote._opend.crypto import (
     BodyCipher,
     RsaCipher,
     cipher_for_connection,
     decrypt_body,
     load_rsa_private_key,
 )
-from asyncquote._framing import Frame, FrameDecoder, encode_frame
+from asyncquote._opend.framing import Frame, FrameDecoder, encode_frame
 from asyncquote._pb import InitConnect_pb2
 
 from .rawclient import INIT_CONNECT, RawClient

@@ -17,7 +17,7 @@ import anyio
 import anyio.abc
 from google.protobuf.message import Message
 
-from asyncquote._framing import Frame, FrameDecoder, encode_frame
+from asyncquote._opend.framing import Frame, FrameDecoder, encode_frame
 from asyncquote._pb import (
     GetGlobalState_pb2,
     InitConnect_pb2,

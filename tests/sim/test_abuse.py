@@ -15,7 +15,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from asyncquote._cli import main
+from asyncquote._cli.main import main
 from asyncquote.sim import Simulator, StateFile, StateFileError, parse_fault_spec
 from asyncquote.sim._persistence import write_atomically
 

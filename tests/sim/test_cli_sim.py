@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import asyncquote.sim
-from asyncquote._cli import main
+from asyncquote._cli.main import main
 from asyncquote.sim import Faults, GatewayState, Simulator, StatusChange
 
 from .keys import rsa_pem

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from asyncquote._framing import Frame, FrameDecoder, encode_frame
+from asyncquote._client.ratelimit import Quota
+from asyncquote._opend.framing import Frame, FrameDecoder, encode_frame
 from asyncquote._pb import KeepAlive_pb2, Qot_GetUserSecurity_pb2
-from asyncquote._ratelimit import Quota
 from asyncquote.sim._dispatch import Dispatcher, Route
 from asyncquote.sim._handlers import default_routes
 from asyncquote.sim._quotas import QuotaLedger

@@ -12,8 +12,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from asyncquote._errors import InvalidArgumentError
-from asyncquote._framing import encode_frame
+from asyncquote._base.errors import InvalidArgumentError
+from asyncquote._opend.framing import encode_frame
 from asyncquote._pb import InitConnect_pb2, KeepAlive_pb2, Qot_GetUserSecurity_pb2
 from asyncquote.sim import Faults, Simulator
 from asyncquote.sim import _texts as texts

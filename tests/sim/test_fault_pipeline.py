@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from asyncquote._errors import FrameTooLargeError
-from asyncquote._framing import HEADER_SIZE, MAGIC, FrameDecoder, encode_frame
+from asyncquote._base.errors import FrameTooLargeError
+from asyncquote._opend.framing import HEADER_SIZE, MAGIC, FrameDecoder, encode_frame
 from asyncquote.sim import Faults
 from asyncquote.sim._fault_pipeline import FaultPipeline, HangUp
 from asyncquote.sim._faults import GARBAGE_SIZE, OVERSIZE_BODY_LEN

@@ -19,15 +19,15 @@ import anyio
 import anyio.abc
 import pytest
 
-from asyncquote._errors import (
+from asyncquote._base.errors import (
     ChecksumMismatchError,
     FrameTooLargeError,
     InvalidArgumentError,
     TruncatedFrameError,
 )
-from asyncquote._framing import HEADER_SIZE, MAGIC, FrameDecoder, encode_frame
+from asyncquote._client.ratelimit import Quota
+from asyncquote._opend.framing import HEADER_SIZE, MAGIC, FrameDecoder, encode_frame
 from asyncquote._pb import InitConnect_pb2, KeepAlive_pb2, Qot_GetUserSecurity_pb2
-from asyncquote._ratelimit import Quota
 from asyncquote.sim import FAULT_NAMES, NO_QUOTAS, Faults, Simulator, parse_fault_spec
 from asyncquote.sim import _texts as texts
 from asyncquote.sim._faults import GARBAGE_SIZE, OVERSIZE_BODY_LEN, picks

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asyncquote._framing import encode_frame
+from asyncquote._opend.framing import encode_frame
 from asyncquote._pb import GetGlobalState_pb2, InitConnect_pb2, KeepAlive_pb2
 from asyncquote.sim import NO_QUOTAS, Simulator
 from asyncquote.sim._websocket import websocket_key_digest

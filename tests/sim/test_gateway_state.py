@@ -11,9 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asyncquote._errors import InvalidArgumentError
-from asyncquote._health import ProgramStatus, QuoteRights
-from asyncquote._opend_health import GatewayEventType, MarketState, ProgramStatusType, QuoteRight
+from asyncquote._base.errors import InvalidArgumentError
+from asyncquote._models.health import ProgramStatus, QuoteRights
+from asyncquote._opend.health_vocabulary import (
+    GatewayEventType,
+    MarketState,
+    ProgramStatusType,
+    QuoteRight,
+)
 from asyncquote._pb import (
     Qot_GetUserSecurity_pb2,
     Qot_GetUserSecurityGroup_pb2,
@@ -200,7 +205,7 @@ class TestScheduledChanges:
 
 
 def test_the_gateway_state_reads_what_each_push_says() -> None:
-    from asyncquote._events import (
+    from asyncquote._models.events import (
         ApiQuotaChanged,
         GatewayEvent,
         LoginStatusChanged,

@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 import anyio
 import pytest
 
+from asyncquote._client.ratelimit import Quota
 from asyncquote._pb import (
     Qot_GetUserSecurity_pb2,
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
 )
-from asyncquote._ratelimit import Quota
 from asyncquote.sim import NO_QUOTAS, Simulator, parse_code
 
 from .rawclient import (

@@ -7,8 +7,8 @@ from collections import deque
 import anyio
 import pytest
 
-from asyncquote._errors import BadMagicError
-from asyncquote._framing import Frame, FrameDecoder, encode_frame
+from asyncquote._base.errors import BadMagicError
+from asyncquote._opend.framing import Frame, FrameDecoder, encode_frame
 from asyncquote._pb import InitConnect_pb2, KeepAlive_pb2
 from asyncquote.sim import Faults, RequestRecord
 from asyncquote.sim._dispatch import Dispatcher

@@ -14,7 +14,7 @@ import anyio
 import pytest
 
 import asyncquote.sim
-from asyncquote._cli import main
+from asyncquote._cli.main import main
 from asyncquote._pb import Qot_GetUserSecurity_pb2, Qot_ModifyUserSecurity_pb2
 from asyncquote.sim import NO_QUOTAS, Simulator, StateFile, StateFileError, WatchlistStore
 from asyncquote.sim._persistence import write_atomically

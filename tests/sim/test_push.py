@@ -7,7 +7,7 @@ import hashlib
 import anyio
 import pytest
 
-from asyncquote._events import (
+from asyncquote._models.events import (
     ApiQuotaChanged,
     GatewayEvent,
     LoginStatusChanged,
@@ -15,8 +15,13 @@ from asyncquote._events import (
     QuoteRightsChanged,
     UsedQuotaChanged,
 )
-from asyncquote._health import ProgramStatus, QuoteRights
-from asyncquote._opend_health import GatewayEventType, NotifyType, ProgramStatusType, QuoteRight
+from asyncquote._models.health import ProgramStatus, QuoteRights
+from asyncquote._opend.health_vocabulary import (
+    GatewayEventType,
+    NotifyType,
+    ProgramStatusType,
+    QuoteRight,
+)
 from asyncquote._pb import KeepAlive_pb2, Notify_pb2
 from asyncquote.sim import GatewayState, Simulator
 from asyncquote.sim._gateway import NotifyEvent

@@ -8,7 +8,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from asyncquote._framing import FrameDecoder, encode_frame
+from asyncquote._opend.framing import FrameDecoder, encode_frame
 from asyncquote._pb import InitConnect_pb2
 
 from .rawclient import INIT_CONNECT, NOTIFY

@@ -7,12 +7,12 @@ import random
 import anyio
 import pytest
 
+from asyncquote._client.ratelimit import Quota
 from asyncquote._pb import (
     KeepAlive_pb2,
     Qot_GetUserSecurity_pb2,
     Qot_GetUserSecurityGroup_pb2,
 )
-from asyncquote._ratelimit import Quota
 from asyncquote.sim import (
     NO_QUOTAS,
     OPEND_QUOTAS,

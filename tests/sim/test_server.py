@@ -12,7 +12,7 @@ import anyio
 import pytest
 from google.protobuf.message import Message
 
-from asyncquote._framing import encode_frame
+from asyncquote._opend.framing import encode_frame
 from asyncquote._pb import (
     GetGlobalState_pb2,
     InitConnect_pb2,

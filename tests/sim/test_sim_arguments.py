@@ -2,7 +2,7 @@
 
 ``Simulator(...)``, :class:`GatewayState`, :class:`Faults` and
 :class:`StatusChange` check their arguments with the client's one module,
-:mod:`asyncquote._args`. An :class:`InvalidArgumentError` is both a
+:mod:`asyncquote._base.args`. An :class:`InvalidArgumentError` is both a
 ``ValueError`` and a ``TypeError``, so code catching either still works.
 """
 

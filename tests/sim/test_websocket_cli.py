@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import asyncquote.sim
-from asyncquote._cli import main
+from asyncquote._cli.main import main
 from asyncquote.sim import Simulator
 
 

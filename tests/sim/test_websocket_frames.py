@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asyncquote._errors import ProtocolError
+from asyncquote._base.errors import ProtocolError
 from asyncquote.sim._websocket_frames import (
     REPLY_HEADER_SIZE,
     REQUEST_HEADER_SIZE,

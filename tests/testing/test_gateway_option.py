@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import asyncquote
-from asyncquote._opend_health import GatewayEventType, ProgramStatusType
+from asyncquote._opend.health_vocabulary import GatewayEventType, ProgramStatusType
 from asyncquote.sim import GatewayState
 from asyncquote.testing import OpenD
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from asyncquote import Quota
-from asyncquote._opend import Market, SecurityType, parse_code
+from asyncquote._opend.vocabulary import Market, SecurityType, parse_code
 from asyncquote.sim import Faults, RequestRecord, WatchlistStore
 from asyncquote.testing import (
     FAST_QUOTAS,

@@ -1,0 +1,3 @@
+"""The I/O layer: event-loop primitives, task groups, the drivers (wires), the
+connection, the session that survives connections, and the broadcast.
+"""
