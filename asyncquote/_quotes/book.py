@@ -183,6 +183,11 @@ class SubscriptionBook:
             )
 
     @property
+    def total(self) -> int | None:
+        """The account's subscription quota, as last reported; ``None`` if never."""
+        return self._total
+
+    @property
     def own(self) -> int:
         """Quota units this client holds (or is about to, or until its unsubscribes go out)."""
         return len(self._pairs)
@@ -251,6 +256,20 @@ class SubscriptionBook:
         """The streams that want ``pair``'s pushes (empty if none)."""
         state = self._pairs.get(pair)
         return _NO_STREAMS if state is None else state.streams.keys()
+
+    def tracked(self, pair: Pair) -> bool:
+        """Whether the book holds ``pair`` (wanted, or waiting to be unsubscribed)."""
+        return pair in self._pairs
+
+    def holds(self, pair: Pair) -> bool:
+        """Whether OpenD holds ``pair`` for a request that needs it: confirmed, or
+        wanted by a stream (being subscribed), and not being unsubscribed."""
+        state = self._pairs.get(pair)
+        return (
+            state is not None
+            and not state.unsubscribing
+            and (state.subscribed_at is not None or bool(state.streams))
+        )
 
     def pairs_of(self, stream: Hashable) -> Collection[Pair]:
         """The pairs ``stream`` registered."""
