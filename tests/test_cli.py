@@ -121,9 +121,9 @@ def test_sim_passes_quotas_and_language_to_the_simulator(
     argv = ["sim", "--quota", "3213=5/2", "--quota", "3222=off", "--language", "zh"]
     assert main(argv) == 0
     (sim,) = served
-    assert dict(sim.quotas) == {3213: Quota(5, 2.0), 3214: Quota(10, 30.0)}
+    assert dict(sim.quotas) == {3203: Quota(60, 30.0), 3213: Quota(5, 2.0), 3214: Quota(10, 30.0)}
     assert sim.language == "zh"
-    assert "quotas: 3213: 5/2s, 3214: 10/30s" in capsys.readouterr().out
+    assert "quotas: 3203: 60/30s, 3213: 5/2s, 3214: 10/30s" in capsys.readouterr().out
 
 
 def test_groups_lists_custom_and_system_groups(

@@ -1,9 +1,13 @@
 """OpenD's vocabulary: the protocol facts the client and the simulator share.
 
 One job: say what OpenD's numbers and names mean, once. Protocol ids and the
-protobuf messages that travel under them, ``retType`` values, OpenD's default quotas and the one
-rule for overriding them, watchlist group types, system group names in both
-languages, edit operations, markets and the ``"HK.00700"`` code strings.
+protobuf messages that travel under them, ``retType`` values (these three
+defined in :mod:`asyncquote._opend.protocols` and re-exported here), OpenD's
+default quotas and the one rule for overriding them, watchlist group types,
+system group names in both languages, edit operations, markets and the
+``"HK.00700"`` code strings. The live-quote enums and limits are in
+:mod:`asyncquote._opend.quotes`, OpenD's health in
+:mod:`asyncquote._opend.health_vocabulary`.
 
 Invariants:
 
@@ -13,7 +17,8 @@ Invariants:
   public without the underscore, and ``asyncquote.sim``) re-export the very
   same objects, so ``is`` holds across them.
 * Pure data and pure functions: no I/O, no event loop, no pydantic. It
-  depends only on the generated protobuf modules and the argument checks.
+  depends only on the protocol table (hence the generated protobuf modules)
+  and the argument checks.
 * Tables are built once at import and typed read-only (``Mapping``). Those
   read per entry or per request are plain dicts, so a lookup is one
   ``dict.get`` (a ``MappingProxyType`` lookup costs a method call more).
@@ -27,18 +32,14 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TypeVar
 
-from google.protobuf.message import Message
-
 from .._base.args import check_duration, check_int
 from .._base.errors import InvalidArgumentError
-from .._pb import (
-    GetGlobalState_pb2,
-    InitConnect_pb2,
-    KeepAlive_pb2,
-    Notify_pb2,
-    Qot_GetUserSecurity_pb2,
-    Qot_GetUserSecurityGroup_pb2,
-    Qot_ModifyUserSecurity_pb2,
+from .protocols import (
+    PUSH_PROTO_IDS,
+    REQUEST_TYPES,
+    RESPONSE_TYPES,
+    ProtoId,
+    RetType,
 )
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "MARKET_BY_PREFIX",
     "NO_QUOTAS",
     "PREFIX_BY_MARKET",
+    "PUSH_PROTO_IDS",
     "REQUEST_TYPES",
     "RESPONSE_TYPES",
     "SYSTEM_GROUP_NAMES",
@@ -71,54 +73,6 @@ __all__ = [
 ]
 
 
-# --- protocols ---------------------------------------------------------------
-
-
-class ProtoId(enum.IntEnum):
-    """Protocol ids asyncquote knows by name."""
-
-    INIT_CONNECT = 1001
-    GET_GLOBAL_STATE = 1002
-    NOTIFY = 1003
-    KEEP_ALIVE = 1004
-    GET_USER_SECURITY = 3213
-    MODIFY_USER_SECURITY = 3214
-    GET_USER_SECURITY_GROUP = 3222
-
-
-#: The ``Request`` message of each protocol a client sends (Notify is push only).
-REQUEST_TYPES: Mapping[int, type[Message]] = {
-    ProtoId.INIT_CONNECT: InitConnect_pb2.Request,
-    ProtoId.GET_GLOBAL_STATE: GetGlobalState_pb2.Request,
-    ProtoId.KEEP_ALIVE: KeepAlive_pb2.Request,
-    ProtoId.GET_USER_SECURITY: Qot_GetUserSecurity_pb2.Request,
-    ProtoId.MODIFY_USER_SECURITY: Qot_ModifyUserSecurity_pb2.Request,
-    ProtoId.GET_USER_SECURITY_GROUP: Qot_GetUserSecurityGroup_pb2.Request,
-}
-
-#: The ``Response`` message of each protocol, Notify's push included.
-RESPONSE_TYPES: Mapping[int, type[Message]] = {
-    ProtoId.INIT_CONNECT: InitConnect_pb2.Response,
-    ProtoId.GET_GLOBAL_STATE: GetGlobalState_pb2.Response,
-    ProtoId.NOTIFY: Notify_pb2.Response,
-    ProtoId.KEEP_ALIVE: KeepAlive_pb2.Response,
-    ProtoId.GET_USER_SECURITY: Qot_GetUserSecurity_pb2.Response,
-    ProtoId.MODIFY_USER_SECURITY: Qot_ModifyUserSecurity_pb2.Response,
-    ProtoId.GET_USER_SECURITY_GROUP: Qot_GetUserSecurityGroup_pb2.Response,
-}
-
-
-class RetType(enum.IntEnum):
-    """``retType`` of every Response (``Common.RetType``): 0 is success."""
-
-    OK = 0
-    FAILED = -1
-    TIMEOUT = -100
-    DISCONNECTED = -200
-    UNKNOWN = -400
-    INVALID = -500
-
-
 # --- quotas ------------------------------------------------------------------
 
 
@@ -137,10 +91,12 @@ class Quota:
         return f"{self.max_calls}/{self.period:g}s"
 
 
-#: OpenD's documented quotas for the watchlist protocols: 10 requests per 30 s
-#: each. Read-only: pass overrides instead (see :func:`merge_quotas`).
+#: OpenD's documented quotas: 10 requests per 30 s for each watchlist
+#: protocol, 60 per 30 s for snapshots. Read-only: pass overrides instead (see
+#: :func:`merge_quotas`).
 DEFAULT_QUOTAS: Mapping[int, Quota] = MappingProxyType(
     {  # plain ints, not ProtoId members: str() of a key must print the number
+        3203: Quota(60, 30.0),  # Qot_GetSecuritySnapshot
         3213: Quota(10, 30.0),  # Qot_GetUserSecurity
         3214: Quota(10, 30.0),  # Qot_ModifyUserSecurity
         3222: Quota(10, 30.0),  # Qot_GetUserSecurityGroup

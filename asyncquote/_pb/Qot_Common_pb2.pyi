@@ -1,7 +1,8 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -52,6 +53,102 @@ class OptionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OptionType_Unknown: _ClassVar[OptionType]
     OptionType_Call: _ClassVar[OptionType]
     OptionType_Put: _ClassVar[OptionType]
+
+class SubType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SubType_None: _ClassVar[SubType]
+    SubType_Basic: _ClassVar[SubType]
+    SubType_OrderBook: _ClassVar[SubType]
+    SubType_Ticker: _ClassVar[SubType]
+    SubType_RT: _ClassVar[SubType]
+    SubType_KL_Day: _ClassVar[SubType]
+    SubType_KL_5Min: _ClassVar[SubType]
+    SubType_KL_15Min: _ClassVar[SubType]
+    SubType_KL_30Min: _ClassVar[SubType]
+    SubType_KL_60Min: _ClassVar[SubType]
+    SubType_KL_1Min: _ClassVar[SubType]
+    SubType_KL_Week: _ClassVar[SubType]
+    SubType_KL_Month: _ClassVar[SubType]
+    SubType_Broker: _ClassVar[SubType]
+    SubType_KL_Qurater: _ClassVar[SubType]
+    SubType_KL_Year: _ClassVar[SubType]
+    SubType_KL_3Min: _ClassVar[SubType]
+    SubType_KL_10Min: _ClassVar[SubType]
+    SubType_KL_120Min: _ClassVar[SubType]
+    SubType_KL_180Min: _ClassVar[SubType]
+    SubType_KL_240Min: _ClassVar[SubType]
+    SubType_OrderBook_Odd: _ClassVar[SubType]
+
+class RehabType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RehabType_None: _ClassVar[RehabType]
+    RehabType_Forward: _ClassVar[RehabType]
+    RehabType_Backward: _ClassVar[RehabType]
+
+class OrderBookType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OrderBookType_Normal: _ClassVar[OrderBookType]
+    OrderBookType_Odd: _ClassVar[OrderBookType]
+
+class DarkStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DarkStatus_None: _ClassVar[DarkStatus]
+    DarkStatus_Trading: _ClassVar[DarkStatus]
+    DarkStatus_End: _ClassVar[DarkStatus]
+
+class SecurityStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SecurityStatus_Unknown: _ClassVar[SecurityStatus]
+    SecurityStatus_Normal: _ClassVar[SecurityStatus]
+    SecurityStatus_Listing: _ClassVar[SecurityStatus]
+    SecurityStatus_Purchasing: _ClassVar[SecurityStatus]
+    SecurityStatus_Subscribing: _ClassVar[SecurityStatus]
+    SecurityStatus_BeforeDrakTradeOpening: _ClassVar[SecurityStatus]
+    SecurityStatus_DrakTrading: _ClassVar[SecurityStatus]
+    SecurityStatus_DrakTradeEnd: _ClassVar[SecurityStatus]
+    SecurityStatus_ToBeOpen: _ClassVar[SecurityStatus]
+    SecurityStatus_Suspended: _ClassVar[SecurityStatus]
+    SecurityStatus_Called: _ClassVar[SecurityStatus]
+    SecurityStatus_ExpiredLastTradingDate: _ClassVar[SecurityStatus]
+    SecurityStatus_Expired: _ClassVar[SecurityStatus]
+    SecurityStatus_Delisted: _ClassVar[SecurityStatus]
+    SecurityStatus_ChangeToTemporaryCode: _ClassVar[SecurityStatus]
+    SecurityStatus_TemporaryCodeTradeEnd: _ClassVar[SecurityStatus]
+    SecurityStatus_ChangedPlateTradeEnd: _ClassVar[SecurityStatus]
+    SecurityStatus_ChangedCodeTradeEnd: _ClassVar[SecurityStatus]
+    SecurityStatus_RecoverableCircuitBreaker: _ClassVar[SecurityStatus]
+    SecurityStatus_UnRecoverableCircuitBreaker: _ClassVar[SecurityStatus]
+    SecurityStatus_AfterCombination: _ClassVar[SecurityStatus]
+    SecurityStatus_AfterTransation: _ClassVar[SecurityStatus]
+
+class IndexOptionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IndexOptionType_Unknown: _ClassVar[IndexOptionType]
+    IndexOptionType_Normal: _ClassVar[IndexOptionType]
+    IndexOptionType_Small: _ClassVar[IndexOptionType]
+
+class OptionAreaType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OptionAreaType_Unknown: _ClassVar[OptionAreaType]
+    OptionAreaType_American: _ClassVar[OptionAreaType]
+    OptionAreaType_European: _ClassVar[OptionAreaType]
+    OptionAreaType_Bermuda: _ClassVar[OptionAreaType]
+
+class PriceType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PriceType_Unknow: _ClassVar[PriceType]
+    PriceType_Outside: _ClassVar[PriceType]
+    PriceType_WithIn: _ClassVar[PriceType]
+
+class AssetClass(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AssetClass_Unknow: _ClassVar[AssetClass]
+    AssetClass_Stock: _ClassVar[AssetClass]
+    AssetClass_Bond: _ClassVar[AssetClass]
+    AssetClass_Commodity: _ClassVar[AssetClass]
+    AssetClass_CurrencyMarket: _ClassVar[AssetClass]
+    AssetClass_Future: _ClassVar[AssetClass]
+    AssetClass_Swap: _ClassVar[AssetClass]
 QotMarket_Unknown: QotMarket
 QotMarket_HK_Security: QotMarket
 QotMarket_HK_Future: QotMarket
@@ -88,6 +185,75 @@ WarrantType_InLine: WarrantType
 OptionType_Unknown: OptionType
 OptionType_Call: OptionType
 OptionType_Put: OptionType
+SubType_None: SubType
+SubType_Basic: SubType
+SubType_OrderBook: SubType
+SubType_Ticker: SubType
+SubType_RT: SubType
+SubType_KL_Day: SubType
+SubType_KL_5Min: SubType
+SubType_KL_15Min: SubType
+SubType_KL_30Min: SubType
+SubType_KL_60Min: SubType
+SubType_KL_1Min: SubType
+SubType_KL_Week: SubType
+SubType_KL_Month: SubType
+SubType_Broker: SubType
+SubType_KL_Qurater: SubType
+SubType_KL_Year: SubType
+SubType_KL_3Min: SubType
+SubType_KL_10Min: SubType
+SubType_KL_120Min: SubType
+SubType_KL_180Min: SubType
+SubType_KL_240Min: SubType
+SubType_OrderBook_Odd: SubType
+RehabType_None: RehabType
+RehabType_Forward: RehabType
+RehabType_Backward: RehabType
+OrderBookType_Normal: OrderBookType
+OrderBookType_Odd: OrderBookType
+DarkStatus_None: DarkStatus
+DarkStatus_Trading: DarkStatus
+DarkStatus_End: DarkStatus
+SecurityStatus_Unknown: SecurityStatus
+SecurityStatus_Normal: SecurityStatus
+SecurityStatus_Listing: SecurityStatus
+SecurityStatus_Purchasing: SecurityStatus
+SecurityStatus_Subscribing: SecurityStatus
+SecurityStatus_BeforeDrakTradeOpening: SecurityStatus
+SecurityStatus_DrakTrading: SecurityStatus
+SecurityStatus_DrakTradeEnd: SecurityStatus
+SecurityStatus_ToBeOpen: SecurityStatus
+SecurityStatus_Suspended: SecurityStatus
+SecurityStatus_Called: SecurityStatus
+SecurityStatus_ExpiredLastTradingDate: SecurityStatus
+SecurityStatus_Expired: SecurityStatus
+SecurityStatus_Delisted: SecurityStatus
+SecurityStatus_ChangeToTemporaryCode: SecurityStatus
+SecurityStatus_TemporaryCodeTradeEnd: SecurityStatus
+SecurityStatus_ChangedPlateTradeEnd: SecurityStatus
+SecurityStatus_ChangedCodeTradeEnd: SecurityStatus
+SecurityStatus_RecoverableCircuitBreaker: SecurityStatus
+SecurityStatus_UnRecoverableCircuitBreaker: SecurityStatus
+SecurityStatus_AfterCombination: SecurityStatus
+SecurityStatus_AfterTransation: SecurityStatus
+IndexOptionType_Unknown: IndexOptionType
+IndexOptionType_Normal: IndexOptionType
+IndexOptionType_Small: IndexOptionType
+OptionAreaType_Unknown: OptionAreaType
+OptionAreaType_American: OptionAreaType
+OptionAreaType_European: OptionAreaType
+OptionAreaType_Bermuda: OptionAreaType
+PriceType_Unknow: PriceType
+PriceType_Outside: PriceType
+PriceType_WithIn: PriceType
+AssetClass_Unknow: AssetClass
+AssetClass_Stock: AssetClass
+AssetClass_Bond: AssetClass
+AssetClass_Commodity: AssetClass
+AssetClass_CurrencyMarket: AssetClass
+AssetClass_Future: AssetClass
+AssetClass_Swap: AssetClass
 
 class QotHeader(_message.Message):
     __slots__ = ("securityFirm",)
@@ -180,3 +346,185 @@ class SecurityStaticInfo(_message.Message):
     optionExData: OptionStaticExData
     futureExData: FutureStaticExData
     def __init__(self, basic: _Optional[_Union[SecurityStaticBasic, _Mapping]] = ..., warrantExData: _Optional[_Union[WarrantStaticExData, _Mapping]] = ..., optionExData: _Optional[_Union[OptionStaticExData, _Mapping]] = ..., futureExData: _Optional[_Union[FutureStaticExData, _Mapping]] = ...) -> None: ...
+
+class OptionBasicQotExData(_message.Message):
+    __slots__ = ("strikePrice", "contractSize", "contractSizeFloat", "openInterest", "impliedVolatility", "premium", "delta", "gamma", "vega", "theta", "rho", "netOpenInterest", "expiryDateDistance", "contractNominalValue", "ownerLotMultiplier", "optionAreaType", "contractMultiplier", "indexOptionType")
+    STRIKEPRICE_FIELD_NUMBER: _ClassVar[int]
+    CONTRACTSIZE_FIELD_NUMBER: _ClassVar[int]
+    CONTRACTSIZEFLOAT_FIELD_NUMBER: _ClassVar[int]
+    OPENINTEREST_FIELD_NUMBER: _ClassVar[int]
+    IMPLIEDVOLATILITY_FIELD_NUMBER: _ClassVar[int]
+    PREMIUM_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    GAMMA_FIELD_NUMBER: _ClassVar[int]
+    VEGA_FIELD_NUMBER: _ClassVar[int]
+    THETA_FIELD_NUMBER: _ClassVar[int]
+    RHO_FIELD_NUMBER: _ClassVar[int]
+    NETOPENINTEREST_FIELD_NUMBER: _ClassVar[int]
+    EXPIRYDATEDISTANCE_FIELD_NUMBER: _ClassVar[int]
+    CONTRACTNOMINALVALUE_FIELD_NUMBER: _ClassVar[int]
+    OWNERLOTMULTIPLIER_FIELD_NUMBER: _ClassVar[int]
+    OPTIONAREATYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTRACTMULTIPLIER_FIELD_NUMBER: _ClassVar[int]
+    INDEXOPTIONTYPE_FIELD_NUMBER: _ClassVar[int]
+    strikePrice: float
+    contractSize: int
+    contractSizeFloat: float
+    openInterest: int
+    impliedVolatility: float
+    premium: float
+    delta: float
+    gamma: float
+    vega: float
+    theta: float
+    rho: float
+    netOpenInterest: int
+    expiryDateDistance: int
+    contractNominalValue: float
+    ownerLotMultiplier: float
+    optionAreaType: int
+    contractMultiplier: float
+    indexOptionType: int
+    def __init__(self, strikePrice: _Optional[float] = ..., contractSize: _Optional[int] = ..., contractSizeFloat: _Optional[float] = ..., openInterest: _Optional[int] = ..., impliedVolatility: _Optional[float] = ..., premium: _Optional[float] = ..., delta: _Optional[float] = ..., gamma: _Optional[float] = ..., vega: _Optional[float] = ..., theta: _Optional[float] = ..., rho: _Optional[float] = ..., netOpenInterest: _Optional[int] = ..., expiryDateDistance: _Optional[int] = ..., contractNominalValue: _Optional[float] = ..., ownerLotMultiplier: _Optional[float] = ..., optionAreaType: _Optional[int] = ..., contractMultiplier: _Optional[float] = ..., indexOptionType: _Optional[int] = ...) -> None: ...
+
+class PreAfterMarketData(_message.Message):
+    __slots__ = ("price", "highPrice", "lowPrice", "volume", "turnover", "changeVal", "changeRate", "amplitude")
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    HIGHPRICE_FIELD_NUMBER: _ClassVar[int]
+    LOWPRICE_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    TURNOVER_FIELD_NUMBER: _ClassVar[int]
+    CHANGEVAL_FIELD_NUMBER: _ClassVar[int]
+    CHANGERATE_FIELD_NUMBER: _ClassVar[int]
+    AMPLITUDE_FIELD_NUMBER: _ClassVar[int]
+    price: float
+    highPrice: float
+    lowPrice: float
+    volume: int
+    turnover: float
+    changeVal: float
+    changeRate: float
+    amplitude: float
+    def __init__(self, price: _Optional[float] = ..., highPrice: _Optional[float] = ..., lowPrice: _Optional[float] = ..., volume: _Optional[int] = ..., turnover: _Optional[float] = ..., changeVal: _Optional[float] = ..., changeRate: _Optional[float] = ..., amplitude: _Optional[float] = ...) -> None: ...
+
+class FutureBasicQotExData(_message.Message):
+    __slots__ = ("lastSettlePrice", "position", "positionChange", "expiryDateDistance")
+    LASTSETTLEPRICE_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    POSITIONCHANGE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRYDATEDISTANCE_FIELD_NUMBER: _ClassVar[int]
+    lastSettlePrice: float
+    position: int
+    positionChange: int
+    expiryDateDistance: int
+    def __init__(self, lastSettlePrice: _Optional[float] = ..., position: _Optional[int] = ..., positionChange: _Optional[int] = ..., expiryDateDistance: _Optional[int] = ...) -> None: ...
+
+class WarrantBasicQotExData(_message.Message):
+    __slots__ = ("delta", "impliedVolatility", "premium")
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    IMPLIEDVOLATILITY_FIELD_NUMBER: _ClassVar[int]
+    PREMIUM_FIELD_NUMBER: _ClassVar[int]
+    delta: float
+    impliedVolatility: float
+    premium: float
+    def __init__(self, delta: _Optional[float] = ..., impliedVolatility: _Optional[float] = ..., premium: _Optional[float] = ...) -> None: ...
+
+class BasicQot(_message.Message):
+    __slots__ = ("security", "name", "isSuspended", "listTime", "priceSpread", "updateTime", "highPrice", "openPrice", "lowPrice", "curPrice", "lastClosePrice", "volume", "turnover", "turnoverRate", "amplitude", "darkStatus", "optionExData", "listTimestamp", "updateTimestamp", "preMarket", "afterMarket", "secStatus", "futureExData", "warrantExData", "overnight", "hpVolume")
+    SECURITY_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ISSUSPENDED_FIELD_NUMBER: _ClassVar[int]
+    LISTTIME_FIELD_NUMBER: _ClassVar[int]
+    PRICESPREAD_FIELD_NUMBER: _ClassVar[int]
+    UPDATETIME_FIELD_NUMBER: _ClassVar[int]
+    HIGHPRICE_FIELD_NUMBER: _ClassVar[int]
+    OPENPRICE_FIELD_NUMBER: _ClassVar[int]
+    LOWPRICE_FIELD_NUMBER: _ClassVar[int]
+    CURPRICE_FIELD_NUMBER: _ClassVar[int]
+    LASTCLOSEPRICE_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    TURNOVER_FIELD_NUMBER: _ClassVar[int]
+    TURNOVERRATE_FIELD_NUMBER: _ClassVar[int]
+    AMPLITUDE_FIELD_NUMBER: _ClassVar[int]
+    DARKSTATUS_FIELD_NUMBER: _ClassVar[int]
+    OPTIONEXDATA_FIELD_NUMBER: _ClassVar[int]
+    LISTTIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    UPDATETIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    PREMARKET_FIELD_NUMBER: _ClassVar[int]
+    AFTERMARKET_FIELD_NUMBER: _ClassVar[int]
+    SECSTATUS_FIELD_NUMBER: _ClassVar[int]
+    FUTUREEXDATA_FIELD_NUMBER: _ClassVar[int]
+    WARRANTEXDATA_FIELD_NUMBER: _ClassVar[int]
+    OVERNIGHT_FIELD_NUMBER: _ClassVar[int]
+    HPVOLUME_FIELD_NUMBER: _ClassVar[int]
+    security: Security
+    name: str
+    isSuspended: bool
+    listTime: str
+    priceSpread: float
+    updateTime: str
+    highPrice: float
+    openPrice: float
+    lowPrice: float
+    curPrice: float
+    lastClosePrice: float
+    volume: int
+    turnover: float
+    turnoverRate: float
+    amplitude: float
+    darkStatus: int
+    optionExData: OptionBasicQotExData
+    listTimestamp: float
+    updateTimestamp: float
+    preMarket: PreAfterMarketData
+    afterMarket: PreAfterMarketData
+    secStatus: int
+    futureExData: FutureBasicQotExData
+    warrantExData: WarrantBasicQotExData
+    overnight: PreAfterMarketData
+    hpVolume: float
+    def __init__(self, security: _Optional[_Union[Security, _Mapping]] = ..., name: _Optional[str] = ..., isSuspended: bool = ..., listTime: _Optional[str] = ..., priceSpread: _Optional[float] = ..., updateTime: _Optional[str] = ..., highPrice: _Optional[float] = ..., openPrice: _Optional[float] = ..., lowPrice: _Optional[float] = ..., curPrice: _Optional[float] = ..., lastClosePrice: _Optional[float] = ..., volume: _Optional[int] = ..., turnover: _Optional[float] = ..., turnoverRate: _Optional[float] = ..., amplitude: _Optional[float] = ..., darkStatus: _Optional[int] = ..., optionExData: _Optional[_Union[OptionBasicQotExData, _Mapping]] = ..., listTimestamp: _Optional[float] = ..., updateTimestamp: _Optional[float] = ..., preMarket: _Optional[_Union[PreAfterMarketData, _Mapping]] = ..., afterMarket: _Optional[_Union[PreAfterMarketData, _Mapping]] = ..., secStatus: _Optional[int] = ..., futureExData: _Optional[_Union[FutureBasicQotExData, _Mapping]] = ..., warrantExData: _Optional[_Union[WarrantBasicQotExData, _Mapping]] = ..., overnight: _Optional[_Union[PreAfterMarketData, _Mapping]] = ..., hpVolume: _Optional[float] = ...) -> None: ...
+
+class OrderBookDetail(_message.Message):
+    __slots__ = ("orderID", "volume")
+    ORDERID_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    orderID: int
+    volume: int
+    def __init__(self, orderID: _Optional[int] = ..., volume: _Optional[int] = ...) -> None: ...
+
+class OrderBook(_message.Message):
+    __slots__ = ("price", "volume", "orederCount", "detailList", "hpVolume")
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    OREDERCOUNT_FIELD_NUMBER: _ClassVar[int]
+    DETAILLIST_FIELD_NUMBER: _ClassVar[int]
+    HPVOLUME_FIELD_NUMBER: _ClassVar[int]
+    price: float
+    volume: int
+    orederCount: int
+    detailList: _containers.RepeatedCompositeFieldContainer[OrderBookDetail]
+    hpVolume: float
+    def __init__(self, price: _Optional[float] = ..., volume: _Optional[int] = ..., orederCount: _Optional[int] = ..., detailList: _Optional[_Iterable[_Union[OrderBookDetail, _Mapping]]] = ..., hpVolume: _Optional[float] = ...) -> None: ...
+
+class SubInfo(_message.Message):
+    __slots__ = ("subType", "securityList")
+    SUBTYPE_FIELD_NUMBER: _ClassVar[int]
+    SECURITYLIST_FIELD_NUMBER: _ClassVar[int]
+    subType: int
+    securityList: _containers.RepeatedCompositeFieldContainer[Security]
+    def __init__(self, subType: _Optional[int] = ..., securityList: _Optional[_Iterable[_Union[Security, _Mapping]]] = ...) -> None: ...
+
+class ConnSubInfo(_message.Message):
+    __slots__ = ("subInfoList", "usedQuota", "isOwnConnData", "securityFirm", "optionUsedQuota")
+    SUBINFOLIST_FIELD_NUMBER: _ClassVar[int]
+    USEDQUOTA_FIELD_NUMBER: _ClassVar[int]
+    ISOWNCONNDATA_FIELD_NUMBER: _ClassVar[int]
+    SECURITYFIRM_FIELD_NUMBER: _ClassVar[int]
+    OPTIONUSEDQUOTA_FIELD_NUMBER: _ClassVar[int]
+    subInfoList: _containers.RepeatedCompositeFieldContainer[SubInfo]
+    usedQuota: int
+    isOwnConnData: bool
+    securityFirm: int
+    optionUsedQuota: int
+    def __init__(self, subInfoList: _Optional[_Iterable[_Union[SubInfo, _Mapping]]] = ..., usedQuota: _Optional[int] = ..., isOwnConnData: bool = ..., securityFirm: _Optional[int] = ..., optionUsedQuota: _Optional[int] = ...) -> None: ...

@@ -34,7 +34,8 @@ __all__ = [
 ]
 
 #: OpenD's quotas: the watchlist protocols allow 10 requests per 30 seconds
-#: each. The client's :data:`asyncquote.DEFAULT_QUOTAS`, the same object.
+#: each, snapshots 60. The client's :data:`asyncquote.DEFAULT_QUOTAS`, the
+#: same object.
 OPEND_QUOTAS: Mapping[int, Quota] = DEFAULT_QUOTAS
 
 _SPEC_SYNTAX = "expected PROTO=CALLS/SECONDS or PROTO=off, e.g. 3213=10/30"

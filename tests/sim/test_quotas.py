@@ -89,13 +89,19 @@ def test_a_clock_read_slightly_out_of_order_does_not_unsort_the_window() -> None
 
 def test_overrides_merge_over_opends_quotas_and_none_lifts_one() -> None:
     merged = merge_quotas({3213: Quota(10, 2.0), 3222: None, 1002: Quota(1, 1.0)})
-    assert merged == {3213: Quota(10, 2.0), 3214: OPEND_QUOTAS[3214], 1002: Quota(1, 1.0)}
+    assert merged == {
+        3203: OPEND_QUOTAS[3203],
+        3213: Quota(10, 2.0),
+        3214: OPEND_QUOTAS[3214],
+        1002: Quota(1, 1.0),
+    }
     assert merge_quotas() == dict(OPEND_QUOTAS)
     assert merge_quotas(NO_QUOTAS) == {}
 
 
 def test_opend_allows_10_requests_per_30_seconds_on_the_watchlist_protocols() -> None:
-    assert dict(OPEND_QUOTAS) == dict.fromkeys((3213, 3214, 3222), Quota(10, 30.0))
+    watchlists = dict.fromkeys((3213, 3214, 3222), Quota(10, 30.0))
+    assert dict(OPEND_QUOTAS) == {**watchlists, 3203: Quota(60, 30.0)}  # and 60 snapshots
 
 
 @pytest.mark.parametrize(

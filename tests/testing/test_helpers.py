@@ -114,7 +114,8 @@ def test_set_group_creates_replaces_and_shows_new_securities_in_system_groups() 
 def test_quota_presets() -> None:
     assert FAST_QUOTAS[3213] == Quota(10, 0.3)
     assert scaled_quotas(2)[3222] == Quota(10, 60.0)
-    assert OpenDOptions(quotas="off").quota_overrides() == {3213: None, 3214: None, 3222: None}
+    off = dict.fromkeys((3203, 3213, 3214, 3222))
+    assert OpenDOptions(quotas="off").quota_overrides() == off
     assert OpenDOptions().quota_overrides() == {}
 
 
