@@ -32,6 +32,7 @@ __all__ = [
     "FrameTooLargeError",
     "GatewayNotReadyError",
     "InvalidArgumentError",
+    "NotSubscribedError",
     "OpenDError",
     "ProtocolError",
     "RateLimitError",
@@ -176,6 +177,37 @@ class SubscriptionQuotaError(AsyncQuoteError):
         self,
     ) -> tuple[type[SubscriptionQuotaError], tuple[int | None, int | None, int | None, str]]:
         return (type(self), (self.needed, self.remaining, self.total, self.detail))
+
+
+class NotSubscribedError(AsyncQuoteError):
+    """A request needs a subscription this client does not hold.
+
+    OpenD answers :meth:`~QuoteClient.get_stock_quote` only for securities
+    the connection subscribed to ``QUOTE``, and
+    :meth:`~QuoteClient.get_order_book` only with an ``ORDER_BOOK``
+    subscription. The client checks before sending (then nothing was sent)
+    and raises this for OpenD's own refusal too.
+
+    Attributes:
+        codes: the securities lacking the subscription, as code strings
+            (all those asked for when OpenD refused without saying which).
+        sub_type: the subscription type they lack (a ``SubType``).
+        detail: OpenD's text when OpenD refused, else ``""``.
+    """
+
+    def __init__(self, codes: tuple[str, ...], sub_type: int, detail: str = "") -> None:
+        self.codes = tuple(codes)
+        self.sub_type = sub_type
+        self.detail = detail
+        kind = getattr(sub_type, "name", sub_type)
+        text = (
+            f"no {kind} subscription for {', '.join(self.codes)}: subscribe first "
+            f"(async with client.subscribe(codes, [SubType.{kind}]): ...)"
+        )
+        super().__init__(f"{text}; OpenD says: {detail}" if detail else text)
+
+    def __reduce__(self) -> tuple[type[NotSubscribedError], tuple[tuple[str, ...], int, str]]:
+        return (type(self), (self.codes, self.sub_type, self.detail))
 
 
 class ConnectError(AsyncQuoteError):

@@ -39,12 +39,12 @@ from dataclasses import dataclass
 
 from .._base.args import check_duration, check_int
 from .._base.errors import SubscriptionQuotaError
+from .._opend.quotes import MIN_SUBSCRIPTION_SECONDS
 from .._opend.vocabulary import SecurityKey, format_code
 from .state import PendingUnsubscribe, SubscribedPair, SubscriptionQuota, SubscriptionStatus
 
 __all__ = [
     "DEFAULT_MAX_BATCH",
-    "UNSUBSCRIBE_DELAY",
     "Batch",
     "Pair",
     "Resubscribe",
@@ -54,9 +54,6 @@ __all__ = [
 
 Pair = tuple[SecurityKey, int]
 """``((market, code), sub_type)``: what one quota unit buys."""
-
-#: OpenD refuses to unsubscribe a pair less than this many seconds after subscribing it.
-UNSUBSCRIBE_DELAY = 60.0
 
 #: Most pairs (securities x types) one Qot_Sub request of the book carries.
 DEFAULT_MAX_BATCH = 200
@@ -148,7 +145,7 @@ class SubscriptionBook:
     def __init__(
         self,
         *,
-        unsubscribe_delay: float = UNSUBSCRIBE_DELAY,
+        unsubscribe_delay: float = MIN_SUBSCRIPTION_SECONDS,
         max_batch: int = DEFAULT_MAX_BATCH,
     ) -> None:
         self.unsubscribe_delay = check_duration("unsubscribe_delay", unsubscribe_delay, finite=True)

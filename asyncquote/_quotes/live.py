@@ -42,8 +42,9 @@ from .._client.throttle import WarningThrottle
 from .._io.connection_options import PushHandler
 from .._models.events import ApiQuotaChanged, Event, UsedQuotaChanged
 from .._opend.framing import Frame
+from .._opend.quotes import PUSH_SUB_TYPES
 from .book import Batch, Pair, SubscriptionBook
-from .pushes import PUSH_DECODERS, Update
+from .pushes import Update, route_push
 from .stream import QuoteStream
 
 __all__ = ["LiveQuotes"]
@@ -79,10 +80,9 @@ class LiveQuotes:
 
     def on_push(self, frame: Frame) -> None:
         """Every push of every connection: quotes go to their streams; all go on."""
-        decode = PUSH_DECODERS.get(frame.proto_id)
-        if decode is not None:
+        if frame.proto_id in PUSH_SUB_TYPES:
             try:
-                decode(frame.body, self.book.tracked, self._deliver, self._skip)
+                route_push(frame.proto_id, frame.body, self.book.tracked, self._deliver)
             except (ProtocolError, OpenDError) as exc:
                 self._skip(frame.proto_id, exc)
             except Exception as exc:  # a bug must not end the connection or skip the rest
