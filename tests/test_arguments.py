@@ -525,3 +525,18 @@ async def test_an_edit_sent_through_request_counts_for_read_your_writes_too() ->
         await client.request(3214, edit, Qot_ModifyUserSecurity_pb2.Response)
         items = await client.get_user_security("Tech", max_age=60)
     assert [str(item.security) for item in items] == ["US.AAPL", "US.NVDA"]
+
+
+@given(st.one_of(st.text(), st.binary(), st.integers(), st.none()))
+def test_check_text_takes_exactly_the_strings_that_can_go_on_the_wire(value: object) -> None:
+    # The one check of a name-like string for the client and the simulator
+    # (client_id, the simulator's host, websocket_key, gateway addresses).
+    from asyncquote._base.args import check_text, is_plain_text
+
+    plain = isinstance(value, str) and is_plain_text(value)
+    for optional in (False, True):
+        if plain or (optional and value is None):
+            assert check_text("name", value, optional=optional) == value
+        else:
+            with pytest.raises(asyncquote.InvalidArgumentError, match=r"^name must be"):
+                check_text("name", value, optional=optional)

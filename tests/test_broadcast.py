@@ -50,6 +50,18 @@ async def test_items_before_subscribing_are_not_seen() -> None:
         assert await take(items, 1) == [2]
 
 
+async def test_a_view_keeps_only_what_it_accepts_and_the_rest_takes_no_room() -> None:
+    # client.state_changes() is such a view on client.events()' broadcast:
+    # a flood of Notify events must not push the connection's states out.
+    hub: Broadcast[int] = Broadcast()
+    async with hub.subscribe(buffer=2, accept=lambda item: item % 10 == 0) as tens:
+        for item in range(100):
+            hub.publish(item)
+        assert tens.pending == 2
+        assert tens.dropped == 8  # of the ten it accepted, not of the hundred
+        assert await take(tens, 2) == [80, 90]
+
+
 async def test_a_full_buffer_drops_the_oldest_and_counts_them() -> None:
     hub: Broadcast[int] = Broadcast()
     async with hub.subscribe(buffer=3) as slow, hub.subscribe(buffer=100) as fast:

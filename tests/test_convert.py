@@ -34,9 +34,8 @@ from asyncquote._models.watchlist import (
 )
 from asyncquote._pb import Qot_Common_pb2, Qot_ModifyUserSecurity_pb2
 
+from ._support.models import HK_00700
 from .golden import BY_NAME
-
-HK_00700 = Security(market=Market.HK, code="00700")
 
 
 def golden_infos(name: str) -> list[SecurityStaticInfo]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from functools import partial
 from typing import Any
 
 import pytest
@@ -19,16 +20,15 @@ from asyncquote._models.dataframes import COLUMNS, to_dataframe, to_rows
 from asyncquote._models.watchlist import (
     FutureStaticExData,
     Market,
-    OptionStaticExData,
     OptionType,
     Security,
-    SecurityStaticBasic,
     SecurityStaticInfo,
     SecurityType,
     WarrantStaticExData,
     WarrantType,
 )
 
+from ._support import models as support
 from .golden import BY_NAME
 
 # Written out here rather than taken from asyncquote.frames: the SDK's order is the oracle.
@@ -77,34 +77,16 @@ def typed(rows: list[dict[str, object]]) -> list[list[tuple[str, type, object]]]
     return [[(key, type(value), value) for key, value in r.items()] for r in rows]
 
 
-def basic(
-    code: Security | str,
-    sec_type: SecurityType | int = SecurityType.STOCK,
-    *,
-    list_time: str = "2020-01-02",
-    delisting: bool | None = False,
-) -> SecurityStaticBasic:
-    security = Security.parse(code) if isinstance(code, str) else code
-    return SecurityStaticBasic(
-        security=security,
-        id=42,
-        lot_size=100,
-        sec_type=sec_type,
-        name="name",
-        list_time=list_time,
-        delisting=delisting,
-    )
-
-
-def option(kind: OptionType | int, owner: Security | str = "US.AAPL") -> OptionStaticExData:
-    return OptionStaticExData(
-        type=kind,
-        owner=Security.parse(owner) if isinstance(owner, str) else owner,
-        strike_time="2026-06-18",
-        strike_price=212.5,
-        suspend=True,
-        market="US",
-    )
+# This file's entries: delisting known (False), an option on AAPL.
+basic = partial(support.basic, id=42, name="name", list_time="2020-01-02", delisting=False)
+option = partial(
+    support.option_ex_data,
+    owner="US.AAPL",
+    strike_time="2026-06-18",
+    strike_price=212.5,
+    suspend=True,
+    market="US",
+)
 
 
 # --- golden vectors ---------------------------------------------------------------

@@ -11,17 +11,15 @@ from asyncquote._base.errors import InvalidArgumentError
 from asyncquote._models.watchlist import (
     FutureStaticExData,
     Market,
-    OptionStaticExData,
     OptionType,
     Security,
-    SecurityStaticBasic,
     SecurityStaticInfo,
     SecurityType,
     WarrantStaticExData,
     WarrantType,
 )
 
-HK_00700 = Security(market=Market.HK, code="00700")
+from ._support.models import HK_00700, basic, option_ex_data
 
 # value -> name in the official SDK's tables (DESIGN.md, section 1).
 SDK_NAMES: dict[type[enum.IntEnum], dict[int, str]] = {
@@ -60,29 +58,6 @@ SDK_NAMES: dict[type[enum.IntEnum], dict[int, str]] = {
     OptionType: {0: "ALL", 1: "CALL", 2: "PUT"},
 }
 ENUMS = list(SDK_NAMES)
-
-
-def basic(**changes: object) -> SecurityStaticBasic:
-    fields: dict[str, object] = {
-        "security": HK_00700,
-        "id": 54047868453564,
-        "lot_size": 100,
-        "sec_type": SecurityType.STOCK,
-        "name": "Tencent",
-        "list_time": "2004-06-16",
-    }
-    return SecurityStaticBasic.model_validate({**fields, **changes})
-
-
-def option_ex_data(type: int) -> OptionStaticExData:
-    return OptionStaticExData(
-        type=type,
-        owner=HK_00700,
-        strike_time="2026-03-30",
-        strike_price=400.0,
-        suspend=False,
-        market="HK",
-    )
 
 
 # -- enums -------------------------------------------------------------------

@@ -171,20 +171,6 @@ async def test_a_connection_lost_at_once_keeps_the_backoff_growing() -> None:
         assert gaps(opener.attempts[1:]) == [2.0]
 
 
-async def test_states_are_published_in_order_to_subscribers() -> None:
-    opener = FakeOpener()
-    async with running(opener) as session, session.subscribe() as states:
-        opener.opened[0].lose()
-        await opener.wait_opened(2)
-        session.close("done")
-        seen = [await anext(states) for _ in range(3)]
-    assert seen == [
-        ConnectionState.RECONNECTING,
-        ConnectionState.CONNECTED,
-        ConnectionState.CLOSED,
-    ]
-
-
 async def test_the_state_handler_hears_every_change_with_the_one_before() -> None:
     opener = FakeOpener()
     heard: list[tuple[ConnectionState, ConnectionState]] = []

@@ -12,6 +12,7 @@ __all__ = [
     "check_flag",
     "check_host_name",
     "check_int",
+    "check_text",
     "host_name_error",
     "is_plain_text",
 ]
@@ -60,6 +61,28 @@ def check_flag(name: str, value: object) -> bool:
     """Return ``value`` if it is a ``bool``, else raise."""
     if not isinstance(value, bool):
         raise InvalidArgumentError(f"{name} must be True or False, not {value!r}")
+    return value
+
+
+def check_text(name: str, value: object, *, optional: bool = False) -> str | None:
+    """Return ``value`` if it is a ``str`` that can go on the wire (see :func:`is_plain_text`).
+
+    ``optional`` lets ``None`` through as well. Protobuf strings, name lookups
+    and MD5 digests all encode as UTF-8, which a lone surrogate is not.
+
+    Raises:
+        InvalidArgumentError: anything else; the message names the argument.
+    """
+    if value is None and optional:
+        return None
+    or_none = " or None" if optional else ""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{name} must be a str{or_none}, not {value!r}")
+    if not is_plain_text(value):
+        raise InvalidArgumentError(
+            f"{name} must be plain text (no control characters or lone surrogates){or_none}, "
+            f"not {value!r}"
+        )
     return value
 
 

@@ -26,12 +26,11 @@ from .._io.connection_options import (
     DEFAULT_REQUEST_TIMEOUT,
     PushHandler,
 )
-from .._io.session import ConnectionState, ReconnectPolicy, Session
+from .._io.session import ReconnectPolicy, Session
 from .._io.taskgroups import single_errors
 from .._models.groups import MAX_GROUP_NAME_LENGTH
 from .._opend.framing import DEFAULT_MAX_BODY_LEN
 from .._opend.vocabulary import Quota
-from .._quotes.live import LiveQuotes
 from .client import QuoteClient
 from .monitor import GatewayMonitor
 from .options import DEFAULT_QUOTA_RETRIES, ClientOptions, QuotaMode
@@ -189,24 +188,16 @@ class _Connecting:
 async def _connected(checked: Callable[[], ClientOptions]) -> AsyncIterator[QuoteClient]:
     options = checked()
     # Every connection's pushes go through the monitor (Notify becomes
-    # events and gateway status) and on to the user's push_handler.
+    # events and gateway status) and on to the user's push_handler; it hears
+    # the session's states too. The one place the monitor is wired.
     monitor = GatewayMonitor(options.push_handler)
-    # Quote pushes are routed to their streams first; every push goes on.
-    live = LiveQuotes(monitor.on_push)
-    monitor.on_event = live.on_event  # Notify's quota figures
-    options = dataclasses.replace(options, push_handler=live.on_push)
+    options = dataclasses.replace(options, push_handler=monitor.on_push)
     session = Session(partial(connect_with, options), options.address, options.reconnect)
-
-    def state_changed(state: ConnectionState, previous: ConnectionState) -> None:
-        monitor.on_state_changed(state, previous)
-        live.on_state_changed(state, previous)  # a lost connection takes the subscriptions
-
-    session.on_state_changed = state_changed
+    session.on_state_changed = monitor.on_state_changed
     async with single_errors(), anyio.create_task_group() as tg:
         await tg.start(session.run)
-        client = QuoteClient(session, options, monitor, live)
+        client = QuoteClient(session, options, monitor)
         tg.start_soon(client._keep_gateway_fresh)
-        tg.start_soon(client._keep_quotes)
         try:
             yield client
         finally:

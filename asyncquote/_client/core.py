@@ -49,6 +49,7 @@ from .._opend.vocabulary import ProtoId
 from .monitor import GatewayMonitor
 from .options import ClientOptions
 from .ratelimit import QuotaStatus, RateLimiter, is_quota_rejection
+from .state_view import watch_states
 
 __all__ = ["READ_ONLY_PROTOCOLS", "ClientCore", "running_loop"]
 
@@ -92,16 +93,10 @@ class ClientCore:
     Not used on its own: :class:`~asyncquote.QuoteClient` is one.
     """
 
-    def __init__(
-        self, session: Session, options: ClientOptions, monitor: GatewayMonitor | None = None
-    ) -> None:
+    def __init__(self, session: Session, options: ClientOptions, monitor: GatewayMonitor) -> None:
         self._session = session
-        if monitor is None:
-            # Made without connect(): states are watched, pushes not (the
-            # connections were made from options without the monitor).
-            monitor = GatewayMonitor(options.push_handler)
-            session.on_state_changed = monitor.on_state_changed
         # OpenD's own health; an error raised while it reports trouble says so.
+        # connect() wires it to the session and the connections' pushes.
         self._gateway = monitor
         # Copied from the options: read by every call.
         self._request_timeout = options.request_timeout
@@ -386,8 +381,19 @@ class ClientCore:
     def state_changes(self) -> AbstractAsyncContextManager[AsyncIterator[ConnectionState]]:
         """Subscribe to state changes::
 
-        async with client.state_changes() as states:
-            async for state in states:
-                print("OpenD connection:", state.value)
+            async with client.state_changes() as states:
+                async for state in states:
+                    print("OpenD connection:", state.value)
+
+        A view on the broadcast behind :meth:`events` (its
+        :class:`ConnectionStateChanged` events, as states), with its bounds:
+        a reader that falls more than 256 states behind loses the oldest
+        (counted in the iterator's ``dropped``), so one that never reads
+        cannot grow without bound. The iteration ends after ``CLOSED``. One
+        task reads an iterator at a time (see :meth:`events`).
+
+        Raises:
+            UsageError: called from another event loop than the client's.
         """
-        return self._session.subscribe()
+        self._check_loop()
+        return watch_states(self._gateway.events)

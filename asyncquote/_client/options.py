@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .._base.args import check_duration, check_flag, check_host_name, check_int, is_plain_text
+from .._base.args import check_duration, check_flag, check_host_name, check_int, check_text
 from .._base.errors import InvalidArgumentError
 from .._io.connection_options import ConnectionOptions, PushHandler
 from .._io.session import ReconnectPolicy
@@ -97,10 +97,7 @@ class ClientOptions(ConnectionOptions):
             raise InvalidArgumentError(f"host must be a host name or IP address, not {host!r}")
         check_host_name(host)
         check_int("port", port, minimum=1, maximum=65535)
-        if client_id is not None and (
-            not isinstance(client_id, str) or not is_plain_text(client_id)
-        ):
-            raise InvalidArgumentError(f"client_id must be plain text or None, not {client_id!r}")
+        check_text("client_id", client_id, optional=True)
         check_int("client_version", client_version, minimum=0, maximum=2**31 - 1)
         if push_handler is not None and not callable(push_handler):
             raise InvalidArgumentError(

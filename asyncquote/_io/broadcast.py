@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Generic, TypeVar
 
@@ -45,9 +45,10 @@ class Subscription(Generic[T]):
     item while another is waiting for one gets :class:`UsageError` at once.
     """
 
-    def __init__(self, buffer: int) -> None:
+    def __init__(self, buffer: int, accept: Callable[[T], bool] | None = None) -> None:
         self._items: deque[T] = deque()
         self._buffer = buffer
+        self._accept = accept
         self._closed = False
         self._wakeup: anyio.Event | None = None
         self._reading = False  # a task is inside __anext__
@@ -66,6 +67,9 @@ class Subscription(Generic[T]):
 
     def _put(self, item: T) -> None:
         if self._closed:
+            return
+        # A view on part of the broadcast: what it does not want takes no room.
+        if self._accept is not None and not self._accept(item):
             return
         items = self._items
         if len(items) >= self._buffer:
@@ -150,14 +154,20 @@ class Broadcast(Generic[T]):
             subscription._close()
 
     @asynccontextmanager
-    async def subscribe(self, buffer: int = DEFAULT_BUFFER) -> AsyncIterator[Subscription[T]]:
+    async def subscribe(
+        self, buffer: int = DEFAULT_BUFFER, *, accept: Callable[[T], bool] | None = None
+    ) -> AsyncIterator[Subscription[T]]:
         """Yield a :class:`Subscription` of at most ``buffer`` items; leaving the block ends it.
+
+        ``accept``, if given, picks the items the subscription gets; the
+        others take no room in its buffer. It runs in :meth:`publish` (so
+        outside any task, possibly), must be cheap and must not raise.
 
         Raises:
             InvalidArgumentError: ``buffer`` is not an ``int`` >= 1.
         """
         check_int("buffer", buffer, minimum=1)
-        subscription: Subscription[T] = Subscription(buffer)
+        subscription: Subscription[T] = Subscription(buffer, accept)
         if self._closed:
             subscription._close()
         self._subscriptions.add(subscription)

@@ -15,14 +15,13 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
-from anyio.streams.memory import MemoryObjectSendStream
 
 from .._base.args import check_duration, check_flag, check_int
 from .._base.errors import ConnectError, ConnectionLostError, InvalidArgumentError
@@ -117,7 +116,6 @@ class Session:
         # in the loop's callbacks (a lost connection), where no task runs and
         # anyio cannot tell which loop it is on to make a new Event.
         self._changed: anyio.Event | None = None
-        self._subscribers: set[MemoryObjectSendStream[ConnectionState]] = set()
         self._last_error: BaseException | None = None
         self._closed_reason = ""
         self.reconnects = 0
@@ -183,18 +181,6 @@ class Session:
         while self._state is not state:
             await self._change().wait()
 
-    @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[AsyncIterator[ConnectionState]]:
-        """Yield an async iterator of every state the session enters from now on."""
-        send, receive = anyio.create_memory_object_stream[ConnectionState](math.inf)
-        self._subscribers.add(send)
-        try:
-            async with receive:
-                yield receive
-        finally:
-            self._subscribers.discard(send)
-            send.close()
-
     # -- the supervisor ------------------------------------------------------
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
@@ -211,8 +197,6 @@ class Session:
             await self._reconnect_forever()
         finally:
             self._set_state(ConnectionState.CLOSED)
-            for send in list(self._subscribers):
-                send.close()
 
     async def _reconnect_forever(self) -> None:
         # An attempt counts as failed unless its connection stayed up for a
@@ -287,11 +271,6 @@ class Session:
                 self.on_state_changed(state, previous)
             except Exception:  # a bug in the owner's handler must not stall the session
                 logger.exception("the session's state handler raised")
-        for send in list(self._subscribers):
-            try:
-                send.send_nowait(state)
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                self._subscribers.discard(send)
         changed = self._changed
         if changed is not None:
             self._changed = None

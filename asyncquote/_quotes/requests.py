@@ -87,16 +87,11 @@ class QuoteRequestsClient(GatewayClient):
     """The quote requests of :class:`~asyncquote.QuoteClient`; see the module docstring."""
 
     def __init__(
-        self,
-        session: Session,
-        options: ClientOptions,
-        monitor: GatewayMonitor | None = None,
-        live: LiveQuotes | None = None,
+        self, session: Session, options: ClientOptions, monitor: GatewayMonitor, live: LiveQuotes
     ) -> None:
         super().__init__(session, options, monitor)
-        # Made without connect(), no pushes reach it (its connections were
-        # opened without it); the requests and the book work all the same.
-        self._live = live if live is not None else LiveQuotes()
+        # connect() wires it to the pushes and the session's states.
+        self._live = live
 
     def _require(self, keys: Iterable[SecurityKey], sub_type: SubType) -> None:
         book = self._live.book

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .._base.args import check_duration, check_flag, check_int, is_plain_text
+from .._base.args import check_duration, check_flag, check_int, check_text
 from .._base.errors import InvalidArgumentError
 from .._models.events import (
     ApiQuotaChanged,
@@ -80,11 +80,8 @@ def _check_flag(value: object, what: str) -> None:
 
 
 def _check_address(value: object, what: str) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidArgumentError(f"{what} must be a str or None, not {value!r}")
     # A protobuf string must be UTF-8: a lone surrogate would fail every answer.
-    if value is not None and not is_plain_text(value):
-        raise InvalidArgumentError(f"{what} must be plain text or None, not {value!r}")
+    check_text(what, value, optional=True)
 
 
 def _check_program_status(value: object, what: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .._base.args import check_duration, check_int, is_plain_text
+from .._base.args import check_duration, check_int, check_text
 from .._base.errors import InvalidArgumentError
 from ._faults import Faults
 from ._gateway import GatewayState, StatusChange
@@ -41,24 +41,13 @@ def check_simulator_arguments(
     Returns the status changes as a tuple: they are read once, so a
     generator is checked and kept, not used up by the check.
     """
-    if not isinstance(host, str):
-        raise InvalidArgumentError(f"host must be a str, not {host!r}")
     # The name lookup and the key's MD5 encode as UTF-8, which a lone
     # surrogate is not: checked here rather than failing at start.
-    if not is_plain_text(host):
-        raise InvalidArgumentError(
-            f"host must be plain text (no control characters or lone surrogates), not {host!r}"
-        )
+    check_text("host", host)
     check_int("port", port, minimum=0, maximum=_PORT_MAX)
     if websocket_port is not None:
         check_int("websocket_port", websocket_port, minimum=0, maximum=_PORT_MAX)
-    if websocket_key is not None and not isinstance(websocket_key, str):
-        raise InvalidArgumentError(f"websocket_key must be a str or None, not {websocket_key!r}")
-    if websocket_key is not None and not is_plain_text(websocket_key):
-        raise InvalidArgumentError(
-            "websocket_key must be plain text (no control characters or lone surrogates), "
-            f"not {websocket_key!r}"
-        )
+    check_text("websocket_key", websocket_key, optional=True)
     check_int("keepalive_interval", keepalive_interval, minimum=1, maximum=_INT32_MAX)
     if record_limit is not None:
         check_int("record_limit", record_limit, minimum=0)

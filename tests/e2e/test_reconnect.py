@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 import pytest
@@ -228,6 +228,25 @@ async def test_state_changes_can_be_subscribed_to() -> None:
                 await anyio.sleep(0.1)
                 tg.cancel_scope.cancel()
     assert seen == [ConnectionState.RECONNECTING, ConnectionState.CONNECTED]
+
+
+async def test_a_state_changes_reader_that_never_reads_holds_only_the_newest_states() -> None:
+    drops = 200  # 400 states: more than a subscription keeps (256, as for events())
+    async with gateway() as gw, AsyncExitStack() as stack:
+        sim = await gw.start()
+        async with asyncquote.connect("127.0.0.1", gw.port, reconnect=FAST) as client:
+            # Subscribed, and read only once the client is gone.
+            states = await stack.enter_async_context(client.state_changes())
+            for _ in range(drops):
+                await sim.drop_connections()
+                with anyio.fail_after(60):
+                    await client.wait_for_state(ConnectionState.RECONNECTING)
+                    await client.wait_for_state(ConnectionState.CONNECTED)
+            assert client.reconnects == drops
+        seen = [state async for state in states]
+    assert len(seen) == 256, "the newest states, not every one since subscribing"
+    assert seen[-2:] == [ConnectionState.CONNECTED, ConnectionState.CLOSED]
+    assert states.dropped == 2 * drops + 1 - 256  # type: ignore[attr-defined]
 
 
 async def test_closing_the_client_stops_reconnecting_and_leaves_no_task() -> None:

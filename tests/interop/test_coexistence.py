@@ -8,17 +8,13 @@ not wrapped. Runs in a subprocess, to keep the SDK out of the test process.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import textwrap
 
-import pytest
+from .sdk_process import NEEDS_SDK
 
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(importlib.util.find_spec("futu") is None, reason="futu-api not installed"),
-]
+pytestmark = NEEDS_SDK
 
 SCRIPT = textwrap.dedent(
     """

@@ -8,8 +8,6 @@ one the simulator was given by the system.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(importlib.util.find_spec("futu") is None, reason="futu-api not installed"),
-]
+from .sdk_process import NEEDS_SDK, run_sdk_script
+
+pytestmark = NEEDS_SDK
 
 DOCUMENTED_EXAMPLE = """\
 from futu import *
@@ -59,18 +56,9 @@ def sim_port() -> Iterator[int]:
 def test_the_documented_example_prints_the_two_rows(sim_port: int, tmp_path: Path) -> None:
     script = tmp_path / "example.py"
     script.write_text(DOCUMENTED_EXAMPLE.replace("port=11111", f"port={sim_port}"))
-    completed = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env={**os.environ, "HOME": str(tmp_path)},  # the SDK writes its logs under $HOME
-        cwd=tmp_path,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    lines = completed.stdout.splitlines()
-    assert "error:" not in completed.stdout
+    stdout, _ = run_sdk_script(script, [], tmp_path)
+    lines = stdout.splitlines()
+    assert "error:" not in stdout
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["code", "name"])
     rows = [line.split()[:3] for line in lines[header + 1 : header + 3]]
     assert rows == [["0", "HK.HSImain", "恒指期货主连"], ["1", "HK.00700", "腾讯控股"]]

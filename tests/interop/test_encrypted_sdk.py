@@ -10,12 +10,9 @@ background thread.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -29,12 +26,9 @@ from asyncquote.sim import Simulator, format_code
 from ..sim.cryptoclient import encrypted_client
 from ..sim.keys import rsa_pem
 from ..sim.rawclient import GET_USER_SECURITY, user_security
-from .sdk_process import run_sdk_script
+from .sdk_process import NEEDS_SDK, run_sdk_script, start_sdk_script
 
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(importlib.util.find_spec("futu") is None, reason="futu-api not installed"),
-]
+pytestmark = NEEDS_SDK
 
 SDK_SCRIPT = Path(__file__).with_name("sdk_client.py")
 RET_OK = 0  # the SDK's return code for success
@@ -97,12 +91,12 @@ def test_the_official_sdk_with_another_key_is_refused_and_the_simulator_serves_o
         portal.wrap_async_context_manager(Simulator(rsa_key=KEY)) as sim,
     ):
         with (tmp_path / "sdk.log").open("w") as log:
-            sdk = subprocess.Popen(
-                [sys.executable, str(SDK_SCRIPT), *sdk_args(sim, OTHER_KEY, tmp_path)],
+            sdk = start_sdk_script(
+                SDK_SCRIPT,
+                sdk_args(sim, OTHER_KEY, tmp_path),
+                tmp_path,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "HOME": str(tmp_path)},
-                cwd=tmp_path,
             )
             try:
                 # The SDK retries a failed handshake forever (every 6 s), so

@@ -11,7 +11,6 @@ and every cell, down to the cell's Python type, with floats compared exactly.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,12 +27,9 @@ from asyncquote._models.watchlist import SecurityStaticInfo
 from asyncquote._pb import Qot_Common_pb2
 from asyncquote.sim import NO_QUOTAS, GroupType, Simulator, WatchlistGroup, WatchlistStore
 
-from .sdk_process import run_sdk_script
+from .sdk_process import NEEDS_SDK, run_sdk_script
 
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(importlib.util.find_spec("futu") is None, reason="futu-api not installed"),
-]
+pytestmark = NEEDS_SDK
 pd = pytest.importorskip("pandas")
 
 SDK_FRAMES = Path(__file__).with_name("sdk_frames.py")

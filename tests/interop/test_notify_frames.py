@@ -9,7 +9,6 @@ event loop. The SDK's enum tables are checked against our vocabulary too.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -36,12 +35,9 @@ from asyncquote._models.notify import event_from_notify, global_state_from_pb
 from asyncquote._pb import GetGlobalState_pb2
 
 from ..hostile_peer import HostileGateway, hostile_gateway
-from .sdk_process import run_sdk_script
+from .sdk_process import NEEDS_SDK, run_sdk_script
 
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(importlib.util.find_spec("futu") is None, reason="futu-api not installed"),
-]
+pytestmark = NEEDS_SDK
 
 SCRIPT = Path(__file__).with_name("sdk_notify_frames.py")
 OURS = {

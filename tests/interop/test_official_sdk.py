@@ -10,7 +10,6 @@ handshake fails.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,12 +21,9 @@ from anyio.from_thread import start_blocking_portal
 from asyncquote._models.dataframes import COLUMNS  # the SDK's own columns, checked below
 from asyncquote.sim import RequestRecord, Simulator, format_code
 
-from .sdk_process import run_sdk_script
+from .sdk_process import NEEDS_SDK, run_sdk_script
 
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(importlib.util.find_spec("futu") is None, reason="futu-api not installed"),
-]
+pytestmark = NEEDS_SDK
 
 SDK_CLIENT = Path(__file__).with_name("sdk_client.py")
 RET_OK, RET_ERROR = 0, -1  # the SDK's return codes

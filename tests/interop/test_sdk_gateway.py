@@ -8,11 +8,8 @@ logs the gateway out, and the script reports what the SDK decoded, then what
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -37,12 +34,9 @@ from asyncquote._opend.health_vocabulary import (
 )
 from asyncquote.sim import GatewayState, Simulator
 
-from .sdk_process import SDK_TIMEOUT
+from .sdk_process import NEEDS_SDK, SDK_TIMEOUT, start_sdk_script
 
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(importlib.util.find_spec("futu") is None, reason="futu-api not installed"),
-]
+pytestmark = NEEDS_SDK
 
 SDK_SCRIPT = Path(__file__).with_name("sdk_notify.py")
 RET_OK, RET_ERROR = 0, -1  # the SDK's return codes
@@ -81,13 +75,8 @@ def sdk_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         portal.wrap_async_context_manager(Simulator(gateway=GATEWAY)) as sim,
     ):
         args = [sim.host, str(sim.port), str(out), str(ready), str(EXPECTED)]
-        with subprocess.Popen(
-            [sys.executable, str(SDK_SCRIPT), *args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "HOME": str(home)},
-            cwd=home,
+        with start_sdk_script(
+            SDK_SCRIPT, args, home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         ) as process:
             try:
                 deadline = time.monotonic() + SDK_TIMEOUT

@@ -1,0 +1,55 @@
+"""Model values the unit tests share: one security, and valid models built from it.
+
+Each builder runs pydantic's validation (``model_validate``), so unknown enum
+ints are kept as ints as they would be from the wire; a test passes only the
+fields it is about.
+"""
+
+from __future__ import annotations
+
+from asyncquote._models.watchlist import (
+    Market,
+    OptionStaticExData,
+    OptionType,
+    Security,
+    SecurityStaticBasic,
+    SecurityType,
+)
+
+HK_00700 = Security(market=Market.HK, code="00700")
+
+
+def _security(value: Security | str) -> Security:
+    return Security.parse(value) if isinstance(value, str) else value
+
+
+def basic(
+    security: Security | str = HK_00700,
+    sec_type: SecurityType | int = SecurityType.STOCK,
+    **changes: object,
+) -> SecurityStaticBasic:
+    """A watchlist entry's basic data: Tencent's unless changed."""
+    fields: dict[str, object] = {
+        "security": _security(security),
+        "id": 54047868453564,
+        "lot_size": 100,
+        "sec_type": sec_type,
+        "name": "Tencent",
+        "list_time": "2004-06-16",
+    }
+    return SecurityStaticBasic.model_validate({**fields, **changes})
+
+
+def option_ex_data(
+    type: OptionType | int, owner: Security | str = HK_00700, **changes: object
+) -> OptionStaticExData:
+    """An option's extra data: a call on Tencent unless changed."""
+    fields: dict[str, object] = {
+        "type": type,
+        "owner": _security(owner),
+        "strike_time": "2026-03-30",
+        "strike_price": 400.0,
+        "suspend": False,
+        "market": "HK",
+    }
+    return OptionStaticExData.model_validate({**fields, **changes})
