@@ -33,6 +33,7 @@ PUBLIC = {
         "Market",
         "MarketState",
         "ModifyOp",
+        "NotSubscribedError",
         "NotifyType",
         "OpenDError",
         "OptionStaticExData",
@@ -138,6 +139,6 @@ def test_errors_form_one_tree_under_async_quote_error() -> None:
         if isinstance(getattr(asyncquote, name), type)
         and issubclass(getattr(asyncquote, name), BaseException)
     ]
-    assert len(errors) == 11
+    assert len(errors) == 12
     for error in errors:
         assert issubclass(error, asyncquote.AsyncQuoteError), error

@@ -249,3 +249,15 @@ def test_a_quota_error_round_trips_through_pickle_and_says_what_opend_said() -> 
     assert str(refused) == (
         "OpenD refused the subscription: subscription quota exhausted: 订阅额度不足"
     )
+
+
+def test_a_not_subscribed_error_names_the_codes_and_round_trips_through_pickle() -> None:
+    import pickle
+
+    from asyncquote import NotSubscribedError
+    from asyncquote._opend.quotes import SubType
+
+    error = NotSubscribedError(("HK.00700", "US.AAPL"), SubType.QUOTE)
+    assert str(error).startswith("no QUOTE subscription for HK.00700, US.AAPL: subscribe first")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.codes, copy.sub_type, str(copy)) == (error.codes, SubType.QUOTE, str(error))
