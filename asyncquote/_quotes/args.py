@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .._base.args import check_int, is_plain_text
+from .._base.args import check_int, check_text
 from .._base.errors import InvalidArgumentError
 from .._models.watchlist import Security
 from .._opend.quotes import SubType
@@ -17,6 +17,7 @@ from .._opend.vocabulary import SecurityKey
 __all__ = [
     "MAX_ORDER_BOOK_LEVELS",
     "STREAMED_SUB_TYPES",
+    "check_levels",
     "check_stream_name",
     "check_sub_types",
     "parse_code",
@@ -86,11 +87,10 @@ def check_sub_types(sub_types: object) -> list[SubType]:
 
 def check_stream_name(name: object) -> str | None:
     """``None`` or a non-empty plain-text name."""
-    if name is None:
-        return None
-    if not isinstance(name, str) or not name or not is_plain_text(name):
-        raise InvalidArgumentError(f"name must be non-empty plain text or None, not {name!r}")
-    return name
+    checked = check_text("name", name, optional=True)
+    if checked == "":
+        raise InvalidArgumentError("name must not be empty")
+    return checked
 
 
 def check_levels(num: object) -> int:
