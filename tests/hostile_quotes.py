@@ -227,7 +227,8 @@ class QuoteDesk:
         if self.refuse_sub is not None:
             return response_body(ret_type=-1, ret_msg=self.refuse_sub), []
         if not subscribe:
-            young = [pair for pair in pairs if pair in held and now - held[pair] < self.min_seconds]
+            # (1e-6: times on a millisecond clock, such as uvloop's, subtract inexactly)
+            young = [p for p in pairs if p in held and now - held[p] < self.min_seconds - 1e-6]
             if young:
                 return response_body(ret_type=-1, ret_msg="订阅不足一分钟，不能反订阅"), []
             for pair in pairs:

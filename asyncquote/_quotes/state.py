@@ -6,9 +6,14 @@ plain data, safe to keep, compare and print.
 
 from __future__ import annotations
 
-from .._models.watchlist import _Model
+from typing import Annotated
+
+from .._models.watchlist import _known_member, _Model
+from .._opend.quotes import SubType
 
 __all__ = ["PendingUnsubscribe", "SubscribedPair", "SubscriptionQuota", "SubscriptionStatus"]
+
+_SubTypeValue = Annotated[SubType | int, _known_member(SubType)]
 
 
 class SubscribedPair(_Model):
@@ -16,8 +21,8 @@ class SubscribedPair(_Model):
 
     security: str
     """The security's code string, e.g. ``"HK.00700"``."""
-    sub_type: int
-    """The subscription type (a ``SubType`` value)."""
+    sub_type: _SubTypeValue
+    """The subscription type."""
     streams: tuple[str, ...]
     """The streams that asked for it, by name; two or more share one OpenD
     subscription and one quota unit."""
@@ -38,8 +43,8 @@ class PendingUnsubscribe(_Model):
 
     security: str
     """The security's code string, e.g. ``"HK.00700"``."""
-    sub_type: int
-    """The subscription type (a ``SubType`` value)."""
+    sub_type: _SubTypeValue
+    """The subscription type."""
     due_in: float | None
     """Seconds until the client sends the unsubscribe (``0.0``: being sent now);
     ``None`` while the outcome of a subscribe request for it is still unknown."""
