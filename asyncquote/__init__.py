@@ -24,6 +24,7 @@ from ._cli import start as _command_start  # noqa: F401  (imported for that effe
 
 # isort: split
 from ._base import deprecated as _deprecation
+from ._base import public as _public
 from ._base.errors import (
     AsyncQuoteError,
     ConnectError,
@@ -153,3 +154,7 @@ __all__ = [
     "to_dataframe",
     "to_rows",
 ]
+
+# Every class and function above reports this package as its home (see
+# _base/public.py): tracebacks and pickles name the public path.
+_public.claim(__name__, __all__)

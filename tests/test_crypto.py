@@ -687,7 +687,7 @@ def test_the_package_imports_and_explains_itself_without_cryptography() -> None:
         import sys
         sys.modules["cryptography"] = None  # as if not installed
         import asyncquote
-        from asyncquote import _crypto as crypto
+        from asyncquote._opend import crypto
         assert crypto.NULL_CIPHER.encrypt(b"x") == b"x"
         assert crypto.cipher_for_connection(-1, "", None) is crypto.NULL_CIPHER
         for attempt in (

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from asyncquote import OpenDError, ProtocolError, SecurityStaticInfo
-from asyncquote import _entry_cache as entry_cache
+from asyncquote._client import entry_cache
 from asyncquote._client.entry_cache import _CHUNK, EntryCache
 from asyncquote._models.convert import static_info_from_pb, static_infos_from_pb
 from asyncquote._pb import Qot_Common_pb2, Qot_GetUserSecurity_pb2, Raw_GetUserSecurity_pb2

@@ -20,8 +20,8 @@ from asyncquote._base.install import install_hint
 
 from .snippet_harness import ROOT
 
-# asyncquote/_install.py builds its lines from templates: its output is checked instead.
-HINTS = ROOT / "asyncquote" / "_install.py"
+# asyncquote/_base/install.py builds its lines from templates: its output is checked instead.
+HINTS = ROOT / "asyncquote" / "_base" / "install.py"
 SOURCES = [
     ROOT / "README.md",
     *sorted((ROOT / "docs").rglob("*.md")),

@@ -281,7 +281,7 @@ def test_an_undecryptable_push_is_dropped() -> None:
     assert push.frame.body == b"event"
 
 
-@pytest.mark.parametrize("module", ["_protocol", "_handshake", "_loss"])
+@pytest.mark.parametrize("module", ["_opend/protocol", "_opend/handshake", "_opend/loss"])
 def test_the_protocol_layer_imports_no_event_loop_and_no_socket(module: str) -> None:
     source = (Path(asyncquote.__file__).parent / f"{module}.py").read_text()
     imported = {

@@ -67,6 +67,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from .._base import deprecated as _deprecated
+from .._base import public as _public
 from .._opend.vocabulary import Quota
 from ._faults import FAULT_NAMES, Faults, parse_fault_spec
 from ._gateway import GATEWAY_STATUSES, GatewayState, StatusChange, parse_status_change
@@ -115,3 +116,8 @@ def __getattr__(name: str) -> ModuleType:
     # Only reached for names not set: ``asyncquote.sim.server`` (deprecated,
     # see asyncquote._base.deprecated) without importing it.
     return _deprecated.attribute(__name__, name)
+
+
+# Every class and function above reports this package as its home (see
+# _base/public.py): tracebacks and pickles name the public path.
+_public.claim(__name__, __all__)

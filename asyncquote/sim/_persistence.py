@@ -61,6 +61,10 @@ class StateFileError(AsyncQuoteError):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[StateFileError], tuple[Path, str]]:
+        # Pickle (a process pool, a multiprocessing queue) calls __init__ again.
+        return (type(self), (self.path, self.reason))
+
 
 class StateFile:
     """A JSON file holding the simulator's watchlists.

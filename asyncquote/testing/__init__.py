@@ -29,6 +29,7 @@ This package does not import pytest; only its plugin module does.
 
 from __future__ import annotations
 
+from .._base import public as _public
 from ._gateway import OpenD
 from ._options import FAST_QUOTAS, OpenDOptions, QuotaPreset, scaled_quotas
 from ._requests import RequestLog
@@ -44,3 +45,7 @@ __all__ = [
     "static_info",
     "watchlist_store",
 ]
+
+# Every class and function above reports this package as its home (see
+# _base/public.py): tracebacks and pickles name the public path.
+_public.claim(__name__, __all__)
