@@ -11,7 +11,7 @@ import pytest
 from google.protobuf.message import Message
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from asyncquote._base.errors import ProtocolError
 from asyncquote._models.convert import (
@@ -34,7 +34,7 @@ from asyncquote._models.watchlist import (
 )
 from asyncquote._pb import Qot_Common_pb2, Qot_ModifyUserSecurity_pb2
 
-from ._support.models import HK_00700
+from ._support.models import HK_00700, assert_like_validated
 from .golden import BY_NAME
 
 
@@ -67,26 +67,6 @@ def entry(
         ),
         **ex_data,  # type: ignore[arg-type]
     )
-
-
-def assert_like_validated(model: BaseModel) -> None:
-    """``model`` cannot be told apart from the same data run through validation."""
-    validated = type(model).model_validate(model.model_dump())
-    assert model == validated
-    assert validated == model
-    assert hash(model) == hash(validated)
-    assert repr(model) == repr(validated)
-    assert model.model_fields_set == validated.model_fields_set
-    assert model.model_dump_json() == validated.model_dump_json()
-    assert list(vars(model)) == list(type(model).model_fields)
-    for field in type(model).model_fields:
-        value = getattr(model, field)
-        assert type(value) is type(getattr(validated, field)), field
-        if isinstance(value, BaseModel):
-            assert_like_validated(value)
-    field = next(iter(type(model).model_fields))
-    with pytest.raises(ValidationError, match="frozen"):
-        setattr(model, field, getattr(model, field))
 
 
 # -- golden vectors ----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Watchlist entries as the official SDK's table: plain rows or a pandas DataFrame.
+"""OpenD's data as the official SDK's tables: plain rows or a pandas DataFrame.
 
 Code written against the official SDK reads ``get_user_security`` as a
 DataFrame. :func:`to_dataframe` turns the models returned by
@@ -15,16 +15,31 @@ The cells follow the SDK, including its placeholders: ``"N/A"`` where a kind
 of security lacks a field (``strike_price`` of a stock) or an enum value is
 unknown to the SDK, ``""`` for the strings of absent option and future data,
 and ``False`` for ``main_contract`` of anything but a future.
+
+Live quotes have tables too: a list of :class:`BasicQuote` gives the SDK's
+``get_stock_quote`` frame, a list of :class:`Snapshot` its
+``get_market_snapshot`` frame, and an :class:`OrderBook` (or a list of them)
+one row per price level (see :mod:`asyncquote._models.quote_dataframes`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._base.errors import InvalidArgumentError
 from .._base.install import install_hint
 from .._opend.vocabulary import PREFIX_BY_MARKET, OptionType, SecurityType, WarrantType
+from .quote_dataframes import (
+    ORDER_BOOK_COLUMNS,
+    QUOTE_COLUMNS,
+    SNAPSHOT_COLUMNS,
+    order_book_rows,
+    quote_row,
+    snapshot_row,
+)
+from .quotes import BasicQuote, OrderBook
+from .snapshots import Snapshot
 from .watchlist import SecurityStaticInfo
 
 if TYPE_CHECKING:
@@ -98,27 +113,73 @@ def _row(info: SecurityStaticInfo) -> tuple[object, ...]:
     )
 
 
-def _entries(items: Iterable[SecurityStaticInfo]) -> list[SecurityStaticInfo]:
-    """``items`` as a list, checked: one ``isinstance`` per entry."""
-    if isinstance(items, SecurityStaticInfo) or not isinstance(items, Iterable):
-        raise InvalidArgumentError(
-            "expected a list of SecurityStaticInfo (what get_user_security returns), "
-            f"not {type(items).__name__}"
-        )
+_Row = tuple[object, ...] | dict[str, object]
+
+# Model → (its table's columns, its rows): each item gives one row, except an
+# order book (a row per level). Snapshot rows are dicts lacking the SDK's
+# empty cells; the others are tuples in column order.
+_TABLES: dict[type[Any], tuple[tuple[str, ...], Callable[[Any], list[_Row]]]] = {
+    SecurityStaticInfo: (COLUMNS, lambda info: [_row(info)]),
+    BasicQuote: (QUOTE_COLUMNS, lambda quote: [quote_row(quote)]),
+    Snapshot: (SNAPSHOT_COLUMNS, lambda snapshot: [snapshot_row(snapshot)]),
+    OrderBook: (ORDER_BOOK_COLUMNS, lambda book: list(order_book_rows(book))),
+}
+
+_EXPECTED = (
+    "a list of SecurityStaticInfo, BasicQuote or Snapshot (what get_user_security, "
+    "get_stock_quote and get_market_snapshot return) or an OrderBook"
+)
+
+
+def _table(items: object, model: type[Any] | None) -> tuple[tuple[str, ...], list[_Row]]:
+    """``items``' columns and rows, checked: one ``isinstance`` per entry."""
+    if isinstance(items, OrderBook):
+        items = [items]
+    if isinstance(items, tuple(_TABLES)) or not isinstance(items, Iterable):
+        raise InvalidArgumentError(f"expected {_EXPECTED}, not {type(items).__name__}")
+    if model is not None and not (isinstance(model, type) and model in _TABLES):
+        raise InvalidArgumentError(f"model must be one of {_model_names()}, not {model!r}")
     entries = list(items)
+    if model is not None:
+        kind: type[Any] | None = model
+    elif entries:
+        kind = next((cls for cls in type(entries[0]).__mro__ if cls in _TABLES), None)
+    else:
+        kind = SecurityStaticInfo  # what an empty list always was
+    if kind is None:
+        raise InvalidArgumentError(f"expected {_EXPECTED}, not a list of {entries[0]!r}")
+    columns, rows_of = _TABLES[kind]
     for entry in entries:
-        if not isinstance(entry, SecurityStaticInfo):
+        if not isinstance(entry, kind):
             raise InvalidArgumentError(
-                "expected SecurityStaticInfo entries (what get_user_security returns), "
-                f"not {entry!r}"
+                f"expected {kind.__name__} entries like the first, not {entry!r}"
             )
-    return entries
+    return columns, [row for entry in entries for row in rows_of(entry)]
 
 
-def to_rows(items: Iterable[SecurityStaticInfo]) -> list[dict[str, object]]:
-    """The official SDK's ``get_user_security`` table as one dict per entry.
+def _model_names() -> str:
+    return ", ".join(cls.__name__ for cls in _TABLES)
 
-    Each dict has exactly the keys of :data:`COLUMNS`, in that order:
+
+def _as_dict(columns: Sequence[str], row: _Row) -> dict[str, object]:
+    if isinstance(row, tuple):
+        return dict(zip(columns, row, strict=True))
+    return {column: row.get(column) for column in columns}
+
+
+def to_rows(
+    items: Iterable[Any] | OrderBook, *, model: type[Any] | None = None
+) -> list[dict[str, object]]:
+    """The official SDK's table of ``items`` as one dict per row.
+
+    ``items`` is what a call returned: a list of :class:`SecurityStaticInfo`
+    (``get_user_security``), :class:`BasicQuote` (``get_stock_quote``),
+    :class:`Snapshot` (``get_market_snapshot``) or :class:`OrderBook`, or
+    one order book. ``model`` (one of those classes) is needed only to give
+    an empty list its columns; an empty list is otherwise a watchlist.
+
+    Each dict has exactly the table's keys, in the SDK's column order. For
+    watchlist entries:
 
     ========================  ==================================================
     ``code``                  ``"HK.00700"``; an unknown market prints ``"N/A"``
@@ -137,24 +198,36 @@ def to_rows(items: Iterable[SecurityStaticInfo]) -> list[dict[str, object]]:
     ``last_trade_time``       a future's last trading day, else ``""``
     ========================  ==================================================
 
+    Quotes and snapshots follow the SDK's ``get_stock_quote`` and
+    ``get_market_snapshot`` the same way; a snapshot cell the SDK leaves
+    empty (NaN in its frame: another kind's extras, say) is ``None`` here.
+    An order book gives a row per price level: ``code``, ``name``, ``side``
+    (``"Bid"`` or ``"Ask"``), ``price``, ``volume``, ``order_count``; bids
+    first, each side best price first. (The SDK's ``get_order_book`` gives a
+    dict instead.)
+
     Enum values the official SDK does not know show as ``"N/A"``, as in the SDK.
 
     Raises:
-        InvalidArgumentError: ``items`` is not an iterable of
-            :class:`SecurityStaticInfo`.
+        InvalidArgumentError: ``items`` is none of these, mixes kinds, or
+            ``model`` is not one of the classes above.
     """
-    return [dict(zip(COLUMNS, _row(info), strict=True)) for info in _entries(items)]
+    columns, rows = _table(items, model)
+    return [_as_dict(columns, row) for row in rows]
 
 
-def to_dataframe(items: Iterable[SecurityStaticInfo]) -> pd.DataFrame:
-    """The official SDK's ``get_user_security`` DataFrame for ``items``.
+def to_dataframe(
+    items: Iterable[Any] | OrderBook, *, model: type[Any] | None = None
+) -> pd.DataFrame:
+    """The official SDK's DataFrame for ``items`` (see :func:`to_rows` for what they may be).
 
     Same columns, order, cells (see :func:`to_rows`) and dtypes as the frame
-    ``OpenQuoteContext.get_user_security`` returns under the installed pandas,
-    with a default ``RangeIndex``. Like the SDK's, a column's dtype depends on
-    the rows: ``strike_price`` is ``float64`` when every entry is an option but
-    ``object`` once a stock's ``"N/A"`` joins it, and an empty frame has
-    ``object`` columns.
+    the SDK returns under the installed pandas, with a default
+    ``RangeIndex``: ``get_user_security``, ``get_stock_quote`` or
+    ``get_market_snapshot``; for order books, the table of :func:`to_rows`.
+    Like the SDK's, a column's dtype depends on the rows: ``strike_price``
+    is ``float64`` when every entry is an option but ``object`` once a
+    stock's ``"N/A"`` joins it, and an empty frame has ``object`` columns.
 
     Needs the ``pandas`` extra (see docs/install.md).
 
@@ -169,9 +242,10 @@ def to_dataframe(items: Iterable[SecurityStaticInfo]) -> pd.DataFrame:
         raise ImportError(f"asyncquote.to_dataframe needs pandas: {hint}") from exc
     # Rows of plain tuples make pandas infer each column's dtype exactly as it
     # does for the SDK's list of dicts; a dict of columns would not (an empty
-    # one gives float64 columns instead of object).
-    rows = [_row(info) for info in _entries(items)]
-    frame: pd.DataFrame = pandas.DataFrame(rows, columns=list(COLUMNS))
+    # one gives float64 columns instead of object). Snapshot rows are dicts,
+    # as the SDK's are: a missing key is its NaN.
+    columns, rows = _table(items, model)
+    frame: pd.DataFrame = pandas.DataFrame(rows, columns=list(columns))
     # Annotated rather than cast: pandas-stubs types the constructor as Any for
     # some target Pythons and as DataFrame for others, where a cast is redundant.
     return frame

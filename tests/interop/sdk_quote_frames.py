@@ -1,0 +1,67 @@
+"""Parse quote replies with the official SDK's own code; run as a script, never imported.
+
+The SDK cannot share a process with asyncquote, so ``test_quote_frames_match_sdk.py`` runs::
+
+    python sdk_quote_frames.py IN_FILE OUT_FILE
+
+``IN_FILE`` is a pickled list of ``(kind, body)``: ``kind`` is ``"quote"``
+(a 3004 reply), ``"snapshot"`` (3203) or ``"order_book"`` (3012), ``body``
+the reply's bytes. Each is parsed into the SDK's own message class and
+handed to the SDK's ``get_stock_quote``, ``get_market_snapshot`` or
+``get_order_book`` in place of a gateway's answer, so the SDK's own parsing
+and column lists build the result. ``OUT_FILE`` gets the pickled list of
+``(ret, data)``: a DataFrame, or the order book's dict.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def main(argv: list[str]) -> int:
+    in_file, out_file = argv
+    # Imported only here, so a missing SDK fails this process and not the test's.
+    from futu import OpenQuoteContext
+    from futu.common.pb import (
+        Qot_GetBasicQot_pb2,
+        Qot_GetOrderBook_pb2,
+        Qot_GetSecuritySnapshot_pb2,
+    )
+
+    kinds: dict[str, tuple[Any, str]] = {
+        "quote": (Qot_GetBasicQot_pb2.Response, "get_stock_quote"),
+        "snapshot": (Qot_GetSecuritySnapshot_pb2.Response, "get_market_snapshot"),
+        "order_book": (Qot_GetOrderBook_pb2.Response, "get_order_book"),
+    }
+
+    class Offline(OpenQuoteContext):  # type: ignore[misc]
+        """A context that answers every request with one given response, never connecting."""
+
+        def __init__(self, response: Any) -> None:
+            self._response = response
+            self._OpenQuoteContext__security_firm = None
+
+        def _get_sync_query_processor(self, pack: Any, unpack: Any) -> Any:
+            return lambda **kwargs: unpack(self._response)
+
+        def get_sync_conn_id(self) -> int:
+            return 0
+
+        def __del__(self) -> None:
+            pass
+
+    results = []
+    for kind, body in pickle.loads(Path(in_file).read_bytes()):
+        response_type, method = kinds[kind]
+        context = Offline(response_type.FromString(body))
+        argument = "HK.00700" if kind == "order_book" else ["HK.00700"]
+        results.append(getattr(context, method)(argument))
+    Path(out_file).write_bytes(pickle.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
