@@ -233,6 +233,10 @@ def _error_samples() -> list[BaseException]:
         asyncquote.OpenDError: asyncquote.OpenDError(-1, 2, "no such group", 3213),
         asyncquote.GatewayNotReadyError: asyncquote.GatewayNotReadyError(status),
         asyncquote.RateLimitError: asyncquote.RateLimitError(3213, 1.5, "quota"),
+        asyncquote.SubscriptionQuotaError: asyncquote.SubscriptionQuotaError(3, 1, 100),
+        asyncquote.NotSubscribedError: asyncquote.NotSubscribedError(
+            ("HK.00700",), asyncquote.SubType.QUOTE
+        ),
         asyncquote.sim.StateFileError: asyncquote.sim.StateFileError(
             Path("state.json"), "not valid JSON"
         ),
