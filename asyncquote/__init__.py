@@ -113,6 +113,13 @@ from ._opend.quotes import (
     SecurityStatus,
     SubType,
 )
+from ._quotes.state import (
+    PendingUnsubscribe,
+    SubscribedPair,
+    SubscriptionQuota,
+    SubscriptionStatus,
+)
+from ._quotes.stream import QuoteStream, StreamGap
 
 # The old module paths, public in 0.1 (asyncquote.client, ...): importable
 # for one more release, with a DeprecationWarning. See _base/deprecated.py.
@@ -167,6 +174,7 @@ __all__ = [
     "OrderBookDetail",
     "OrderBookLevel",
     "OrderBookType",
+    "PendingUnsubscribe",
     "PreAfterMarketData",
     "PriceType",
     "ProgramStatus",
@@ -180,6 +188,7 @@ __all__ = [
     "QuoteRight",
     "QuoteRights",
     "QuoteRightsChanged",
+    "QuoteStream",
     "RateLimitError",
     "RateLimiter",
     "ReconnectPolicy",
@@ -191,11 +200,15 @@ __all__ = [
     "SecurityType",
     "Snapshot",
     "SnapshotBasicData",
+    "StreamGap",
     "SubType",
+    "SubscribedPair",
     "SubscribedSecurities",
     "Subscription",
     "SubscriptionInfo",
+    "SubscriptionQuota",
     "SubscriptionQuotaError",
+    "SubscriptionStatus",
     "SystemGroup",
     "TrustSnapshotExData",
     "UsageError",
