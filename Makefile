@@ -48,7 +48,7 @@ test-quick: $(VENV)/.dev lint typecheck
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 ## docs: build the documentation site (mkdocs.yml, docs/) into site/; any warning fails
-## (the docs' Python blocks are run by the test suite: tests/test_docs.py)
+## (the docs' Python blocks are run by the test suite: tests/repo/test_docs.py)
 docs: $(VENV)/.docs
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 

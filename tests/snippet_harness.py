@@ -1,7 +1,7 @@
 """Run the Python snippets of the README and of docs/ against the simulator.
 
 One harness for every Markdown page whose snippets are tested
-(``tests/test_readme.py``, ``tests/test_docs.py``). In a page, each
+(``tests/repo/test_readme.py``, ``tests/repo/test_docs.py``). In a page, each
 ```` ```python ```` block is a snippet; a ```` ```text ```` block right after
 it (no other block in between) is what it must print, where ``...`` stands
 for any text; without one it must print nothing. Blocks of any other kind
@@ -64,7 +64,7 @@ KEY_PLACEHOLDER = "/path/to/opend_rsa.pem"
 ROOT = Path(__file__).resolve().parent.parent
 # The info string may carry attributes after the language: ```python
 # title="test_bot.py"``` shows a whole file, which the page's own test runs
-# as a file (tests/testing/test_page.py); it is not a snippet.
+# as a file (tests/repo/test_testing_page.py); it is not a snippet.
 FENCE = re.compile(r"^```(\w*)([^\n]*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 
 

@@ -380,6 +380,8 @@ async def _sim(args: argparse.Namespace) -> None:
             f", then {change.status} at {change.after:g} s" for change in args.gateway_changes
         )
         print(f"gateway: {args.gateway_status}{changes}", flush=True)
+        quota = sim.subscription_quota
+        print(f"market: {sim.market.describe()}; subscription quota: {quota}", flush=True)
 
     try:
         faults = Faults(**args.faults, seed=args.seed)
@@ -402,6 +404,9 @@ async def _sim(args: argparse.Namespace) -> None:
             websocket_key=args.websocket_key,
             gateway=GatewayState.in_status(args.gateway_status),
             status_changes=args.gateway_changes,
+            quote_rate=args.quote_rate,
+            market_seed=0 if args.seed is None else args.seed,
+            subscription_quota=args.subscription_quota,
             ready=announce,
         )
     except StateFileError as exc:

@@ -19,17 +19,20 @@ from collections.abc import Sequence
 from .._base.version import __version__
 from ..sim._faults import FAULT_USAGE
 from ..sim._gateway import GATEWAY_STATUSES
-from ..sim._server import DEFAULT_HANDSHAKE_TIMEOUT
+from ..sim._server import DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_QUOTE_RATE
+from ..sim._subscriptions import DEFAULT_SUBSCRIPTION_QUOTA
 from .types import (
     _count,
     _FaultAction,
     _gateway_port,
     _port,
     _quota_spec,
+    _rate,
     _seconds,
     _status_change,
     _timeout,
     _websocket_key,
+    _whole,
 )
 
 _BACKENDS = ("asyncio", "trio")
@@ -265,7 +268,26 @@ def _build_parser() -> argparse.ArgumentParser:
         f"or _). NAME is one of {FAULT_USAGE}. See asyncquote.sim.Faults",
     )
     sim.add_argument(
-        "--seed", type=int, help="seed the faults' random choices, to repeat a run exactly"
+        "--seed",
+        type=int,
+        help="seed the faults' random choices and the market's prices, to repeat a run "
+        "exactly (default: random faults, market seed 0)",
+    )
+    sim.add_argument(
+        "--quote-rate",
+        type=_rate,
+        default=DEFAULT_QUOTE_RATE,
+        metavar="PER_SECOND",
+        help="how many times a second every security's price moves, pushed to the "
+        "connections subscribed (0: prices move only when a test sets them)",
+    )
+    sim.add_argument(
+        "--subscription-quota",
+        type=_whole,
+        default=DEFAULT_SUBSCRIPTION_QUOTA,
+        metavar="PAIRS",
+        help="the account's subscription quota: (security, kind) pairs subscribed at once; "
+        "Futu's tiers are 100, 300, 1000 and 2000",
     )
     sim.add_argument(
         "--rsa-key",

@@ -1,7 +1,7 @@
 """The command line's argument types: each turns one option's text into a value or a usage error.
 
-One job: check one value (a port, a number of seconds, a count, a WebSocket
-key, a quota, status-change or fault spec) and say what is wrong as
+One job: check one value (a port, a number of seconds, a count, a rate, a
+WebSocket key, a quota, status-change or fault spec) and say what is wrong as
 argparse shows it (exit 2), before anything runs. The parser that uses them
 is :mod:`asyncquote._cli.parser`.
 """
@@ -66,15 +66,35 @@ def _timeout(text: str) -> float:
     return seconds
 
 
-def _count(text: str) -> int:
-    """A whole number above 0."""
+def _whole_at_least(text: str, minimum: int) -> int:
     try:
-        count = int(text)
+        number = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"{count} must be 1 or more")
-    return count
+    if number < minimum:
+        raise argparse.ArgumentTypeError(f"{number} must be {minimum} or more")
+    return number
+
+
+def _count(text: str) -> int:
+    """A whole number above 0."""
+    return _whole_at_least(text, 1)
+
+
+def _whole(text: str) -> int:
+    """A whole number, 0 or more."""
+    return _whole_at_least(text, 0)
+
+
+def _rate(text: str) -> float:
+    """A finite number of times a second, 0 or more."""
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not 0 <= rate < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of times a second >= 0")
+    return rate
 
 
 def _websocket_key(text: str) -> str:

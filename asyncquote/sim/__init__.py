@@ -60,6 +60,21 @@ back in; while logged out, 3213, 3214 and 3222 are refused::
         sim.log_in()                       # READY, logged in: pushed to clients
         sim.log_out()                      # kicked out: GtwEvent, status, login
         sim.push(UsedQuotaChanged(used_subscription_quota=5))
+
+It serves live quotes too, from a deterministic market (:attr:`Simulator.market`,
+a :class:`SimulatedMarket`): every security of its database has a price on its
+market's tick ladder, volume and turnover, and a ten-level order book, moving
+``quote_rate`` times a second (``asyncquote sim --quote-rate``; ``0``: only
+when told). Qot_Sub (3001), Qot_RegQotPush (3002), Qot_GetSubInfo (3003),
+Qot_GetBasicQot (3004), Qot_GetOrderBook (3012) and Qot_GetSecuritySnapshot
+(3203) follow OpenD's rules (the subscription quota, one unit per (security,
+kind) pair; no unsubscribing within a minute; 3004 and 3012 need a
+subscription; 400 securities and 60 requests per 30 s for snapshots), and
+each move is pushed (3005, 3013) to the connections registered for it::
+
+    async with Simulator(quote_rate=0, subscription_quota=100) as sim:
+        sim.market.set_price("HK.00700", 400.2)    # pushed to subscribers
+        print(sim.market.quote("HK.00700").volume)
 """
 
 from __future__ import annotations
@@ -71,6 +86,8 @@ from .._base import public as _public
 from .._opend.vocabulary import Quota
 from ._faults import FAULT_NAMES, Faults, parse_fault_spec
 from ._gateway import GATEWAY_STATUSES, GatewayState, StatusChange, parse_status_change
+from ._market import BookLevel, MarketBook, MarketQuote, NotListedError, PriceError
+from ._market_control import SimulatedMarket
 from ._persistence import StateFile, StateFileError
 from ._quotas import NO_QUOTAS, OPEND_QUOTAS, parse_quota_spec, parse_quota_specs
 from ._server import RequestRecord, Simulator, serve
@@ -90,12 +107,18 @@ __all__ = [
     "NO_QUOTAS",
     "OPEND_QUOTAS",
     "SYSTEM_GROUP_NAMES",
+    "BookLevel",
     "Faults",
     "GatewayState",
     "GroupType",
+    "MarketBook",
+    "MarketQuote",
     "ModifyOp",
+    "NotListedError",
+    "PriceError",
     "Quota",
     "RequestRecord",
+    "SimulatedMarket",
     "Simulator",
     "StateFile",
     "StateFileError",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import anyio
 import anyio.abc
@@ -51,6 +51,8 @@ class Connections:
             ``None`` for ever.
         push_backlog: pushes that may wait unsent on one connection before
             more are dropped (see :mod:`._peer`).
+        on_close: called with a connection's id once it is closed (its
+            subscriptions go with it).
     """
 
     def __init__(
@@ -63,8 +65,10 @@ class Connections:
         rsa: RsaCipher | None,
         handshake_timeout: float | None,
         push_backlog: int = DEFAULT_PUSH_BACKLOG,
+        on_close: Callable[[int], object] = lambda conn_id: None,
     ) -> None:
         self._dispatcher = dispatcher
+        self._on_close = on_close
         self._requests = requests
         self._rejections = rejections
         self._faults = faults
@@ -107,6 +111,24 @@ class Connections:
                 self.pushes_dropped += 1
         return sent
 
+    def push(self, conn_ids: Iterable[int], proto_id: int, body: bytes) -> int:
+        """Queue a push of ``proto_id`` carrying ``body`` on each of ``conn_ids`` still open.
+
+        Never waits. Returns how many connections it was queued on; those
+        whose backlog was full are counted in :attr:`pushes_dropped` instead.
+        """
+        sent = 0
+        peers = self._peers
+        for conn_id in conn_ids:
+            peer = peers.get(conn_id)
+            if peer is None:
+                continue
+            if peer.push(proto_id, body):
+                sent += 1
+            else:
+                self.pushes_dropped += 1
+        return sent
+
     async def serve(self, stream: anyio.abc.SocketStream, task_group: anyio.abc.TaskGroup) -> None:
         """Serve ``stream`` until it closes; its watchdog runs in ``task_group``."""
         conn_id = next(self._ids)
@@ -133,6 +155,7 @@ class Connections:
                         rsa=self._rsa,
                         on_failed_handshake=self._count_failed_handshake,
                         push_backlog=self._push_backlog,
+                        on_push_dropped=self._count_dropped_push,
                     )
                     self._peers[conn_id] = peer
                     try:
@@ -150,6 +173,7 @@ class Connections:
             watchdog.cancel()
             del self.states[conn_id]
             del self._links[conn_id]
+            self._on_close(conn_id)
             link.done.set()
             _log.debug("connection %d closed", conn_id)
 
@@ -171,3 +195,6 @@ class Connections:
 
     def _count_failed_handshake(self) -> None:
         self.failed_handshakes += 1
+
+    def _count_dropped_push(self) -> None:
+        self.pushes_dropped += 1

@@ -136,6 +136,7 @@ class Dispatcher:
                 response = failure(response_type, message, err_code=texts.ERR_TOO_FREQUENT)
             else:
                 route, request = admitted
+                self._server.now = now
                 try:
                     response = route.handler(self._server, conn, request)
                 except Exception:

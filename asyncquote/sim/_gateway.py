@@ -36,6 +36,7 @@ from .._models.events import (
 )
 from .._models.health import ProgramStatus, QuoteRights
 from .._opend.health_vocabulary import GatewayEventType, MarketState, ProgramStatusType, QuoteRight
+from ._subscriptions import DEFAULT_SUBSCRIPTION_QUOTA
 
 __all__ = [
     "GATEWAY_STATUSES",
@@ -159,7 +160,8 @@ class GatewayState:
         quote_rights: the account's quote entitlements, pushed by
             :class:`~asyncquote._models.events.QuoteRightsChanged`.
         subscription_quota, history_kline_quota: the account's API quotas
-            (``APIQuota``).
+            (``APIQuota``); the simulator enforces the subscription quota
+            (see :mod:`._subscriptions`, whose default it has).
         used_subscription_quota, used_kline_quota: how much of them is used
             (``UsedQuota``).
 
@@ -190,7 +192,7 @@ class GatewayState:
     quote_rights: QuoteRights = field(
         default=_DEFAULT_RIGHTS, metadata=_checks(_instance_of(QuoteRights))
     )
-    subscription_quota: int = field(default=100, metadata=_COUNT)
+    subscription_quota: int = field(default=DEFAULT_SUBSCRIPTION_QUOTA, metadata=_COUNT)
     history_kline_quota: int = field(default=100, metadata=_COUNT)
     used_subscription_quota: int = field(default=0, metadata=_COUNT)
     used_kline_quota: int = field(default=0, metadata=_COUNT)

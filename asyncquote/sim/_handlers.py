@@ -24,6 +24,7 @@ from .._pb import (
 from ..sim import _texts as texts
 from ._dispatch import Handler, Route, failure
 from ._notify import set_program_status
+from ._quote_handlers import quote_handlers
 from ._state import ConnectionState, ServerState
 from ._watchlists import (
     GroupNotQueryableError,
@@ -47,7 +48,12 @@ _ENCRYPTIONS = frozenset(algo for algo in PacketEncAlgo if algo is not PacketEnc
 
 # The quote calls OpenD refuses while it is not logged in to the quote server.
 _QUOTE_CALLS = frozenset(
-    {ProtoId.GET_USER_SECURITY, ProtoId.GET_USER_SECURITY_GROUP, ProtoId.MODIFY_USER_SECURITY}
+    {
+        ProtoId.GET_USER_SECURITY,
+        ProtoId.GET_USER_SECURITY_GROUP,
+        ProtoId.MODIFY_USER_SECURITY,
+        *quote_handlers(),
+    }
 )
 
 
@@ -239,6 +245,7 @@ def default_routes() -> dict[int, Route[Any]]:
         ProtoId.GET_USER_SECURITY: get_user_security,
         ProtoId.GET_USER_SECURITY_GROUP: get_user_security_group,
         ProtoId.MODIFY_USER_SECURITY: modify_user_security,
+        **quote_handlers(),
     }
     return {
         proto_id: Route(

@@ -21,13 +21,15 @@ Invariants:
   order across connections (``now`` is read again after every await).
 * Bad bytes from the client (:class:`~asyncquote._base.errors.ProtocolError`) end
   the connection only after the replies to the requests before them are sent.
-* Pushes (:meth:`~._pushes.Pushes.notify`, Notify 1003, sealed like
-  replies) join the same outbox as replies, so a push goes out after every
+* Pushes (:meth:`~._pushes.Pushes.push`: Notify 1003, quotes 3005 and
+  3013, sealed like replies) join the same outbox as replies, so a push goes out after every
   reply queued before it and before every reply to a request read after it.
   On a connection that asked for pushes (or has faults) every send holds the
   connection's send lock, so frames never interleave; the loop alone sends
   without one. Pushing never waits, and a client that stops reading stalls
   only its own connection (see :mod:`._pushes`). Faults do not touch pushes.
+  The pushes a handler asks for (``after_reply``: a subscription's first
+  push) are queued right behind its reply.
 
 Encryption (``Simulator(rsa_key=...)``) works as OpenD's does when it is
 configured with ``rsa_private_key``:
@@ -116,6 +118,8 @@ class Peer(Pushes):
         rsa: the simulator's key, or ``None`` for a plain simulator.
         on_failed_handshake: called when an InitConnect cannot be decrypted.
         push_backlog: pushes that may wait unsent before more are dropped.
+        on_push_dropped: called for each push a handler asked for (the
+            first push of a subscription) that the backlog refused.
     """
 
     def __init__(
@@ -130,6 +134,7 @@ class Peer(Pushes):
         rsa: RsaCipher | None,
         on_failed_handshake: Callable[[], object],
         push_backlog: int = DEFAULT_PUSH_BACKLOG,
+        on_push_dropped: Callable[[], object] = lambda: None,
     ) -> None:
         self._stream = stream
         self._conn = conn
@@ -138,6 +143,7 @@ class Peer(Pushes):
         self._rejections = rejections
         self._rsa = rsa
         self._on_failed_handshake = on_failed_handshake
+        self._on_push_dropped = on_push_dropped
         self._cipher: BodyCipher | None = None
         # Replies ready to go, sent together once the frames of one receive
         # are handled (or earlier, before anything that must follow them).
@@ -221,6 +227,8 @@ class Peer(Pushes):
                         if over_quota:
                             self._rejections.append(record)
                         outbox.append(data)
+                        if conn.after_reply:
+                            self._push_after_reply()
                         size += len(data)
                         if size < _SEND_BATCH_SIZE:
                             continue
@@ -289,6 +297,9 @@ class Peer(Pushes):
             await faults.reply(frame.proto_id, frame.serial_no, data)
         else:
             self._outbox.append(data)
+        if conn.after_reply:
+            # Behind the reply, unless a fault holds the reply back.
+            self._push_after_reply()
 
     async def _handshake(self, frame: Frame) -> bytes:
         """Answer InitConnect ``frame``; from then on bodies use the agreed AES key.
@@ -335,6 +346,14 @@ class Peer(Pushes):
             )
         await self.flush()
 
+    def _push_after_reply(self) -> None:
+        """Queue the pushes the handler asked to follow its reply (see ``after_reply``)."""
+        pushes = self._conn.after_reply
+        for proto_id, body in pushes:
+            if not self.push(proto_id, body):
+                self._on_push_dropped()
+        pushes.clear()
+
     def _seal(self, frame: Frame, body: bytes) -> bytes:
         """The reply frame carrying ``body``, encrypted if the connection is."""
         return self._sealed(frame.proto_id, frame.serial_no, body)
@@ -358,13 +377,15 @@ class Peer(Pushes):
     async def flush(self) -> None:
         lock = self._send_lock
         if lock is None:
-            if not self._conn.recv_notify:
+            conn = self._conn
+            if not (conn.recv_notify or conn.quote_pushes):
                 await self._send_outbox()
                 return
-            # InitConnect has just asked for pushes, so the writer may send
-            # from now on. The loop is the only sender until then, and it is
-            # not sending while it handles InitConnect: no send is unguarded.
-            # The lock stays, even if a later InitConnect stops the pushes.
+            # InitConnect (or a quote subscription) has just asked for
+            # pushes, so the writer may send from now on. The loop is the
+            # only sender until then, and it is not sending while it handles
+            # a request: no send is unguarded. The lock stays, even if the
+            # pushes stop later.
             lock = self._send_lock = _send_lock()
         # The outbox is read under the lock, so whoever sends sends everything
         # queued so far, in order, and a later flush never overtakes it.

@@ -1,4 +1,4 @@
-"""A connection's Notify (1003) pushes: queued without waiting, sent by a task of their own.
+"""A connection's pushes (Notify 1003, quotes 3005, 3013): queued without waiting, sent by a task.
 
 One job: the part of :class:`~._peer.Peer` that puts pushes into the
 connection's outbox, sealed like its replies, and has them sent. See
@@ -6,7 +6,7 @@ connection's outbox, sealed like its replies, and has them sent. See
 
 Invariants:
 
-* :meth:`Pushes.notify` never waits. A push joins the outbox behind every
+* :meth:`Pushes.push` never waits. A push joins the outbox behind every
   reply queued before it; the writer task, started with the first push,
   flushes the outbox whenever a push is queued.
 * At most ``push_backlog`` pushes wait in the outbox at a time, besides
@@ -63,7 +63,15 @@ class Pushes:
         def _sealed(self, proto_id: int, serial_no: int, body: bytes) -> bytes: ...
 
     def notify(self, body: bytes) -> bool:
-        """Queue a Notify (1003) push carrying ``body`` (plaintext); never waits.
+        """Queue a Notify (1003) push carrying ``body`` (plaintext); see :meth:`push`."""
+        return self.push(ProtoId.NOTIFY, body)
+
+    def push(self, proto_id: int, body: bytes) -> bool:
+        """Queue a push of ``proto_id`` carrying ``body`` (plaintext); never waits.
+
+        The caller makes sure the connection sends under its lock by then
+        (it asked for notifications, or ``quote_pushes`` is set; see
+        :meth:`~._peer.Peer.flush`).
 
         Returns:
             ``False`` if it was refused: ``push_backlog`` pushes are already
@@ -71,7 +79,7 @@ class Pushes:
         """
         if self._pushes_waiting >= self._push_backlog:
             return False
-        self._outbox.append(self._sealed(ProtoId.NOTIFY, _PUSH_SERIAL, body))
+        self._outbox.append(self._sealed(proto_id, _PUSH_SERIAL, body))
         self._pushes_waiting += 1
         self._push_wanted.set()
         if not self._push_writer_started:

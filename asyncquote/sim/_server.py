@@ -11,7 +11,9 @@ it, even while not listening; leaving it closes the listener and every
 connection; the watchlists and quota ledger outlive restarts.
 
 What the gateway says about itself (GetGlobalState, Notify pushes, being
-logged out) is :class:`~._gateway_control.GatewayControl`'s part.
+logged out) is :class:`~._gateway_control.GatewayControl`'s part; the
+market and its quote pushes are :class:`~._market_control.MarketControl`'s;
+what a test reads off it is :class:`~._server_views.ServerViews`'.
 
 A test can also misbehave on demand: :meth:`Simulator.drop_connections`
 closes every connection, :meth:`Simulator.stop_listening` and
@@ -21,13 +23,12 @@ closes every connection, :meth:`Simulator.stop_listening` and
 
 from __future__ import annotations
 
-import bisect
 import logging
 import os
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from pathlib import Path
+from dataclasses import replace
 from types import TracebackType
 
 import anyio
@@ -45,11 +46,14 @@ from ._gateway import GatewayState, StatusChange
 from ._gateway_control import GatewayControl
 from ._handlers import default_routes
 from ._listening import Listening
+from ._market_control import MarketControl
 from ._persistence import StateFile
 from ._pushes import DEFAULT_PUSH_BACKLOG
 from ._quotas import QuotaLedger, merge_quotas
 from ._server_args import check_faults, check_simulator_arguments
+from ._server_views import ServerViews
 from ._state import RequestRecord, ServerState
+from ._subscriptions import Subscriptions
 from ._texts import Language
 from ._watchlists import WatchlistStore
 from ._websocket import WebSocketGateway
@@ -62,8 +66,11 @@ _log = logging.getLogger("asyncquote.sim")
 #: Seconds a new connection may take to send its InitConnect before it is closed.
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
 
+#: Times a second each security's price moves, unless told otherwise.
+DEFAULT_QUOTE_RATE = 1.0
 
-class Simulator(Listening, GatewayControl):
+
+class Simulator(ServerViews, Listening, GatewayControl, MarketControl):
     """An OpenD stand-in serving the real protocol on a TCP port.
 
     Use it as an async context manager; the port is bound on entry and every
@@ -124,6 +131,13 @@ class Simulator(Listening, GatewayControl):
             e.g. ``[StatusChange(30, "logged-out"), StatusChange(60, "ready")]``.
         push_backlog: pushes that may wait unsent for one client before
             more are dropped for it (see :meth:`push`).
+        quote_rate: how many times a second every security's price moves
+            (pushed to the connections subscribed); ``0`` moves prices only
+            through :attr:`market` (``sim.market.set_price(code, price)``).
+        market_seed: every starting price and move comes from it.
+        subscription_quota: (security, kind) pairs the account may have
+            subscribed at once; ``gateway``'s ``subscription_quota`` (1,000,
+            one of Futu's tiers, by default) when ``None``.
 
     Raises:
         StateFileError: ``state_path`` exists but cannot be loaded, or cannot
@@ -164,6 +178,9 @@ class Simulator(Listening, GatewayControl):
         gateway: GatewayState | None = None,
         status_changes: Sequence[StatusChange] = (),
         push_backlog: int = DEFAULT_PUSH_BACKLOG,
+        quote_rate: float = DEFAULT_QUOTE_RATE,
+        market_seed: int = 0,
+        subscription_quota: int | None = None,
     ) -> None:
         self._status_changes = check_simulator_arguments(
             host=host,
@@ -179,6 +196,8 @@ class Simulator(Listening, GatewayControl):
             push_backlog=push_backlog,
             status_changes=status_changes,
             rsa_key=rsa_key,
+            quote_rate=quote_rate,
+            market_seed=market_seed,
         )
         state_file = None if state_path is None else StateFile(state_path)
         if state_file is not None:
@@ -199,6 +218,13 @@ class Simulator(Listening, GatewayControl):
             encrypted=self._rsa is not None,
             gateway=gateway if gateway is not None else GatewayState(),
         )
+        if subscription_quota is not None:
+            # Checked there, as every GatewayState field is.
+            self._state.gateway = replace(
+                self._state.gateway, subscription_quota=subscription_quota
+            )
+        self._state.subscriptions = Subscriptions(lambda: self._state.gateway.subscription_quota)
+        self._init_market(rate=quote_rate, seed=market_seed)
         self._faults = faults if faults is not None else Faults()
         self._dispatcher = Dispatcher(default_routes(), self._state)
         self._stack: AsyncExitStack | None = None
@@ -217,6 +243,7 @@ class Simulator(Listening, GatewayControl):
             rsa=self._rsa,
             handshake_timeout=handshake_timeout,
             push_backlog=push_backlog,
+            on_close=self._connection_closed,
         )
         self._websocket: WebSocketGateway | None = None
         self._websocket_port = websocket_port
@@ -248,31 +275,6 @@ class Simulator(Listening, GatewayControl):
         return self._port
 
     @property
-    def watchlists(self) -> WatchlistStore:
-        """The groups and securities being served."""
-        return self._state.watchlists
-
-    @property
-    def state_path(self) -> Path | None:
-        """The file the watchlists are kept in, or ``None`` when they live in memory only."""
-        return None if self._state_file is None else self._state_file.path
-
-    @property
-    def open_connections(self) -> int:
-        """How many client connections are open right now."""
-        return len(self._table.states)
-
-    @property
-    def quotas(self) -> Mapping[int, Quota]:
-        """The quotas enforced, by protocol id; protocols not listed are unlimited."""
-        return self._state.quotas.quotas
-
-    @property
-    def language(self) -> Language:
-        """The language of the refusals about watchlists (quotas, groups, securities, edits)."""
-        return self._state.language
-
-    @property
     def faults(self) -> Faults:
         """The misbehaviour injected on the connections accepted from now on.
 
@@ -301,39 +303,6 @@ class Simulator(Listening, GatewayControl):
             raise RuntimeError("the simulator is not running; use 'async with Simulator()'")
         return port
 
-    @property
-    def encrypted(self) -> bool:
-        """Whether connections are encrypted (the simulator was given an ``rsa_key``)."""
-        return self._rsa is not None
-
-    @property
-    def failed_handshakes(self) -> int:
-        """How many InitConnect requests could not be decrypted with the RSA key.
-
-        Each closed its connection; see :mod:`._peer`.
-        """
-        return self._table.failed_handshakes
-
-    def max_arrivals_in_window(self, proto_id: int, period: float) -> int:
-        """The most accepted requests of ``proto_id`` that arrived within any ``period`` seconds.
-
-        Computed from :attr:`requests` (so only from the records kept), over
-        half-open windows ``[t, t + period)``, the same windows the quota is
-        enforced over: with a quota of ``Quota(10, 30)`` in force, this never
-        exceeds 10 for ``period=30``.
-        """
-        times = [
-            record.time
-            for record in self.requests
-            if record.proto_id == proto_id and not record.over_quota
-        ]
-        times.sort()
-        # For each arrival, count those that arrived in the window it opens.
-        return max(
-            (bisect.bisect_left(times, start + period, lo=i) - i for i, start in enumerate(times)),
-            default=0,
-        )
-
     async def __aenter__(self) -> Simulator:
         if self._stack is not None:
             raise RuntimeError("this Simulator is already running")
@@ -354,6 +323,7 @@ class Simulator(Listening, GatewayControl):
             self._task_group = task_group
             self._port = listener.extra(SocketAttribute.local_port)
             self._accept(listener)
+            self._start_market(task_group)
             if self._websocket is not None:
                 self._websocket.serve_in(task_group)
             if self._status_changes:
@@ -395,6 +365,9 @@ async def serve(
     websocket_key: str | None = None,
     gateway: GatewayState | None = None,
     status_changes: Sequence[StatusChange] = (),
+    quote_rate: float = DEFAULT_QUOTE_RATE,
+    market_seed: int = 0,
+    subscription_quota: int | None = None,
     ready: Callable[[Simulator], object] | None = None,
 ) -> None:
     """Run a :class:`Simulator` until cancelled.
@@ -417,6 +390,9 @@ async def serve(
         websocket_key: the key WebSocket clients must send, as for :class:`Simulator`.
         gateway: what the gateway says about itself, as for :class:`Simulator`.
         status_changes: scheduled status changes, as for :class:`Simulator`.
+        quote_rate: price moves a second per security, as for :class:`Simulator`.
+        market_seed: the market's seed, as for :class:`Simulator`.
+        subscription_quota: the account's subscription quota, as for :class:`Simulator`.
         ready: called with the running simulator once it accepts connections
             (to print the port, say).
     """
@@ -435,6 +411,9 @@ async def serve(
         websocket_key=websocket_key,
         gateway=gateway,
         status_changes=status_changes,
+        quote_rate=quote_rate,
+        market_seed=market_seed,
+        subscription_quota=subscription_quota,
     )
     async with simulator as sim:
         if ready is not None:

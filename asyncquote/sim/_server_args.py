@@ -8,6 +8,7 @@ is :mod:`._server`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from .._base.args import check_duration, check_int, check_text
@@ -35,6 +36,8 @@ def check_simulator_arguments(
     push_backlog: object,
     status_changes: Iterable[object],
     rsa_key: object,
+    quote_rate: object = 0.0,
+    market_seed: object = 0,
 ) -> tuple[StatusChange, ...]:
     """Check :class:`Simulator`'s arguments; raise :class:`InvalidArgumentError` naming one.
 
@@ -52,6 +55,7 @@ def check_simulator_arguments(
     if record_limit is not None:
         check_int("record_limit", record_limit, minimum=0)
     check_int("push_backlog", push_backlog, minimum=1)
+    check_market_arguments(quote_rate=quote_rate, market_seed=market_seed)
     if language not in LANGUAGES:
         raise InvalidArgumentError(f"language must be one of {LANGUAGES}, not {language!r}")
     if handshake_timeout is not None:
@@ -71,6 +75,16 @@ def check_simulator_arguments(
         # The gateway's own InitConnect would have to be encrypted.
         raise InvalidArgumentError("websocket_port cannot be combined with rsa_key")
     return tuple(changes)
+
+
+def check_market_arguments(*, quote_rate: object, market_seed: object) -> None:
+    """Raise :class:`InvalidArgumentError` unless the market's arguments are valid."""
+    if isinstance(market_seed, bool) or not isinstance(market_seed, int):
+        raise InvalidArgumentError(f"market_seed must be a whole number, not {market_seed!r}")
+    if isinstance(quote_rate, bool) or not isinstance(quote_rate, int | float):
+        raise InvalidArgumentError(f"quote_rate must be a number per second, not {quote_rate!r}")
+    if not 0 <= quote_rate < math.inf:
+        raise InvalidArgumentError(f"quote_rate must be a finite number >= 0, not {quote_rate!r}")
 
 
 def check_faults(faults: object) -> None:

@@ -11,7 +11,9 @@ from google.protobuf.message import DecodeError
 
 from .._opend.vocabulary import REQUEST_TYPES, ProtoId
 from ._gateway import GatewayState
+from ._market import Exchange
 from ._quotas import OPEND_QUOTAS, QuotaLedger
+from ._subscriptions import Subscriptions
 from ._texts import Language
 from ._watchlists import WatchlistStore
 
@@ -38,6 +40,17 @@ class ServerState:
             the change is undone and the request refused.
         encrypted: the simulator holds an RSA key, so InitConnect must ask
             for an encrypted connection (``packetEncAlgo`` 0, 1 or 2).
+        market: the quotes and order books served and pushed (see
+            :mod:`._market`); an empty market unless the simulator makes one.
+        subscriptions: every connection's quote subscriptions and the
+            account's subscription quota (see :mod:`._subscriptions`).
+        now: the arrival time (:func:`anyio.current_time`) of the request
+            being handled, set by the dispatcher before each handler runs.
+        market_clock: the market's time, epoch seconds (the simulator's
+            clock mapped onto :attr:`wall_clock` when it starts).
+        on_subscriptions_change: called after a request changed the
+            subscriptions (the simulator then tells the clients the quota
+            used, once the reply is on its way).
     """
 
     watchlists: WatchlistStore
@@ -49,6 +62,11 @@ class ServerState:
     language: Language = "en"
     on_watchlists_change: Callable[[WatchlistStore], object] | None = None
     encrypted: bool = False
+    market: Exchange = field(default_factory=lambda: Exchange(()))
+    subscriptions: Subscriptions = field(default_factory=Subscriptions)
+    now: float = 0.0
+    market_clock: Callable[[], float] = field(default=time.time)
+    on_subscriptions_change: Callable[[], object] = field(default=lambda: None)
 
 
 @dataclass(slots=True, eq=False)
@@ -61,6 +79,12 @@ class ConnectionState:
     successful InitConnect agreed on (-1: none); ``refuse_handshake`` makes
     InitConnect fail (the fault of that name). The AES key and IV are kept
     out of the repr, as they would decrypt the connection.
+
+    ``quote_pushes`` is set, never unset, once the connection has asked for
+    a quote push, so that from then on it sends under a lock (see
+    :mod:`._peer`). ``after_reply`` holds the pushes a handler wants sent
+    right after its reply, as ``(proto_id, body)``: the current state that
+    Qot_Sub's ``isFirstPush`` asks for.
     """
 
     conn_id: int
@@ -73,6 +97,8 @@ class ConnectionState:
     aes_iv: str = field(default="", repr=False)
     enc_algo: int = -1
     refuse_handshake: bool = False
+    quote_pushes: bool = False
+    after_reply: list[tuple[int, bytes]] = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ The simulator speaks like an English-language OpenD by default. Where OpenD's
 own wording is known (``"Unknown watchlists"``, and the shape of its quota
 refusal) it is followed, so client code that matches on it can be tested; the
 other texts are the simulator's own. With ``language="zh"`` the refusals about
-watchlists (quotas, groups, securities, edits) are Chinese, as a
+watchlists (quotas, groups, securities, edits) and live quotes
+(subscriptions, their quota and one-minute rule, snapshots) are Chinese, as a
 Chinese-language OpenD sends them; those about the protocol itself (framing,
 format, InitConnect) stay English. Clients should branch on
 ``retType``/``errCode``, not on these strings.
@@ -22,10 +23,14 @@ __all__ = [
     "ERR_FAILED",
     "ERR_INVALID_PACKET",
     "ERR_NOT_LOGGED_IN",
+    "ERR_NOT_SUBSCRIBED",
+    "ERR_SUBSCRIPTION_QUOTA",
     "ERR_SYSTEM_GROUP",
     "ERR_TOO_FREQUENT",
+    "ERR_TOO_MANY_SECURITIES",
     "ERR_UNKNOWN_GROUP",
     "ERR_UNKNOWN_SECURITY",
+    "ERR_UNSUBSCRIBE_TOO_SOON",
     "HANDSHAKE_REFUSED",
     "INTERNAL_ERROR",
     "INVALID_PACKET",
@@ -44,17 +49,24 @@ __all__ = [
     "UNSUPPORTED_ENCRYPTION",
     "UNSUPPORTED_FORMAT",
     "Language",
+    "bad_order_book_levels",
     "empty_security_list",
+    "empty_sub_types",
     "gateway_event_description",
     "not_logged_in",
+    "not_subscribed",
     "quota_exceeded",
     "save_failed",
+    "subscription_quota_exceeded",
     "system_group_read_only",
+    "too_many_securities",
     "unknown_group",
     "unknown_group_type",
     "unknown_modify_op",
     "unknown_securities",
+    "unknown_sub_types",
     "unqueryable_group",
+    "unsubscribe_too_soon",
 ]
 
 Language = Literal["en", "zh"]
@@ -77,6 +89,10 @@ ERR_TOO_FREQUENT = 4
 ERR_SYSTEM_GROUP = 5
 ERR_UNKNOWN_SECURITY = 6
 ERR_NOT_LOGGED_IN = 7
+ERR_NOT_SUBSCRIBED = 8
+ERR_SUBSCRIPTION_QUOTA = 9
+ERR_UNSUBSCRIBE_TOO_SOON = 10
+ERR_TOO_MANY_SECURITIES = 11
 
 UNKNOWN_GROUP = "Unknown watchlists"
 UNQUERYABLE_GROUP = "Watchlist group {name!r} cannot be queried (positions, funds and forex)"
@@ -179,6 +195,7 @@ _OPERATIONS: Mapping[int, Mapping[Language, str]] = {
     3213: {"en": "Get user security", "zh": "获取自选股"},
     3214: {"en": "Modify user security", "zh": "修改自选股"},
     3222: {"en": "Get user security group", "zh": "获取自选股分组"},
+    3203: {"en": "Get market snapshot", "zh": "获取快照"},
 }
 _OTHER_OPERATION: Mapping[Language, str] = {"en": "Protocol {proto_id}", "zh": "协议{proto_id}"}
 
@@ -187,6 +204,40 @@ _OTHER_OPERATION: Mapping[Language, str] = {"en": "Protocol {proto_id}", "zh": "
 _QUOTA_EXCEEDED: Mapping[Language, str] = {
     "en": "{operation} too frequent, request failed: at most {max_calls} requests per {period}.",
     "zh": "{operation}频率太高，请求失败，每{seconds}秒最多{max_calls}次。",
+}
+
+
+# Subscriptions and quotes. OpenD's own wording of these refusals is not
+# public (the official SDK passes retMsg on; its documentation states the
+# rules, not the texts): these are the simulator's, saying the rule.
+_SUBSCRIPTION_QUOTA: Mapping[Language, str] = {
+    "en": "Subscription quota exceeded: {needed} more needed, {remaining} of {quota} left: {pairs}",
+    "zh": "订阅额度不足：还需{needed}个，剩余{remaining}个，共{quota}个：{pairs}",
+}
+_UNSUBSCRIBE_TOO_SOON: Mapping[Language, str] = {
+    "en": "Unsubscribe failed: a subscription can be cancelled only {seconds} seconds "
+    "after it was made: {pairs}",
+    "zh": "反订阅失败，订阅后至少{seconds}秒才能反订阅：{pairs}",
+}
+_NOT_SUBSCRIBED: Mapping[Language, str] = {
+    "en": "Not subscribed on this connection; subscribe first: {pairs}",
+    "zh": "本连接未订阅，请先订阅：{pairs}",
+}
+_EMPTY_SUB_TYPES: Mapping[Language, str] = {
+    "en": "No subscription types given: subTypeList is empty",
+    "zh": "未指定订阅类型：subTypeList为空",
+}
+_UNKNOWN_SUB_TYPES: Mapping[Language, str] = {
+    "en": "Unknown subscription type: {types}",
+    "zh": "未知订阅类型：{types}",
+}
+_TOO_MANY_SECURITIES: Mapping[Language, str] = {
+    "en": "Too many securities: at most {limit} per request, got {count}",
+    "zh": "股票数量过多：每次最多{limit}只，当前{count}只",
+}
+_BAD_LEVELS: Mapping[Language, str] = {
+    "en": "num must be at least 1, not {num}",
+    "zh": "num至少为1，当前为{num}",
 }
 
 
@@ -214,17 +265,13 @@ def system_group_read_only(name: str, language: Language) -> str:
 
 
 def unknown_securities(codes: Iterable[str], language: Language) -> str:
-    """The refusal of 3214 naming securities the simulator does not know.
+    """The refusal of a request naming securities the simulator does not know.
 
     For example ``"Unknown stock: HK.99999, US.NOPE"``. Beyond
     :data:`_CODES_NAMED` codes, the rest are counted rather than named
     (``"… and 4,995 more"``), so a refusal stays one readable line.
     """
-    codes = list(codes)
-    named = ", ".join(codes[:_CODES_NAMED])
-    if len(codes) > _CODES_NAMED:
-        named += _MORE_CODES[language].format(count=len(codes) - _CODES_NAMED)
-    return _UNKNOWN_SECURITIES[language].format(codes=named)
+    return _UNKNOWN_SECURITIES[language].format(codes=_named(codes, language))
 
 
 def empty_security_list(language: Language) -> str:
@@ -273,3 +320,58 @@ def quota_exceeded(proto_id: int, quota: Quota, language: Language) -> str:
         seconds=seconds,
         period="second" if quota.period == 1 else f"{seconds} seconds",
     )
+
+
+def _named(items: Iterable[str], language: Language) -> str:
+    """``items`` joined, the first :data:`_CODES_NAMED` named and the rest counted."""
+    items = list(items)
+    named = ", ".join(items[:_CODES_NAMED])
+    if len(items) > _CODES_NAMED:
+        named += _MORE_CODES[language].format(count=len(items) - _CODES_NAMED)
+    return named
+
+
+def subscription_quota_exceeded(
+    pairs: Iterable[str], remaining: int, quota: int, language: Language
+) -> str:
+    """The refusal of a Qot_Sub that needs more subscription quota than remains.
+
+    ``pairs`` are the subscriptions that would each cost a unit, as
+    ``"HK.00700 QUOTE"``.
+    """
+    pairs = list(pairs)
+    return _SUBSCRIPTION_QUOTA[language].format(
+        needed=len(pairs), remaining=remaining, quota=quota, pairs=_named(pairs, language)
+    )
+
+
+def unsubscribe_too_soon(pairs: Iterable[str], seconds: float, language: Language) -> str:
+    """The refusal of an unsubscription within ``seconds`` of the subscription."""
+    return _UNSUBSCRIBE_TOO_SOON[language].format(
+        seconds=f"{seconds:g}", pairs=_named(pairs, language)
+    )
+
+
+def not_subscribed(pairs: Iterable[str], language: Language) -> str:
+    """The refusal of a quote request (or a push registration) for pairs not subscribed."""
+    return _NOT_SUBSCRIBED[language].format(pairs=_named(pairs, language))
+
+
+def empty_sub_types(language: Language) -> str:
+    """The refusal of a Qot_Sub or Qot_RegQotPush with no ``subTypeList``."""
+    return _EMPTY_SUB_TYPES[language]
+
+
+def unknown_sub_types(types: Iterable[int], language: Language) -> str:
+    """The refusal of a Qot_Sub or Qot_RegQotPush naming SubType values that do not exist."""
+    return _UNKNOWN_SUB_TYPES[language].format(types=", ".join(map(str, types)))
+
+
+def too_many_securities(count: int, limit: int, language: Language) -> str:
+    """The refusal of a request naming more securities than it may (a snapshot's 400)."""
+    return _TOO_MANY_SECURITIES[language].format(count=count, limit=limit)
+
+
+def bad_order_book_levels(num: int, language: Language) -> str:
+    """The refusal of a Qot_GetOrderBook asking for fewer than one level."""
+    return _BAD_LEVELS[language].format(num=num)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from .._base import public as _public
 from ._gateway import OpenD
+from ._market import OpenDMarket
 from ._options import FAST_QUOTAS, OpenDOptions, QuotaPreset, scaled_quotas
 from ._requests import RequestLog
 from ._securities import static_info, watchlist_store
@@ -38,6 +39,7 @@ from ._securities import static_info, watchlist_store
 __all__ = [
     "FAST_QUOTAS",
     "OpenD",
+    "OpenDMarket",
     "OpenDOptions",
     "QuotaPreset",
     "RequestLog",

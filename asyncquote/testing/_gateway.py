@@ -31,6 +31,7 @@ from ..sim._faults import Faults
 from ..sim._gateway import GatewayState, NotifyEvent
 from ..sim._server import Simulator
 from ..sim._watchlists import WatchlistStore
+from ._market import OpenDMarket
 from ._options import OpenDOptions
 from ._requests import RequestLog
 from ._securities import known_or_made_up
@@ -57,6 +58,7 @@ class OpenD:
         # Set on entry and never changed: safe to read from any thread.
         self._host = simulator.host
         self._port = simulator.port
+        self._market = OpenDMarket(self.call, simulator.market)
 
     @classmethod
     @contextmanager
@@ -119,6 +121,24 @@ class OpenD:
         Returns its result once it has run there; its exceptions propagate.
         """
         return self._portal.call(func, *args)
+
+    @property
+    def market(self) -> OpenDMarket:
+        """The gateway's prices: read quotes and books, move prices (pushed to subscribers).
+
+        ``opend.market.set_price("HK.00700", 400.2)``; see :class:`OpenDMarket`.
+        """
+        return self._market
+
+    @property
+    def subscription_quota(self) -> int:
+        """The account's subscription quota, as the gateway enforces and reports it."""
+        return int(self.call(lambda: self._simulator.subscription_quota))
+
+    @property
+    def used_subscription_quota(self) -> int:
+        """The subscription quota in use now, over every connection."""
+        return int(self.call(lambda: self._simulator.used_subscription_quota))
 
     @property
     def requests(self) -> RequestLog:

@@ -19,9 +19,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .._base.args import check_int
 from .._opend.vocabulary import DEFAULT_QUOTAS, NO_QUOTAS, Quota, merge_quotas
 from ..sim._faults import Faults
 from ..sim._gateway import GatewayState
+from ..sim._server_args import check_market_arguments
 from ..sim._texts import Language
 from ..sim._watchlists import WatchlistStore
 from ._securities import watchlist_store
@@ -104,6 +106,12 @@ class OpenDOptions:
             :class:`~asyncquote.sim.GatewayState`; ``None`` is a healthy,
             logged-in gateway. Anything but ready refuses watchlist calls
             as OpenD does when logged out.
+        quote_rate: how many times a second every security's price moves by
+            itself; ``0`` (the default here) moves prices only through
+            ``opend.market.set_price``, so a test sees exactly its own moves.
+        market_seed: the seed every starting price and move comes from.
+        subscription_quota: the account's subscription quota; ``None`` is
+            the simulator's (1,000).
     """
 
     watchlists: Mapping[str, Sequence[str]] | WatchlistStore | None = None
@@ -113,6 +121,9 @@ class OpenDOptions:
     language: Language = "en"
     keepalive_interval: int = 10
     gateway: GatewayState | str | None = None
+    quote_rate: float = 0.0
+    market_seed: int = 0
+    subscription_quota: int | None = None
 
     @classmethod
     def from_kwargs(cls, where: str, kwargs: Mapping[str, Any]) -> OpenDOptions:
@@ -186,6 +197,9 @@ class OpenDOptions:
             gateway = GatewayState.in_status(gateway)
         elif gateway is not None and not isinstance(gateway, GatewayState):
             raise TypeError(f"gateway must be a status name or a GatewayState, not {gateway!r}")
+        check_market_arguments(quote_rate=self.quote_rate, market_seed=self.market_seed)
+        if self.subscription_quota is not None:
+            check_int("subscription_quota", self.subscription_quota, minimum=0)
         return {
             "gateway": gateway,
             "watchlists": store,
@@ -194,6 +208,9 @@ class OpenDOptions:
             "rsa_key": self.key(),
             "language": self.language,
             "keepalive_interval": self.keepalive_interval,
+            "quote_rate": self.quote_rate,
+            "market_seed": self.market_seed,
+            "subscription_quota": self.subscription_quota,
         }
 
     def client_kwargs(self) -> dict[str, Any]:

@@ -48,7 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "opend(**options): configure the simulated OpenD of the opend fixture: watchlists=, "
-        "quotas=, faults=, rsa_key=, language=, keepalive_interval= "
+        "quotas=, faults=, rsa_key=, language=, keepalive_interval=, gateway=, quote_rate=, "
+        "market_seed=, subscription_quota= "
         "(see asyncquote.testing.OpenDOptions)",
     )
     config.addinivalue_line(

@@ -10,7 +10,7 @@ placeholder rule; Hypothesis adds batches of arbitrary valid replies.
 
 One deliberate difference is left out: an option without
 ``contractSizeFloat`` (the SDK shows 0.0, we the integer ``contractSize``;
-``tests/test_quote_frames.py`` pins ours).
+``tests/models/test_quote_dataframes.py`` pins ours).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 InitConnect goes out RSA-encrypted with the shared key and its reply is
 RSA-decrypted; from then on bodies use the AES key from that reply. It is
 built on asyncquote's cipher layer only (tested on its own in
-``tests/test_crypto.py``), not on the client.
+``tests/opend/test_crypto.py``), not on the client.
 """
 
 from __future__ import annotations

@@ -106,6 +106,10 @@ def test_sim_reports_an_unreadable_rsa_key_and_exits_1(
         (["--gateway-change", "30"], "give SECONDS=STATUS"),
         (["--gateway-change", "30=asleep"], "unknown gateway status 'asleep'"),
         (["--gateway-change=-1=ready"], "0 or more"),
+        (["--quote-rate", "-1"], "is not a finite number of times a second >= 0"),
+        (["--quote-rate", "inf"], "is not a finite number of times a second >= 0"),
+        (["--subscription-quota", "many"], "'many' is not a whole number"),
+        (["--subscription-quota", "-5"], "-5 must be 0 or more"),
     ],
 )
 def test_sim_refuses_options_that_make_no_sense_with_a_usage_error(
@@ -145,6 +149,28 @@ def test_sim_starts_in_the_gateway_status_asked_for_with_its_changes_scheduled(
     assert sim._status_changes == (StatusChange(30, "ready"), StatusChange(90, "logged-out"))
     out = capsys.readouterr().out
     assert "gateway: need-phone-code, then ready at 30 s, then logged-out at 90 s" in out
+
+
+def test_sim_runs_the_market_at_the_rate_and_seed_asked_for_and_announces_it(
+    served: list[Simulator], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["sim", "--quote-rate", "2.5", "--seed", "7", "--subscription-quota", "300"]
+    assert main(argv) == 0
+    (sim,) = served
+    assert (sim.market.rate, sim.market.seed, sim.subscription_quota) == (2.5, 7, 300)
+    codes = len(sim.market.codes)
+    out = capsys.readouterr().out
+    expected = f"market: {codes} securities, each moving 2.5 times a second (seed 7); "
+    assert expected + "subscription quota: 300\n" in out
+
+
+def test_sim_moves_prices_once_a_second_with_seed_0_by_default(
+    served: list[Simulator], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sim", "--quote-rate", "0"]) == 0
+    assert "moving when told (seed 0); subscription quota: 1000" in capsys.readouterr().out
+    assert main(["sim"]) == 0
+    assert (served[1].market.rate, served[1].market.seed) == (1.0, 0)
 
 
 def test_sim_starts_ready_by_default(

@@ -1,0 +1,266 @@
+"""Driving the simulator's market: its clock, its task, control from tests, and quote pushes.
+
+One job: the part of :class:`~._server.Simulator` that moves the market
+(:mod:`._market`), at its rate in a task of its own and on demand through
+:attr:`MarketControl.market`, and pushes each move to the connections
+registered for it: Qot_UpdateBasicQot (3005) for QUOTE and
+Qot_UpdateOrderBook (3013) for ORDER_BOOK. Pushes go through each
+connection's own backlog (:mod:`._pushes`), encrypted like its replies, so
+a client that stops reading stalls only itself.
+
+Invariants:
+
+* The market's clock is the simulator's event-loop clock
+  (:func:`anyio.current_time`) mapped onto its wall clock when it starts:
+  virtual clocks (trio's ``MockClock``) move the market as they move
+  sleeps, and the times pushed are epoch seconds.
+* A push is built once per security and kind, and only if a connection
+  wants it; nothing is pushed while the gateway is logged out of the quote
+  server (prices still move).
+* :meth:`SimulatedMarket.set_price` queues its pushes before it returns;
+  nothing here waits for a client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import anyio
+import anyio.abc
+
+from .._base.errors import InvalidArgumentError
+from .._models.events import UsedQuotaChanged
+from .._opend.quotes import SubType
+from .._opend.vocabulary import CodeError, ProtoId, SecurityKey, format_code, parse_code
+from ._market import Exchange, MarketBook, MarketQuote, NotListedError
+from ._quote_messages import basic_qot_push, listing_of, order_book_push
+
+if TYPE_CHECKING:
+    from ._connections import Connections
+    from ._gateway import NotifyEvent
+    from ._state import ServerState
+
+__all__ = ["MarketControl", "SimulatedMarket"]
+
+_QUOTE = (SubType.QUOTE.value, ProtoId.UPDATE_BASIC_QOT)
+_ORDER_BOOK = (SubType.ORDER_BOOK.value, ProtoId.UPDATE_ORDER_BOOK)
+
+
+class SimulatedMarket:
+    """The simulator's market as a test drives it: quotes, order books, and prices to set.
+
+    It is :attr:`Simulator.market <asyncquote.sim.Simulator.market>`. Call
+    it from the simulator's event loop (from another thread, through a
+    blocking portal, as the pytest plugin's ``opend.market`` does). Codes
+    are code strings, ``"HK.00700"``; every security in the simulator's
+    database is listed.
+    """
+
+    def __init__(self, state: ServerState, publish: Callable[[Iterable[MarketQuote]], int]) -> None:
+        self._state = state
+        self._publish = publish
+
+    @property
+    def seed(self) -> int:
+        """The seed every price and move comes from."""
+        return self._state.market.seed
+
+    @property
+    def rate(self) -> float:
+        """Moves per second of every security; ``0``: only :meth:`set_price` moves them."""
+        return self._state.market.rate
+
+    @property
+    def codes(self) -> Sequence[str]:
+        """The securities listed, as code strings."""
+        return [format_code(key) for key in self._state.market.keys]
+
+    def describe(self) -> str:
+        """One line about the market: ``"24 securities, each moving 2 times a second (seed 0)"``."""
+        rate = self.rate
+        moving = f"each moving {rate:g} times a second" if rate else "moving when told"
+        return f"{len(self._state.market.keys)} securities, {moving} (seed {self.seed})"
+
+    def quote(self, code: str) -> MarketQuote:
+        """``code``'s quote now: what Qot_GetBasicQot answers and 3005 pushes.
+
+        Raises:
+            NotListedError: the simulator does not know ``code``.
+            InvalidArgumentError: ``code`` is not a code string.
+        """
+        return self._state.market.quote(self._key(code))
+
+    def order_book(self, code: str) -> MarketBook:
+        """``code``'s order book now: ten levels a side.
+
+        Raises:
+            NotListedError: the simulator does not know ``code``.
+            InvalidArgumentError: ``code`` is not a code string.
+        """
+        return self._state.market.order_book(self._key(code))
+
+    def set_price(self, code: str, price: float) -> MarketQuote:
+        """Trade one lot of ``code`` at ``price`` now, and push it to the subscribers.
+
+        The quote goes (3005) to the connections registered for ``code``'s
+        QUOTE, the new order book (3013) to those registered for its
+        ORDER_BOOK, queued before this returns. The price must be on the
+        market's tick ladder (HK 400.2 is, 400.1 is not: see
+        :mod:`asyncquote.sim._ticks`); it is not rounded.
+
+        Returns:
+            The quote after the trade.
+
+        Raises:
+            PriceError: ``price`` is not a positive number on the ladder;
+                its ``nearest`` names the valid prices either side.
+            NotListedError: the simulator does not know ``code``.
+            InvalidArgumentError: ``code`` is not a code string (both
+                errors above are ``InvalidArgumentError`` too).
+        """
+        state = self._state
+        quote = state.market.set_price(self._key(code), price, state.market_clock())
+        self._publish([quote])
+        return quote
+
+    def _key(self, code: str) -> SecurityKey:
+        if not isinstance(code, str):
+            raise InvalidArgumentError(f"code must be a code string, not {code!r}")
+        try:
+            market, symbol = parse_code(code)
+        except CodeError as exc:
+            raise InvalidArgumentError(str(exc)) from None
+        key = (int(market), symbol)
+        state = self._state
+        if key not in state.market:
+            try:
+                info = state.watchlists.security(key)
+            except KeyError:
+                raise NotListedError(key) from None
+            state.market.add(listing_of(info), state.market_clock())
+        return key
+
+
+class MarketControl:
+    """:class:`~._server.Simulator`'s market and quote pushes.
+
+    A base of :class:`~._server.Simulator` only, which sets the attributes
+    below and calls :meth:`_init_market` on construction and
+    :meth:`_start_market` on entry.
+    """
+
+    _state: ServerState
+    _table: Connections
+
+    if TYPE_CHECKING:
+        # GatewayControl's, the other base of Simulator.
+        def push(self, event: NotifyEvent) -> int: ...
+
+    def _init_market(self, *, rate: float, seed: int) -> None:
+        state = self._state
+        state.on_subscriptions_change = self._subscriptions_changed
+        self._quota_report: anyio.Event | None = None
+        listings = [listing_of(info) for info in state.watchlists.securities]
+        state.market = Exchange(listings, seed=seed, rate=rate, start=state.wall_clock())
+        state.market_clock = self._market_time
+        # (wall clock, event-loop clock) at entry; None while not running.
+        self._market_origin: tuple[float, float] | None = None
+        self._market_view = SimulatedMarket(state, self._publish)
+
+    @property
+    def market(self) -> SimulatedMarket:
+        """The simulated market: read quotes and books, set prices (pushed to subscribers).
+
+        See :class:`SimulatedMarket`; e.g. ``sim.market.set_price("HK.00700", 400.2)``.
+        """
+        return self._market_view
+
+    @property
+    def subscription_quota(self) -> int:
+        """The account's subscription quota: (security, kind) pairs subscribed at once.
+
+        What :attr:`gateway` says (``subscription_quota``), and enforced:
+        push an ``ApiQuotaChanged`` to change it while running.
+        """
+        return self._state.gateway.subscription_quota
+
+    @property
+    def used_subscription_quota(self) -> int:
+        """The subscription quota in use now, over every connection (as GetSubInfo says).
+
+        Read it from the simulator's event loop (it reads the loop's clock).
+        """
+        return self._state.subscriptions.used(anyio.current_time())
+
+    def _market_time(self) -> float:
+        origin = self._market_origin
+        if origin is None:
+            return self._state.wall_clock()
+        wall, loop = origin
+        return wall + (anyio.current_time() - loop)
+
+    def _start_market(self, task_group: anyio.abc.TaskGroup) -> None:
+        """Start the market's clock (and its task, unless its rate is 0)."""
+        self._market_origin = (self._state.wall_clock(), anyio.current_time())
+        self._quota_report = anyio.Event()
+        task_group.start_soon(self._report_used_quota)
+        if self._state.market.rate > 0:
+            task_group.start_soon(self._run_market)
+
+    def _connection_closed(self, conn_id: int) -> None:
+        subscriptions = self._state.subscriptions
+        held = bool(subscriptions.pairs_of(conn_id))
+        subscriptions.drop_connection(conn_id, anyio.current_time())
+        if held:
+            self._subscriptions_changed()
+
+    def _subscriptions_changed(self) -> None:
+        # Reported by a task of its own: after the reply to the request that
+        # made the change, and never from inside a handler.
+        if self._quota_report is not None:
+            self._quota_report.set()
+
+    async def _report_used_quota(self) -> None:
+        """Push ``UsedQuotaChanged`` (Notify) whenever the subscription quota used changes."""
+        while True:
+            assert self._quota_report is not None
+            await self._quota_report.wait()
+            self._quota_report = anyio.Event()
+            used = self._state.subscriptions.used(anyio.current_time())
+            if used != self._state.gateway.used_subscription_quota:
+                self.push(UsedQuotaChanged(used_subscription_quota=used))
+
+    async def _run_market(self) -> None:
+        market = self._state.market
+        pause = 1 / market.rate
+        while True:
+            delay = market.next_step_at - self._market_time()
+            await anyio.sleep(max(delay, 0.0))
+            quotes = market.step(self._market_time())
+            if quotes:
+                self._publish(quotes)
+            elif delay <= 0:
+                # Never spin, whatever the clocks do.
+                await anyio.sleep(pause)
+
+    def _publish(self, quotes: Iterable[MarketQuote]) -> int:
+        """Push each quote (and its book) to the connections registered; return how many pushes."""
+        state = self._state
+        if not state.gateway.quote_logged_in:
+            return 0
+        pushed_to = state.subscriptions.pushed_to
+        market = state.market
+        push = self._table.push
+        sent = 0
+        for quote in quotes:
+            key = quote.key
+            sub_type, proto_id = _QUOTE
+            conns = list(pushed_to((key, sub_type)))
+            if conns:
+                sent += push(conns, proto_id, basic_qot_push(quote))
+            sub_type, proto_id = _ORDER_BOOK
+            conns = list(pushed_to((key, sub_type)))
+            if conns:
+                sent += push(conns, proto_id, order_book_push(market.order_book(key), quote.name))
+        return sent
