@@ -31,10 +31,12 @@ from ._base.errors import (
     ConnectionLostError,
     GatewayNotReadyError,
     InvalidArgumentError,
+    NotSubscribedError,
     OpenDError,
     ProtocolError,
     RateLimitError,
     RequestTimeoutError,
+    SubscriptionQuotaError,
     UsageError,
 )
 from ._base.version import __version__
@@ -111,6 +113,13 @@ from ._opend.quotes import (
     SecurityStatus,
     SubType,
 )
+from ._quotes.state import (
+    PendingUnsubscribe,
+    SubscribedPair,
+    SubscriptionQuota,
+    SubscriptionStatus,
+)
+from ._quotes.stream import QuoteStream, StreamGap
 
 # The old module paths, public in 0.1 (asyncquote.client, ...): importable
 # for one more release, with a DeprecationWarning. See _base/deprecated.py.
@@ -153,6 +162,7 @@ __all__ = [
     "Market",
     "MarketState",
     "ModifyOp",
+    "NotSubscribedError",
     "NotifyType",
     "OpenDError",
     "OptionAreaType",
@@ -164,6 +174,7 @@ __all__ = [
     "OrderBookDetail",
     "OrderBookLevel",
     "OrderBookType",
+    "PendingUnsubscribe",
     "PreAfterMarketData",
     "PriceType",
     "ProgramStatus",
@@ -177,6 +188,7 @@ __all__ = [
     "QuoteRight",
     "QuoteRights",
     "QuoteRightsChanged",
+    "QuoteStream",
     "RateLimitError",
     "RateLimiter",
     "ReconnectPolicy",
@@ -188,10 +200,15 @@ __all__ = [
     "SecurityType",
     "Snapshot",
     "SnapshotBasicData",
+    "StreamGap",
     "SubType",
+    "SubscribedPair",
     "SubscribedSecurities",
     "Subscription",
     "SubscriptionInfo",
+    "SubscriptionQuota",
+    "SubscriptionQuotaError",
+    "SubscriptionStatus",
     "SystemGroup",
     "TrustSnapshotExData",
     "UsageError",

@@ -451,6 +451,7 @@ async def hostile_gateway(gateway: HostileGateway | None = None) -> AsyncIterato
                     anyio.ClosedResourceError,
                 ):
                     await connection.serve(replies)
+                connection.closed = True  # the client hung up: its subscriptions are gone
                 replies.cancel_scope.cancel()
 
         tg.start_soon(listener.serve, handle)

@@ -7,6 +7,8 @@ fault, so callers can decide what to do:
   or :class:`UsageError` (e.g. a client used from another event loop);
   nothing was sent, the connection is untouched;
 * the gateway said no: :class:`OpenDError` / :class:`RateLimitError`;
+* the account's subscription quota has no room: :class:`SubscriptionQuotaError`
+  (raised before anything is sent when the client knows the quota);
 * the peer sent bytes that are not the protocol: :class:`ProtocolError`;
 * the transport failed: :class:`ConnectError`, :class:`ConnectionLostError`;
 * the gateway did not answer in time: :class:`RequestTimeoutError`.
@@ -30,10 +32,12 @@ __all__ = [
     "FrameTooLargeError",
     "GatewayNotReadyError",
     "InvalidArgumentError",
+    "NotSubscribedError",
     "OpenDError",
     "ProtocolError",
     "RateLimitError",
     "RequestTimeoutError",
+    "SubscriptionQuotaError",
     "TruncatedFrameError",
     "UsageError",
 ]
@@ -127,6 +131,83 @@ class RateLimitError(AsyncQuoteError):
 
     def __reduce__(self) -> tuple[type[RateLimitError], tuple[int, float, str]]:
         return (type(self), (self.proto_id, self.retry_after, self.detail))
+
+
+class SubscriptionQuotaError(AsyncQuoteError):
+    """A subscription would need more of the account's subscription quota than is left.
+
+    Each (security, subscription type) pair OpenD holds costs one unit; pairs
+    the client holds already (for another stream, or waiting for the
+    one-minute rule before their unsubscribe) cost nothing more. Nothing was
+    sent when the client could tell from the quota it knows (from
+    ``query_subscription()`` and Notify); OpenD's own refusal raises it too.
+
+    Attributes:
+        needed: units the subscription needs (pairs new to the client);
+            ``None`` when OpenD refused without saying.
+        remaining: units left as the client reckons them; ``None`` if unknown.
+        total: the account's subscription quota; ``None`` if unknown.
+        detail: OpenD's text when OpenD refused, else ``""``.
+    """
+
+    def __init__(
+        self,
+        needed: int | None,
+        remaining: int | None,
+        total: int | None = None,
+        detail: str = "",
+    ) -> None:
+        self.needed = needed
+        self.remaining = remaining
+        self.total = total
+        self.detail = detail
+        if needed is not None:
+            text = f"subscription needs {needed} more quota unit{'s' if needed != 1 else ''}"
+            text += f" but only {remaining} remain" if remaining is not None else ""
+            text += f" (of {total})" if total is not None else ""
+            text += (
+                "; leave other subscriptions (their unsubscribes wait for OpenD's "
+                "one-minute rule) or ask for fewer pairs"
+            )
+        else:
+            text = "OpenD refused the subscription: subscription quota exhausted"
+        super().__init__(f"{text}: {detail}" if detail else text)
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[SubscriptionQuotaError], tuple[int | None, int | None, int | None, str]]:
+        return (type(self), (self.needed, self.remaining, self.total, self.detail))
+
+
+class NotSubscribedError(AsyncQuoteError):
+    """A request needs a subscription this client does not hold.
+
+    OpenD answers :meth:`~QuoteClient.get_stock_quote` only for securities
+    the connection subscribed to ``QUOTE``, and
+    :meth:`~QuoteClient.get_order_book` only with an ``ORDER_BOOK``
+    subscription. The client checks before sending (then nothing was sent)
+    and raises this for OpenD's own refusal too.
+
+    Attributes:
+        codes: the securities lacking the subscription, as code strings
+            (all those asked for when OpenD refused without saying which).
+        sub_type: the subscription type they lack (a ``SubType``).
+        detail: OpenD's text when OpenD refused, else ``""``.
+    """
+
+    def __init__(self, codes: tuple[str, ...], sub_type: int, detail: str = "") -> None:
+        self.codes = tuple(codes)
+        self.sub_type = sub_type
+        self.detail = detail
+        kind = getattr(sub_type, "name", sub_type)
+        text = (
+            f"no {kind} subscription for {', '.join(self.codes)}: subscribe first "
+            f"(async with client.subscribe(codes, [SubType.{kind}]): ...)"
+        )
+        super().__init__(f"{text}; OpenD says: {detail}" if detail else text)
+
+    def __reduce__(self) -> tuple[type[NotSubscribedError], tuple[tuple[str, ...], int, str]]:
+        return (type(self), (self.codes, self.sub_type, self.detail))
 
 
 class ConnectError(AsyncQuoteError):

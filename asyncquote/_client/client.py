@@ -33,9 +33,10 @@ from .._opend.codec import Unfinished
 from .._opend.framing import Frame
 from .._opend.vocabulary import GroupType, ModifyOp, ProtoId
 from .._pb import Qot_GetUserSecurity_pb2, Qot_GetUserSecurityGroup_pb2, Qot_ModifyUserSecurity_pb2
+from .._quotes.client import LiveQuotesClient
+from .._quotes.live import LiveQuotes
 from .core import running_loop
 from .entry_cache import EntryCache, ReplyDecoding
-from .gateway_client import GatewayClient
 from .monitor import GatewayMonitor
 from .options import ClientOptions
 from .singleflight import SingleFlight
@@ -118,7 +119,7 @@ def _securities(securities: Iterable[Security | str]) -> list[Security]:
     return parsed
 
 
-class QuoteClient(GatewayClient):
+class QuoteClient(LiveQuotesClient):
     """A client for OpenD's quote protocols over one multiplexed connection.
 
     Obtain one with :func:`connect`. Every method may be called from any
@@ -126,8 +127,10 @@ class QuoteClient(GatewayClient):
     to their replies by serial number.
     """
 
-    def __init__(self, session: Session, options: ClientOptions, monitor: GatewayMonitor) -> None:
-        super().__init__(session, options, monitor)
+    def __init__(
+        self, session: Session, options: ClientOptions, monitor: GatewayMonitor, live: LiveQuotes
+    ) -> None:
+        super().__init__(session, options, monitor, live)
         # Keyed by (group, edits): a read never joins a request sent before
         # an edit that has since returned (read-your-writes). Each caller
         # keeps its own timeout; a leader's timeout is its own business.

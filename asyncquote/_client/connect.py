@@ -26,11 +26,12 @@ from .._io.connection_options import (
     DEFAULT_REQUEST_TIMEOUT,
     PushHandler,
 )
-from .._io.session import ReconnectPolicy, Session
+from .._io.session import ConnectionState, ReconnectPolicy, Session
 from .._io.taskgroups import single_errors
 from .._models.groups import MAX_GROUP_NAME_LENGTH
 from .._opend.framing import DEFAULT_MAX_BODY_LEN
 from .._opend.vocabulary import Quota
+from .._quotes.live import LiveQuotes
 from .client import QuoteClient
 from .monitor import GatewayMonitor
 from .options import DEFAULT_QUOTA_RETRIES, ClientOptions, QuotaMode
@@ -189,15 +190,25 @@ async def _connected(checked: Callable[[], ClientOptions]) -> AsyncIterator[Quot
     options = checked()
     # Every connection's pushes go through the monitor (Notify becomes
     # events and gateway status) and on to the user's push_handler; it hears
-    # the session's states too. The one place the monitor is wired.
+    # the session's states too. The one place the monitor is wired, and the
+    # live quotes: quote pushes go to their streams first, then every push
+    # goes on to the monitor; a lost connection takes the subscriptions.
     monitor = GatewayMonitor(options.push_handler)
-    options = dataclasses.replace(options, push_handler=monitor.on_push)
+    live = LiveQuotes(monitor.on_push)
+    monitor.on_event = live.on_event  # Notify's quota figures
+    options = dataclasses.replace(options, push_handler=live.on_push)
     session = Session(partial(connect_with, options), options.address, options.reconnect)
-    session.on_state_changed = monitor.on_state_changed
+
+    def state_changed(state: ConnectionState, previous: ConnectionState) -> None:
+        monitor.on_state_changed(state, previous)
+        live.on_state_changed(state, previous)
+
+    session.on_state_changed = state_changed
     async with single_errors(), anyio.create_task_group() as tg:
         await tg.start(session.run)
-        client = QuoteClient(session, options, monitor)
+        client = QuoteClient(session, options, monitor, live)
         tg.start_soon(client._keep_gateway_fresh)
+        tg.start_soon(client._keep_quotes)
         try:
             yield client
         finally:

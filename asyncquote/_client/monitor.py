@@ -15,6 +15,7 @@ as before: code that decodes Notify itself keeps working.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import anyio
 
@@ -53,6 +54,8 @@ class GatewayMonitor:
 
     def __init__(self, push_handler: PushHandler | None = None) -> None:
         self._push_handler = push_handler
+        self.on_event: Callable[[Event], None] | None = None
+        """Told every Notify event synchronously, as it arrives (live quotes hear the quota)."""
         self.status = GatewayStatus()
         """The latest known :class:`GatewayStatus`."""
         self.events: Broadcast[Event] = Broadcast()
@@ -88,6 +91,8 @@ class GatewayMonitor:
                 if event is not None:
                     self._apply(event)
                     self.events.publish(event)
+                    if self.on_event is not None:
+                        self.on_event(event)
             except Exception:  # a bug here must neither end the connection nor skip the handler
                 logger.exception("could not handle a Notify push")
         if self._push_handler is not None:

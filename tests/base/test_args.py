@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import anyio
@@ -372,6 +373,23 @@ async def _events(client: asyncquote.QuoteClient, buffer: Any) -> None:
         pass
 
 
+async def _subscribe(client: asyncquote.QuoteClient, **arguments: Any) -> None:
+    arguments = {"codes": ["HK.00700"], "sub_types": [asyncquote.SubType.QUOTE], **arguments}
+    async with client.subscribe(**arguments):
+        pass
+
+
+for _argument in ("codes", "sub_types", "name", "buffer", "timeout"):
+    CLIENT_CALLS[f"subscribe({_argument})"] = partial(
+        lambda c, x, argument: _subscribe(c, **{argument: x}), argument=_argument
+    )
+CLIENT_CALLS["get_stock_quote(codes)"] = lambda c, x: c.get_stock_quote(x)
+CLIENT_CALLS["get_order_book(code)"] = lambda c, x: c.get_order_book(x)
+CLIENT_CALLS["get_order_book(num)"] = lambda c, x: c.get_order_book("HK.00700", num=x)
+CLIENT_CALLS["get_market_snapshot(codes)"] = lambda c, x: c.get_market_snapshot(x)
+CLIENT_CALLS["query_subscription(all_connections)"] = lambda c, x: c.query_subscription(
+    all_connections=x
+)
 CLIENT_CALLS["quota(proto_id)"] = _quota
 CLIENT_CALLS["wait_for_state(state)"] = _wait_for_state
 CLIENT_CALLS["events(buffer)"] = _events

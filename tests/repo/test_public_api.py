@@ -46,6 +46,7 @@ PUBLIC = {
         "Market",
         "MarketState",
         "ModifyOp",
+        "NotSubscribedError",
         "NotifyType",
         "OpenDError",
         "OptionAreaType",
@@ -57,6 +58,7 @@ PUBLIC = {
         "OrderBookDetail",
         "OrderBookLevel",
         "OrderBookType",
+        "PendingUnsubscribe",
         "PreAfterMarketData",
         "PriceType",
         "ProgramStatus",
@@ -70,6 +72,7 @@ PUBLIC = {
         "QuoteRight",
         "QuoteRights",
         "QuoteRightsChanged",
+        "QuoteStream",
         "RateLimitError",
         "RateLimiter",
         "ReconnectPolicy",
@@ -81,10 +84,15 @@ PUBLIC = {
         "SecurityType",
         "Snapshot",
         "SnapshotBasicData",
+        "StreamGap",
         "SubType",
+        "SubscribedPair",
         "SubscribedSecurities",
         "Subscription",
         "SubscriptionInfo",
+        "SubscriptionQuota",
+        "SubscriptionQuotaError",
+        "SubscriptionStatus",
         "SystemGroup",
         "TrustSnapshotExData",
         "UsageError",
@@ -175,7 +183,7 @@ def test_errors_form_one_tree_under_async_quote_error() -> None:
         if isinstance(getattr(asyncquote, name), type)
         and issubclass(getattr(asyncquote, name), BaseException)
     ]
-    assert len(errors) == 10
+    assert len(errors) == 12
     for error in errors:
         assert issubclass(error, asyncquote.AsyncQuoteError), error
 
@@ -238,6 +246,10 @@ def _error_samples() -> list[BaseException]:
         asyncquote.OpenDError: asyncquote.OpenDError(-1, 2, "no such group", 3213),
         asyncquote.GatewayNotReadyError: asyncquote.GatewayNotReadyError(status),
         asyncquote.RateLimitError: asyncquote.RateLimitError(3213, 1.5, "quota"),
+        asyncquote.SubscriptionQuotaError: asyncquote.SubscriptionQuotaError(3, 1, 100),
+        asyncquote.NotSubscribedError: asyncquote.NotSubscribedError(
+            ("HK.00700",), asyncquote.SubType.QUOTE
+        ),
         asyncquote.sim.StateFileError: asyncquote.sim.StateFileError(
             Path("state.json"), "not valid JSON"
         ),

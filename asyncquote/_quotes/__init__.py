@@ -1,0 +1,1 @@
+"""Live quotes: subscriptions, streams, snapshots — the client layer's feature folder."""

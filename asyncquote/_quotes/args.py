@@ -1,0 +1,98 @@
+"""Checking the live-quote methods' arguments: codes, subscription types, depths, names.
+
+Every check raises :class:`~asyncquote.InvalidArgumentError` naming the
+argument, before anything is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .._base.args import check_int, check_text
+from .._base.errors import InvalidArgumentError
+from .._models.watchlist import Security
+from .._opend.quotes import SubType
+from .._opend.vocabulary import SecurityKey
+
+__all__ = [
+    "MAX_ORDER_BOOK_LEVELS",
+    "STREAMED_SUB_TYPES",
+    "check_levels",
+    "check_stream_name",
+    "check_sub_types",
+    "parse_code",
+    "parse_codes",
+]
+
+#: The subscription types whose pushes a stream delivers as models.
+STREAMED_SUB_TYPES = (SubType.QUOTE, SubType.ORDER_BOOK)
+
+#: Most order-book levels a side OpenD gives (40 with SF quote rights; LV2 gets 10).
+MAX_ORDER_BOOK_LEVELS = 40
+
+
+def parse_code(name: str, code: object) -> SecurityKey:
+    """One security: a :class:`Security` or a code string such as ``"HK.00700"``."""
+    if isinstance(code, Security):
+        return (int(code.market), code.code)
+    if isinstance(code, str):
+        security = Security.parse(code)
+        return (int(security.market), security.code)
+    raise InvalidArgumentError(
+        f"{name} must be a Security or a code like 'HK.00700', not {type(code).__name__} {code!r}"
+    )
+
+
+def parse_codes(codes: object, name: str = "codes") -> list[SecurityKey]:
+    """A non-empty list of securities, each once, in the order first given."""
+    if isinstance(codes, (str, Security)):
+        raise InvalidArgumentError(
+            f"{name} must be a list of codes like ['HK.00700'] or Security objects, "
+            f"not a single {type(codes).__name__}"
+        )
+    if not isinstance(codes, Iterable):
+        raise InvalidArgumentError(f"{name} must be a list of codes, not {type(codes).__name__}")
+    keys = list(dict.fromkeys(parse_code(f"each of {name}", code) for code in codes))
+    if not keys:
+        raise InvalidArgumentError(f"{name} must not be empty")
+    return keys
+
+
+def check_sub_types(sub_types: object) -> list[SubType]:
+    """A non-empty list of the subscription types a stream delivers, each once."""
+    if isinstance(sub_types, (int, str)) or not isinstance(sub_types, Iterable):
+        raise InvalidArgumentError(
+            "sub_types must be a list such as [SubType.QUOTE, SubType.ORDER_BOOK], "
+            f"not {sub_types!r}"
+        )
+    checked: dict[SubType, None] = {}
+    for sub_type in sub_types:
+        member = (
+            None
+            if isinstance(sub_type, bool) or not isinstance(sub_type, int)
+            else SubType.from_value(sub_type)
+        )
+        if not isinstance(member, SubType) or member is SubType.NONE:
+            raise InvalidArgumentError(f"unknown subscription type {sub_type!r}; use SubType")
+        if member not in STREAMED_SUB_TYPES:
+            raise InvalidArgumentError(
+                f"subscription type {member.name} is not delivered by streams yet; "
+                f"use {' or '.join(t.name for t in STREAMED_SUB_TYPES)}"
+            )
+        checked[member] = None
+    if not checked:
+        raise InvalidArgumentError("sub_types must not be empty")
+    return list(checked)
+
+
+def check_stream_name(name: object) -> str | None:
+    """``None`` or a non-empty plain-text name."""
+    checked = check_text("name", name, optional=True)
+    if checked == "":
+        raise InvalidArgumentError("name must not be empty")
+    return checked
+
+
+def check_levels(num: object) -> int:
+    """Order-book levels a side: 1 to :data:`MAX_ORDER_BOOK_LEVELS`."""
+    return check_int("num", num, minimum=1, maximum=MAX_ORDER_BOOK_LEVELS)

@@ -1,0 +1,156 @@
+"""What ``client.subscribe()`` yields: an async iterator over one stream's updates.
+
+The receive path puts pushes in (:meth:`QuoteStream._put`, synchronous,
+never blocking, never raising: it runs inside the event loop's read
+callback on asyncio); the reader takes them out. Between them sits a
+:class:`~asyncquote._quotes.conflate.ConflatingBuffer`: QUOTE and
+ORDER_BOOK updates are conflated per (security, type), so a slow reader gets
+the newest state and memory stays bounded; :attr:`QuoteStream.superseded`
+counts what it skipped.
+
+**Gaps.** After a reconnect the client subscribes again and OpenD pushes the
+current state at once (``isFirstPush``), but updates between the loss and
+the new subscription are lost. The stream says so in-band: the reader gets a
+:class:`StreamGap` before any update from the new connection, and every
+update after the marker is from after the reconnect. A marker is a separate
+item (not a flag on the next update) so that a reader learns of the gap even
+for a security that never updates again, and so the update models stay the
+plain data OpenD sent. Several reconnects before the reader looks are one
+marker (:attr:`StreamGap.reconnects` counts them).
+
+Works on asyncio (uvloop included) and trio: the only primitive is an
+:class:`anyio.Event`, made by the waiting reader in its own task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+import anyio
+import anyio.lowlevel
+
+from .._base.errors import UsageError
+from .._models.watchlist import _Model
+from .conflate import ConflatingBuffer
+
+__all__ = ["QuoteStream", "StreamGap"]
+
+T = TypeVar("T")
+
+
+class StreamGap(_Model):
+    """Updates may have been missed here: the connection to OpenD was lost and came back.
+
+    Every update after it in the stream arrived on the new connection (whose
+    first pushes are the current state, so nothing stale follows it).
+    """
+
+    reconnects: int
+    """How many reconnects this marker stands for (several before the reader looked)."""
+
+
+class QuoteStream(Generic[T]):
+    """An async iterator of one subscription's updates; see the module docstring.
+
+    Obtained from :meth:`QuoteClient.subscribe`. One task reads it at a
+    time. The iteration ends when the block is left; if the client closes
+    (or a lost connection is not to be replaced) it raises
+    :class:`ConnectionLostError` once everything buffered was read.
+    """
+
+    def __init__(self, name: str, capacity: int) -> None:
+        self._name = name
+        self._buffer: ConflatingBuffer[T | StreamGap] = ConflatingBuffer(capacity, _gap)
+        self._closed = False
+        self._error: BaseException | None = None
+        self._wakeup: anyio.Event | None = None
+        self._reading = False
+        self.gaps = 0
+        """Reconnects this stream lived through (each one a possible gap)."""
+
+    def __str__(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        return f"<QuoteStream {self._name!r}>"
+
+    @property
+    def name(self) -> str:
+        """The stream's name, as ``client.subscriptions`` shows it."""
+        return self._name
+
+    @property
+    def superseded(self) -> int:
+        """Updates replaced by a newer one of the same security and type before being read."""
+        return self._buffer.superseded
+
+    @property
+    def dropped(self) -> int:
+        """Updates dropped because the buffer was full (never the case for conflated types
+        while the buffer holds one update per subscribed pair, which it does by default)."""
+        return self._buffer.dropped
+
+    @property
+    def pending(self) -> int:
+        """Items waiting to be read (gap marker included)."""
+        return len(self._buffer)
+
+    # -- the receive path's side (synchronous, never raising) -------------------
+
+    def _put(self, key: Hashable | None, item: T) -> None:
+        if not self._closed:
+            self._buffer.put(key, item)
+            self._wake()
+
+    def _gap(self) -> None:
+        if not self._closed:
+            self.gaps += 1
+            self._buffer.mark_gap()
+            self._wake()
+
+    def _close(self, error: BaseException | None = None) -> None:
+        if not self._closed:
+            self._closed = True
+            self._error = error
+            self._wake()
+
+    def _wake(self) -> None:
+        wakeup = self._wakeup
+        if wakeup is not None:
+            self._wakeup = None
+            wakeup.set()
+
+    # -- the reader's side --------------------------------------------------
+
+    def __aiter__(self) -> QuoteStream[T]:
+        return self
+
+    async def __anext__(self) -> T | StreamGap:
+        if self._reading:
+            raise UsageError(
+                "this quote stream is being read by another task already; a stream has "
+                "one reader at a time: subscribe once per task (streams of the same "
+                "securities share one OpenD subscription)"
+            )
+        self._reading = True
+        try:
+            buffer = self._buffer
+            if len(buffer):
+                # A checkpoint all the same: a reader of a busy stream lets
+                # other tasks run (and can be cancelled) between updates.
+                await anyio.lowlevel.checkpoint()
+            while not len(buffer):
+                if self._closed:
+                    if self._error is not None:
+                        raise self._error
+                    raise StopAsyncIteration
+                wakeup = self._wakeup = anyio.Event()
+                await wakeup.wait()
+            return buffer.pop()
+        finally:
+            self._reading = False
+
+
+def _gap(reconnects: int) -> StreamGap:
+    return StreamGap(reconnects=reconnects)

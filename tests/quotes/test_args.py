@@ -1,0 +1,97 @@
+"""The live-quote argument checks: typed errors that name the argument, for any value."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from asyncquote import InvalidArgumentError, Security
+from asyncquote._opend.quotes import SubType
+from asyncquote._quotes.args import (
+    check_levels,
+    check_stream_name,
+    check_sub_types,
+    parse_code,
+    parse_codes,
+)
+
+
+def test_codes_are_parsed_once_each_in_the_order_given() -> None:
+    codes = ["US.AAPL", Security.parse("HK.00700"), "hk.00700", "US.AAPL"]
+    assert parse_codes(codes) == [(11, "AAPL"), (1, "00700")]
+
+
+@pytest.mark.parametrize(
+    ("codes", "words"),
+    [
+        ("HK.00700", "not a single str"),
+        (Security.parse("HK.00700"), "not a single Security"),
+        ([], "must not be empty"),
+        (5, "must be a list of codes"),
+        (["00700"], "market prefix"),
+        (["XX.1"], "unknown market"),
+        ([b"HK.00700"], "each of codes must be a Security"),
+    ],
+)
+def test_bad_codes_are_invalid_arguments(codes: object, words: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=words):
+        parse_codes(codes)
+
+
+def test_sub_types_are_members_or_their_values_each_once() -> None:
+    assert check_sub_types([1, SubType.ORDER_BOOK, SubType.QUOTE]) == [
+        SubType.QUOTE,
+        SubType.ORDER_BOOK,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sub_types", "words"),
+    [
+        (SubType.QUOTE, "must be a list"),
+        ("QUOTE", "must be a list"),
+        ([], "must not be empty"),
+        ([99], "unknown subscription type 99"),
+        ([True], "unknown subscription type True"),
+        ([SubType.NONE], "unknown subscription type"),
+        ([SubType.TICKER], "TICKER is not delivered by streams yet"),
+    ],
+)
+def test_bad_sub_types_are_invalid_arguments(sub_types: object, words: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=words):
+        check_sub_types(sub_types)
+
+
+@pytest.mark.parametrize("num", [0, 41, -1, 1.5, True, "10", None])
+def test_order_book_levels_out_of_range_are_invalid_arguments(num: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="num"):
+        check_levels(num)
+
+
+@pytest.mark.parametrize("name", ["", "a\x00b", "\ud800", 5])
+def test_bad_stream_names_are_invalid_arguments(name: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="name"):
+        check_stream_name(name)
+
+
+anything = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(),
+    st.binary(),
+    st.lists(st.one_of(st.integers(), st.text(), st.none()), max_size=4),
+)
+
+
+@given(value=anything)
+def test_any_value_is_accepted_or_an_invalid_argument(value: object) -> None:
+    for check in (parse_codes, check_sub_types, check_levels, check_stream_name):
+        with contextlib.suppress(InvalidArgumentError):
+            check(value)
+    with contextlib.suppress(InvalidArgumentError):
+        parse_code("code", value)
