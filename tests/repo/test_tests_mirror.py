@@ -24,6 +24,7 @@ MIRRORED = {
     "_models": "models",
     "_io": "io",
     "_client": "client",
+    "_quotes": "quotes",
     "_cli": "cli",
     "sim": "sim",
     "testing": "testing",
@@ -133,11 +134,26 @@ UNTESTED: dict[str, str] = {
         "the market's task and pushes: tests/sim/test_quote_pushes.py, tests/testing/test_market.py"
     ),
     "asyncquote/sim/_market_models.py": "the market's frozen values: tests/sim/test_market.py",
-    "asyncquote/sim/_quote_handlers.py": "the live-quote requests, served: tests/sim/test_quotes.py",
+    "asyncquote/sim/_quote_handlers.py": (
+        "the live-quote requests, served: tests/sim/test_quotes.py"
+    ),
     "asyncquote/sim/_quote_messages.py": (
         "market values as protobuf: tests/sim/test_quotes.py, tests/sim/test_quote_pushes.py"
     ),
-    "asyncquote/sim/_server_views.py": "the simulator's read-only properties: tests/sim/test_server.py",
+    "asyncquote/sim/_server_views.py": (
+        "the simulator's read-only properties: tests/sim/test_server.py"
+    ),
+    # -- _quotes
+    "asyncquote/_quotes/client.py": (
+        "subscribe() and the maintenance task, end to end: tests/quotes/test_subscribe.py"
+    ),
+    "asyncquote/_quotes/live.py": (
+        "pushes routed, reconnects and quota noticed: tests/quotes/test_subscribe.py"
+    ),
+    "asyncquote/_quotes/pushes.py": (
+        "pushes to updates, the Qot_Sub request: tests/quotes/test_subscribe.py"
+    ),
+    "asyncquote/_quotes/state.py": "the book's snapshot models: tests/quotes/test_book.py",
     # -- testing
     "asyncquote/testing/_gateway.py": (
         "the OpenD handle in its thread: tests/testing/test_client_fixtures.py, "
@@ -150,6 +166,10 @@ UNTESTED: dict[str, str] = {
 
 #: Test modules in mirrored folders that test more than one module, each with what.
 CROSS_MODULE: dict[str, str] = {
+    "tests/quotes/test_book_machine.py": "a Hypothesis state machine over the book (book.py)",
+    "tests/quotes/test_subscribe.py": (
+        "client.subscribe() over the hostile peer: client, live, pushes, stream"
+    ),
     "tests/sim/test_abuse.py": (
         "the whole simulator abused: descriptors, silent clients, state files"
     ),
@@ -158,7 +178,9 @@ CROSS_MODULE: dict[str, str] = {
     "tests/sim/test_fuzz_fronts.py": "Hypothesis against both fronts, TCP and WebSocket",
     "tests/sim/test_modify.py": "protocol 3214 over TCP: handlers, watchlists, groups",
     "tests/sim/test_push.py": "Notify pushes over TCP: gateway control, notify bodies, the writer",
-    "tests/sim/test_quote_pushes.py": "quote pushes over TCP and WebSocket: market control, backlog",
+    "tests/sim/test_quote_pushes.py": (
+        "quote pushes over TCP and WebSocket: market control, backlog"
+    ),
     "tests/sim/test_quotes.py": "live-quote requests over TCP: handlers, subscriptions, market",
     "tests/sim/test_websocket_abuse.py": "misbehaving WebSocket clients, frame level",
     "tests/sim/test_websocket_cli.py": "asyncquote sim's WebSocket options, CLI to simulator",
