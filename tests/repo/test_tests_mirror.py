@@ -24,6 +24,7 @@ MIRRORED = {
     "_models": "models",
     "_io": "io",
     "_client": "client",
+    "_quotes": "quotes",
     "_cli": "cli",
     "sim": "sim",
     "testing": "testing",
@@ -69,6 +70,16 @@ UNTESTED: dict[str, str] = {
     "asyncquote/_client/throttle.py": (
         "the throttled warnings of bad pushes: tests/models/test_notify.py"
     ),
+    # -- _quotes
+    "asyncquote/_quotes/live.py": (
+        "pushes to streams, reconnects and Notify's quota, over a socket: "
+        "tests/quotes/test_client.py"
+    ),
+    "asyncquote/_quotes/pushes.py": (
+        "quote pushes to updates and the Qot_Sub body, read by the hostile quote desk: "
+        "tests/quotes/test_client.py"
+    ),
+    "asyncquote/_quotes/state.py": "the book's snapshot models: tests/quotes/test_book.py",
     # -- _io
     "asyncquote/_io/connection_options.py": (
         "a frozen dataclass the connection reads: tests/io/test_connection.py"
@@ -150,6 +161,9 @@ UNTESTED: dict[str, str] = {
 
 #: Test modules in mirrored folders that test more than one module, each with what.
 CROSS_MODULE: dict[str, str] = {
+    "tests/quotes/test_book_machine.py": (
+        "the subscription book against a fake OpenD, a Hypothesis state machine"
+    ),
     "tests/sim/test_abuse.py": (
         "the whole simulator abused: descriptors, silent clients, state files"
     ),
