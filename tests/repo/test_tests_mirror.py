@@ -144,11 +144,15 @@ UNTESTED: dict[str, str] = {
         "the market's task and pushes: tests/sim/test_quote_pushes.py, tests/testing/test_market.py"
     ),
     "asyncquote/sim/_market_models.py": "the market's frozen values: tests/sim/test_market.py",
-    "asyncquote/sim/_quote_handlers.py": "the live-quote requests, served: tests/sim/test_quotes.py",
+    "asyncquote/sim/_quote_handlers.py": (
+        "the live-quote requests, served: tests/sim/test_quotes.py"
+    ),
     "asyncquote/sim/_quote_messages.py": (
         "market values as protobuf: tests/sim/test_quotes.py, tests/sim/test_quote_pushes.py"
     ),
-    "asyncquote/sim/_server_views.py": "the simulator's read-only properties: tests/sim/test_server.py",
+    "asyncquote/sim/_server_views.py": (
+        "the simulator's read-only properties: tests/sim/test_server.py"
+    ),
     # -- testing
     "asyncquote/testing/_gateway.py": (
         "the OpenD handle in its thread: tests/testing/test_client_fixtures.py, "
@@ -172,7 +176,9 @@ CROSS_MODULE: dict[str, str] = {
     "tests/sim/test_fuzz_fronts.py": "Hypothesis against both fronts, TCP and WebSocket",
     "tests/sim/test_modify.py": "protocol 3214 over TCP: handlers, watchlists, groups",
     "tests/sim/test_push.py": "Notify pushes over TCP: gateway control, notify bodies, the writer",
-    "tests/sim/test_quote_pushes.py": "quote pushes over TCP and WebSocket: market control, backlog",
+    "tests/sim/test_quote_pushes.py": (
+        "quote pushes over TCP and WebSocket: market control, backlog"
+    ),
     "tests/sim/test_quotes.py": "live-quote requests over TCP: handlers, subscriptions, market",
     "tests/sim/test_websocket_abuse.py": "misbehaving WebSocket clients, frame level",
     "tests/sim/test_websocket_cli.py": "asyncquote sim's WebSocket options, CLI to simulator",
