@@ -21,6 +21,7 @@ then its result (see :func:`benchmarks.push_plan.report`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import struct
@@ -28,56 +29,9 @@ import sys
 import time
 from typing import Any
 
-from .push_plan import VOLUME_BASE, final_volumes, percentile, report
+from .push_plan import Tally, report
 
 _FIRST_PUSH_WAIT = 5.0
-
-
-class _Tally:
-    """What a reader saw: the final states reached, stale updates, latencies."""
-
-    def __init__(self, codes: list[str], spec: dict[str, Any]) -> None:
-        self.final = dict(zip(codes, final_volumes(spec["count"], len(codes)), strict=True))
-        self.newest: dict[str, int] = {}
-        self.done: set[str] = set()
-        self.latency = bool(spec["latency"])
-        self.latencies: list[float] = []
-        self.delivered = 0
-        self.stale = 0
-        self.done_ns = 0
-
-    def see(self, code: str, volume: int, stamp: float) -> bool:
-        """One planned update read; whether the final state of every security is now held."""
-        if volume < VOLUME_BASE:
-            return False  # the current state pushed on subscribing
-        self.delivered += 1
-        if self.latency:
-            self.latencies.append(time.time_ns() / 1e9 - stamp)
-        if volume < self.newest.get(code, 0):
-            self.stale += 1
-        self.newest[code] = volume
-        if volume == self.final[code]:
-            self.done.add(code)
-            if len(self.done) == len(self.final):
-                self.done_ns = time.time_ns()
-                return True
-        return False
-
-    def result(self, **extra: object) -> dict[str, object]:
-        ordered = sorted(self.latencies)
-        out: dict[str, object] = {
-            "final_ok": len(self.done) == len(self.final),
-            "missing": len(self.final) - len(self.done),
-            "done_ns": self.done_ns,
-            "delivered": self.delivered,
-            "stale": self.stale,
-        }
-        if self.latency:
-            out["p50_ms"] = percentile(ordered, 0.50) * 1e3
-            out["p99_ms"] = percentile(ordered, 0.99) * 1e3
-            out["max_ms"] = (ordered[-1] if ordered else float("nan")) * 1e3
-        out.update(extra)
-        return out
 
 
 async def _asyncquote(host: str, port: int, spec: dict[str, Any]) -> None:
@@ -86,37 +40,39 @@ async def _asyncquote(host: str, port: int, spec: dict[str, Any]) -> None:
     from asyncquote import BasicQuote, SubType, connect
 
     codes: list[str] = spec["codes"]
-    tally = _Tally(codes, spec)
+    tally = Tally(codes, spec)
     latest: dict[str, BasicQuote] = {}
-    async with connect(host, port) as client:
-        async with client.subscribe(codes, [SubType.QUOTE]) as stream:
-            with anyio.move_on_after(_FIRST_PUSH_WAIT):
-                async for update in stream:
-                    if isinstance(update, BasicQuote):
-                        latest[update.code] = update
-                        if len(latest) == len(codes):
-                            break
-            report({"ready": True, "first": len(latest)})
-            profiler = None
-            if spec.get("profile"):
-                import cProfile
-
-                profiler = cProfile.Profile()
-                profiler.enable()
-            with anyio.move_on_after(spec["timeout"]):
-                async for update in stream:
-                    if not isinstance(update, BasicQuote):
-                        continue  # a StreamGap: none is expected here
-                    # What a bot reads of a quote, and keeps.
-                    code = update.code
-                    _price = update.cur_price
-                    latest[code] = update
-                    if tally.see(code, update.volume, update.turnover):
+    async with (
+        connect(host, port) as client,
+        client.subscribe(codes, [SubType.QUOTE]) as stream,
+    ):
+        with anyio.move_on_after(_FIRST_PUSH_WAIT):
+            async for update in stream:
+                if isinstance(update, BasicQuote):
+                    latest[update.code] = update
+                    if len(latest) == len(codes):
                         break
-            if profiler is not None:
-                profiler.disable()
-                profiler.dump_stats(spec["profile"])
-            report(tally.result(superseded=stream.superseded, dropped=stream.dropped))
+        report({"ready": True, "first": len(latest)})
+        profiler = None
+        if spec.get("profile"):
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        with anyio.move_on_after(spec["timeout"]):
+            async for update in stream:
+                if not isinstance(update, BasicQuote):
+                    continue  # a StreamGap: none is expected here
+                # What a bot reads of a quote, and keeps.
+                code = update.code
+                _price = update.cur_price
+                latest[code] = update
+                if tally.see(code, update.volume, update.turnover):
+                    break
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(spec["profile"])
+        report(tally.result(superseded=stream.superseded, dropped=stream.dropped))
 
 
 _HEADER = struct.Struct("<2sIBBII20s8s")
@@ -127,12 +83,13 @@ def _raw(host: str, port: int, spec: dict[str, Any]) -> None:
     from asyncquote._pb import InitConnect_pb2, Qot_Common_pb2, Qot_Sub_pb2, Qot_UpdateBasicQot_pb2
 
     codes: list[str] = spec["codes"]
-    tally = _Tally(codes, spec)
+    tally = Tally(codes, spec)
     sock = socket.create_connection((host, port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def send(proto_id: int, serial: int, body: bytes) -> None:
-        header = _HEADER.pack(b"FT", proto_id, 0, 0, serial, len(body), bytes(20), bytes(8))
+        digest = hashlib.sha1(body).digest()
+        header = _HEADER.pack(b"FT", proto_id, 0, 0, serial, len(body), digest, bytes(8))
         sock.sendall(header + body)
 
     init = InitConnect_pb2.Request()
@@ -198,6 +155,8 @@ def _raw(host: str, port: int, spec: dict[str, Any]) -> None:
             offset = end
         del buffer[:offset]
     sock.close()
+    if not ready:
+        report({"ready": False, "first": len(latest)})
     report(tally.result())
 
 

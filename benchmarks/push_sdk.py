@@ -24,10 +24,9 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import time
 from typing import Any
 
-from .push_plan import VOLUME_BASE, final_volumes, percentile, report
+from .push_plan import VOLUME_BASE, Tally, report
 
 _FIRST_PUSH_WAIT = 5.0
 
@@ -45,35 +44,20 @@ def main(argv: list[str]) -> int:
     )
 
     codes: list[str] = spec["codes"]
-    final = dict(zip(codes, final_volumes(spec["count"], len(codes)), strict=True))
-    latency = bool(spec["latency"])
+    tally = Tally(codes, spec)
     first: set[str] = set()
     first_done = threading.Event()
     finished = threading.Event()
-    newest: dict[str, int] = {}
     latest: dict[str, tuple[float, int, float]] = {}
-    done: set[str] = set()
-    latencies: list[float] = []
-    counts = {"delivered": 0, "stale": 0, "done_ns": 0}
 
     def see(code: str, price: float, volume: int, stamp: float) -> None:
         latest[code] = (price, volume, stamp)  # what a bot keeps
-        if volume < VOLUME_BASE:
+        if volume < VOLUME_BASE:  # the current state, pushed on subscribing
             first.add(code)
             if len(first) == len(codes):
                 first_done.set()
-            return
-        counts["delivered"] += 1
-        if latency:
-            latencies.append(time.time_ns() / 1e9 - stamp)
-        if volume < newest.get(code, 0):
-            counts["stale"] += 1
-        newest[code] = volume
-        if volume == final[code]:
-            done.add(code)
-            if len(done) == len(final):
-                counts["done_ns"] = time.time_ns()
-                finished.set()
+        elif tally.see(code, volume, stamp):
+            finished.set()
 
     class Documented(StockQuoteHandlerBase):  # type: ignore[misc]
         def on_recv_rsp(self, rsp_pb: Any) -> Any:
@@ -107,16 +91,7 @@ def main(argv: list[str]) -> int:
         first_done.wait(_FIRST_PUSH_WAIT)
         report({"ready": True, "first": len(first)})
         finished.wait(spec["timeout"])
-        ordered = sorted(latencies)
-        result: dict[str, object] = {
-            "final_ok": finished.is_set(),
-            "missing": len(final) - len(done),
-            **counts,
-        }
-        if latency:
-            result["p50_ms"] = percentile(ordered, 0.50) * 1e3
-            result["p99_ms"] = percentile(ordered, 0.99) * 1e3
-            result["max_ms"] = (ordered[-1] if ordered else float("nan")) * 1e3
+        result = tally.result()
         report(result)
     finally:
         context.close()

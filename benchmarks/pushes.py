@@ -104,10 +104,20 @@ class _Gateway:
             self._proc.wait()
 
 
-def _measure(gateway: _Gateway, kind: str, spec: dict[str, Any], command: dict[str, Any]) -> dict[str, Any]:
+def _measure(
+    gateway: _Gateway, kind: str, spec: dict[str, Any], command: dict[str, Any]
+) -> dict[str, Any]:
     """Start a reader, wait until it is subscribed, have the gateway push, return its result."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", _MODULES[kind], kind, "127.0.0.1", str(gateway.port), json.dumps(spec)],
+        [
+            sys.executable,
+            "-m",
+            _MODULES[kind],
+            kind,
+            "127.0.0.1",
+            str(gateway.port),
+            json.dumps(spec),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -145,7 +155,9 @@ def _spec(gateway: _Gateway, count: int, timeout: float, *, latency: bool) -> di
     return {"codes": gateway.codes, "count": count, "timeout": timeout, "latency": latency}
 
 
-def _burst_rounds(gateway: _Gateway, readers: Sequence[str], count: int, rounds: int) -> list[dict[str, Any]]:
+def _burst_rounds(
+    gateway: _Gateway, readers: Sequence[str], count: int, rounds: int
+) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     for index in range(rounds):
         order = list(readers[index % len(readers) :]) + list(readers[: index % len(readers)])
@@ -154,9 +166,11 @@ def _burst_rounds(gateway: _Gateway, readers: Sequence[str], count: int, rounds:
             spec = _spec(gateway, count, 60.0 + count / 200, latency=False)
             row[kind] = _measure(gateway, kind, spec, {"op": "burst", "count": count})
         results.append(row)
-        print(f"  burst round {index + 1}: " + ", ".join(
-            f"{kind} {_rate_text(row[kind])}" for kind in readers
-        ), flush=True)
+        print(
+            f"  burst round {index + 1}: "
+            + ", ".join(f"{kind} {_rate_text(row[kind])}" for kind in readers),
+            flush=True,
+        )
     return results
 
 
@@ -259,14 +273,23 @@ def _summarise_latency(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _print_latency(rows: list[dict[str, Any]], seconds: float) -> None:
-    print(f"\nlatency: {seconds:g} s at a fixed rate; gateway stamp to reader (ms, medians of rounds)")
-    print(f"{'reader':<12}{'rate/s':>8}{'p50':>9}{'p99':>9}{'max':>10}  {'all delivered':<14}{'delivered/sent':>24}  stale")
+    print(f"\nlatency: {seconds:g} s at a fixed rate; gateway stamp to reader")
+    print("(ms, medians of the rounds' p50 and p99; max over the rounds)")
+    header = ("reader", "rate/s", "p50", "p99", "max", "all delivered", "delivered/sent", "stale")
+    print("{:<12}{:>8}{:>9}{:>9}{:>10}  {:<14}{:>24}  {}".format(*header))
     for row in rows:
-        delivered = "/".join(f"{d:,}" for d in row["delivered"])
-        print(
-            f"{row['kind']:<12}{row['rate']:>8,}{row['p50_ms']:>9.3f}{row['p99_ms']:>9.3f}{row['max_ms']:>10.1f}  "
-            f"{'yes' if row['final_ok'] else 'NO':<14}{delivered + ' / ' + format(row['count'], ','):>24}  {row['stale']}"
+        delivered = "/".join(f"{d:,}" for d in row["delivered"]) + f" / {row['count']:,}"
+        cells = (
+            row["kind"],
+            f"{row['rate']:,}",
+            f"{row['p50_ms']:.3f}",
+            f"{row['p99_ms']:.3f}",
+            f"{row['max_ms']:.1f}",
+            "yes" if row["final_ok"] else "NO",
+            delivered,
+            row["stale"],
         )
+        print("{:<12}{:>8}{:>9}{:>9}{:>10}  {:<14}{:>24}  {}".format(*cells))
     for row in rows:
         if row["kind"] == "asyncquote" and row["rate"] == LATENCY_TARGET_RATE:
             met = row["final_ok"] and row["p99_ms"] <= LATENCY_TARGET_MS and not row["stale"]
@@ -313,8 +336,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         print(f"push benchmark: gateway on port {gateway.port}, {rounds} round(s)", flush=True)
         bursts = _burst_rounds(gateway, burst_readers, count, rounds)
-        latency = [] if args.no_latency else _latency_rounds(
-            gateway, latency_readers, rates, seconds, rounds
+        latency = (
+            []
+            if args.no_latency
+            else _latency_rounds(gateway, latency_readers, rates, seconds, rounds)
         )
         if args.profile is not None:
             _profile(gateway, count, args.profile)
