@@ -134,7 +134,7 @@ def connect(
         ConnectError: refused, unreachable, or the handshake failed.
     """
     # Every argument by its name: ClientOptions.checked takes exactly these
-    # (tests/test_arguments.py pins it), and nothing else is bound yet.
+    # (tests/base/test_args.py pins it), and nothing else is bound yet.
     # Checked on entering the block, as before: only then may it raise.
     checked = partial(ClientOptions.checked, **locals())
     return _Connecting(_connected(checked))

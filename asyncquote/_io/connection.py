@@ -373,7 +373,7 @@ async def open_connection(
     The low-level way, without a session, quota or client: see
     :func:`connect_with`, which :func:`asyncquote.connect` uses. Its
     arguments are :class:`ConnectionOptions`' fields (``rsa_key`` is
-    ``rsa_cipher``), which tests/test_connection.py pins.
+    ``rsa_cipher``), which tests/io/test_connection.py pins.
     """
     # The arguments by name; nothing else is bound yet.
     fields = locals()
