@@ -158,12 +158,9 @@ def check_story(m: Exchange, key: tuple[int, str], trades: list[MarketTicker]) -
         assert quote.last_close_price == before[-1].price
     # Time-share: one point per minute of the day, made of its trades.
     points = m.time_share(key)
-    by_minute: dict[int, list[MarketTicker]] = {}
-    for trade in day:
-        moment = local(trade.time, key)
-        by_minute.setdefault(moment.hour * 60 + moment.minute, []).append(trade)
-    assert [p.minute for p in points] == list(by_minute)
-    for point, members in zip(points, by_minute.values(), strict=True):
+    minutes = groups(day, BAR_START[SubType.K_1M])
+    assert [p.minute for p in points] == [start.hour * 60 + start.minute for start, _ in minutes]
+    for point, (_, members) in zip(points, minutes, strict=True):
         _, _, _, close, volume, turnover = aggregate(members)
         assert (point.price, point.volume, point.turnover) == (close, volume, turnover)
         upto = day[: day.index(members[-1]) + 1]
