@@ -108,6 +108,8 @@ MOVED: dict[str, str] = {
     "asyncquote.table": "asyncquote._cli.table",
     "asyncquote.watch": "asyncquote._client.watch",
     # The simulator's modules; its public API is what asyncquote.sim exports.
+    # serve() has a module of its own, which offers the old module's names.
+    "asyncquote.sim.server": "asyncquote.sim._serve",
     **{
         f"asyncquote.sim.{name}": f"asyncquote.sim._{name}"
         for name in (
@@ -116,7 +118,6 @@ MOVED: dict[str, str] = {
             "handlers",
             "persistence",
             "quotas",
-            "server",
             "state",
             "texts",
             "watchlists",

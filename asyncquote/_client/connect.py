@@ -133,28 +133,10 @@ def connect(
             connection is opened.
         ConnectError: refused, unreachable, or the handshake failed.
     """
+    # Every argument by its name: ClientOptions.checked takes exactly these
+    # (tests/base/test_args.py pins it), and nothing else is bound yet.
     # Checked on entering the block, as before: only then may it raise.
-    checked = partial(
-        ClientOptions.checked,
-        host,
-        port,
-        timeout=timeout,
-        connect_timeout=connect_timeout,
-        client_id=client_id,
-        client_version=client_version,
-        push_handler=push_handler,
-        max_body_len=max_body_len,
-        keepalive=keepalive,
-        quotas=quotas,
-        rate_limiter=rate_limiter,
-        on_quota=on_quota,
-        queue_timeout=queue_timeout,
-        quota_retries=quota_retries,
-        reconnect=reconnect,
-        retry_reads=retry_reads,
-        dead_peer_after=dead_peer_after,
-        rsa_key=rsa_key,
-    )
+    checked = partial(ClientOptions.checked, **locals())
     return _Connecting(_connected(checked))
 
 

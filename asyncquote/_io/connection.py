@@ -371,22 +371,14 @@ async def open_connection(
     """Connect, handshake, and yield a ready :class:`Connection` (the arguments unchecked).
 
     The low-level way, without a session, quota or client: see
-    :func:`connect_with`, which :func:`asyncquote.connect` uses.
+    :func:`connect_with`, which :func:`asyncquote.connect` uses. Its
+    arguments are :class:`ConnectionOptions`' fields (``rsa_key`` is
+    ``rsa_cipher``), which tests/io/test_connection.py pins.
     """
-    options = ConnectionOptions(
-        host=host,
-        port=port,
-        request_timeout=request_timeout,
-        connect_timeout=connect_timeout,
-        client_id=client_id,
-        client_version=client_version,
-        push_handler=push_handler,
-        max_body_len=max_body_len,
-        keepalive=keepalive,
-        dead_peer_after=dead_peer_after,
-        rsa_cipher=rsa_key,
-    )
-    async with connect_with(options) as connection:
+    # The arguments by name; nothing else is bound yet.
+    fields = locals()
+    fields["rsa_cipher"] = fields.pop("rsa_key")
+    async with connect_with(ConnectionOptions(**fields)) as connection:
         yield connection
 
 

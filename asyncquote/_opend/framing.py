@@ -197,7 +197,8 @@ class FrameDecoder:
         returned and the fault is raised by the next call.
 
         Raises:
-            BadMagicError, ChecksumMismatchError, FrameTooLargeError
+            BadMagicError, ChecksumMismatchError, FrameTooLargeError: the bytes
+                are not a frame (or a fault found in an earlier chunk).
         """
         if self._error is not None:
             raise self._stored_error()
@@ -264,8 +265,9 @@ class FrameDecoder:
         to learn of it without waiting for more data.
 
         Raises:
-            BadMagicError, ChecksumMismatchError, FrameTooLargeError,
-            TruncatedFrameError
+            BadMagicError, ChecksumMismatchError, FrameTooLargeError: the fault
+                :meth:`feed` found.
+            TruncatedFrameError: likewise.
         """
         if self._error is not None:
             raise self._stored_error()

@@ -229,9 +229,9 @@ class QuoteRequestsClient(GatewayClient):
 
         Raises:
             InvalidArgumentError: an empty or bad list of codes; nothing is sent.
-            OpenDError, RateLimitError, RequestTimeoutError,
-                ConnectionLostError, ProtocolError: see :meth:`request`
+            OpenDError, RateLimitError, RequestTimeoutError: see :meth:`request`
                 (requests answered before the failure are lost with it).
+            ConnectionLostError, ProtocolError: see :meth:`request` (likewise).
         """
         self._check_loop()
         keys = check_codes(codes)

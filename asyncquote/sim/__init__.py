@@ -90,7 +90,9 @@ from ._market import BookLevel, MarketBook, MarketQuote, NotListedError, PriceEr
 from ._market_control import SimulatedMarket
 from ._persistence import StateFile, StateFileError
 from ._quotas import NO_QUOTAS, OPEND_QUOTAS, parse_quota_spec, parse_quota_specs
-from ._server import RequestRecord, Simulator, serve
+from ._serve import serve
+from ._server import Simulator
+from ._state import RequestRecord
 from ._watchlists import (
     SYSTEM_GROUP_NAMES,
     GroupType,

@@ -16,7 +16,7 @@ Invariants:
 * Connections are handed over at once, so their tasks belong to whoever the
   callback gives them to, not to the accept loop, and outlive its stopping.
 * The accept loop is gone before its listener is closed; the port stays
-  bound while not listening, for :meth:`~._listening.Listening.start_listening`.
+  bound while not listening, for :meth:`~._listening.Listening.start`.
 * Each connection is served under :func:`serve_guarded`: whatever goes wrong
   while serving it, before or after its login, closes that connection only
   and is logged once; the simulator goes on serving every other.

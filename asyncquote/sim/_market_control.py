@@ -1,8 +1,8 @@
 """Driving the simulator's market: its clock, its task, control from tests, and quote pushes.
 
-One job: the part of :class:`~._server.Simulator` that moves the market
-(:mod:`._market`), at its rate in a task of its own and on demand through
-:attr:`MarketControl.market`, and pushes each move to the connections
+One job: :class:`MarketControl`, an object the :class:`~._server.Simulator`
+owns, moves the market (:mod:`._market`), at its rate in a task of its own
+and on demand through :attr:`MarketControl.market`, and pushes each move to the connections
 registered for it: Qot_UpdateBasicQot (3005) for QUOTE and
 Qot_UpdateOrderBook (3013) for ORDER_BOOK. Pushes go through each
 connection's own backlog (:mod:`._pushes`), encrypted like its replies, so
@@ -24,7 +24,6 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
@@ -33,13 +32,11 @@ from .._base.errors import InvalidArgumentError
 from .._models.events import UsedQuotaChanged
 from .._opend.quotes import SubType
 from .._opend.vocabulary import CodeError, ProtoId, SecurityKey, format_code, parse_code
+from ._connections import Connections
+from ._gateway import NotifyEvent
 from ._market import Exchange, MarketBook, MarketQuote, NotListedError
 from ._quote_messages import basic_qot_push, listing_of, order_book_push
-
-if TYPE_CHECKING:
-    from ._connections import Connections
-    from ._gateway import NotifyEvent
-    from ._state import ServerState
+from ._state import ServerState
 
 __all__ = ["MarketControl", "SimulatedMarket"]
 
@@ -143,55 +140,40 @@ class SimulatedMarket:
 
 
 class MarketControl:
-    """:class:`~._server.Simulator`'s market and quote pushes.
+    """The market's clock and task, and the pushes of its moves and of the quota in use.
 
-    A base of :class:`~._server.Simulator` only, which sets the attributes
-    below and calls :meth:`_init_market` on construction and
-    :meth:`_start_market` on entry.
+    Args:
+        state: the simulator's state; its market, market clock and
+            subscription hook are set here.
+        table: the open connections, which the quote pushes go to.
+        notify: pushes a Notify to every connection that asked (the
+            gateway control's ``push``), for ``UsedQuotaChanged``.
+        rate: price moves a second per security; ``0``: only when told.
+        seed: every starting price and move comes from it.
     """
 
-    _state: ServerState
-    _table: Connections
-
-    if TYPE_CHECKING:
-        # GatewayControl's, the other base of Simulator.
-        def push(self, event: NotifyEvent) -> int: ...
-
-    def _init_market(self, *, rate: float, seed: int) -> None:
-        state = self._state
+    def __init__(
+        self,
+        state: ServerState,
+        table: Connections,
+        notify: Callable[[NotifyEvent], int],
+        *,
+        rate: float,
+        seed: int,
+    ) -> None:
+        self._state = state
+        self._table = table
+        self._notify = notify
         state.on_subscriptions_change = self._subscriptions_changed
+        # Set while running: the report task waits on it.
         self._quota_report: anyio.Event | None = None
         listings = [listing_of(info) for info in state.watchlists.securities]
         state.market = Exchange(listings, seed=seed, rate=rate, start=state.wall_clock())
         state.market_clock = self._market_time
-        # (wall clock, event-loop clock) at entry; None while not running.
+        # (wall clock, event-loop clock) at start; None while not running.
         self._market_origin: tuple[float, float] | None = None
-        self._market_view = SimulatedMarket(state, self._publish)
-
-    @property
-    def market(self) -> SimulatedMarket:
-        """The simulated market: read quotes and books, set prices (pushed to subscribers).
-
-        See :class:`SimulatedMarket`; e.g. ``sim.market.set_price("HK.00700", 400.2)``.
-        """
-        return self._market_view
-
-    @property
-    def subscription_quota(self) -> int:
-        """The account's subscription quota: (security, kind) pairs subscribed at once.
-
-        What :attr:`gateway` says (``subscription_quota``), and enforced:
-        push an ``ApiQuotaChanged`` to change it while running.
-        """
-        return self._state.gateway.subscription_quota
-
-    @property
-    def used_subscription_quota(self) -> int:
-        """The subscription quota in use now, over every connection (as GetSubInfo says).
-
-        Read it from the simulator's event loop (it reads the loop's clock).
-        """
-        return self._state.subscriptions.used(anyio.current_time())
+        self.market = SimulatedMarket(state, self._publish)
+        """The market as a test drives it."""
 
     def _market_time(self) -> float:
         origin = self._market_origin
@@ -200,15 +182,16 @@ class MarketControl:
         wall, loop = origin
         return wall + (anyio.current_time() - loop)
 
-    def _start_market(self, task_group: anyio.abc.TaskGroup) -> None:
-        """Start the market's clock (and its task, unless its rate is 0)."""
+    def start(self, task_group: anyio.abc.TaskGroup) -> None:
+        """Start the market's clock (and its task, unless its rate is 0) and the quota reports."""
         self._market_origin = (self._state.wall_clock(), anyio.current_time())
         self._quota_report = anyio.Event()
         task_group.start_soon(self._report_used_quota)
         if self._state.market.rate > 0:
             task_group.start_soon(self._run_market)
 
-    def _connection_closed(self, conn_id: int) -> None:
+    def connection_closed(self, conn_id: int) -> None:
+        """Drop the subscriptions of the connection ``conn_id``, now closed."""
         subscriptions = self._state.subscriptions
         held = bool(subscriptions.pairs_of(conn_id))
         subscriptions.drop_connection(conn_id, anyio.current_time())
@@ -229,7 +212,7 @@ class MarketControl:
             self._quota_report = anyio.Event()
             used = self._state.subscriptions.used(anyio.current_time())
             if used != self._state.gateway.used_subscription_quota:
-                self.push(UsedQuotaChanged(used_subscription_quota=used))
+                self._notify(UsedQuotaChanged(used_subscription_quota=used))
 
     async def _run_market(self) -> None:
         market = self._state.market

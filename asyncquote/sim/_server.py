@@ -1,52 +1,38 @@
-"""The simulator's lifecycle: bind the port, accept connections, close them all.
+"""The simulator: :class:`Simulator`, the public face of the objects it owns.
 
-One job: own the listening socket and the task group, and hand each
-connection accepted (:mod:`._accept`) to the table of open connections
-(:mod:`._connections`), which serves it with a :class:`~._peer.Peer`, the
-one per-connection loop (frames, dispatch, encryption and faults). Written
-against anyio only, so it runs under asyncio and trio alike.
+Its lifecycle (the port, the accept loop, dropping connections, restarting)
+is :class:`~._listening.Listening`'s; what the gateway says about itself is
+:class:`~._gateway_control.GatewayControl`'s; the market and its quote
+pushes are :class:`~._market_control.MarketControl`'s; each connection is
+served by the table of open connections (:mod:`._connections`) with a
+:class:`~._peer.Peer`. What a test reads off it is its base
+:class:`~._server_views.ServerViews`'. Written against anyio only, for
+asyncio and trio.
 
 Invariants: the port is bound from entering the ``async with`` to leaving
 it, even while not listening; leaving it closes the listener and every
 connection; the watchlists and quota ledger outlive restarts.
-
-What the gateway says about itself (GetGlobalState, Notify pushes, being
-logged out) is :class:`~._gateway_control.GatewayControl`'s part; the
-market and its quote pushes are :class:`~._market_control.MarketControl`'s;
-what a test reads off it is :class:`~._server_views.ServerViews`'.
-
-A test can also misbehave on demand: :meth:`Simulator.drop_connections`
-closes every connection, :meth:`Simulator.stop_listening` and
-:meth:`Simulator.start_listening` take the port down and up again, and
-:meth:`Simulator.restart` does all three, as an OpenD restart would.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from types import TracebackType
 
-import anyio
-import anyio.abc
-from anyio.abc import SocketAttribute
-
-from .._base.errors import InvalidArgumentError
-from .._opend.rsa import RsaCipher, load_rsa_private_key
+from .._opend.health_vocabulary import GatewayEventType
+from .._opend.rsa import load_rsa_private_key
 from .._opend.vocabulary import Quota
-from ._accept import Link
 from ._connections import Connections
 from ._dispatch import Dispatcher
 from ._faults import Faults
-from ._gateway import GatewayState, StatusChange
+from ._gateway import GatewayState, NotifyEvent, StatusChange
 from ._gateway_control import GatewayControl
 from ._handlers import default_routes
 from ._listening import Listening
-from ._market_control import MarketControl
+from ._market_control import MarketControl, SimulatedMarket
 from ._persistence import StateFile
 from ._pushes import DEFAULT_PUSH_BACKLOG
 from ._quotas import QuotaLedger, merge_quotas
@@ -56,12 +42,8 @@ from ._state import RequestRecord, ServerState
 from ._subscriptions import Subscriptions
 from ._texts import Language
 from ._watchlists import WatchlistStore
-from ._websocket import WebSocketGateway
-from ._websocket_transport import require_websockets
 
-__all__ = ["RequestRecord", "Simulator", "serve"]
-
-_log = logging.getLogger("asyncquote.sim")
+__all__ = ["DEFAULT_HANDSHAKE_TIMEOUT", "DEFAULT_QUOTE_RATE", "Simulator"]
 
 #: Seconds a new connection may take to send its InitConnect before it is closed.
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
@@ -70,7 +52,7 @@ DEFAULT_HANDSHAKE_TIMEOUT = 30.0
 DEFAULT_QUOTE_RATE = 1.0
 
 
-class Simulator(ServerViews, Listening, GatewayControl, MarketControl):
+class Simulator(ServerViews):
     """An OpenD stand-in serving the real protocol on a TCP port.
 
     Use it as an async context manager; the port is bound on entry and every
@@ -182,81 +164,65 @@ class Simulator(ServerViews, Listening, GatewayControl, MarketControl):
         market_seed: int = 0,
         subscription_quota: int | None = None,
     ) -> None:
-        self._status_changes = check_simulator_arguments(
-            host=host,
-            port=port,
-            keepalive_interval=keepalive_interval,
-            record_limit=record_limit,
-            language=language,
-            faults=faults,
-            handshake_timeout=handshake_timeout,
-            websocket_port=websocket_port,
-            websocket_key=websocket_key,
-            gateway=gateway,
-            push_backlog=push_backlog,
-            status_changes=status_changes,
-            rsa_key=rsa_key,
-            quote_rate=quote_rate,
-            market_seed=market_seed,
-        )
+        # Every argument by its name (the checks' signature is this one's,
+        # which tests/sim/test_server_args.py pins): nothing else is bound yet.
+        arguments = {name: value for name, value in locals().items() if name != "self"}
+        self._status_changes = check_simulator_arguments(**arguments)
         state_file = None if state_path is None else StateFile(state_path)
         if state_file is not None:
-            if watchlists is not None:
-                raise InvalidArgumentError("pass watchlists or state_path, not both")
             watchlists = state_file.load_or_seed()
-        self._rsa: RsaCipher | None = None if rsa_key is None else load_rsa_private_key(rsa_key)
+        rsa = None if rsa_key is None else load_rsa_private_key(rsa_key)
         self._host = host
-        self._requested_port = port
-        self._port: int | None = None
-        self._state_file = state_file
-        self._state = ServerState(
+        state = ServerState(
             watchlists=watchlists if watchlists is not None else WatchlistStore.sample(),
             keepalive_interval=keepalive_interval,
             quotas=QuotaLedger(merge_quotas(quotas)),
             language=language,
             on_watchlists_change=None if state_file is None else state_file.save,
-            encrypted=self._rsa is not None,
+            encrypted=rsa is not None,
             gateway=gateway if gateway is not None else GatewayState(),
         )
         if subscription_quota is not None:
             # Checked there, as every GatewayState field is.
-            self._state.gateway = replace(
-                self._state.gateway, subscription_quota=subscription_quota
-            )
-        self._state.subscriptions = Subscriptions(lambda: self._state.gateway.subscription_quota)
-        self._init_market(rate=quote_rate, seed=market_seed)
+            state.gateway = replace(state.gateway, subscription_quota=subscription_quota)
+        state.subscriptions = Subscriptions(lambda: state.gateway.subscription_quota)
         self._faults = faults if faults is not None else Faults()
-        self._dispatcher = Dispatcher(default_routes(), self._state)
-        self._stack: AsyncExitStack | None = None
-        self._task_group: anyio.abc.TaskGroup | None = None
-        self._listener: anyio.abc.Listener[anyio.abc.SocketStream] | None = None
-        self._accepting: Link | None = None
-        self.requests: deque[RequestRecord] = deque(maxlen=record_limit)
-        """Every request frame that arrived, oldest first."""
-        self.rejections: deque[RequestRecord] = deque(maxlen=record_limit)
-        """The requests refused for exceeding a quota, oldest first."""
-        self._table = Connections(
-            dispatcher=self._dispatcher,
-            requests=self.requests,
-            rejections=self.rejections,
+        requests: deque[RequestRecord] = deque(maxlen=record_limit)
+        rejections: deque[RequestRecord] = deque(maxlen=record_limit)
+        table = Connections(
+            dispatcher=Dispatcher(default_routes(), state),
+            requests=requests,
+            rejections=rejections,
             faults=lambda: self._faults,
-            rsa=self._rsa,
+            rsa=rsa,
             handshake_timeout=handshake_timeout,
             push_backlog=push_backlog,
-            on_close=self._connection_closed,
+            # A closed connection's subscriptions go (the market is made below).
+            on_close=lambda conn_id: self._market.connection_closed(conn_id),
         )
-        self._websocket: WebSocketGateway | None = None
-        self._websocket_port = websocket_port
-        if websocket_port is not None:
-            require_websockets()
-            self._websocket = WebSocketGateway(
-                key=websocket_key,
-                opend_host=host,
-                opend_port=lambda: self.port,
-                handshake_timeout=handshake_timeout,
-            )
+        # Named, not super(): a __class__ cell would join locals() above.
+        ServerViews.__init__(
+            self,
+            state=state,
+            table=table,
+            state_file=state_file,
+            requests=requests,
+            rejections=rejections,
+        )
+        self._lifecycle = Listening(
+            host,
+            port,
+            table,
+            websocket_port=websocket_port,
+            websocket_key=websocket_key,
+            handshake_timeout=handshake_timeout,
+        )
+        self._control = GatewayControl(state, table)
+        self._market = MarketControl(
+            state, table, self._control.push, rate=quote_rate, seed=market_seed
+        )
         # The open connections' states, by id (tests look inside).
-        self._connections = self._table.states
+        self._connections = table.states
 
     @property
     def host(self) -> str:
@@ -270,9 +236,19 @@ class Simulator(ServerViews, Listening, GatewayControl, MarketControl):
         Raises:
             RuntimeError: the simulator is not running.
         """
-        if self._port is None:
+        port = self._lifecycle.port
+        if port is None:
             raise RuntimeError("the simulator is not running; use 'async with Simulator()'")
-        return self._port
+        return port
+
+    @property
+    def websocket_port(self) -> int | None:
+        """The WebSocket port (the real one when ``0`` was asked for), or ``None`` without one.
+
+        Raises:
+            RuntimeError: a WebSocket port was asked for but the simulator is not running.
+        """
+        return self._lifecycle.websocket_port
 
     @property
     def faults(self) -> Faults:
@@ -290,46 +266,168 @@ class Simulator(ServerViews, Listening, GatewayControl, MarketControl):
         self._faults = faults
 
     @property
-    def websocket_port(self) -> int | None:
-        """The WebSocket port (the real one when ``0`` was asked for), or ``None`` without one.
+    def gateway(self) -> GatewayState:
+        """What the gateway says about itself: GetGlobalState's answer, and more.
+
+        Assign a new :class:`~._gateway.GatewayState` to change it silently
+        (as if the clients had missed the pushes); :meth:`push`,
+        :meth:`log_out` and :meth:`log_in` change it and tell the clients.
+        """
+        return self._control.gateway
+
+    @gateway.setter
+    def gateway(self, gateway: GatewayState) -> None:
+        self._control.gateway = gateway
+
+    @property
+    def market(self) -> SimulatedMarket:
+        """The simulated market: read quotes and books, set prices (pushed to subscribers).
+
+        See :class:`SimulatedMarket`; e.g. ``sim.market.set_price("HK.00700", 400.2)``.
+        """
+        return self._market.market
+
+    @property
+    def listening(self) -> bool:
+        """Whether new connections are accepted (see :meth:`stop_listening`)."""
+        return self._lifecycle.listening
+
+    async def drop_connections(self) -> int:
+        """Close every open client connection at once, as an OpenD that crashed would.
+
+        Replies not yet sent are lost. The simulator keeps listening, so
+        clients can reconnect (see :meth:`restart` to refuse them for a
+        while). Returns once the connections are closed.
+
+        Returns:
+            How many connections were dropped.
+        """
+        return await self._lifecycle.drop_connections()
+
+    async def stop_listening(self) -> None:
+        """Stop accepting connections: new ones are refused, open ones are still served.
+
+        The port is kept, for :meth:`start_listening`. Does nothing if the
+        simulator is not listening.
 
         Raises:
-            RuntimeError: a WebSocket port was asked for but the simulator is not running.
+            RuntimeError: the simulator is not running.
         """
-        if self._websocket is None:
-            return None
-        port = self._websocket.port
-        if port is None:
-            raise RuntimeError("the simulator is not running; use 'async with Simulator()'")
-        return port
+        await self._lifecycle.stop()
+
+    async def start_listening(self) -> None:
+        """Accept connections again, on the same port as before :meth:`stop_listening`.
+
+        Does nothing if the simulator is listening already.
+
+        Raises:
+            RuntimeError: the simulator is not running.
+            OSError: the port has been taken meanwhile.
+        """
+        await self._lifecycle.start()
+
+    async def restart(self, downtime: float = 0.0) -> None:
+        """Behave like an OpenD being restarted, on the same port.
+
+        Stops listening, drops every connection, waits ``downtime`` seconds
+        (connections are refused meanwhile) and listens again. The watchlists
+        and the quotas' record of recent requests are kept, as they belong to
+        the account rather than the gateway process.
+
+        Raises:
+            RuntimeError: the simulator is not running.
+        """
+        await self._lifecycle.restart(downtime)
+
+    def push(self, event: NotifyEvent) -> int:
+        """Push ``event`` as a Notify (1003) to every client that asked for notifications.
+
+        The clients that asked are those whose InitConnect set
+        ``recvNotify``; the push is encrypted like their replies, and goes
+        out after the replies queued before it. The gateway state is
+        updated first (a :class:`~asyncquote._models.events.LoginStatusChanged`
+        changes what GetGlobalState reports, for example; see
+        :meth:`GatewayState.after`).
+
+        Call it from the simulator's event loop (from another thread, through
+        a blocking portal: ``portal.call(sim.push, event)``). It never
+        waits. Each connection's pushes are sent by a task of its
+        own; a client that stops reading holds up only its own pushes, and
+        once :data:`~._pushes.DEFAULT_PUSH_BACKLOG` (``push_backlog=``) of them
+        wait for it (besides those of a send already under way), further
+        ones are dropped for that client and counted in :attr:`pushes_dropped`.
+
+        Args:
+            event: a ``GatewayEvent``, ``ProgramStatusChanged``,
+                ``LoginStatusChanged``, ``QuoteRightsChanged``,
+                ``ApiQuotaChanged`` or ``UsedQuotaChanged``.
+
+        Returns:
+            How many connections the push was queued on.
+
+        Raises:
+            TypeError: ``event`` is not one of those models.
+            ValueError: a number in ``event`` does not fit the protocol's field.
+        """
+        return self._control.push(event)
+
+    def log_out(
+        self,
+        reason: GatewayEventType | None = GatewayEventType.KICKED_OUT,
+        *,
+        description: str | None = None,
+    ) -> int:
+        """Log the gateway out of Futu's servers, as OpenD kicked out by another login is.
+
+        Pushes, in this order: a ``GatewayEvent`` of type ``reason`` (none
+        if ``reason`` is ``None``), a ``ProgramStatusChanged`` to the status
+        that follows it (``FORCE_LOGOUT`` for a kick-out, ``NEED_PHONE_VERIFY_CODE``
+        for ``NEED_PHONE_VERIFY_CODE`` ...; see
+        :func:`~._gateway.program_status_after`) and a ``LoginStatusChanged``
+        logged out of quotes and trading. From then on quote calls (3213,
+        3214, 3222) are refused with retType -1 and
+        :func:`~._texts.not_logged_in`, until :meth:`log_in`.
+
+        Args:
+            reason: why, as OpenD's gateway event type.
+            description: the event's and the status's text; the
+                simulator's own by default, in its language.
+
+        Returns:
+            How many connections were told.
+        """
+        return self._control.log_out(reason, description)
+
+    def log_in(self) -> int:
+        """Log the gateway back in: program status ``READY``, logged in to quotes and trading.
+
+        Pushes a ``ProgramStatusChanged`` and a ``LoginStatusChanged``;
+        quote calls succeed again.
+
+        Returns:
+            How many connections were told.
+        """
+        return self._control.log_in()
+
+    def change_status(self, status: str) -> int:
+        """Move the gateway to ``status``, one of :data:`~._gateway.GATEWAY_STATUSES`.
+
+        ``"ready"`` is :meth:`log_in`; any other is :meth:`log_out` to that
+        status, pushing its gateway event if it has one.
+
+        Returns:
+            How many connections were told.
+
+        Raises:
+            ValueError: ``status`` is not a known status.
+        """
+        return self._control.change_status(status)
 
     async def __aenter__(self) -> Simulator:
-        if self._stack is not None:
-            raise RuntimeError("this Simulator is already running")
-        listener = await anyio.create_tcp_listener(
-            local_host=self._host, local_port=self._requested_port
-        )
-        async with AsyncExitStack() as stack:
-            self._listener = listener
-            stack.push_async_callback(self._close_listener)
-            if self._websocket is not None:
-                assert self._websocket_port is not None
-                # Before the task group, which would wrap its OSError.
-                stack.push_async_callback(self._websocket.aclose)
-                await self._websocket.listen(self._host, self._websocket_port)
-            task_group = await stack.enter_async_context(anyio.create_task_group())
-            # Runs first on exit: stop accepting and end every connection task.
-            stack.callback(task_group.cancel_scope.cancel)
-            self._task_group = task_group
-            self._port = listener.extra(SocketAttribute.local_port)
-            self._accept(listener)
-            self._start_market(task_group)
-            if self._websocket is not None:
-                self._websocket.serve_in(task_group)
-            if self._status_changes:
-                task_group.start_soon(self._run_status_changes, self._status_changes)
-            self._stack = stack.pop_all()
-        _log.debug("simulator listening on %s:%d", self._host, self._port)
+        task_group = await self._lifecycle.open()
+        self._market.start(task_group)
+        if self._status_changes:
+            task_group.start_soon(self._control.run_status_changes, self._status_changes)
         return self
 
     async def __aexit__(
@@ -338,84 +436,4 @@ class Simulator(ServerViews, Listening, GatewayControl, MarketControl):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        stack, self._stack = self._stack, None
-        self._port = None
-        if stack is not None:
-            # Our task group is told nothing of the caller's exception: it
-            # would wrap it in an ExceptionGroup, and it is not ours to handle.
-            # Returning None lets it propagate unchanged.
-            try:
-                await stack.aclose()
-            finally:
-                self._task_group = None
-
-
-async def serve(
-    host: str = "127.0.0.1",
-    port: int = 11111,
-    *,
-    watchlists: WatchlistStore | None = None,
-    quotas: Mapping[int, Quota | None] | None = None,
-    language: Language = "en",
-    faults: Faults | None = None,
-    state_path: str | os.PathLike[str] | None = None,
-    rsa_key: str | os.PathLike[str] | bytes | None = None,
-    handshake_timeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
-    websocket_port: int | None = None,
-    websocket_key: str | None = None,
-    gateway: GatewayState | None = None,
-    status_changes: Sequence[StatusChange] = (),
-    quote_rate: float = DEFAULT_QUOTE_RATE,
-    market_seed: int = 0,
-    subscription_quota: int | None = None,
-    ready: Callable[[Simulator], object] | None = None,
-) -> None:
-    """Run a :class:`Simulator` until cancelled.
-
-    Only the latest 10,000 requests are recorded, as this may run for days.
-
-    Args:
-        host: address to listen on.
-        port: port to listen on; ``0`` picks a free one.
-        watchlists: groups and securities to serve; the bundled sample by default.
-        quotas: changes to OpenD's quotas, as for :class:`Simulator`.
-        language: ``"en"`` or ``"zh"``, as for :class:`Simulator`.
-        faults: misbehaviour to inject, as for :class:`Simulator`.
-        state_path: a JSON file to keep the watchlists in, as for :class:`Simulator`.
-        rsa_key: encrypt connections with this RSA private key, as for :class:`Simulator`.
-        handshake_timeout: seconds a connection has for its InitConnect, as
-            for :class:`Simulator`.
-        websocket_port: also serve the JavaScript SDK over WebSocket on this
-            port, as for :class:`Simulator`.
-        websocket_key: the key WebSocket clients must send, as for :class:`Simulator`.
-        gateway: what the gateway says about itself, as for :class:`Simulator`.
-        status_changes: scheduled status changes, as for :class:`Simulator`.
-        quote_rate: price moves a second per security, as for :class:`Simulator`.
-        market_seed: the market's seed, as for :class:`Simulator`.
-        subscription_quota: the account's subscription quota, as for :class:`Simulator`.
-        ready: called with the running simulator once it accepts connections
-            (to print the port, say).
-    """
-    simulator = Simulator(
-        host,
-        port,
-        watchlists=watchlists,
-        record_limit=10_000,
-        quotas=quotas,
-        language=language,
-        faults=faults,
-        state_path=state_path,
-        rsa_key=rsa_key,
-        handshake_timeout=handshake_timeout,
-        websocket_port=websocket_port,
-        websocket_key=websocket_key,
-        gateway=gateway,
-        status_changes=status_changes,
-        quote_rate=quote_rate,
-        market_seed=market_seed,
-        subscription_quota=subscription_quota,
-    )
-    async with simulator as sim:
-        if ready is not None:
-            ready(sim)
-        await anyio.sleep_forever()
+        await self._lifecycle.close()

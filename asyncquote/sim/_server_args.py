@@ -22,27 +22,37 @@ _INT32_MAX = 2**31 - 1
 
 
 def check_simulator_arguments(
-    *,
     host: object,
     port: object,
+    *,
+    watchlists: object,
     keepalive_interval: object,
     record_limit: object,
+    quotas: object,
     language: object,
     faults: object,
+    state_path: object,
+    rsa_key: object,
     handshake_timeout: object,
     websocket_port: object,
     websocket_key: object,
     gateway: object,
-    push_backlog: object,
     status_changes: Iterable[object],
-    rsa_key: object,
-    quote_rate: object = 0.0,
-    market_seed: object = 0,
+    push_backlog: object,
+    quote_rate: object,
+    market_seed: object,
+    subscription_quota: object,
 ) -> tuple[StatusChange, ...]:
-    """Check :class:`Simulator`'s arguments; raise :class:`InvalidArgumentError` naming one.
+    """Check :class:`Simulator`'s arguments (all of them, by their names); raise naming one.
 
+    ``quotas`` is checked where it is merged (:func:`~._quotas.merge_quotas`),
+    ``rsa_key`` where it is loaded, ``state_path`` where it is read and
+    ``subscription_quota`` as every :class:`~._gateway.GatewayState` field is.
     Returns the status changes as a tuple: they are read once, so a
     generator is checked and kept, not used up by the check.
+
+    Raises:
+        InvalidArgumentError: the first bad argument.
     """
     # The name lookup and the key's MD5 encode as UTF-8, which a lone
     # surrogate is not: checked here rather than failing at start.
@@ -74,6 +84,8 @@ def check_simulator_arguments(
     if websocket_port is not None and rsa_key is not None:
         # The gateway's own InitConnect would have to be encrypted.
         raise InvalidArgumentError("websocket_port cannot be combined with rsa_key")
+    if watchlists is not None and state_path is not None:
+        raise InvalidArgumentError("pass watchlists or state_path, not both")
     return tuple(changes)
 
 

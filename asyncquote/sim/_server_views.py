@@ -2,21 +2,22 @@
 
 One job: the read-only views of :class:`~._server.Simulator` that describe
 what it serves and what it has seen, apart from its lifecycle so that
-:mod:`._server` stays readable.
+:mod:`._server` stays readable. :class:`ServerViews` is the simulator's base
+class and sets, in its own ``__init__``, everything it reads.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 
-from .._opend.rsa import RsaCipher
+import anyio
+
 from .._opend.vocabulary import Quota
 from ._connections import Connections
 from ._persistence import StateFile
-from ._state import RequestRecord, ServerState
+from ._state import RequestRecord, ServerState, max_arrivals_in_window
 from ._texts import Language
 from ._watchlists import WatchlistStore
 
@@ -24,17 +25,32 @@ __all__ = ["ServerViews"]
 
 
 class ServerViews:
-    """:class:`~._server.Simulator`'s read-only views.
+    """:class:`~._server.Simulator`'s read-only views, and the records they read.
 
-    A base of :class:`~._server.Simulator` only, which sets the attributes
-    below on construction.
+    Args:
+        state: the simulator's state.
+        table: its open connections.
+        state_file: the file the watchlists are kept in, if any.
+        requests: where every request is recorded.
+        rejections: where the requests refused for their quota are recorded too.
     """
 
-    _state: ServerState
-    _table: Connections
-    _state_file: StateFile | None
-    _rsa: RsaCipher | None
-    requests: deque[RequestRecord]
+    def __init__(
+        self,
+        *,
+        state: ServerState,
+        table: Connections,
+        state_file: StateFile | None,
+        requests: deque[RequestRecord],
+        rejections: deque[RequestRecord],
+    ) -> None:
+        self._state = state
+        self._table = table
+        self._state_file = state_file
+        self.requests = requests
+        """Every request frame that arrived, oldest first."""
+        self.rejections = rejections
+        """The requests refused for exceeding a quota, oldest first."""
 
     @property
     def watchlists(self) -> WatchlistStore:
@@ -64,7 +80,7 @@ class ServerViews:
     @property
     def encrypted(self) -> bool:
         """Whether connections are encrypted (the simulator was given an ``rsa_key``)."""
-        return self._rsa is not None
+        return self._state.encrypted
 
     @property
     def failed_handshakes(self) -> int:
@@ -74,6 +90,31 @@ class ServerViews:
         """
         return self._table.failed_handshakes
 
+    @property
+    def pushes_dropped(self) -> int:
+        """Pushes not queued on a connection because it had not read the earlier ones.
+
+        See :meth:`push`.
+        """
+        return self._table.pushes_dropped
+
+    @property
+    def subscription_quota(self) -> int:
+        """The account's subscription quota: (security, kind) pairs subscribed at once.
+
+        What :attr:`gateway` says (``subscription_quota``), and enforced:
+        push an ``ApiQuotaChanged`` to change it while running.
+        """
+        return self._state.gateway.subscription_quota
+
+    @property
+    def used_subscription_quota(self) -> int:
+        """The subscription quota in use now, over every connection (as GetSubInfo says).
+
+        Read it from the simulator's event loop (it reads the loop's clock).
+        """
+        return self._state.subscriptions.used(anyio.current_time())
+
     def max_arrivals_in_window(self, proto_id: int, period: float) -> int:
         """The most accepted requests of ``proto_id`` that arrived within any ``period`` seconds.
 
@@ -82,14 +123,4 @@ class ServerViews:
         enforced over: with a quota of ``Quota(10, 30)`` in force, this never
         exceeds 10 for ``period=30``.
         """
-        times = [
-            record.time
-            for record in self.requests
-            if record.proto_id == proto_id and not record.over_quota
-        ]
-        times.sort()
-        # For each arrival, count those that arrived in the window it opens.
-        return max(
-            (bisect.bisect_left(times, start + period, lo=i) - i for i, start in enumerate(times)),
-            default=0,
-        )
+        return max_arrivals_in_window(self.requests, proto_id, period)

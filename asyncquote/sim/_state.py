@@ -3,8 +3,9 @@ connection, and the record of each request that arrived."""
 
 from __future__ import annotations
 
+import bisect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
@@ -17,7 +18,7 @@ from ._subscriptions import Subscriptions
 from ._texts import Language
 from ._watchlists import WatchlistStore
 
-__all__ = ["ConnectionState", "RequestRecord", "ServerState"]
+__all__ = ["ConnectionState", "RequestRecord", "ServerState", "max_arrivals_in_window"]
 
 
 @dataclass(slots=True)
@@ -143,3 +144,18 @@ class RequestRecord:
 
 # The protocols whose C2S names one group (groupName).
 _GROUP_PROTOCOLS = frozenset({ProtoId.GET_USER_SECURITY, ProtoId.MODIFY_USER_SECURITY})
+
+
+def max_arrivals_in_window(records: Iterable[RequestRecord], proto_id: int, period: float) -> int:
+    """The most accepted requests of ``proto_id`` in ``records`` within any ``period`` seconds.
+
+    Over half-open windows ``[t, t + period)``, the windows quotas are enforced over.
+    """
+    times = sorted(
+        record.time for record in records if record.proto_id == proto_id and not record.over_quota
+    )
+    # For each arrival, count those that arrived in the window it opens.
+    return max(
+        (bisect.bisect_left(times, start + period, lo=i) - i for i, start in enumerate(times)),
+        default=0,
+    )

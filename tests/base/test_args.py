@@ -558,3 +558,16 @@ def test_check_text_takes_exactly_the_strings_that_can_go_on_the_wire(value: obj
         else:
             with pytest.raises(asyncquote.InvalidArgumentError, match=r"^name must be"):
                 check_text("name", value, optional=optional)
+
+
+def test_connect_hands_every_argument_to_the_checks_by_its_name() -> None:
+    # connect() passes its arguments to ClientOptions.checked all at once, by
+    # name (issue 22: its signature is the one public spelling of the names).
+    import inspect
+
+    from asyncquote._client.options import ClientOptions
+
+    def shape(function: Callable[..., object]) -> list[tuple[str, object]]:
+        return [(p.name, p.kind) for p in inspect.signature(function).parameters.values()]
+
+    assert shape(ClientOptions.checked) == shape(asyncquote.connect)

@@ -480,3 +480,16 @@ async def test_a_failing_loss_callback_neither_hangs_the_close_nor_keeps_callers
                 connection.on_lost = broken
                 with pytest.raises(asyncquote.ConnectionLostError):
                     await connection.request(GET_USER_SECURITY, b"\x0a\x03\x0a\x01A", timeout=60)
+
+
+def test_open_connection_takes_the_connection_options_fields() -> None:
+    # open_connection() builds its ConnectionOptions from its arguments by
+    # name: one list of the connection's settings (issue 22).
+    import dataclasses
+    import inspect
+
+    from asyncquote._io.connection_options import ConnectionOptions
+
+    names = [name for name in inspect.signature(open_connection).parameters]
+    fields = [field.name for field in dataclasses.fields(ConnectionOptions)]
+    assert sorted("rsa_cipher" if name == "rsa_key" else name for name in names) == sorted(fields)

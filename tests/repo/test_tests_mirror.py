@@ -150,6 +150,9 @@ UNTESTED: dict[str, str] = {
     "asyncquote/sim/_quote_messages.py": (
         "market values as protobuf: tests/sim/test_quotes.py, tests/sim/test_quote_pushes.py"
     ),
+    "asyncquote/sim/_serve.py": (
+        "serve() until cancelled: tests/sim/test_server.py, tests/sim/test_persistence.py"
+    ),
     "asyncquote/sim/_server_views.py": (
         "the simulator's read-only properties: tests/sim/test_server.py"
     ),

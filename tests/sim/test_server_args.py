@@ -114,3 +114,18 @@ def test_the_errors_are_still_value_and_type_errors() -> None:
         Simulator(push_backlog=0)
     with pytest.raises(TypeError, match="gateway"):
         Simulator(gateway="ready")  # type: ignore[arg-type]
+
+
+def test_the_checks_take_every_argument_of_the_simulator_by_its_name() -> None:
+    # Simulator.__init__ hands its arguments to the checks all at once, by
+    # name (issue 22: one keyword list per signature); a new argument must
+    # reach the checks, in the same order and kind.
+    import inspect
+
+    from asyncquote.sim._server_args import check_simulator_arguments
+
+    def shape(function: Callable[..., object]) -> list[tuple[str, object]]:
+        parameters = inspect.signature(function).parameters.values()
+        return [(p.name, p.kind) for p in parameters if p.name != "self"]
+
+    assert shape(check_simulator_arguments) == shape(Simulator.__init__)

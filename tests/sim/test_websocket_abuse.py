@@ -115,7 +115,7 @@ async def test_init_websocket_with_a_string_that_is_not_utf8_fails_that_login_on
 async def test_an_unexpected_error_serving_one_websocket_is_logged_once_and_spares_the_rest(
     ws_sim: Simulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    gateway = ws_sim._websocket
+    gateway = ws_sim._lifecycle.websocket
     assert gateway is not None
     real = gateway._log_in
     failures = iter([RuntimeError("a bug in the gateway")])
