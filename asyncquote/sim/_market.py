@@ -1,18 +1,27 @@
-"""The simulator's market: a deterministic quote and order book for every security.
+"""The simulator's market: one consistent, deterministic story for every security.
 
 One job: keep, for each listed security, a price on its market's tick
-ladder (:mod:`._ticks`), the day's open, high, low and last close, volume
-and turnover that accumulate, and a ten-level order book around the price;
-move them forward in time (:meth:`Exchange.step`) and on demand
-(:meth:`Exchange.set_price`). Pure and sans-I/O: it reads no clock (the time
-is always an argument, in epoch seconds) and draws randomness only from
-generators seeded by the market's seed.
+ladder (:mod:`._ticks`) and move it forward in time (:meth:`Exchange.step`)
+and on demand (:meth:`Exchange.set_price`, :meth:`Exchange.trade`). Every
+move is a trade (a ticker), and everything else is made of the trades
+(:mod:`._tape`): the day's open, high, low, last close, volume and
+turnover, the K-lines of every period, the time-share points; the
+ten-level order book sits around the last trade's price and a Hong Kong
+security's broker queue on the book's levels (:mod:`._security`). Pure
+and sans-I/O: it reads no clock (the time is always an argument, in epoch
+seconds) and draws randomness only from generators seeded by the market's
+seed.
 
 Invariants:
 
 * A security's price is always on its ladder, and
-  ``low <= price <= high`` and ``low <= open <= high``; volume and turnover
-  never decrease (each move is a trade of whole lots at the new price).
+  ``low <= price <= high`` and ``low <= open <= high``; within a trading
+  day volume and turnover never decrease (each move is a trade at the new
+  price). A security opens with an opening print, a trade of no volume at
+  its seeded open.
+* A quote's open, high, low, volume and turnover, every K-line's OHLCV and
+  every time-share point are the aggregation of the trades in their
+  interval (see :mod:`._market_calendar` for days and bars).
 * The order book has up to ten bid levels below the price and ten ask
   levels above it, one tick apart and on the ladder (fewer bids near the
   ladder's minimum); each level's volume is whole lots and its order count
@@ -30,20 +39,31 @@ Invariants:
 
 from __future__ import annotations
 
-import hashlib
 import math
-import random
 from collections.abc import Iterable, Sequence
 
 from .._base.errors import InvalidArgumentError
-from .._opend.vocabulary import SecurityKey, SecurityType, format_code
-from ._market_models import BookLevel, Listing, MarketBook, MarketQuote, NotListedError, PriceError
+from .._opend.quotes import SubType
+from .._opend.vocabulary import SecurityKey, format_code
+from ._market_models import (
+    BookLevel,
+    Broker,
+    BrokerQueue,
+    Listing,
+    MarketBook,
+    MarketKLine,
+    MarketQuote,
+    MarketTicker,
+    MarketTimeShare,
+    NotListedError,
+    PriceError,
+)
+from ._security import BOOK_DEPTH, SecurityState
 from ._ticks import (
     PRICE_SCALE,
     TickLadder,
     format_price,
     from_thousandths,
-    ladder_for,
     to_thousandths,
 )
 
@@ -51,17 +71,20 @@ __all__ = [
     "BOOK_DEPTH",
     "MAX_CATCH_UP",
     "MAX_PRICE",
+    "MAX_TRADE_VOLUME",
     "BookLevel",
+    "Broker",
+    "BrokerQueue",
     "Exchange",
     "Listing",
     "MarketBook",
+    "MarketKLine",
     "MarketQuote",
+    "MarketTicker",
+    "MarketTimeShare",
     "NotListedError",
     "PriceError",
 ]
-
-#: Levels on each side of an order book.
-BOOK_DEPTH = 10
 
 #: The most ticks one :meth:`Exchange.step` plays; older ones due are skipped.
 MAX_CATCH_UP = 1_000
@@ -69,141 +92,11 @@ MAX_CATCH_UP = 1_000
 #: The highest price :meth:`Exchange.set_price` accepts.
 MAX_PRICE = 10_000_000.0
 
-# The walk: the chance of a tick down and of a tick up, and how far (as a
-# fraction of the anchor) the price may stray before the walk leans back.
-_STEP_CHANCE = 0.3
-_LEAN = 0.1
-_STRAY = 0.02
-# Lots traded per tick, and lots and orders per book level.
-_MAX_LOTS_PER_TRADE = 20
-_MAX_LOTS_PER_LEVEL = 100
-_MAX_ORDERS_PER_LEVEL = 20
-# Seeded starting prices: log10 ranges by kind of security.
-_INDEX_LIKE = frozenset({SecurityType.IDX, SecurityType.FUTURE})
-_INDEX_DECADES = (4.2, 4.45)
-_OTHER_DECADES = (0.3, 2.7)
-_MAX_OPENING_GAP = 5  # ticks between last close and open
+#: The most shares one :meth:`Exchange.trade` takes.
+MAX_TRADE_VOLUME = 10**12
+
 # Fractions of a tick lost to float rounding (epoch seconds have ~1e-7 s ulps).
 _ROUNDING = 1e-6
-
-
-def _seed_of(seed: int, key: SecurityKey, purpose: str) -> int:
-    """A 64-bit seed for one security and purpose; stable across runs and platforms."""
-    market, code = key
-    text = f"{seed}\x00{market}\x00{code}\x00{purpose}".encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
-
-
-class _Security:
-    """One security's mutable state; prices in thousandths."""
-
-    __slots__ = (
-        "anchor",
-        "book",
-        "book_seed",
-        "high",
-        "ladder",
-        "last_close",
-        "listing",
-        "lot",
-        "low",
-        "moves",
-        "open",
-        "price",
-        "turnover",
-        "updated",
-        "volume",
-        "walk",
-    )
-
-    def __init__(self, listing: Listing, seed: int, start: float) -> None:
-        self.listing = listing
-        self.ladder = ladder = ladder_for(listing.key[0])
-        self.lot = max(listing.lot_size, 1)
-        opening = random.Random(_seed_of(seed, listing.key, "open"))
-        low, high = _INDEX_DECADES if listing.sec_type in _INDEX_LIKE else _OTHER_DECADES
-        close = ladder.snap(round(10 ** opening.uniform(low, high) * 1000))
-        gap = opening.randint(-_MAX_OPENING_GAP, _MAX_OPENING_GAP)
-        price = ladder.up(close, gap) if gap >= 0 else ladder.down(close, -gap) or close
-        self.last_close = self.anchor = close
-        self.open = self.high = self.low = self.price = price
-        self.volume = 0
-        self.turnover = 0  # thousandths
-        self.updated = start
-        self.moves = 0
-        self.walk = random.Random(_seed_of(seed, listing.key, "walk"))
-        self.book_seed = _seed_of(seed, listing.key, "book")
-        self.book: MarketBook | None = None
-
-    def tick(self, time: float) -> None:
-        """One tick: a step of the walk and a trade at the new price."""
-        walk = self.walk
-        draw = walk.random()
-        down = up = _STEP_CHANCE
-        stray = (self.price - self.anchor) / self.anchor
-        if stray > _STRAY:
-            down, up = down + _LEAN, up - _LEAN
-        elif stray < -_STRAY:
-            down, up = down - _LEAN, up + _LEAN
-        price = self.price
-        if draw < down:
-            price = self.ladder.down(price) or price
-        elif draw < down + up:
-            price = self.ladder.up(price)
-        self.trade(price, walk.randint(1, _MAX_LOTS_PER_TRADE), time)
-
-    def trade(self, price: int, lots: int, time: float) -> None:
-        volume = lots * self.lot
-        self.price = price
-        self.high = max(self.high, price)
-        self.low = min(self.low, price)
-        self.volume += volume
-        self.turnover += volume * price
-        self.updated = time
-        self.moves += 1
-        self.book = None
-
-    def quote(self) -> MarketQuote:
-        listing = self.listing
-        return MarketQuote(
-            key=listing.key,
-            name=listing.name,
-            list_time=listing.list_time,
-            cur_price=from_thousandths(self.price),
-            open_price=from_thousandths(self.open),
-            high_price=from_thousandths(self.high),
-            low_price=from_thousandths(self.low),
-            last_close_price=from_thousandths(self.last_close),
-            price_spread=from_thousandths(self.ladder.tick_above(self.price)),
-            volume=self.volume,
-            turnover=from_thousandths(self.turnover),
-            update_time=self.updated,
-            moves=self.moves,
-        )
-
-    def order_book(self) -> MarketBook:
-        book = self.book
-        if book is None:
-            # A function of the seed, the security, its price and its moves.
-            draws = random.Random(self.book_seed ^ self.moves)
-            ladder, price = self.ladder, self.price
-            bids: list[BookLevel] = []
-            bid = ladder.down(price)
-            while bid is not None and len(bids) < BOOK_DEPTH:
-                bids.append(self._level(bid, draws))
-                bid = ladder.down(bid)
-            asks = []
-            ask = price
-            for _ in range(BOOK_DEPTH):
-                ask = ladder.up(ask)
-                asks.append(self._level(ask, draws))
-            book = self.book = MarketBook(self.listing.key, tuple(bids), tuple(asks), self.updated)
-        return book
-
-    def _level(self, price: int, draws: random.Random) -> BookLevel:
-        lots = draws.randint(1, _MAX_LOTS_PER_LEVEL)
-        orders = draws.randint(1, min(lots, _MAX_ORDERS_PER_LEVEL))
-        return BookLevel(from_thousandths(price), lots * self.lot, orders)
 
 
 def _check_rate(rate: object) -> float:
@@ -239,11 +132,11 @@ class Exchange:
         self._seed = seed
         self._start = start
         self._ticks = 0
-        self._securities: dict[SecurityKey, _Security] = {}
+        self._securities: dict[SecurityKey, SecurityState] = {}
         for listing in listings:
             if listing.key in self._securities:
                 raise InvalidArgumentError(f"{format_code(listing.key)} is listed twice")
-            self._securities[listing.key] = _Security(listing, seed, start)
+            self._securities[listing.key] = SecurityState(listing, seed, start)
 
     @property
     def seed(self) -> int:
@@ -277,7 +170,7 @@ class Exchange:
         """
         if listing.key in self._securities:
             return False
-        self._securities[listing.key] = _Security(listing, self._seed, now)
+        self._securities[listing.key] = SecurityState(listing, self._seed, now)
         return True
 
     def ladder(self, key: SecurityKey) -> TickLadder:
@@ -310,6 +203,7 @@ class Exchange:
         Every security moves at every tick, so the list is empty (no tick
         was due) or holds one quote per security, in listing order. A quote
         is stamped with the time of its last tick, ``start + n / rate``.
+        The trades are on the securities' tapes (:meth:`tickers_after`).
         """
         if self._rate == 0:
             return []
@@ -345,25 +239,100 @@ class Exchange:
                 names the valid prices either side.
         """
         security = self._security(key)
-        if isinstance(price, bool) or not isinstance(price, int | float):
-            raise PriceError(f"price must be a number, not {type(price).__name__} {price!r}", price)
-        if not (math.isfinite(price) and 0 < price <= MAX_PRICE):
-            raise PriceError(
-                f"price must be positive and at most {MAX_PRICE:,.0f}, not {price!r}", price
-            )
-        ladder = security.ladder
-        thousandths = to_thousandths(price)
-        if thousandths is None or not ladder.is_valid(thousandths):
-            raise _off_tick(key, price, ladder)
-        security.anchor = thousandths
-        security.trade(thousandths, 1, now)
+        self.trade(key, price, security.lot, now)
         return security.quote()
 
-    def _security(self, key: SecurityKey) -> _Security:
+    def trade(self, key: SecurityKey, price: float, volume: int, now: float) -> MarketTicker:
+        """Trade ``volume`` shares of ``key`` at ``price`` at ``now``; the walk goes on from there.
+
+        The trade flows into everything: the quote, the K-lines of every
+        period, the time-share, the book and the broker queue. ``price``
+        is checked as :meth:`set_price` checks it; ``volume`` is a positive
+        whole number of lots (up to :data:`MAX_TRADE_VOLUME` shares).
+
+        Returns:
+            The trade, as its ticker.
+
+        Raises:
+            NotListedError: the market does not list ``key``.
+            PriceError: ``price`` is not a positive number on the ladder.
+            InvalidArgumentError: ``volume`` is not a positive multiple of
+                the lot size.
+        """
+        security = self._security(key)
+        thousandths = _check_price(key, price, security.ladder)
+        lot = security.lot
+        if isinstance(volume, bool) or not isinstance(volume, int):
+            raise InvalidArgumentError(
+                f"volume must be a whole number of shares, not {type(volume).__name__} {volume!r}"
+            )
+        if not 0 < volume <= MAX_TRADE_VOLUME or volume % lot:
+            raise InvalidArgumentError(
+                f"volume must be a positive multiple of {format_code(key)}'s lot of {lot} "
+                f"shares, up to {MAX_TRADE_VOLUME:,}, not {volume!r}"
+            )
+        security.anchor = thousandths
+        return security.trade(thousandths, volume, now)
+
+    def tickers_after(self, key: SecurityKey, sequence: int = -1) -> Sequence[MarketTicker]:
+        """``key``'s trades kept (the last 1,000) with a sequence above ``sequence``, oldest first.
+
+        Raises:
+            NotListedError: the market does not list ``key``.
+        """
+        return self._security(key).tape.tickers_after(sequence)
+
+    def klines(self, key: SecurityKey, period: SubType, num: int) -> list[MarketKLine]:
+        """``key``'s last ``num`` K-lines of ``period`` (a K-line ``SubType``), oldest first.
+
+        Raises:
+            NotListedError: the market does not list ``key``.
+        """
+        return self._security(key).tape.klines(period, num)
+
+    def klines_since(self, key: SecurityKey, period: SubType, time: float) -> list[MarketKLine]:
+        """``key``'s K-lines of ``period`` that end after ``time``: those a trade since touched.
+
+        Raises:
+            NotListedError: the market does not list ``key``.
+        """
+        return self._security(key).tape.klines_since(period, time)
+
+    def time_share(self, key: SecurityKey, since: float = -math.inf) -> list[MarketTimeShare]:
+        """``key``'s time-share points of its trading day (minutes ending after ``since``).
+
+        Raises:
+            NotListedError: the market does not list ``key``.
+        """
+        return self._security(key).tape.time_share(since)
+
+    def broker_queue(self, key: SecurityKey) -> BrokerQueue:
+        """``key``'s broker queue, on its book's levels (OpenD has them for Hong Kong only).
+
+        Raises:
+            NotListedError: the market does not list ``key``.
+        """
+        return self._security(key).broker_queue()
+
+    def _security(self, key: SecurityKey) -> SecurityState:
         security = self._securities.get(key)
         if security is None:
             raise NotListedError(key)
         return security
+
+
+def _check_price(key: SecurityKey, price: float, ladder: TickLadder) -> int:
+    """``price`` in thousandths, if it is a positive number on ``ladder``."""
+    if isinstance(price, bool) or not isinstance(price, int | float):
+        raise PriceError(f"price must be a number, not {type(price).__name__} {price!r}", price)
+    if not (math.isfinite(price) and 0 < price <= MAX_PRICE):
+        raise PriceError(
+            f"price must be positive and at most {MAX_PRICE:,.0f}, not {price!r}", price
+        )
+    thousandths = to_thousandths(price)
+    if thousandths is None or not ladder.is_valid(thousandths):
+        raise _off_tick(key, price, ladder)
+    return thousandths
 
 
 def _off_tick(key: SecurityKey, price: float, ladder: TickLadder) -> PriceError:

@@ -1,6 +1,7 @@
 """What the simulator's market lists and tells: listings, quotes, order books, and its errors.
 
-One job: the plain, frozen values :class:`~._market.Exchange` takes and hands
+One job: the plain, frozen values (quotes, books, tickers, K-lines,
+time-share points, broker queues) :class:`~._market.Exchange` takes and hands
 out, and the typed errors of its controls, apart from the market itself so
 that either stays readable. Pure data.
 """
@@ -13,7 +14,19 @@ from typing import Any
 from .._base.errors import InvalidArgumentError
 from .._opend.vocabulary import SecurityKey, SecurityType, format_code
 
-__all__ = ["BookLevel", "Listing", "MarketBook", "MarketQuote", "NotListedError", "PriceError"]
+__all__ = [
+    "BookLevel",
+    "Broker",
+    "BrokerQueue",
+    "Listing",
+    "MarketBook",
+    "MarketKLine",
+    "MarketQuote",
+    "MarketTicker",
+    "MarketTimeShare",
+    "NotListedError",
+    "PriceError",
+]
 
 
 class PriceError(InvalidArgumentError):
@@ -132,4 +145,115 @@ class MarketBook:
     key: SecurityKey
     bids: tuple[BookLevel, ...]
     asks: tuple[BookLevel, ...]
+    update_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class MarketTicker:
+    """One trade (what Qot_GetTicker 3010 answers and Qot_UpdateTicker 3011 pushes).
+
+    Every move of the market is a trade; quotes, K-lines and time-share
+    points are made of them.
+
+    Attributes:
+        key: ``(market, code)``.
+        time: epoch seconds.
+        price: on the security's ladder.
+        volume: shares, whole lots (``0`` for the opening print).
+        turnover: ``price * volume``.
+        direction: the ``TickerDirect`` value: a buy (1) when the price rose
+            (the buyer took the ask), a sell (2) when it fell, neutral (3)
+            when it stayed.
+        sequence: the security's trade count, ``0`` for the opening print;
+            it equals :attr:`MarketQuote.moves` after this trade.
+        type: the ``TickerType`` value: ``AUCTION`` (7) for the opening
+            print, ``AUTO_MATCH`` (1) for the others.
+        extended: traded outside the US regular session (see
+            :mod:`._market_calendar`).
+    """
+
+    key: SecurityKey
+    time: float
+    price: float
+    volume: int
+    turnover: float
+    direction: int
+    sequence: int
+    type: int
+    extended: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MarketKLine:
+    """One K-line: the trades of one bar of one period (Qot_GetKL 3006, Qot_UpdateKL 3007).
+
+    Attributes:
+        key: ``(market, code)``.
+        period: its ``SubType`` (``K_1M`` ... ``K_YEAR``).
+        start: epoch seconds of the bar's first instant (local time, see
+            :mod:`._market_calendar`).
+        end: epoch seconds of the first instant after it.
+        open_price: the first trade's price; ``close_price`` the last's.
+        high_price, low_price: the extremes of its trades.
+        last_close_price: the close of the bar before (the security's last
+            close for its first bar).
+        volume: the sum of its trades' volumes; ``turnover`` of their turnovers.
+        trades: how many trades it holds.
+    """
+
+    key: SecurityKey
+    period: int
+    start: float
+    end: float
+    open_price: float
+    high_price: float
+    low_price: float
+    close_price: float
+    last_close_price: float
+    volume: int
+    turnover: float
+    trades: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarketTimeShare:
+    """One minute of the trading day's time-share (RT) chart (Qot_GetRT 3008, Qot_UpdateRT 3009).
+
+    Attributes:
+        key: ``(market, code)``.
+        start: epoch seconds of the minute's first instant.
+        minute: minutes after local midnight.
+        price: the minute's last trade's price.
+        last_close_price: the day's last close.
+        average_price: the day's turnover over its volume up to the
+            minute's last trade (its price while no share has traded).
+        volume: the minute's volume; ``turnover`` its turnover.
+    """
+
+    key: SecurityKey
+    start: float
+    minute: int
+    price: float
+    last_close_price: float
+    average_price: float
+    volume: int
+    turnover: float
+
+
+@dataclass(frozen=True, slots=True)
+class Broker:
+    """A broker with orders queued at a level of a Hong Kong book (``position`` 1 is the best)."""
+
+    broker_id: int
+    name: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerQueue:
+    """The brokers queued on each side of a Hong Kong security's book (Qot_GetBroker 3014)."""
+
+    key: SecurityKey
+    bids: tuple[Broker, ...]
+    asks: tuple[Broker, ...]
     update_time: float

@@ -14,8 +14,6 @@ the messages always serialise.
 from __future__ import annotations
 
 import datetime
-import functools
-import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +27,7 @@ from .._pb import (
     Qot_UpdateOrderBook_pb2,
 )
 from ._market import BookLevel, Listing, MarketBook, MarketQuote
+from ._market_calendar import zone
 
 __all__ = [
     "basic_qot",
@@ -40,36 +39,12 @@ __all__ = [
     "snapshot",
 ]
 
-# Each market's time zone, and its UTC offset in hours where the zone
-# database is missing (Windows without tzdata): then daylight saving is lost.
-_ZONES: dict[int, tuple[str, int]] = {
-    QotMarket.HK: ("Asia/Hong_Kong", 8),
-    QotMarket.HK_FUTURE: ("Asia/Hong_Kong", 8),
-    QotMarket.US: ("America/New_York", -5),
-    QotMarket.SH: ("Asia/Shanghai", 8),
-    QotMarket.SZ: ("Asia/Shanghai", 8),
-    QotMarket.SG: ("Asia/Singapore", 8),
-    QotMarket.JP: ("Asia/Tokyo", 9),
-    QotMarket.AU: ("Australia/Sydney", 10),
-    QotMarket.MY: ("Asia/Kuala_Lumpur", 8),
-    QotMarket.CA: ("America/Toronto", -5),
-}
-_DEFAULT_ZONE = ("Asia/Hong_Kong", 8)
 _SECONDS = "%Y-%m-%d %H:%M:%S"
-
-
-@functools.cache
-def _zone(market: int) -> datetime.tzinfo:
-    name, hours = _ZONES.get(market, _DEFAULT_ZONE)
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except zoneinfo.ZoneInfoNotFoundError:
-        return datetime.timezone(datetime.timedelta(hours=hours))
 
 
 def market_time(timestamp: float, market: int, *, milliseconds: bool = False) -> str:
     """``timestamp`` (epoch seconds) as OpenD writes it for ``market``: its local time."""
-    moment = datetime.datetime.fromtimestamp(timestamp, _zone(market))
+    moment = datetime.datetime.fromtimestamp(timestamp, zone(market))
     text = moment.strftime(_SECONDS)
     if milliseconds:
         text += f".{moment.microsecond // 1000:03d}"
