@@ -29,6 +29,7 @@ __all__ = [
     "OptionAreaType",
     "OrderBookType",
     "PriceType",
+    "PushDataType",
     "SecurityStatus",
     "SubType",
     "TickerDirect",
@@ -244,6 +245,17 @@ class TickerType(ProtocolEnum):
     CLOSING_PRICED = 29
     COMPREHENSIVE_DELAY_PRICE = 30
     OVERSEAS = 31
+
+
+class PushDataType(ProtocolEnum):
+    """How a pushed ticker came about (``Qot_Common.PushDataType``): live,
+    fetched to fill the gap after Futu's own quote connection dropped
+    (``BYDISCONN``, at most 50), or neither (``CACHE``)."""
+
+    NONE = 0
+    REALTIME = 1
+    BYDISCONN = 2
+    CACHE = 3
 
 
 #: The subscription kind of each K-line period: a connection subscribes

@@ -146,6 +146,13 @@ class TickerType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TickerType_ComprehensiveDelayPrice: _ClassVar[TickerType]
     TickerType_Overseas: _ClassVar[TickerType]
 
+class PushDataType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PushDataType_Unknow: _ClassVar[PushDataType]
+    PushDataType_Realtime: _ClassVar[PushDataType]
+    PushDataType_ByDisConn: _ClassVar[PushDataType]
+    PushDataType_Cache: _ClassVar[PushDataType]
+
 class OrderBookType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     OrderBookType_Normal: _ClassVar[OrderBookType]
@@ -323,6 +330,10 @@ TickerType_ReOpeningPriced: TickerType
 TickerType_ClosingPriced: TickerType
 TickerType_ComprehensiveDelayPrice: TickerType
 TickerType_Overseas: TickerType
+PushDataType_Unknow: PushDataType
+PushDataType_Realtime: PushDataType
+PushDataType_ByDisConn: PushDataType
+PushDataType_Cache: PushDataType
 OrderBookType_Normal: OrderBookType
 OrderBookType_Odd: OrderBookType
 DarkStatus_None: DarkStatus

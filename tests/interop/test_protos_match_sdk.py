@@ -31,6 +31,7 @@ from asyncquote._opend.quotes import (
     OptionAreaType,
     OrderBookType,
     PriceType,
+    PushDataType,
     SecurityStatus,
     SubType,
     TickerDirect,
@@ -191,7 +192,7 @@ def test_our_enums_number_their_values_as_the_sdk_does(sdk: dict[str, Any]) -> N
     _, enums = _ours([Qot_Common_pb2.DESCRIPTOR])
     names = ["SubType", "RehabType", "OrderBookType", "DarkStatus", "SecurityStatus"]
     names += ["IndexOptionType", "OptionAreaType", "PriceType", "AssetClass"]
-    names += ["KLType", "TickerDirection", "TickerType"]
+    names += ["KLType", "TickerDirection", "TickerType", "PushDataType"]
     for name in names:
         ours = {value.name: value.number for value in enums[f"Qot_Common.{name}"].values}
         assert ours == sdk["enums"][f"Qot_Common.{name}"], name
@@ -214,7 +215,7 @@ NAMES_SCRIPT = textwrap.dedent(
 def test_our_enum_members_carry_the_sdks_names() -> None:
     ours = [SubType, DarkStatus, SecurityStatus, OrderBookType]
     ours += [IndexOptionType, OptionAreaType, PriceType, AssetClass]
-    ours += [KLType, AuType, TickerDirect, TickerType]
+    ours += [KLType, AuType, TickerDirect, TickerType, PushDataType]
     completed = subprocess.run(
         [sys.executable, "-c", NAMES_SCRIPT, *(cls.__name__ for cls in ours)],
         capture_output=True,

@@ -36,6 +36,7 @@ from asyncquote._opend.quotes import (
     OptionAreaType,
     OrderBookType,
     PriceType,
+    PushDataType,
     SecurityStatus,
     SubType,
     TickerDirect,
@@ -171,6 +172,7 @@ def test_the_prefix_tables_are_each_others_inverse() -> None:
         (AuType, Qot_Common_pb2.RehabType, False),
         (TickerDirect, Qot_Common_pb2.TickerDirection, False),
         (TickerType, Qot_Common_pb2.TickerType, False),
+        (PushDataType, Qot_Common_pb2.PushDataType, False),
     ],
 )
 def test_enumerations_number_values_as_the_protos_do(
