@@ -61,6 +61,7 @@ from ._models.events import (
 )
 from ._models.groups import GroupType, ModifyOp, SystemGroup, WatchlistGroup
 from ._models.health import GatewayStatus, GlobalState, ProgramStatus, QuoteRights
+from ._models.market_data import Broker, BrokerQueue, KLine, Ticker, TimeSharePoint
 from ._models.quotes import (
     BasicQuote,
     ConnectionSubscriptions,
@@ -105,13 +106,18 @@ from ._opend.health_vocabulary import (
 )
 from ._opend.quotes import (
     AssetClass,
+    AuType,
     DarkStatus,
     IndexOptionType,
+    KLType,
     OptionAreaType,
     OrderBookType,
     PriceType,
+    PushDataType,
     SecurityStatus,
     SubType,
+    TickerDirect,
+    TickerType,
 )
 from ._quotes.state import (
     PendingUnsubscribe,
@@ -136,7 +142,10 @@ __all__ = [
     "ApiQuotaChanged",
     "AssetClass",
     "AsyncQuoteError",
+    "AuType",
     "BasicQuote",
+    "Broker",
+    "BrokerQueue",
     "ConnectError",
     "ConnectionInfo",
     "ConnectionLostError",
@@ -158,6 +167,8 @@ __all__ = [
     "GroupType",
     "IndexOptionType",
     "InvalidArgumentError",
+    "KLType",
+    "KLine",
     "LoginStatusChanged",
     "Market",
     "MarketState",
@@ -181,6 +192,7 @@ __all__ = [
     "ProgramStatusChanged",
     "ProgramStatusType",
     "ProtocolError",
+    "PushDataType",
     "Quota",
     "QuotaMode",
     "QuotaStatus",
@@ -210,6 +222,10 @@ __all__ = [
     "SubscriptionQuotaError",
     "SubscriptionStatus",
     "SystemGroup",
+    "Ticker",
+    "TickerDirect",
+    "TickerType",
+    "TimeSharePoint",
     "TrustSnapshotExData",
     "UsageError",
     "UsedQuotaChanged",

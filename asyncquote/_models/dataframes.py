@@ -20,6 +20,10 @@ Live quotes have tables too: a list of :class:`BasicQuote` gives the SDK's
 ``get_stock_quote`` frame, a list of :class:`Snapshot` its
 ``get_market_snapshot`` frame, and an :class:`OrderBook` (or a list of them)
 one row per price level (see :mod:`asyncquote._models.quote_dataframes`).
+So do the other live data: lists of :class:`Ticker`, :class:`TimeSharePoint`
+and :class:`KLine` give the ``get_rt_ticker``, ``get_rt_data`` and
+``get_cur_kline`` frames, a :class:`BrokerQueue` one row per broker (see
+:mod:`asyncquote._models.market_data_frames`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,17 @@ from typing import TYPE_CHECKING, Any
 from .._base.errors import InvalidArgumentError
 from .._base.install import install_hint
 from .._opend.vocabulary import PREFIX_BY_MARKET, OptionType, SecurityType, WarrantType
+from .market_data import BrokerQueue, KLine, Ticker, TimeSharePoint
+from .market_data_frames import (
+    BROKER_QUEUE_COLUMNS,
+    KLINE_COLUMNS,
+    TICKER_COLUMNS,
+    TIME_SHARE_COLUMNS,
+    broker_queue_rows,
+    kline_row,
+    ticker_row,
+    time_share_row,
+)
 from .quote_dataframes import (
     ORDER_BOOK_COLUMNS,
     QUOTE_COLUMNS,
@@ -123,17 +138,25 @@ _TABLES: dict[type[Any], tuple[tuple[str, ...], Callable[[Any], list[_Row]]]] = 
     BasicQuote: (QUOTE_COLUMNS, lambda quote: [quote_row(quote)]),
     Snapshot: (SNAPSHOT_COLUMNS, lambda snapshot: [snapshot_row(snapshot)]),
     OrderBook: (ORDER_BOOK_COLUMNS, lambda book: list(order_book_rows(book))),
+    Ticker: (TICKER_COLUMNS, lambda ticker: [ticker_row(ticker)]),
+    TimeSharePoint: (TIME_SHARE_COLUMNS, lambda point: [time_share_row(point)]),
+    KLine: (KLINE_COLUMNS, lambda bar: [kline_row(bar)]),
+    BrokerQueue: (BROKER_QUEUE_COLUMNS, lambda queue: list(broker_queue_rows(queue))),
 }
 
 _EXPECTED = (
-    "a list of SecurityStaticInfo, BasicQuote or Snapshot (what get_user_security, "
-    "get_stock_quote and get_market_snapshot return) or an OrderBook"
+    "a list of SecurityStaticInfo, BasicQuote, Snapshot, Ticker, TimeSharePoint or KLine "
+    "(what get_user_security, get_stock_quote, get_market_snapshot, get_rt_ticker, "
+    "get_rt_data and get_cur_kline return), an OrderBook or a BrokerQueue"
 )
+
+# What one call returns as a single model, not a list: its table all the same.
+_SINGLE = (OrderBook, BrokerQueue)
 
 
 def _table(items: object, model: type[Any] | None) -> tuple[tuple[str, ...], list[_Row]]:
     """``items``' columns and rows, checked: one ``isinstance`` per entry."""
-    if isinstance(items, OrderBook):
+    if isinstance(items, _SINGLE):
         items = [items]
     if isinstance(items, tuple(_TABLES)) or not isinstance(items, Iterable):
         raise InvalidArgumentError(f"expected {_EXPECTED}, not {type(items).__name__}")
@@ -168,7 +191,7 @@ def _as_dict(columns: Sequence[str], row: _Row) -> dict[str, object]:
 
 
 def to_rows(
-    items: Iterable[Any] | OrderBook, *, model: type[Any] | None = None
+    items: Iterable[Any] | OrderBook | BrokerQueue, *, model: type[Any] | None = None
 ) -> list[dict[str, object]]:
     """The official SDK's table of ``items`` as one dict per row.
 
@@ -206,6 +229,14 @@ def to_rows(
     first, each side best price first. (The SDK's ``get_order_book`` gives a
     dict instead.)
 
+    Lists of :class:`Ticker`, :class:`TimeSharePoint` and :class:`KLine`
+    follow the SDK's ``get_rt_ticker``, ``get_rt_data`` and
+    ``get_cur_kline``. A :class:`BrokerQueue` (or a list of them) gives a
+    row per broker: ``code``, ``name``, ``side`` (``"Bid"`` or ``"Ask"``),
+    ``broker_id``, ``broker_name``, ``broker_pos``, ``order_id``,
+    ``order_volume``; bids first. (The SDK's ``get_broker_queue`` gives two
+    frames, the same cells under ``bid_``/``ask_`` names.)
+
     Enum values the official SDK does not know show as ``"N/A"``, as in the SDK.
 
     Raises:
@@ -217,7 +248,7 @@ def to_rows(
 
 
 def to_dataframe(
-    items: Iterable[Any] | OrderBook, *, model: type[Any] | None = None
+    items: Iterable[Any] | OrderBook | BrokerQueue, *, model: type[Any] | None = None
 ) -> pd.DataFrame:
     """The official SDK's DataFrame for ``items`` (see :func:`to_rows` for what they may be).
 

@@ -66,6 +66,7 @@ __all__ = [
     "order_book_from_response",
     "pre_after_from_pb",
     "quote_push_from_body",
+    "read_fields",
     "subscription_info_from_response",
     "text",
 ]
@@ -86,22 +87,26 @@ class Field(NamedTuple):
     """A proto2 ``optional`` field: ``None`` when absent."""
 
 
+def read_fields(table: Sequence[Field], pb: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Add ``pb``'s fields to ``values`` as ``table`` says, in its order; return ``values``."""
+    has = pb.HasField
+    for name, pb_name, convert, optional in table:
+        if optional and not has(pb_name):
+            values[name] = None
+        elif convert is None:
+            values[name] = getattr(pb, pb_name)
+        else:
+            values[name] = convert(getattr(pb, pb_name))
+    return values
+
+
 def decoder(cls: type[_M], fields: Sequence[Field]) -> Callable[[Any], _M]:
     """A converter from a protobuf message to ``cls``, field by field as ``fields`` say."""
     build = _trusted(cls)
     table = tuple(fields)
 
     def decode(pb: Any) -> _M:
-        has = pb.HasField
-        values: dict[str, Any] = {}
-        for name, pb_name, convert, optional in table:
-            if optional and not has(pb_name):
-                values[name] = None
-            elif convert is None:
-                values[name] = getattr(pb, pb_name)
-            else:
-                values[name] = convert(getattr(pb, pb_name))
-        return build(values)
+        return build(read_fields(table, pb, {}))
 
     # For the tests, which check the table against the model.
     decode.model = cls  # type: ignore[attr-defined]

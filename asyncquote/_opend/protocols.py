@@ -19,16 +19,24 @@ from .._pb import (
     KeepAlive_pb2,
     Notify_pb2,
     Qot_GetBasicQot_pb2,
+    Qot_GetBroker_pb2,
+    Qot_GetKL_pb2,
     Qot_GetOrderBook_pb2,
+    Qot_GetRT_pb2,
     Qot_GetSecuritySnapshot_pb2,
     Qot_GetSubInfo_pb2,
+    Qot_GetTicker_pb2,
     Qot_GetUserSecurity_pb2,
     Qot_GetUserSecurityGroup_pb2,
     Qot_ModifyUserSecurity_pb2,
     Qot_RegQotPush_pb2,
     Qot_Sub_pb2,
     Qot_UpdateBasicQot_pb2,
+    Qot_UpdateBroker_pb2,
+    Qot_UpdateKL_pb2,
     Qot_UpdateOrderBook_pb2,
+    Qot_UpdateRT_pb2,
+    Qot_UpdateTicker_pb2,
 )
 
 __all__ = ["PUSH_PROTO_IDS", "REQUEST_TYPES", "RESPONSE_TYPES", "ProtoId", "RetType"]
@@ -46,8 +54,16 @@ class ProtoId(enum.IntEnum):
     GET_SUB_INFO = 3003
     GET_BASIC_QOT = 3004
     UPDATE_BASIC_QOT = 3005
+    GET_KL = 3006
+    UPDATE_KL = 3007
+    GET_RT = 3008
+    UPDATE_RT = 3009
+    GET_TICKER = 3010
+    UPDATE_TICKER = 3011
     GET_ORDER_BOOK = 3012
     UPDATE_ORDER_BOOK = 3013
+    GET_BROKER = 3014
+    UPDATE_BROKER = 3015
     GET_SECURITY_SNAPSHOT = 3203
     GET_USER_SECURITY = 3213
     MODIFY_USER_SECURITY = 3214
@@ -56,7 +72,15 @@ class ProtoId(enum.IntEnum):
 
 #: The protocols OpenD only pushes: they have a ``Response`` and no ``Request``.
 PUSH_PROTO_IDS: frozenset[ProtoId] = frozenset(
-    {ProtoId.NOTIFY, ProtoId.UPDATE_BASIC_QOT, ProtoId.UPDATE_ORDER_BOOK}
+    {
+        ProtoId.NOTIFY,
+        ProtoId.UPDATE_BASIC_QOT,
+        ProtoId.UPDATE_KL,
+        ProtoId.UPDATE_RT,
+        ProtoId.UPDATE_TICKER,
+        ProtoId.UPDATE_ORDER_BOOK,
+        ProtoId.UPDATE_BROKER,
+    }
 )
 
 # Each protocol's generated module: its Request and Response travel under the id.
@@ -70,8 +94,16 @@ _MODULES: Mapping[ProtoId, ModuleType] = {
     ProtoId.GET_SUB_INFO: Qot_GetSubInfo_pb2,
     ProtoId.GET_BASIC_QOT: Qot_GetBasicQot_pb2,
     ProtoId.UPDATE_BASIC_QOT: Qot_UpdateBasicQot_pb2,
+    ProtoId.GET_KL: Qot_GetKL_pb2,
+    ProtoId.UPDATE_KL: Qot_UpdateKL_pb2,
+    ProtoId.GET_RT: Qot_GetRT_pb2,
+    ProtoId.UPDATE_RT: Qot_UpdateRT_pb2,
+    ProtoId.GET_TICKER: Qot_GetTicker_pb2,
+    ProtoId.UPDATE_TICKER: Qot_UpdateTicker_pb2,
     ProtoId.GET_ORDER_BOOK: Qot_GetOrderBook_pb2,
     ProtoId.UPDATE_ORDER_BOOK: Qot_UpdateOrderBook_pb2,
+    ProtoId.GET_BROKER: Qot_GetBroker_pb2,
+    ProtoId.UPDATE_BROKER: Qot_UpdateBroker_pb2,
     ProtoId.GET_SECURITY_SNAPSHOT: Qot_GetSecuritySnapshot_pb2,
     ProtoId.GET_USER_SECURITY: Qot_GetUserSecurity_pb2,
     ProtoId.MODIFY_USER_SECURITY: Qot_ModifyUserSecurity_pb2,

@@ -17,17 +17,23 @@ from types import MappingProxyType
 from .vocabulary import ProtocolEnum, ProtoId
 
 __all__ = [
+    "KLINE_SUB_TYPES",
     "MAX_SNAPSHOT_SECURITIES",
     "MIN_SUBSCRIPTION_SECONDS",
     "PUSH_SUB_TYPES",
     "AssetClass",
+    "AuType",
     "DarkStatus",
     "IndexOptionType",
+    "KLType",
     "OptionAreaType",
     "OrderBookType",
     "PriceType",
+    "PushDataType",
     "SecurityStatus",
     "SubType",
+    "TickerDirect",
+    "TickerType",
 ]
 
 
@@ -143,6 +149,120 @@ class AssetClass(ProtocolEnum):
     CURRENCY_MARKET = 4
     FUTURE = 5
     SWAP = 6
+
+
+class KLType(ProtocolEnum):
+    """Period of a K-line (``Qot_Common.KLType``).
+
+    Numbered differently from the K-line kinds of :class:`SubType`
+    (``KLType.K_1M`` is 1, ``SubType.K_1M`` is 11): :data:`KLINE_SUB_TYPES`
+    pairs them.
+    """
+
+    NONE = 0
+    K_1M = 1
+    K_DAY = 2
+    K_WEEK = 3
+    K_MON = 4
+    K_YEAR = 5
+    K_5M = 6
+    K_15M = 7
+    K_30M = 8
+    K_60M = 9
+    K_3M = 10
+    K_QUARTER = 11
+    K_10M = 12
+    K_120M = 13
+    K_180M = 14
+    K_240M = 15
+
+
+class AuType(ProtocolEnum):
+    """Price adjustment of K-lines (``Qot_Common.RehabType``): none, forward
+    (``QFQ``) or backward (``HFQ``) for splits and dividends.
+
+    The official SDK names the values ``"None"``, ``"qfq"`` and ``"hfq"``
+    (:attr:`sdk_name`), not after its members.
+    """
+
+    NONE = 0
+    QFQ = 1
+    HFQ = 2
+
+    @property
+    def sdk_name(self) -> str:
+        """The official SDK's string for this adjustment: ``"None"``, ``"qfq"`` or ``"hfq"``."""
+        return "None" if self is AuType.NONE else self.name.lower()
+
+
+class TickerDirect(ProtocolEnum):
+    """Which side started a trade (``Qot_Common.TickerDirection``): ``BUY`` is
+    a buyer taking the ask (the protocol's *Bid*), ``SELL`` a seller hitting
+    the bid (its *Ask*)."""
+
+    NONE = 0
+    BUY = 1
+    SELL = 2
+    NEUTRAL = 3
+
+
+class TickerType(ProtocolEnum):
+    """How a trade was matched (``Qot_Common.TickerType``).
+
+    The names, misspellings included, are the official SDK's; unlike most
+    of its enums, the SDK calls 0 ``UNKNOWN``, not ``"N/A"``.
+    """
+
+    UNKNOWN = 0
+    AUTO_MATCH = 1
+    LATE = 2
+    NON_AUTO_MATCH = 3
+    INTER_AUTO_MATCH = 4
+    INTER_NON_AUTO_MATCH = 5
+    ODD_LOT = 6
+    AUCTION = 7
+    BULK = 8
+    CRASH = 9
+    CROSS_MARKET = 10
+    BULK_SOLD = 11
+    FREE_ON_BOARD = 12
+    RULE127_OR_155 = 13
+    DELAY = 14
+    MARKET_CENTER_CLOSE_PRICE = 15
+    NEXT_DAY = 16
+    MARKET_CENTER_OPENING = 17
+    PRIOR_REFERENCE_PRICE = 18
+    MARKET_CENTER_OPEN_PRICE = 19
+    SELLER = 20
+    T = 21
+    EXTENDED_TRADING_HOURS = 22
+    CONTINGENT = 23
+    AVERAGE_PRICE = 24
+    OTC_SOLD = 25
+    ODD_LOT_CROSS_MARKET = 26
+    DERIVATIVELY_PRICED = 27
+    REOPENINGP_RICED = 28
+    CLOSING_PRICED = 29
+    COMPREHENSIVE_DELAY_PRICE = 30
+    OVERSEAS = 31
+
+
+class PushDataType(ProtocolEnum):
+    """How a pushed ticker came about (``Qot_Common.PushDataType``): live,
+    fetched to fill the gap after Futu's own quote connection dropped
+    (``BYDISCONN``, at most 50), or neither (``CACHE``)."""
+
+    NONE = 0
+    REALTIME = 1
+    BYDISCONN = 2
+    CACHE = 3
+
+
+#: The subscription kind of each K-line period: a connection subscribes
+#: ``KLINE_SUB_TYPES[period]`` to receive that period's K-lines (3006, 3007).
+KLINE_SUB_TYPES: Mapping[KLType, SubType] = MappingProxyType(
+    {period: SubType[period.name] for period in KLType if period is not KLType.NONE}
+)
 
 
 #: OpenD refuses to unsubscribe a (security, kind) pair less than this many

@@ -85,6 +85,74 @@ class RehabType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RehabType_Forward: _ClassVar[RehabType]
     RehabType_Backward: _ClassVar[RehabType]
 
+class KLType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    KLType_Unknown: _ClassVar[KLType]
+    KLType_1Min: _ClassVar[KLType]
+    KLType_Day: _ClassVar[KLType]
+    KLType_Week: _ClassVar[KLType]
+    KLType_Month: _ClassVar[KLType]
+    KLType_Year: _ClassVar[KLType]
+    KLType_5Min: _ClassVar[KLType]
+    KLType_15Min: _ClassVar[KLType]
+    KLType_30Min: _ClassVar[KLType]
+    KLType_60Min: _ClassVar[KLType]
+    KLType_3Min: _ClassVar[KLType]
+    KLType_Quarter: _ClassVar[KLType]
+    KLType_10Min: _ClassVar[KLType]
+    KLType_120Min: _ClassVar[KLType]
+    KLType_180Min: _ClassVar[KLType]
+    KLType_240Min: _ClassVar[KLType]
+
+class TickerDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TickerDirection_Unknown: _ClassVar[TickerDirection]
+    TickerDirection_Bid: _ClassVar[TickerDirection]
+    TickerDirection_Ask: _ClassVar[TickerDirection]
+    TickerDirection_Neutral: _ClassVar[TickerDirection]
+
+class TickerType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TickerType_Unknown: _ClassVar[TickerType]
+    TickerType_Automatch: _ClassVar[TickerType]
+    TickerType_Late: _ClassVar[TickerType]
+    TickerType_NoneAutomatch: _ClassVar[TickerType]
+    TickerType_InterAutomatch: _ClassVar[TickerType]
+    TickerType_InterNoneAutomatch: _ClassVar[TickerType]
+    TickerType_OddLot: _ClassVar[TickerType]
+    TickerType_Auction: _ClassVar[TickerType]
+    TickerType_Bulk: _ClassVar[TickerType]
+    TickerType_Crash: _ClassVar[TickerType]
+    TickerType_CrossMarket: _ClassVar[TickerType]
+    TickerType_BulkSold: _ClassVar[TickerType]
+    TickerType_FreeOnBoard: _ClassVar[TickerType]
+    TickerType_Rule127Or155: _ClassVar[TickerType]
+    TickerType_Delay: _ClassVar[TickerType]
+    TickerType_MarketCenterClosePrice: _ClassVar[TickerType]
+    TickerType_NextDay: _ClassVar[TickerType]
+    TickerType_MarketCenterOpening: _ClassVar[TickerType]
+    TickerType_PriorReferencePrice: _ClassVar[TickerType]
+    TickerType_MarketCenterOpenPrice: _ClassVar[TickerType]
+    TickerType_Seller: _ClassVar[TickerType]
+    TickerType_T: _ClassVar[TickerType]
+    TickerType_ExtendedTradingHours: _ClassVar[TickerType]
+    TickerType_Contingent: _ClassVar[TickerType]
+    TickerType_AvgPrice: _ClassVar[TickerType]
+    TickerType_OTCSold: _ClassVar[TickerType]
+    TickerType_OddLotCrossMarket: _ClassVar[TickerType]
+    TickerType_DerivativelyPriced: _ClassVar[TickerType]
+    TickerType_ReOpeningPriced: _ClassVar[TickerType]
+    TickerType_ClosingPriced: _ClassVar[TickerType]
+    TickerType_ComprehensiveDelayPrice: _ClassVar[TickerType]
+    TickerType_Overseas: _ClassVar[TickerType]
+
+class PushDataType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PushDataType_Unknow: _ClassVar[PushDataType]
+    PushDataType_Realtime: _ClassVar[PushDataType]
+    PushDataType_ByDisConn: _ClassVar[PushDataType]
+    PushDataType_Cache: _ClassVar[PushDataType]
+
 class OrderBookType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     OrderBookType_Normal: _ClassVar[OrderBookType]
@@ -210,6 +278,62 @@ SubType_OrderBook_Odd: SubType
 RehabType_None: RehabType
 RehabType_Forward: RehabType
 RehabType_Backward: RehabType
+KLType_Unknown: KLType
+KLType_1Min: KLType
+KLType_Day: KLType
+KLType_Week: KLType
+KLType_Month: KLType
+KLType_Year: KLType
+KLType_5Min: KLType
+KLType_15Min: KLType
+KLType_30Min: KLType
+KLType_60Min: KLType
+KLType_3Min: KLType
+KLType_Quarter: KLType
+KLType_10Min: KLType
+KLType_120Min: KLType
+KLType_180Min: KLType
+KLType_240Min: KLType
+TickerDirection_Unknown: TickerDirection
+TickerDirection_Bid: TickerDirection
+TickerDirection_Ask: TickerDirection
+TickerDirection_Neutral: TickerDirection
+TickerType_Unknown: TickerType
+TickerType_Automatch: TickerType
+TickerType_Late: TickerType
+TickerType_NoneAutomatch: TickerType
+TickerType_InterAutomatch: TickerType
+TickerType_InterNoneAutomatch: TickerType
+TickerType_OddLot: TickerType
+TickerType_Auction: TickerType
+TickerType_Bulk: TickerType
+TickerType_Crash: TickerType
+TickerType_CrossMarket: TickerType
+TickerType_BulkSold: TickerType
+TickerType_FreeOnBoard: TickerType
+TickerType_Rule127Or155: TickerType
+TickerType_Delay: TickerType
+TickerType_MarketCenterClosePrice: TickerType
+TickerType_NextDay: TickerType
+TickerType_MarketCenterOpening: TickerType
+TickerType_PriorReferencePrice: TickerType
+TickerType_MarketCenterOpenPrice: TickerType
+TickerType_Seller: TickerType
+TickerType_T: TickerType
+TickerType_ExtendedTradingHours: TickerType
+TickerType_Contingent: TickerType
+TickerType_AvgPrice: TickerType
+TickerType_OTCSold: TickerType
+TickerType_OddLotCrossMarket: TickerType
+TickerType_DerivativelyPriced: TickerType
+TickerType_ReOpeningPriced: TickerType
+TickerType_ClosingPriced: TickerType
+TickerType_ComprehensiveDelayPrice: TickerType
+TickerType_Overseas: TickerType
+PushDataType_Unknow: PushDataType
+PushDataType_Realtime: PushDataType
+PushDataType_ByDisConn: PushDataType
+PushDataType_Cache: PushDataType
 OrderBookType_Normal: OrderBookType
 OrderBookType_Odd: OrderBookType
 DarkStatus_None: DarkStatus
@@ -528,3 +652,101 @@ class ConnSubInfo(_message.Message):
     securityFirm: int
     optionUsedQuota: int
     def __init__(self, subInfoList: _Optional[_Iterable[_Union[SubInfo, _Mapping]]] = ..., usedQuota: _Optional[int] = ..., isOwnConnData: bool = ..., securityFirm: _Optional[int] = ..., optionUsedQuota: _Optional[int] = ...) -> None: ...
+
+class Ticker(_message.Message):
+    __slots__ = ("time", "sequence", "dir", "price", "volume", "turnover", "recvTime", "type", "typeSign", "pushDataType", "timestamp", "hpVolume")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    DIR_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    TURNOVER_FIELD_NUMBER: _ClassVar[int]
+    RECVTIME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    TYPESIGN_FIELD_NUMBER: _ClassVar[int]
+    PUSHDATATYPE_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    HPVOLUME_FIELD_NUMBER: _ClassVar[int]
+    time: str
+    sequence: int
+    dir: int
+    price: float
+    volume: int
+    turnover: float
+    recvTime: float
+    type: int
+    typeSign: int
+    pushDataType: int
+    timestamp: float
+    hpVolume: float
+    def __init__(self, time: _Optional[str] = ..., sequence: _Optional[int] = ..., dir: _Optional[int] = ..., price: _Optional[float] = ..., volume: _Optional[int] = ..., turnover: _Optional[float] = ..., recvTime: _Optional[float] = ..., type: _Optional[int] = ..., typeSign: _Optional[int] = ..., pushDataType: _Optional[int] = ..., timestamp: _Optional[float] = ..., hpVolume: _Optional[float] = ...) -> None: ...
+
+class TimeShare(_message.Message):
+    __slots__ = ("time", "minute", "isBlank", "price", "lastClosePrice", "avgPrice", "volume", "turnover", "timestamp", "hpVolume")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    MINUTE_FIELD_NUMBER: _ClassVar[int]
+    ISBLANK_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    LASTCLOSEPRICE_FIELD_NUMBER: _ClassVar[int]
+    AVGPRICE_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    TURNOVER_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    HPVOLUME_FIELD_NUMBER: _ClassVar[int]
+    time: str
+    minute: int
+    isBlank: bool
+    price: float
+    lastClosePrice: float
+    avgPrice: float
+    volume: int
+    turnover: float
+    timestamp: float
+    hpVolume: float
+    def __init__(self, time: _Optional[str] = ..., minute: _Optional[int] = ..., isBlank: bool = ..., price: _Optional[float] = ..., lastClosePrice: _Optional[float] = ..., avgPrice: _Optional[float] = ..., volume: _Optional[int] = ..., turnover: _Optional[float] = ..., timestamp: _Optional[float] = ..., hpVolume: _Optional[float] = ...) -> None: ...
+
+class KLine(_message.Message):
+    __slots__ = ("time", "isBlank", "highPrice", "openPrice", "lowPrice", "closePrice", "lastClosePrice", "volume", "turnover", "turnoverRate", "pe", "changeRate", "timestamp", "hpVolume")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    ISBLANK_FIELD_NUMBER: _ClassVar[int]
+    HIGHPRICE_FIELD_NUMBER: _ClassVar[int]
+    OPENPRICE_FIELD_NUMBER: _ClassVar[int]
+    LOWPRICE_FIELD_NUMBER: _ClassVar[int]
+    CLOSEPRICE_FIELD_NUMBER: _ClassVar[int]
+    LASTCLOSEPRICE_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    TURNOVER_FIELD_NUMBER: _ClassVar[int]
+    TURNOVERRATE_FIELD_NUMBER: _ClassVar[int]
+    PE_FIELD_NUMBER: _ClassVar[int]
+    CHANGERATE_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    HPVOLUME_FIELD_NUMBER: _ClassVar[int]
+    time: str
+    isBlank: bool
+    highPrice: float
+    openPrice: float
+    lowPrice: float
+    closePrice: float
+    lastClosePrice: float
+    volume: int
+    turnover: float
+    turnoverRate: float
+    pe: float
+    changeRate: float
+    timestamp: float
+    hpVolume: float
+    def __init__(self, time: _Optional[str] = ..., isBlank: bool = ..., highPrice: _Optional[float] = ..., openPrice: _Optional[float] = ..., lowPrice: _Optional[float] = ..., closePrice: _Optional[float] = ..., lastClosePrice: _Optional[float] = ..., volume: _Optional[int] = ..., turnover: _Optional[float] = ..., turnoverRate: _Optional[float] = ..., pe: _Optional[float] = ..., changeRate: _Optional[float] = ..., timestamp: _Optional[float] = ..., hpVolume: _Optional[float] = ...) -> None: ...
+
+class Broker(_message.Message):
+    __slots__ = ("id", "name", "pos", "orderID", "volume")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    POS_FIELD_NUMBER: _ClassVar[int]
+    ORDERID_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    name: str
+    pos: int
+    orderID: int
+    volume: int
+    def __init__(self, id: _Optional[int] = ..., name: _Optional[str] = ..., pos: _Optional[int] = ..., orderID: _Optional[int] = ..., volume: _Optional[int] = ...) -> None: ...

@@ -5,12 +5,18 @@ The SDK cannot share a process with asyncquote, so ``test_quote_frames_match_sdk
     python sdk_quote_frames.py IN_FILE OUT_FILE
 
 ``IN_FILE`` is a pickled list of ``(kind, body)``: ``kind`` is ``"quote"``
-(a 3004 reply), ``"snapshot"`` (3203) or ``"order_book"`` (3012), ``body``
-the reply's bytes. Each is parsed into the SDK's own message class and
-handed to the SDK's ``get_stock_quote``, ``get_market_snapshot`` or
-``get_order_book`` in place of a gateway's answer, so the SDK's own parsing
-and column lists build the result. ``OUT_FILE`` gets the pickled list of
-``(ret, data)``: a DataFrame, or the order book's dict.
+(a 3004 reply), ``"snapshot"`` (3203), ``"order_book"`` (3012),
+``"ticker"`` (3010), ``"rt"`` (3008), ``"kline"`` (3006, asked as ``K_1M``
+and ``qfq``) or ``"broker"`` (3014); ``body`` the reply's bytes. Each is
+parsed into the SDK's own message class and handed to the SDK's
+``get_stock_quote``, ``get_market_snapshot``, ``get_order_book``,
+``get_rt_ticker``, ``get_rt_data``, ``get_cur_kline`` or
+``get_broker_queue`` in place of a gateway's answer, so the SDK's own
+parsing and column lists build the result. ``OUT_FILE`` gets the pickled
+list of what each call returned: ``(ret, data)`` with a DataFrame or the
+order book's dict, or ``(ret, bids, asks)`` for a broker queue.
+(``test_quote_frames_match_sdk.py`` and ``test_market_data_frames_match_sdk.py``
+use it.)
 """
 
 from __future__ import annotations
@@ -24,17 +30,29 @@ from typing import Any
 def main(argv: list[str]) -> int:
     in_file, out_file = argv
     # Imported only here, so a missing SDK fails this process and not the test's.
-    from futu import OpenQuoteContext
+    from futu import AuType, KLType, OpenQuoteContext
     from futu.common.pb import (
         Qot_GetBasicQot_pb2,
+        Qot_GetBroker_pb2,
+        Qot_GetKL_pb2,
         Qot_GetOrderBook_pb2,
+        Qot_GetRT_pb2,
         Qot_GetSecuritySnapshot_pb2,
+        Qot_GetTicker_pb2,
     )
 
-    kinds: dict[str, tuple[Any, str]] = {
-        "quote": (Qot_GetBasicQot_pb2.Response, "get_stock_quote"),
-        "snapshot": (Qot_GetSecuritySnapshot_pb2.Response, "get_market_snapshot"),
-        "order_book": (Qot_GetOrderBook_pb2.Response, "get_order_book"),
+    code = "HK.00700"
+    kinds: dict[str, tuple[Any, Any]] = {
+        "quote": (Qot_GetBasicQot_pb2.Response, lambda c: c.get_stock_quote([code])),
+        "snapshot": (Qot_GetSecuritySnapshot_pb2.Response, lambda c: c.get_market_snapshot([code])),
+        "order_book": (Qot_GetOrderBook_pb2.Response, lambda c: c.get_order_book(code)),
+        "ticker": (Qot_GetTicker_pb2.Response, lambda c: c.get_rt_ticker(code, 100)),
+        "rt": (Qot_GetRT_pb2.Response, lambda c: c.get_rt_data(code)),
+        "kline": (
+            Qot_GetKL_pb2.Response,
+            lambda c: c.get_cur_kline(code, 100, KLType.K_1M, AuType.QFQ),
+        ),
+        "broker": (Qot_GetBroker_pb2.Response, lambda c: c.get_broker_queue(code)),
     }
 
     class Offline(OpenQuoteContext):  # type: ignore[misc]
@@ -55,10 +73,8 @@ def main(argv: list[str]) -> int:
 
     results = []
     for kind, body in pickle.loads(Path(in_file).read_bytes()):
-        response_type, method = kinds[kind]
-        context = Offline(response_type.FromString(body))
-        argument = "HK.00700" if kind == "order_book" else ["HK.00700"]
-        results.append(getattr(context, method)(argument))
+        response_type, call = kinds[kind]
+        results.append(call(Offline(response_type.FromString(body))))
     Path(out_file).write_bytes(pickle.dumps(results))
     return 0
 

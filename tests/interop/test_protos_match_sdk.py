@@ -24,24 +24,37 @@ from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescript
 
 from asyncquote._opend.quotes import (
     AssetClass,
+    AuType,
     DarkStatus,
     IndexOptionType,
+    KLType,
     OptionAreaType,
     OrderBookType,
     PriceType,
+    PushDataType,
     SecurityStatus,
     SubType,
+    TickerDirect,
+    TickerType,
 )
 from asyncquote._pb import (
     Qot_Common_pb2,
     Qot_GetBasicQot_pb2,
+    Qot_GetBroker_pb2,
+    Qot_GetKL_pb2,
     Qot_GetOrderBook_pb2,
+    Qot_GetRT_pb2,
     Qot_GetSecuritySnapshot_pb2,
     Qot_GetSubInfo_pb2,
+    Qot_GetTicker_pb2,
     Qot_RegQotPush_pb2,
     Qot_Sub_pb2,
     Qot_UpdateBasicQot_pb2,
+    Qot_UpdateBroker_pb2,
+    Qot_UpdateKL_pb2,
     Qot_UpdateOrderBook_pb2,
+    Qot_UpdateRT_pb2,
+    Qot_UpdateTicker_pb2,
 )
 
 pytestmark = [
@@ -58,6 +71,14 @@ QUOTE_FILES = [
     Qot_GetOrderBook_pb2,
     Qot_UpdateOrderBook_pb2,
     Qot_GetSecuritySnapshot_pb2,
+    Qot_GetTicker_pb2,
+    Qot_UpdateTicker_pb2,
+    Qot_GetRT_pb2,
+    Qot_UpdateRT_pb2,
+    Qot_GetKL_pb2,
+    Qot_UpdateKL_pb2,
+    Qot_GetBroker_pb2,
+    Qot_UpdateBroker_pb2,
 ]
 
 # The live-quote part of Qot_Common: these must be complete, not a subset.
@@ -71,6 +92,10 @@ QUOTE_COMMON = {
     "Qot_Common.OrderBook",
     "Qot_Common.SubInfo",
     "Qot_Common.ConnSubInfo",
+    "Qot_Common.Ticker",
+    "Qot_Common.TimeShare",
+    "Qot_Common.KLine",
+    "Qot_Common.Broker",
 }
 
 SCRIPT = textwrap.dedent(
@@ -167,6 +192,7 @@ def test_our_enums_number_their_values_as_the_sdk_does(sdk: dict[str, Any]) -> N
     _, enums = _ours([Qot_Common_pb2.DESCRIPTOR])
     names = ["SubType", "RehabType", "OrderBookType", "DarkStatus", "SecurityStatus"]
     names += ["IndexOptionType", "OptionAreaType", "PriceType", "AssetClass"]
+    names += ["KLType", "TickerDirection", "TickerType", "PushDataType"]
     for name in names:
         ours = {value.name: value.number for value in enums[f"Qot_Common.{name}"].values}
         assert ours == sdk["enums"][f"Qot_Common.{name}"], name
@@ -189,6 +215,7 @@ NAMES_SCRIPT = textwrap.dedent(
 def test_our_enum_members_carry_the_sdks_names() -> None:
     ours = [SubType, DarkStatus, SecurityStatus, OrderBookType]
     ours += [IndexOptionType, OptionAreaType, PriceType, AssetClass]
+    ours += [KLType, AuType, TickerDirect, TickerType, PushDataType]
     completed = subprocess.run(
         [sys.executable, "-c", NAMES_SCRIPT, *(cls.__name__ for cls in ours)],
         capture_output=True,

@@ -16,7 +16,6 @@ One deliberate difference is left out: an option without
 from __future__ import annotations
 
 import importlib.util
-import math
 import pickle
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from asyncquote._models.snapshot_convert import snapshots_from_response
 from asyncquote._opend.codec import parse_response
 from asyncquote._pb import Qot_GetBasicQot_pb2, Qot_GetOrderBook_pb2, Qot_GetSecuritySnapshot_pb2
 
+from .._support.frames import cell, cell_mismatches
 from .._support.pb_strategies import doubles, pb_messages
 from .sdk_process import run_sdk_script
 
@@ -290,13 +290,6 @@ def asyncquote_model(kind: str) -> type[Any]:
     return asyncquote.BasicQuote if kind == "quote" else asyncquote.Snapshot
 
 
-def cell(value: object) -> tuple[type, object]:
-    """A cell with its Python type (``1 == 1.0 == True`` must not pass); NaN equals NaN."""
-    if isinstance(value, float) and math.isnan(value):
-        return (float, "NaN")
-    return (type(value), value)
-
-
 def assert_matches(kind: str, body: bytes, sdk: Any) -> None:
     mine = ours(kind, body)
     if kind == "order_book":
@@ -309,14 +302,7 @@ def assert_matches(kind: str, body: bytes, sdk: Any) -> None:
     assert list(sdk.columns) == list(columns)
     assert list(mine.columns) == list(columns)
     assert dict(mine.dtypes) == dict(sdk.dtypes)
-    mismatches = [
-        f"{column}[{row}]: ours {a!r}, SDK {b!r}"
-        for column in columns
-        for row, (a, b) in enumerate(
-            zip(map(cell, mine[column].tolist()), map(cell, sdk[column].tolist()), strict=True)
-        )
-        if a != b
-    ]
+    mismatches = cell_mismatches(mine, sdk)
     assert mismatches == []
     pd.testing.assert_frame_equal(mine, sdk, check_exact=True)
 

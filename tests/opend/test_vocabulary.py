@@ -24,17 +24,23 @@ from asyncquote._base.errors import InvalidArgumentError
 from asyncquote._client.ratelimit import RateLimiter
 from asyncquote._opend import vocabulary as _opend
 from asyncquote._opend.quotes import (
+    KLINE_SUB_TYPES,
     MAX_SNAPSHOT_SECURITIES,
     MIN_SUBSCRIPTION_SECONDS,
     PUSH_SUB_TYPES,
     AssetClass,
+    AuType,
     DarkStatus,
     IndexOptionType,
+    KLType,
     OptionAreaType,
     OrderBookType,
     PriceType,
+    PushDataType,
     SecurityStatus,
     SubType,
+    TickerDirect,
+    TickerType,
 )
 from asyncquote._opend.vocabulary import (
     DEFAULT_QUOTAS,
@@ -162,6 +168,11 @@ def test_the_prefix_tables_are_each_others_inverse() -> None:
         (OptionAreaType, Qot_Common_pb2.OptionAreaType, False),
         (PriceType, Qot_Common_pb2.PriceType, False),
         (AssetClass, Qot_Common_pb2.AssetClass, False),
+        (KLType, Qot_Common_pb2.KLType, False),
+        (AuType, Qot_Common_pb2.RehabType, False),
+        (TickerDirect, Qot_Common_pb2.TickerDirection, False),
+        (TickerType, Qot_Common_pb2.TickerType, False),
+        (PushDataType, Qot_Common_pb2.PushDataType, False),
     ],
 )
 def test_enumerations_number_values_as_the_protos_do(
@@ -178,7 +189,9 @@ def test_enumerations_number_values_as_the_protos_do(
 
 def test_every_protocol_has_a_response_type_and_every_request_a_protocol() -> None:
     assert set(RESPONSE_TYPES) == set(ProtoId)
-    assert {ProtoId.NOTIFY, ProtoId.UPDATE_BASIC_QOT, ProtoId.UPDATE_ORDER_BOOK} == PUSH_PROTO_IDS
+    pushes = {ProtoId.NOTIFY, ProtoId.UPDATE_BASIC_QOT, ProtoId.UPDATE_ORDER_BOOK}
+    pushes |= {ProtoId.UPDATE_TICKER, ProtoId.UPDATE_RT, ProtoId.UPDATE_KL, ProtoId.UPDATE_BROKER}
+    assert pushes == PUSH_PROTO_IDS
     assert set(REQUEST_TYPES) == set(ProtoId) - PUSH_PROTO_IDS  # pushes have no request
     for proto_id in REQUEST_TYPES:
         request = REQUEST_TYPES[proto_id].DESCRIPTOR.full_name
@@ -194,8 +207,16 @@ def test_every_protocol_has_a_response_type_and_every_request_a_protocol() -> No
         (3003, "Qot_GetSubInfo"),
         (3004, "Qot_GetBasicQot"),
         (3005, "Qot_UpdateBasicQot"),
+        (3006, "Qot_GetKL"),
+        (3007, "Qot_UpdateKL"),
+        (3008, "Qot_GetRT"),
+        (3009, "Qot_UpdateRT"),
+        (3010, "Qot_GetTicker"),
+        (3011, "Qot_UpdateTicker"),
         (3012, "Qot_GetOrderBook"),
         (3013, "Qot_UpdateOrderBook"),
+        (3014, "Qot_GetBroker"),
+        (3015, "Qot_UpdateBroker"),
         (3203, "Qot_GetSecuritySnapshot"),
     ],
 )
@@ -212,6 +233,26 @@ def test_the_sdk_names_of_subscription_kinds_with_the_protocols_values() -> None
     assert type(SubType.from_value(3)) is int
     assert SubType.sdk_name_of(0) == "N/A"
     assert PUSH_SUB_TYPES == {3005: SubType.QUOTE, 3013: SubType.ORDER_BOOK}
+
+
+def test_each_kline_period_has_its_subscription_kind_though_numbered_apart() -> None:
+    assert KLType.K_1M == 1
+    assert SubType.K_1M == 11
+    assert KLINE_SUB_TYPES[KLType.K_1M] is SubType.K_1M
+    assert KLINE_SUB_TYPES[KLType.K_DAY] is SubType.K_DAY
+    assert KLINE_SUB_TYPES[KLType.K_QUARTER] is SubType.K_QUARTER
+    assert KLType.NONE not in KLINE_SUB_TYPES
+    kline_kinds = {SubType(n) for n in [*range(6, 14), *range(15, 22)]}
+    assert set(KLINE_SUB_TYPES.values()) == kline_kinds
+    assert len(KLINE_SUB_TYPES) == len(kline_kinds) == 15
+
+
+def test_the_sdk_names_of_price_adjustments_are_its_strings() -> None:
+    assert [a.sdk_name for a in AuType] == ["None", "qfq", "hfq"]
+    assert AuType.sdk_name_of(1) == "qfq"
+    assert AuType.sdk_name_of(7) == "N/A"
+    assert TickerType.sdk_name_of(0) == "UNKNOWN"
+    assert TickerDirect.sdk_name_of(1) == "BUY"
 
 
 def test_the_subscription_and_snapshot_limits() -> None:
@@ -395,5 +436,6 @@ def test_the_simulators_routes_parse_the_vocabularys_request_types() -> None:
         assert route.request_type is REQUEST_TYPES[proto_id]
     # Until the simulator's market serves them, only the quote requests may be missing.
     quote_requests = {3001, 3002, 3003, 3004, 3012, 3203}
+    quote_requests |= {3006, 3008, 3010, 3014}  # issue 24's: K-lines, time-share, tickers, brokers
     assert set(REQUEST_TYPES) - set(routes) <= quote_requests
     assert [p for p, route in routes.items() if not route.needs_init] == [ProtoId.INIT_CONNECT]

@@ -95,6 +95,10 @@ UNTESTED: dict[str, str] = {
     "asyncquote/_models/quotes.py": (
         "the live-quote models, made from protobuf: tests/models/test_quote_convert.py"
     ),
+    "asyncquote/_models/market_data.py": (
+        "the ticker, time-share, K-line and broker models, made from protobuf: "
+        "tests/models/test_market_data_convert.py"
+    ),
     "asyncquote/_models/snapshots.py": (
         "the snapshot models, made from protobuf: tests/models/test_quote_convert.py"
     ),
