@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import anyio
@@ -26,6 +27,7 @@ import anyio
 from .hostile_peer import HostileConnection, HostileGateway, RawFrame, pb_message, response_body
 
 __all__ = [
+    "Handler",
     "QuoteDesk",
     "SubRequest",
     "basic_qot",
@@ -36,6 +38,8 @@ __all__ = [
 
 Key = tuple[int, str]
 Pair = tuple[Key, int]
+#: A request's answer: the reply body and the pushes to send after it.
+Handler = Callable[[HostileConnection, RawFrame], tuple[bytes, list[tuple[int, bytes]]]]
 
 QUOTE, ORDER_BOOK = 1, 2
 
@@ -192,14 +196,18 @@ class QuoteDesk:
             self._changed = self._changed or anyio.Event()
             await self._changed.wait()
 
-    async def on_request(self, connection: HostileConnection, frame: RawFrame) -> bool:
-        handler = {
+    def handlers(self) -> dict[int, Handler]:
+        """The requests the desk answers, by protocol id (a subclass adds its own)."""
+        return {
             3001: self._sub,
             3003: self._sub_info,
             3004: self._basic_qot,
             3012: self._order_book,
             3203: self._snapshot,
-        }.get(frame.proto_id)
+        }
+
+    async def on_request(self, connection: HostileConnection, frame: RawFrame) -> bool:
+        handler = self.handlers().get(frame.proto_id)
         if handler is None:
             return False
         body, pushes = handler(connection, frame)
@@ -253,6 +261,7 @@ class QuoteDesk:
         return response_body(b""), pushes
 
     def _push_of(self, pair: Pair) -> tuple[int, bytes]:
+        """The push of ``pair``'s current state (a subclass adds its own kinds)."""
         key, sub_type = pair
         if sub_type == QUOTE:
             return 3005, response_body(pb_message((1, basic_qot(key, self.price(key)))))

@@ -14,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .vocabulary import ProtocolEnum, ProtoId
+from .vocabulary import Market, ProtocolEnum, ProtoId
 
 __all__ = [
+    "BROKER_QUEUE_MARKETS",
     "KLINE_SUB_TYPES",
+    "MAX_KLINES",
     "MAX_SNAPSHOT_SECURITIES",
+    "MAX_TICKERS",
     "MIN_SUBSCRIPTION_SECONDS",
     "PUSH_SUB_TYPES",
     "AssetClass",
@@ -272,6 +275,12 @@ MIN_SUBSCRIPTION_SECONDS = 60.0
 #: At most this many securities in one snapshot request (3203).
 MAX_SNAPSHOT_SECURITIES = 400
 
+#: At most this many trades in one ticker request (3010's ``maxRetNum``).
+MAX_TICKERS = 1000
+
+#: At most this many bars in one K-line request of the latest bars (3006's ``reqNum``).
+MAX_KLINES = 1000
+
 #: The kind of subscription each quote push delivers: a connection receives
 #: the push only for pairs it subscribed to and registered for.
 PUSH_SUB_TYPES: Mapping[int, SubType] = MappingProxyType(
@@ -280,3 +289,7 @@ PUSH_SUB_TYPES: Mapping[int, SubType] = MappingProxyType(
         ProtoId.UPDATE_ORDER_BOOK: SubType.ORDER_BOOK,
     }
 )
+
+#: The markets whose securities have broker queues (3014, 3015): Hong Kong's
+#: exchange alone publishes which brokers stand at each price.
+BROKER_QUEUE_MARKETS: frozenset[Market] = frozenset({Market.HK})

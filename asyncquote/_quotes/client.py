@@ -37,8 +37,8 @@ from .._models.watchlist import Security
 from .._opend.quotes import SubType
 from .args import check_codes, check_stream_name, check_sub_types
 from .book import Batch
+from .market_data_requests import MarketDataRequestsClient
 from .pushes import Update, sub_reply, sub_request_body
-from .requests import QuoteRequestsClient
 from .state import SubscriptionStatus
 from .stream import QuoteStream
 
@@ -58,7 +58,7 @@ def is_quota_refusal(message: str) -> bool:
     return "额度" in message or "quota" in message.lower()
 
 
-class LiveQuotesClient(QuoteRequestsClient):
+class LiveQuotesClient(MarketDataRequestsClient):
     """Streams of live quotes; :class:`~asyncquote.QuoteClient` is one."""
 
     @asynccontextmanager

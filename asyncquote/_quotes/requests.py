@@ -45,17 +45,17 @@ from .._pb import (
 from .args import check_code, check_codes, check_levels
 from .live import LiveQuotes
 
-__all__ = ["QuoteRequestsClient"]
+__all__ = ["QuoteRequestsClient", "is_subscription_refusal", "reply_decoder", "security_list"]
 
 _R = TypeVar("_R", bound=Message)
 _T = TypeVar("_T")
 
 
-def _security_list(keys: Iterable[SecurityKey]) -> list[Qot_Common_pb2.Security]:
+def security_list(keys: Iterable[SecurityKey]) -> list[Qot_Common_pb2.Security]:
     return [Qot_Common_pb2.Security(market=market, code=code) for market, code in keys]
 
 
-def _is_subscription_refusal(message: str) -> bool:
+def is_subscription_refusal(message: str) -> bool:
     return "订阅" in message or "subscri" in message.lower()
 
 
@@ -63,7 +63,7 @@ def _key(security: Security) -> SecurityKey:
     return (int(security.market), security.code)
 
 
-def _reply(
+def reply_decoder(
     response_type: type[_R], proto_id: ProtoId, convert: Callable[[_R], _T]
 ) -> Callable[[Frame], _T]:
     """The decoder of one protocol's reply frames: parsed, checked, converted to models."""
@@ -74,16 +74,16 @@ def _reply(
     return decode
 
 
-_subscription_info = _reply(
+_subscription_info = reply_decoder(
     Qot_GetSubInfo_pb2.Response, ProtoId.GET_SUB_INFO, subscription_info_from_response
 )
-_basic_quotes = _reply(
+_basic_quotes = reply_decoder(
     Qot_GetBasicQot_pb2.Response, ProtoId.GET_BASIC_QOT, basic_quotes_from_response
 )
-_order_book = _reply(
+_order_book = reply_decoder(
     Qot_GetOrderBook_pb2.Response, ProtoId.GET_ORDER_BOOK, order_book_from_response
 )
-_snapshots = _reply(
+_snapshots = reply_decoder(
     Qot_GetSecuritySnapshot_pb2.Response, ProtoId.GET_SECURITY_SNAPSHOT, snapshots_from_response
 )
 
@@ -158,13 +158,13 @@ class QuoteRequestsClient(GatewayClient):
             check_duration("timeout", timeout, positive=True)
         self._require(keys, SubType.QUOTE)
         request = Qot_GetBasicQot_pb2.Request()
-        request.c2s.securityList.extend(_security_list(keys))
+        request.c2s.securityList.extend(security_list(keys))
         try:
             quotes: list[BasicQuote] = await self._exchange(
                 ProtoId.GET_BASIC_QOT, request.SerializeToString(), _basic_quotes, timeout
             )
         except OpenDError as exc:
-            if _is_subscription_refusal(exc.message):
+            if is_subscription_refusal(exc.message):
                 codes_asked = tuple(format_code(key) for key in keys)
                 raise NotSubscribedError(codes_asked, SubType.QUOTE, exc.message) from exc
             raise
@@ -199,14 +199,14 @@ class QuoteRequestsClient(GatewayClient):
             check_duration("timeout", timeout, positive=True)
         self._require([key], SubType.ORDER_BOOK)
         request = Qot_GetOrderBook_pb2.Request()
-        request.c2s.security.CopyFrom(_security_list([key])[0])
+        request.c2s.security.CopyFrom(security_list([key])[0])
         request.c2s.num = levels
         try:
             book: OrderBook = await self._exchange(
                 ProtoId.GET_ORDER_BOOK, request.SerializeToString(), _order_book, timeout
             )
         except OpenDError as exc:
-            if _is_subscription_refusal(exc.message):
+            if is_subscription_refusal(exc.message):
                 raise NotSubscribedError(
                     (format_code(key),), SubType.ORDER_BOOK, exc.message
                 ) from exc
@@ -241,7 +241,7 @@ class QuoteRequestsClient(GatewayClient):
         for start in range(0, len(keys), MAX_SNAPSHOT_SECURITIES):
             request = Qot_GetSecuritySnapshot_pb2.Request()
             request.c2s.securityList.extend(
-                _security_list(keys[start : start + MAX_SNAPSHOT_SECURITIES])
+                security_list(keys[start : start + MAX_SNAPSHOT_SECURITIES])
             )
             snapshots: list[Snapshot] = await self._exchange(
                 ProtoId.GET_SECURITY_SNAPSHOT, request.SerializeToString(), _snapshots, timeout
