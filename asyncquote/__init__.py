@@ -37,6 +37,7 @@ from ._base.errors import (
     RateLimitError,
     RequestTimeoutError,
     SubscriptionQuotaError,
+    UnknownGroupError,
     UsageError,
 )
 from ._base.version import __version__
@@ -113,6 +114,7 @@ from ._opend.quotes import (
     SecurityStatus,
     SubType,
 )
+from ._quotes.follow import FollowStream, FollowUpdate, NotFollowed
 from ._quotes.state import (
     PendingUnsubscribe,
     SubscribedPair,
@@ -147,6 +149,8 @@ __all__ = [
     "DarkStatus",
     "EquitySnapshotExData",
     "Event",
+    "FollowStream",
+    "FollowUpdate",
     "FutureQuoteExData",
     "FutureSnapshotExData",
     "FutureStaticExData",
@@ -162,6 +166,7 @@ __all__ = [
     "Market",
     "MarketState",
     "ModifyOp",
+    "NotFollowed",
     "NotSubscribedError",
     "NotifyType",
     "OpenDError",
@@ -211,6 +216,7 @@ __all__ = [
     "SubscriptionStatus",
     "SystemGroup",
     "TrustSnapshotExData",
+    "UnknownGroupError",
     "UsageError",
     "UsedQuotaChanged",
     "WarrantQuoteExData",

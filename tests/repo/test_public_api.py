@@ -34,6 +34,8 @@ PUBLIC = {
         "FutureQuoteExData",
         "FutureSnapshotExData",
         "FutureStaticExData",
+        "FollowStream",
+        "FollowUpdate",
         "GatewayEvent",
         "GatewayEventType",
         "GatewayNotReadyError",
@@ -46,6 +48,7 @@ PUBLIC = {
         "Market",
         "MarketState",
         "ModifyOp",
+        "NotFollowed",
         "NotSubscribedError",
         "NotifyType",
         "OpenDError",
@@ -95,6 +98,7 @@ PUBLIC = {
         "SubscriptionStatus",
         "SystemGroup",
         "TrustSnapshotExData",
+        "UnknownGroupError",
         "UsageError",
         "UsedQuotaChanged",
         "WarrantQuoteExData",
@@ -183,7 +187,7 @@ def test_errors_form_one_tree_under_async_quote_error() -> None:
         if isinstance(getattr(asyncquote, name), type)
         and issubclass(getattr(asyncquote, name), BaseException)
     ]
-    assert len(errors) == 12
+    assert len(errors) == 13
     for error in errors:
         assert issubclass(error, asyncquote.AsyncQuoteError), error
 
@@ -244,6 +248,9 @@ def _error_samples() -> list[BaseException]:
     status = asyncquote.GatewayStatus(quote_logged_in=False)
     special: dict[type, BaseException] = {
         asyncquote.OpenDError: asyncquote.OpenDError(-1, 2, "no such group", 3213),
+        asyncquote.UnknownGroupError: asyncquote.UnknownGroupError(
+            "Tehc", ("Tech", "HK"), -1, 2, "no such group", 3213
+        ),
         asyncquote.GatewayNotReadyError: asyncquote.GatewayNotReadyError(status),
         asyncquote.RateLimitError: asyncquote.RateLimitError(3213, 1.5, "quota"),
         asyncquote.SubscriptionQuotaError: asyncquote.SubscriptionQuotaError(3, 1, 100),
