@@ -17,12 +17,12 @@ from .._opend.vocabulary import SecurityKey
 __all__ = [
     "MAX_ORDER_BOOK_LEVELS",
     "STREAMED_SUB_TYPES",
+    "check_code",
+    "check_codes",
     "check_levels",
     "check_stream_name",
     "check_stream_options",
     "check_sub_types",
-    "parse_code",
-    "parse_codes",
 ]
 
 #: The subscription types whose pushes a stream delivers as models.
@@ -32,7 +32,7 @@ STREAMED_SUB_TYPES = (SubType.QUOTE, SubType.ORDER_BOOK)
 MAX_ORDER_BOOK_LEVELS = 40
 
 
-def parse_code(name: str, code: object) -> SecurityKey:
+def check_code(name: str, code: object) -> SecurityKey:
     """One security: a :class:`Security` or a code string such as ``"HK.00700"``."""
     if isinstance(code, Security):
         return (int(code.market), code.code)
@@ -44,7 +44,7 @@ def parse_code(name: str, code: object) -> SecurityKey:
     )
 
 
-def parse_codes(codes: object, name: str = "codes") -> list[SecurityKey]:
+def check_codes(codes: object, name: str = "codes") -> list[SecurityKey]:
     """A non-empty list of securities, each once, in the order first given."""
     if isinstance(codes, (str, Security)):
         raise InvalidArgumentError(
@@ -53,7 +53,7 @@ def parse_codes(codes: object, name: str = "codes") -> list[SecurityKey]:
         )
     if not isinstance(codes, Iterable):
         raise InvalidArgumentError(f"{name} must be a list of codes, not {type(codes).__name__}")
-    keys = list(dict.fromkeys(parse_code(f"each of {name}", code) for code in codes))
+    keys = list(dict.fromkeys(check_code(f"each of {name}", code) for code in codes))
     if not keys:
         raise InvalidArgumentError(f"{name} must not be empty")
     return keys

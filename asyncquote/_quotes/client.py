@@ -34,7 +34,7 @@ from .._base.errors import ConnectionLostError, OpenDError, SubscriptionQuotaErr
 from .._base.states import ConnectionState
 from .._models.watchlist import Security
 from .._opend.quotes import SubType
-from .args import check_stream_options, check_sub_types, parse_codes
+from .args import check_codes, check_stream_options, check_sub_types
 from .book import Batch
 from .pushes import Update, sub_reply, sub_request_body
 from .requests import QuoteRequestsClient
@@ -125,7 +125,7 @@ class LiveQuotesClient(QuoteRequestsClient):
                 stream is subscribed once the client has reconnected.
         """
         self._check_loop()
-        keys = parse_codes(codes)
+        keys = check_codes(codes)
         types = check_sub_types(sub_types)
         label = check_stream_options(name, buffer, timeout)
         self._session.raise_if_closed()

@@ -55,7 +55,7 @@ from .._models.quotes import BasicQuote, OrderBook
 from .._models.watchlist import Security, _Model
 from .._opend.quotes import SubType
 from .._opend.vocabulary import SecurityKey
-from .args import check_stream_options, check_sub_types, parse_code
+from .args import check_code, check_stream_options, check_sub_types
 from .book import Batch, Pair, SubscriptionBook, batches
 from .live import LiveQuotes
 from .stream import QuoteStream
@@ -294,7 +294,7 @@ async def _apply(
     """Release the removed members, tell the reader, subscribe the new ones."""
     live = self._live
     for info in change.removed:
-        key = parse_code("member", info.basic.security)
+        key = check_code("member", info.basic.security)
         stream._left_out.pop(key, None)
         member = stream._members.pop(key, None)
         if member is not None:
@@ -302,7 +302,7 @@ async def _apply(
     stream._put(None, change)
     wanted = dict(stream._left_out)
     for info in change.added:
-        wanted[parse_code("member", info.basic.security)] = info.basic.security
+        wanted[check_code("member", info.basic.security)] = info.basic.security
     await _subscribe(self, stream, types, wanted, timeout)
 
 

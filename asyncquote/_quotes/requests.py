@@ -42,7 +42,7 @@ from .._pb import (
     Qot_GetSecuritySnapshot_pb2,
     Qot_GetSubInfo_pb2,
 )
-from .args import check_levels, parse_code, parse_codes
+from .args import check_code, check_codes, check_levels
 from .live import LiveQuotes
 
 __all__ = ["QuoteRequestsClient"]
@@ -153,7 +153,7 @@ class QuoteRequestsClient(GatewayClient):
                 see :meth:`request`.
         """
         self._check_loop()
-        keys = parse_codes(codes)
+        keys = check_codes(codes)
         if timeout is not None:
             check_duration("timeout", timeout, positive=True)
         self._require(keys, SubType.QUOTE)
@@ -193,7 +193,7 @@ class QuoteRequestsClient(GatewayClient):
                 see :meth:`request`.
         """
         self._check_loop()
-        key = parse_code("code", code)
+        key = check_code("code", code)
         levels = check_levels(num)
         if timeout is not None:
             check_duration("timeout", timeout, positive=True)
@@ -234,7 +234,7 @@ class QuoteRequestsClient(GatewayClient):
                 (requests answered before the failure are lost with it).
         """
         self._check_loop()
-        keys = parse_codes(codes)
+        keys = check_codes(codes)
         if timeout is not None:
             check_duration("timeout", timeout, positive=True)
         found: dict[SecurityKey, Snapshot] = {}

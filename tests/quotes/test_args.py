@@ -11,17 +11,17 @@ from hypothesis import strategies as st
 from asyncquote import InvalidArgumentError, Security
 from asyncquote._opend.quotes import SubType
 from asyncquote._quotes.args import (
+    check_code,
+    check_codes,
     check_levels,
     check_stream_name,
     check_sub_types,
-    parse_code,
-    parse_codes,
 )
 
 
 def test_codes_are_parsed_once_each_in_the_order_given() -> None:
     codes = ["US.AAPL", Security.parse("HK.00700"), "hk.00700", "US.AAPL"]
-    assert parse_codes(codes) == [(11, "AAPL"), (1, "00700")]
+    assert check_codes(codes) == [(11, "AAPL"), (1, "00700")]
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_codes_are_parsed_once_each_in_the_order_given() -> None:
 )
 def test_bad_codes_are_invalid_arguments(codes: object, words: str) -> None:
     with pytest.raises(InvalidArgumentError, match=words):
-        parse_codes(codes)
+        check_codes(codes)
 
 
 def test_sub_types_are_members_or_their_values_each_once() -> None:
@@ -90,8 +90,8 @@ anything = st.one_of(
 
 @given(value=anything)
 def test_any_value_is_accepted_or_an_invalid_argument(value: object) -> None:
-    for check in (parse_codes, check_sub_types, check_levels, check_stream_name):
+    for check in (check_codes, check_sub_types, check_levels, check_stream_name):
         with contextlib.suppress(InvalidArgumentError):
             check(value)
     with contextlib.suppress(InvalidArgumentError):
-        parse_code("code", value)
+        check_code("code", value)

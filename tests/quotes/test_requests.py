@@ -14,7 +14,7 @@ from asyncquote import (
 )
 
 from ..conftest import Runner
-from .test_subscribe import TENCENT, desk_and_client, next_update
+from .test_client import TENCENT, desk_and_client, next_update
 
 pytestmark = pytest.mark.anyio
 

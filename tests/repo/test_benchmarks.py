@@ -131,3 +131,48 @@ def test_the_cold_gateway_sends_new_entries_on_every_call() -> None:
     assert len({info.basic.name for info in entries}) == 8
     assert len({info.basic.security.code for info in entries}) == 8
     assert store.securities_in("All") == WatchlistStore.sample().securities_in("All")
+
+
+def test_push_benchmark_quick_run_reaches_the_final_state_in_every_reader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import pushes
+
+    assert pushes.main(["--quick", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "pushes.json").read_text())
+    with_sdk = importlib.util.find_spec("futu") is not None
+    expected = {"asyncquote", "raw"} | ({"sdk", "sdk-lean"} if with_sdk else set())
+    (burst,) = report["bursts"]
+    assert set(burst) == expected
+    for kind, result in burst.items():
+        # Every reader ends holding the last update of each of the 100 securities,
+        # never an update older than one it already had.
+        assert result["final_ok"], kind
+        assert result["stale"] == 0, kind
+        assert result["rate"] > 0, kind
+        assert result["sent"]["pushed"] == report["count"], kind
+    # Conflation may skip updates for asyncquote, never for the others.
+    assert 100 <= burst["asyncquote"]["delivered"] <= report["count"]
+    assert all(burst[kind]["delivered"] == report["count"] for kind in expected - {"asyncquote"})
+    latency = {(row["kind"], row["rate"]) for row in report["latency_summary"]}
+    assert latency == {("asyncquote", 2000)} | ({("sdk", 2000)} if with_sdk else set())
+    for row in report["latency_summary"]:
+        assert row["p50_ms"] <= row["p99_ms"] <= row["max_ms"]
+    out = capsys.readouterr().out
+    assert "asyncquote >= 0.5 x the raw protobuf reader" in out
+    assert ("asyncquote >= 50 x the SDK's documented handler" in out) == with_sdk
+    assert "at 2,000/s" not in out  # the latency target is stated for 10,000/s only
+
+
+def test_push_plan_final_volumes_name_each_securitys_last_update() -> None:
+    from benchmarks.push_plan import VOLUME_BASE, final_volumes, percentile
+
+    finals = final_volumes(250, securities=100)
+    # Updates 0..249 round-robin: security 0 gets 0, 100, 200; security 60 gets 60, 160.
+    assert finals[0] == VOLUME_BASE + 200
+    assert finals[49] == VOLUME_BASE + 249
+    assert finals[60] == VOLUME_BASE + 160
+    with pytest.raises(ValueError, match="at least 100"):
+        final_volumes(99, securities=100)
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.99) == 4.0

@@ -70,6 +70,16 @@ UNTESTED: dict[str, str] = {
     "asyncquote/_client/throttle.py": (
         "the throttled warnings of bad pushes: tests/models/test_notify.py"
     ),
+    # -- _quotes
+    "asyncquote/_quotes/live.py": (
+        "pushes to streams, reconnects and Notify's quota, over a socket: "
+        "tests/quotes/test_client.py"
+    ),
+    "asyncquote/_quotes/pushes.py": (
+        "quote pushes to updates and the Qot_Sub body, read by the hostile quote desk: "
+        "tests/quotes/test_client.py"
+    ),
+    "asyncquote/_quotes/state.py": "the book's snapshot models: tests/quotes/test_book.py",
     # -- _io
     "asyncquote/_io/connection_options.py": (
         "a frozen dataclass the connection reads: tests/io/test_connection.py"
@@ -143,17 +153,6 @@ UNTESTED: dict[str, str] = {
     "asyncquote/sim/_server_views.py": (
         "the simulator's read-only properties: tests/sim/test_server.py"
     ),
-    # -- _quotes
-    "asyncquote/_quotes/client.py": (
-        "subscribe() and the maintenance task, end to end: tests/quotes/test_subscribe.py"
-    ),
-    "asyncquote/_quotes/live.py": (
-        "pushes routed, reconnects and quota noticed: tests/quotes/test_subscribe.py"
-    ),
-    "asyncquote/_quotes/pushes.py": (
-        "pushes to updates, the Qot_Sub request: tests/quotes/test_subscribe.py"
-    ),
-    "asyncquote/_quotes/state.py": "the book's snapshot models: tests/quotes/test_book.py",
     # -- testing
     "asyncquote/testing/_gateway.py": (
         "the OpenD handle in its thread: tests/testing/test_client_fixtures.py, "
@@ -166,9 +165,8 @@ UNTESTED: dict[str, str] = {
 
 #: Test modules in mirrored folders that test more than one module, each with what.
 CROSS_MODULE: dict[str, str] = {
-    "tests/quotes/test_book_machine.py": "a Hypothesis state machine over the book (book.py)",
-    "tests/quotes/test_subscribe.py": (
-        "client.subscribe() over the hostile peer: client, live, pushes, stream"
+    "tests/quotes/test_book_machine.py": (
+        "the subscription book against a fake OpenD, a Hypothesis state machine"
     ),
     "tests/sim/test_abuse.py": (
         "the whole simulator abused: descriptors, silent clients, state files"
