@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator, Hashable, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Hashable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
@@ -319,6 +319,7 @@ async def _subscribe(
         return
     if live.book.remaining() is None and live.quota_asked_in != live.book.epoch:
         await self._ask_quota()
+    reported = set(stream._left_out)  # left out before: reported then, not again
     over: list[Security] = []
     send: list[Pair] = []
     for key, security in wanted.items():
@@ -328,7 +329,7 @@ async def _subscribe(
         try:
             planned = live.attach(member, [(key, sub_type.value) for sub_type in types])
         except SubscriptionQuotaError:
-            if key not in stream._left_out:
+            if key not in reported:
                 over.append(security)
             stream._left_out[key] = security
             continue
@@ -341,24 +342,29 @@ async def _subscribe(
         try:
             await self._subscribe_batch(batch, timeout)
         except (SubscriptionQuotaError, OpenDError) as exc:
-            refused = _drop(live, stream, batch)
-            quota = isinstance(exc, SubscriptionQuotaError)
-            stream._put(None, _not_followed(stream, refused, quota, str(exc)))
+            refused = _drop(live, stream, batch, reported)
+            if refused:
+                quota = isinstance(exc, SubscriptionQuotaError)
+                stream._put(None, _not_followed(stream, refused, quota, str(exc)))
         except ConnectionLostError:
             raise
         except AsyncQuoteError as exc:  # a timeout: OpenD may hold them; the book thinks so
             logger.warning("subscribing members of %r: %s", stream.group, exc)
 
 
-def _drop(live: LiveQuotes, stream: FollowStream, batch: Batch) -> list[Security]:
-    """The members of a refused request leave the subscription and wait for the next change."""
+def _drop(
+    live: LiveQuotes, stream: FollowStream, batch: Batch, reported: Collection[SecurityKey]
+) -> list[Security]:
+    """The members of a refused request leave the subscription and wait to be tried again;
+    returns those not ``reported`` as left out before."""
     dropped = []
     for key in batch.securities:
         member = stream._members.pop(key, None)
         if member is not None:
             live.detach(member)
             stream._left_out[key] = member.security
-            dropped.append(member.security)
+            if key not in reported:
+                dropped.append(member.security)
     return dropped
 
 
