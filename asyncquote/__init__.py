@@ -37,6 +37,7 @@ from ._base.errors import (
     RateLimitError,
     RequestTimeoutError,
     SubscriptionQuotaError,
+    UnknownGroupError,
     UsageError,
 )
 from ._base.version import __version__
@@ -119,6 +120,7 @@ from ._opend.quotes import (
     TickerDirect,
     TickerType,
 )
+from ._quotes.follow import FollowStream, FollowUpdate, NotFollowed
 from ._quotes.state import (
     PendingUnsubscribe,
     SubscribedPair,
@@ -156,6 +158,8 @@ __all__ = [
     "DarkStatus",
     "EquitySnapshotExData",
     "Event",
+    "FollowStream",
+    "FollowUpdate",
     "FutureQuoteExData",
     "FutureSnapshotExData",
     "FutureStaticExData",
@@ -173,6 +177,7 @@ __all__ = [
     "Market",
     "MarketState",
     "ModifyOp",
+    "NotFollowed",
     "NotSubscribedError",
     "NotifyType",
     "OpenDError",
@@ -227,6 +232,7 @@ __all__ = [
     "TickerType",
     "TimeSharePoint",
     "TrustSnapshotExData",
+    "UnknownGroupError",
     "UsageError",
     "UsedQuotaChanged",
     "WarrantQuoteExData",

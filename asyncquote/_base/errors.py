@@ -39,6 +39,7 @@ __all__ = [
     "RequestTimeoutError",
     "SubscriptionQuotaError",
     "TruncatedFrameError",
+    "UnknownGroupError",
     "UsageError",
 ]
 
@@ -94,6 +95,40 @@ class OpenDError(AsyncQuoteError):
     def __reduce__(self) -> tuple[type[OpenDError], tuple[int, int, str, int]]:
         # Lets copy and pickle rebuild it from its fields rather than its text.
         return (type(self), (self.ret_type, self.err_code, self.message, self.proto_id))
+
+
+class UnknownGroupError(OpenDError):
+    """OpenD refused a watchlist group it does not have (the group list says so).
+
+    Attributes:
+        group: the group asked for.
+        groups: the groups OpenD has, by name, as it listed them.
+    """
+
+    def __init__(
+        self,
+        group: str,
+        groups: tuple[str, ...],
+        ret_type: int,
+        err_code: int,
+        message: str,
+        proto_id: int,
+    ) -> None:
+        super().__init__(ret_type, err_code, message, proto_id)
+        self.group = group
+        self.groups = tuple(groups)
+        self.args = (
+            f"no watchlist group {group!r}; OpenD has {', '.join(map(repr, self.groups))} "
+            f"(OpenD says: {message or '(no message)'})",
+        )
+
+    def __reduce__(  # type: ignore[override]
+        self,
+    ) -> tuple[type[UnknownGroupError], tuple[str, tuple[str, ...], int, int, str, int]]:
+        return (
+            type(self),
+            (self.group, self.groups, self.ret_type, self.err_code, self.message, self.proto_id),
+        )
 
 
 class GatewayNotReadyError(AsyncQuoteError):

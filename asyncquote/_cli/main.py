@@ -11,6 +11,8 @@ Subcommands:
 * ``add GROUP CODE...`` / ``remove GROUP CODE...`` — edit a group.
 * ``status`` — OpenD's global state and health (exit 1 when not ready).
 * ``events`` — OpenD's events as they come.
+* ``quote CODE...`` — a snapshot of securities; ``subscribe CODE...`` —
+  their live quotes; ``follow GROUP`` — a group's changes and live quotes.
 
 All but ``demo`` and ``sim`` talk to a real (or simulated) OpenD, by default
 at 127.0.0.1:11111.
@@ -196,7 +198,9 @@ def _check_backend(backend: str) -> None:
             ) from None
 
 
-def _run(args: argparse.Namespace, commands: ModuleType, gateway: ModuleType) -> None:
+def _run(
+    args: argparse.Namespace, commands: ModuleType, gateway: ModuleType, quotes: ModuleType
+) -> None:
     _check_backend(args.backend)
     commands._check_arguments(args)
     if args.command == "demo":
@@ -211,6 +215,7 @@ def _run(args: argparse.Namespace, commands: ModuleType, gateway: ModuleType) ->
             "remove": commands._edit,
             "status": gateway._status,
             "events": gateway._events,
+            **quotes.quote_commands(),
         }[args.command]
         anyio.run(command, args, backend=args.backend)
     sys.stdout.flush()
@@ -226,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The commands' modules, and the simulator's they use, load here rather
         # than when this module is imported, so that a Ctrl-C while they load
         # ends as quietly as one while a command runs.
-        from . import commands, gateway
+        from . import commands, gateway, quotes
         from .parser import _build_parser
     except KeyboardInterrupt:
         return 130
@@ -243,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The library's own story (connecting, reconnecting, quota waits),
             # not other packages' debug lines (asyncio's choice of selector).
             logging.getLogger("asyncquote").setLevel(logging.DEBUG)
-        _run(args, commands, gateway)
+        _run(args, commands, gateway, quotes)
     except BaseException as raised:
         exc = _leaf(raised)
         if isinstance(exc, KeyboardInterrupt):

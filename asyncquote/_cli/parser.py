@@ -21,6 +21,7 @@ from ..sim._faults import FAULT_USAGE
 from ..sim._gateway import GATEWAY_STATUSES
 from ..sim._server import DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_QUOTE_RATE
 from ..sim._subscriptions import DEFAULT_SUBSCRIPTION_QUOTA
+from .quotes import add_quote_commands
 from .types import (
     _count,
     _FaultAction,
@@ -63,7 +64,10 @@ _CONNECTION_DEFAULTS: dict[str, object] = {
 }
 
 #: The commands that connect to OpenD (all but demo and sim).
-_GATEWAY_COMMANDS = ("groups", "watchlist", "watch", "status", "events", "add", "remove")
+_GATEWAY_COMMANDS = (
+    *("groups", "watchlist", "watch", "status", "events", "add", "remove"),
+    *("quote", "subscribe", "follow"),
+)
 
 
 def _add_gateway_options(parser: argparse.ArgumentParser, *, prefix: str = "") -> None:
@@ -396,4 +400,5 @@ def _build_parser() -> argparse.ArgumentParser:
                 help="delete from the whole watchlist, not just this group",
             )
         _add_gateway_options(edit)
+    add_quote_commands(command, _add_gateway_options, _count, _seconds)
     return parser

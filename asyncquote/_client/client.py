@@ -34,6 +34,7 @@ from .._opend.framing import Frame
 from .._opend.vocabulary import GroupType, ModifyOp, ProtoId
 from .._pb import Qot_GetUserSecurity_pb2, Qot_GetUserSecurityGroup_pb2, Qot_ModifyUserSecurity_pb2
 from .._quotes.client import LiveQuotesClient
+from .._quotes.follow import follow_user_security
 from .._quotes.live import LiveQuotes
 from .core import running_loop
 from .entry_cache import EntryCache, ReplyDecoding
@@ -369,6 +370,8 @@ class QuoteClient(LiveQuotesClient):
             Qot_ModifyUserSecurity_pb2.Response,
             timeout=timeout,
         )
+
+    follow_user_security = follow_user_security  # (in its own module: _quotes/follow.py)
 
     @asynccontextmanager
     async def watch_user_security(

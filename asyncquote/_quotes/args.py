@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .._base.args import check_int, check_text
+from .._base.args import check_duration, check_int, check_text
 from .._base.errors import InvalidArgumentError
 from .._models.watchlist import Security
 from .._opend.quotes import SubType
@@ -21,6 +21,7 @@ __all__ = [
     "check_codes",
     "check_levels",
     "check_stream_name",
+    "check_stream_options",
     "check_sub_types",
 ]
 
@@ -91,6 +92,16 @@ def check_stream_name(name: object) -> str | None:
     if checked == "":
         raise InvalidArgumentError("name must not be empty")
     return checked
+
+
+def check_stream_options(name: object, buffer: object, timeout: object) -> str | None:
+    """A stream's name (see :func:`check_stream_name`), buffer size (>= 1) and request
+    timeout (``None`` or seconds > 0); the name is returned."""
+    label = check_stream_name(name)
+    check_int("buffer", buffer, minimum=1)
+    if timeout is not None:
+        check_duration("timeout", timeout, positive=True)
+    return label
 
 
 def check_levels(num: object) -> int:

@@ -30,12 +30,11 @@ from contextlib import asynccontextmanager
 
 import anyio
 
-from .._base.args import check_duration, check_int
 from .._base.errors import ConnectionLostError, OpenDError, SubscriptionQuotaError
 from .._base.states import ConnectionState
 from .._models.watchlist import Security
 from .._opend.quotes import SubType
-from .args import check_codes, check_stream_name, check_sub_types
+from .args import check_codes, check_stream_options, check_sub_types
 from .book import Batch
 from .market_data_requests import MarketDataRequestsClient
 from .pushes import Update, sub_reply, sub_request_body
@@ -128,10 +127,7 @@ class LiveQuotesClient(MarketDataRequestsClient):
         self._check_loop()
         keys = check_codes(codes)
         types = check_sub_types(sub_types)
-        label = check_stream_name(name)
-        check_int("buffer", buffer, minimum=1)
-        if timeout is not None:
-            check_duration("timeout", timeout, positive=True)
+        label = check_stream_options(name, buffer, timeout)
         self._session.raise_if_closed()
         live = self._live
         if live.book.remaining() is None and live.quota_asked_in != live.book.epoch:

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
+from typing import Any, Protocol
 
 import anyio
 
@@ -52,6 +53,12 @@ __all__ = ["LiveQuotes"]
 logger = logging.getLogger("asyncquote.quotes")
 
 
+class Listener(Hashable, Protocol):
+    """What the book routes a pair's pushes to: a stream, or one member of a followed group."""
+
+    def _put(self, key: Hashable | None, item: Any) -> None: ...
+
+
 class LiveQuotes:
     """See the module docstring."""
 
@@ -60,7 +67,7 @@ class LiveQuotes:
     ) -> None:
         self._next = push_handler
         self.book = book or SubscriptionBook()
-        self.streams: dict[QuoteStream[Update], None] = {}
+        self.streams: dict[QuoteStream[Any], None] = {}
         self._latest: dict[Pair, Update] = {}
         self._warnings = WarningThrottle(logger)
         self._names = itertools.count(1)
@@ -125,7 +132,7 @@ class LiveQuotes:
 
     # -- streams --------------------------------------------------------------
 
-    def register(self, stream: QuoteStream[Update], pairs: Iterable[Pair]) -> list[Batch]:
+    def register(self, stream: QuoteStream[Any], pairs: Iterable[Pair]) -> list[Batch]:
         """Add ``stream`` for ``pairs``; the subscribe requests to send (see ``acquire``).
 
         Pairs another stream holds start the new one from their newest update.
@@ -133,16 +140,31 @@ class LiveQuotes:
         Raises:
             SubscriptionQuotaError: no room in the quota; nothing changed.
         """
-        wanted = list(pairs)
-        batches = self.book.acquire(stream, wanted)
+        batches = self.attach(stream, pairs)
         self.streams[stream] = None
+        return batches
+
+    def attach(self, listener: Listener, pairs: Iterable[Pair]) -> list[Batch]:
+        """Route ``pairs`` to ``listener`` as well: :meth:`register` without the stream's
+        gaps and closing (a followed group's member, whose stream is registered itself).
+
+        Raises:
+            SubscriptionQuotaError: no room in the quota; nothing changed.
+        """
+        wanted = list(pairs)
+        batches = self.book.acquire(listener, wanted)
         for pair in wanted:
             latest = self._latest.get(pair)
             if latest is not None:
-                stream._put(pair, latest)
+                listener._put(pair, latest)
         return batches
 
-    def release(self, stream: QuoteStream[Update]) -> None:
+    def detach(self, listener: Listener) -> None:
+        """``listener`` wants none of its pairs any more; they may be unsubscribed."""
+        self.book.release(listener)
+        self.wake()
+
+    def release(self, stream: QuoteStream[Any]) -> None:
         """``stream``'s block ended: no more pushes for it; its pairs may be unsubscribed."""
         self.book.release(stream)
         self.streams.pop(stream, None)

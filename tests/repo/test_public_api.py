@@ -37,6 +37,8 @@ PUBLIC = {
         "FutureQuoteExData",
         "FutureSnapshotExData",
         "FutureStaticExData",
+        "FollowStream",
+        "FollowUpdate",
         "GatewayEvent",
         "GatewayEventType",
         "GatewayNotReadyError",
@@ -51,6 +53,7 @@ PUBLIC = {
         "Market",
         "MarketState",
         "ModifyOp",
+        "NotFollowed",
         "NotSubscribedError",
         "NotifyType",
         "OpenDError",
@@ -105,6 +108,7 @@ PUBLIC = {
         "TickerType",
         "TimeSharePoint",
         "TrustSnapshotExData",
+        "UnknownGroupError",
         "UsageError",
         "UsedQuotaChanged",
         "WarrantQuoteExData",
@@ -193,7 +197,7 @@ def test_errors_form_one_tree_under_async_quote_error() -> None:
         if isinstance(getattr(asyncquote, name), type)
         and issubclass(getattr(asyncquote, name), BaseException)
     ]
-    assert len(errors) == 12
+    assert len(errors) == 13
     for error in errors:
         assert issubclass(error, asyncquote.AsyncQuoteError), error
 
@@ -254,6 +258,9 @@ def _error_samples() -> list[BaseException]:
     status = asyncquote.GatewayStatus(quote_logged_in=False)
     special: dict[type, BaseException] = {
         asyncquote.OpenDError: asyncquote.OpenDError(-1, 2, "no such group", 3213),
+        asyncquote.UnknownGroupError: asyncquote.UnknownGroupError(
+            "Tehc", ("Tech", "HK"), -1, 2, "no such group", 3213
+        ),
         asyncquote.GatewayNotReadyError: asyncquote.GatewayNotReadyError(status),
         asyncquote.RateLimitError: asyncquote.RateLimitError(3213, 1.5, "quota"),
         asyncquote.SubscriptionQuotaError: asyncquote.SubscriptionQuotaError(3, 1, 100),

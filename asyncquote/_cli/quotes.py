@@ -1,0 +1,255 @@
+"""The command line's live-quote commands: ``quote``, ``subscribe`` and ``follow``.
+
+``quote CODE...`` prints a snapshot of each security (3203) as a table, or
+JSON. ``subscribe CODE... --type QUOTE,ORDER_BOOK`` and ``follow GROUP``
+print one line per update (or one JSON object each) as they come, until
+Ctrl-C or ``--count``; ``follow`` adds a line for each change of the
+group's members. A gap after a reconnect and a failed poll go to stderr, as
+notes, not updates. The arguments are checked by argparse (exit 2) before
+anything connects; like every command, these fail by raising (see
+:mod:`asyncquote._cli.commands`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timezone
+from typing import Any
+
+import anyio
+
+from .._base.errors import InvalidArgumentError
+from .._client.watch import WatchError, WatchlistChange
+from .._io.taskgroups import single_errors
+from .._models.groups import check_group_name
+from .._models.quotes import BasicQuote, OrderBook
+from .._models.snapshots import Snapshot
+from .._models.watchlist import Security
+from .._opend.quotes import SubType
+from .._quotes.args import STREAMED_SUB_TYPES
+from .._quotes.follow import NotFollowed
+from .._quotes.stream import StreamGap
+from .commands import (
+    _CommandFailed,
+    _connect,
+    _end_when_stdout_closes,
+    _json_ready,
+    _quiet_watcher_warnings,
+)
+from .table import _pad, _width
+
+__all__ = ["add_quote_commands", "quote_commands"]
+
+Command = Callable[[str, str], argparse.ArgumentParser]
+
+
+# -- argument types (argparse turns their errors into usage errors, exit 2) ------------
+
+
+def _code(text: str) -> str:
+    """A security code such as ``HK.00700``."""
+    try:
+        return str(Security.parse(text))
+    except InvalidArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _sub_types(text: str) -> list[SubType]:
+    """Comma-separated subscription types, e.g. ``QUOTE,ORDER_BOOK``."""
+    names = [name.strip().upper() for name in text.split(",") if name.strip()]
+    known = {sub_type.name: sub_type for sub_type in STREAMED_SUB_TYPES}
+    unknown = [name for name in names if name not in known]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of {' and/or '.join(known)} (comma-separated)"
+        )
+    return list(dict.fromkeys(known[name] for name in names))
+
+
+def _group(text: str) -> str:
+    """A watchlist group's name."""
+    try:
+        return check_group_name(text)
+    except InvalidArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_quote_commands(
+    command: Command,
+    add_gateway_options: Callable[[argparse.ArgumentParser], None],
+    count: Callable[[str], int],
+    seconds: Callable[[str], float],
+) -> None:
+    """Add ``quote``, ``subscribe`` and ``follow`` to the parser ``command`` makes them in."""
+    quote = command("quote", "print a snapshot of securities (price, change, volume...)")
+    quote.add_argument("codes", nargs="+", type=_code, metavar="CODE", help="e.g. HK.00700")
+    quote.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_gateway_options(quote)
+
+    subscribe = command("subscribe", "print live quotes of securities as they come")
+    subscribe.add_argument("codes", nargs="+", type=_code, metavar="CODE", help="e.g. HK.00700")
+    follow = command("follow", "print a watchlist group's changes and its live quotes")
+    follow.add_argument("group", type=_group, metavar="GROUP", help='group name, e.g. "Tech"')
+    follow.add_argument(
+        "--interval",
+        type=seconds,
+        default=30.0,
+        help="seconds between polls of the group (stretched to leave half the quota free)",
+    )
+    for streaming in (subscribe, follow):
+        streaming.add_argument(
+            "--type",
+            type=_sub_types,
+            default=[SubType.QUOTE],
+            dest="sub_types",
+            metavar="TYPES",
+            help="QUOTE and/or ORDER_BOOK, comma-separated (default: QUOTE)",
+        )
+        streaming.add_argument(
+            "--count", type=count, metavar="N", help="stop after N lines (default: until Ctrl-C)"
+        )
+        streaming.add_argument("--json", action="store_true", help="print one JSON object per line")
+        add_gateway_options(streaming)
+
+
+# -- quote ------------------------------------------------------------------------
+
+
+_HEADERS = ("code", "name", "price", "change", "open", "high", "low", "volume", "turnover")
+
+
+def _change(price: float, last_close: float) -> str:
+    if not last_close:
+        return "-"
+    return f"{(price - last_close) / last_close * 100:+.2f}%"
+
+
+def render_snapshots(snapshots: Sequence[Snapshot]) -> str:
+    """The snapshots as a table, one security a row."""
+    rows = [_HEADERS] + [
+        (
+            str(b.security),
+            b.name or "",
+            f"{b.cur_price:g}",
+            _change(b.cur_price, b.last_close_price),
+            f"{b.open_price:g}",
+            f"{b.high_price:g}",
+            f"{b.low_price:g}",
+            f"{b.volume:,}",
+            f"{b.turnover:,.0f}",
+        )
+        for b in (snapshot.basic for snapshot in snapshots)
+    ]
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(_HEADERS))]
+    return "\n".join(
+        "  ".join(_pad(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+async def _quote(args: argparse.Namespace) -> None:
+    async with _connect(args) as client:
+        snapshots = await client.get_market_snapshot(args.codes)
+    if args.json:
+        rows = [_json_ready(snapshot.model_dump()) for snapshot in snapshots]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        print(render_snapshots(snapshots))
+
+
+# -- subscribe and follow ----------------------------------------------------------
+
+
+def _line(item: object, as_json: bool) -> str | None:
+    """One line for an update or a membership change; None for what is only a note."""
+    now = datetime.now(timezone.utc)
+    if as_json and isinstance(item, BasicQuote | OrderBook | NotFollowed):
+        head = {"type": type(item).__name__, "timestamp": now.isoformat()}
+        return json.dumps({**head, **_json_ready(item.model_dump())}, ensure_ascii=False)
+    if as_json and isinstance(item, WatchlistChange):
+        document: dict[str, object] = {
+            "type": "WatchlistChange",
+            "timestamp": now.isoformat(),
+            "group": item.group,
+            "initial": item.initial,
+            "added": [str(entry.security) for entry in item.added],
+            "removed": [str(entry.security) for entry in item.removed],
+            "current": [str(entry.security) for entry in item.current],
+        }
+        return json.dumps(document, ensure_ascii=False)
+    return _text(item, f"{now:%H:%M:%S}")
+
+
+def _text(item: object, time: str) -> str | None:
+    if isinstance(item, BasicQuote):
+        return (
+            f"{time}  {item.security}  {item.cur_price:g}  "
+            f"{_change(item.cur_price, item.last_close_price)}  vol {item.volume:,}"
+        )
+    if isinstance(item, OrderBook):
+        bid = f"{item.bids[0].price:g} x {item.bids[0].volume:,}" if item.bids else "-"
+        ask = f"{item.asks[0].price:g} x {item.asks[0].volume:,}" if item.asks else "-"
+        return f"{time}  {item.security}  bid {bid}  ask {ask}"
+    if isinstance(item, WatchlistChange):
+        if item.initial:
+            members = " ".join(str(entry.security) for entry in item.current)
+            return f"{time}  [{item.group}] {len(item.current)} securities: {members}"
+        moves = [f"+{entry.security}" for entry in item.added]
+        moves += [f"-{entry.security}" for entry in item.removed]
+        return f"{time}  [{item.group}] {' '.join(moves) or 'changed (order or details)'}"
+    if isinstance(item, NotFollowed):
+        codes = " ".join(str(security) for security in item.securities)
+        return f"{time}  [{item.group}] not followed: {codes} ({item.message})"
+    if isinstance(item, StreamGap):
+        print("(reconnected: updates may have been missed)", file=sys.stderr, flush=True)
+    elif isinstance(item, WatchError):
+        print(f"[{item.group}] poll failed: {item.error}", file=sys.stderr, flush=True)
+    return None
+
+
+async def _print_stream(
+    args: argparse.Namespace, opening: Callable[[Any], AbstractAsyncContextManager[Any]]
+) -> None:
+    """Print the stream ``opening(client)`` yields, a line an item, up to ``--count``."""
+    async with (
+        _connect(args) as client,
+        opening(client) as stream,
+        single_errors(),
+        anyio.create_task_group() as tg,
+    ):
+        tg.start_soon(_end_when_stdout_closes)
+        printed = 0
+        async for item in stream:
+            line = _line(item, args.json)
+            if line is None:
+                continue
+            print(line, flush=True)
+            printed += 1
+            if args.count is not None and printed >= args.count:
+                break
+        else:
+            raise _CommandFailed("the connection to OpenD was closed; no more updates")
+        tg.cancel_scope.cancel()
+
+
+async def _subscribe(args: argparse.Namespace) -> None:
+    await _print_stream(args, lambda client: client.subscribe(args.codes, args.sub_types))
+
+
+async def _follow(args: argparse.Namespace) -> None:
+    with _quiet_watcher_warnings():  # a failed poll is printed once, as a note
+        await _print_stream(
+            args,
+            lambda client: client.follow_user_security(
+                args.group, args.sub_types, interval=args.interval
+            ),
+        )
+
+
+def quote_commands() -> dict[str, Callable[[argparse.Namespace], Any]]:
+    """The commands of this module, by name, for ``main()``."""
+    return {"quote": _quote, "subscribe": _subscribe, "follow": _follow}

@@ -1,0 +1,223 @@
+"""Following a watchlist group against the simulator, on every runner; the quota's
+retries and the one-minute rule on trio's virtual clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+import asyncquote
+from asyncquote import (
+    BasicQuote,
+    FollowStream,
+    InvalidArgumentError,
+    ModifyOp,
+    NotFollowed,
+    ReconnectPolicy,
+    StreamGap,
+    SubType,
+    UnknownGroupError,
+    WatchlistChange,
+)
+from asyncquote._pb import Qot_Sub_pb2
+from asyncquote.sim import Simulator
+
+from ..conftest import OnTriosVirtualClock, Runner
+
+pytestmark = pytest.mark.anyio
+
+FAST = ReconnectPolicy(initial_delay=0.01, max_delay=0.05, jitter=0)
+# No quota on polling the group (the client's and the simulator's), so that a
+# short interval is kept as given.
+FREE_POLLS = {3213: None}
+FREE_SIM_POLLS = {3213: None, 3214: None}
+TECH = ["US.AAPL", "US.TSLA", "HK.00700", "HK.09988", "US.FUTU"]
+
+
+@pytest.fixture
+def anyio_backend(runner: Runner) -> object:
+    return runner.anyio_backend
+
+
+def codes(items: Any) -> list[str]:
+    """Code strings of securities, or of the watchlist entries holding them."""
+    return [str(item.basic.security if hasattr(item, "basic") else item) for item in items]
+
+
+async def next_of(stream: FollowStream, kind: type, *, where: Any = None) -> Any:
+    """The next item of ``kind`` (and passing ``where``), skipping the others."""
+    async for item in stream:
+        if isinstance(item, kind) and (where is None or where(item)):
+            return item
+    raise AssertionError("the stream ended")
+
+
+def sub_requests(sim: Simulator, *, subscribe: bool) -> list[list[str]]:
+    """The securities of each Qot_Sub the simulator read."""
+    found = []
+    for record in sim.requests:
+        if record.proto_id == 3001:
+            c2s = Qot_Sub_pb2.Request.FromString(record.body).c2s
+            if c2s.isSubOrUnSub is subscribe:
+                found.append([s.code for s in c2s.securityList])
+    return found
+
+
+async def test_the_stream_follows_the_group_as_another_client_edits_it(runner: Runner) -> None:
+    async with (
+        Simulator(port=0, quote_rate=20, quotas=FREE_SIM_POLLS) as sim,
+        asyncquote.connect(sim.host, sim.port, keepalive=False, quotas=FREE_POLLS) as client,
+        asyncquote.connect(sim.host, sim.port, keepalive=False) as app,
+        client.follow_user_security("Tech", [SubType.QUOTE], interval=0.05) as stream,
+    ):
+        with anyio.fail_after(20):
+            first = await stream.__anext__()
+            assert isinstance(first, WatchlistChange)
+            assert first.initial
+            assert codes(first.added) == TECH
+            assert codes(stream.members) == TECH
+            assert sub_requests(sim, subscribe=True) == [[c.split(".")[1] for c in TECH]]
+            seen = set()
+            while len(seen) < len(TECH):
+                quote = await next_of(stream, BasicQuote)
+                seen.add(str(quote.security))
+            assert seen == set(TECH)
+
+            await app.modify_user_security("Tech", ModifyOp.MOVE_OUT, ["US.AAPL"])
+            await app.modify_user_security("Tech", ModifyOp.ADD, ["US.SPY"])
+            changes: list[WatchlistChange] = []
+            while "US.SPY" not in codes(stream.members):
+                changes.append(await next_of(stream, WatchlistChange))
+            assert ["US.AAPL"] in [codes(c.removed) for c in changes]
+            assert ["US.SPY"] in [codes(c.added) for c in changes]
+            assert "US.AAPL" not in codes(stream.members)
+            spy = await next_of(stream, BasicQuote, where=lambda q: str(q.security) == "US.SPY")
+            assert spy.cur_price > 0
+            # Released, not unsubscribed yet: OpenD's one-minute rule.
+            status = client.subscriptions
+            assert [p.security for p in status.pending_unsubscribes] == ["US.AAPL"]
+            assert {p.security for p in status.pairs} == set(TECH) - {"US.AAPL"} | {"US.SPY"}
+            assert all(p.streams == ("follow Tech",) for p in status.pairs)
+            assert sub_requests(sim, subscribe=False) == []
+    assert len(sim.rejections) == 0
+
+
+async def test_leaving_the_block_releases_every_member_and_stops_polling(
+    runner: Runner,
+) -> None:
+    async with (
+        Simulator(port=0, quotas=FREE_SIM_POLLS) as sim,
+        asyncquote.connect(sim.host, sim.port, keepalive=False, quotas=FREE_POLLS) as client,
+    ):
+        with anyio.fail_after(20):
+            async with client.follow_user_security("Macro", [SubType.QUOTE], interval=0.05) as s:
+                await next_of(s, BasicQuote)
+            after = client.subscriptions
+            assert after.pairs == ()
+            assert len(after.pending_unsubscribes) == 3
+            polls = sum(1 for r in sim.requests if r.proto_id == 3213)
+            await anyio.sleep(0.3)
+            assert sum(1 for r in sim.requests if r.proto_id == 3213) == polls
+            rest = [item async for item in s]  # what was buffered, then the end
+            assert all(isinstance(item, BasicQuote) for item in rest)
+
+
+async def test_a_reconnect_marks_a_gap_and_the_members_are_subscribed_again(
+    runner: Runner,
+) -> None:
+    async with (
+        Simulator(port=0, quote_rate=20, quotas=FREE_SIM_POLLS) as sim,
+        asyncquote.connect(
+            sim.host, sim.port, keepalive=False, reconnect=FAST, quotas=FREE_POLLS
+        ) as client,
+        client.follow_user_security("Macro", [SubType.QUOTE], interval=0.05) as stream,
+    ):
+        with anyio.fail_after(20):
+            await next_of(stream, BasicQuote)
+            await sim.drop_connections()
+            await next_of(stream, StreamGap)
+            await next_of(stream, BasicQuote)
+            assert len(sub_requests(sim, subscribe=True)) == 2
+            assert codes(stream.members) == ["HK.800000", "HK.HSImain", "US.SPY"]
+
+
+async def test_an_unknown_group_is_a_typed_error_naming_the_groups(runner: Runner) -> None:
+    async with (
+        Simulator(port=0) as sim,
+        asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+    ):
+        with pytest.raises(UnknownGroupError) as caught:
+            async with client.follow_user_security("Tehc", [SubType.QUOTE]):
+                raise AssertionError("not reached")
+        assert caught.value.group == "Tehc"
+        assert "Tech" in caught.value.groups
+        assert isinstance(caught.value, asyncquote.OpenDError)
+        assert sub_requests(sim, subscribe=True) == []
+        assert client.subscriptions.pairs == ()
+        assert await client.get_user_security("Tech")  # the client goes on
+
+
+@pytest.mark.parametrize(
+    ("group", "sub_types", "kwargs"),
+    [
+        ("Tech", [SubType.TICKER], {}),
+        ("Tech", SubType.QUOTE, {}),
+        ("Tech", [], {}),
+        ("", [SubType.QUOTE], {}),
+        (7, [SubType.QUOTE], {}),
+        ("Tech", [SubType.QUOTE], {"interval": 0}),
+        ("Tech", [SubType.QUOTE], {"quota_share": 2}),
+        ("Tech", [SubType.QUOTE], {"buffer": 0}),
+        ("Tech", [SubType.QUOTE], {"name": ""}),
+        ("Tech", [SubType.QUOTE], {"timeout": -1}),
+    ],
+)
+async def test_bad_arguments_are_refused_before_anything_is_sent(
+    runner: Runner, group: Any, sub_types: Any, kwargs: dict[str, Any]
+) -> None:
+    async with (
+        Simulator(port=0) as sim,
+        asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+    ):
+        before = len(sim.requests)
+        with pytest.raises(InvalidArgumentError):
+            async with client.follow_user_security(group, sub_types, **kwargs):
+                raise AssertionError("not reached")
+        assert len(sim.requests) == before
+
+
+class TestOnTriosVirtualClock(OnTriosVirtualClock):
+    """The quota and OpenD's minute, as the simulator keeps them, on trio's virtual clock."""
+
+    async def test_a_group_beyond_the_quota_is_followed_as_far_as_it_fits(self) -> None:
+        async with (
+            Simulator(port=0, subscription_quota=3) as sim,
+            asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+            client.follow_user_security("Tech", [SubType.QUOTE], interval=10) as stream,
+        ):
+            first = await stream.__anext__()
+            assert isinstance(first, WatchlistChange)
+            left = await next_of(stream, NotFollowed)
+            assert left.quota_exceeded
+            assert codes(left.securities) == TECH[3:]
+            assert codes(stream.members) == TECH[:3]
+            assert codes(stream.not_followed) == TECH[3:]
+            # Room comes only when a member's unsubscribe is sent, a minute
+            # after its subscribe: then a member left out gets in, unasked.
+            await client.modify_user_security("Tech", ModifyOp.MOVE_OUT, ["US.AAPL"])
+            start = anyio.current_time()
+            skipped = []
+            with anyio.fail_after(600):  # virtual seconds
+                async for item in stream:
+                    if isinstance(item, BasicQuote) and str(item.security) in TECH[3:]:
+                        joined = item
+                        break
+                    skipped.append(item)
+            # Tried again every poll period meanwhile, reported once only.
+            assert not [item for item in skipped if isinstance(item, NotFollowed)]
+            assert anyio.current_time() - start >= 59
+            assert codes(stream.members) == [*TECH[1:3], str(joined.security)]
+            assert len(stream.not_followed) == 1
+            assert len(sim.rejections) == 0
