@@ -81,6 +81,12 @@ class LiveQuotesClient(MarketDataRequestsClient):
         marks where updates may have been missed (a reconnect). OpenD pushes
         the current state of each pair at once.
 
+        Any other kind (``TICKER``, ``RT_DATA``, the K-line periods,
+        ``BROKER``...) is subscribed and held for the block, for the
+        requests that need it (:meth:`get_rt_ticker`, :meth:`get_rt_data`,
+        :meth:`get_cur_kline`, :meth:`get_broker_queue`); streams do not
+        deliver updates of those kinds yet.
+
         **Sharing.** Any number of streams may be open at once over the one
         connection. Each (security, type) pair costs one unit of the
         account's subscription quota however many streams ask for it.
@@ -101,7 +107,8 @@ class LiveQuotesClient(MarketDataRequestsClient):
 
         Args:
             codes: securities, as codes like ``"HK.00700"`` or :class:`Security`.
-            sub_types: ``SubType.QUOTE`` and/or ``SubType.ORDER_BOOK``.
+            sub_types: ``SubType.QUOTE``, ``SubType.ORDER_BOOK``... (any but
+                ``NONE``).
             name: how ``client.subscriptions`` names the stream
                 (``"stream 1"``, ... by default).
             buffer: most updates kept for the reader (raised to the number

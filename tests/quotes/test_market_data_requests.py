@@ -4,8 +4,7 @@ desk (``tests/hostile_market_data.py``), on every runner; Hypothesis over the ar
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 import pytest
@@ -23,8 +22,7 @@ from asyncquote import (
     SubType,
     TickerDirect,
 )
-from asyncquote._opend.vocabulary import SecurityKey
-from asyncquote._quotes.stream import QuoteStream
+from asyncquote._opend.vocabulary import SecurityKey, format_code
 
 from ..conftest import Runner
 from ..hostile_market_data import MarketDataDesk
@@ -45,24 +43,20 @@ def anyio_backend(runner: Runner) -> object:
 
 @asynccontextmanager
 async def desk_and_client(
-    deadline: float = 20,
+    *held: tuple[SecurityKey, SubType], deadline: float = 20
 ) -> AsyncIterator[tuple[MarketDataDesk, asyncquote.QuoteClient]]:
+    """The desk and a client connected to it, holding the subscriptions ``held``."""
     gateway = HostileGateway()
     desk = MarketDataDesk(gateway)
     async with (
         hostile_gateway(gateway),
         asyncquote.connect("127.0.0.1", gateway.port, keepalive=False, reconnect=FAST) as client,
+        AsyncExitStack() as streams,
     ):
         with anyio.fail_after(deadline):
+            for key, kind in held:
+                await streams.enter_async_context(client.subscribe([format_code(key)], [kind]))
             yield desk, client
-
-
-async def hold(client: asyncquote.QuoteClient, *pairs: tuple[SecurityKey, SubType]) -> None:
-    """Subscribe ``pairs`` for the rest of the client's life, through the book
-    (streams do not deliver these kinds yet, so subscribe() refuses them)."""
-    stream: QuoteStream[Any] = QuoteStream("held", 16)
-    for batch in client._live.register(stream, [(key, int(kind)) for key, kind in pairs]):
-        await client._subscribe_batch(batch, None)
 
 
 def sent(desk: MarketDataDesk) -> int:
@@ -72,8 +66,7 @@ def sent(desk: MarketDataDesk) -> int:
 async def test_each_request_needs_its_subscription_and_sends_nothing_without_it(
     runner: Runner,
 ) -> None:
-    async with desk_and_client() as (desk, client):
-        await hold(client, (TENCENT, SubType.K_1M), (TENCENT, SubType.QUOTE))
+    async with desk_and_client((TENCENT, SubType.K_1M), (TENCENT, SubType.QUOTE)) as (desk, client):
         calls = [
             (client.get_rt_ticker("HK.00700"), SubType.TICKER),
             (client.get_rt_data("HK.00700"), SubType.RT_DATA),
@@ -89,8 +82,7 @@ async def test_each_request_needs_its_subscription_and_sends_nothing_without_it(
 
 
 async def test_the_latest_trades_oldest_first(runner: Runner) -> None:
-    async with desk_and_client() as (desk, client):
-        await hold(client, (TENCENT, SubType.TICKER))
+    async with desk_and_client((TENCENT, SubType.TICKER)) as (desk, client):
         desk.prices[TENCENT] = 300.0
         trades = await client.get_rt_ticker("HK.00700", num=3)
         assert [t.sequence for t in trades] == [2197, 2198, 2199]
@@ -102,8 +94,7 @@ async def test_the_latest_trades_oldest_first(runner: Runner) -> None:
 
 
 async def test_time_share_points(runner: Runner) -> None:
-    async with desk_and_client() as (_, client):
-        await hold(client, (TENCENT, SubType.RT_DATA))
+    async with desk_and_client((TENCENT, SubType.RT_DATA)) as (_, client):
         points = await client.get_rt_data("HK.00700")
         assert [(p.time, p.minute, p.price, p.volume) for p in points[:2]] == [
             ("2026-01-05 09:30:00", 570, 100.0, 100),
@@ -118,8 +109,7 @@ async def test_time_share_points(runner: Runner) -> None:
 async def test_klines_of_the_period_and_adjustment_asked_for(
     runner: Runner, ktype: object, autype: object, au_type: AuType
 ) -> None:
-    async with desk_and_client() as (desk, client):
-        await hold(client, (TENCENT, SubType.K_1M))
+    async with desk_and_client((TENCENT, SubType.K_1M)) as (desk, client):
         bars = await client.get_cur_kline("HK.00700", 4, ktype, autype)  # type: ignore[arg-type]
         assert [bar.open_price for bar in bars] == [126.0, 127.0, 128.0, 129.0]
         assert {(bar.k_type, bar.au_type) for bar in bars} == {(KLType.K_1M, au_type)}
@@ -131,8 +121,7 @@ async def test_klines_of_the_period_and_adjustment_asked_for(
 async def test_the_default_kline_is_daily_and_forward_adjusted_as_the_sdks(
     runner: Runner,
 ) -> None:
-    async with desk_and_client() as (desk, client):
-        await hold(client, (TENCENT, SubType.K_DAY))
+    async with desk_and_client((TENCENT, SubType.K_DAY)) as (desk, client):
         (bar,) = await client.get_cur_kline("HK.00700", 1)
         assert (bar.k_type, bar.au_type) == (KLType.K_DAY, AuType.QFQ)
         ((_, c2s),) = desk.asked
@@ -140,8 +129,10 @@ async def test_the_default_kline_is_daily_and_forward_adjusted_as_the_sdks(
 
 
 async def test_a_broker_queue_has_both_sides_and_only_hong_kong_has_one(runner: Runner) -> None:
-    async with desk_and_client() as (desk, client):
-        await hold(client, (TENCENT, SubType.BROKER), (APPLE, SubType.BROKER))
+    async with desk_and_client((TENCENT, SubType.BROKER), (APPLE, SubType.BROKER)) as (
+        desk,
+        client,
+    ):
         queue = await client.get_broker_queue("HK.00700")
         assert [(b.id, b.name, b.position) for b in queue.bids] == [
             (8000, "Broker 8000", 0),
@@ -156,8 +147,10 @@ async def test_a_broker_queue_has_both_sides_and_only_hong_kong_has_one(runner: 
 async def test_opends_refusal_for_want_of_a_subscription_is_the_same_error(
     runner: Runner,
 ) -> None:
-    async with desk_and_client() as (desk, client):
-        await hold(client, (TENCENT, SubType.TICKER), (TENCENT, SubType.K_3M))
+    async with desk_and_client((TENCENT, SubType.TICKER), (TENCENT, SubType.K_3M)) as (
+        desk,
+        client,
+    ):
         desk.held[desk.gateway.connections[0]].clear()  # OpenD forgot them
         with pytest.raises(NotSubscribedError, match="please subscribe first") as caught:
             await client.get_cur_kline("HK.00700", 10, "K_3M")
@@ -235,15 +228,11 @@ def test_any_arguments_give_a_result_or_only_documented_errors(backend: str) -> 
     """Arguments of any type and value: a result, or InvalidArgumentError with
     nothing sent, or NotSubscribedError (only TICKER and K_1M of HK.00700 held)."""
 
-    async def setup(entered: Any) -> None:
-        _, client = entered
-        await hold(client, (TENCENT, SubType.TICKER), (TENCENT, SubType.K_1M))
-
+    held = (TENCENT, SubType.TICKER), (TENCENT, SubType.K_1M)
     with (
         start_blocking_portal(backend) as portal,
-        portal.wrap_async_context_manager(desk_and_client(deadline=600)) as entered,
+        portal.wrap_async_context_manager(desk_and_client(*held, deadline=600)) as entered,
     ):
-        portal.call(setup, entered)
         desk, client = entered
 
         @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))

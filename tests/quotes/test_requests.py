@@ -136,7 +136,7 @@ async def test_bad_arguments_are_refused_before_sending(
         ([], [SubType.QUOTE], "codes must not be empty"),
         (["HK.00700"], [], "sub_types must not be empty"),
         (["HK.00700"], [42], "unknown subscription type 42"),
-        (["HK.00700"], [SubType.BROKER], "BROKER is not delivered"),
+        (["HK.00700"], [SubType.NONE], "unknown subscription type"),
         (["HK.00700"], SubType.QUOTE, "must be a list"),
     ],
 )
