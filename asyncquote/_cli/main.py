@@ -13,6 +13,7 @@ Subcommands:
 * ``events`` — OpenD's events as they come.
 * ``quote CODE...`` — a snapshot of securities; ``subscribe CODE...`` —
   their live quotes; ``follow GROUP`` — a group's changes and live quotes.
+* ``kline CODE`` — the latest K-line bars of a security.
 
 All but ``demo`` and ``sim`` talk to a real (or simulated) OpenD, by default
 at 127.0.0.1:11111.
@@ -198,9 +199,8 @@ def _check_backend(backend: str) -> None:
             ) from None
 
 
-def _run(
-    args: argparse.Namespace, commands: ModuleType, gateway: ModuleType, quotes: ModuleType
-) -> None:
+def _run(args: argparse.Namespace, *modules: ModuleType) -> None:
+    commands, gateway, quotes, market_data = modules
     _check_backend(args.backend)
     commands._check_arguments(args)
     if args.command == "demo":
@@ -216,6 +216,7 @@ def _run(
             "status": gateway._status,
             "events": gateway._events,
             **quotes.quote_commands(),
+            **market_data.market_data_commands(),
         }[args.command]
         anyio.run(command, args, backend=args.backend)
     sys.stdout.flush()
@@ -231,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The commands' modules, and the simulator's they use, load here rather
         # than when this module is imported, so that a Ctrl-C while they load
         # ends as quietly as one while a command runs.
-        from . import commands, gateway, quotes
+        from . import commands, gateway, market_data, quotes
         from .parser import _build_parser
     except KeyboardInterrupt:
         return 130
@@ -248,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The library's own story (connecting, reconnecting, quota waits),
             # not other packages' debug lines (asyncio's choice of selector).
             logging.getLogger("asyncquote").setLevel(logging.DEBUG)
-        _run(args, commands, gateway, quotes)
+        _run(args, commands, gateway, quotes, market_data)
     except BaseException as raised:
         exc = _leaf(raised)
         if isinstance(exc, KeyboardInterrupt):

@@ -21,6 +21,7 @@ from ..sim._faults import FAULT_USAGE
 from ..sim._gateway import GATEWAY_STATUSES
 from ..sim._server import DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_QUOTE_RATE
 from ..sim._subscriptions import DEFAULT_SUBSCRIPTION_QUOTA
+from .market_data import add_market_data_commands
 from .quotes import add_quote_commands
 from .types import (
     _count,
@@ -67,6 +68,7 @@ _CONNECTION_DEFAULTS: dict[str, object] = {
 _GATEWAY_COMMANDS = (
     *("groups", "watchlist", "watch", "status", "events", "add", "remove"),
     *("quote", "subscribe", "follow"),
+    "kline",
 )
 
 
@@ -401,4 +403,5 @@ def _build_parser() -> argparse.ArgumentParser:
             )
         _add_gateway_options(edit)
     add_quote_commands(command, _add_gateway_options, _count, _seconds)
+    add_market_data_commands(command, _add_gateway_options)
     return parser

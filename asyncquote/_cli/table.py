@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from .._models.watchlist import SecurityStaticInfo
 
-__all__ = ["render_watchlist"]
+__all__ = ["render_rows", "render_watchlist"]
 
 _HEADERS = ("code", "name", "type", "lot", "listed", "details")
 
@@ -61,3 +61,12 @@ def render_watchlist(items: Sequence[SecurityStaticInfo]) -> str:
         for row in [_HEADERS, tuple("-" * w for w in widths), *rows]
     ]
     return "\n".join(lines)
+
+
+def render_rows(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Return an aligned text table: ``headers``, then each row (cells as text)."""
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    return "\n".join(
+        "  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *rows]
+    )

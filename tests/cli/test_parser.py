@@ -260,10 +260,11 @@ _OPTIONS = st.sampled_from(
     [
         *("--host", "--timeout", "--connect-timeout", "--rsa-key", "--type", "--count"),
         *("--interval", "--json", "--csv", "--everywhere", "-v"),
+        *("--ktype", "--num", "--autype"),
     ]
 )
 _GATEWAY_COMMANDS = st.sampled_from(
-    ["groups", "watchlist", "watch", "status", "events", "add", "remove"]
+    ["groups", "watchlist", "watch", "status", "events", "add", "remove", "kline"]
 )
 
 

@@ -133,6 +133,14 @@ def test_following_an_unknown_group_is_one_line_naming_the_groups(
         (["follow", ""], "argument GROUP"),
         (["follow", "Tech", "--interval", "-1"], "argument --interval"),
         (["follow", "Tech", "--count", "x"], "argument --count"),
+        (["kline"], "required: CODE"),
+        (["kline", "00700"], "argument CODE"),
+        (["kline", "HK.00700", "--ktype", "K_2M"], "argument --ktype"),
+        (["kline", "HK.00700", "--ktype", "TICKER"], "argument --ktype"),
+        (["kline", "HK.00700", "--num", "0"], "num must be from 1 to 1000"),
+        (["kline", "HK.00700", "--num", "1001"], "argument --num"),
+        (["kline", "HK.00700", "--num", "x"], "argument --num"),
+        (["kline", "HK.00700", "--autype", "QFQ"], "argument --autype"),
     ],
 )
 def test_wrong_arguments_are_usage_errors(
