@@ -59,12 +59,13 @@ def check_codes(codes: object, name: str = "codes") -> list[SecurityKey]:
     return keys
 
 
-def check_sub_types(sub_types: object) -> list[SubType]:
+def check_sub_types(sub_types: object, *, streamed_only: bool = False) -> list[SubType]:
     """A non-empty list of subscription types (any but ``NONE``), each once.
 
     Streams deliver updates of :data:`STREAMED_SUB_TYPES`; the other kinds
     are subscribed and held for the requests that read them
-    (``get_rt_ticker``...).
+    (``get_rt_ticker``...), unless ``streamed_only`` (for what only streams
+    updates, such as ``follow_user_security``).
     """
     if isinstance(sub_types, (int, str)) or not isinstance(sub_types, Iterable):
         raise InvalidArgumentError(
@@ -80,6 +81,11 @@ def check_sub_types(sub_types: object) -> list[SubType]:
         )
         if not isinstance(member, SubType) or member is SubType.NONE:
             raise InvalidArgumentError(f"unknown subscription type {sub_type!r}; use SubType")
+        if streamed_only and member not in STREAMED_SUB_TYPES:
+            raise InvalidArgumentError(
+                f"subscription type {member.name} is not delivered by streams yet; "
+                f"use {' or '.join(t.name for t in STREAMED_SUB_TYPES)}"
+            )
         checked[member] = None
     if not checked:
         raise InvalidArgumentError("sub_types must not be empty")

@@ -213,7 +213,7 @@ async def follow_user_security(
     """
     self._check_loop()
     group = check_group_name(group)
-    types = check_sub_types(sub_types)
+    types = check_sub_types(sub_types, streamed_only=True)
     label = check_stream_options(name, buffer, timeout)
     live = self._live
     stream = FollowStream(label or f"follow {group}", buffer, group)

@@ -53,6 +53,12 @@ def test_every_kind_of_subscription_may_be_held() -> None:
     assert check_sub_types(kinds) == kinds
 
 
+def test_streamed_only_refuses_the_kinds_streams_do_not_deliver() -> None:
+    assert check_sub_types([SubType.QUOTE], streamed_only=True) == [SubType.QUOTE]
+    with pytest.raises(InvalidArgumentError, match="TICKER is not delivered by streams yet"):
+        check_sub_types([SubType.QUOTE, SubType.TICKER], streamed_only=True)
+
+
 @pytest.mark.parametrize(
     ("sub_types", "words"),
     [
