@@ -127,6 +127,7 @@ def test_the_chains_are_the_ones_the_docs_describe() -> None:
     assert [klass.__qualname__ for klass in QuoteClient.__mro__] == [
         "QuoteClient",
         "LiveQuotesClient",
+        "MarketDataRequestsClient",
         "QuoteRequestsClient",
         "GatewayClient",
         "ClientCore",
