@@ -32,7 +32,7 @@ from pydantic import BaseModel
 
 from .._base.errors import ProtocolError
 from .._base.text import wire_text
-from .._opend.codec import parse_response
+from .._opend.codec import check_response, parse_message
 from .._opend.quotes import (
     PUSH_SUB_TYPES,
     DarkStatus,
@@ -352,12 +352,15 @@ def quote_push_messages(
             an order-book push, a required field missing if checked).
         OpenDError: the push's ``retType`` is not 0 (or is missing: its default is -400).
     """
-    if proto_id not in PUSH_SUB_TYPES:
+    sub_type = PUSH_SUB_TYPES.get(proto_id)
+    if sub_type is None:
         raise ProtocolError(f"protocol {proto_id} is not a quote push")
-    response: Any = parse_response(
+    response: Any = parse_message(
         RESPONSE_TYPES[proto_id], body, proto_id=proto_id, check_required=check_required
     )
-    if PUSH_SUB_TYPES[proto_id] is SubType.QUOTE:
+    if response.retType:  # the common case costs no call
+        check_response(proto_id, response)
+    if sub_type is SubType.QUOTE:
         return response.s2c.basicQotList  # type: ignore[no-any-return]
     return (_s2c(response, "order book"),)
 

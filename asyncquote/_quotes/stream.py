@@ -116,7 +116,10 @@ class QuoteStream(Generic[T]):
     def _put(self, key: Hashable | None, item: T | Message) -> None:
         if not self._closed:
             self._buffer.put(key, item)
-            self._wake()
+            wakeup = self._wakeup  # _wake(), inline: this runs once per push
+            if wakeup is not None:
+                self._wakeup = None
+                wakeup.set()
 
     def _gap(self) -> None:
         if not self._closed:
