@@ -220,3 +220,15 @@ async def test_a_bug_in_a_decoder_skips_the_update_and_the_stream_goes_on(
     assert update.security.code == "AAPL"
     assert "could not decode an update of stream s" in caplog.text
     assert "a bug" in caplog.text
+
+
+async def test_a_quote_naming_no_security_is_reported_and_the_rest_of_its_push_delivered(
+    runner: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    live, stream = live_stream(TENCENT)
+    nameless = pb_message((9, 1.0))  # a curPrice and nothing else
+    with caplog.at_level(logging.WARNING, logger="asyncquote.quotes"):
+        live.on_push(quote_push(nameless, basic_qot(TENCENT, 3.0)))
+    assert "1 update(s) of a protocol 3005 push name no security" in caplog.text
+    update = await stream.__anext__()
+    assert (update.security.code, update.cur_price) == ("00700", 3.0)
