@@ -87,6 +87,23 @@ def test_decode_breakdown_prints_every_row(capsys: pytest.CaptureFixture[str]) -
     ]
 
 
+def test_push_turn_times_each_part_of_the_read_callback_and_the_reader(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import push_turn
+
+    push_turn.main(["--pushes", "300", "--rounds", "2"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "one read of 300 QUOTE pushes over 100 securities, 2 rounds"
+    labels = [line[:40].rstrip() for line in lines[3:]]
+    assert labels == [
+        "framing and protocol routing",
+        "live-quote routing (LiveQuotes.on_push)",
+        "the read callback in all",
+        "reader: the 100 newest updates",
+    ]
+
+
 def test_cold_quick_run_reports_every_row_and_target(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
