@@ -9,13 +9,15 @@ from asyncquote._pb import (
     Qot_GetKL_pb2,
     Qot_GetRT_pb2,
     Qot_GetTicker_pb2,
+    Qot_UpdateBasicQot_pb2,
     Qot_UpdateBroker_pb2,
     Qot_UpdateKL_pb2,
+    Qot_UpdateOrderBook_pb2,
     Qot_UpdateRT_pb2,
     Qot_UpdateTicker_pb2,
 )
 
-from .quotes import QuoteClient, securities
+from .quotes import UPDATE_BASIC_QOT, UPDATE_ORDER_BOOK, QuoteClient, securities
 
 GET_KL, UPDATE_KL, GET_RT, UPDATE_RT = 3006, 3007, 3008, 3009
 GET_TICKER, UPDATE_TICKER, GET_BROKER, UPDATE_BROKER = 3010, 3011, 3014, 3015
@@ -25,6 +27,8 @@ KL_1M, KL_DAY, KL_3M = 1, 2, 10
 QFQ = 1
 
 PUSH_TYPES: dict[int, type[Message]] = {
+    UPDATE_BASIC_QOT: Qot_UpdateBasicQot_pb2.Response,
+    UPDATE_ORDER_BOOK: Qot_UpdateOrderBook_pb2.Response,
     UPDATE_KL: Qot_UpdateKL_pb2.Response,
     UPDATE_RT: Qot_UpdateRT_pb2.Response,
     UPDATE_TICKER: Qot_UpdateTicker_pb2.Response,
