@@ -171,9 +171,11 @@ class _Sdk:
                 return
         raise RuntimeError("the SDK process ended early")
 
-    def block(self, size: int, calls: int) -> Block:
+    def block(self, size: int, calls: int, *, read: bool = False) -> Block:
+        """``calls`` sequential calls; with ``read``, each also reads every cell it got."""
         assert self._process.stdin is not None
-        self._process.stdin.write(f"{fresh_group(size)} {calls} {self._out}\n")
+        mode = " read" if read else ""
+        self._process.stdin.write(f"{fresh_group(size)} {calls} {self._out}{mode}\n")
         self._process.stdin.flush()
         self._wait_done()
         return Block(json.loads(self._out.read_text()))

@@ -33,9 +33,13 @@ FRESH_PREFIX = "Fresh"
 _FIRST_INDEX = 10_000_000
 
 
-def fresh_group(size: int) -> str:
-    """The name of the group that answers ``size`` new securities per call."""
-    return f"{FRESH_PREFIX}{size}"
+def fresh_group(size: int, tag: str = "") -> str:
+    """The name of the group that answers ``size`` new securities per call.
+
+    A ``tag`` makes groups of one size distinct (``Fresh20000.3``), so that
+    concurrent calls are not merged into one request by single-flight.
+    """
+    return f"{FRESH_PREFIX}{size}" + (f".{tag}" if tag else "")
 
 
 class FreshStore(WatchlistStore):
@@ -54,7 +58,7 @@ class FreshStore(WatchlistStore):
         """As :meth:`WatchlistStore.securities_in`; a ``Fresh<N>`` group is N new securities."""
         if not name.startswith(FRESH_PREFIX):
             return super().securities_in(name)
-        size = int(name[len(FRESH_PREFIX) :])
+        size = int(name[len(FRESH_PREFIX) :].partition(".")[0])
         taken = self._pool[self._taken : self._taken + size]
         self._taken += len(taken)
         self._next += size

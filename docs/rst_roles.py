@@ -8,8 +8,11 @@ public object (``asyncquote.X``, ``asyncquote.sim.X``, ``asyncquote.testing.X``)
 block (``python`` when it parses as Python, else ``text``): left indented, a
 block after a list item would be Markdown's continuation of the item, one
 run-on paragraph. It also escapes a ``>`` that starts a line (``> 0``), which
-Markdown would take for a quote. Docstrings in the code stay as they are; mkdocs.yml loads
-this for mkdocstrings (and keeps it out of the site).
+Markdown would take for a quote. And it shows a method a class takes from
+another module by assignment (``follow_user_security = follow_user_security``)
+as that function, with its signature and docstring, not as an undocumented
+attribute, which the reference would leave out. Docstrings in the code stay
+as they are; mkdocs.yml loads this for mkdocstrings (and keeps it out of the site).
 """
 
 from __future__ import annotations
@@ -118,3 +121,24 @@ class RstRoles(griffe.Extension):
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
             obj.docstring.value = markdown(obj.docstring.value)
+
+    def on_class_members(self, *, cls: griffe.Class, **kwargs: Any) -> None:
+        for name, member in list(cls.members.items()):
+            target = method_assigned_by_name(cls, name, member)
+            if target is not None:
+                cls.set_member(name, griffe.Alias(name, target, parent=cls))
+
+
+def method_assigned_by_name(cls: griffe.Class, name: str, member: Any) -> str | None:
+    """The path of the function a class attribute ``name = name`` binds, if it is one.
+
+    ``QuoteClient`` takes ``follow_user_security`` from another module that
+    way (``follow_user_security = follow_user_security``); griffe sees an
+    attribute without a docstring, which the reference would leave out.
+    """
+    if member.is_alias or not member.is_attribute or str(member.value) != name:
+        return None
+    imported = cls.module.members.get(name)
+    if imported is None or not imported.is_alias:
+        return None
+    return str(imported.target_path)

@@ -10,7 +10,10 @@ present, ``retType`` 0). From there nothing in the message can make them
 fail, except a reply that lacks the ``s2c`` it must carry
 (:class:`ProtocolError`): an enum value this version does not know stays an
 ``int``, text that is not UTF-8 gets U+FFFD, an absent optional field is
-``None``. :func:`quote_push_from_body` goes from the bytes of a push.
+``None``. :func:`quote_push_from_body` goes from the bytes of a push; the
+receive path of live quotes takes it in two halves, :func:`quote_push_messages`
+when the push arrives (one parse) and :func:`update_from_pb` when a reader
+takes an update (the model).
 
 Models are built on the trusted path of :mod:`asyncquote._convert` (no
 pydantic validation: protobuf typed every field already), from a table per
@@ -21,14 +24,15 @@ order; the tests check it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
 from .._base.errors import ProtocolError
 from .._base.text import wire_text
-from .._opend.codec import parse_response
+from .._opend.codec import check_response, parse_message
 from .._opend.quotes import (
     PUSH_SUB_TYPES,
     DarkStatus,
@@ -39,7 +43,7 @@ from .._opend.quotes import (
     SubType,
 )
 from .._opend.vocabulary import RESPONSE_TYPES
-from .._pb import Qot_Common_pb2, Qot_GetSubInfo_pb2
+from .._pb import Qot_Common_pb2, Qot_GetSubInfo_pb2, Qot_UpdateOrderBook_pb2
 from .convert import _trusted, security_from_pb
 from .quotes import (
     BasicQuote,
@@ -57,6 +61,7 @@ from .quotes import (
 
 __all__ = [
     "OPTION_FIELDS",
+    "PUSH_UPDATE_DECODERS",
     "Field",
     "basic_quote_from_pb",
     "basic_quotes_from_response",
@@ -66,9 +71,11 @@ __all__ = [
     "order_book_from_response",
     "pre_after_from_pb",
     "quote_push_from_body",
+    "quote_push_messages",
     "read_fields",
     "subscription_info_from_response",
     "text",
+    "update_from_pb",
 ]
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -323,6 +330,62 @@ def subscription_info_from_response(response: Qot_GetSubInfo_pb2.Response) -> Su
     return _subscription_info(_s2c(response, "subscription info"))
 
 
+#: The protobuf message each update of a quote push travels in from the receive
+#: path to its reader (:func:`quote_push_messages`), and its decoder.
+PUSH_UPDATE_DECODERS: Mapping[type, Callable[[Any], BasicQuote | OrderBook]] = MappingProxyType(
+    {
+        Qot_Common_pb2.BasicQot: basic_quote_from_pb,
+        Qot_UpdateOrderBook_pb2.S2C: _order_book,
+    }
+)
+
+
+def quote_push_messages(
+    proto_id: int, body: bytes, *, check_required: bool = False
+) -> Sequence[Any]:
+    """The updates of a quote push as protobuf messages, one per security: each
+    ``BasicQot`` of a 3005, the ``s2c`` of a 3013. :func:`update_from_pb` decodes one.
+
+    The cheap half of :func:`quote_push_from_body`, for the receive path: one
+    parse, no model built; unless ``check_required``, the proto2 ``required``
+    fields are left for :func:`update_from_pb` to check (a walk of the whole
+    message, worth doing only for the updates a reader takes).
+
+    Raises:
+        ProtocolError: ``proto_id`` is not a quote push this version knows,
+            or ``body`` is not a valid push of it (malformed, no ``s2c`` in
+            an order-book push, a required field missing if checked).
+        OpenDError: the push's ``retType`` is not 0 (or is missing: its default is -400).
+    """
+    sub_type = PUSH_SUB_TYPES.get(proto_id)
+    if sub_type is None:
+        raise ProtocolError(f"protocol {proto_id} is not a quote push")
+    response: Any = parse_message(
+        RESPONSE_TYPES[proto_id], body, proto_id=proto_id, check_required=check_required
+    )
+    if response.retType:  # the common case costs no call
+        check_response(proto_id, response)
+    if sub_type is SubType.QUOTE:
+        return response.s2c.basicQotList  # type: ignore[no-any-return]
+    return (_s2c(response, "order book"),)
+
+
+def update_from_pb(message: Any) -> BasicQuote | OrderBook:
+    """The model of one update :func:`quote_push_messages` gave.
+
+    Raises:
+        ProtocolError: a proto2 ``required`` field of the update is missing.
+        KeyError: ``message`` is not an update of a quote push.
+    """
+    decode = PUSH_UPDATE_DECODERS[message.__class__]
+    if not message.IsInitialized():
+        missing = ", ".join(message.FindInitializationErrors())
+        raise ProtocolError(
+            f"{message.DESCRIPTOR.full_name} in a quote push lacks required fields: {missing}"
+        )
+    return decode(message)
+
+
 def quote_push_from_body(proto_id: int, body: bytes) -> list[BasicQuote] | list[OrderBook]:
     """The updates a quote push carries: basic quotes (3005, any number) or
     one order book (3013).
@@ -333,9 +396,5 @@ def quote_push_from_body(proto_id: int, body: bytes) -> list[BasicQuote] | list[
             field missing, no ``s2c`` in an order-book push).
         OpenDError: the push's ``retType`` is not 0.
     """
-    if proto_id not in PUSH_SUB_TYPES:
-        raise ProtocolError(f"protocol {proto_id} is not a quote push")
-    response: Any = parse_response(RESPONSE_TYPES[proto_id], body, proto_id=proto_id)
-    if PUSH_SUB_TYPES[proto_id] is SubType.QUOTE:
-        return basic_quotes_from_response(response)
-    return [order_book_from_response(response)]
+    messages = quote_push_messages(proto_id, body, check_required=True)
+    return [update_from_pb(message) for message in messages]  # type: ignore[return-value]

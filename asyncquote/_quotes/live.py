@@ -10,12 +10,18 @@ awaiting half (requests, the maintenance task) is
 :mod:`asyncquote._quotes.client`'s.
 
 **Routing.** A basic-quote push (3005) carries a list of quotes, an
-order-book push (3013) one book. Each is decoded only for the pairs the
-:class:`~asyncquote._quotes.book.SubscriptionBook` holds, then handed to the
-streams that want it (:meth:`SubscriptionBook.listeners`): a dictionary
-lookup and a non-blocking put per stream, no task per update. A push that
-cannot be decoded is logged (at most once a minute per protocol, with a
-count) and dropped; the connection and the other pushes carry on.
+order-book push (3013) one book. The push is parsed once; each update of a
+pair the :class:`~asyncquote._quotes.book.SubscriptionBook` holds is handed,
+still a protobuf message, to the streams that want it
+(:meth:`SubscriptionBook.listeners`): a dictionary lookup and a
+non-blocking put per stream, no task per update, no model. A stream
+conflates what waits and its reader builds the model of each update it
+takes, in its own task (:class:`~asyncquote._quotes.stream.QuoteStream`), so
+a burst costs the receive path a parse per push, whatever the reader skips.
+A push that cannot be parsed is logged (at most once a minute per protocol,
+with a count) and dropped; the connection and the other pushes carry on. An
+update that parses but cannot be decoded (a required field missing) is
+logged and skipped by the reader that takes it.
 
 **Reconnects.** When the connection is lost the book starts a new epoch,
 every stream gets a gap marker, and :attr:`LiveQuotes.resubscribe_needed` is
@@ -45,7 +51,7 @@ from .._models.events import ApiQuotaChanged, Event, UsedQuotaChanged
 from .._opend.framing import Frame
 from .._opend.quotes import PUSH_SUB_TYPES
 from .book import Batch, Pair, SubscriptionBook
-from .pushes import Update, route_push
+from .pushes import RawUpdate, route_push
 from .stream import QuoteStream
 
 __all__ = ["LiveQuotes"]
@@ -68,7 +74,7 @@ class LiveQuotes:
         self._next = push_handler
         self.book = book or SubscriptionBook()
         self.streams: dict[QuoteStream[Any], None] = {}
-        self._latest: dict[Pair, Update] = {}
+        self._latest: dict[Pair, RawUpdate] = {}
         self._warnings = WarningThrottle(logger)
         self._names = itertools.count(1)
         self.resubscribe_needed = False
@@ -98,7 +104,7 @@ class LiveQuotes:
         if self._next is not None:
             self._next(frame)
 
-    def _deliver(self, pair: Pair, update: Update) -> None:
+    def _deliver(self, pair: Pair, update: RawUpdate) -> None:
         self._latest[pair] = update
         for stream in self.book.listeners(pair):
             stream._put(pair, update)  # type: ignore[attr-defined]

@@ -1,47 +1,68 @@
 """Quote pushes to stream updates, and the Qot_Sub request the streams need.
 
 The decoding itself (bytes to :class:`BasicQuote` / :class:`OrderBook`) is
-the models' (:func:`quote_push_from_body`); here each update gets the
-subscription pair it belongs to, and only pairs the book holds go on.
+the models' (:mod:`asyncquote._models.quote_convert`); here each update gets
+the subscription pair it belongs to, and only pairs the book holds go on,
+still as their protobuf messages (:data:`RawUpdate`): the stream conflates
+them so, and its reader decodes only what it takes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from .._models.quote_convert import quote_push_from_body
+from .._base.errors import ProtocolError
+from .._models.quote_convert import quote_push_messages
 from .._models.quotes import BasicQuote, OrderBook
 from .._opend.codec import parse_response
 from .._opend.framing import Frame
 from .._opend.quotes import PUSH_SUB_TYPES
 from .._opend.vocabulary import ProtoId
-from .._pb import Qot_Common_pb2, Qot_Sub_pb2
+from .._pb import Qot_Common_pb2, Qot_Sub_pb2, Qot_UpdateOrderBook_pb2
 from .book import Batch, Pair
 
-__all__ = ["Update", "route_push", "sub_reply", "sub_request_body"]
+__all__ = ["RawUpdate", "Update", "route_push", "sub_reply", "sub_request_body"]
 
 Update = BasicQuote | OrderBook
 """What a stream delivers (besides its gap markers)."""
+
+RawUpdate = Qot_Common_pb2.BasicQot | Qot_UpdateOrderBook_pb2.S2C
+"""An update as the receive path routes it: the protobuf message of one
+security's update, decoded into its :data:`Update` when a reader takes it."""
+
+_SUB_TYPE_VALUES = {proto_id: int(sub_type) for proto_id, sub_type in PUSH_SUB_TYPES.items()}
 
 
 def route_push(
     proto_id: int,
     body: bytes,
     tracked: Callable[[Pair], bool],
-    deliver: Callable[[Pair, Update], None],
+    deliver: Callable[[Pair, RawUpdate], None],
 ) -> None:
-    """Decode a quote push and hand each update of a ``tracked`` pair to ``deliver``.
+    """Parse a quote push and hand each update of a ``tracked`` pair, undecoded, to ``deliver``.
+
+    Runs in the receive path, so it does per update only what routing needs:
+    one parse of the push, the security's market and code for the pair. The
+    model is built when a reader takes the update
+    (:func:`~asyncquote._models.quote_convert.update_from_pb`), so updates
+    superseded while they wait cost nothing more.
 
     Raises:
-        ProtocolError: the push is malformed.
+        ProtocolError: the push is malformed, or an update in it names no
+            security (the updates before it were delivered).
         OpenDError: the push says ``retType != 0``.
     """
-    sub_type = int(PUSH_SUB_TYPES[proto_id])
-    for update in quote_push_from_body(proto_id, body):
+    sub_type = _SUB_TYPE_VALUES[proto_id]
+    nameless = 0
+    for update in quote_push_messages(proto_id, body):
         security = update.security
-        pair = ((int(security.market), security.code), sub_type)
+        pair = ((security.market, security.code), sub_type)
         if tracked(pair):
             deliver(pair, update)
+        elif not update.HasField("security"):  # only looked at off the hot path
+            nameless += 1
+    if nameless:
+        raise ProtocolError(f"{nameless} update(s) of a protocol {proto_id} push name no security")
 
 
 def sub_request_body(batch: Batch, *, subscribe: bool) -> bytes:

@@ -8,6 +8,14 @@ ORDER_BOOK updates are conflated per (security, type), so a slow reader gets
 the newest state and memory stays bounded; :attr:`QuoteStream.superseded`
 counts what it skipped.
 
+**Decoded when read.** The receive path puts an update in as the protobuf
+message the push carried (one parse, no model; see
+:mod:`asyncquote._quotes.live`); the reader builds its model when it takes it,
+in its own task. So a burst costs the reader only the models of the updates
+it reads, and none of it holds up the event loop's read callback. An update
+that cannot be decoded (a required field missing) is logged, at most once a
+minute per kind with a count, and skipped: the reader gets the next item.
+
 **Gaps.** After a reconnect the client subscribes again and OpenD pushes the
 current state at once (``isFirstPush``), but updates between the loss and
 the new subscription are lost. The stream says so in-band: the reader gets a
@@ -24,19 +32,25 @@ Works on asyncio (uvloop included) and trio: the only primitive is an
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 import anyio
 import anyio.lowlevel
+from google.protobuf.message import Message
 
-from .._base.errors import UsageError
+from .._base.errors import ProtocolError, UsageError
+from .._client.throttle import WarningThrottle
+from .._models.quote_convert import update_from_pb
 from .._models.watchlist import _Model
 from .conflate import ConflatingBuffer
 
 __all__ = ["QuoteStream", "StreamGap"]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("asyncquote.quotes")
 
 
 class StreamGap(_Model):
@@ -61,11 +75,12 @@ class QuoteStream(Generic[T]):
 
     def __init__(self, name: str, capacity: int) -> None:
         self._name = name
-        self._buffer: ConflatingBuffer[T | StreamGap] = ConflatingBuffer(capacity, _gap)
+        self._buffer: ConflatingBuffer[T | StreamGap | Message] = ConflatingBuffer(capacity, _gap)
         self._closed = False
         self._error: BaseException | None = None
         self._wakeup: anyio.Event | None = None
         self._reading = False
+        self._warnings: WarningThrottle | None = None
         self.gaps = 0
         """Reconnects this stream lived through (each one a possible gap)."""
 
@@ -98,10 +113,13 @@ class QuoteStream(Generic[T]):
 
     # -- the receive path's side (synchronous, never raising) -------------------
 
-    def _put(self, key: Hashable | None, item: T) -> None:
+    def _put(self, key: Hashable | None, item: T | Message) -> None:
         if not self._closed:
             self._buffer.put(key, item)
-            self._wake()
+            wakeup = self._wakeup  # _wake(), inline: this runs once per push
+            if wakeup is not None:
+                self._wakeup = None
+                wakeup.set()
 
     def _gap(self) -> None:
         if not self._closed:
@@ -140,16 +158,36 @@ class QuoteStream(Generic[T]):
                 # A checkpoint all the same: a reader of a busy stream lets
                 # other tasks run (and can be cancelled) between updates.
                 await anyio.lowlevel.checkpoint()
-            while not len(buffer):
-                if self._closed:
-                    if self._error is not None:
-                        raise self._error
-                    raise StopAsyncIteration
-                wakeup = self._wakeup = anyio.Event()
-                await wakeup.wait()
-            return buffer.pop()
+            while True:
+                while not len(buffer):
+                    if self._closed:
+                        if self._error is not None:
+                            raise self._error
+                        raise StopAsyncIteration
+                    wakeup = self._wakeup = anyio.Event()
+                    await wakeup.wait()
+                item = buffer.pop()
+                if not isinstance(item, Message):
+                    return item
+                # An update as the push carried it: its model is built here, in
+                # the reader's task, and only for what the reader takes.
+                try:
+                    # A stream given protobuf updates is a QuoteStream[Update].
+                    return update_from_pb(item)  # type: ignore[return-value]
+                except ProtocolError as exc:
+                    self._skip(item, exc)
+                except Exception as exc:  # a bug must not end the stream either
+                    logger.exception("could not decode an update of stream %s", self._name)
+                    self._skip(item, exc)
         finally:
             self._reading = False
+
+    def _skip(self, item: Message, error: BaseException) -> None:
+        warnings = self._warnings
+        if warnings is None:
+            warnings = self._warnings = WarningThrottle(logger)
+        kind = item.DESCRIPTOR.full_name
+        warnings.warn(kind, "stream %s skipped an update OpenD sent: %s", self._name, error)
 
 
 def _gap(reconnects: int) -> StreamGap:

@@ -70,10 +70,14 @@ Qot_GetBasicQot (3004), Qot_GetOrderBook (3012) and Qot_GetSecuritySnapshot
 (3203) follow OpenD's rules (the subscription quota, one unit per (security,
 kind) pair; no unsubscribing within a minute; 3004 and 3012 need a
 subscription; 400 securities and 60 requests per 30 s for snapshots), and
-each move is pushed (3005, 3013) to the connections registered for it::
+each move is pushed (3005, 3013) to the connections registered for it.
+Every move is a trade, and tickers (3010, 3011), K-lines of every period
+(3006, 3007), time-share (3008, 3009) and Hong Kong broker queues (3014,
+3015) are made of the trades, served and pushed the same way::
 
     async with Simulator(quote_rate=0, subscription_quota=100) as sim:
         sim.market.set_price("HK.00700", 400.2)    # pushed to subscribers
+        sim.market.trade("HK.00700", 400.4, 500)   # a ticker, in every K-line
         print(sim.market.quote("HK.00700").volume)
 """
 
@@ -86,7 +90,16 @@ from .._base import public as _public
 from .._opend.vocabulary import Quota
 from ._faults import FAULT_NAMES, Faults, parse_fault_spec
 from ._gateway import GATEWAY_STATUSES, GatewayState, StatusChange, parse_status_change
-from ._market import BookLevel, MarketBook, MarketQuote, NotListedError, PriceError
+from ._market import (
+    BookLevel,
+    MarketBook,
+    MarketKLine,
+    MarketQuote,
+    MarketTicker,
+    MarketTimeShare,
+    NotListedError,
+    PriceError,
+)
 from ._market_control import SimulatedMarket
 from ._persistence import StateFile, StateFileError
 from ._quotas import NO_QUOTAS, OPEND_QUOTAS, parse_quota_spec, parse_quota_specs
@@ -114,7 +127,10 @@ __all__ = [
     "GatewayState",
     "GroupType",
     "MarketBook",
+    "MarketKLine",
     "MarketQuote",
+    "MarketTicker",
+    "MarketTimeShare",
     "ModifyOp",
     "NotListedError",
     "PriceError",

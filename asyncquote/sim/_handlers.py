@@ -23,6 +23,7 @@ from .._pb import (
 )
 from ..sim import _texts as texts
 from ._dispatch import Handler, Route, failure
+from ._market_data_handlers import market_data_handlers
 from ._notify import set_program_status
 from ._quote_handlers import quote_handlers
 from ._state import ConnectionState, ServerState
@@ -53,6 +54,7 @@ _QUOTE_CALLS = frozenset(
         ProtoId.GET_USER_SECURITY_GROUP,
         ProtoId.MODIFY_USER_SECURITY,
         *quote_handlers(),
+        *market_data_handlers(),
     }
 )
 
@@ -246,6 +248,7 @@ def default_routes() -> dict[int, Route[Any]]:
         ProtoId.GET_USER_SECURITY_GROUP: get_user_security_group,
         ProtoId.MODIFY_USER_SECURITY: modify_user_security,
         **quote_handlers(),
+        **market_data_handlers(),
     }
     return {
         proto_id: Route(

@@ -4,7 +4,8 @@ One job: :class:`MarketControl`, an object the :class:`~._server.Simulator`
 owns, moves the market (:mod:`._market`), at its rate in a task of its own
 and on demand through :attr:`MarketControl.market`, and pushes each move to the connections
 registered for it: Qot_UpdateBasicQot (3005) for QUOTE and
-Qot_UpdateOrderBook (3013) for ORDER_BOOK. Pushes go through each
+Qot_UpdateOrderBook (3013) for ORDER_BOOK, and the trades' pushes
+(3007, 3009, 3011, 3015). Pushes go through each
 connection's own backlog (:mod:`._pushes`), encrypted like its replies, so
 a client that stops reading stalls only itself.
 
@@ -16,7 +17,9 @@ Invariants:
   sleeps, and the times pushed are epoch seconds.
 * A push is built once per security and kind, and only if a connection
   wants it; nothing is pushed while the gateway is logged out of the quote
-  server (prices still move).
+  server (prices still move). Tickers, K-lines, time-share and broker
+  queues are :mod:`._market_data_pushes`' (each security's trades since
+  its last push), pushed before the quote and the book.
 * :meth:`SimulatedMarket.set_price` queues its pushes before it returns;
   nothing here waits for a client.
 """
@@ -34,7 +37,17 @@ from .._opend.quotes import SubType
 from .._opend.vocabulary import CodeError, ProtoId, SecurityKey, format_code, parse_code
 from ._connections import Connections
 from ._gateway import NotifyEvent
-from ._market import Exchange, MarketBook, MarketQuote, NotListedError
+from ._market import (
+    BrokerQueue,
+    Exchange,
+    MarketBook,
+    MarketKLine,
+    MarketQuote,
+    MarketTicker,
+    MarketTimeShare,
+    NotListedError,
+)
+from ._market_data_pushes import MarketDataPushes
 from ._quote_messages import basic_qot_push, listing_of, order_book_push
 from ._state import ServerState
 
@@ -97,6 +110,43 @@ class SimulatedMarket:
         """
         return self._state.market.order_book(self._key(code))
 
+    def tickers(self, code: str, num: int = 1_000) -> Sequence[MarketTicker]:
+        """``code``'s last ``num`` trades (the market keeps 1,000), oldest first.
+
+        Raises:
+            NotListedError: the simulator does not know ``code``.
+            InvalidArgumentError: ``code`` is not a code string.
+        """
+        trades = self._state.market.tickers_after(self._key(code))
+        return trades[-num:] if num > 0 else []
+
+    def klines(self, code: str, period: SubType, num: int = 1_000) -> Sequence[MarketKLine]:
+        """``code``'s last ``num`` K-lines of ``period`` (``SubType.K_1M``...), oldest first.
+
+        Raises:
+            NotListedError: the simulator does not know ``code``.
+            InvalidArgumentError: ``code`` is not a code string.
+        """
+        return self._state.market.klines(self._key(code), period, num)
+
+    def time_share(self, code: str) -> Sequence[MarketTimeShare]:
+        """``code``'s time-share points of its trading day, one per minute traded.
+
+        Raises:
+            NotListedError: the simulator does not know ``code``.
+            InvalidArgumentError: ``code`` is not a code string.
+        """
+        return self._state.market.time_share(self._key(code))
+
+    def broker_queue(self, code: str) -> BrokerQueue:
+        """``code``'s broker queue now (OpenD serves it for Hong Kong securities only).
+
+        Raises:
+            NotListedError: the simulator does not know ``code``.
+            InvalidArgumentError: ``code`` is not a code string.
+        """
+        return self._state.market.broker_queue(self._key(code))
+
     def set_price(self, code: str, price: float) -> MarketQuote:
         """Trade one lot of ``code`` at ``price`` now, and push it to the subscribers.
 
@@ -120,6 +170,30 @@ class SimulatedMarket:
         quote = state.market.set_price(self._key(code), price, state.market_clock())
         self._publish([quote])
         return quote
+
+    def trade(self, code: str, price: float, volume: int) -> MarketTicker:
+        """Trade ``volume`` shares of ``code`` at ``price`` now, and push it to the subscribers.
+
+        The trade flows into everything the market serves, and each kind
+        is pushed to the connections registered for it before this
+        returns: the ticker (3011), the K-lines of every period (3007),
+        the time-share (3009), the quote (3005), the order book (3013) and
+        a Hong Kong security's broker queue (3015).
+
+        Returns:
+            The trade, as its ticker.
+
+        Raises:
+            PriceError: ``price`` is not a positive number on the ladder.
+            NotListedError: the simulator does not know ``code``.
+            InvalidArgumentError: ``code`` is not a code string, or
+                ``volume`` is not a positive whole number of lots.
+        """
+        state = self._state
+        key = self._key(code)
+        trade = state.market.trade(key, price, volume, state.market_clock())
+        self._publish([state.market.quote(key)])
+        return trade
 
     def _key(self, code: str) -> SecurityKey:
         if not isinstance(code, str):
@@ -172,6 +246,7 @@ class MarketControl:
         state.market_clock = self._market_time
         # (wall clock, event-loop clock) at start; None while not running.
         self._market_origin: tuple[float, float] | None = None
+        self._market_data = MarketDataPushes(state, table.push)
         self.market = SimulatedMarket(state, self._publish)
         """The market as a test drives it."""
 
@@ -230,14 +305,18 @@ class MarketControl:
     def _publish(self, quotes: Iterable[MarketQuote]) -> int:
         """Push each quote (and its book) to the connections registered; return how many pushes."""
         state = self._state
-        if not state.gateway.quote_logged_in:
-            return 0
+        send = state.gateway.quote_logged_in
         pushed_to = state.subscriptions.pushed_to
         market = state.market
         push = self._table.push
+        publish_data = self._market_data.publish
         sent = 0
         for quote in quotes:
             key = quote.key
+            # Tickers first: a client sees the trade before the quote it made.
+            sent += publish_data(key, quote.name, send=send)
+            if not send:
+                continue
             sub_type, proto_id = _QUOTE
             conns = list(pushed_to((key, sub_type)))
             if conns:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._base.errors import InvalidArgumentError
+from .._opend.quotes import TickerDirect, TickerType
 from .._opend.vocabulary import SecurityKey, SecurityType, format_code
 
 __all__ = [
@@ -161,13 +162,11 @@ class MarketTicker:
         price: on the security's ladder.
         volume: shares, whole lots (``0`` for the opening print).
         turnover: ``price * volume``.
-        direction: the ``TickerDirect`` value: a buy (1) when the price rose
-            (the buyer took the ask), a sell (2) when it fell, neutral (3)
-            when it stayed.
+        direction: ``BUY`` when the price rose (the buyer took the ask),
+            ``SELL`` when it fell, ``NEUTRAL`` when it stayed.
         sequence: the security's trade count, ``0`` for the opening print;
             it equals :attr:`MarketQuote.moves` after this trade.
-        type: the ``TickerType`` value: ``AUCTION`` (7) for the opening
-            print, ``AUTO_MATCH`` (1) for the others.
+        type: ``AUCTION`` for the opening print, ``AUTO_MATCH`` for the others.
         extended: traded outside the US regular session (see
             :mod:`._market_calendar`).
     """
@@ -177,9 +176,9 @@ class MarketTicker:
     price: float
     volume: int
     turnover: float
-    direction: int
+    direction: TickerDirect
     sequence: int
-    type: int
+    type: TickerType
     extended: bool
 
 

@@ -12,10 +12,13 @@ Checks run in this order, and a refused request changes nothing: the list
 of securities is not empty (3203: at most 400 of them); the list of kinds
 is not empty and names only SubType values; every security is in the
 simulator's database; then the subscription rules, the quota and the
-one-minute rule. The simulator's market serves QUOTE and ORDER_BOOK only:
-the other kinds can be subscribed (each pair costs its quota unit) but
-nothing is pushed for them. 3004 needs a QUOTE subscription on the asking
-connection, 3012 an ORDER_BOOK one; snapshots need none.
+one-minute rule. The simulator's market serves QUOTE, ORDER_BOOK, TICKER,
+RT_DATA, BROKER and every K-line kind (:mod:`._market_data_handlers`,
+:mod:`._market_data_pushes`); the other kinds can be subscribed (each pair
+costs its quota unit) but nothing is pushed for them. ``extendedTime`` is
+kept per pair for the pushes of US pre- and after-market trades. 3004
+needs a QUOTE subscription on the asking connection, 3012 an ORDER_BOOK
+one; snapshots need none.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from .._pb import (
 from . import _texts as texts
 from ._dispatch import Handler, failure
 from ._market import BOOK_DEPTH
+from ._market_data_pushes import first_pushes
 from ._quote_messages import (
     basic_qot,
     basic_qot_push,
@@ -56,11 +60,14 @@ from ._subscriptions import (
 )
 
 __all__ = [
+    "check_securities",
     "get_basic_qot",
     "get_order_book",
     "get_security_snapshot",
     "get_sub_info",
+    "ok_response",
     "quote_handlers",
+    "refuse_unsubscribed",
     "reg_qot_push",
     "sub",
 ]
@@ -95,7 +102,7 @@ def _unlisted(server: ServerState, keys: Iterable[SecurityKey]) -> list[Security
     return unknown
 
 
-def _check_securities(
+def check_securities(
     server: ServerState, keys: Sequence[SecurityKey], response_type: type[Message]
 ) -> Message | None:
     """The refusal of an empty list or of unknown securities, else ``None``."""
@@ -125,7 +132,7 @@ def _pairs(
     if refusal is None and unknown_types:
         refusal = failure(response_type, texts.unknown_sub_types(unknown_types, language))
     if refusal is None:
-        refusal = _check_securities(server, keys, response_type)
+        refusal = check_securities(server, keys, response_type)
     if refusal is not None:
         return refusal
     return [(key, sub_type) for key in dict.fromkeys(keys) for sub_type in dict.fromkeys(sub_types)]
@@ -140,6 +147,7 @@ def _register(
     if not first_push:
         return
     market = server.market
+    extended = server.subscriptions.extended
     for key, sub_type in pairs:
         if sub_type == _QUOTE:
             conn.after_reply.append((ProtoId.UPDATE_BASIC_QOT, basic_qot_push(market.quote(key))))
@@ -147,9 +155,14 @@ def _register(
             book = market.order_book(key)
             body = order_book_push(book, market.quote(key).name)
             conn.after_reply.append((ProtoId.UPDATE_ORDER_BOOK, body))
+        else:
+            pair = (key, sub_type)
+            conn.after_reply.extend(
+                first_pushes(market, key, sub_type, extended(conn.conn_id, pair))
+            )
 
 
-def _ok(response_type: type[R]) -> R:
+def ok_response(response_type: type[R]) -> R:
     response = response_type(retType=texts.RET_OK)
     response.s2c.SetInParent()  # type: ignore[attr-defined]
     return response
@@ -175,16 +188,17 @@ def sub(
         if c2s.isUnsubAll:
             if subscriptions.unsubscribe_all(conn_id, server.now):
                 server.on_subscriptions_change()
-            return _ok(response_type)
+            return ok_response(response_type)
         pairs = _pairs(server, c2s.securityList, c2s.subTypeList, response_type)
         if isinstance(pairs, Message):
             return pairs  # type: ignore[return-value]
         if not c2s.isSubOrUnSub:
             if subscriptions.unsubscribe(conn_id, pairs, server.now):
                 server.on_subscriptions_change()
-            return _ok(response_type)
+            return ok_response(response_type)
         if subscriptions.subscribe(conn_id, pairs, server.now):
             server.on_subscriptions_change()
+        subscriptions.set_extended(conn_id, pairs, c2s.extendedTime)
     except QuotaExceededError as exc:
         message = texts.subscription_quota_exceeded(
             _pair_names(exc.pairs), exc.remaining, exc.quota, language
@@ -201,7 +215,7 @@ def sub(
             _register(server, conn, pairs, first_push)
         else:
             subscriptions.register(conn_id, pairs, False)
-    return _ok(response_type)
+    return ok_response(response_type)
 
 
 def reg_qot_push(
@@ -220,14 +234,14 @@ def reg_qot_push(
         return pairs  # type: ignore[return-value]
     if not c2s.isRegOrUnReg:
         server.subscriptions.register(conn.conn_id, pairs, False)
-        return _ok(response_type)
+        return ok_response(response_type)
     first_push = not c2s.HasField("isFirstPush") or c2s.isFirstPush
     try:
         _register(server, conn, pairs, first_push)
     except NotSubscribedError as exc:
         message = texts.not_subscribed(_pair_names(exc.pairs), server.language)
         return failure(response_type, message, err_code=texts.ERR_NOT_SUBSCRIBED)
-    return _ok(response_type)
+    return ok_response(response_type)
 
 
 def get_sub_info(
@@ -243,7 +257,7 @@ def get_sub_info(
     now = server.now
     own = conn.conn_id
     conns = subscriptions.connections() if request.c2s.isReqAllConn else []
-    response = _ok(Qot_GetSubInfo_pb2.Response)
+    response = ok_response(Qot_GetSubInfo_pb2.Response)
     s2c = response.s2c
     for conn_id in [own, *(conn_id for conn_id in conns if conn_id != own)]:
         pairs = subscriptions.pairs_of(conn_id)
@@ -260,7 +274,7 @@ def get_sub_info(
     return response
 
 
-def _not_subscribed(
+def refuse_unsubscribed(
     server: ServerState,
     conn: ConnectionState,
     keys: Iterable[SecurityKey],
@@ -284,12 +298,12 @@ def get_basic_qot(
     """3004: the basic quotes of securities the connection subscribed to (QUOTE), in order."""
     response_type = Qot_GetBasicQot_pb2.Response
     keys = _keys(request.c2s.securityList)
-    refusal = _check_securities(server, keys, response_type) or _not_subscribed(
+    refusal = check_securities(server, keys, response_type) or refuse_unsubscribed(
         server, conn, dict.fromkeys(keys), _QUOTE, response_type
     )
     if refusal is not None:
         return refusal  # type: ignore[return-value]
-    response = _ok(response_type)
+    response = ok_response(response_type)
     market = server.market
     response.s2c.basicQotList.extend(basic_qot(market.quote(key)) for key in keys)
     return response
@@ -302,14 +316,14 @@ def get_order_book(
     c2s = request.c2s
     response_type = Qot_GetOrderBook_pb2.Response
     key = (c2s.security.market, c2s.security.code)
-    refusal = _check_securities(server, [key], response_type)
+    refusal = check_securities(server, [key], response_type)
     if refusal is None and c2s.num < 1:
         refusal = failure(response_type, texts.bad_order_book_levels(c2s.num, server.language))
     if refusal is None:
-        refusal = _not_subscribed(server, conn, [key], _ORDER_BOOK, response_type)
+        refusal = refuse_unsubscribed(server, conn, [key], _ORDER_BOOK, response_type)
     if refusal is not None:
         return refusal  # type: ignore[return-value]
-    response = _ok(response_type)
+    response = ok_response(response_type)
     market = server.market
     fill_order_book(
         response.s2c, market.order_book(key), market.quote(key).name, min(c2s.num, BOOK_DEPTH)
@@ -326,10 +340,10 @@ def get_security_snapshot(
     if len(keys) > MAX_SNAPSHOT_SECURITIES:
         message = texts.too_many_securities(len(keys), MAX_SNAPSHOT_SECURITIES, server.language)
         return failure(response_type, message, err_code=texts.ERR_TOO_MANY_SECURITIES)
-    refusal = _check_securities(server, keys, response_type)
+    refusal = check_securities(server, keys, response_type)
     if refusal is not None:
         return refusal  # type: ignore[return-value]
-    response = _ok(response_type)
+    response = ok_response(response_type)
     market = server.market
     store = server.watchlists
     response.s2c.snapshotList.extend(

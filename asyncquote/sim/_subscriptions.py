@@ -37,6 +37,9 @@ What the documentation leaves open, decided here:
 * Unsubscribing a pair the connection does not hold is not an error.
 * Pushes are registered per pair (Qot_RegQotPush names securities and
   types); unsubscribing a pair unregisters it.
+* Qot_Sub's ``extendedTime`` (US pre- and after-market data) is kept per
+  connection and pair, as the last Qot_Sub subscribing the pair said it
+  (:meth:`Subscriptions.set_extended`); unsubscribing forgets it.
 
 Invariants: the quota used is the number of distinct pairs held by open
 connections or lingering, never more than the quota; a connection's own use
@@ -155,6 +158,8 @@ class Subscriptions:
         self._pushed_to: dict[Pair, dict[int, None]] = {}
         # Per connection, the pairs it wants pushed.
         self._registered: dict[int, set[Pair]] = {}
+        # Per connection, the pairs subscribed with extendedTime.
+        self._extended: dict[int, set[Pair]] = {}
 
     @property
     def quota(self) -> int:
@@ -186,6 +191,19 @@ class Subscriptions:
     def registered(self, conn: int) -> frozenset[Pair]:
         """The pairs ``conn`` wants pushed."""
         return frozenset(self._registered.get(conn, ()))
+
+    def extended(self, conn: int, pair: Pair) -> bool:
+        """Whether ``conn`` subscribed ``pair`` with ``extendedTime`` (US pre/after-market)."""
+        pairs = self._extended.get(conn)
+        return pairs is not None and pair in pairs
+
+    def set_extended(self, conn: int, pairs: Iterable[Pair], extended: bool) -> None:
+        """Say whether ``conn`` wants ``pairs`` (held) outside the US regular session."""
+        held = self._held.get(conn, {})
+        if extended:
+            self._extended.setdefault(conn, set()).update(p for p in pairs if p in held)
+        elif conn in self._extended:
+            self._extended[conn].difference_update(pairs)
 
     def pushed_to(self, pair: Pair) -> Collection[int]:
         """The connections that hold ``pair`` and want it pushed, in registration order."""
@@ -234,6 +252,7 @@ class Subscriptions:
                 young, max(held[p] for p in young) + MIN_SUBSCRIPTION_SECONDS
             )
         self.register(conn, gone, False)
+        self.set_extended(conn, gone, False)
         for pair in gone:
             del held[pair]
             self._release(pair)
@@ -286,6 +305,7 @@ class Subscriptions:
         if registered:
             self.register(conn, list(registered), False)
         self._registered.pop(conn, None)
+        self._extended.pop(conn, None)
         for pair, since in self._held.pop(conn, {}).items():
             until = since + MIN_SUBSCRIPTION_SECONDS
             if until > now:

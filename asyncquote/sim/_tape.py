@@ -26,13 +26,13 @@ import datetime
 from collections import deque
 from collections.abc import Sequence
 
-from .._opend.quotes import SubType
+from .._opend.quotes import SubType, TickerDirect, TickerType
 from .._opend.vocabulary import SecurityKey
 from ._market_calendar import PERIODS, Period, bar_key, bar_span, epoch_of, is_extended, local_time
 from ._market_models import MarketKLine, MarketTicker, MarketTimeShare
 from ._ticks import from_thousandths
 
-__all__ = ["BUY", "KLINE_HISTORY", "NEUTRAL", "SELL", "TICKER_HISTORY", "Tape"]
+__all__ = ["KLINE_HISTORY", "TICKER_HISTORY", "Tape"]
 
 #: Trades kept per security.
 TICKER_HISTORY = 1_000
@@ -42,10 +42,6 @@ KLINE_HISTORY = 1_000
 # More than a day of minutes (1,440; 1,500 on the day clocks go back).
 _MINUTE_HISTORY = 1_500
 _MINUTE = PERIODS[SubType.K_1M]
-
-# TickerDirect and TickerType values (Qot_Common.TickerDirection, TickerType).
-BUY, SELL, NEUTRAL = 1, 2, 3
-_AUTO_MATCH, _AUCTION = 1, 7
 
 
 class _Bar:
@@ -159,7 +155,13 @@ class Tape:
         minute.average = self.turnover / self.volume if self.volume else price
         sequence = self.trades
         self.trades += 1
-        direction = BUY if price > previous else SELL if price < previous else NEUTRAL
+        direction = (
+            TickerDirect.BUY
+            if price > previous
+            else TickerDirect.SELL
+            if price < previous
+            else TickerDirect.NEUTRAL
+        )
         ticker = MarketTicker(
             key=self.key,
             time=time,
@@ -168,7 +170,7 @@ class Tape:
             turnover=from_thousandths(price * volume),
             direction=direction,
             sequence=sequence,
-            type=_AUCTION if opening else _AUTO_MATCH,
+            type=TickerType.AUCTION if opening else TickerType.AUTO_MATCH,
             extended=minute.extended,
         )
         self.tickers.append(ticker)

@@ -49,7 +49,9 @@ __all__ = [
     "UNSUPPORTED_ENCRYPTION",
     "UNSUPPORTED_FORMAT",
     "Language",
+    "bad_count",
     "bad_order_book_levels",
+    "broker_queue_hk_only",
     "empty_security_list",
     "empty_sub_types",
     "gateway_event_description",
@@ -62,7 +64,9 @@ __all__ = [
     "too_many_securities",
     "unknown_group",
     "unknown_group_type",
+    "unknown_kl_type",
     "unknown_modify_op",
+    "unknown_rehab_type",
     "unknown_securities",
     "unknown_sub_types",
     "unqueryable_group",
@@ -235,6 +239,22 @@ _TOO_MANY_SECURITIES: Mapping[Language, str] = {
     "en": "Too many securities: at most {limit} per request, got {count}",
     "zh": "股票数量过多：每次最多{limit}只，当前{count}只",
 }
+_BAD_COUNT: Mapping[Language, str] = {
+    "en": "{field} must be at least 1, not {num}",
+    "zh": "{field}至少为1，当前为{num}",
+}
+_UNKNOWN_KL_TYPE: Mapping[Language, str] = {
+    "en": "Unknown K-line type: {value}",
+    "zh": "未知的K线类型：{value}",
+}
+_UNKNOWN_REHAB_TYPE: Mapping[Language, str] = {
+    "en": "Unknown rehab type: {value}",
+    "zh": "未知的复权类型：{value}",
+}
+_BROKER_QUEUE_HK_ONLY: Mapping[Language, str] = {
+    "en": "Broker queues are only available for Hong Kong securities: {code}",
+    "zh": "经纪队列仅支持港股：{code}",
+}
 _BAD_LEVELS: Mapping[Language, str] = {
     "en": "num must be at least 1, not {num}",
     "zh": "num至少为1，当前为{num}",
@@ -375,3 +395,23 @@ def too_many_securities(count: int, limit: int, language: Language) -> str:
 def bad_order_book_levels(num: int, language: Language) -> str:
     """The refusal of a Qot_GetOrderBook asking for fewer than one level."""
     return _BAD_LEVELS[language].format(num=num)
+
+
+def bad_count(field: str, num: int, language: Language) -> str:
+    """The refusal of a request asking for fewer than one item (``reqNum``, ``maxRetNum``)."""
+    return _BAD_COUNT[language].format(field=field, num=num)
+
+
+def unknown_kl_type(value: int, language: Language) -> str:
+    """The refusal of a Qot_GetKL naming no K-line period (``klType``)."""
+    return _UNKNOWN_KL_TYPE[language].format(value=value)
+
+
+def unknown_rehab_type(value: int, language: Language) -> str:
+    """The refusal of a Qot_GetKL naming no price adjustment (``rehabType``)."""
+    return _UNKNOWN_REHAB_TYPE[language].format(value=value)
+
+
+def broker_queue_hk_only(code: str, language: Language) -> str:
+    """The refusal of a Qot_GetBroker for a security outside Hong Kong."""
+    return _BROKER_QUEUE_HK_ONLY[language].format(code=code)

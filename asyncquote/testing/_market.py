@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ..sim._market import MarketBook, MarketQuote
+from .._opend.quotes import SubType
+from ..sim._market import (
+    BrokerQueue,
+    MarketBook,
+    MarketKLine,
+    MarketQuote,
+    MarketTicker,
+    MarketTimeShare,
+)
 from ..sim._market_control import SimulatedMarket
 
 __all__ = ["OpenDMarket"]
@@ -74,6 +82,38 @@ class OpenDMarket:
             InvalidArgumentError: ``code`` is not a code string.
         """
         return self._run(self._market.set_price, code, price)
+
+    def trade(self, code: str, price: float, volume: int) -> MarketTicker:
+        """Trade ``volume`` shares of ``code`` at ``price``, and push it to the subscribers.
+
+        The trade flows into every kind of data: the ticker, the K-lines of
+        every period, the time-share, the quote, the order book and a Hong
+        Kong security's broker queue. Returns once the pushes are queued
+        (see :meth:`SimulatedMarket.trade`).
+
+        Raises:
+            PriceError: ``price`` is not a positive number on the tick ladder.
+            NotListedError: the gateway does not know ``code``.
+            InvalidArgumentError: ``code`` is not a code string, or
+                ``volume`` not a positive whole number of lots.
+        """
+        return self._run(self._market.trade, code, price, volume)
+
+    def tickers(self, code: str, num: int = 1_000) -> Sequence[MarketTicker]:
+        """``code``'s last ``num`` trades, oldest first (see :meth:`SimulatedMarket.tickers`)."""
+        return self._run(self._market.tickers, code, num)
+
+    def klines(self, code: str, period: SubType, num: int = 1_000) -> Sequence[MarketKLine]:
+        """``code``'s last ``num`` K-lines of ``period`` (see :meth:`SimulatedMarket.klines`)."""
+        return self._run(self._market.klines, code, period, num)
+
+    def time_share(self, code: str) -> Sequence[MarketTimeShare]:
+        """``code``'s time-share of the day (see :meth:`SimulatedMarket.time_share`)."""
+        return self._run(self._market.time_share, code)
+
+    def broker_queue(self, code: str) -> BrokerQueue:
+        """``code``'s broker queue now (see :meth:`SimulatedMarket.broker_queue`)."""
+        return self._run(self._market.broker_queue, code)
 
     def _run(self, func: Callable[..., T], *args: object) -> T:
         result: T = self._call(func, *args)

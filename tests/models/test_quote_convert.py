@@ -21,7 +21,9 @@ from asyncquote._models.quote_convert import (
     basic_quotes_from_response,
     order_book_from_response,
     quote_push_from_body,
+    quote_push_messages,
     subscription_info_from_response,
+    update_from_pb,
 )
 from asyncquote._models.quotes import BasicQuote, OrderBook, OrderBookLevel, PreAfterMarketData
 from asyncquote._models.snapshot_convert import snapshot_from_pb, snapshots_from_response
@@ -335,6 +337,29 @@ def test_a_push_missing_a_required_field_is_a_protocol_error_naming_it() -> None
     body = response.SerializePartialToString()
     with pytest.raises(ProtocolError, match="curPrice"):
         quote_push_from_body(3005, body)
+
+
+def test_the_receive_paths_half_parses_once_and_leaves_required_fields_to_the_decode() -> None:
+    response = quote_reply(1.0, 2.0)
+    response.s2c.basicQotList[0].ClearField("curPrice")
+    messages = quote_push_messages(3005, response.SerializePartialToString())
+    assert [message.security.code for message in messages] == ["00700", "00700"]
+    with pytest.raises(
+        ProtocolError, match=r"Qot_Common.BasicQot .*lacks required fields: curPrice"
+    ):
+        update_from_pb(messages[0])
+    second = update_from_pb(messages[1])
+    assert isinstance(second, BasicQuote)
+    assert second.cur_price == 2.0
+    (book,) = quote_push_messages(3013, book_push().SerializeToString())
+    assert update_from_pb(book) == quote_push_from_body(3013, book_push().SerializeToString())[0]
+    with pytest.raises(ProtocolError, match="without s2c"):
+        quote_push_messages(3013, Qot_UpdateOrderBook_pb2.Response(retType=0).SerializeToString())
+
+
+def test_only_the_updates_of_a_quote_push_decode_as_updates() -> None:
+    with pytest.raises(KeyError):
+        update_from_pb(Qot_UpdateBasicQot_pb2.Response(retType=0))
 
 
 def test_a_failed_push_is_an_opend_error() -> None:

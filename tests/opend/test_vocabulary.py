@@ -434,8 +434,6 @@ def test_the_simulators_routes_parse_the_vocabularys_request_types() -> None:
     routes = asyncquote.sim._handlers.default_routes()
     for proto_id, route in routes.items():
         assert route.request_type is REQUEST_TYPES[proto_id]
-    # Until the simulator's market serves them, only the quote requests may be missing.
-    quote_requests = {3001, 3002, 3003, 3004, 3012, 3203}
-    quote_requests |= {3006, 3008, 3010, 3014}  # issue 24's: K-lines, time-share, tickers, brokers
-    assert set(REQUEST_TYPES) - set(routes) <= quote_requests
+    # The simulator serves every request of the vocabulary.
+    assert set(REQUEST_TYPES) - set(routes) == set()
     assert [p for p, route in routes.items() if not route.needs_init] == [ProtoId.INIT_CONNECT]

@@ -28,7 +28,7 @@ from asyncquote import (
 )
 
 from ..conftest import OnTriosVirtualClock, Runner
-from ..hostile_peer import HostileGateway, hostile_gateway, response_body
+from ..hostile_peer import HostileGateway, hostile_gateway, pb_message, response_body
 from ..hostile_quotes import QuoteDesk, SubRequest
 
 pytestmark = pytest.mark.anyio
@@ -266,6 +266,38 @@ async def test_unknown_and_malformed_pushes_are_logged_and_never_fatal(
             assert getattr(await next_update(stream), "cur_price", None) == 7.0
         dropped = [r for r in caplog.records if "dropped a push" in r.getMessage()]
         assert {r.getMessage().split("protocol ")[1][:4] for r in dropped} == {"3005", "3013"}
+        assert client.state is asyncquote.ConnectionState.CONNECTED
+
+
+async def test_a_quote_that_cannot_be_decoded_is_skipped_by_the_reader_and_logged(
+    runner: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    # It parses and names its security, so the receive path routes it as it
+    # is; it lacks the quote's other required fields, so its reader cannot
+    # decode it. Superseded before it is read, it costs nothing and says nothing.
+    security = pb_message((1, TENCENT[0]), (2, TENCENT[1]))
+    unreadable = response_body(pb_message((1, pb_message((1, security)))))
+    async with (
+        desk_and_client() as (desk, client),
+        client.subscribe(["HK.00700", "US.AAPL"], [SubType.QUOTE]) as stream,
+    ):
+        for _ in range(2):
+            await next_update(stream)
+        with caplog.at_level(logging.WARNING, logger="asyncquote.quotes"):
+            await desk.gateway.push(unreadable, proto_id=3005)
+            await desk.push((TENCENT, QUOTE), price=8.0)
+            await client.get_stock_quote(["HK.00700"])  # both pushes have arrived
+            assert getattr(await next_update(stream), "cur_price", None) == 8.0
+            assert "skipped an update" not in caplog.text
+            await desk.gateway.push(unreadable, proto_id=3005)
+            await desk.push((APPLE, QUOTE), price=9.0)
+            update = await next_update(stream)
+        assert (str(getattr(update, "security", None)), getattr(update, "cur_price", None)) == (
+            "US.AAPL",
+            9.0,
+        )
+        assert "skipped an update OpenD sent" in caplog.text
+        assert "lacks required fields" in caplog.text
         assert client.state is asyncquote.ConnectionState.CONNECTED
 
 

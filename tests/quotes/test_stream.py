@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
+from typing import Any
+
 import anyio
 import pytest
 
-from asyncquote import ConnectionLostError, UsageError
+from asyncquote import BasicQuote, ConnectionLostError, OrderBook, UsageError
+from asyncquote._models import convert as _convert
+from asyncquote._models import quote_convert as _quote_convert
+from asyncquote._opend.framing import Frame
+from asyncquote._quotes.live import LiveQuotes
 from asyncquote._quotes.stream import QuoteStream, StreamGap
 
 from ..conftest import Runner
+from ..hostile_peer import pb_message, response_body
+from ..hostile_quotes import basic_qot, order_book_s2c
 
 pytestmark = pytest.mark.anyio
 
@@ -85,3 +95,140 @@ async def test_a_second_reader_at_once_is_a_usage_error(runner: Runner) -> None:
         with pytest.raises(UsageError, match="one reader at a time"):
             await stream.__anext__()
         stream._close()
+
+
+# -- updates decoded when read ------------------------------------------------
+#
+# The receive path (LiveQuotes.on_push) puts each update in as the protobuf
+# message of its push; the reader builds the model when it takes it.
+
+TENCENT, APPLE = (1, "00700"), (11, "AAPL")
+
+
+def quote_push(*quotes: bytes) -> Frame:
+    return Frame(3005, 0, response_body(pb_message(*((1, quote) for quote in quotes))), b"")
+
+
+def live_stream(*keys: tuple[int, str], capacity: int = 8) -> tuple[LiveQuotes, QuoteStream[Any]]:
+    live = LiveQuotes()
+    stream: QuoteStream[Any] = QuoteStream("s", capacity)
+    live.register(stream, [(key, 1) for key in keys])
+    return live, stream
+
+
+@pytest.fixture
+def models_built(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How many models of each class were built (every decoder builds through ``_new``)."""
+    built: Counter[str] = Counter()
+
+    def new(cls: type) -> object:
+        built[cls.__name__] += 1
+        return object.__new__(cls)
+
+    monkeypatch.setattr(_convert, "_new", new)
+    return built
+
+
+async def test_a_flood_with_a_stopped_reader_decodes_only_what_is_read(
+    runner: Runner, models_built: Counter[str]
+) -> None:
+    live, stream = live_stream(TENCENT, APPLE)
+    for n in range(1000):  # nobody reads meanwhile
+        live.on_push(quote_push(basic_qot(TENCENT, 100.0 + n)))
+        live.on_push(quote_push(basic_qot(APPLE, 300.0 + n), basic_qot((1, "09988"), 5.0)))
+    assert models_built["BasicQuote"] == 0  # the receive path built no model
+    assert (stream.pending, stream.superseded) == (2, 1998)
+    first = await stream.__anext__()
+    assert isinstance(first, BasicQuote)
+    assert (str(first.security), first.cur_price) == ("HK.00700", 1099.0)
+    assert models_built["BasicQuote"] == 1  # one per update taken, when taken
+    second = await stream.__anext__()
+    assert (str(second.security), second.cur_price) == ("US.AAPL", 1299.0)
+    assert models_built["BasicQuote"] == 2
+
+
+async def test_conflation_keeps_each_pairs_place_and_counts_what_it_replaced(
+    runner: Runner,
+) -> None:
+    live, stream = live_stream(TENCENT, APPLE, (1, "09988"))
+    for key, price in [(TENCENT, 1.0), (APPLE, 2.0), (TENCENT, 3.0), ((1, "09988"), 4.0)]:
+        live.on_push(quote_push(basic_qot(key, price)))
+    live.on_push(quote_push(basic_qot(APPLE, 5.0), basic_qot(TENCENT, 6.0)))  # two in one push
+    got = [await stream.__anext__() for _ in range(3)]
+    assert [(q.security.code, q.cur_price) for q in got] == [
+        ("00700", 6.0),
+        ("AAPL", 5.0),
+        ("09988", 4.0),
+    ]
+    assert (stream.superseded, stream.pending) == (3, 0)
+
+
+async def test_an_order_book_is_decoded_when_read_too(
+    runner: Runner, models_built: Counter[str]
+) -> None:
+    live = LiveQuotes()
+    stream: QuoteStream[Any] = QuoteStream("s", 8)
+    live.register(stream, [(TENCENT, 2)])
+    for price in (10.0, 11.0):
+        live.on_push(Frame(3013, 0, response_body(order_book_s2c(TENCENT, price)), b""))
+    assert models_built["OrderBook"] == 0
+    book = await stream.__anext__()
+    assert isinstance(book, OrderBook)
+    assert book.asks[0].price == pytest.approx(11.2)
+    assert (models_built["OrderBook"], stream.superseded) == (1, 1)
+
+
+async def test_an_update_that_cannot_be_decoded_is_logged_and_skipped_by_the_reader(
+    runner: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    live, stream = live_stream(TENCENT, APPLE)
+    # Parses, names its security, lacks every other required field: the
+    # receive path routes it; it fails when the reader decodes it.
+    live.on_push(quote_push(pb_message((1, pb_message((1, TENCENT[0]), (2, TENCENT[1]))))))
+    live.on_push(quote_push(basic_qot(APPLE, 2.0)))
+    with caplog.at_level(logging.WARNING, logger="asyncquote.quotes"):
+        update = await stream.__anext__()
+        assert (update.security.code, update.cur_price) == ("AAPL", 2.0)  # the next one
+        (record,) = [r for r in caplog.records if "skipped an update" in r.getMessage()]
+        assert "lacks required fields" in record.getMessage()
+        assert "curPrice" in record.getMessage()
+        # The stream goes on: a later update of the same pair decodes.
+        live.on_push(quote_push(pb_message((1, pb_message((1, TENCENT[0]), (2, TENCENT[1]))))))
+        stream._close()
+        assert [item async for item in stream] == []  # skipped, then the end
+    assert (
+        len([r for r in caplog.records if "skipped an update" in r.getMessage()]) == 1
+    )  # throttled
+
+
+async def test_a_bug_in_a_decoder_skips_the_update_and_the_stream_goes_on(
+    runner: Runner, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    live, stream = live_stream(TENCENT, APPLE)
+    live.on_push(quote_push(basic_qot(TENCENT, 1.0)))
+    live.on_push(quote_push(basic_qot(APPLE, 2.0)))
+    real = _quote_convert.PUSH_UPDATE_DECODERS
+
+    def broken(pb: Any) -> Any:
+        if pb.security.code == "00700":
+            raise ValueError("a bug")
+        return real[pb.__class__](pb)
+
+    monkeypatch.setattr(_quote_convert, "PUSH_UPDATE_DECODERS", dict.fromkeys(real, broken))
+    with caplog.at_level(logging.WARNING, logger="asyncquote.quotes"):
+        update = await stream.__anext__()
+    assert update.security.code == "AAPL"
+    assert "could not decode an update of stream s" in caplog.text
+    assert "a bug" in caplog.text
+
+
+async def test_a_quote_naming_no_security_is_reported_and_the_rest_of_its_push_delivered(
+    runner: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    live, stream = live_stream(TENCENT)
+    nameless = pb_message((9, 1.0))  # a curPrice and nothing else
+    with caplog.at_level(logging.WARNING, logger="asyncquote.quotes"):
+        live.on_push(quote_push(nameless, basic_qot(TENCENT, 3.0)))
+    assert "1 update(s) of a protocol 3005 push name no security" in caplog.text
+    update = await stream.__anext__()
+    assert (update.security.code, update.cur_price) == ("00700", 3.0)

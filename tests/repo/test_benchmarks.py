@@ -87,6 +87,23 @@ def test_decode_breakdown_prints_every_row(capsys: pytest.CaptureFixture[str]) -
     ]
 
 
+def test_push_turn_times_each_part_of_the_read_callback_and_the_reader(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import push_turn
+
+    push_turn.main(["--pushes", "300", "--rounds", "2"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "one read of 300 QUOTE pushes over 100 securities, 2 rounds"
+    labels = [line[:40].rstrip() for line in lines[3:]]
+    assert labels == [
+        "framing and protocol routing",
+        "live-quote routing (LiveQuotes.on_push)",
+        "the read callback in all",
+        "reader: the 100 newest updates",
+    ]
+
+
 def test_cold_quick_run_reports_every_row_and_target(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -176,3 +193,41 @@ def test_push_plan_final_volumes_name_each_securitys_last_update() -> None:
         final_volumes(99, securities=100)
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.99) == 4.0
+
+
+def test_issue25_quick_run_prints_every_row_with_its_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import issue25
+
+    assert issue25.main(["--quick", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "issue25.json").read_text())
+    rows = {line["row"].split(".")[0] for line in report["lines"]}
+    assert rows == {"1", "2", "3", "4", "5", "6"}
+    with_sdk = importlib.util.find_spec("futu") is not None
+    for line in report["lines"]:
+        sdk_row = line["row"].startswith("1.") or "SDK" in line["row"]
+        if with_sdk or not sdk_row:
+            assert line["figure"] is not None, line["row"]
+            assert line["figure"] > 0, line["row"]
+            assert line["met"] in (True, False), line["row"]
+    backends = {line["row"].rsplit(", ", 1)[1] for line in report["lines"] if line["row"][0] == "4"}
+    assert backends == {"asyncio", "trio"}
+    out = capsys.readouterr().out
+    assert "5. sequential vs floor (asyncio)" in out
+    assert "<= 10 ms" in out
+
+
+def test_reading_every_field_reaches_nested_models() -> None:
+    from asyncquote._client.entry_cache import EntryCache
+    from asyncquote._pb import Qot_GetUserSecurity_pb2
+    from benchmarks.issue25 import read_every_field
+    from benchmarks.watchlist import benchmark_store
+
+    sim_entries = benchmark_store(3).securities_in("Large")
+    response = Qot_GetUserSecurity_pb2.Response(retType=0)
+    response.s2c.staticInfoList.extend(sim_entries)
+    models = EntryCache().decode_reply(response.SerializeToString())
+    leaves = read_every_field(models)
+    # More values than top-level fields: the nested basic info and security were read too.
+    assert leaves > sum(len(type(m).model_fields) for m in models)

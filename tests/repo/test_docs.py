@@ -11,6 +11,7 @@ groups, test files) are the code's.
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 import sys
 import textwrap
@@ -302,6 +303,32 @@ def test_docstring_roles_become_markdown_links_to_the_reference() -> None:
     assert markdown(":class:`asyncquote.testing.OpenD`") == (
         "[`asyncquote.testing.OpenD`][asyncquote.testing.OpenD]"
     )
+
+
+def test_every_public_method_of_the_client_is_in_the_reference_with_its_docstring() -> None:
+    # QuoteClient takes follow_user_security from its own module by an
+    # assignment in the class body, which griffe read as an attribute without
+    # a docstring: the reference left the method out, and a link to it broke
+    # `make docs`.
+    extension = rst_roles().RstRoles()
+    import griffe
+
+    package = griffe.load("asyncquote", extensions=griffe.load_extensions(extension))
+    documented = package["QuoteClient"].all_members
+    methods = [
+        name
+        for name, value in inspect.getmembers(asyncquote.QuoteClient)
+        if not name.startswith("_") and callable(value)
+    ]
+    assert "follow_user_security" in methods
+    missing = [
+        name
+        for name in methods
+        if name not in documented
+        or not documented[name].is_function
+        or not documented[name].docstring
+    ]
+    assert missing == []
 
 
 def test_a_literal_block_after_a_list_renders_as_code_not_as_a_paragraph() -> None:

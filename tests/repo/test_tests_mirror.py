@@ -151,6 +151,10 @@ UNTESTED: dict[str, str] = {
     "asyncquote/sim/_quote_handlers.py": (
         "the live-quote requests, served: tests/sim/test_quotes.py"
     ),
+    "asyncquote/sim/_market_data_messages.py": (
+        "market data as protobuf: tests/sim/test_market_data_handlers.py, "
+        "tests/sim/test_market_data_pushes.py"
+    ),
     "asyncquote/sim/_quote_messages.py": (
         "market values as protobuf: tests/sim/test_quotes.py, tests/sim/test_quote_pushes.py"
     ),

@@ -12,9 +12,21 @@ from dataclasses import replace
 import pytest
 
 from asyncquote import InvalidArgumentError
+from asyncquote._opend.quotes import SubType
 from asyncquote.sim import NotListedError, PriceError
 from asyncquote.testing import OpenD
-from tests.sim.quotes import ORDER_BOOK, QUOTE, QuoteClient
+from tests.sim.market_data import (
+    BROKER,
+    K_1M,
+    RT_DATA,
+    TICKER,
+    UPDATE_BROKER,
+    UPDATE_KL,
+    UPDATE_RT,
+    UPDATE_TICKER,
+    MarketDataClient,
+)
+from tests.sim.quotes import ORDER_BOOK, QUOTE, UPDATE_BASIC_QOT, QuoteClient
 from tests.sim.rawclient import ready_client
 
 pytestmark = pytest.mark.anyio
@@ -123,3 +135,42 @@ def test_bad_market_options_are_refused_where_given(
 ) -> None:
     with pytest.raises(InvalidArgumentError, match=message), OpenD.start(**kwargs):
         pass
+
+
+async def test_a_scripted_trade_reaches_every_kind_consistently(opend: OpenD) -> None:
+    async with ready_client(opend.host, opend.port) as raw:
+        client = MarketDataClient(raw)
+        kinds = [QUOTE, TICKER, K_1M, RT_DATA, BROKER]
+        assert (await client.sub([TENCENT], kinds, first_push=False)).retType == 0
+        trade = opend.market.trade(TENCENT, 400.4, 700)
+        pushes = dict(await client.data_pushes())
+    ticker = pushes[UPDATE_TICKER].tickerList[-1]  # type: ignore[attr-defined]
+    bar = pushes[UPDATE_KL].klList[-1]  # type: ignore[attr-defined]
+    point = pushes[UPDATE_RT].rtList[-1]  # type: ignore[attr-defined]
+    quote = pushes[UPDATE_BASIC_QOT].basicQotList[0]  # type: ignore[attr-defined]
+    assert (ticker.price, ticker.volume, ticker.sequence) == (400.4, 700, trade.sequence)
+    assert bar.closePrice == point.price == quote.curPrice == 400.4
+    assert bar.volume == point.volume == quote.volume == 700
+    assert opend.market.tickers(TENCENT, 1) == [trade]
+    assert opend.market.klines(TENCENT, SubType.K_1M, 1)[0].volume == 700
+    assert opend.market.time_share(TENCENT)[-1].volume == 700
+    brokers = pushes[UPDATE_BROKER].brokerBidList  # type: ignore[attr-defined]
+    assert [b.id for b in brokers] == [b.broker_id for b in opend.market.broker_queue(TENCENT).bids]
+
+
+def test_trades_from_many_threads_are_each_a_ticker(opend: OpenD) -> None:
+    def trade() -> None:
+        for _ in range(25):
+            opend.market.trade(TENCENT, 400.2, 200)
+
+    threads = [threading.Thread(target=trade) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    tickers = opend.market.tickers(TENCENT, 100)
+    assert [t.volume for t in tickers] == [200] * 100
+    assert [t.sequence for t in tickers] == list(range(1, 101))
+    assert opend.market.quote(TENCENT).volume == 20_000
+    with pytest.raises(InvalidArgumentError, match="lot"):
+        opend.market.trade(TENCENT, 400.2, 150)
