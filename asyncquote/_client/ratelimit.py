@@ -346,7 +346,12 @@ class RateLimiter:
         with :meth:`acquire`. The same as :meth:`slot`, for callers that cannot
         afford an async context manager per call.
         """
-        limiter = self._limiter(proto_id)
+        # Dict lookups first: a protocol with a quota has its limiter after
+        # its first call, one without has none (the quotas never change), and
+        # _limiter() would be one more Python call per call.
+        limiter = self._limiters.get(proto_id) or (
+            self._limiter(proto_id) if proto_id in self._quotas else None
+        )
         if limiter is not None:
             return limiter.try_acquire()
         return not self._refused or self._refused_for(proto_id) == 0

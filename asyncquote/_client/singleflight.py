@@ -35,7 +35,9 @@ class _Flight(Generic[V]):
     def start(self) -> None:
         """The call got going: followers' own timeouts run from now on."""
         self.started_at = self.clock()
-        self._wake()
+        # _wake inline: a call per request saved while no one follows (the common case).
+        if self.changed is not None:
+            self._wake()
 
     def _wake(self) -> None:
         if self.changed is not None:
@@ -125,7 +127,8 @@ class SingleFlight(Generic[K, V]):
             return value
         finally:
             del self._flights[key]
-            mine._wake()
+            if mine.changed is not None:  # followers wait: tell them (else no call)
+                mine._wake()
 
     async def _follow(self, key: K, flight: _Flight[V], timeout: float) -> _Flight[V] | float:
         """Wait for ``flight`` (and any that replaces it) within this caller's own timeout.

@@ -18,6 +18,7 @@ exactly once.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import AsyncIterator, Callable
@@ -101,6 +102,9 @@ class Connection:
         # The alarm for the earliest deadline of a waiting call; see
         # _alarm_loop. None while no alarm task is in it.
         self._alarm: anyio.CancelScope | None = None
+        # The alarm's deadline, kept here too: reading the scope's is a
+        # property (a Python call) on every request.
+        self._alarm_at = math.inf
         self._lost_event = anyio.Event()
         self.on_lost: Callable[[Connection], None] | None = None
         """Called synchronously, once, when the connection fails or is closed."""
@@ -195,8 +199,8 @@ class Connection:
         # Timeouts are the alarm task's job (see _alarm_loop): a cancel scope
         # per call would cost a timer and several microseconds for every call.
         alarm = self._alarm
-        if alarm is not None and call.deadline < alarm.deadline:
-            alarm.deadline = call.deadline
+        if alarm is not None and call.deadline < self._alarm_at:
+            alarm.deadline = self._alarm_at = call.deadline
         try:
             self._wire.send(data)
             del data  # not kept alive while the call waits: memory per call in flight
@@ -306,6 +310,7 @@ class Connection:
             overdue, earliest = protocol.expire(self._now())
             for call in overdue:
                 call.waiter.set()  # no reply attached: the call raises RequestTimeoutError
+            self._alarm_at = earliest
             with anyio.CancelScope(deadline=earliest) as self._alarm:
                 await self._lost_event.wait()
         self._alarm = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import Any, Protocol
 
 import anyio
@@ -68,10 +69,9 @@ def oneshot_factory() -> Callable[[], OneShot]:
     if loop is None:
         return _EventOneShot
 
-    def new() -> OneShot:
-        return _FutureOneShot(loop=loop)
-
-    return new
+    # A partial, not a closure: calling it is no Python-level call, and
+    # every request makes one.
+    return partial(_FutureOneShot, loop=loop)
 
 
 def clock() -> Callable[[], float]:
