@@ -154,3 +154,26 @@ async def test_a_reconnect_is_reported_and_the_open_bar_not_closed_across_it(
         assert await next_update(others) == StreamGap(reconnects=1)
         again = {type(await next_update(others)) for _ in range(2)}
         assert again == {Ticker, BrokerQueue}
+
+
+async def test_a_late_joiner_gets_the_open_bar_and_no_old_trade(runner: Runner) -> None:
+    async with (
+        desk_and_client() as (desk, client),
+        client.subscribe(["HK.00700"], [SubType.K_1M, SubType.TICKER]) as first,
+    ):
+        for _ in range(2):
+            await next_update(first)
+        desk.bars = 29  # OpenD sends an earlier bar again: it is closed
+        await desk.push((TENCENT, K_1M))
+        earlier = await next_update(first)
+        assert isinstance(earlier, KLineUpdate)
+        assert (earlier.closed, earlier.kline.time[:10]) == (True, "2026-01-01")
+        async with client.subscribe(["HK.00700"], [SubType.K_1M, SubType.TICKER]) as late:
+            joined = await next_update(late)  # the open bar, from what the client kept
+            assert isinstance(joined, KLineUpdate)
+            assert (joined.closed, joined.kline.time[:10]) == (False, "2026-01-02")
+            desk.ticker_count += 1
+            await desk.push((TENCENT, TICKER))
+            trade = await next_update(late)  # the new trade, not the one before it joined
+            assert isinstance(trade, Ticker)
+            assert trade.sequence == 2200
