@@ -121,13 +121,14 @@ from ._opend.quotes import (
     TickerType,
 )
 from ._quotes.follow import FollowStream, FollowUpdate, NotFollowed
+from ._quotes.market_data_pushes import KLineUpdate
 from ._quotes.state import (
     PendingUnsubscribe,
     SubscribedPair,
     SubscriptionQuota,
     SubscriptionStatus,
 )
-from ._quotes.stream import QuoteStream, StreamGap
+from ._quotes.stream import QuoteStream, StreamDropped, StreamGap
 
 # The old module paths, public in 0.1 (asyncquote.client, ...): importable
 # for one more release, with a DeprecationWarning. See _base/deprecated.py.
@@ -173,6 +174,7 @@ __all__ = [
     "InvalidArgumentError",
     "KLType",
     "KLine",
+    "KLineUpdate",
     "LoginStatusChanged",
     "Market",
     "MarketState",
@@ -217,6 +219,7 @@ __all__ = [
     "SecurityType",
     "Snapshot",
     "SnapshotBasicData",
+    "StreamDropped",
     "StreamGap",
     "SubType",
     "SubscribedPair",

@@ -25,7 +25,9 @@ __all__ = [
     "check_sub_types",
 ]
 
-#: The subscription types whose pushes a stream delivers as models.
+#: The subscription types whose pushes every stream delivers, a followed group's
+#: and the CLI's included (``subscribe()``'s streams deliver tickers,
+#: time-share, K-lines and broker queues too; see its docstring).
 STREAMED_SUB_TYPES = (SubType.QUOTE, SubType.ORDER_BOOK)
 
 #: Most order-book levels a side OpenD gives (40 with SF quote rights; LV2 gets 10).
@@ -62,10 +64,10 @@ def check_codes(codes: object, name: str = "codes") -> list[SecurityKey]:
 def check_sub_types(sub_types: object, *, streamed_only: bool = False) -> list[SubType]:
     """A non-empty list of subscription types (any but ``NONE``), each once.
 
-    Streams deliver updates of :data:`STREAMED_SUB_TYPES`; the other kinds
-    are subscribed and held for the requests that read them
-    (``get_rt_ticker``...), unless ``streamed_only`` (for what only streams
-    updates, such as ``follow_user_security``).
+    Any kind may be subscribed (``subscribe()`` streams all but
+    ``ORDER_BOOK_ODD``, which it holds for the requests), unless
+    ``streamed_only``: then only :data:`STREAMED_SUB_TYPES` (for
+    ``follow_user_security``, which streams nothing else yet).
     """
     if isinstance(sub_types, (int, str)) or not isinstance(sub_types, Iterable):
         raise InvalidArgumentError(

@@ -76,16 +76,19 @@ class LiveQuotesClient(MarketDataRequestsClient):
                 async for update in stream:
                     print(update)
 
-        Each update is a :class:`BasicQuote` (``SubType.QUOTE``) or an
-        :class:`OrderBook` (``SubType.ORDER_BOOK``); a :class:`StreamGap`
-        marks where updates may have been missed (a reconnect). OpenD pushes
-        the current state of each pair at once.
+        Each update is a :class:`BasicQuote` (``SubType.QUOTE``), an
+        :class:`OrderBook` (``SubType.ORDER_BOOK``), a :class:`Ticker` (one
+        trade, ``SubType.TICKER``), a :class:`TimeSharePoint`
+        (``SubType.RT_DATA``), a :class:`KLineUpdate` (a K-line period such
+        as ``SubType.K_1M``: the bar and whether it has closed) or a
+        :class:`BrokerQueue` (``SubType.BROKER``). A :class:`StreamGap` marks
+        where updates may have been missed (a reconnect), a
+        :class:`StreamDropped` where some were dropped (a full buffer).
+        OpenD pushes the current state of each pair at once (trades: the
+        latest).
 
-        Any other kind (``TICKER``, ``RT_DATA``, the K-line periods,
-        ``BROKER``...) is subscribed and held for the block, for the
-        requests that need it (:meth:`get_rt_ticker`, :meth:`get_rt_data`,
-        :meth:`get_cur_kline`, :meth:`get_broker_queue`); streams do not
-        deliver updates of those kinds yet.
+        Any other kind (``ORDER_BOOK_ODD``...) is subscribed and held for
+        the block; streams deliver no updates of it.
 
         **Sharing.** Any number of streams may be open at once over the one
         connection. Each (security, type) pair costs one unit of the
@@ -96,11 +99,19 @@ class LiveQuotesClient(MarketDataRequestsClient):
         unit still, as ``client.subscriptions`` shows. Asking for it again
         meanwhile costs nothing.
 
-        **Slow readers.** Updates of one pair that the reader has not taken
-        yet are replaced by the newest (counted in ``stream.superseded``): a
-        reader that falls behind gets the latest state, and the stream holds
-        at most ``buffer`` updates (and at least one per pair), however fast
-        OpenD pushes. The connection never waits for a reader.
+        **Slow readers.** Updates the reader has not taken yet are replaced
+        by the newest of the same thing (counted in ``stream.superseded``): a
+        quote, order book or broker queue per security; a time-share point
+        per security and minute; a K-line bar per security, period,
+        adjustment and bar time, only while the bar is open (a closed bar is
+        never replaced by the next one). Trades are never conflated: each
+        one is queued, in order. So the stream holds at most ``buffer``
+        updates (and at least one per pair), however fast OpenD pushes; the
+        connection never waits for a reader. When the buffer is full (trades
+        a reader does not keep up with) the oldest updates are dropped,
+        counted in ``stream.dropped``, and the reader gets a
+        :class:`StreamDropped` (with the count) where they were, before the
+        updates that follow them.
 
         **Reconnects.** After a reconnect the client subscribes again by
         itself and the stream goes on, after a :class:`StreamGap`.

@@ -23,6 +23,11 @@ with a count) and dropped; the connection and the other pushes carry on. An
 update that parses but cannot be decoded (a required field missing) is
 logged and skipped by the reader that takes it.
 
+Tickers, time-share points, K-lines and broker queues (3011, 3009, 3007,
+3015) are decoded on arrival instead and delivered with the conflation key
+of their kind (:mod:`asyncquote._quotes.market_data_pushes`): trades never
+conflated, K-line closes never conflated away.
+
 **Reconnects.** When the connection is lost the book starts a new epoch,
 every stream gets a gap marker, and :attr:`LiveQuotes.resubscribe_needed` is
 set for the maintenance task, which subscribes again once connected. When
@@ -51,6 +56,7 @@ from .._models.events import ApiQuotaChanged, Event, UsedQuotaChanged
 from .._opend.framing import Frame
 from .._opend.quotes import PUSH_SUB_TYPES
 from .book import Batch, Pair, SubscriptionBook
+from .market_data_pushes import MARKET_DATA_PUSH_IDS, MarketDataRouter
 from .pushes import RawUpdate, route_push
 from .stream import QuoteStream
 
@@ -75,6 +81,11 @@ class LiveQuotes:
         self.book = book or SubscriptionBook()
         self.streams: dict[QuoteStream[Any], None] = {}
         self._latest: dict[Pair, RawUpdate] = {}
+        # Tickers, time-share, K-lines, broker queues: decoded on arrival, each
+        # with its conflation key; the newest kept (not trades: a late joiner
+        # must not get an old trade as if new; for K-lines the open bar).
+        self._market_data = MarketDataRouter()
+        self._latest_data: dict[Pair, tuple[Hashable, Any]] = {}
         self._warnings = WarningThrottle(logger)
         self._names = itertools.count(1)
         self.resubscribe_needed = False
@@ -93,9 +104,14 @@ class LiveQuotes:
 
     def on_push(self, frame: Frame) -> None:
         """Every push of every connection: quotes go to their streams; all go on."""
-        if frame.proto_id in PUSH_SUB_TYPES:
+        if frame.proto_id in PUSH_SUB_TYPES or frame.proto_id in MARKET_DATA_PUSH_IDS:
             try:
-                route_push(frame.proto_id, frame.body, self.book.tracked, self._deliver)
+                if frame.proto_id in PUSH_SUB_TYPES:
+                    route_push(frame.proto_id, frame.body, self.book.tracked, self._deliver)
+                else:
+                    self._market_data.route(
+                        frame.proto_id, frame.body, self.book.tracked, self._deliver_keyed
+                    )
             except (ProtocolError, OpenDError) as exc:
                 self._skip(frame.proto_id, exc)
             except Exception as exc:  # a bug must not end the connection or skip the rest
@@ -109,6 +125,12 @@ class LiveQuotes:
         for stream in self.book.listeners(pair):
             stream._put(pair, update)  # type: ignore[attr-defined]
 
+    def _deliver_keyed(self, pair: Pair, key: Hashable | None, item: Any) -> None:
+        if key is not None and not getattr(item, "closed", False):
+            self._latest_data[pair] = (key, item)
+        for stream in self.book.listeners(pair):
+            stream._put(key, item)  # type: ignore[attr-defined]
+
     def _skip(self, proto_id: int, error: BaseException) -> None:
         self._warnings.warn(
             f"push {proto_id}", "dropped a push of protocol %d OpenD sent: %s", proto_id, error
@@ -121,6 +143,8 @@ class LiveQuotes:
         if previous is ConnectionState.CONNECTED:
             self.book.connection_lost()
             self._latest.clear()
+            self._latest_data.clear()
+            self._market_data.forget()
             if state is not ConnectionState.CLOSED:
                 self.resubscribe_needed = True
                 for stream in self.streams:
@@ -163,6 +187,9 @@ class LiveQuotes:
             latest = self._latest.get(pair)
             if latest is not None:
                 listener._put(pair, latest)
+            keyed = self._latest_data.get(pair)
+            if keyed is not None:
+                listener._put(*keyed)
         return batches
 
     def detach(self, listener: Listener) -> None:
@@ -182,6 +209,9 @@ class LiveQuotes:
         tracked = self.book.tracked
         for pair in [pair for pair in self._latest if not tracked(pair)]:
             del self._latest[pair]
+        for pair in [pair for pair in self._latest_data if not tracked(pair)]:
+            del self._latest_data[pair]
+        self._market_data.forget(tracked)
 
     def close(self, error: BaseException) -> None:
         """The client is closed: every stream ends, raising ``error`` once read to the end."""

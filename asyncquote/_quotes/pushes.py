@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._base.errors import ProtocolError
+from .._models.market_data import BrokerQueue, Ticker, TimeSharePoint
 from .._models.quote_convert import quote_push_messages
 from .._models.quotes import BasicQuote, OrderBook
 from .._opend.codec import parse_response
@@ -20,10 +21,11 @@ from .._opend.quotes import PUSH_SUB_TYPES
 from .._opend.vocabulary import ProtoId
 from .._pb import Qot_Common_pb2, Qot_Sub_pb2, Qot_UpdateOrderBook_pb2
 from .book import Batch, Pair
+from .market_data_pushes import KLineUpdate
 
 __all__ = ["RawUpdate", "Update", "route_push", "sub_reply", "sub_request_body"]
 
-Update = BasicQuote | OrderBook
+Update = BasicQuote | OrderBook | Ticker | TimeSharePoint | KLineUpdate | BrokerQueue
 """What a stream delivers (besides its gap markers)."""
 
 RawUpdate = Qot_Common_pb2.BasicQot | Qot_UpdateOrderBook_pb2.S2C

@@ -46,7 +46,7 @@ from .._models.quote_convert import update_from_pb
 from .._models.watchlist import _Model
 from .conflate import ConflatingBuffer
 
-__all__ = ["QuoteStream", "StreamGap"]
+__all__ = ["QuoteStream", "StreamDropped", "StreamGap"]
 
 T = TypeVar("T")
 
@@ -62,6 +62,19 @@ class StreamGap(_Model):
 
     reconnects: int
     """How many reconnects this marker stands for (several before the reader looked)."""
+
+
+class StreamDropped(_Model):
+    """Updates were dropped here: the stream's buffer was full.
+
+    Only kinds that are never conflated fill a buffer (tickers: every trade
+    is queued on its own) or, for K-lines, more closed bars than it holds.
+    The dropped updates were the oldest waiting, so they came just before
+    this marker; every update after it is in order, none missing between.
+    """
+
+    count: int
+    """Updates dropped since the previous marker (``stream.dropped`` counts them all)."""
 
 
 class QuoteStream(Generic[T]):
@@ -81,6 +94,7 @@ class QuoteStream(Generic[T]):
         self._wakeup: anyio.Event | None = None
         self._reading = False
         self._warnings: WarningThrottle | None = None
+        self._dropped_told = 0
         self.gaps = 0
         """Reconnects this stream lived through (each one a possible gap)."""
 
@@ -103,7 +117,9 @@ class QuoteStream(Generic[T]):
     @property
     def dropped(self) -> int:
         """Updates dropped because the buffer was full (never the case for conflated types
-        while the buffer holds one update per subscribed pair, which it does by default)."""
+        while the buffer holds one update per subscribed pair, which it does by default;
+        the case for tickers a reader does not keep up with). The reader learns of each
+        drop in-band too, by a :class:`StreamDropped` where they happened."""
         return self._buffer.dropped
 
     @property
@@ -144,7 +160,7 @@ class QuoteStream(Generic[T]):
     def __aiter__(self) -> QuoteStream[T]:
         return self
 
-    async def __anext__(self) -> T | StreamGap:
+    async def __anext__(self) -> T | StreamGap | StreamDropped:
         if self._reading:
             raise UsageError(
                 "this quote stream is being read by another task already; a stream has "
@@ -166,6 +182,10 @@ class QuoteStream(Generic[T]):
                         raise StopAsyncIteration
                     wakeup = self._wakeup = anyio.Event()
                     await wakeup.wait()
+                dropped = buffer.dropped - self._dropped_told
+                if dropped:  # the oldest went: they were just before what waits now
+                    self._dropped_told = buffer.dropped
+                    return StreamDropped(count=dropped)
                 item = buffer.pop()
                 if not isinstance(item, Message):
                     return item
