@@ -59,6 +59,21 @@ _BROKEN_PIPE_STATUS = 141
 _MAX_MESSAGE = 300
 
 
+def _ctrl_c_on_python_3_10(exc: BaseException) -> bool:
+    """Whether ``exc`` is how a Ctrl-C ends ``anyio.run`` on Python 3.10.
+
+    From 3.11 asyncio's runner turns the cancellation of the main task that
+    its SIGINT handler makes into a KeyboardInterrupt; on 3.10 (anyio's
+    backport of that runner, tasks without ``uncancel``) the CancelledError
+    itself escapes. Nothing else cancels the main task of ``anyio.run``.
+    """
+    if sys.version_info >= (3, 11):
+        return False
+    import asyncio  # already loaded: the command ran on it
+
+    return isinstance(exc, asyncio.CancelledError)
+
+
 def _leaf(exc: BaseException) -> BaseException:
     """The one exception inside (nested) exception groups of one member, else ``exc``.
 
@@ -252,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _run(args, commands, gateway, quotes, market_data)
     except BaseException as raised:
         exc = _leaf(raised)
-        if isinstance(exc, KeyboardInterrupt):
+        if isinstance(exc, KeyboardInterrupt) or _ctrl_c_on_python_3_10(exc):
             return 130
         if isinstance(exc, BrokenPipeError):
             return _quiet_broken_pipe()

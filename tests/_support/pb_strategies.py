@@ -35,12 +35,28 @@ _SCALARS: dict[int, st.SearchStrategy[Any]] = {
 }
 
 
+def is_repeated(field: FieldDescriptor) -> bool:
+    """Whether ``field`` is repeated, on every protobuf the package allows (5.29 to 7).
+
+    protobuf 7 removed ``FieldDescriptor.label``; ``is_repeated`` (a
+    property, from 6.x) replaced it. 5.29 has only ``label``.
+    """
+    flag = getattr(field, "is_repeated", None)
+    return bool(flag) if flag is not None else field.label == _T.LABEL_REPEATED
+
+
+def is_required(field: FieldDescriptor) -> bool:
+    """Whether ``field`` is a proto2 ``required`` field, on protobuf 5.29 to 7 (see above)."""
+    flag = getattr(field, "is_required", None)
+    return bool(flag) if flag is not None else field.label == _T.LABEL_REQUIRED
+
+
 def _fill(draw: st.DrawFn, message: Any, depth: int) -> None:
     message.SetInParent()
     descriptor: Descriptor = message.DESCRIPTOR
     for field in descriptor.fields:
         name = field.name
-        if field.label == _T.LABEL_REPEATED:
+        if is_repeated(field):
             count = draw(st.integers(0, 2 if depth < 3 else 0))
             container = getattr(message, name)
             for _ in range(count):
@@ -49,7 +65,7 @@ def _fill(draw: st.DrawFn, message: Any, depth: int) -> None:
                 else:
                     container.append(draw(_SCALARS[field.type]))
             continue
-        if field.label != _T.LABEL_REQUIRED and not draw(st.booleans()):
+        if not is_required(field) and not draw(st.booleans()):
             continue
         if field.type == _T.TYPE_MESSAGE:
             _fill(draw, getattr(message, name), depth + 1)

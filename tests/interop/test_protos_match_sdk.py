@@ -57,6 +57,8 @@ from asyncquote._pb import (
     Qot_UpdateTicker_pb2,
 )
 
+from .._support.pb_strategies import is_repeated, is_required
+
 pytestmark = [
     pytest.mark.interop,
     pytest.mark.skipif(importlib.util.find_spec("futu") is None, reason="futu-api not installed"),
@@ -103,13 +105,21 @@ SCRIPT = textwrap.dedent(
     import importlib, json, sys
     from google.protobuf.descriptor import FieldDescriptor
 
+    def label(f):
+        # protobuf 7 has no FieldDescriptor.label: 1 optional, 2 required, 3 repeated.
+        repeated = getattr(f, "is_repeated", None)
+        required = getattr(f, "is_required", None)
+        if repeated is None or required is None:
+            return f.label
+        return 3 if repeated else 2 if required else 1
+
     def fields(message):
         out = {}
         for f in message.fields:
             enum = f.type == FieldDescriptor.TYPE_ENUM
             kind = FieldDescriptor.TYPE_INT32 if enum else f.type
             target = f.message_type.full_name if f.message_type else None
-            out[f.name] = [f.number, kind, f.label, target]
+            out[f.name] = [f.number, kind, label(f), target]
         return out
 
     messages, enums = {}, {}
@@ -135,7 +145,8 @@ def _fields(message: Descriptor) -> dict[str, list[Any]]:
         enum = field.type == FieldDescriptor.TYPE_ENUM
         kind = FieldDescriptor.TYPE_INT32 if enum else field.type
         target = field.message_type.full_name if field.message_type else None
-        out[field.name] = [field.number, kind, field.label, target]
+        label = 3 if is_repeated(field) else 2 if is_required(field) else 1
+        out[field.name] = [field.number, kind, label, target]
     return out
 
 
