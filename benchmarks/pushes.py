@@ -20,7 +20,9 @@ CPU while another is measured:
   median of the per-round ratios, asyncquote against each reader of the
   same round.
 * **Latency.** ``--seconds`` of updates at each of ``--rates``
-  (10,000/s and 1,000/s), for asyncquote and the SDK's documented handler:
+  (10,000/s and 1,000/s), for asyncquote, the raw reader (the floor: on a
+  2-core machine shared with the gateway process, its p99 is the scheduler's)
+  and the SDK's documented handler:
   the time from the gateway stamping an update (the wall clock, just before
   it queues the push; the one clock the processes share) to the reader's
   code holding it, p50 and p99 of the updates delivered, and whether the
@@ -50,7 +52,7 @@ from .push_plan import REPORT_PREFIX, SECURITIES
 __all__ = ["main"]
 
 BURST_READERS = ("asyncquote", "sdk", "sdk-lean", "raw")
-LATENCY_READERS = ("asyncquote", "sdk")
+LATENCY_READERS = ("asyncquote", "raw", "sdk")
 # (versus, target ratio, what it says) for the throughput ratios of issue 25.
 TARGETS = (
     ("sdk", 50.0, "asyncquote >= 50 x the SDK's documented handler"),
@@ -290,6 +292,7 @@ def _print_latency(rows: list[dict[str, Any]], seconds: float) -> None:
             row["stale"],
         )
         print("{:<12}{:>8}{:>9}{:>9}{:>10}  {:<14}{:>24}  {}".format(*cells))
+    floor = {r["rate"]: r for r in rows if r["kind"] == "raw"}
     for row in rows:
         if row["kind"] == "asyncquote" and row["rate"] == LATENCY_TARGET_RATE:
             met = row["final_ok"] and row["p99_ms"] <= LATENCY_TARGET_MS and not row["stale"]
@@ -298,6 +301,19 @@ def _print_latency(rows: list[dict[str, Any]], seconds: float) -> None:
                 f"(or a newer one) delivered: p99 {row['p99_ms']:.3f} ms, "
                 f"{'all' if row['final_ok'] else 'NOT all'} delivered: {'met' if met else 'missed'}"
             )
+            raw = floor.get(row["rate"])
+            if raw is not None:
+                # The floor of this machine and gateway: the same path to a
+                # reader that does nothing but parse (see the module docstring).
+                print(
+                    f"the raw reader at the same rate, same rounds: p99 {raw['p99_ms']:.3f} ms "
+                    f"(asyncquote / raw, median of rounds: "
+                    f"{_median_ratio(row['p99_rounds'], raw['p99_rounds']):.2f})"
+                )
+
+
+def _median_ratio(ours: Sequence[float], floor: Sequence[float]) -> float:
+    return statistics.median(a / b for a, b in zip(ours, floor, strict=True) if b > 0)
 
 
 def _profile(gateway: _Gateway, count: int, path: Path) -> None:
@@ -319,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, help="seconds per latency run (3; quick: 0.2)")
     parser.add_argument("--no-sdk", action="store_true", help="skip the official SDK's readers")
     parser.add_argument("--no-latency", action="store_true", help="throughput only")
+    parser.add_argument("--no-burst", action="store_true", help="latency only")
     parser.add_argument("--profile", type=Path, help="also profile asyncquote's reader into FILE")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args(argv)
@@ -335,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     gateway = _Gateway()
     try:
         print(f"push benchmark: gateway on port {gateway.port}, {rounds} round(s)", flush=True)
-        bursts = _burst_rounds(gateway, burst_readers, count, rounds)
+        bursts = [] if args.no_burst else _burst_rounds(gateway, burst_readers, count, rounds)
         latency = (
             []
             if args.no_latency
@@ -345,8 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _profile(gateway, count, args.profile)
     finally:
         gateway.close()
-    summary = _summarise_bursts(bursts, burst_readers)
-    _print_bursts(summary, burst_readers, count)
+    summary = _summarise_bursts(bursts, burst_readers) if bursts else {}
+    if bursts:
+        _print_bursts(summary, burst_readers, count)
     latency_rows = _summarise_latency(latency) if latency else []
     if latency_rows:
         _print_latency(latency_rows, seconds)
