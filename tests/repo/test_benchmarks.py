@@ -172,7 +172,9 @@ def test_push_benchmark_quick_run_reaches_the_final_state_in_every_reader(
     assert 100 <= burst["asyncquote"]["delivered"] <= report["count"]
     assert all(burst[kind]["delivered"] == report["count"] for kind in expected - {"asyncquote"})
     latency = {(row["kind"], row["rate"]) for row in report["latency_summary"]}
-    assert latency == {("asyncquote", 2000)} | ({("sdk", 2000)} if with_sdk else set())
+    assert latency == {("asyncquote", 2000), ("raw", 2000)} | (
+        {("sdk", 2000)} if with_sdk else set()
+    )
     for row in report["latency_summary"]:
         assert row["p50_ms"] <= row["p99_ms"] <= row["max_ms"]
     out = capsys.readouterr().out
