@@ -52,6 +52,10 @@ T = TypeVar("T")
 
 logger = logging.getLogger("asyncquote.quotes")
 
+#: Updates a reader of a busy stream takes between two yields to the event loop
+#: (it checks for cancellation at each): bounds how long other tasks wait.
+_YIELD_EVERY = 16
+
 
 class StreamGap(_Model):
     """Updates may have been missed here: the connection to OpenD was lost and came back.
@@ -95,6 +99,7 @@ class QuoteStream(Generic[T]):
         self._reading = False
         self._warnings: WarningThrottle | None = None
         self._dropped_told = 0
+        self._unyielded = 0  # updates taken since the reader last let other tasks run
         self.gaps = 0
         """Reconnects this stream lived through (each one a possible gap)."""
 
@@ -171,9 +176,16 @@ class QuoteStream(Generic[T]):
         try:
             buffer = self._buffer
             if len(buffer):
-                # A checkpoint all the same: a reader of a busy stream lets
-                # other tasks run (and can be cancelled) between updates.
-                await anyio.lowlevel.checkpoint()
+                # A reader of a busy stream can be cancelled between any two
+                # updates, and lets other tasks run every _YIELD_EVERY updates:
+                # a yield per update cost more than the rest of taking it, and
+                # a read's updates wait behind each other's (issue 25).
+                self._unyielded += 1
+                if self._unyielded < _YIELD_EVERY:
+                    await anyio.lowlevel.checkpoint_if_cancelled()
+                else:
+                    self._unyielded = 0
+                    await anyio.lowlevel.checkpoint()
             while True:
                 while not len(buffer):
                     if self._closed:
@@ -182,6 +194,7 @@ class QuoteStream(Generic[T]):
                         raise StopAsyncIteration
                     wakeup = self._wakeup = anyio.Event()
                     await wakeup.wait()
+                    self._unyielded = 0
                 dropped = buffer.dropped - self._dropped_told
                 if dropped:  # the oldest went: they were just before what waits now
                     self._dropped_told = buffer.dropped

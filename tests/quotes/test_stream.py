@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from asyncquote import BasicQuote, ConnectionLostError, OrderBook, UsageError
@@ -232,3 +233,54 @@ async def test_a_quote_naming_no_security_is_reported_and_the_rest_of_its_push_d
     assert "1 update(s) of a protocol 3005 push name no security" in caplog.text
     update = await stream.__anext__()
     assert (update.security.code, update.cur_price) == ("00700", 3.0)
+
+
+def _busy_stream(count: int) -> QuoteStream[str]:
+    """A stream holding ``count`` updates of as many securities."""
+    stream: QuoteStream[str] = QuoteStream("s", count)
+    for n in range(count):
+        stream._put(n, f"u{n}")
+    return stream
+
+
+async def test_a_reader_of_a_busy_stream_can_be_cancelled_between_any_two_updates(
+    runner: Runner,
+) -> None:
+    stream = _busy_stream(50)
+    got: list[object] = []
+    with anyio.CancelScope() as scope:
+        async for item in stream:
+            got.append(item)
+            if len(got) == 3:
+                scope.cancel()  # no other await in this loop: the stream's own check stops it
+    assert got == ["u0", "u1", "u2"]
+    assert stream.pending == 47
+
+
+async def test_a_reader_of_a_busy_stream_lets_other_tasks_run_every_few_updates(
+    runner: Runner,
+) -> None:
+    stream = _busy_stream(1000)
+    turns = 0
+    longest = 0  # updates taken in a row while the other task waited
+    in_a_row = 0
+
+    async def other() -> None:
+        nonlocal turns, in_a_row
+        while True:
+            turns += 1
+            in_a_row = 0
+            await anyio.lowlevel.checkpoint()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(other)
+        await anyio.lowlevel.checkpoint()
+        for _ in range(1000):
+            await stream.__anext__()  # the reader awaits nothing else
+            in_a_row += 1
+            longest = max(longest, in_a_row)
+        tg.cancel_scope.cancel()
+    # A yield every 16 updates; trio may run the reader's next stretch before
+    # the other task's turn in the next batch (it shuffles a batch's order).
+    assert 0 < longest <= 2 * 16
+    assert turns >= 1000 // 32
