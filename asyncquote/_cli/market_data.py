@@ -21,7 +21,7 @@ from .._opend.quotes import KLINE_SUB_TYPES, MAX_KLINES, AuType, KLType
 from .._quotes.market_data_requests import check_au_type, check_k_type
 from .commands import _connect, _json_ready
 from .quotes import _code
-from .table import render_rows
+from .table import _number, render_rows
 
 __all__ = ["add_market_data_commands", "market_data_commands", "render_klines"]
 
@@ -81,10 +81,6 @@ def add_market_data_commands(
 
 
 _HEADERS = ("time", "open", "close", "high", "low", "volume", "turnover")
-
-
-def _number(value: float | None, spec: str = "g") -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def render_klines(bars: Sequence[KLine]) -> str:

@@ -1,13 +1,15 @@
 """The command line's live-quote commands: ``quote``, ``subscribe`` and ``follow``.
 
 ``quote CODE...`` prints a snapshot of each security (3203) as a table, or
-JSON. ``subscribe CODE... --type QUOTE,ORDER_BOOK`` and ``follow GROUP``
-print one line per update (or one JSON object each) as they come, until
-Ctrl-C or ``--count``; ``follow`` adds a line for each change of the
-group's members. A gap after a reconnect and a failed poll go to stderr, as
-notes, not updates. The arguments are checked by argparse (exit 2) before
-anything connects; like every command, these fail by raising (see
-:mod:`asyncquote._cli.commands`).
+JSON. ``subscribe CODE... --type QUOTE,TICKER,K_1M`` and ``follow GROUP``
+take every type streams deliver (:data:`STREAMED_SUB_TYPES`, by the SDK's
+names) and print one line per update (or one JSON object each) as they
+come, until Ctrl-C or ``--count``; ``follow`` adds a line for each change of
+the group's members, and a stream whose buffer overflowed (trades faster
+than the terminal) a line saying how many updates it dropped. A gap after a
+reconnect and a failed poll go to stderr, as notes, not updates. The
+arguments are checked by argparse (exit 2) before anything connects; like
+every command, these fail by raising (see :mod:`asyncquote._cli.commands`).
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ from .._base.errors import InvalidArgumentError
 from .._client.watch import WatchError, WatchlistChange
 from .._io.taskgroups import single_errors
 from .._models.groups import check_group_name
+from .._models.market_data import Broker, BrokerQueue, Ticker, TimeSharePoint
 from .._models.quotes import BasicQuote, OrderBook
 from .._models.snapshots import Snapshot
-from .._models.watchlist import Security
+from .._models.watchlist import Security, _Model
 from .._opend.quotes import SubType
 from .._quotes.args import STREAMED_SUB_TYPES
 from .._quotes.follow import NotFollowed
-from .._quotes.stream import StreamGap
+from .._quotes.market_data_pushes import KLineUpdate
+from .._quotes.stream import StreamDropped, StreamGap
 from .commands import (
     _CommandFailed,
     _connect,
@@ -40,7 +44,7 @@ from .commands import (
     _json_ready,
     _quiet_watcher_warnings,
 )
-from .table import _pad, _width
+from .table import _number, _pad, _type_name, _width
 
 __all__ = ["add_quote_commands", "quote_commands"]
 
@@ -59,13 +63,15 @@ def _code(text: str) -> str:
 
 
 def _sub_types(text: str) -> list[SubType]:
-    """Comma-separated subscription types, e.g. ``QUOTE,ORDER_BOOK``."""
+    """Comma-separated subscription types by the SDK's names, e.g. ``QUOTE,TICKER,K_1M``."""
     names = [name.strip().upper() for name in text.split(",") if name.strip()]
     known = {sub_type.name: sub_type for sub_type in STREAMED_SUB_TYPES}
     unknown = [name for name in names if name not in known]
     if not names or unknown:
+        held = [name for name in unknown if name in SubType.__members__ and name != "NONE"]
+        why = f"{', '.join(held)} is not delivered by streams; " if held else ""
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a list of {' and/or '.join(known)} (comma-separated)"
+            f"{text!r}: {why}use one or more of {', '.join(known)} (comma-separated)"
         )
     return list(dict.fromkeys(known[name] for name in names))
 
@@ -107,7 +113,8 @@ def add_quote_commands(
             default=[SubType.QUOTE],
             dest="sub_types",
             metavar="TYPES",
-            help="QUOTE and/or ORDER_BOOK, comma-separated (default: QUOTE)",
+            help="what to stream, comma-separated: QUOTE, ORDER_BOOK, TICKER, RT_DATA, "
+            "BROKER, or a K-line period K_1M, K_DAY... (default: QUOTE)",
         )
         streaming.add_argument(
             "--count", type=count, metavar="N", help="stop after N lines (default: until Ctrl-C)"
@@ -164,12 +171,24 @@ async def _quote(args: argparse.Namespace) -> None:
 # -- subscribe and follow ----------------------------------------------------------
 
 
+# A model's own field named like a line's "type" or "timestamp" keeps its
+# value under this prefix (a trade's type and time: ticker_type...).
+_RENAMED_PREFIX = {Ticker: "ticker_", TimeSharePoint: "point_"}
+
+
 def _line(item: object, as_json: bool) -> str | None:
     """One line for an update or a membership change; None for what is only a note."""
     now = datetime.now(timezone.utc)
-    if as_json and isinstance(item, BasicQuote | OrderBook | NotFollowed):
+    if as_json and isinstance(item, _Model) and not isinstance(item, WatchlistChange):
+        if isinstance(item, StreamGap | WatchError):
+            return _text(item, "")  # a note on stderr, JSON or not
         head = {"type": type(item).__name__, "timestamp": now.isoformat()}
-        return json.dumps({**head, **_json_ready(item.model_dump())}, ensure_ascii=False)
+        prefix = _RENAMED_PREFIX.get(type(item), "")
+        fields = {
+            f"{prefix}{key}" if key in head else key: value
+            for key, value in _json_ready(item.model_dump()).items()
+        }
+        return json.dumps({**head, **fields}, ensure_ascii=False)
     if as_json and isinstance(item, WatchlistChange):
         document: dict[str, object] = {
             "type": "WatchlistChange",
@@ -194,6 +213,9 @@ def _text(item: object, time: str) -> str | None:
         bid = f"{item.bids[0].price:g} x {item.bids[0].volume:,}" if item.bids else "-"
         ask = f"{item.asks[0].price:g} x {item.asks[0].volume:,}" if item.asks else "-"
         return f"{time}  {item.security}  bid {bid}  ask {ask}"
+    data = _market_data_text(item, time)
+    if data is not None:
+        return data
     if isinstance(item, WatchlistChange):
         if item.initial:
             members = " ".join(str(entry.security) for entry in item.current)
@@ -208,6 +230,41 @@ def _text(item: object, time: str) -> str | None:
         print("(reconnected: updates may have been missed)", file=sys.stderr, flush=True)
     elif isinstance(item, WatchError):
         print(f"[{item.group}] poll failed: {item.error}", file=sys.stderr, flush=True)
+    return None
+
+
+def _broker(side: str, brokers: tuple[Broker, ...]) -> str:
+    if not brokers:
+        return f"{side} -"
+    return f"{side} {len(brokers)} (first {brokers[0].id} {brokers[0].name})"
+
+
+def _market_data_text(item: object, time: str) -> str | None:
+    """A line for a trade, a K-line, a time-share point, a broker queue or a drop marker."""
+    if isinstance(item, Ticker):
+        direction = _type_name(item.direction)
+        clock = item.time.rpartition(" ")[2]  # the trade's own time, exchange time zone
+        return f"{clock}  {item.security}  trade {item.price:g} x {item.volume:,}  {direction}"
+    if isinstance(item, KLineUpdate):
+        bar = item.kline
+        period = _type_name(bar.k_type)
+        return (
+            f"{time}  {bar.security}  {period} {bar.time}  O {_number(bar.open_price)}  "
+            f"H {_number(bar.high_price)}  L {_number(bar.low_price)}  "
+            f"C {_number(bar.close_price)}  vol {_number(bar.volume, ',')}  "
+            f"{'closed' if item.closed else 'open'}"
+        )
+    if isinstance(item, TimeSharePoint):
+        return (
+            f"{time}  {item.security}  time-share {item.time}  {_number(item.price)}  "
+            f"avg {_number(item.avg_price)}  vol {_number(item.volume, ',')}"
+        )
+    if isinstance(item, BrokerQueue):
+        return f"{time}  {item.security}  brokers {_broker('bid', item.bids)}  " + _broker(
+            "ask", item.asks
+        )
+    if isinstance(item, StreamDropped):
+        return f"{time}  ({item.count:,} updates dropped here: the reader fell behind)"
     return None
 
 

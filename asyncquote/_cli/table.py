@@ -21,6 +21,11 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+def _number(value: float | None, spec: str = "g") -> str:
+    """A number as a cell or in a line; ``-`` for one OpenD did not send."""
+    return "-" if value is None else format(value, spec)
+
+
 def _type_name(value: object) -> str:
     return getattr(value, "name", None) or str(value)
 

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from .._base.args import check_duration, check_int, check_text
 from .._base.errors import InvalidArgumentError
 from .._models.watchlist import Security
-from .._opend.quotes import SubType
+from .._opend.quotes import PUSH_SUB_TYPES, SubType
 from .._opend.vocabulary import SecurityKey
+from .market_data_pushes import MARKET_DATA_SUB_TYPES
 
 __all__ = [
     "MAX_ORDER_BOOK_LEVELS",
@@ -25,10 +26,12 @@ __all__ = [
     "check_sub_types",
 ]
 
-#: The subscription types whose pushes every stream delivers, a followed group's
-#: and the CLI's included (``subscribe()``'s streams deliver tickers,
-#: time-share, K-lines and broker queues too; see its docstring).
-STREAMED_SUB_TYPES = (SubType.QUOTE, SubType.ORDER_BOOK)
+#: The subscription types whose pushes every stream delivers (``subscribe()``'s,
+#: a followed group's, the CLI's), in the protocol's order: every kind but
+#: ``NONE`` and ``ORDER_BOOK_ODD``, whose pushes no stream routes yet.
+STREAMED_SUB_TYPES = tuple(
+    kind for kind in SubType if kind in PUSH_SUB_TYPES.values() or kind in MARKET_DATA_SUB_TYPES
+)
 
 #: Most order-book levels a side OpenD gives (40 with SF quote rights; LV2 gets 10).
 MAX_ORDER_BOOK_LEVELS = 40
@@ -67,7 +70,7 @@ def check_sub_types(sub_types: object, *, streamed_only: bool = False) -> list[S
     Any kind may be subscribed (``subscribe()`` streams all but
     ``ORDER_BOOK_ODD``, which it holds for the requests), unless
     ``streamed_only``: then only :data:`STREAMED_SUB_TYPES` (for
-    ``follow_user_security``, which streams nothing else yet).
+    ``follow_user_security``, whose subscriptions are for its stream only).
     """
     if isinstance(sub_types, (int, str)) or not isinstance(sub_types, Iterable):
         raise InvalidArgumentError(
@@ -85,8 +88,8 @@ def check_sub_types(sub_types: object, *, streamed_only: bool = False) -> list[S
             raise InvalidArgumentError(f"unknown subscription type {sub_type!r}; use SubType")
         if streamed_only and member not in STREAMED_SUB_TYPES:
             raise InvalidArgumentError(
-                f"subscription type {member.name} is not delivered by streams yet; "
-                f"use {' or '.join(t.name for t in STREAMED_SUB_TYPES)}"
+                f"subscription type {member.name} is not delivered by streams (its pushes "
+                f"are not routed yet); use {', '.join(t.name for t in STREAMED_SUB_TYPES)}"
             )
         checked[member] = None
     if not checked:

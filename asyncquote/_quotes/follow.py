@@ -6,9 +6,11 @@ quota), and each change it sees is applied to the subscription:
 
 * **In one stream.** The reader gets, in order, the watcher's
   :class:`WatchlistChange` (the first one, ``initial=True``, lists the whole
-  group), the quotes of the members (conflated per pair, as
-  ``subscribe()``'s), :class:`StreamGap` markers after reconnects, a
-  :class:`WatchError` for a failed poll, and :class:`NotFollowed` for
+  group), the members' updates of every kind ``subscribe()`` streams, by
+  the same rules (the same buffer and the same routing: quotes conflated
+  per pair, trades never, K-line closes never conflated away, drops marked
+  by :class:`StreamDropped`), :class:`StreamGap` markers after reconnects,
+  a :class:`WatchError` for a failed poll, and :class:`NotFollowed` for
   members it could not subscribe.
 * **One listener per member.** Each member security is registered in the
   subscription book on its own (a :class:`_Member`, whose pushes go to the
@@ -51,13 +53,13 @@ from .._client.watch import (
 )
 from .._io.taskgroups import single_errors
 from .._models.groups import WatchlistGroup, check_group_name
-from .._models.quotes import BasicQuote, OrderBook
 from .._models.watchlist import Security, _Model
 from .._opend.quotes import SubType
 from .._opend.vocabulary import SecurityKey
 from .args import check_code, check_stream_options, check_sub_types
 from .book import Batch, Pair, SubscriptionBook, batches
 from .live import LiveQuotes
+from .pushes import Update
 from .stream import QuoteStream
 
 __all__ = [
@@ -92,8 +94,10 @@ class NotFollowed(_Model):
     """Why, in words (the quota figures, or OpenD's text)."""
 
 
-FollowUpdate = BasicQuote | OrderBook | WatchlistChange | WatchError | NotFollowed
-"""What a follow stream delivers (besides its :class:`StreamGap` markers)."""
+FollowUpdate = Update | WatchlistChange | WatchError | NotFollowed
+"""What a follow stream delivers (besides its :class:`StreamGap` and
+:class:`StreamDropped` markers): the members' updates, as ``subscribe()``'s
+streams deliver them, and the group's changes."""
 
 
 class _Member:
@@ -115,7 +119,7 @@ class _Member:
 
 class FollowStream(QuoteStream[FollowUpdate]):
     """What :meth:`QuoteClient.follow_user_security` yields: one stream of a group's
-    membership changes and its members' quotes (see :class:`QuoteStream`)."""
+    membership changes and its members' updates (see :class:`QuoteStream`)."""
 
     def __init__(self, name: str, capacity: int, group: str) -> None:
         super().__init__(name, capacity)
@@ -166,7 +170,7 @@ async def follow_user_security(
     buffer: int = DEFAULT_FOLLOW_BUFFER,
     timeout: float | None = None,
 ) -> AsyncIterator[FollowStream]:
-    """Follow a watchlist group: live quotes of its members, kept in step as it changes::
+    """Follow a watchlist group: live updates of its members, kept in step as it changes::
 
         async with client.follow_user_security("Tech", [SubType.QUOTE]) as stream:
             async for item in stream:
@@ -180,10 +184,16 @@ async def follow_user_security(
     the block starts, the group is read and its members subscribed; the
     stream then starts with that :class:`WatchlistChange` (``initial=True``).
     Each later change comes as a :class:`WatchlistChange` too, before the
-    quotes of the members it adds; a removed member's quotes stop at once and
-    its unsubscribe waits for OpenD's one-minute rule (as when leaving a
-    :meth:`subscribe` block). Quotes are conflated per (security, type) as
-    for :meth:`subscribe`; a :class:`StreamGap` follows a reconnect, after
+    updates of the members it adds; a removed member's updates stop at once
+    and its unsubscribe waits for OpenD's one-minute rule (as when leaving a
+    :meth:`subscribe` block). Every kind :meth:`subscribe` streams is
+    delivered as it delivers it, by the same rules: quotes, order books and
+    broker queues conflated per (security, type), time-share points per
+    security and minute, K-line updates per bar while it is open (a
+    :class:`KLineUpdate` with ``closed=True`` is never replaced), trades
+    (:class:`Ticker`) never conflated; when trades fill the buffer the
+    oldest items are dropped, counted in ``stream.dropped`` and marked by a
+    :class:`StreamDropped`. A :class:`StreamGap` follows a reconnect, after
     which the client subscribes again by itself; a failed poll is a
     :class:`WatchError` and following goes on with the members it has.
 
@@ -195,17 +205,24 @@ async def follow_user_security(
 
     Args:
         group: the watchlist group's name (a :class:`SystemGroup` too).
-        sub_types: ``SubType.QUOTE`` and/or ``SubType.ORDER_BOOK``.
+        sub_types: the kinds to follow for every member: ``SubType.QUOTE``,
+            ``SubType.ORDER_BOOK``, ``SubType.TICKER``, ``SubType.RT_DATA``,
+            ``SubType.BROKER`` (Hong Kong securities), a K-line period such
+            as ``SubType.K_1M``; any but ``ORDER_BOOK_ODD``, which streams
+            do not deliver.
         interval: seconds between polls of the group (> 0, finite), stretched
             to stay within ``quota_share`` of the 3213 quota.
         quota_share: the share of that quota the polls may use, in (0, 1].
         name: how ``client.subscriptions`` names the stream (``"follow <group>"``).
-        buffer: most items kept for the reader.
+        buffer: most items kept for the reader (the oldest are dropped
+            beyond it, which only trades, or many closed bars, can cause
+            while it holds an item of every member's pair).
         timeout: seconds for each subscribe request, as for :meth:`request`.
 
     Raises:
-        InvalidArgumentError: a bad group name, subscription type, interval,
-            share, name, buffer or timeout; nothing is sent.
+        InvalidArgumentError: a bad group name, subscription type (or
+            ``ORDER_BOOK_ODD``), interval, share, name, buffer or timeout;
+            nothing is sent.
         UnknownGroupError: OpenD has no such group.
         OpenDError, ConnectionLostError, RequestTimeoutError: the first read
             of the group failed.

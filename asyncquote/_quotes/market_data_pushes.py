@@ -32,11 +32,16 @@ from .._opend.quotes import KLINE_SUB_TYPES, SubType
 from .._opend.vocabulary import ProtoId
 from .book import Pair
 
-__all__ = ["MARKET_DATA_PUSH_IDS", "KLineUpdate", "MarketDataRouter"]
+__all__ = ["MARKET_DATA_PUSH_IDS", "MARKET_DATA_SUB_TYPES", "KLineUpdate", "MarketDataRouter"]
 
 #: The pushes this module routes.
 MARKET_DATA_PUSH_IDS = frozenset(
     {ProtoId.UPDATE_TICKER, ProtoId.UPDATE_RT, ProtoId.UPDATE_KL, ProtoId.UPDATE_BROKER}
+)
+
+#: The subscription types whose pushes this module routes to streams.
+MARKET_DATA_SUB_TYPES = frozenset(
+    {SubType.TICKER, SubType.RT_DATA, SubType.BROKER, *KLINE_SUB_TYPES.values()}
 )
 
 Deliver = Callable[[Pair, Hashable | None, Any], None]

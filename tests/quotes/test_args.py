@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from asyncquote import InvalidArgumentError, Security
 from asyncquote._opend.quotes import SubType
 from asyncquote._quotes.args import (
+    STREAMED_SUB_TYPES,
     check_code,
     check_codes,
     check_levels,
@@ -53,10 +54,15 @@ def test_every_kind_of_subscription_may_be_held() -> None:
     assert check_sub_types(kinds) == kinds
 
 
-def test_streamed_only_refuses_the_kinds_streams_do_not_deliver() -> None:
-    assert check_sub_types([SubType.QUOTE], streamed_only=True) == [SubType.QUOTE]
-    with pytest.raises(InvalidArgumentError, match="TICKER is not delivered by streams yet"):
-        check_sub_types([SubType.QUOTE, SubType.TICKER], streamed_only=True)
+def test_streamed_only_takes_every_kind_streams_deliver_and_says_which_it_does_not() -> None:
+    streamed = [kind for kind in SubType if kind not in (SubType.NONE, SubType.ORDER_BOOK_ODD)]
+    assert check_sub_types(streamed, streamed_only=True) == streamed
+    assert list(STREAMED_SUB_TYPES) == streamed
+    with pytest.raises(InvalidArgumentError) as refused:
+        check_sub_types([SubType.QUOTE, SubType.ORDER_BOOK_ODD], streamed_only=True)
+    message = str(refused.value)
+    assert "ORDER_BOOK_ODD is not delivered by streams" in message
+    assert "QUOTE, ORDER_BOOK, TICKER, RT_DATA, K_DAY" in message
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,14 @@ from asyncquote import (
     BasicQuote,
     FollowStream,
     InvalidArgumentError,
+    KLineUpdate,
     ModifyOp,
     NotFollowed,
     ReconnectPolicy,
+    StreamDropped,
     StreamGap,
     SubType,
+    Ticker,
     UnknownGroupError,
     WatchlistChange,
 )
@@ -52,6 +55,11 @@ async def next_of(stream: FollowStream, kind: type, *, where: Any = None) -> Any
         if isinstance(item, kind) and (where is None or where(item)):
             return item
     raise AssertionError("the stream ended")
+
+
+def traded(ticker: Ticker) -> bool:
+    """A trade with volume: not the opening auction's that the simulator starts with."""
+    return ticker.volume > 0
 
 
 def sub_requests(sim: Simulator, *, subscribe: bool) -> list[list[str]]:
@@ -162,7 +170,7 @@ async def test_an_unknown_group_is_a_typed_error_naming_the_groups(runner: Runne
 @pytest.mark.parametrize(
     ("group", "sub_types", "kwargs"),
     [
-        ("Tech", [SubType.TICKER], {}),
+        ("Tech", [SubType.TICKER, SubType.ORDER_BOOK_ODD], {}),
         ("Tech", SubType.QUOTE, {}),
         ("Tech", [], {}),
         ("", [SubType.QUOTE], {}),
@@ -186,6 +194,75 @@ async def test_bad_arguments_are_refused_before_anything_is_sent(
             async with client.follow_user_security(group, sub_types, **kwargs):
                 raise AssertionError("not reached")
         assert len(sim.requests) == before
+
+
+async def test_a_group_is_followed_for_trades_and_k_lines_in_order(runner: Runner) -> None:
+    async with (
+        Simulator(port=0, quote_rate=0, quotas=FREE_SIM_POLLS) as sim,
+        asyncquote.connect(sim.host, sim.port, keepalive=False, quotas=FREE_POLLS) as client,
+        asyncquote.connect(sim.host, sim.port, keepalive=False) as app,
+        client.follow_user_security(
+            "Tech", [SubType.TICKER, SubType.K_1M], interval=0.05
+        ) as stream,
+    ):
+        with anyio.fail_after(20):
+            assert isinstance(await stream.__anext__(), WatchlistChange)
+            scripted = [
+                sim.market.trade("HK.00700", price, volume)
+                for price, volume in ((400.2, 100), (400.4, 200), (400.0, 300))
+            ]
+            # Each trade in order, after each member's latest (the opening auction's,
+            # no volume); the open bar conflated into its newest state, where it waited.
+            trades: list[Ticker] = []
+            bars: list[KLineUpdate] = []
+            async for item in stream:
+                if isinstance(item, Ticker) and traded(item):
+                    trades.append(item)
+                elif isinstance(item, KLineUpdate) and str(item.kline.security) == "HK.00700":
+                    bars.append(item)
+                if len(trades) == len(scripted) and bars and bars[-1].kline.volume == 600:
+                    break
+            assert [(t.sequence, t.price, t.volume) for t in trades] == [
+                (t.sequence, t.price, t.volume) for t in scripted
+            ]
+            assert not any(bar.closed for bar in bars)
+            assert bars[-1].kline.close_price == 400.0
+            # A removed member's trades stop: the next trade read is another member's.
+            await app.modify_user_security("Tech", ModifyOp.MOVE_OUT, ["HK.00700"])
+            change = await next_of(stream, WatchlistChange)
+            assert codes(change.removed) == ["HK.00700"]
+            sim.market.trade("HK.00700", 400.2, 100)
+            alibaba = sim.market.trade("HK.09988", 4.5, 100)
+            after = await next_of(stream, Ticker, where=traded)
+            assert (str(after.security), after.sequence) == ("HK.09988", alibaba.sequence)
+            assert stream.dropped == 0
+
+
+async def test_a_stopped_reader_of_a_followed_groups_trades_is_told_of_the_drops(
+    runner: Runner,
+) -> None:
+    async with (
+        Simulator(port=0, quote_rate=0) as sim,
+        asyncquote.connect(sim.host, sim.port, keepalive=False, reconnect=FAST) as client,
+        client.follow_user_security("Tech", [SubType.TICKER], buffer=8) as stream,
+    ):
+        with anyio.fail_after(20):
+            assert isinstance(await stream.__anext__(), WatchlistChange)
+            scripted = [sim.market.trade("HK.00700", 400.2, 100) for _ in range(30)]
+            await client.get_rt_ticker("HK.00700", 1)  # a reply: the pushes before it are in
+            # The two HK members' opening trades (first pushed) and 30 more: 8 kept.
+            assert (stream.pending, stream.dropped, stream.superseded) == (8, 24, 0)
+            assert await stream.__anext__() == StreamDropped(count=24)
+            kept = [await stream.__anext__() for _ in range(8)]
+            assert [t.sequence for t in kept] == [t.sequence for t in scripted[-8:]]
+            # A reconnect: a gap, then the trades go on, subscribed again.
+            await sim.drop_connections()
+            assert await next_of(stream, StreamGap) == StreamGap(reconnects=1)
+            await next_of(stream, Ticker)  # a first push: subscribed again
+            trade = sim.market.trade("HK.00700", 400.4, 200)
+            again = await next_of(stream, Ticker, where=lambda t: t.volume == 200)
+            assert again.sequence == trade.sequence
+            assert stream.dropped == 24
 
 
 class TestOnTriosVirtualClock(OnTriosVirtualClock):
@@ -221,3 +298,31 @@ class TestOnTriosVirtualClock(OnTriosVirtualClock):
             assert codes(stream.members) == [*TECH[1:3], str(joined.security)]
             assert len(stream.not_followed) == 1
             assert len(sim.rejections) == 0
+
+    async def test_a_followed_members_k_line_close_comes_as_a_closed_bar(self) -> None:
+        async with (
+            Simulator(port=0, quote_rate=0) as sim,
+            asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+            client.follow_user_security("Tech", [SubType.K_1M], interval=10) as stream,
+        ):
+            with anyio.fail_after(600):  # virtual seconds
+                assert isinstance(await stream.__anext__(), WatchlistChange)
+                # The bar of the minute after the simulator's opening trade...
+                (opening,) = sim.market.tickers("HK.00700", 1)
+                await anyio.sleep(61 - opening.time % 60)
+                sim.market.trade("HK.00700", 400.2, 100)
+                last = sim.market.trade("HK.00700", 400.4, 200)
+                # ...closed by the first trade of the next minute.
+                await anyio.sleep(61 - last.time % 60)
+                sim.market.trade("HK.00700", 400.0, 300)
+                # The opening minute's bar closed when ours began; then ours closes.
+                ended = await next_of(stream, KLineUpdate, where=lambda u: u.closed)
+                assert (ended.kline.volume, ended.kline.timestamp) == (0, opening.time // 60 * 60)
+                closed = await next_of(stream, KLineUpdate, where=lambda u: u.closed)
+                assert str(closed.kline.security) == "HK.00700"
+                assert (closed.kline.open_price, closed.kline.close_price) == (400.2, 400.4)
+                assert closed.kline.volume == 300
+                opened = await next_of(stream, KLineUpdate)
+                assert (opened.closed, opened.kline.open_price, opened.kline.volume) == (
+                    False, 400.0, 300,
+                )  # fmt: skip
