@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from asyncquote._opend.quotes import AuType, Session, UsTradingPart
+from hypothesis import given
+from hypothesis import strategies as st
+
+from asyncquote._opend.quotes import AuType, Session, UsTradingPart, session_parts, wire_session
 from asyncquote._quotes.batches import (
     DEFAULT_WANT,
     SubOptions,
@@ -102,3 +105,14 @@ def test_a_refused_upgrade_is_asked_again_by_the_next_stream() -> None:
     book.release("pre-market")
     (retry,) = book.acquire("pre-market again", [(AAPL, TICKER)], EXTENDED)
     assert retry.options.extended_time
+
+
+@given(parts=st.frozensets(st.sampled_from(list(UsTradingPart))))
+def test_the_request_for_any_parts_of_the_day_covers_them(
+    parts: frozenset[UsTradingPart],
+) -> None:
+    extended, session = wire_session(parts)
+    assert parts <= session_parts(session, extended)
+    # and is the narrowest: no Session covering them is smaller
+    sizes = [len(session_parts(s, False)) for s in Session if parts <= session_parts(s, False)]
+    assert len(session_parts(session, extended)) == min(sizes)
