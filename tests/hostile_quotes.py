@@ -153,6 +153,9 @@ class SubRequest:
     register_push: bool
     first_push: bool
     at: float
+    extended_time: bool = False
+    session: int = 0  # absent: 0
+    rehab_types: tuple[int, ...] = ()
 
 
 @dataclass
@@ -229,7 +232,13 @@ class QuoteDesk:
         first_push = _flag(c2s, 6, True)
         now = anyio.current_time()
         index = self.gateway.connections.index(connection)
-        self.requests.append(SubRequest(index, subscribe, pairs, register, first_push, now))
+        options = (
+            _flag(c2s, 9, False),
+            int(c2s.get(10, [0])[-1]),  # type: ignore[arg-type]
+            tuple(int(t) for t in c2s.get(5, [])),  # type: ignore[arg-type]
+        )
+        request = SubRequest(index, subscribe, pairs, register, first_push, now, *options)
+        self.requests.append(request)
         held = self.held.setdefault(connection, {})
         pushed = self.pushed_to.setdefault(connection, set())
         if self.refuse_sub is not None:

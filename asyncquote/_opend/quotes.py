@@ -11,6 +11,7 @@ version does not know stays a plain ``int`` wherever it is decoded
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -34,9 +35,14 @@ __all__ = [
     "PriceType",
     "PushDataType",
     "SecurityStatus",
+    "Session",
     "SubType",
     "TickerDirect",
     "TickerType",
+    "UsTradingPart",
+    "session_parts",
+    "us_trading_part",
+    "wire_session",
 ]
 
 
@@ -196,6 +202,82 @@ class AuType(ProtocolEnum):
     def sdk_name(self) -> str:
         """The official SDK's string for this adjustment: ``"None"``, ``"qfq"`` or ``"hfq"``."""
         return "None" if self is AuType.NONE else self.name.lower()
+
+
+class Session(ProtocolEnum):
+    """Which US trading sessions a subscription covers (``Common.Session``, Qot_Sub's
+    ``session``): regular hours only (``RTH``), with pre-market and after-hours
+    (``ETH``), those and overnight (``ALL``), or overnight only (``OVERNIGHT``).
+    ``NONE`` leaves it to Qot_Sub's ``extendedTime`` (see :func:`session_parts`)."""
+
+    NONE = 0
+    RTH = 1
+    ETH = 2
+    ALL = 3
+    OVERNIGHT = 4
+
+
+class UsTradingPart(enum.Enum):
+    """A part of the US trading day, in New York time: pre-market 04:00-09:30,
+    regular 09:30-16:00, after-hours 16:00-20:00, overnight 20:00-04:00."""
+
+    PRE = "pre"
+    REGULAR = "regular"
+    AFTER = "after"
+    OVERNIGHT = "overnight"
+
+
+# Where each part starts, in minutes after New York midnight (overnight wraps).
+_US_PART_STARTS = (
+    (4 * 60, UsTradingPart.PRE),
+    (9 * 60 + 30, UsTradingPart.REGULAR),
+    (16 * 60, UsTradingPart.AFTER),
+    (20 * 60, UsTradingPart.OVERNIGHT),
+)
+
+_SESSION_PARTS: Mapping[Session, frozenset[UsTradingPart]] = MappingProxyType(
+    {
+        Session.RTH: frozenset({UsTradingPart.REGULAR}),
+        Session.ETH: frozenset({UsTradingPart.PRE, UsTradingPart.REGULAR, UsTradingPart.AFTER}),
+        Session.ALL: frozenset(UsTradingPart),
+        Session.OVERNIGHT: frozenset({UsTradingPart.OVERNIGHT}),
+    }
+)
+
+
+def us_trading_part(minute_of_day: int) -> UsTradingPart:
+    """The part of the US trading day a New York wall time (minutes after midnight) is in."""
+    part = UsTradingPart.OVERNIGHT
+    for start, name in _US_PART_STARTS:
+        if minute_of_day >= start:
+            part = name
+    return part
+
+
+def session_parts(session: int, extended_time: bool) -> frozenset[UsTradingPart]:
+    """The parts of the US trading day a Qot_Sub with ``session`` and ``extendedTime`` covers.
+
+    A ``session`` other than ``NONE`` says it; with ``NONE``, ``extendedTime``
+    ("pre-market and after-hours data") adds those two to the regular session.
+    (Our reading of the protocol's comments; OpenD documents no precedence.)
+    """
+    member = Session.from_value(session)
+    if isinstance(member, Session) and member is not Session.NONE:
+        return _SESSION_PARTS[member]
+    return _SESSION_PARTS[Session.ETH if extended_time else Session.RTH]
+
+
+def wire_session(parts: frozenset[UsTradingPart]) -> tuple[bool, Session]:
+    """The ``(extendedTime, session)`` of the narrowest Qot_Sub covering ``parts``:
+    ``(False, NONE)`` for the regular session alone, ``(True, NONE)`` with
+    pre-market and after-hours, ``(False, OVERNIGHT)`` for overnight alone,
+    ``(True, ALL)`` for overnight and more (``extendedTime`` set whenever the
+    session covers pre- and after-market, for an OpenD reading only it)."""
+    if UsTradingPart.OVERNIGHT not in parts:
+        return bool(parts - _SESSION_PARTS[Session.RTH]), Session.NONE
+    if parts == _SESSION_PARTS[Session.OVERNIGHT]:
+        return False, Session.OVERNIGHT
+    return True, Session.ALL
 
 
 class TickerDirect(ProtocolEnum):

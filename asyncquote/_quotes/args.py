@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from .._base.args import check_duration, check_int, check_text
 from .._base.errors import InvalidArgumentError
 from .._models.watchlist import Security
-from .._opend.quotes import PUSH_SUB_TYPES, SubType
+from .._opend.quotes import PUSH_SUB_TYPES, Session, SubType
 from .._opend.vocabulary import SecurityKey
 from .market_data_pushes import MARKET_DATA_SUB_TYPES
 
@@ -21,6 +21,7 @@ __all__ = [
     "check_code",
     "check_codes",
     "check_levels",
+    "check_session",
     "check_stream_name",
     "check_stream_options",
     "check_sub_types",
@@ -118,3 +119,16 @@ def check_stream_options(name: object, buffer: object, timeout: object) -> str |
 def check_levels(num: object) -> int:
     """Order-book levels a side: 1 to :data:`MAX_ORDER_BOOK_LEVELS`."""
     return check_int("num", num, minimum=1, maximum=MAX_ORDER_BOOK_LEVELS)
+
+
+def check_session(session: object) -> Session:
+    """A :class:`Session`, or the SDK's name of one (``"RTH"``... ``"N/A"``)."""
+    if isinstance(session, Session):
+        return session
+    for member in Session:
+        if session == member.sdk_name and isinstance(session, str):
+            return member
+    raise InvalidArgumentError(
+        "session must be Session.RTH, Session.ETH, Session.ALL, Session.OVERNIGHT or "
+        f"Session.NONE (or the SDK's names), not {session!r}"
+    )

@@ -28,19 +28,42 @@ and tells it what came back. Four facts of OpenD shape it:
 A pair therefore is, at any moment, wanted by some streams or pending
 unsubscribe (its subscribe confirmed or in flight, or its unsubscribe in
 flight); the pairs OpenD holds for this connection are those pairs.
-The book is also the routing table of pushes: :meth:`listeners`.
+The book is also the routing table of pushes: :meth:`listeners`, and
+:meth:`wants` says what each stream asked of a pair.
+
+**Options of a pair.** OpenD keeps one subscription per connection and
+pair, with the last Qot_Sub's ``extendedTime``, ``session`` (parts of the
+US trading day) and K-line adjustments (``regPushRehabTypeList``). Streams
+sharing a pair get it subscribed with the *union* of their wishes
+(:class:`Want`), each handed only what it asked for; a wider wish sends the
+pair's Qot_Sub again (no quota spent); a stream leaving narrows nothing
+until the pair is subscribed anew (reconnect, unsubscribe), unseen by the
+streams left.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Hashable, Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Iterable, Mapping
+from types import MappingProxyType
 
 from .._base.args import check_duration, check_int
 from .._base.errors import SubscriptionQuotaError
 from .._opend.quotes import MIN_SUBSCRIPTION_SECONDS
-from .._opend.vocabulary import SecurityKey, format_code
+from .._opend.vocabulary import format_code
+from .batches import (
+    DEFAULT_MAX_BATCH,
+    DEFAULT_WANT,
+    Batch,
+    Options,
+    Pair,
+    Resubscribe,
+    SubOptions,
+    Want,
+    batches,
+    covers,
+    pair_options,
+)
 from .state import PendingUnsubscribe, SubscribedPair, SubscriptionQuota, SubscriptionStatus
 
 __all__ = [
@@ -48,77 +71,36 @@ __all__ = [
     "Batch",
     "Pair",
     "Resubscribe",
+    "SubOptions",
     "SubscriptionBook",
+    "Want",
     "batches",
 ]
-
-Pair = tuple[SecurityKey, int]
-"""``((market, code), sub_type)``: what one quota unit buys."""
-
-#: Most pairs (securities x types) one Qot_Sub request of the book carries.
-DEFAULT_MAX_BATCH = 200
 
 #: A pair whose unsubscribe failed this many times in a row is given up on:
 #: the connection's end frees it.
 UNSUBSCRIBE_ATTEMPTS = 3
 
-_NO_STREAMS: Collection[Hashable] = ()
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One Qot_Sub request: each of ``securities`` with each of ``sub_types``."""
-
-    epoch: int
-    """The connection epoch it was planned in; answers from another are ignored."""
-    securities: tuple[SecurityKey, ...]
-    sub_types: tuple[int, ...]
-
-    @property
-    def pairs(self) -> list[Pair]:
-        """Every (security, sub type) pair the request covers."""
-        return [(security, sub_type) for security in self.securities for sub_type in self.sub_types]
-
-
-@dataclass(frozen=True)
-class Resubscribe:
-    """What :meth:`SubscriptionBook.resubscribe` hands out after a reconnect."""
-
-    batches: list[Batch]
-    """The requests to send, within the quota."""
-    over_quota: list[Pair]
-    """Pairs open streams want that the quota has no room for now."""
-
-
-def batches(epoch: int, pairs: Iterable[Pair], max_pairs: int = DEFAULT_MAX_BATCH) -> list[Batch]:
-    """The fewest requests, each of at most ``max_pairs`` pairs, that cover exactly ``pairs``.
-
-    A request subscribes every listed security to every listed type, so
-    securities are grouped by the set of types asked for them. (A single
-    security asking for more than ``max_pairs`` types is one request still.)
-    """
-    types_by_security: dict[SecurityKey, set[int]] = {}
-    for security, sub_type in pairs:
-        types_by_security.setdefault(security, set()).add(sub_type)
-    groups: dict[tuple[int, ...], list[SecurityKey]] = {}
-    for security, types in types_by_security.items():
-        groups.setdefault(tuple(sorted(types)), []).append(security)
-    result = []
-    for sub_types, securities in groups.items():
-        per_request = max(1, max_pairs // len(sub_types))
-        for start in range(0, len(securities), per_request):
-            chunk = tuple(securities[start : start + per_request])
-            result.append(Batch(epoch, chunk, sub_types))
-    return result
+_NO_STREAMS: Mapping[Hashable, Want] = MappingProxyType({})
 
 
 class _PairState:
     """One pair the book holds."""
 
-    __slots__ = ("failures", "retry_at", "sending", "streams", "subscribed_at", "unsubscribing")
+    __slots__ = (
+        "failures",
+        "retry_at",
+        "sending",
+        "sent",
+        "streams",
+        "subscribed_at",
+        "unsubscribing",
+    )
 
     def __init__(self) -> None:
-        self.streams: dict[Hashable, None] = {}  # a dict: ordered, for the snapshot
+        self.streams: dict[Hashable, Want] = {}  # ordered, for the snapshot
+        # The options (parts of the day, adjustments) last subscribed with, this epoch.
+        self.sent: Options | None = None
         self.subscribed_at: float | None = None  # latest confirmed subscribe, this epoch
         self.sending = 0  # subscribe requests in flight
         self.unsubscribing = False  # an unsubscribe request in flight
@@ -207,14 +189,18 @@ class SubscriptionBook:
 
     # -- streams ---------------------------------------------------------------
 
-    def acquire(self, stream: Hashable, pairs: Iterable[Pair]) -> list[Batch]:
-        """Register ``stream`` for ``pairs``; return the requests to send for them.
+    def acquire(
+        self, stream: Hashable, pairs: Iterable[Pair], want: Want = DEFAULT_WANT
+    ) -> list[Batch]:
+        """Register ``stream`` for ``pairs`` with ``want``; return the requests to send for them.
 
         Pairs OpenD holds already (for other streams, or pending unsubscribe)
         need no request. A pair whose subscribe is in flight for another
         stream is asked for again (OpenD does not charge twice), so no stream
         waits on another's answer. A pair whose unsubscribe is in flight is
-        subscribed again when that answer comes (:meth:`unsubscribed`).
+        subscribed again when that answer comes (:meth:`unsubscribed`). A
+        pair held with narrower options than ``want`` adds is subscribed
+        again with the union (see the module docstring).
 
         Raises:
             SubscriptionQuotaError: the new pairs need more units than
@@ -231,12 +217,30 @@ class SubscriptionBook:
             state = self._pairs.get(pair)
             if state is None:
                 state = self._pairs[pair] = _PairState()
-            state.streams[stream] = None
+            state.streams[stream] = want
             mine[pair] = None
-            if state.subscribed_at is None and not state.unsubscribing:
+            if state.unsubscribing:
+                continue
+            if state.subscribed_at is None or not covers(state.sent, self._union(pair, state)):
                 state.sending += 1
                 send.append(pair)
-        return batches(self.epoch, send, self.max_batch)
+        return self._plan(send)
+
+    def wants(self, pair: Pair) -> Mapping[Hashable, Want]:
+        """The streams that want ``pair``'s pushes, each with what it asked for."""
+        state = self._pairs.get(pair)
+        return _NO_STREAMS if state is None else state.streams
+
+    def _union(self, pair: Pair, state: _PairState) -> Options:
+        return pair_options(state.streams.values(), pair[1])
+
+    def _plan(self, pairs: list[Pair]) -> list[Batch]:
+        """The subscribe requests for ``pairs``, each with its streams' union of options."""
+        options = {}
+        for pair in pairs:
+            state = self._pairs[pair]
+            options[pair] = state.sent = self._union(pair, state)
+        return batches(self.epoch, pairs, self.max_batch, options)
 
     def release(self, stream: Hashable) -> None:
         """``stream`` wants none of its pairs any more: its pushes stop at once.
@@ -252,7 +256,7 @@ class SubscriptionBook:
     def listeners(self, pair: Pair) -> Collection[Hashable]:
         """The streams that want ``pair``'s pushes (empty if none)."""
         state = self._pairs.get(pair)
-        return _NO_STREAMS if state is None else state.streams.keys()
+        return _NO_STREAMS.keys() if state is None else state.streams.keys()
 
     def tracked(self, pair: Pair) -> bool:
         """Whether the book holds ``pair`` (wanted, or waiting to be unsubscribed)."""
@@ -295,6 +299,7 @@ class SubscriptionBook:
             state = self._pairs.get(pair)
             if state is not None:
                 state.sending = max(0, state.sending - 1)
+                state.sent = None  # not known now: the next stream's subscribe says it again
                 self._forget_if_unused(pair, state)
 
     # -- deferred unsubscribes ---------------------------------------------------
@@ -331,6 +336,7 @@ class SubscriptionBook:
                 continue
             state.unsubscribing = False
             state.subscribed_at = None
+            state.sent = None
             state.retry_at = -math.inf
             state.failures = 0
             if state.streams:
@@ -338,7 +344,7 @@ class SubscriptionBook:
                 again.append(pair)
             else:
                 self._forget_if_unused(pair, state)
-        return batches(self.epoch, again, self.max_batch)
+        return self._plan(again)
 
     def unsubscribe_failed(self, batch: Batch, now: float) -> tuple[list[Batch], list[Pair]]:
         """The unsubscribe ``batch`` failed or its outcome is unknown.
@@ -367,7 +373,7 @@ class SubscriptionBook:
                 abandoned.append(pair)
             else:
                 state.retry_at = now + self.unsubscribe_delay
-        return batches(self.epoch, again, self.max_batch), abandoned
+        return self._plan(again), abandoned
 
     # -- reconnects ----------------------------------------------------------------
 
@@ -380,6 +386,7 @@ class SubscriptionBook:
         self.epoch += 1
         for pair, state in list(self._pairs.items()):
             state.subscribed_at = None
+            state.sent = None
             state.sending = 0
             state.unsubscribing = False
             state.retry_at = -math.inf
@@ -408,7 +415,7 @@ class SubscriptionBook:
         taken, over = waiting[:room], waiting[room:]
         for pair in taken:
             self._pairs[pair].sending += 1
-        return Resubscribe(batches(self.epoch, taken, self.max_batch), over)
+        return Resubscribe(self._plan(taken), over)
 
     # -- what client.subscriptions shows ----------------------------------------------
 

@@ -30,13 +30,15 @@ from contextlib import asynccontextmanager
 
 import anyio
 
+from .._base.args import check_flag
 from .._base.errors import ConnectionLostError, OpenDError, SubscriptionQuotaError
 from .._base.states import ConnectionState
 from .._models.watchlist import Security
-from .._opend.quotes import SubType
-from .args import check_codes, check_stream_options, check_sub_types
+from .._opend.quotes import AuType, Session, SubType
+from .args import check_codes, check_session, check_stream_options, check_sub_types
+from .batches import Want
 from .book import Batch
-from .market_data_requests import MarketDataRequestsClient
+from .market_data_requests import MarketDataRequestsClient, check_au_type
 from .pushes import Update, sub_reply, sub_request_body
 from .state import SubscriptionStatus
 from .stream import QuoteStream
@@ -66,6 +68,9 @@ class LiveQuotesClient(MarketDataRequestsClient):
         codes: Iterable[str | Security],
         sub_types: Iterable[SubType],
         *,
+        extended_time: bool = False,
+        session: Session | str = Session.NONE,
+        autype: AuType | str = AuType.QFQ,
         name: str | None = None,
         buffer: int = DEFAULT_STREAM_BUFFER,
         timeout: float | None = None,
@@ -114,7 +119,25 @@ class LiveQuotesClient(MarketDataRequestsClient):
         updates that follow them.
 
         **Reconnects.** After a reconnect the client subscribes again by
-        itself and the stream goes on, after a :class:`StreamGap`.
+        itself (with the same options) and the stream goes on, after a
+        :class:`StreamGap`.
+
+        **US sessions and adjustments.** As with the official SDK's
+        ``subscribe(..., extended_time=..., session=...)``, a US security's
+        trades, time-share points and intraday K-lines come from the regular
+        session (09:30 to 16:00 New York time) only, unless
+        ``extended_time=True`` (pre-market and after-hours too) or a
+        ``session`` says which parts (``Session.ETH``, ``Session.ALL`` with
+        overnight, ``Session.OVERNIGHT`` alone); a ``session`` other than
+        ``NONE`` decides over ``extended_time``. K-lines come
+        forward-adjusted (``AuType.QFQ``, OpenD's default) unless ``autype``
+        says otherwise; their updates are conflated per security, period
+        and adjustment. OpenD holds one subscription per pair for the
+        connection, so streams sharing a pair share it: it is subscribed
+        with the union of what they ask (if any wants the extended hours,
+        with them; every adjustment any wants), and each stream still gets
+        only what it asked for (a stream without ``extended_time`` gets no
+        pre-market trade another stream's options brought in).
 
         Args:
             codes: securities, as codes like ``"HK.00700"`` or :class:`Security`.
@@ -126,11 +149,19 @@ class LiveQuotesClient(MarketDataRequestsClient):
                 of pairs if lower).
             timeout: seconds for each subscribe request, as for
                 :meth:`request`.
+            extended_time: US pre-market and after-hours data too (trades,
+                time-share, K-lines).
+            session: the parts of the US trading day wanted, a
+                :class:`Session` (or the SDK's name); ``NONE`` leaves it to
+                ``extended_time``.
+            autype: the adjustment of K-lines: an :class:`AuType` or the
+                SDK's ``"qfq"``, ``"hfq"``, ``"None"``.
 
         Raises:
             InvalidArgumentError: an empty or bad list of codes, an unknown
-                or unsupported subscription type, a bad name, buffer or
-                timeout; nothing is sent.
+                or unsupported subscription type, a bad ``extended_time``,
+                ``session``, ``autype``, name, buffer or timeout; nothing is
+                sent.
             SubscriptionQuotaError: the quota has no room for the pairs not
                 yet subscribed (known from ``query_subscription()`` and
                 Notify; asked once per connection if unknown): nothing is
@@ -146,6 +177,11 @@ class LiveQuotesClient(MarketDataRequestsClient):
         keys = check_codes(codes)
         types = check_sub_types(sub_types)
         label = check_stream_options(name, buffer, timeout)
+        want = Want.of(
+            extended_time=check_flag("extended_time", extended_time),
+            session=check_session(session),
+            au_type=check_au_type(autype),
+        )
         self._session.raise_if_closed()
         live = self._live
         if live.book.remaining() is None and live.quota_asked_in != live.book.epoch:
@@ -154,7 +190,7 @@ class LiveQuotesClient(MarketDataRequestsClient):
         stream: QuoteStream[Update] = QuoteStream(
             label or live.next_name(), max(buffer, len(pairs))
         )
-        batches = live.register(stream, pairs)
+        batches = live.register(stream, pairs, want)
         try:
             for batch in batches:
                 await self._subscribe_batch(batch, timeout)

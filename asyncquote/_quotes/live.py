@@ -55,8 +55,9 @@ from .._io.connection_options import PushHandler
 from .._models.events import ApiQuotaChanged, Event, UsedQuotaChanged
 from .._opend.framing import Frame
 from .._opend.quotes import PUSH_SUB_TYPES
+from .batches import DEFAULT_WANT, Want
 from .book import Batch, Pair, SubscriptionBook
-from .market_data_pushes import MARKET_DATA_PUSH_IDS, MarketDataRouter
+from .market_data_pushes import MARKET_DATA_PUSH_IDS, MarketDataRouter, wanted
 from .pushes import RawUpdate, route_push
 from .stream import QuoteStream
 
@@ -128,8 +129,9 @@ class LiveQuotes:
     def _deliver_keyed(self, pair: Pair, key: Hashable | None, item: Any) -> None:
         if key is not None and not getattr(item, "closed", False):
             self._latest_data[pair] = (key, item)
-        for stream in self.book.listeners(pair):
-            stream._put(key, item)  # type: ignore[attr-defined]
+        for stream, want in self.book.wants(pair).items():
+            if wanted(want, item):
+                stream._put(key, item)  # type: ignore[attr-defined]
 
     def _skip(self, proto_id: int, error: BaseException) -> None:
         self._warnings.warn(
@@ -162,7 +164,9 @@ class LiveQuotes:
 
     # -- streams --------------------------------------------------------------
 
-    def register(self, stream: QuoteStream[Any], pairs: Iterable[Pair]) -> list[Batch]:
+    def register(
+        self, stream: QuoteStream[Any], pairs: Iterable[Pair], want: Want = DEFAULT_WANT
+    ) -> list[Batch]:
         """Add ``stream`` for ``pairs``; the subscribe requests to send (see ``acquire``).
 
         Pairs another stream holds start the new one from their newest update.
@@ -170,25 +174,27 @@ class LiveQuotes:
         Raises:
             SubscriptionQuotaError: no room in the quota; nothing changed.
         """
-        batches = self.attach(stream, pairs)
+        batches = self.attach(stream, pairs, want)
         self.streams[stream] = None
         return batches
 
-    def attach(self, listener: Listener, pairs: Iterable[Pair]) -> list[Batch]:
+    def attach(
+        self, listener: Listener, pairs: Iterable[Pair], want: Want = DEFAULT_WANT
+    ) -> list[Batch]:
         """Route ``pairs`` to ``listener`` as well: :meth:`register` without the stream's
         gaps and closing (a followed group's member, whose stream is registered itself).
 
         Raises:
             SubscriptionQuotaError: no room in the quota; nothing changed.
         """
-        wanted = list(pairs)
-        batches = self.book.acquire(listener, wanted)
-        for pair in wanted:
+        asked = list(pairs)
+        batches = self.book.acquire(listener, asked, want)
+        for pair in asked:
             latest = self._latest.get(pair)
             if latest is not None:
                 listener._put(pair, latest)
             keyed = self._latest_data.get(pair)
-            if keyed is not None:
+            if keyed is not None and wanted(want, keyed[1]):
                 listener._put(*keyed)
         return batches
 

@@ -25,14 +25,21 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from .._models.market_data import BrokerQueue, KLine
+from .._models.market_data import BrokerQueue, KLine, Ticker, TimeSharePoint
 from .._models.market_data_convert import market_data_push_from_body
 from .._models.watchlist import Security, _Model
-from .._opend.quotes import KLINE_SUB_TYPES, SubType
-from .._opend.vocabulary import ProtoId
+from .._opend.quotes import KLINE_SUB_TYPES, KLType, SubType, UsTradingPart, us_trading_part
+from .._opend.vocabulary import Market, ProtoId
+from .batches import Want
 from .book import Pair
 
-__all__ = ["MARKET_DATA_PUSH_IDS", "MARKET_DATA_SUB_TYPES", "KLineUpdate", "MarketDataRouter"]
+__all__ = [
+    "MARKET_DATA_PUSH_IDS",
+    "MARKET_DATA_SUB_TYPES",
+    "KLineUpdate",
+    "MarketDataRouter",
+    "wanted",
+]
 
 #: The pushes this module routes.
 MARKET_DATA_PUSH_IDS = frozenset(
@@ -64,6 +71,56 @@ class KLineUpdate(_Model):
     closed: bool
     """``True``: the bar is final (a later one began, or OpenD sent an earlier bar);
     ``False``: an update of the open bar, more may follow."""
+
+
+# Periods whose bars are named by a time of day (the others by a day).
+_INTRADAY = frozenset(
+    {
+        KLType.K_1M,
+        KLType.K_3M,
+        KLType.K_5M,
+        KLType.K_10M,
+        KLType.K_15M,
+        KLType.K_30M,
+        KLType.K_60M,
+        KLType.K_120M,
+        KLType.K_180M,
+        KLType.K_240M,
+    }
+)
+
+
+def wanted(want: Want, item: object) -> bool:
+    """Whether a stream that asked for ``want`` is handed ``item``.
+
+    A K-line only of the stream's adjustment. A US trade, time-share point
+    or intraday bar (by its start) only in the parts of the trading day the
+    stream asked for (its ``extended_time`` and ``session``), read off the
+    item's New York wall time; everything else always. (The pair may be
+    subscribed wider for another stream: see :mod:`asyncquote._quotes.book`.)
+    """
+    if isinstance(item, KLineUpdate):
+        bar = item.kline
+        if int(bar.au_type) != want.au_type:
+            return False
+        if bar.k_type not in _INTRADAY:
+            return True
+        timed: KLine | Ticker | TimeSharePoint = bar
+    elif isinstance(item, Ticker | TimeSharePoint):
+        timed = item
+    else:
+        return True
+    if want.parts == _EVERY_PART or timed.security.market != Market.US:
+        return True
+    time = timed.time
+    try:
+        minute = int(time[11:13]) * 60 + int(time[14:16])
+    except ValueError:
+        return True  # no time of day to judge by: not ours to drop
+    return us_trading_part(minute) in want.parts
+
+
+_EVERY_PART = frozenset(UsTradingPart)
 
 
 def _pair(security: Security, sub_type: int) -> Pair:

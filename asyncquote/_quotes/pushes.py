@@ -69,7 +69,9 @@ def route_push(
 
 def sub_request_body(batch: Batch, *, subscribe: bool) -> bytes:
     """Qot_Sub (3001) for ``batch``: subscribing registers for pushes and asks for
-    the current state at once (``isFirstPush``); unsubscribing unregisters."""
+    the current state at once (``isFirstPush``), with the batch's ``extendedTime``,
+    ``session`` and K-line adjustments (``regPushRehabTypeList``);
+    unsubscribing unregisters."""
     request = Qot_Sub_pb2.Request()
     c2s = request.c2s
     c2s.securityList.extend(
@@ -80,6 +82,14 @@ def sub_request_body(batch: Batch, *, subscribe: bool) -> bytes:
     c2s.isRegOrUnRegPush = subscribe
     if subscribe:
         c2s.isFirstPush = True
+        # Said only when not OpenD's defaults, so a plain subscribe is the SDK's.
+        options = batch.options
+        if options.rehab_types:
+            c2s.regPushRehabTypeList.extend(options.rehab_types)
+        if options.extended_time:
+            c2s.extendedTime = True
+        if options.session:
+            c2s.session = options.session
     return request.SerializeToString()
 
 

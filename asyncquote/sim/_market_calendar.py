@@ -15,9 +15,12 @@ The simulator trades round the clock, so its calendar is the plain local one:
 * Bars are keyed on local wall time. Where clocks go back (US daylight
   saving), the repeated hour's trades join the bar open at the time, so no
   two bars carry the same local time.
-* A US trade outside the regular session, 09:30 to 16:00 New York time,
-  is *extended* (pre-market, after-hours, overnight): OpenD's
-  ``extendedTime``.
+* A US trade is in one part of the US trading day by its New York time
+  (:func:`~asyncquote._opend.quotes.us_trading_part`: pre-market,
+  regular, after-hours, overnight); outside the regular session, 09:30 to
+  16:00, it is *extended*. Qot_Sub's ``extendedTime`` and ``session`` say
+  which parts a subscription is pushed (:func:`trading_part`). Other
+  markets' trades are all regular.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
-from .._opend.quotes import SubType
+from .._opend.quotes import SubType, UsTradingPart, us_trading_part
 from .._opend.vocabulary import Market
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "epoch_of",
     "is_extended",
     "local_time",
+    "trading_part",
     "zone",
 ]
 
@@ -59,8 +63,6 @@ _ZONES: dict[int, tuple[str, int]] = {
 }
 _DEFAULT_ZONE = ("Asia/Hong_Kong", 8)
 _DAY_MINUTES = 1440
-# The US regular session, in minutes after local midnight.
-_US_REGULAR = (9 * 60 + 30, 16 * 60)
 
 
 @functools.cache
@@ -158,5 +160,12 @@ def is_extended(local: datetime.datetime, market: int) -> bool:
     """Whether a trade at local time ``local`` is outside ``market``'s regular session (US only)."""
     if market != Market.US:
         return False
-    minute = local.hour * 60 + local.minute
-    return not (_US_REGULAR[0] <= minute < _US_REGULAR[1])
+    return us_trading_part(local.hour * 60 + local.minute) is not UsTradingPart.REGULAR
+
+
+def trading_part(timestamp: float, market: int) -> UsTradingPart:
+    """The part of the US trading day a trade at ``timestamp`` is in (``REGULAR`` off the US)."""
+    if market != Market.US:
+        return UsTradingPart.REGULAR
+    local = local_time(timestamp, market)
+    return us_trading_part(local.hour * 60 + local.minute)

@@ -15,15 +15,18 @@ registration asks for (:func:`first_pushes`):
 * Qot_UpdateBroker (3015, ``BROKER``, Hong Kong only): the queue, when it
   differs from the last one pushed.
 
-Simplifications, said once here: K-lines are pushed forward-adjusted
-(``rehabType`` ``QFQ``, what the official SDK asks by default) whatever
-``regPushRehabTypeList`` says, since the simulator has no corporate actions
-and every adjustment is the same. US pre- and after-market trades
-(``MarketTicker.extended``) are pushed only to pairs subscribed with
-``extendedTime``: a connection without it gets no ticker of them, and no
-K-line or time-share push caused by them alone; bars and minutes still
-hold every trade (the market has one tape), so a regular trade's push
-carries the extended trades of the same bar.
+K-lines are pushed once per adjustment the connection registered
+(``regPushRehabTypeList``; none named: forward, ``QFQ``, what the official
+SDK gets), each push naming its ``rehabType``. The simulator has no
+corporate actions, so the bars of every adjustment carry the same prices.
+
+A US trade is pushed only to connections whose subscription covers its
+part of the trading day (``extendedTime``: pre-market and after-hours;
+``session``: ``RTH``, ``ETH``, ``ALL`` with overnight, ``OVERNIGHT``
+alone; see :func:`~asyncquote._opend.quotes.session_parts`): a connection
+gets no ticker of other parts, and no K-line or time-share push caused by
+them alone. Bars and minutes still hold every trade (the market has one
+tape), so a covered trade's push carries the other trades of the same bar.
 
 A security's cursor (its last trade pushed) moves on even while the
 gateway is logged out of the quote server, so logging back in does not
@@ -34,9 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .._opend.quotes import AuType, SubType
+from .._opend.quotes import AuType, SubType, UsTradingPart
 from .._opend.vocabulary import Market, ProtoId, SecurityKey
 from ._market import Broker, Exchange, MarketTicker
+from ._market_calendar import trading_part
 from ._market_data_messages import KL_TYPES, broker_push, kline_push, rt_push, ticker_push
 from ._state import ServerState
 from ._subscriptions import Pair
@@ -46,29 +50,36 @@ __all__ = ["BROKER_MARKETS", "MarketDataPushes", "first_pushes"]
 #: Markets whose securities have broker queues.
 BROKER_MARKETS = frozenset({Market.HK, Market.HK_FUTURE})
 
-# K-lines are pushed with this adjustment (see the module's docstring).
-_PUSHED_AU_TYPE = AuType.QFQ
+# What a connection wants of a pair: the parts of the US day, the K-line adjustments.
+_Wants = tuple[frozenset[UsTradingPart], tuple[int, ...]]
 
 Push = Callable[[Sequence[int], ProtoId, bytes], int]
 
 
 def first_pushes(
-    market: Exchange, key: SecurityKey, sub_type: int, extended: bool
+    market: Exchange,
+    key: SecurityKey,
+    sub_type: int,
+    parts: frozenset[UsTradingPart],
+    rehab_types: Sequence[int],
 ) -> list[tuple[ProtoId, bytes]]:
     """What registering ``(key, sub_type)`` pushes at once: the latest state of that kind.
 
-    The last trade (if ``extended`` or it is a regular-session one), the open
-    bar of a K-line kind, the day's time-share, the broker queue; nothing
-    for the other kinds.
+    The last trade (if in one of the ``parts`` of the US day), the open bar
+    of a K-line kind (in each of ``rehab_types``), the day's time-share,
+    the broker queue; nothing for the other kinds.
     """
     name = market.quote(key).name
     if sub_type == SubType.TICKER:
-        last = [trade for trade in market.tickers_after(key)[-1:] if extended or not trade.extended]
+        last = [t for t in market.tickers_after(key)[-1:] if trading_part(t.time, key[0]) in parts]
         return [(ProtoId.UPDATE_TICKER, ticker_push(key, name, last))] if last else []
     if sub_type in KL_TYPES:
         period = SubType(sub_type)
         bars = market.klines(key, period, 1)
-        return [(ProtoId.UPDATE_KL, kline_push(key, name, period, _PUSHED_AU_TYPE, bars))]
+        return [
+            (ProtoId.UPDATE_KL, kline_push(key, name, period, AuType(au_type), bars))
+            for au_type in rehab_types
+        ]
     if sub_type == SubType.RT_DATA:
         return [(ProtoId.UPDATE_RT, rt_push(key, name, market.time_share(key)))]
     if sub_type == SubType.BROKER and key[0] in BROKER_MARKETS:
@@ -108,48 +119,49 @@ class MarketDataPushes:
         if not send:
             return 0
         since = trades[0].time if cursor is None else cursor[1]
-        regular = [trade for trade in trades if not trade.extended]
-        sent = self._tickers(key, name, trades, regular)
+        touched = {trading_part(trade.time, key[0]) for trade in trades}
+        sent = self._tickers(key, name, trades)
         for period in KL_TYPES:
-            conns = self._recipients((key, period), bool(regular))
-            if conns:
+            recipients = self._recipients((key, period), touched)
+            if recipients:
                 bars = market.klines_since(key, period, since)
-                body = kline_push(key, name, period, _PUSHED_AU_TYPE, bars)
-                sent += self._push(conns, ProtoId.UPDATE_KL, body)
-        conns = self._recipients((key, SubType.RT_DATA), bool(regular))
+                for au_type, conns in recipients.items():
+                    body = kline_push(key, name, period, AuType(au_type), bars)
+                    sent += self._push(conns, ProtoId.UPDATE_KL, body)
+        conns = [c for cs in self._recipients((key, SubType.RT_DATA), touched).values() for c in cs]
         if conns:
             body = rt_push(key, name, market.time_share(key, since))
-            sent += self._push(conns, ProtoId.UPDATE_RT, body)
+            sent += self._push(list(dict.fromkeys(conns)), ProtoId.UPDATE_RT, body)
         if key[0] in BROKER_MARKETS:
             sent += self._broker_queue(market, key, name)
         return sent
 
-    def _split(self, pair: Pair) -> tuple[list[int], list[int]]:
-        """The connections pushed ``pair``: those with ``extendedTime``, and the others."""
-        extended: list[int] = []
-        plain: list[int] = []
+    def _groups(self, pair: Pair) -> dict[_Wants, list[int]]:
+        """The connections pushed ``pair``, by the parts of the US day and adjustments they
+        want (each group gets the same pushes), in registration order."""
+        groups: dict[_Wants, list[int]] = {}
         subscriptions = self._state.subscriptions
         for conn in subscriptions.pushed_to(pair):
-            (extended if subscriptions.extended(conn, pair) else plain).append(conn)
-        return extended, plain
+            wants = (subscriptions.parts(conn, pair), subscriptions.rehab_types(conn, pair))
+            groups.setdefault(wants, []).append(conn)
+        return groups
 
-    def _recipients(self, pair: Pair, regular: bool) -> list[int]:
-        extended, plain = self._split(pair)
-        return extended + plain if regular else extended
+    def _recipients(self, pair: Pair, touched: set[UsTradingPart]) -> dict[int, list[int]]:
+        """The connections a bar or minute push of ``pair`` goes to, by K-line adjustment:
+        those wanting a part of the day the new trades are in."""
+        recipients: dict[int, list[int]] = {}
+        for (parts, rehab), conns in self._groups(pair).items():
+            if parts & touched:
+                for au_type in rehab:
+                    recipients.setdefault(au_type, []).extend(conns)
+        return recipients
 
-    def _tickers(
-        self,
-        key: SecurityKey,
-        name: str,
-        trades: Sequence[MarketTicker],
-        regular: Sequence[MarketTicker],
-    ) -> int:
-        extended, plain = self._split((key, SubType.TICKER))
+    def _tickers(self, key: SecurityKey, name: str, trades: Sequence[MarketTicker]) -> int:
         sent = 0
-        if extended:
-            sent += self._push(extended, ProtoId.UPDATE_TICKER, ticker_push(key, name, trades))
-        if plain and regular:
-            sent += self._push(plain, ProtoId.UPDATE_TICKER, ticker_push(key, name, regular))
+        for (parts, _), conns in self._groups((key, SubType.TICKER)).items():
+            covered = [trade for trade in trades if trading_part(trade.time, key[0]) in parts]
+            if covered:
+                sent += self._push(conns, ProtoId.UPDATE_TICKER, ticker_push(key, name, covered))
         return sent
 
     def _broker_queue(self, market: Exchange, key: SecurityKey, name: str) -> int:

@@ -15,8 +15,9 @@ simulator's database; then the subscription rules, the quota and the
 one-minute rule. The simulator's market serves QUOTE, ORDER_BOOK, TICKER,
 RT_DATA, BROKER and every K-line kind (:mod:`._market_data_handlers`,
 :mod:`._market_data_pushes`); the other kinds can be subscribed (each pair
-costs its quota unit) but nothing is pushed for them. ``extendedTime`` is
-kept per pair for the pushes of US pre- and after-market trades. 3004
+costs its quota unit) but nothing is pushed for them. ``extendedTime``,
+``session`` and ``regPushRehabTypeList`` are kept per connection and pair
+for the pushes (which parts of the US day, which K-line adjustments). 3004
 needs a QUOTE subscription on the asking connection, 3012 an ORDER_BOOK
 one; snapshots need none.
 """
@@ -147,7 +148,8 @@ def _register(
     if not first_push:
         return
     market = server.market
-    extended = server.subscriptions.extended
+    subscriptions = server.subscriptions
+    conn_id = conn.conn_id
     for key, sub_type in pairs:
         if sub_type == _QUOTE:
             conn.after_reply.append((ProtoId.UPDATE_BASIC_QOT, basic_qot_push(market.quote(key))))
@@ -157,9 +159,9 @@ def _register(
             conn.after_reply.append((ProtoId.UPDATE_ORDER_BOOK, body))
         else:
             pair = (key, sub_type)
-            conn.after_reply.extend(
-                first_pushes(market, key, sub_type, extended(conn.conn_id, pair))
-            )
+            parts = subscriptions.parts(conn_id, pair)
+            rehab = subscriptions.rehab_types(conn_id, pair)
+            conn.after_reply.extend(first_pushes(market, key, sub_type, parts, rehab))
 
 
 def ok_response(response_type: type[R]) -> R:
@@ -198,7 +200,13 @@ def sub(
             return ok_response(response_type)
         if subscriptions.subscribe(conn_id, pairs, server.now):
             server.on_subscriptions_change()
-        subscriptions.set_extended(conn_id, pairs, c2s.extendedTime)
+        subscriptions.set_options(
+            conn_id,
+            pairs,
+            extended=c2s.extendedTime,
+            session=c2s.session,
+            rehab_types=c2s.regPushRehabTypeList,
+        )
     except QuotaExceededError as exc:
         message = texts.subscription_quota_exceeded(
             _pair_names(exc.pairs), exc.remaining, exc.quota, language
@@ -225,7 +233,8 @@ def reg_qot_push(
 
     Registering a pair it has not subscribed is refused, naming the pairs.
     ``isFirstPush`` (true unless it says false) sends their current state
-    right after the reply.
+    right after the reply. ``rehabTypeList``, when it names adjustments,
+    replaces those the pairs' K-lines are pushed in.
     """
     c2s = request.c2s
     response_type = Qot_RegQotPush_pb2.Response
@@ -236,6 +245,9 @@ def reg_qot_push(
         server.subscriptions.register(conn.conn_id, pairs, False)
         return ok_response(response_type)
     first_push = not c2s.HasField("isFirstPush") or c2s.isFirstPush
+    subscriptions = server.subscriptions
+    if c2s.rehabTypeList and all(subscriptions.holds(conn.conn_id, pair) for pair in pairs):
+        subscriptions.set_rehab_types(conn.conn_id, pairs, c2s.rehabTypeList)
     try:
         _register(server, conn, pairs, first_push)
     except NotSubscribedError as exc:

@@ -37,9 +37,13 @@ What the documentation leaves open, decided here:
 * Unsubscribing a pair the connection does not hold is not an error.
 * Pushes are registered per pair (Qot_RegQotPush names securities and
   types); unsubscribing a pair unregisters it.
-* Qot_Sub's ``extendedTime`` (US pre- and after-market data) is kept per
-  connection and pair, as the last Qot_Sub subscribing the pair said it
-  (:meth:`Subscriptions.set_extended`); unsubscribing forgets it.
+* Qot_Sub's ``extendedTime`` and ``session`` (the parts of the US trading
+  day pushed, :func:`~asyncquote._opend.quotes.session_parts`) and
+  ``regPushRehabTypeList`` (the adjustments K-lines are pushed in; none
+  named: forward, OpenD's default) are kept per connection and pair, as the
+  last Qot_Sub subscribing the pair said them (:meth:`Subscriptions.set_options`;
+  Qot_RegQotPush's ``rehabTypeList``, when it names some, replaces the
+  adjustments: :meth:`Subscriptions.set_rehab_types`); unsubscribing forgets them.
 
 Invariants: the quota used is the number of distinct pairs held by open
 connections or lingering, never more than the quota; a connection's own use
@@ -49,12 +53,21 @@ is the number of its pairs.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 from .._base.args import check_int
-from .._opend.quotes import MIN_SUBSCRIPTION_SECONDS
+from .._opend.quotes import (
+    MIN_SUBSCRIPTION_SECONDS,
+    AuType,
+    Session,
+    UsTradingPart,
+    session_parts,
+)
 from .._opend.vocabulary import SecurityKey
 
 __all__ = [
+    "DEFAULT_PARTS",
+    "DEFAULT_REHAB_TYPES",
     "DEFAULT_SUBSCRIPTION_QUOTA",
     "NotSubscribedError",
     "Pair",
@@ -71,6 +84,11 @@ Pair = tuple[SecurityKey, int]
 DEFAULT_SUBSCRIPTION_QUOTA = 1_000
 
 _NO_CONNECTIONS: Collection[int] = frozenset()
+
+#: What a pair is pushed with when its Qot_Sub said nothing: the US regular
+#: session, K-lines forward-adjusted.
+DEFAULT_PARTS = session_parts(Session.NONE, False)
+DEFAULT_REHAB_TYPES = (int(AuType.QFQ),)
 
 
 class SubscriptionError(Exception):
@@ -126,6 +144,9 @@ class NotSubscribedError(SubscriptionError):
         super().__init__(f"{len(pairs)} pairs are not subscribed on this connection", pairs)
 
 
+_V = TypeVar("_V")
+
+
 def _unique(pairs: Iterable[Pair]) -> list[Pair]:
     return list(dict.fromkeys(pairs))
 
@@ -158,8 +179,10 @@ class Subscriptions:
         self._pushed_to: dict[Pair, dict[int, None]] = {}
         # Per connection, the pairs it wants pushed.
         self._registered: dict[int, set[Pair]] = {}
-        # Per connection, the pairs subscribed with extendedTime.
-        self._extended: dict[int, set[Pair]] = {}
+        # Per connection, the parts of the US day and K-line adjustments of its
+        # pairs that did not ask for the defaults.
+        self._parts: dict[int, dict[Pair, frozenset[UsTradingPart]]] = {}
+        self._rehab: dict[int, dict[Pair, tuple[int, ...]]] = {}
 
     @property
     def quota(self) -> int:
@@ -192,18 +215,50 @@ class Subscriptions:
         """The pairs ``conn`` wants pushed."""
         return frozenset(self._registered.get(conn, ()))
 
-    def extended(self, conn: int, pair: Pair) -> bool:
-        """Whether ``conn`` subscribed ``pair`` with ``extendedTime`` (US pre/after-market)."""
-        pairs = self._extended.get(conn)
-        return pairs is not None and pair in pairs
+    def parts(self, conn: int, pair: Pair) -> frozenset[UsTradingPart]:
+        """The parts of the US trading day ``conn`` wants ``pair`` pushed in."""
+        return self._parts.get(conn, {}).get(pair, DEFAULT_PARTS)
 
-    def set_extended(self, conn: int, pairs: Iterable[Pair], extended: bool) -> None:
-        """Say whether ``conn`` wants ``pairs`` (held) outside the US regular session."""
+    def rehab_types(self, conn: int, pair: Pair) -> tuple[int, ...]:
+        """The adjustments (``RehabType``) ``conn`` wants ``pair``'s K-lines pushed in."""
+        return self._rehab.get(conn, {}).get(pair, DEFAULT_REHAB_TYPES)
+
+    def set_options(
+        self,
+        conn: int,
+        pairs: Iterable[Pair],
+        *,
+        extended: bool,
+        session: int = Session.NONE,
+        rehab_types: Iterable[int] = (),
+    ) -> None:
+        """What a Qot_Sub subscribing ``pairs`` (held by ``conn``) said of them:
+        ``extendedTime``, ``session`` and ``regPushRehabTypeList``."""
+        self._set(self._parts, conn, pairs, session_parts(session, extended), DEFAULT_PARTS)
+        self.set_rehab_types(conn, pairs, rehab_types)
+
+    def set_rehab_types(self, conn: int, pairs: Iterable[Pair], rehab_types: Iterable[int]) -> None:
+        """The adjustments ``conn`` wants ``pairs``' K-lines in (none: forward; values
+        that name no adjustment are ignored)."""
+        known = (value for value in rehab_types if isinstance(AuType.from_value(value), AuType))
+        rehab = tuple(dict.fromkeys(known)) or DEFAULT_REHAB_TYPES
+        self._set(self._rehab, conn, pairs, rehab, DEFAULT_REHAB_TYPES)
+
+    def _set(
+        self,
+        table: dict[int, dict[Pair, _V]],
+        conn: int,
+        pairs: Iterable[Pair],
+        value: _V,
+        default: _V,
+    ) -> None:
         held = self._held.get(conn, {})
-        if extended:
-            self._extended.setdefault(conn, set()).update(p for p in pairs if p in held)
-        elif conn in self._extended:
-            self._extended[conn].difference_update(pairs)
+        mine = table.setdefault(conn, {})
+        for pair in pairs:
+            if value == default or pair not in held:
+                mine.pop(pair, None)
+            else:
+                mine[pair] = value
 
     def pushed_to(self, pair: Pair) -> Collection[int]:
         """The connections that hold ``pair`` and want it pushed, in registration order."""
@@ -252,7 +307,7 @@ class Subscriptions:
                 young, max(held[p] for p in young) + MIN_SUBSCRIPTION_SECONDS
             )
         self.register(conn, gone, False)
-        self.set_extended(conn, gone, False)
+        self.set_options(conn, gone, extended=False)
         for pair in gone:
             del held[pair]
             self._release(pair)
@@ -305,7 +360,8 @@ class Subscriptions:
         if registered:
             self.register(conn, list(registered), False)
         self._registered.pop(conn, None)
-        self._extended.pop(conn, None)
+        self._parts.pop(conn, None)
+        self._rehab.pop(conn, None)
         for pair, since in self._held.pop(conn, {}).items():
             until = since + MIN_SUBSCRIPTION_SECONDS
             if until > now:

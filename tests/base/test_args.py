@@ -379,7 +379,16 @@ async def _subscribe(client: asyncquote.QuoteClient, **arguments: Any) -> None:
         pass
 
 
-for _argument in ("codes", "sub_types", "name", "buffer", "timeout"):
+for _argument in (
+    "codes",
+    "sub_types",
+    "extended_time",
+    "session",
+    "autype",
+    "name",
+    "buffer",
+    "timeout",
+):
     CLIENT_CALLS[f"subscribe({_argument})"] = partial(
         lambda c, x, argument: _subscribe(c, **{argument: x}), argument=_argument
     )

@@ -9,12 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asyncquote import InvalidArgumentError, Security
-from asyncquote._opend.quotes import SubType
+from asyncquote._opend.quotes import Session, SubType
 from asyncquote._quotes.args import (
     STREAMED_SUB_TYPES,
     check_code,
     check_codes,
     check_levels,
+    check_session,
     check_stream_name,
     check_sub_types,
 )
@@ -106,8 +107,21 @@ anything = st.one_of(
 
 @given(value=anything)
 def test_any_value_is_accepted_or_an_invalid_argument(value: object) -> None:
-    for check in (check_codes, check_sub_types, check_levels, check_stream_name):
+    for check in (check_codes, check_sub_types, check_levels, check_stream_name, check_session):
         with contextlib.suppress(InvalidArgumentError):
             check(value)
     with contextlib.suppress(InvalidArgumentError):
         check_code("code", value)
+
+
+def test_sessions_are_members_or_the_sdks_names() -> None:
+    assert [check_session(name) for name in ("N/A", "RTH", "ETH", "ALL", "OVERNIGHT")] == list(
+        Session
+    )
+    assert check_session(Session.ETH) is Session.ETH
+
+
+@pytest.mark.parametrize("session", [2, True, "eth", "NONE", None, Session.ETH.value + 0.0])
+def test_bad_sessions_are_invalid_arguments(session: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="session must be"):
+        check_session(session)

@@ -370,3 +370,44 @@ async def test_leaving_the_block_ends_a_reader_in_another_task(runner: Runner) -
         await eventually(lambda: read[-1] == "ended")
         assert read[-1] == "ended"
         assert isinstance(read[0], BasicQuote)
+
+
+async def test_options_go_on_the_wire_and_a_wider_stream_subscribes_the_pair_again(
+    runner: Runner,
+) -> None:
+    async with (
+        desk_and_client() as (desk, client),
+        client.subscribe(["US.AAPL"], [SubType.QUOTE]) as plain,
+    ):
+        await next_update(plain)
+        (first,) = desk.sub_requests(subscribe=True)
+        assert (first.extended_time, first.session, first.rehab_types) == (False, 0, ())
+        async with client.subscribe(
+            ["US.AAPL"], [SubType.QUOTE], extended_time=True, session="ALL", name="night"
+        ) as wide:
+            await next_update(wide)
+            second = desk.sub_requests(subscribe=True)[-1]
+            assert second.pairs == {(APPLE, QUOTE)}
+            assert (second.extended_time, second.session) == (True, asyncquote.Session.ALL)
+            assert desk.used() == 1
+            async with client.subscribe(["US.AAPL"], [SubType.QUOTE], extended_time=True):
+                pass  # covered by the pair's subscription already: nothing sent
+            assert len(desk.sub_requests(subscribe=True)) == 2
+            await desk.gateway.drop_all()
+            while not isinstance(update := await next_update(wide), StreamGap):
+                assert isinstance(update, BasicQuote)  # the kept state, the first push
+            await desk.wait_for(
+                lambda: [r for r in desk.sub_requests(subscribe=True) if r.connection == 1]
+            )
+            (again,) = [r for r in desk.sub_requests(subscribe=True) if r.connection == 1]
+            assert (again.extended_time, again.session) == (True, asyncquote.Session.ALL)
+
+
+async def test_k_lines_of_another_adjustment_register_it(runner: Runner) -> None:
+    async with (
+        desk_and_client() as (desk, client),
+        client.subscribe(["HK.00700"], [SubType.K_1M], autype="hfq") as stream,
+    ):
+        (request,) = desk.sub_requests(subscribe=True)
+        assert request.rehab_types == (asyncquote.AuType.HFQ,)
+        del stream

@@ -22,6 +22,8 @@ from asyncquote import (
     Ticker,
     TimeSharePoint,
 )
+from asyncquote._quotes.batches import DEFAULT_WANT, Want
+from asyncquote._quotes.market_data_pushes import wanted
 
 from ..conftest import Runner
 from ..hostile_market_data import MarketDataDesk
@@ -177,3 +179,52 @@ async def test_a_late_joiner_gets_the_open_bar_and_no_old_trade(runner: Runner) 
             trade = await next_update(late)  # the new trade, not the one before it joined
             assert isinstance(trade, Ticker)
             assert trade.sequence == 2200
+
+
+def _trade(code: str, time: str) -> Ticker:
+    return Ticker(
+        security=asyncquote.Security.parse(code),
+        time=time,
+        sequence=1,
+        direction=1,
+        price=1.0,
+        volume=1,
+        turnover=1.0,
+    )
+
+
+def _bar(code: str, time: str, k_type: int, au_type: int) -> KLineUpdate:
+    bar = asyncquote.KLine(
+        security=asyncquote.Security.parse(code),
+        k_type=k_type,
+        au_type=au_type,
+        time=time,
+        is_blank=False,
+    )
+    return KLineUpdate(kline=bar, closed=False)
+
+
+def test_a_stream_is_handed_only_the_parts_of_the_us_day_and_the_adjustment_it_asked() -> None:
+    extended = Want.of(extended_time=True, session=0, au_type=1)
+    overnight = Want.of(extended_time=True, session=asyncquote.Session.OVERNIGHT, au_type=2)
+    times = {
+        "2026-01-05 03:59:59": "overnight",
+        "2026-01-05 04:00:00": "pre",
+        "2026-01-05 09:29:00": "pre",
+        "2026-01-05 09:30:00": "regular",
+        "2026-01-05 15:59:00": "regular",
+        "2026-01-05 16:00:00": "after",
+        "2026-01-05 19:59:00": "after",
+        "2026-01-05 20:00:00": "overnight",
+    }
+    for time, part in times.items():
+        assert wanted(DEFAULT_WANT, _trade("US.AAPL", time)) is (part == "regular"), time
+        assert wanted(extended, _trade("US.AAPL", time)) is (part != "overnight"), time
+        assert wanted(overnight, _trade("US.AAPL", time)) is (part == "overnight"), time
+        assert wanted(DEFAULT_WANT, _trade("HK.00700", time))  # not a US security
+    # K-lines: the stream's adjustment only; day bars whatever their time.
+    assert wanted(DEFAULT_WANT, _bar("US.AAPL", "2026-01-05 10:00:00", 1, 1))
+    assert not wanted(DEFAULT_WANT, _bar("US.AAPL", "2026-01-05 10:00:00", 1, 2))
+    assert not wanted(DEFAULT_WANT, _bar("US.AAPL", "2026-01-05 08:00:00", 1, 1))
+    assert wanted(DEFAULT_WANT, _bar("US.AAPL", "2026-01-05 00:00:00", 2, 1))
+    assert wanted(overnight, _bar("US.AAPL", "2026-01-05 00:00:00", 2, 2))

@@ -58,6 +58,13 @@ def test_old_path_as_an_attribute_of_the_package(monkeypatch: pytest.MonkeyPatch
         assert importlib.import_module(old) is module
 
 
+# Names an old module used for another thing than the root's name of the same
+# spelling, added since: the connection session of 0.1's ``asyncquote.session``
+# (and of ``asyncquote._session``) is not the US trading session
+# ``asyncquote.Session`` (the official SDK's name for it).
+NOT_THE_PUBLIC_NAME = {("asyncquote._session", "Session"), ("asyncquote.session", "Session")}
+
+
 @pytest.mark.parametrize("old", OLD_PATHS)
 def test_old_names_are_the_public_objects(old: str) -> None:
     with warnings.catch_warnings():
@@ -66,7 +73,7 @@ def test_old_names_are_the_public_objects(old: str) -> None:
     # The simulator's old modules answer to asyncquote.sim, the rest to asyncquote.
     home = asyncquote.sim if old.startswith("asyncquote.sim.") else asyncquote
     for name in getattr(module, "__all__", ()):
-        if name in home.__all__:
+        if name in home.__all__ and (old, name) not in NOT_THE_PUBLIC_NAME:
             assert getattr(module, name) is getattr(home, name), name
 
 

@@ -91,6 +91,7 @@ PUBLIC = {
         "SecurityStaticBasic",
         "SecurityStaticInfo",
         "SecurityStatus",
+        "Session",
         "SecurityType",
         "Snapshot",
         "SnapshotBasicData",

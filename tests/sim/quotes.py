@@ -56,10 +56,15 @@ def sub_request(
     push: bool | None = True,
     first_push: bool | None = None,
     unsub_all: bool = False,
+    **options: object,
 ) -> Qot_Sub_pb2.Request:
-    """A 3001 request; ``None`` leaves an optional flag out."""
+    """A 3001 request; ``None`` leaves an optional flag out; ``options`` are more C2S
+    fields (``extendedTime``, ``session``, ``regPushRehabTypeList``)."""
     c2s = Qot_Sub_pb2.C2S(
-        securityList=securities(codes), subTypeList=sub_types, isSubOrUnSub=subscribe
+        securityList=securities(codes),
+        subTypeList=sub_types,
+        isSubOrUnSub=subscribe,
+        **options,  # type: ignore[arg-type]
     )
     if push is not None:
         c2s.isRegOrUnRegPush = push

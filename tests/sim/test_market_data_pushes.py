@@ -8,6 +8,7 @@ import zoneinfo
 import anyio
 import pytest
 
+from asyncquote._opend.quotes import UsTradingPart
 from asyncquote._pb import (
     Qot_UpdateBroker_pb2,
     Qot_UpdateKL_pb2,
@@ -65,12 +66,22 @@ class Recorder:
         self.sent.append((list(conns), proto_id, message))  # type: ignore[call-overload]
         return len(conns)  # type: ignore[arg-type]
 
-    def subscribe(self, conn: int, key: tuple[int, str], kinds: list[int], extended: bool) -> None:
+    def subscribe(
+        self,
+        conn: int,
+        key: tuple[int, str],
+        kinds: list[int],
+        extended: bool,
+        session: int = 0,
+        rehab_types: tuple[int, ...] = (),
+    ) -> None:
         pairs = [(key, kind) for kind in kinds]
         subscriptions = self.state.subscriptions
         subscriptions.subscribe(conn, pairs, 0.0)
         subscriptions.register(conn, pairs, True)
-        subscriptions.set_extended(conn, pairs, extended)
+        subscriptions.set_options(
+            conn, pairs, extended=extended, session=session, rehab_types=rehab_types
+        )
 
     def trade(self, key: tuple[int, str], price: float, volume: int, time: float) -> None:
         self.state.market.trade(key, price, volume, time)
@@ -183,3 +194,66 @@ async def test_a_scripted_trade_is_pushed_only_to_the_connections_registered() -
     bar = got_klines[0][1].klList[-1]  # type: ignore[attr-defined]
     assert (bar.closePrice, bar.volume) == (400.2, 500)
     assert got_klines[1][1].rtList[-1].price == 400.2  # type: ignore[attr-defined]
+
+
+def test_k_lines_are_pushed_once_per_adjustment_registered_with_equal_values() -> None:
+    r = Recorder()
+    r.subscribe(1, HK, [K_1M], extended=False, rehab_types=(0, 2, 1, 99))  # 99: no adjustment
+    r.subscribe(2, HK, [K_1M], extended=False)  # none named: forward
+    r.trade(HK, 400.2, 100, new_york(22, 0, 10))
+    pushed = [(conns, message) for conns, p, message in r.take() if p == UPDATE_KL]
+    rehab = {(tuple(conns), m.rehabType) for conns, m in pushed}  # type: ignore[attr-defined]
+    assert rehab == {((1,), 0), ((1,), 2), ((1, 2), 1)}
+    bars = {m.rehabType: [(b.closePrice, b.volume) for b in m.klList] for _, m in pushed}  # type: ignore[attr-defined]
+    assert bars[0] == bars[1] == bars[2] == [(400.2, 100)]  # no corporate actions
+
+
+@pytest.mark.parametrize(
+    ("session", "extended", "parts"),
+    [
+        (0, False, {"regular"}),
+        (0, True, {"pre", "regular", "after"}),
+        (1, True, {"regular"}),  # a session decides over extendedTime
+        (2, False, {"pre", "regular", "after"}),
+        (3, False, {"pre", "regular", "after", "overnight"}),
+        (4, False, {"overnight"}),
+    ],
+)
+def test_us_trades_reach_the_sessions_that_cover_them(
+    session: int, extended: bool, parts: set[str]
+) -> None:
+    r = Recorder()
+    r.subscribe(1, US, [TICKER, K_1M, RT_DATA], extended=extended, session=session)
+    times = {"pre": (5, 0), "regular": (10, 0), "after": (17, 0), "overnight": (21, 0)}
+    reached = set()
+    for part, (hour, minute) in times.items():
+        r.trade(US, 250.0, 1, new_york(hour, minute))
+        kinds = {proto_id for _, proto_id, _ in r.take()}
+        assert kinds in (set(), {UPDATE_TICKER, UPDATE_KL, UPDATE_RT}), part
+        if kinds:
+            reached.add(part)
+    assert reached == parts
+
+
+@pytest.mark.anyio
+async def test_qot_sub_keeps_session_and_adjustments_per_connection() -> None:
+    with anyio.fail_after(10):
+        async with (
+            Simulator(quote_rate=0) as sim,
+            ready_client(sim.host, sim.port) as raw_both,
+            ready_client(sim.host, sim.port) as raw_plain,
+        ):
+            both, plain = MarketDataClient(raw_both), MarketDataClient(raw_plain)
+            sub = await both.sub([TENCENT], [K_1M], regPushRehabTypeList=[2, 0], session=3)
+            assert sub.retType == 0
+            first = await both.data_pushes()
+            assert [m.rehabType for _, m in first] == [2, 0]  # type: ignore[attr-defined]
+            await plain.sub([TENCENT], [K_1M], first_push=False)
+            sim.market.trade(TENCENT, 400.2, 500)
+            got_both = await both.data_pushes()
+            got_plain = await plain.data_pushes()
+            subscriptions = sim._state.subscriptions
+            conn = subscriptions.connections()[0]
+            assert subscriptions.parts(conn, (HK, K_1M)) == frozenset(UsTradingPart)
+    assert sorted(m.rehabType for _, m in got_both) == [0, 2]  # type: ignore[attr-defined]
+    assert [m.rehabType for _, m in got_plain] == [1]  # type: ignore[attr-defined]
