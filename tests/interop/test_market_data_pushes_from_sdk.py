@@ -94,7 +94,8 @@ def _from_the_sdk(update: object) -> bool:
         return update.kline.time.startswith(SDK_DAY)
     if isinstance(update, Ticker | TimeSharePoint):
         return update.time.startswith(SDK_DAY)
-    return isinstance(update, BrokerQueue) and update.bids[0].id == 8000
+    # The desk's own queue has broker 8000 too (as its first push): the name tells them apart.
+    return isinstance(update, BrokerQueue) and update.name == "Tencent"
 
 
 def _cells(columns: tuple[str, ...], row: tuple[object, ...]) -> dict[str, object]:
