@@ -158,6 +158,8 @@ def _require(pb: Any, path: str) -> None:
 
 # Not inline: a Security alone is mostly a quote's, whose own dict is tracked anyway.
 _security = _trusted(Security)
+# The underlying of a warrant or option, kept with its watchlist entry.
+_owner = _trusted_inline(Security)
 _warrant = _trusted_inline(WarrantStaticExData)
 _option = _trusted_inline(OptionStaticExData)
 _future = _trusted_inline(FutureStaticExData)
@@ -176,13 +178,15 @@ _warrant_type = WarrantType._value2member_map_.get
 _option_type = OptionType._value2member_map_.get
 
 
-def security_from_pb(pb: Qot_Common_pb2.Security) -> Security:
-    """Convert a ``Qot_Common.Security`` message."""
+def security_from_pb(
+    pb: Qot_Common_pb2.Security, build: Callable[[dict[str, Any]], Security] = _security
+) -> Security:
+    """Convert a ``Qot_Common.Security`` message (``build``: ``_owner`` for extra data, inline)."""
     market = pb.market
     code = pb.code
     if code.__class__ is not str:
         code = wire_text(code)
-    return _security({"market": _market(market, market), "code": code})
+    return build({"market": _market(market, market), "code": code})
 
 
 def security_to_pb(security: Security) -> Qot_Common_pb2.Security:
@@ -208,7 +212,7 @@ def _warrant_from_pb(pb: Qot_Common_pb2.WarrantStaticExData) -> WarrantStaticExD
     owner = pb.owner
     if not (kind and owner.market and owner.code):
         _require(pb, "warrantExData.")
-    return _warrant({"type": _warrant_type(kind, kind), "owner": security_from_pb(owner)})
+    return _warrant({"type": _warrant_type(kind, kind), "owner": security_from_pb(owner, _owner)})
 
 
 def _option_from_pb(pb: Qot_Common_pb2.OptionStaticExData) -> OptionStaticExData:
@@ -222,7 +226,7 @@ def _option_from_pb(pb: Qot_Common_pb2.OptionStaticExData) -> OptionStaticExData
     return _option(
         {
             "type": _option_type(kind, kind),
-            "owner": security_from_pb(pb.owner),
+            "owner": security_from_pb(pb.owner, _owner),
             "strike_time": strike_time,
             "strike_price": pb.strikePrice,
             "suspend": pb.suspend,

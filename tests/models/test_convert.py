@@ -475,3 +475,8 @@ def test_a_decoded_entry_is_three_objects_for_the_cyclic_gc_not_six() -> None:
     assert len(infos) >= 100
     assert added <= 3 * len(infos) + 2, added / len(infos)
     assert not any(isinstance(part, dict) for part in gc.get_referents(infos[0].basic))
+    for pb in derivatives_pbs():  # the extra data and its underlying too
+        info = static_info_from_pb(pb)
+        for part in (info.warrant_ex_data, info.option_ex_data):
+            if part is not None:
+                assert not any(isinstance(r, dict) for r in gc.get_referents(part.owner))
