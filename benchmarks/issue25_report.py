@@ -49,46 +49,55 @@ def _spread(values: Sequence[float]) -> str:
 
 def build_lines(raw: dict[str, Any], plan: _Plan, backend: str) -> list[Line]:
     """The table's rows, from the raw figures."""
-    cold, decode, seq = raw["cold"], raw["decode"], raw["sequential"]
-    idle = f"idle loop {_median(cold['idle']) or 0:.2f} ms"
-    lines = [
-        Line(
-            "1. 500 new entries vs SDK, mean",
-            _median(cold["ratio_mean"]),
-            "x",
-            2.0,
-            True,
-            _spread(cold["ratio_mean"]),
-        ),
-        Line(
-            "1. 500 new entries vs SDK, median",
-            _median(cold["ratio_median"]),
-            "x",
-            2.5,
-            True,
-            f"{_spread(cold['ratio_median'])}; ms/call aq {_median(cold['aq_ms']) or 0:.2f}, "
-            f"SDK {_median(cold['sdk_ms']) or 0:.2f}",
-        ),
-        Line(
-            "2. decode new entries, GC incl.",
-            _median([r["us"] for r in decode]),
-            "µs",
-            3.5,
-            False,
-            f"{_spread([r['us'] for r in decode])}; bare parse "
-            f"{_median([r['parse_us'] for r in decode]):.2f}, reading all fields "
-            f"{_median([r['read_us'] for r in decode]):.2f} µs",
-        ),
-        Line(
-            f"3. stall, {plan.stall_replies} x 5,000 decode",
-            _median(cold["stall"]),
-            "ms",
-            10.0,
-            False,
-            f"{_spread(cold['stall'])}; longest GC {max(cold['gc_longest']):.1f} ms; {idle}",
-        ),
-    ]
-    for name, rounds in raw["wide"].items():
+    lines: list[Line] = []
+    cold = raw.get("cold")
+    if cold is not None and cold["aq_ms"]:
+        lines += [
+            Line(
+                "1. 500 new entries vs SDK, mean",
+                _median(cold["ratio_mean"]),
+                "x",
+                2.0,
+                True,
+                _spread(cold["ratio_mean"]),
+            ),
+            Line(
+                "1. 500 new entries vs SDK, median",
+                _median(cold["ratio_median"]),
+                "x",
+                2.5,
+                True,
+                f"{_spread(cold['ratio_median'])}; ms/call aq {_median(cold['aq_ms']) or 0:.2f}, "
+                f"SDK {_median(cold['sdk_ms']) or 0:.2f}",
+            ),
+        ]
+    decode = raw.get("decode")
+    if decode is not None:
+        lines.append(
+            Line(
+                "2. decode new entries, GC incl.",
+                _median([r["us"] for r in decode]),
+                "µs",
+                3.5,
+                False,
+                f"{_spread([r['us'] for r in decode])}; bare parse "
+                f"{_median([r['parse_us'] for r in decode]):.2f}, reading all fields "
+                f"{_median([r['read_us'] for r in decode]):.2f} µs",
+            )
+        )
+    if cold is not None and cold["stall"]:
+        idle = f"idle loop {_median(cold['idle']) or 0:.2f} ms"
+        lines.append(
+            Line(
+                f"3. stall, {plan.stall_replies} x 5,000 decode",
+                _median(cold["stall"]),
+                "ms",
+                10.0,
+                False,
+                f"{_spread(cold['stall'])}; longest GC {max(cold['gc_longest']):.1f} ms; {idle}",
+            )
+        )
+    for name, rounds in raw.get("wide", {}).items():
         turns = [r["turn"] for r in rounds]
         lines.append(
             Line(
@@ -101,17 +110,19 @@ def build_lines(raw: dict[str, Any], plan: _Plan, backend: str) -> list[Line]:
                 f"idle loop {_median([r['idle'] for r in rounds]):.2f} ms",
             )
         )
-    lines.append(
-        Line(
-            f"5. sequential vs floor ({backend})",
-            _median(seq["ratio"]),
-            "x",
-            0.85,
-            True,
-            f"{_spread(seq['ratio'])}; calls/s aq {_median(seq['aq']):,.0f}, "
-            f"floor {_median(seq['floor']):,.0f}",
+    seq = raw.get("sequential")
+    if seq is not None:
+        lines.append(
+            Line(
+                f"5. sequential vs floor ({backend})",
+                _median(seq["ratio"]),
+                "x",
+                0.85,
+                True,
+                f"{_spread(seq['ratio'])}; calls/s aq {_median(seq['aq']):,.0f}, "
+                f"floor {_median(seq['floor']):,.0f}",
+            )
         )
-    )
     if "pushes" in raw:
         bursts = raw["pushes"]["bursts"]
         for versus, target, text in pushes.TARGETS:

@@ -233,3 +233,30 @@ def test_reading_every_field_reaches_nested_models() -> None:
     leaves = read_every_field(models)
     # More values than top-level fields: the nested basic info and security were read too.
     assert leaves > sum(len(type(m).model_fields) for m in models)
+
+
+def test_issue25_rows_runs_only_the_rows_asked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import issue25
+
+    assert issue25.main(["--quick", "--rows", "2", "--out", str(tmp_path)]) == 0
+    printed = [line[:2] for line in capsys.readouterr().out.splitlines() if line[1:2] == "."]
+    assert printed == ["2."]
+    raw = json.loads((tmp_path / "issue25.json").read_text())["raw"]
+    assert set(raw) == {"decode"}  # measured in a process of its own, merged here
+    with pytest.raises(SystemExit):
+        issue25.main(["--rows", "2,7"])
+
+
+def test_gc_scan_counts_the_tracked_objects_a_kept_security_costs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import gc_scan
+
+    figures = gc_scan.measure(2, 300)
+    # Three models per entry at least (a few more for derivatives' extra data).
+    assert 2.9 < figures["tracked_per_security"] < 8
+    assert figures["full_collection_ms"] > 0
+    assert gc_scan.main(["--replies", "1", "--size", "200"]) == 0
+    assert "GC-tracked objects per kept security" in capsys.readouterr().out
