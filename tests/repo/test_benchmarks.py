@@ -231,3 +231,23 @@ def test_reading_every_field_reaches_nested_models() -> None:
     leaves = read_every_field(models)
     # More values than top-level fields: the nested basic info and security were read too.
     assert leaves > sum(len(type(m).model_fields) for m in models)
+
+
+def test_the_floor_reads_as_many_values_as_asyncquote_from_the_same_reply() -> None:
+    # Row 5 compares a client that reads every field of its models with the
+    # floor reading every field of its protobuf entries: the same values.
+    from asyncquote._client.entry_cache import EntryCache
+    from asyncquote._pb import Qot_GetUserSecurity_pb2
+    from benchmarks.issue25 import read_every_field
+    from benchmarks.sequential import read_every_pb_field
+    from benchmarks.watchlist import benchmark_store
+
+    # 20 entries: stocks, an ETF, an index, warrants, an option and a future.
+    sim_entries = benchmark_store(20).securities_in("Large")
+    response = Qot_GetUserSecurity_pb2.Response(retType=0)
+    response.s2c.staticInfoList.extend(sim_entries)
+    body = response.SerializeToString()
+    models = EntryCache().decode_reply(body)
+    parsed = Qot_GetUserSecurity_pb2.Response.FromString(body).s2c.staticInfoList
+    assert read_every_pb_field(parsed) == read_every_field(models)
+    assert read_every_pb_field(parsed[:1]) > len(Qot_GetUserSecurity_pb2.Response.DESCRIPTOR.fields)
