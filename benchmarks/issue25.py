@@ -78,7 +78,7 @@ class Plan:
     stall_replies: int = 5  # row 3: 5,000-entry replies per round
     wide_size: int = 20_000  # row 4
     wide_callers: int = 8
-    sequential: int = 200  # row 5: calls per block, 3 pairs of blocks per round
+    sequential: int = 200  # row 5: calls per block, 6 pairs of blocks per round
     push_count: int = 10_000  # row 6
     push_rates: tuple[int, ...] = (10_000,)
     push_seconds: float = 3.0
@@ -243,7 +243,7 @@ def _decode_round(replies: int, first: int, size: int = 500) -> dict[str, float]
 def _sequential_rows(plan: Plan, backend: str) -> dict[str, list[float]]:
     with _simulator(2.0, None) as ports:
         rows = sequential_pairs(
-            ports["prompt"], calls=plan.sequential, pairs=plan.rounds * 3, backend=backend
+            ports["prompt"], calls=plan.sequential, pairs=plan.rounds * 6, backend=backend
         )
     return summarise(rows)
 
