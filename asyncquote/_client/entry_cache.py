@@ -271,6 +271,16 @@ class ReplyDecoding:
         index = self._next
         if index >= end:
             return True
+        if index == 0 and end <= _CHUNK:
+            # A small reply whose entries are all in the young generation
+            # (a group asked for again): what the loop below would do for
+            # it, without its set-up, in C calls only. Else the loop.
+            batch = raws[:]
+            young = self._cache._main.young
+            if young.keys() >= set(batch):
+                self.models = list(map(young.__getitem__, batch))
+                self._next = end
+                return True
         cache = self._cache
         main, window, doorkeeper = cache._main, cache._window, cache._doorkeeper
         digests, capacity = doorkeeper.digests, doorkeeper.capacity
