@@ -51,27 +51,16 @@ logger = logging.getLogger("asyncquote.client")
 _CACHED_GROUPS = 64
 
 
-def _get_user_security_body(group_name: str) -> bytes:
-    request = Qot_GetUserSecurity_pb2.Request()
-    request.c2s.groupName = group_name
-    return request.SerializeToString()
-
-
 def _checked_group(group_name: object) -> tuple[str, bytes]:
-    """``group_name`` checked: its group key and the request's body.
-
-    Raises:
-        InvalidArgumentError: as :func:`check_group_name`.
-    """
-    name = check_group_name(group_name)
-    return group_key(name), _get_user_security_body(name)
+    """``group_name`` checked (or InvalidArgumentError): its group key, the request's body."""
+    request = Qot_GetUserSecurity_pb2.Request()
+    request.c2s.groupName = name = check_group_name(group_name)
+    return group_key(name), request.SerializeToString()
 
 
-# The same few groups are asked for over and over: a name already checked
-# costs no Python call (lru_cache is C). Only for exact str: a cache lookup
-# hashes its argument (an unhashable one must still get InvalidArgumentError),
+# A name already checked costs no Python call (lru_cache is C; a refusal is not
+# cached). Exact str only: an unhashable name must still get InvalidArgumentError,
 # and ``typed`` keeps a str subclass or SystemGroup apart from the plain str.
-# A bad name raises, and nothing is cached.
 _checked_str_group = lru_cache(maxsize=256, typed=True)(_checked_group)
 
 
