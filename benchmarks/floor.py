@@ -70,11 +70,20 @@ class FloorClient:
         return self._frame(_GET_USER_SECURITY, request.SerializeToString())
 
     @staticmethod
-    def _check(body: bytes) -> int:
+    def _parse(body: bytes) -> Qot_GetUserSecurity_pb2.Response:
         response = Qot_GetUserSecurity_pb2.Response.FromString(body)
         if response.retType != 0:
             raise RuntimeError(f"request refused: {response.retMsg}")
-        return len(response.s2c.staticInfoList)
+        return response
+
+    @classmethod
+    def _check(cls, body: bytes) -> int:
+        return len(cls._parse(body).s2c.staticInfoList)
+
+    async def get_user_security(self, group: str) -> Qot_GetUserSecurity_pb2.Response:
+        """One call: the parsed reply, ``retType`` checked (the caller reads what it needs)."""
+        self._writer.write(self._request(group))
+        return self._parse(await self._read_reply())
 
     async def sequential(self, groups: Sequence[str], calls: int) -> float:
         """Make ``calls`` calls one after another, cycling through ``groups``.

@@ -24,7 +24,8 @@ processes; the code is reused from the modules named):
 4. Longest loop turn while 8 concurrent 20,000-entry replies decode, on
    asyncio and on trio; beside the idle ticker.
 5. Sequential calls vs the minimal raw-socket client (:mod:`benchmarks.floor`)
-   on the same gateway (:mod:`benchmarks.sim_process`).
+   on the same gateway (:mod:`benchmarks.sim_process`), both reading every
+   field they got, in short alternating blocks (:mod:`benchmarks.sequential`).
 6. Live QUOTE pushes (:mod:`benchmarks.pushes`): throughput vs the SDK's
    handler, its lean parse and the raw reader; p99 at 10,000 updates/s.
 
@@ -60,10 +61,9 @@ from asyncquote._pb import Qot_GetUserSecurity_pb2
 from . import pushes
 from .cold import Block, _fresh_bodies, _gateway, _GcClock, _Sdk, _ticker
 from .cold_gateway import fresh_group
-from .floor import FloorClient
 from .issue25_report import build_lines, render
+from .sequential import sequential_pairs, summarise
 from .suite import _simulator
-from .watchlist import small_group
 
 __all__ = ["Plan", "main", "read_every_field", "read_in_slices"]
 
@@ -80,7 +80,7 @@ class Plan:
     stall_replies: int = 5  # row 3: 5,000-entry replies per round
     wide_size: int = 20_000  # row 4
     wide_callers: int = 8
-    sequential: int = 500  # row 5: calls per block
+    sequential: int = 200  # row 5: calls per block, 6 pairs of blocks per round
     push_count: int = 10_000  # row 6
     push_rates: tuple[int, ...] = (10_000,)
     push_seconds: float = 3.0
@@ -261,45 +261,15 @@ def _decode_round(replies: int, first: int, size: int = 500) -> dict[str, float]
     return {"us": total * scale, "read_us": reading * scale, "parse_us": parse}
 
 
-# -- row 5: sequential calls vs the floor ---------------------------------------
-
-
-async def _aq_sequential(port: int, calls: int) -> float:
-    async with asyncquote.connect(_HOST, port, quotas={3213: None}) as client:
-        for _ in range(20):
-            read_every_field(await client.get_user_security(small_group(0)))
-        start, kept = time.perf_counter(), None
-        for _ in range(calls):
-            kept = await client.get_user_security(small_group(0))
-            read_every_field(kept)
-        return calls / (time.perf_counter() - start)
-
-
-async def _floor_sequential(port: int, calls: int) -> float:
-    client = await FloorClient.connect(_HOST, port)
-    try:
-        await client.sequential([small_group(0)], 20)
-        return calls / await client.sequential([small_group(0)], calls)
-    finally:
-        await client.close()
+# -- row 5: sequential calls vs the floor (benchmarks.sequential) ----------------
 
 
 def _sequential_rows(plan: Plan, backend: str) -> dict[str, list[float]]:
-    rows: dict[str, list[float]] = {"ratio": [], "aq": [], "floor": []}
     with _simulator(2.0, None) as ports:
-        for number in range(plan.rounds):
-            rates = {}
-            for who in ("floor", "aq") if number % 2 == 0 else ("aq", "floor"):
-                if who == "floor":  # plain asyncio streams, whatever --backend is
-                    rates[who] = anyio.run(_floor_sequential, ports["prompt"], plan.sequential)
-                else:
-                    rates[who] = anyio.run(
-                        _aq_sequential, ports["prompt"], plan.sequential, backend=backend
-                    )
-            rows["aq"].append(rates["aq"])
-            rows["floor"].append(rates["floor"])
-            rows["ratio"].append(rates["aq"] / rates["floor"])
-    return rows
+        rows = sequential_pairs(
+            ports["prompt"], calls=plan.sequential, pairs=plan.rounds * 6, backend=backend
+        )
+    return summarise(rows)
 
 
 # -- row 6: pushes ----------------------------------------------------------------

@@ -9,9 +9,9 @@ does), then on one connection each:
   contributors by file and function;
 * times blocks of ``--calls`` sequential calls of the floor (``floor.py``)
   and of asyncquote, both connected throughout and taking turns
-  ``--rounds`` times (short blocks: a neighbour's burst on a shared machine
-  hits both sides of a pair alike), and prints the medians and the median
-  ratio.
+  ``--rounds`` times, each reading every field of every entry it got
+  (``sequential.py``, row 5 of ``issue25``; ``--no-read``: neither reads),
+  and prints the medians and the median ratio.
 
 Two modes for asyncquote: ``default`` (the ``sequential`` row of
 ``python -m benchmarks``: the same group every time, so a reply identical to
@@ -19,6 +19,7 @@ the last one reuses its models) and ``entries-known`` (no result memory: each
 reply goes through the entry cache, which knows its entries)::
 
     python -m benchmarks.seq_calls [--rounds 30] [--calls 300] [--top 25] [--mode entries-known]
+                                   [--no-read] [--no-profile] [--no-timing]
 """
 
 from __future__ import annotations
@@ -28,18 +29,21 @@ import asyncio
 import collections
 import statistics
 import sys
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncquote
 
-from .floor import FloorClient
+from .sequential import sequential_pairs, summarise
 from .suite import _HOST, _Forgetful, _simulator
 from .watchlist import small_group
 
 _GROUP = small_group(0)
+
+
+def _forget(client: asyncquote.QuoteClient) -> None:
+    client._results = _Forgetful()
 
 
 @asynccontextmanager
@@ -47,7 +51,7 @@ async def _warm_client(port: int, forget: bool) -> AsyncIterator[asyncquote.Quot
     """A connected client that has made 20 calls; with ``forget``, no result memory."""
     async with asyncquote.connect(_HOST, port, quotas={3213: None}) as client:
         if forget:
-            client._results = _Forgetful()
+            _forget(client)
         for _ in range(20):
             await client.get_user_security(_GROUP)
         yield client
@@ -73,32 +77,6 @@ async def _profiled(port: int, calls: int, forget: bool) -> collections.Counter[
     return counts
 
 
-async def _paired(port: int, calls: int, pairs: int, forget: bool) -> list[tuple[float, ...]]:
-    """``pairs`` times: ``calls`` floor calls, then ``calls`` asyncquote calls.
-
-    Both clients stay connected and take turns in short blocks, so that a
-    neighbour's burst on this shared machine hits both sides of a pair
-    alike. Returns (floor calls/s, ours, floor CPU s/call, ours) per pair.
-    """
-    floor = await FloorClient.connect(_HOST, port)
-    try:
-        await floor.sequential([_GROUP], 20)
-        async with _warm_client(port, forget) as client:
-            rows: list[tuple[float, ...]] = []
-            for _ in range(pairs):
-                cpu = time.process_time()
-                floor_rate = calls / await floor.sequential([_GROUP], calls)
-                floor_cpu = (time.process_time() - cpu) / calls
-                start, cpu = time.perf_counter(), time.process_time()
-                for _ in range(calls):
-                    await client.get_user_security(_GROUP)
-                ours_rate = calls / (time.perf_counter() - start)
-                rows.append((floor_rate, ours_rate, floor_cpu, (time.process_time() - cpu) / calls))
-            return rows
-    finally:
-        await floor.close()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30, help="pairs of blocks")
@@ -108,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("default", "entries-known"), default="default")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument(
+        "--no-read", action="store_true", help="neither side reads the entries it got"
+    )
     args = parser.parse_args(argv)
     forget = args.mode == "entries-known"
     print(f"asyncquote from {asyncquote.__file__}; mode {args.mode}")
@@ -120,17 +101,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             for (where, name), n in counts.most_common(args.top):
                 print(f"  {n / args.count:6.2f}  {where}:{name}")
         if not args.no_timing:
-            rows = asyncio.run(_paired(port, args.calls, args.rounds, forget))
-            ratios = [ours / floor for floor, ours, _, _ in rows]
-            floor_rate, ours_rate, floor_cpu, ours_cpu = (
-                statistics.median(column) for column in zip(*rows, strict=True)
+            setup = _forget if forget else None
+            pairs = sequential_pairs(
+                port, calls=args.calls, pairs=args.rounds, read=not args.no_read, setup=setup
             )
+            figures = {key: statistics.median(values) for key, values in summarise(pairs).items()}
             print(
-                f"{len(rows)} pairs of {args.calls} calls, medians: floor {floor_rate:,.0f}/s"
-                f" ({floor_cpu * 1e6:.1f} µs CPU/call), asyncquote {ours_rate:,.0f}/s"
-                f" ({ours_cpu * 1e6:.1f} µs CPU/call)"
+                f"{len(pairs)} pairs of {args.calls} calls, medians:"
+                f" floor {figures['floor']:,.0f}/s"
+                f" ({figures['floor_cpu_us']:.1f} µs CPU/call), asyncquote {figures['aq']:,.0f}/s"
+                f" ({figures['aq_cpu_us']:.1f} µs CPU/call)"
             )
-            print(f"median ratio {statistics.median(ratios):.3f} (target >= 0.85)")
+            print(f"median ratio {figures['ratio']:.3f} (target >= 0.85)")
     return 0
 
 

@@ -51,12 +51,17 @@ logger = logging.getLogger("asyncquote.client")
 _CACHED_GROUPS = 64
 
 
-@lru_cache(maxsize=256)
-def _get_user_security_body(group_name: str) -> bytes:
-    # The same few groups are asked for over and over; bytes are immutable.
+def _checked_group(group_name: object) -> tuple[str, bytes]:
+    """``group_name`` checked (or InvalidArgumentError): its group key, the request's body."""
     request = Qot_GetUserSecurity_pb2.Request()
-    request.c2s.groupName = group_name
-    return request.SerializeToString()
+    request.c2s.groupName = name = check_group_name(group_name)
+    return group_key(name), request.SerializeToString()
+
+
+# A name already checked costs no Python call (lru_cache is C; a refusal is not
+# cached). Exact str only: an unhashable name must still get InvalidArgumentError,
+# and ``typed`` keeps a str subclass or SystemGroup apart from the plain str.
+_checked_str_group = lru_cache(maxsize=256, typed=True)(_checked_group)
 
 
 _Fetch = Callable[[float, Callable[[], None]], Awaitable[list[SecurityStaticInfo]]]
@@ -236,12 +241,14 @@ class QuoteClient(LiveQuotesClient):
         """
         if running_loop() is not self._loop or self._trio is not None:
             self._check_loop()
-        name = check_group_name(group_name)
+        if type(group_name) is str:
+            key, body = _checked_str_group(group_name)
+        else:
+            key, body = _checked_group(group_name)
         if max_age is not None:
             check_duration("max_age", max_age)
         if timeout is not None:
             check_duration("timeout", timeout, positive=True)
-        key = group_key(name)
         results = self._results
         edits = self._edits
         if max_age is not None:
@@ -270,7 +277,6 @@ class QuoteClient(LiveQuotesClient):
 
         # A partial rather than a closure coroutine: one frame fewer held by
         # every call in flight.
-        body = _get_user_security_body(name)
         fetch = partial(self._exchange, ProtoId.GET_USER_SECURITY, body, decode)
         wait = self._request_timeout if timeout is None else timeout
         return (key, edits), fetch, wait

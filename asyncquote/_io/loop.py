@@ -10,12 +10,17 @@ caller: asyncio's own where it has them, anyio's otherwise (trio).
   0.9 KiB and several microseconds). On asyncio a bare future does the job.
 * The clock: :func:`anyio.current_time` is the loop's ``time()`` on asyncio,
   reached through a backend lookup that costs a microsecond.
+
+On trio, anyio's ``Event`` and ``current_time`` are trio's own behind the same
+lookup (five Python calls each, several per call): trio's are used directly,
+taken from an already imported trio (never imported here).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator
+import sys
+from collections.abc import Callable, Coroutine, Generator
 from functools import partial
 from typing import Any, Protocol
 
@@ -50,11 +55,31 @@ class _FutureOneShot(asyncio.Future[None]):
             self.set_result(None)
 
 
+def _running_trio() -> Any | None:
+    """The trio module if trio runs this task, else None (and trio is never imported)."""
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return None
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:  # imported, but not what runs this task
+        return None
+    return trio
+
+
+class _Event(Protocol):
+    """What anyio's and trio's events both have."""
+
+    def set(self) -> None: ...
+
+    def wait(self) -> Coroutine[Any, Any, Any]: ...
+
+
 class _EventOneShot:
     __slots__ = ("_event",)
 
-    def __init__(self) -> None:
-        self._event = anyio.Event()
+    def __init__(self, new_event: Callable[[], _Event] = anyio.Event) -> None:
+        self._event = new_event()
 
     def set(self) -> None:
         self._event.set()
@@ -67,7 +92,8 @@ def oneshot_factory() -> Callable[[], OneShot]:
     """A maker of one-shots for the event loop running this task."""
     loop = running_asyncio_loop()
     if loop is None:
-        return _EventOneShot
+        trio = _running_trio()
+        return _EventOneShot if trio is None else partial(_EventOneShot, trio.Event)
 
     # A partial, not a closure: calling it is no Python-level call, and
     # every request makes one.
@@ -77,4 +103,7 @@ def oneshot_factory() -> Callable[[], OneShot]:
 def clock() -> Callable[[], float]:
     """:func:`anyio.current_time` for the event loop running this task, minus the lookup."""
     loop = running_asyncio_loop()
-    return anyio.current_time if loop is None else loop.time
+    if loop is not None:
+        return loop.time
+    trio = _running_trio()
+    return anyio.current_time if trio is None else trio.current_time

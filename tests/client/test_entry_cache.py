@@ -90,6 +90,27 @@ def test_a_changed_reply_builds_models_only_for_entries_not_seen_before(
     assert built == [0, 1, 2, 3, 4, 5], "nothing new: nothing built"
 
 
+def test_a_known_small_reply_with_entries_in_both_generations_gives_the_same_models(
+    built: list[int],
+) -> None:
+    # A small reply whose entries are all young is taken without the
+    # decoding loop; one with some entries aged into the old generation (or
+    # a repeated entry) must still come back whole, nothing built again.
+    cache = EntryCache(size=4, window=16)
+    group = reply([stock(n) for n in (0, 1, 2, 0)])
+    first = cache.decode_reply(group)
+    assert cache.decode_reply(group) == first  # admitted to the main cache (young)
+    assert all(a is b for a, b in zip(cache.decode_reply(group), first, strict=True))
+    other = reply([stock(n) for n in (3, 4)])
+    for _ in range(3):
+        cache.decode_reply(other)  # young fills up and becomes old
+    built.clear()
+    again = cache.decode_reply(group)
+    assert all(a is b for a, b in zip(again, first, strict=True))
+    assert len(again) == 4
+    assert built == []
+
+
 def test_one_off_entries_are_not_retained(built: list[int]) -> None:
     cache = EntryCache(size=64, window=8)
     one_off = reply([stock(n) for n in range(5)])

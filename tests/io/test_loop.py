@@ -57,3 +57,19 @@ async def test_the_clock_is_anyios_clock() -> None:
     middle = now()
     after = anyio.current_time()
     assert before < middle <= after
+
+
+async def test_the_primitives_are_the_running_loops_own_without_anyios_lookup(
+    runner: Runner,
+) -> None:
+    # anyio's Event and current_time look the backend up on every use
+    # (several Python calls), and a call uses several: trio's own are taken.
+    if runner.loop == "trio":
+        import trio
+
+        assert clock() is trio.current_time
+        assert isinstance(oneshot_factory()()._event, trio.Event)  # type: ignore[attr-defined]
+    else:
+        import asyncio
+
+        assert clock() == asyncio.get_running_loop().time

@@ -260,3 +260,23 @@ def test_gc_scan_counts_the_tracked_objects_a_kept_security_costs(
     assert figures["full_collection_ms"] > 0
     assert gc_scan.main(["--replies", "1", "--size", "200"]) == 0
     assert "GC-tracked objects per kept security" in capsys.readouterr().out
+
+
+def test_the_floor_reads_as_many_values_as_asyncquote_from_the_same_reply() -> None:
+    # Row 5 compares a client that reads every field of its models with the
+    # floor reading every field of its protobuf entries: the same values.
+    from asyncquote._client.entry_cache import EntryCache
+    from asyncquote._pb import Qot_GetUserSecurity_pb2
+    from benchmarks.issue25 import read_every_field
+    from benchmarks.sequential import read_every_pb_field
+    from benchmarks.watchlist import benchmark_store
+
+    # 20 entries: stocks, an ETF, an index, warrants, an option and a future.
+    sim_entries = benchmark_store(20).securities_in("Large")
+    response = Qot_GetUserSecurity_pb2.Response(retType=0)
+    response.s2c.staticInfoList.extend(sim_entries)
+    body = response.SerializeToString()
+    models = EntryCache().decode_reply(body)
+    parsed = Qot_GetUserSecurity_pb2.Response.FromString(body).s2c.staticInfoList
+    assert read_every_pb_field(parsed) == read_every_field(models)
+    assert read_every_pb_field(parsed[:1]) > len(Qot_GetUserSecurity_pb2.Response.DESCRIPTOR.fields)
