@@ -17,27 +17,15 @@ from typing import Any
 from .._base.args import check_int
 from .._base.errors import InvalidArgumentError
 from .._models.market_data import KLine
-from .._opend.quotes import KLINE_SUB_TYPES, MAX_KLINES, AuType, KLType
-from .._quotes.market_data_requests import check_au_type, check_k_type
+from .._opend.quotes import KLINE_SUB_TYPES, MAX_KLINES, KLType
+from .._quotes.market_data_requests import check_k_type
 from .commands import _connect, _json_ready
-from .quotes import _code
+from .quotes import _checked, _code, add_autype_option
 from .table import _number, render_rows
 
 __all__ = ["add_market_data_commands", "market_data_commands", "render_klines"]
 
 Command = Callable[[str, str], argparse.ArgumentParser]
-
-
-def _checked(check: Callable[[str], object]) -> Callable[[str], Any]:
-    """An argparse type from a library check: its error becomes a usage error."""
-
-    def convert(text: str) -> object:
-        try:
-            return check(text)
-        except InvalidArgumentError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return convert
 
 
 def _num(text: str) -> int:
@@ -69,13 +57,7 @@ def add_market_data_commands(
         metavar="N",
         help=f"how many bars, 1 to {MAX_KLINES} (default: 100)",
     )
-    kline.add_argument(
-        "--autype",
-        type=_checked(check_au_type),
-        default=AuType.QFQ,
-        metavar="ADJUST",
-        help="price adjustment: qfq (forward), hfq (backward) or None (default: qfq)",
-    )
+    add_autype_option(kline)
     kline.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_gateway_options(kline)
 

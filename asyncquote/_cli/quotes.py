@@ -32,10 +32,11 @@ from .._models.market_data import Broker, BrokerQueue, Ticker, TimeSharePoint
 from .._models.quotes import BasicQuote, OrderBook
 from .._models.snapshots import Snapshot
 from .._models.watchlist import Security, _Model
-from .._opend.quotes import SubType
+from .._opend.quotes import AuType, Session, SubType
 from .._quotes.args import STREAMED_SUB_TYPES
 from .._quotes.follow import NotFollowed
 from .._quotes.market_data_pushes import KLineUpdate
+from .._quotes.market_data_requests import check_au_type
 from .._quotes.stream import StreamDropped, StreamGap
 from .commands import (
     _CommandFailed,
@@ -46,7 +47,7 @@ from .commands import (
 )
 from .table import _number, _pad, _type_name, _width
 
-__all__ = ["add_quote_commands", "quote_commands"]
+__all__ = ["add_autype_option", "add_quote_commands", "quote_commands"]
 
 Command = Callable[[str, str], argparse.ArgumentParser]
 
@@ -74,6 +75,42 @@ def _sub_types(text: str) -> list[SubType]:
             f"{text!r}: {why}use one or more of {', '.join(known)} (comma-separated)"
         )
     return list(dict.fromkeys(known[name] for name in names))
+
+
+def _session(text: str) -> Session:
+    """A part of the US trading day by its name, e.g. ``ETH`` (any case)."""
+    found = Session.__members__.get(text.upper())
+    if found is None:
+        names = ", ".join(Session.__members__)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a session: use one of {names}")
+    return found
+
+
+def _checked(check: Callable[[str], object]) -> Callable[[str], Any]:
+    """An argparse type from a library check: its error becomes a usage error."""
+
+    def convert(text: str) -> object:
+        try:
+            return check(text)
+        except InvalidArgumentError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+# A K-line adjustment by the official SDK's name: qfq, hfq or None.
+_au_type = _checked(check_au_type)
+
+
+def add_autype_option(parser: argparse.ArgumentParser) -> None:
+    """``--autype``, as ``kline``, ``subscribe`` and ``follow`` take it."""
+    parser.add_argument(
+        "--autype",
+        type=_au_type,
+        default=AuType.QFQ,
+        metavar="ADJUST",
+        help="price adjustment of K-lines: qfq (forward), hfq (backward) or None (default: qfq)",
+    )
 
 
 def _group(text: str) -> str:
@@ -116,6 +153,21 @@ def add_quote_commands(
             help="what to stream, comma-separated: QUOTE, ORDER_BOOK, TICKER, RT_DATA, "
             "BROKER, or a K-line period K_1M, K_DAY... (default: QUOTE)",
         )
+        streaming.add_argument(
+            "--extended-time",
+            action="store_true",
+            help="US pre-market and after-hours trades, time-share and K-lines too",
+        )
+        streaming.add_argument(
+            "--session",
+            type=_session,
+            default=Session.NONE,
+            metavar="SESSION",
+            help="the parts of the US trading day: RTH (regular hours), ETH (with "
+            "pre-market and after-hours), ALL (and overnight), OVERNIGHT, or NONE "
+            "(the default: as --extended-time says)",
+        )
+        add_autype_option(streaming)
         streaming.add_argument(
             "--count", type=count, metavar="N", help="stop after N lines (default: until Ctrl-C)"
         )
@@ -293,8 +345,15 @@ async def _print_stream(
         tg.cancel_scope.cancel()
 
 
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The subscription options ``subscribe`` and ``follow`` pass on."""
+    return {"extended_time": args.extended_time, "session": args.session, "autype": args.autype}
+
+
 async def _subscribe(args: argparse.Namespace) -> None:
-    await _print_stream(args, lambda client: client.subscribe(args.codes, args.sub_types))
+    await _print_stream(
+        args, lambda client: client.subscribe(args.codes, args.sub_types, **_options(args))
+    )
 
 
 async def _follow(args: argparse.Namespace) -> None:
@@ -302,7 +361,7 @@ async def _follow(args: argparse.Namespace) -> None:
         await _print_stream(
             args,
             lambda client: client.follow_user_security(
-                args.group, args.sub_types, interval=args.interval
+                args.group, args.sub_types, interval=args.interval, **_options(args)
             ),
         )
 

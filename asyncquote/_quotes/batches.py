@@ -30,6 +30,7 @@ __all__ = [
     "Want",
     "batches",
     "covers",
+    "merged",
     "pair_options",
 ]
 
@@ -149,9 +150,39 @@ def batches(
         group = (extended, int(session))
         by_session.setdefault(group, {}).setdefault(pair[0], set()).add(pair[1])
         rehab_of.setdefault(group, set()).update(rehab)
+    return _requests(
+        epoch,
+        {
+            SubOptions(group[0], group[1], _rehab_list(rehab_of[group])): types_by_security
+            for group, types_by_security in by_session.items()
+        },
+        max_pairs,
+    )
+
+
+def merged(epoch: int, planned: Iterable[Batch], max_pairs: int = DEFAULT_MAX_BATCH) -> list[Batch]:
+    """The fewest requests, each of at most ``max_pairs`` pairs, that cover exactly the
+    pairs of ``planned``, each with the options it was planned with.
+
+    For a caller that plans several listeners' pairs one by one (a followed
+    group's members) and sends them together.
+    """
+    by_options: dict[SubOptions, dict[SecurityKey, set[int]]] = {}
+    for batch in planned:
+        securities = by_options.setdefault(batch.options, {})
+        for security in batch.securities:
+            securities.setdefault(security, set()).update(batch.sub_types)
+    return _requests(epoch, by_options, max_pairs)
+
+
+def _requests(
+    epoch: int,
+    by_options: Mapping[SubOptions, Mapping[SecurityKey, set[int]]],
+    max_pairs: int,
+) -> list[Batch]:
+    """Per set of options, the securities grouped by the types asked for them, in chunks."""
     result = []
-    for group, types_by_security in by_session.items():
-        request = SubOptions(group[0], group[1], _rehab_list(rehab_of[group]))
+    for request, types_by_security in by_options.items():
         groups: dict[tuple[int, ...], list[SecurityKey]] = {}
         for security, types in types_by_security.items():
             groups.setdefault(tuple(sorted(types)), []).append(security)

@@ -43,7 +43,7 @@ from .pushes import Update, sub_reply, sub_request_body
 from .state import SubscriptionStatus
 from .stream import QuoteStream
 
-__all__ = ["DEFAULT_STREAM_BUFFER", "LiveQuotesClient"]
+__all__ = ["DEFAULT_STREAM_BUFFER", "LiveQuotesClient", "check_want"]
 
 logger = logging.getLogger("asyncquote.quotes")
 
@@ -57,6 +57,20 @@ _BACKGROUND_TIMEOUT = 10.0
 def is_quota_refusal(message: str) -> bool:
     """Whether OpenD's refusal of a Qot_Sub says the subscription quota is used up."""
     return "额度" in message or "quota" in message.lower()
+
+
+def check_want(extended_time: object, session: object, autype: object) -> Want:
+    """What a stream asks of its pairs, from ``subscribe()``'s (and
+    ``follow_user_security()``'s) ``extended_time``, ``session`` and ``autype``.
+
+    Raises:
+        InvalidArgumentError: any of them is bad.
+    """
+    return Want.of(
+        extended_time=check_flag("extended_time", extended_time),
+        session=check_session(session),
+        au_type=check_au_type(autype),
+    )
 
 
 class LiveQuotesClient(MarketDataRequestsClient):
@@ -177,11 +191,7 @@ class LiveQuotesClient(MarketDataRequestsClient):
         keys = check_codes(codes)
         types = check_sub_types(sub_types)
         label = check_stream_options(name, buffer, timeout)
-        want = Want.of(
-            extended_time=check_flag("extended_time", extended_time),
-            session=check_session(session),
-            au_type=check_au_type(autype),
-        )
+        want = check_want(extended_time, session, autype)
         self._session.raise_if_closed()
         live = self._live
         if live.book.remaining() is None and live.quota_asked_in != live.book.epoch:

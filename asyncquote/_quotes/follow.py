@@ -54,10 +54,12 @@ from .._client.watch import (
 from .._io.taskgroups import single_errors
 from .._models.groups import WatchlistGroup, check_group_name
 from .._models.watchlist import Security, _Model
-from .._opend.quotes import SubType
+from .._opend.quotes import AuType, Session, SubType
 from .._opend.vocabulary import SecurityKey
 from .args import check_code, check_stream_options, check_sub_types
-from .book import Batch, Pair, SubscriptionBook, batches
+from .batches import DEFAULT_WANT, Want, merged
+from .book import Batch, SubscriptionBook
+from .client import check_want
 from .live import LiveQuotes
 from .pushes import Update
 from .stream import QuoteStream
@@ -121,10 +123,20 @@ class FollowStream(QuoteStream[FollowUpdate]):
     """What :meth:`QuoteClient.follow_user_security` yields: one stream of a group's
     membership changes and its members' updates (see :class:`QuoteStream`)."""
 
-    def __init__(self, name: str, capacity: int, group: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        capacity: int,
+        group: str,
+        types: Sequence[SubType] = (SubType.QUOTE,),
+        want: Want = DEFAULT_WANT,
+    ) -> None:
         super().__init__(name, capacity)
         self.group = group
         """The followed group's name."""
+        # What every member is subscribed to, and with which options.
+        self._types = tuple(types)
+        self._want = want
         self._members: dict[SecurityKey, _Member] = {}
         self._left_out: dict[SecurityKey, Security] = {}
 
@@ -164,6 +176,9 @@ async def follow_user_security(
     group: str,
     sub_types: Iterable[SubType],
     *,
+    extended_time: bool = False,
+    session: Session | str = Session.NONE,
+    autype: AuType | str = AuType.QFQ,
     interval: float = 30.0,
     quota_share: float = DEFAULT_QUOTA_SHARE,
     name: str | None = None,
@@ -203,6 +218,15 @@ async def follow_user_security(
     change of the group. ``stream.members`` and ``stream.not_followed`` say
     where it stands. Leaving the block releases every member.
 
+    **US sessions and adjustments.** ``extended_time``, ``session`` and
+    ``autype`` are :meth:`subscribe`'s, for every member: those the group
+    has at first, those added later and those subscribed again after a
+    reconnect. A US member's trades, time-share points and intraday
+    K-lines come from the parts of the trading day they ask for (the
+    regular session by default), K-lines with the adjustment asked for
+    (forward by default); a pair another stream shares is subscribed with
+    the union of what both ask, and each still gets only its own.
+
     Args:
         group: the watchlist group's name (a :class:`SystemGroup` too).
         sub_types: the kinds to follow for every member: ``SubType.QUOTE``,
@@ -210,6 +234,13 @@ async def follow_user_security(
             ``SubType.BROKER`` (Hong Kong securities), a K-line period such
             as ``SubType.K_1M``; any but ``ORDER_BOOK_ODD``, which streams
             do not deliver.
+        extended_time: US pre-market and after-hours data too (trades,
+            time-share, K-lines), as for :meth:`subscribe`.
+        session: the parts of the US trading day wanted, a
+            :class:`Session` (or the SDK's name); ``NONE`` leaves it to
+            ``extended_time``.
+        autype: the adjustment of K-lines: an :class:`AuType` or the SDK's
+            ``"qfq"``, ``"hfq"``, ``"None"``.
         interval: seconds between polls of the group (> 0, finite), stretched
             to stay within ``quota_share`` of the 3213 quota.
         quota_share: the share of that quota the polls may use, in (0, 1].
@@ -221,8 +252,8 @@ async def follow_user_security(
 
     Raises:
         InvalidArgumentError: a bad group name, subscription type (or
-            ``ORDER_BOOK_ODD``), interval, share, name, buffer or timeout;
-            nothing is sent.
+            ``ORDER_BOOK_ODD``), ``extended_time``, ``session``, ``autype``,
+            interval, share, name, buffer or timeout; nothing is sent.
         UnknownGroupError: OpenD has no such group.
         OpenDError, ConnectionLostError, RequestTimeoutError: the first read
             of the group failed.
@@ -231,9 +262,10 @@ async def follow_user_security(
     self._check_loop()
     group = check_group_name(group)
     types = check_sub_types(sub_types, streamed_only=True)
+    want = check_want(extended_time, session, autype)
     label = check_stream_options(name, buffer, timeout)
     live = self._live
-    stream = FollowStream(label or f"follow {group}", buffer, group)
+    stream = FollowStream(label or f"follow {group}", buffer, group, types, want)
     async with (
         self.watch_user_security([group], interval=interval, quota_share=quota_share) as watcher,
         single_errors(),
@@ -244,8 +276,8 @@ async def follow_user_security(
             raise await _first_failure(self, group, first.error)
         live.register(stream, [])
         try:
-            await _apply(self, stream, types, first, timeout)
-            tg.start_soon(_keep_following, self, stream, types, watcher, timeout)
+            await _apply(self, stream, first, timeout)
+            tg.start_soon(_keep_following, self, stream, watcher, timeout)
             yield stream
         finally:
             tg.cancel_scope.cancel()
@@ -276,7 +308,6 @@ async def _first_failure(self: _Follower, group: str, error: AsyncQuoteError) ->
 async def _keep_following(
     self: _Follower,
     stream: FollowStream,
-    types: list[SubType],
     watcher: WatchlistWatcher,
     timeout: float | None,
 ) -> None:
@@ -292,11 +323,11 @@ async def _keep_following(
             with anyio.move_on_after(wait):  # only the wait: never a subscribe under way
                 event = await anext(watcher)
             if event is None:
-                await _subscribe(self, stream, types, dict(stream._left_out), timeout)
+                await _subscribe(self, stream, dict(stream._left_out), timeout)
             elif isinstance(event, WatchError):
                 stream._put(None, event)
             else:
-                await _apply(self, stream, types, event, timeout)
+                await _apply(self, stream, event, timeout)
     except (ConnectionLostError, StopAsyncIteration):
         pass  # the client is closed: the stream ends with it (LiveQuotes closes it)
 
@@ -304,7 +335,6 @@ async def _keep_following(
 async def _apply(
     self: _Follower,
     stream: FollowStream,
-    types: list[SubType],
     change: WatchlistChange,
     timeout: float | None,
 ) -> None:
@@ -320,17 +350,21 @@ async def _apply(
     wanted = dict(stream._left_out)
     for info in change.added:
         wanted[check_code("member", info.basic.security)] = info.basic.security
-    await _subscribe(self, stream, types, wanted, timeout)
+    await _subscribe(self, stream, wanted, timeout)
 
 
 async def _subscribe(
     self: _Follower,
     stream: FollowStream,
-    types: list[SubType],
     wanted: dict[SecurityKey, Security],
     timeout: float | None,
 ) -> None:
-    """Subscribe the ``wanted`` members that fit; report those newly left out."""
+    """Subscribe the ``wanted`` members that fit; report those newly left out.
+
+    Each member is planned on its own (the book joins its options with other
+    streams' on shared pairs); the requests go out together, each pair with
+    the options it was planned with.
+    """
     live = self._live
     if not wanted:
         return
@@ -338,13 +372,14 @@ async def _subscribe(
         await self._ask_quota()
     reported = set(stream._left_out)  # left out before: reported then, not again
     over: list[Security] = []
-    send: list[Pair] = []
+    planned: list[Batch] = []
     for key, security in wanted.items():
         if key in stream._members:
             continue
         member = _Member(stream, security)
         try:
-            planned = live.attach(member, [(key, sub_type.value) for sub_type in types])
+            pairs = [(key, sub_type.value) for sub_type in stream._types]
+            planned.extend(live.attach(member, pairs, stream._want))
         except SubscriptionQuotaError:
             if key not in reported:
                 over.append(security)
@@ -352,10 +387,9 @@ async def _subscribe(
             continue
         stream._left_out.pop(key, None)
         stream._members[key] = member
-        send.extend(pair for batch in planned for pair in batch.pairs)
     if over:
         stream._put(None, _not_followed(stream, over, True, _quota_text(live.book)))
-    for batch in batches(live.book.epoch, send, live.book.max_batch):
+    for batch in merged(live.book.epoch, planned, live.book.max_batch):
         try:
             await self._subscribe_batch(batch, timeout)
         except (SubscriptionQuotaError, OpenDError) as exc:

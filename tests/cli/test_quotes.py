@@ -20,7 +20,8 @@ from anyio.from_thread import BlockingPortal
 from asyncquote import KLine, KLineUpdate, Security, StreamDropped, SubType
 from asyncquote._cli.main import main
 from asyncquote._cli.quotes import _line, _text
-from asyncquote._opend.quotes import AuType, KLType
+from asyncquote._opend.quotes import AuType, KLType, Session
+from asyncquote._pb import Qot_Sub_pb2
 from asyncquote.sim import MarketTicker, Simulator
 
 from .test_commands import one_line_error
@@ -248,6 +249,43 @@ def test_a_closed_bar_and_a_drop_marker_have_lines_of_their_own() -> None:
     assert json.loads(str(_line(closed, True)))["closed"] is True
 
 
+def sub_options(market: Simulator) -> list[tuple[bool, int, list[int]]]:
+    """extendedTime, session and regPushRehabTypeList of each Qot_Sub the simulator read."""
+    requests = [
+        Qot_Sub_pb2.Request.FromString(r.body).c2s for r in market.requests if r.proto_id == 3001
+    ]
+    return [
+        (c2s.extendedTime, c2s.session, list(c2s.regPushRehabTypeList))
+        for c2s in requests
+        if c2s.isSubOrUnSub
+    ]
+
+
+def test_subscribe_passes_the_us_session_and_the_adjustment(
+    still_market: tuple[Simulator, BlockingPortal], capsys: pytest.CaptureFixture[str]
+) -> None:
+    market, _ = still_market
+    argv = ["subscribe", "US.AAPL", "--type", "ticker,K_1M", "--count", "2", "--json"]
+    options = ["--extended-time", "--session", "all", "--autype", "hfq"]
+    documents = [json.loads(line) for line in run(market, capsys, *argv, *options)]
+    # Every part of the day: Apple's latest trade comes whatever the time now.
+    assert {d["type"] for d in documents} == {"Ticker", "KLineUpdate"}
+    (bar,) = [d for d in documents if d["type"] == "KLineUpdate"]
+    assert bar["kline"]["au_type"] == "HFQ"
+    assert sub_options(market) == [(True, Session.ALL, [AuType.HFQ])]
+
+
+def test_follow_passes_the_options_to_every_member(
+    still_market: tuple[Simulator, BlockingPortal], capsys: pytest.CaptureFixture[str]
+) -> None:
+    market, _ = still_market
+    argv = ["follow", "Macro", "--type", "K_DAY", "--count", "2", "--json"]
+    change, bar = map(json.loads, run(market, capsys, *argv, "--extended-time", "--autype", "None"))
+    assert change["type"] == "WatchlistChange"
+    assert bar["kline"]["au_type"] == "NONE"
+    assert sub_options(market) == [(True, Session.NONE, [AuType.NONE])]
+
+
 def test_following_an_unknown_group_is_one_line_naming_the_groups(
     market: Simulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -286,6 +324,14 @@ def test_following_an_unknown_group_is_one_line_naming_the_groups(
         (["kline", "HK.00700", "--num", "1001"], "argument --num"),
         (["kline", "HK.00700", "--num", "x"], "argument --num"),
         (["kline", "HK.00700", "--autype", "QFQ"], "argument --autype"),
+        (["subscribe", "US.AAPL", "--autype", "QFQ"], "argument --autype"),
+        (["follow", "Tech", "--autype", "forward"], "argument --autype"),
+        (
+            ["subscribe", "US.AAPL", "--session", "EVENING"],
+            "use one of NONE, RTH, ETH, ALL, OVERNIGHT",
+        ),
+        (["follow", "Tech", "--session", ""], "argument --session"),
+        (["subscribe", "US.AAPL", "--extended-time=yes"], "argument --extended-time"),
     ],
 )
 def test_wrong_arguments_are_usage_errors(

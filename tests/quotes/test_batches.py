@@ -12,6 +12,7 @@ from asyncquote._quotes.batches import (
     Want,
     batches,
     covers,
+    merged,
     pair_options,
 )
 from asyncquote._quotes.book import SubscriptionBook
@@ -61,6 +62,22 @@ def test_pairs_with_different_sessions_go_in_different_requests() -> None:
     both = pair_options([OVERNIGHT, DEFAULT_WANT], TICKER)
     (every,) = batches(0, [(AAPL, TICKER)], options={(AAPL, TICKER): both})
     assert every.options == SubOptions(extended_time=True, session=Session.ALL)
+
+
+def test_requests_planned_one_by_one_are_merged_each_pair_with_its_own_options() -> None:
+    # A followed group's members, each planned on its own, then sent together.
+    book = SubscriptionBook(max_batch=4)
+    planned = [
+        *book.acquire("AAPL", [(AAPL, TICKER), (AAPL, K_1M)], EXTENDED),
+        *book.acquire("TSLA", [((11, "TSLA"), TICKER), ((11, "TSLA"), K_1M)], EXTENDED),
+        *book.acquire("00700", [(TENCENT, TICKER), (TENCENT, K_1M)], HFQ),
+    ]
+    requests = merged(book.epoch, planned, book.max_batch)
+    assert [(b.securities, b.sub_types, b.options) for b in requests] == [
+        ((AAPL, (11, "TSLA")), (TICKER, K_1M), SubOptions(extended_time=True)),
+        ((TENCENT,), (TICKER, K_1M), SubOptions(rehab_types=(AuType.HFQ,))),
+    ]
+    assert merged(0, [], 4) == []
 
 
 def test_a_wider_second_stream_subscribes_the_pair_again_and_a_narrower_one_does_not() -> None:

@@ -3,13 +3,16 @@ retries and the one-minute rule on trio's virtual clock."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import anyio
 import pytest
 
 import asyncquote
 from asyncquote import (
+    AuType,
     BasicQuote,
     FollowStream,
     InvalidArgumentError,
@@ -28,6 +31,7 @@ from asyncquote._pb import Qot_Sub_pb2
 from asyncquote.sim import Simulator
 
 from ..conftest import OnTriosVirtualClock, Runner
+from .test_client import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -180,6 +184,11 @@ async def test_an_unknown_group_is_a_typed_error_naming_the_groups(runner: Runne
         ("Tech", [SubType.QUOTE], {"buffer": 0}),
         ("Tech", [SubType.QUOTE], {"name": ""}),
         ("Tech", [SubType.QUOTE], {"timeout": -1}),
+        ("Tech", [SubType.TICKER], {"extended_time": 1}),
+        ("Tech", [SubType.TICKER], {"session": "EVENING"}),
+        ("Tech", [SubType.TICKER], {"session": None}),
+        ("Tech", [SubType.K_1M], {"autype": "QFQ"}),
+        ("Tech", [SubType.K_1M], {"autype": 7}),
     ],
 )
 async def test_bad_arguments_are_refused_before_anything_is_sent(
@@ -263,6 +272,159 @@ async def test_a_stopped_reader_of_a_followed_groups_trades_is_told_of_the_drops
             again = await next_of(stream, Ticker, where=lambda t: t.volume == 200)
             assert again.sequence == trade.sequence
             assert stream.dropped == 24
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def pre_market_simulator() -> Simulator:
+    """A still simulator whose market clock starts at 08:00 New York time (pre-market)
+    on a day to come (its market only moves forward)."""
+    sim = Simulator(port=0, quote_rate=0, quotas=FREE_SIM_POLLS)
+    day = datetime.now(NEW_YORK).date() + timedelta(days=2)
+    start = datetime.combine(day, time(8, 0), NEW_YORK).timestamp()
+    sim._state.wall_clock = lambda: start  # no public way to pin it: the market starts from it
+    return sim
+
+
+def sub_options(sim: Simulator) -> list[tuple[int, list[str], bool, int, list[int]]]:
+    """Each subscribing Qot_Sub the simulator read: its connection, codes, extendedTime,
+    session and K-line adjustments."""
+    found = []
+    for record in sim.requests:
+        if record.proto_id == 3001:
+            c2s = Qot_Sub_pb2.Request.FromString(record.body).c2s
+            if c2s.isSubOrUnSub:
+                found.append(
+                    (
+                        record.conn_id,
+                        [s.code for s in c2s.securityList],
+                        c2s.extendedTime,
+                        c2s.session,
+                        list(c2s.regPushRehabTypeList),
+                    )
+                )
+    return found
+
+
+async def next_trade(stream: FollowStream) -> Ticker:
+    """The next trade with volume (not an opening print)."""
+    trade: Ticker = await next_of(stream, Ticker, where=traded)
+    return trade
+
+
+async def test_a_followed_us_members_pre_market_trades_come_only_with_extended_time(
+    runner: Runner,
+) -> None:
+    async with (
+        pre_market_simulator() as sim,
+        asyncquote.connect(
+            sim.host, sim.port, keepalive=False, reconnect=FAST, quotas=FREE_POLLS
+        ) as client,
+        asyncquote.connect(sim.host, sim.port, keepalive=False) as app,
+        client.follow_user_security("Tech", [SubType.TICKER], interval=0.05) as plain,
+        client.follow_user_security(
+            "Tech", [SubType.TICKER], extended_time=True, interval=0.05
+        ) as wide,
+    ):
+        with anyio.fail_after(20):
+            for stream in (plain, wide):
+                assert isinstance(await stream.__anext__(), WatchlistChange)
+            # The wider stream subscribed the members again, with the extended hours.
+            sent = [(codes, extended) for _, codes, extended, _, _ in sub_options(sim)]
+            members = ["AAPL", "TSLA", "00700", "09988", "FUTU"]
+            assert sent == [(members, False), (members, True)]
+            apple = sim.market.trade("US.AAPL", 250.0, 10)
+            tencent = sim.market.trade("HK.00700", 400.2, 100)
+            assert (await next_trade(wide)).sequence == apple.sequence
+            assert (await next_trade(wide)).sequence == tencent.sequence
+            # The plain stream's next trade is Tencent's: not Apple's pre-market one.
+            first = await next_trade(plain)
+            assert (str(first.security), first.sequence) == ("HK.00700", tencent.sequence)
+
+            # A member added later is subscribed with the options too.
+            await app.modify_user_security("Tech", ModifyOp.ADD, ["US.SPY"])
+            for stream in (plain, wide):
+                await next_of(stream, WatchlistChange, where=lambda c: c.added)
+            # (The change is read before its subscribe is sent: wait for the wide one.)
+            await eventually(lambda: [o for o in sub_options(sim) if o[1] == ["SPY"] and o[2]])
+            spy = sim.market.trade("US.SPY", 500.0, 10)
+            tencent = sim.market.trade("HK.00700", 400.4, 100)
+            assert (await next_trade(wide)).sequence == spy.sequence
+            assert (await next_trade(plain)).sequence == tencent.sequence
+
+            # After a reconnect, every member is subscribed again with them.
+            await sim.drop_connections()
+            for stream in (plain, wide):
+                await next_of(stream, StreamGap)
+            await eventually(lambda: len({o[0] for o in sub_options(sim)}) == 2)
+            again = [o for o in sub_options(sim) if o[0] != sub_options(sim)[0][0]]
+            assert {code for o in again for code in o[1]} == {
+                "AAPL", "TSLA", "00700", "09988", "FUTU", "SPY"
+            }  # fmt: skip
+            assert all(o[2] for o in again)
+            apple = sim.market.trade("US.AAPL", 250.2, 10)
+            # (After the first pushes: each member's latest trade again.)
+            await next_of(wide, Ticker, where=lambda t: t.price == apple.price)
+
+
+async def test_a_followed_groups_k_lines_come_with_the_adjustment_asked(runner: Runner) -> None:
+    async with (
+        Simulator(port=0, quote_rate=0, quotas=FREE_SIM_POLLS) as sim,
+        asyncquote.connect(
+            sim.host, sim.port, keepalive=False, reconnect=FAST, quotas=FREE_POLLS
+        ) as client,
+        asyncquote.connect(sim.host, sim.port, keepalive=False) as app,
+        client.follow_user_security("Tech", [SubType.K_1M], autype="hfq", interval=0.05) as stream,
+    ):
+        with anyio.fail_after(20):
+            assert isinstance(await stream.__anext__(), WatchlistChange)
+            assert [o[4] for o in sub_options(sim)] == [[AuType.HFQ]]
+            trade = sim.market.trade("HK.00700", 400.2, 100)
+            bar = await next_of(stream, KLineUpdate, where=lambda u: u.kline.volume > 0)
+            assert (str(bar.kline.security), bar.kline.close_price) == ("HK.00700", trade.price)
+            assert bar.kline.au_type == AuType.HFQ
+
+            await app.modify_user_security("Tech", ModifyOp.ADD, ["HK.03690"])
+            await next_of(stream, WatchlistChange, where=lambda c: c.added)
+            # (The change is read before its subscribe is sent.)
+            await eventually(lambda: sub_options(sim)[-1][1] == ["03690"])
+            assert sub_options(sim)[-1][2:] == (False, 0, [AuType.HFQ])
+            sim.market.trade("HK.03690", 120.0, 100)
+            bar = await next_of(stream, KLineUpdate, where=lambda u: u.kline.volume > 0)
+            assert (str(bar.kline.security), bar.kline.au_type) == ("HK.03690", AuType.HFQ)
+
+            await sim.drop_connections()
+            await next_of(stream, StreamGap)
+            sim.market.trade("HK.03690", 120.1, 200)
+            bar = await next_of(stream, KLineUpdate, where=lambda u: u.kline.volume >= 300)
+            assert bar.kline.au_type == AuType.HFQ
+            first_connection = sub_options(sim)[0][0]
+            again = [o for o in sub_options(sim) if o[0] != first_connection]
+            assert again
+            assert all(o[4] == [AuType.HFQ] for o in again)
+
+
+async def test_following_beside_a_stream_of_another_adjustment_leaves_it_its_k_lines(
+    runner: Runner,
+) -> None:
+    async with (
+        Simulator(port=0, quote_rate=0) as sim,
+        asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+        client.subscribe(["HK.00700"], [SubType.K_1M], autype="hfq") as backward,
+        client.follow_user_security("Tech", [SubType.K_1M]) as forward,
+    ):
+        with anyio.fail_after(20):
+            # The shared pair was subscribed again with both adjustments.
+            assert sub_options(sim)[-1][4] == [AuType.QFQ, AuType.HFQ]
+            trade = sim.market.trade("HK.00700", 400.2, 100)
+            for stream, au_type in [(backward, AuType.HFQ), (forward, AuType.QFQ)]:
+                bar = await next_of(
+                    stream,  # type: ignore[arg-type]
+                    KLineUpdate,
+                    where=lambda u: u.kline.close_price == trade.price,
+                )
+                assert bar.kline.au_type == au_type
 
 
 class TestOnTriosVirtualClock(OnTriosVirtualClock):
