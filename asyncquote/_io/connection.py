@@ -243,9 +243,15 @@ class Connection:
     # -- the driver's sink (asyncquote._io.wire.WireSink) -----------------------------
 
     def data_received(self, data: bytes) -> None:
+        handler = self._push_handler
         for event in self._protocol.receive_data(data):
             if event.__class__ is Call:
                 event.waiter.set()
+            elif event.__class__ is Push and handler is not None:  # _handle's usual case, inline
+                try:
+                    handler(event.frame)
+                except Exception:
+                    _log_handler_error(event.frame)
             else:
                 self._handle(event)
 
@@ -265,9 +271,7 @@ class Connection:
             try:
                 self._push_handler(event.frame)
             except Exception:
-                logger.exception(
-                    "push handler raised on protocol %d; push dropped", event.frame.proto_id
-                )
+                _log_handler_error(event.frame)
         elif isinstance(event, Settled):
             event.token()  # the reply its caller gave up on: the request is settled
         elif isinstance(event, Lost):
@@ -352,6 +356,10 @@ class Connection:
         except (RequestTimeoutError, OpenDError, ConnectionLostError, ProtocolError) as exc:
             raise protocol.handshake_failed(exc, timeout) from exc
         protocol.handshake_reply(response, client_id, self._now())
+
+
+def _log_handler_error(frame: Frame) -> None:
+    logger.exception("push handler raised on protocol %d; push dropped", frame.proto_id)
 
 
 def _new_client_id() -> str:

@@ -61,6 +61,7 @@ _U32_MAX = 0xFFFF_FFFF
 # Serials of calls that finished or gave up, remembered so that late or
 # duplicate replies to them are dropped instead of being taken for pushes.
 _RECENT_MEMORY = 4096
+_NOTIFY = int(ProtoId.NOTIFY)  # compared once per frame: no enum lookup
 
 
 # -- events ------------------------------------------------------------------------
@@ -89,6 +90,17 @@ class Push:
     """A frame that is no reply (decrypted on an encrypted connection)."""
 
     frame: Frame
+
+
+_set_push_frame = Push.__dict__["frame"].__set__
+
+
+def _new_push(frame: Frame) -> Push:
+    """``Push(frame)`` without the frozen dataclass's ``object.__setattr__``
+    detour: one per push on the receive path (as :func:`framing._new_frame`)."""
+    push: Push = object.__new__(Push)
+    _set_push_frame(push, frame)
+    return push
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,15 +213,20 @@ class ClientProtocol:
         events: list[Event] = []
         pending = self._pending
         decoder = self._decoder
+        recent = self._recent
+        unsettled = self._unsettled
+        plain = self.cipher is None
         try:
             for frame in decoder.feed(data):
                 serial = frame.serial_no
                 call = pending.get(serial)
-                if call is not None and frame.proto_id != ProtoId.NOTIFY:
+                if call is not None and frame.proto_id != _NOTIFY:
                     del pending[serial]
                     self._remember(serial)
                     call.frame = frame
                     events.append(call)
+                elif plain and serial not in recent and serial not in unsettled:
+                    events.append(_new_push(frame))  # a push: _unsolicited's usual case, inline
                 else:
                     self._unsolicited(frame, events)
             # A fault behind good frames is held back by feed(); know it now.

@@ -258,6 +258,12 @@ class SubscriptionBook:
         state = self._pairs.get(pair)
         return _NO_STREAMS.keys() if state is None else state.streams.keys()
 
+    def routes(self, pair: Pair) -> Mapping[Hashable, Want] | None:
+        """The streams that want ``pair``'s pushes (maybe none), or None if the book
+        does not hold it: the receive path's one lookup per update."""
+        state = self._pairs.get(pair)
+        return None if state is None else state.streams
+
     def tracked(self, pair: Pair) -> bool:
         """Whether the book holds ``pair`` (wanted, or waiting to be unsubscribed)."""
         return pair in self._pairs
