@@ -50,7 +50,6 @@ __all__ = [
     "Loss",
     "LossKind",
     "Lost",
-    "Push",
     "Settled",
     "decrypted",
 ]
@@ -86,24 +85,6 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
-class Push:
-    """A frame that is no reply (decrypted on an encrypted connection)."""
-
-    frame: Frame
-
-
-_set_push_frame = Push.__dict__["frame"].__set__
-
-
-def _new_push(frame: Frame) -> Push:
-    """``Push(frame)`` without the frozen dataclass's ``object.__setattr__``
-    detour: one per push on the receive path (as :func:`framing._new_frame`)."""
-    push: Push = object.__new__(Push)
-    _set_push_frame(push, frame)
-    return push
-
-
-@dataclass(frozen=True, slots=True)
 class Settled:
     """The late reply to a call its caller gave up on: ``token`` (given to
     :meth:`ClientProtocol.abandon`) is due now."""
@@ -118,7 +99,10 @@ class Lost:
     loss: Loss
 
 
-Event = Call | Push | Settled | Lost
+Event = Call | Frame | Settled | Lost
+"""What :meth:`ClientProtocol.receive_data` reports. A :class:`Frame` is a
+push: a frame that is no reply (decrypted on an encrypted connection), the
+frame itself, as no wrapper per push is needed to tell it apart."""
 
 
 # -- the protocol object ---------------------------------------------------------
@@ -205,7 +189,8 @@ class ClientProtocol:
         return call, data
 
     def receive_data(self, data: bytes) -> list[Event]:
-        """Route every frame in ``data``: answered :class:`Call`\\ s, pushes, settlements.
+        """Route every frame in ``data``: answered :class:`Call`\\ s, pushes (their
+        :class:`Frame`), settlements.
 
         Invalid data ends the list with a :class:`Lost`; the frames before
         it are still routed.
@@ -226,7 +211,7 @@ class ClientProtocol:
                     call.frame = frame
                     events.append(call)
                 elif plain and serial not in recent and serial not in unsettled:
-                    events.append(_new_push(frame))  # a push: _unsolicited's usual case, inline
+                    events.append(frame)  # a push: _unsolicited's usual case, inline
                 else:
                     self._unsolicited(frame, events)
             # A fault behind good frames is held back by feed(); know it now.
@@ -257,7 +242,7 @@ class ClientProtocol:
                     "dropped an undecryptable push of protocol %d: %s", frame.proto_id, exc
                 )
                 return
-        events.append(Push(frame))
+        events.append(frame)
 
     def abandon(self, call: Call, token: Any) -> bool:
         """The caller stopped waiting without a reply (timeout, cancellation, loss).
