@@ -27,11 +27,16 @@ import time
 from typing import Any
 
 import asyncquote
-from asyncquote._opend.framing import encode_frame
-from asyncquote._opend.protocol import ClientProtocol, Push
+from asyncquote._opend.framing import Frame, encode_frame
+from asyncquote._opend.protocol import ClientProtocol
 from asyncquote._pb import Qot_UpdateBasicQot_pb2
 from asyncquote._quotes.live import LiveQuotes
 from asyncquote._quotes.stream import QuoteStream
+
+try:  # older checkouts wrap each push in a Push event
+    from asyncquote._opend.protocol import Push as _Push  # type: ignore[attr-defined]
+except ImportError:
+    _Push = None
 
 SECURITIES = 100
 MARKET_HK = 1
@@ -68,8 +73,10 @@ def one_round(wire: bytes, pushes: int) -> tuple[float, float, float]:
     events = protocol.receive_data(wire)
     t1 = time.perf_counter()
     for event in events:
-        if isinstance(event, Push):
-            live.on_push(event.frame)
+        # A push is its Frame; older checkouts wrapped it (Push.frame).
+        frame = getattr(event, "frame", None) if _Push and isinstance(event, _Push) else event
+        if isinstance(frame, Frame):
+            live.on_push(frame)
     t2 = time.perf_counter()
 
     async def read() -> list[object]:

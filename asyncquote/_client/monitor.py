@@ -49,6 +49,9 @@ def add_gateway_status(exc: AsyncQuoteError, status: GatewayStatus) -> None:
     exc.args = (f"{first} {note}" if first else note, *exc.args[1:])
 
 
+_NOTIFY = int(ProtoId.NOTIFY)  # compared with every push: no enum lookup
+
+
 class GatewayMonitor:
     """The gateway's status and the event broadcast; see the module docstring."""
 
@@ -85,7 +88,7 @@ class GatewayMonitor:
 
     def on_push(self, frame: Frame) -> None:
         """Every push of every connection: Notify becomes an event; all go to ``push_handler``."""
-        if frame.proto_id == ProtoId.NOTIFY:
+        if frame.proto_id == _NOTIFY:
             try:
                 event = event_from_notify(frame.body, self._notify_warnings)
                 if event is not None:

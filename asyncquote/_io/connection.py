@@ -42,7 +42,7 @@ from .._opend.codec import ProtoId, parse_response
 from .._opend.framing import DEFAULT_MAX_BODY_LEN, Frame
 from .._opend.handshake import KEEPALIVE_RANGE, ConnectionInfo
 from .._opend.loss import Loss, LossKind, with_handler_error
-from .._opend.protocol import Call, ClientProtocol, Lost, Push, Settled, decrypted
+from .._opend.protocol import Call, ClientProtocol, Lost, Settled, decrypted
 from .._opend.rsa import RsaCipher
 from .._pb import InitConnect_pb2, KeepAlive_pb2
 
@@ -243,9 +243,15 @@ class Connection:
     # -- the driver's sink (asyncquote._io.wire.WireSink) -----------------------------
 
     def data_received(self, data: bytes) -> None:
+        handler = self._push_handler
         for event in self._protocol.receive_data(data):
             if event.__class__ is Call:
                 event.waiter.set()
+            elif event.__class__ is Frame and handler is not None:  # _handle's usual case, inline
+                try:
+                    handler(event)
+                except Exception:
+                    _log_handler_error(event)
             else:
                 self._handle(event)
 
@@ -257,17 +263,15 @@ class Connection:
 
     # -- internals ----------------------------------------------------------
 
-    def _handle(self, event: Push | Settled | Lost | Call) -> None:
-        if isinstance(event, Push):
+    def _handle(self, event: Frame | Settled | Lost | Call) -> None:
+        if isinstance(event, Frame):  # a push
             if self._push_handler is None:
-                logger.debug("no push handler; dropped push of protocol %d", event.frame.proto_id)
+                logger.debug("no push handler; dropped push of protocol %d", event.proto_id)
                 return
             try:
-                self._push_handler(event.frame)
+                self._push_handler(event)
             except Exception:
-                logger.exception(
-                    "push handler raised on protocol %d; push dropped", event.frame.proto_id
-                )
+                _log_handler_error(event)
         elif isinstance(event, Settled):
             event.token()  # the reply its caller gave up on: the request is settled
         elif isinstance(event, Lost):
@@ -352,6 +356,10 @@ class Connection:
         except (RequestTimeoutError, OpenDError, ConnectionLostError, ProtocolError) as exc:
             raise protocol.handshake_failed(exc, timeout) from exc
         protocol.handshake_reply(response, client_id, self._now())
+
+
+def _log_handler_error(frame: Frame) -> None:
+    logger.exception("push handler raised on protocol %d; push dropped", frame.proto_id)
 
 
 def _new_client_id() -> str:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
+from google.protobuf.message import DecodeError
 from pydantic import BaseModel
 
 from .._base.errors import ProtocolError
@@ -357,17 +358,33 @@ def quote_push_messages(
             an order-book push, a required field missing if checked).
         OpenDError: the push's ``retType`` is not 0 (or is missing: its default is -400).
     """
-    sub_type = PUSH_SUB_TYPES.get(proto_id)
-    if sub_type is None:
+    form = _PUSH_FORMS.get(proto_id)
+    if form is None:
         raise ProtocolError(f"protocol {proto_id} is not a quote push")
-    response: Any = parse_message(
-        RESPONSE_TYPES[proto_id], body, proto_id=proto_id, check_required=check_required
-    )
+    response_type, quotes = form
+    response: Any
+    if check_required:
+        response = parse_message(response_type, body, proto_id=proto_id)
+    else:
+        # Once per push on the receive path: the parse alone, without
+        # parse_message's call; a body that does not parse goes through it
+        # again for its error.
+        try:
+            response = response_type.FromString(body)
+        except DecodeError:
+            response = parse_message(response_type, body, proto_id=proto_id, check_required=False)
     if response.retType:  # the common case costs no call
         check_response(proto_id, response)
-    if sub_type is SubType.QUOTE:
+    if quotes:
         return response.s2c.basicQotList  # type: ignore[no-any-return]
     return (_s2c(response, "order book"),)
+
+
+# Each quote push's Response type, and whether its updates are the s2c's quote list.
+_PUSH_FORMS: dict[int, tuple[Any, bool]] = {
+    int(proto_id): (RESPONSE_TYPES[proto_id], sub_type is SubType.QUOTE)
+    for proto_id, sub_type in PUSH_SUB_TYPES.items()
+}
 
 
 def update_from_pb(message: Any) -> BasicQuote | OrderBook:

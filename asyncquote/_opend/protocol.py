@@ -50,7 +50,6 @@ __all__ = [
     "Loss",
     "LossKind",
     "Lost",
-    "Push",
     "Settled",
     "decrypted",
 ]
@@ -61,6 +60,7 @@ _U32_MAX = 0xFFFF_FFFF
 # Serials of calls that finished or gave up, remembered so that late or
 # duplicate replies to them are dropped instead of being taken for pushes.
 _RECENT_MEMORY = 4096
+_NOTIFY = int(ProtoId.NOTIFY)  # compared once per frame: no enum lookup
 
 
 # -- events ------------------------------------------------------------------------
@@ -85,13 +85,6 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
-class Push:
-    """A frame that is no reply (decrypted on an encrypted connection)."""
-
-    frame: Frame
-
-
-@dataclass(frozen=True, slots=True)
 class Settled:
     """The late reply to a call its caller gave up on: ``token`` (given to
     :meth:`ClientProtocol.abandon`) is due now."""
@@ -106,7 +99,10 @@ class Lost:
     loss: Loss
 
 
-Event = Call | Push | Settled | Lost
+Event = Call | Frame | Settled | Lost
+"""What :meth:`ClientProtocol.receive_data` reports. A :class:`Frame` is a
+push: a frame that is no reply (decrypted on an encrypted connection), the
+frame itself, as no wrapper per push is needed to tell it apart."""
 
 
 # -- the protocol object ---------------------------------------------------------
@@ -193,7 +189,8 @@ class ClientProtocol:
         return call, data
 
     def receive_data(self, data: bytes) -> list[Event]:
-        """Route every frame in ``data``: answered :class:`Call`\\ s, pushes, settlements.
+        """Route every frame in ``data``: answered :class:`Call`\\ s, pushes (their
+        :class:`Frame`), settlements.
 
         Invalid data ends the list with a :class:`Lost`; the frames before
         it are still routed.
@@ -201,15 +198,20 @@ class ClientProtocol:
         events: list[Event] = []
         pending = self._pending
         decoder = self._decoder
+        recent = self._recent
+        unsettled = self._unsettled
+        plain = self.cipher is None
         try:
             for frame in decoder.feed(data):
                 serial = frame.serial_no
                 call = pending.get(serial)
-                if call is not None and frame.proto_id != ProtoId.NOTIFY:
+                if call is not None and frame.proto_id != _NOTIFY:
                     del pending[serial]
                     self._remember(serial)
                     call.frame = frame
                     events.append(call)
+                elif plain and serial not in recent and serial not in unsettled:
+                    events.append(frame)  # a push: _unsolicited's usual case, inline
                 else:
                     self._unsolicited(frame, events)
             # A fault behind good frames is held back by feed(); know it now.
@@ -240,7 +242,7 @@ class ClientProtocol:
                     "dropped an undecryptable push of protocol %d: %s", frame.proto_id, exc
                 )
                 return
-        events.append(Push(frame))
+        events.append(frame)
 
     def abandon(self, call: Call, token: Any) -> bool:
         """The caller stopped waiting without a reply (timeout, cancellation, loss).

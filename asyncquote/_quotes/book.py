@@ -253,10 +253,11 @@ class SubscriptionBook:
             del state.streams[stream]
             self._forget_if_unused(pair, state)
 
-    def listeners(self, pair: Pair) -> Collection[Hashable]:
-        """The streams that want ``pair``'s pushes (empty if none)."""
+    def routes(self, pair: Pair) -> Mapping[Hashable, Want] | None:
+        """The streams that want ``pair``'s pushes (maybe none), or None if the book
+        does not hold it: the receive path's one lookup per update."""
         state = self._pairs.get(pair)
-        return _NO_STREAMS.keys() if state is None else state.streams.keys()
+        return None if state is None else state.streams
 
     def tracked(self, pair: Pair) -> bool:
         """Whether the book holds ``pair`` (wanted, or waiting to be unsubscribed)."""

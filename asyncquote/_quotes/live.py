@@ -13,7 +13,7 @@ awaiting half (requests, the maintenance task) is
 order-book push (3013) one book. The push is parsed once; each update of a
 pair the :class:`~asyncquote._quotes.book.SubscriptionBook` holds is handed,
 still a protobuf message, to the streams that want it
-(:meth:`SubscriptionBook.listeners`): a dictionary lookup and a
+(:meth:`SubscriptionBook.routes`): a dictionary lookup and a
 non-blocking put per stream, no task per update, no model. A stream
 conflates what waits and its reader builds the model of each update it
 takes, in its own task (:class:`~asyncquote._quotes.stream.QuoteStream`), so
@@ -65,6 +65,9 @@ __all__ = ["LiveQuotes"]
 
 logger = logging.getLogger("asyncquote.quotes")
 
+# The pushes routed here (one lookup per push; the rest only go on).
+_ROUTED = frozenset(int(proto_id) for proto_id in (*PUSH_SUB_TYPES, *MARKET_DATA_PUSH_IDS))
+
 
 class Listener(Hashable, Protocol):
     """What the book routes a pair's pushes to: a stream, or one member of a followed group."""
@@ -105,26 +108,22 @@ class LiveQuotes:
 
     def on_push(self, frame: Frame) -> None:
         """Every push of every connection: quotes go to their streams; all go on."""
-        if frame.proto_id in PUSH_SUB_TYPES or frame.proto_id in MARKET_DATA_PUSH_IDS:
+        proto_id = frame.proto_id
+        if proto_id in _ROUTED:
             try:
-                if frame.proto_id in PUSH_SUB_TYPES:
-                    route_push(frame.proto_id, frame.body, self.book.tracked, self._deliver)
+                if proto_id in PUSH_SUB_TYPES:
+                    route_push(proto_id, frame.body, self.book.routes, self._latest)
                 else:
                     self._market_data.route(
-                        frame.proto_id, frame.body, self.book.tracked, self._deliver_keyed
+                        proto_id, frame.body, self.book.tracked, self._deliver_keyed
                     )
             except (ProtocolError, OpenDError) as exc:
-                self._skip(frame.proto_id, exc)
+                self._skip(proto_id, exc)
             except Exception as exc:  # a bug must not end the connection or skip the rest
-                logger.exception("could not route a push of protocol %d", frame.proto_id)
-                self._skip(frame.proto_id, exc)
+                logger.exception("could not route a push of protocol %d", proto_id)
+                self._skip(proto_id, exc)
         if self._next is not None:
             self._next(frame)
-
-    def _deliver(self, pair: Pair, update: RawUpdate) -> None:
-        self._latest[pair] = update
-        for stream in self.book.listeners(pair):
-            stream._put(pair, update)  # type: ignore[attr-defined]
 
     def _deliver_keyed(self, pair: Pair, key: Hashable | None, item: Any) -> None:
         if key is not None and not getattr(item, "closed", False):

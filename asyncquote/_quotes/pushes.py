@@ -9,7 +9,8 @@ them so, and its reader decodes only what it takes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .._base.errors import ProtocolError
 from .._models.market_data import BrokerQueue, Ticker, TimeSharePoint
@@ -38,14 +39,16 @@ _SUB_TYPE_VALUES = {proto_id: int(sub_type) for proto_id, sub_type in PUSH_SUB_T
 def route_push(
     proto_id: int,
     body: bytes,
-    tracked: Callable[[Pair], bool],
-    deliver: Callable[[Pair, RawUpdate], None],
+    routes: Callable[[Pair], Mapping[Any, object] | None],
+    latest: dict[Pair, RawUpdate],
 ) -> None:
-    """Parse a quote push and hand each update of a ``tracked`` pair, undecoded, to ``deliver``.
+    """Parse a quote push and hand each update of a pair the book holds, undecoded,
+    to the streams ``routes`` names for it, keeping it in ``latest`` too.
 
     Runs in the receive path, so it does per update only what routing needs:
-    one parse of the push, the security's market and code for the pair. The
-    model is built when a reader takes the update
+    one parse of the push, the security's market and code for the pair, one
+    lookup of the pair (:meth:`~asyncquote._quotes.book.SubscriptionBook.routes`),
+    a put per stream. The model is built when a reader takes the update
     (:func:`~asyncquote._models.quote_convert.update_from_pb`), so updates
     superseded while they wait cost nothing more.
 
@@ -55,12 +58,19 @@ def route_push(
         OpenDError: the push says ``retType != 0``.
     """
     sub_type = _SUB_TYPE_VALUES[proto_id]
+    updates = quote_push_messages(proto_id, body)
     nameless = 0
-    for update in quote_push_messages(proto_id, body):
+    # Indexing: the repeated field's own iterator costs more than the
+    # routing of a one-quote push (the usual one) does.
+    for index in range(len(updates)):
+        update = updates[index]
         security = update.security
         pair = ((security.market, security.code), sub_type)
-        if tracked(pair):
-            deliver(pair, update)
+        streams = routes(pair)
+        if streams is not None:
+            latest[pair] = update
+            for stream in streams:
+                stream._put(pair, update)
         elif not update.HasField("security"):  # only looked at off the hot path
             nameless += 1
     if nameless:

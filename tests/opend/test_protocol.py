@@ -18,13 +18,12 @@ from asyncquote._base.errors import (
     TruncatedFrameError,
 )
 from asyncquote._opend.crypto import AesCbcCipher, RsaCipher
-from asyncquote._opend.framing import FrameDecoder, encode_frame
+from asyncquote._opend.framing import Frame, FrameDecoder, encode_frame
 from asyncquote._opend.protocol import (
     ClientProtocol,
     Loss,
     LossKind,
     Lost,
-    Push,
     Settled,
 )
 from asyncquote._pb import InitConnect_pb2
@@ -105,7 +104,7 @@ def test_a_notify_with_a_pending_serial_and_an_unknown_serial_are_pushes() -> No
     events = protocol.receive_data(
         encode_frame(NOTIFY, call.serial, b"n") + encode_frame(3005, 999_999, b"p")
     )
-    assert [type(e) for e in events] == [Push, Push]
+    assert [type(e) for e in events] == [Frame, Frame]  # a push is its frame
     assert protocol.pending_count == 1
 
 
@@ -277,8 +276,8 @@ def test_an_undecryptable_push_is_dropped() -> None:
     assert protocol.receive_data(encode_frame(NOTIFY, 0, bytes(15))) == []
     good = protocol.cipher.encrypt(b"event")  # type: ignore[union-attr]
     (push,) = protocol.receive_data(encode_frame(NOTIFY, 0, good, plaintext=b"event"))
-    assert isinstance(push, Push)
-    assert push.frame.body == b"event"
+    assert isinstance(push, Frame)
+    assert push.body == b"event"
 
 
 @pytest.mark.parametrize("module", ["_opend/protocol", "_opend/handshake", "_opend/loss"])

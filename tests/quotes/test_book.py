@@ -31,7 +31,7 @@ def test_two_streams_on_one_pair_share_one_subscription_and_one_unit() -> None:
     book.subscribed(first[0], 0.0)
     assert book.acquire("b", [(TENCENT, QUOTE)]) == []  # held already: nothing to send
     assert book.own == 1
-    assert set(book.listeners((TENCENT, QUOTE))) == {"a", "b"}
+    assert set(book.routes((TENCENT, QUOTE)) or ()) == {"a", "b"}
 
 
 def test_the_last_stream_leaving_defers_the_unsubscribe_to_a_minute_after_the_reply() -> None:
@@ -41,13 +41,14 @@ def test_the_last_stream_leaving_defers_the_unsubscribe_to_a_minute_after_the_re
     book.release("a")
     assert book.next_due() is None  # b still wants it
     book.release("b")
-    assert list(book.listeners((TENCENT, QUOTE))) == []  # pushes stop at once
+    assert book.routes((TENCENT, QUOTE)) == {}  # pushes stop at once; held until unsubscribed
     assert book.next_due() == 65.0
     assert book.take_due(64.9) == []
     due = book.take_due(65.0)
     assert sent_pairs(due) == {(TENCENT, QUOTE)}
     assert book.take_due(100.0) == []  # in flight already
     assert book.unsubscribed(due[0]) == []
+    assert book.routes((TENCENT, QUOTE)) is None  # pushes of it are not routed any more
     assert book.own == 0
     assert book.snapshot(100.0).pending_unsubscribes == ()
 

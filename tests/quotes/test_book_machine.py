@@ -173,7 +173,10 @@ class BookMachine(RuleBasedStateMachine):
     def references_are_counted(self) -> None:
         for pair in PAIRS:
             wanting = {stream for stream, pairs in self.streams.items() if pair in pairs}
-            assert set(self.book.listeners(pair)) == wanting
+            # The receive path's one lookup: None exactly when untracked.
+            routes = self.book.routes(pair)
+            assert (routes is None) == (not self.book.tracked(pair))
+            assert set(routes or ()) == wanting
         for stream, pairs in self.streams.items():
             assert set(self.book.pairs_of(stream)) == pairs
 
