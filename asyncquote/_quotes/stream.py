@@ -33,7 +33,7 @@ Works on asyncio (uvloop included) and trio: the only primitive is an
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 import anyio
@@ -100,7 +100,6 @@ class QuoteStream(Generic[T]):
         self._warnings: WarningThrottle | None = None
         self._dropped_told = 0
         self._unyielded = 0  # updates taken since the reader last let other tasks run
-        self._if_cancelled: Callable[[], Awaitable[None]] | None = None  # see _cancel_check
         self.gaps = 0
         """Reconnects this stream lived through (each one a possible gap)."""
 
@@ -183,10 +182,7 @@ class QuoteStream(Generic[T]):
                 # a read's updates wait behind each other's (issue 25).
                 self._unyielded += 1
                 if self._unyielded < _YIELD_EVERY:
-                    if_cancelled = self._if_cancelled
-                    if if_cancelled is None:
-                        if_cancelled = self._if_cancelled = _cancel_check()
-                    await if_cancelled()
+                    await anyio.lowlevel.checkpoint_if_cancelled()
                 else:
                     self._unyielded = 0
                     await anyio.lowlevel.checkpoint()
@@ -225,22 +221,6 @@ class QuoteStream(Generic[T]):
             warnings = self._warnings = WarningThrottle(logger)
         kind = item.DESCRIPTOR.full_name
         warnings.warn(kind, "stream %s skipped an update OpenD sent: %s", self._name, error)
-
-
-def _cancel_check() -> Callable[[], Awaitable[None]]:
-    """``anyio.lowlevel.checkpoint_if_cancelled`` of the running backend, looked up once.
-
-    The public function finds the backend on every call (sniffio, then a
-    cache: about 1 µs, as much again as the check itself, per update a busy
-    reader takes); a stream lives in one event loop, so its reader looks it
-    up on its first take. Falls back to the public function should anyio move
-    the lookup.
-    """
-    try:
-        from anyio._core._eventloop import get_async_backend
-    except ImportError:  # pragma: no cover - another anyio layout
-        return anyio.lowlevel.checkpoint_if_cancelled
-    return get_async_backend().checkpoint_if_cancelled
 
 
 def _gap(reconnects: int) -> StreamGap:
