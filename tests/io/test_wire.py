@@ -163,6 +163,30 @@ class TestEveryDriver:
                 await pair.wire.aclose()
             await pair.peer_reads_until_closed()
 
+    async def test_a_frame_the_socket_takes_only_part_of_is_finished_before_the_next(
+        self,
+    ) -> None:
+        # A frame larger than the sockets' buffers, while the peer does not
+        # read: the socket takes part of it and the rest waits. A frame sent
+        # once the socket has room again (the peer read some and replied)
+        # must still go out after all of it, never inside it.
+        async with wired(RecordingSink()) as pair:
+            big = bytes(range(256)) * 4096  # 1 MiB
+            pair.wire.send(big)
+            await anyio.wait_all_tasks_blocked()
+            assert pair.wire.write_blocked_since is not None  # only part of it went out
+            got = bytearray()
+            with anyio.fail_after(10):
+                while len(got) < 256 * 1024:
+                    got += await pair.peer.receive()
+                await pair.peer.send(b"x")
+                await pair.sink.wait_received(1)
+                pair.wire.send(b"tail")
+                while len(got) < len(big) + 4:
+                    got += await pair.peer.receive()
+            assert got == big + b"tail"
+            assert pair.sink.losses == []
+
     async def test_frames_piling_up_for_a_peer_that_does_not_read_are_capped(self) -> None:
         async with wired(RecordingSink()) as pair:
             chunk = bytes(64 * 1024)
