@@ -20,6 +20,7 @@ trio (never imported here).
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from collections.abc import Callable, Coroutine, Generator
 from functools import partial
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 
 import anyio
 
-__all__ = ["OneShot", "clock", "oneshot_factory", "running_asyncio_loop"]
+__all__ = ["OneShot", "clock", "oneshot_factory", "running_asyncio_loop", "trio_wait_readable"]
 
 
 def running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
@@ -112,3 +113,9 @@ def clock() -> Callable[[], float]:
     # What trio.current_time reads, minus its two Python-level wrappers: the
     # clock is fixed for the run (a MockClock in tests), and so is the caller.
     return trio.lowlevel.current_clock().current_time  # type: ignore[no-any-return]
+
+
+def trio_wait_readable() -> Callable[[socket.socket], Coroutine[Any, Any, None]] | None:
+    """``trio.lowlevel.wait_readable`` if trio runs this task, else None."""
+    trio = _running_trio()
+    return None if trio is None else trio.lowlevel.wait_readable

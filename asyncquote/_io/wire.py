@@ -40,7 +40,7 @@ from anyio.abc import SocketAttribute
 
 from .._base.errors import ProtocolError
 from .._opend.loss import Loss, LossKind
-from .loop import clock, oneshot_factory, running_asyncio_loop
+from .loop import clock, oneshot_factory, running_asyncio_loop, trio_wait_readable
 
 __all__ = [
     "MAX_UNSENT_BYTES",
@@ -376,7 +376,25 @@ class StreamWire:
 
     async def _read_loop(self) -> None:
         sink = self._sink
+        sock = self._socket
+        wait_readable = trio_wait_readable()
         try:
+            if wait_readable is not None and isinstance(sock, socket.socket):
+                # A real socket under trio: wait for it, then read it, with no
+                # stream, guard or try-first helper around each read (about
+                # ten Python calls and a failed recv() per reply). Waiting
+                # before every read is also the reader's checkpoint, so a
+                # peer that floods still lets the loop turn.
+                while True:
+                    await wait_readable(sock)
+                    try:
+                        data = sock.recv(_RECEIVE_SIZE)
+                    except BlockingIOError:
+                        continue
+                    if not data:
+                        raise anyio.EndOfStream
+                    self._wrote_since_received = False
+                    sink.data_received(data)
             while True:
                 data = await self._stream.receive(_RECEIVE_SIZE)
                 self._wrote_since_received = False
