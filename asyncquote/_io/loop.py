@@ -12,13 +12,15 @@ caller: asyncio's own where it has them, anyio's otherwise (trio).
   reached through a backend lookup that costs a microsecond.
 
 On trio, anyio's ``Event`` and ``current_time`` are trio's own behind the same
-lookup (five Python calls each, several per call): trio's are used directly,
-taken from an already imported trio (never imported here).
+lookup (five Python calls each, several per call): trio's are used directly
+(the run's own clock object for the time), taken from an already imported
+trio (never imported here).
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from collections.abc import Callable, Coroutine, Generator
 from functools import partial
@@ -26,7 +28,7 @@ from typing import Any, Protocol
 
 import anyio
 
-__all__ = ["OneShot", "clock", "oneshot_factory", "running_asyncio_loop"]
+__all__ = ["OneShot", "clock", "oneshot_factory", "running_asyncio_loop", "trio_wait_readable"]
 
 
 def running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
@@ -106,4 +108,14 @@ def clock() -> Callable[[], float]:
     if loop is not None:
         return loop.time
     trio = _running_trio()
-    return anyio.current_time if trio is None else trio.current_time
+    if trio is None:
+        return anyio.current_time
+    # What trio.current_time reads, minus its two Python-level wrappers: the
+    # clock is fixed for the run (a MockClock in tests), and so is the caller.
+    return trio.lowlevel.current_clock().current_time  # type: ignore[no-any-return]
+
+
+def trio_wait_readable() -> Callable[[socket.socket], Coroutine[Any, Any, None]] | None:
+    """``trio.lowlevel.wait_readable`` if trio runs this task, else None."""
+    trio = _running_trio()
+    return None if trio is None else trio.lowlevel.wait_readable

@@ -13,7 +13,10 @@ backend, behind the :class:`Wire` interface, and :func:`connect_wire` picks:
   reader or writer task switches: a sequential call takes two event-loop
   rounds, against about five through an anyio stream and its two tasks.
 * :class:`StreamWire`, on any other backend (trio): an anyio byte stream with
-  a reader task and a writer task.
+  a reader task and a writer task. The first frame after bytes arrived is
+  sent by its caller, as far as the socket takes it without blocking; the
+  writer sends the rest and everything else, so a sequential call costs no
+  writer wake-up.
 
 Invariants shared by both: transport errors become a :class:`Loss` in one
 place (:func:`loss_for`); the frames queued within one event-loop round go
@@ -28,14 +31,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Protocol, cast
 
 import anyio
 import anyio.abc
+from anyio.abc import SocketAttribute
 
 from .._base.errors import ProtocolError
 from .._opend.loss import Loss, LossKind
-from .loop import clock, oneshot_factory, running_asyncio_loop
+from .loop import clock, oneshot_factory, running_asyncio_loop, trio_wait_readable
 
 __all__ = [
     "MAX_UNSENT_BYTES",
@@ -298,10 +303,40 @@ class StreamWire:
         self._closed = anyio.Event()
         self._now = clock()
         self.write_blocked_since: float | None = None
+        # The socket, for a caller's own non-blocking send (None: always the
+        # writer). Only while the writer is not sending and nothing waits for
+        # it, so frames keep their order and never interleave. Not under a
+        # wrapping stream (TLS): its bytes are not ours to write raw.
+        self._socket: socket.socket | None = (
+            stream.extra(SocketAttribute.raw_socket, None)
+            if isinstance(stream, anyio.abc.SocketStream)
+            else None
+        )
+        self._writing = False
+        self._wrote_since_received = False
 
     def send(self, data: bytes) -> None:
         if self._aborted:
             return
+        sock = self._socket
+        if not (self._outbox or self._writing or self._wrote_since_received or sock is None):
+            # Typically the first call after a reply: out at once, in this
+            # caller, without a writer wake-up. Synchronous, so no
+            # cancellation can stop it halfway: whatever the socket does not
+            # take goes to the writer, first in line. Later frames of this
+            # round wait for the writer, which sends them in one write.
+            self._wrote_since_received = True
+            try:
+                sent = sock.send(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                self._sink.transport_lost(loss_for(exc, "write"))
+                self.abort()
+                return
+            if sent == len(data):
+                return
+            data = data[sent:]
         self._outbox.append(data)
         self._unsent += len(data)
         if self._unsent > MAX_UNSENT_BYTES:
@@ -334,15 +369,36 @@ class StreamWire:
                     await self._read_loop()
                     tg.cancel_scope.cancel()  # nothing more will be read: done
         finally:
+            self._socket = None  # closed below: no caller sends on it any more
             with anyio.CancelScope(shield=True):
                 await self._stream.aclose()
             self._closed.set()
 
     async def _read_loop(self) -> None:
         sink = self._sink
+        sock = self._socket
+        wait_readable = trio_wait_readable()
         try:
+            if wait_readable is not None and isinstance(sock, socket.socket):
+                # A real socket under trio: wait for it, then read it, with no
+                # stream, guard or try-first helper around each read (about
+                # ten Python calls and a failed recv() per reply). Waiting
+                # before every read is also the reader's checkpoint, so a
+                # peer that floods still lets the loop turn.
+                while True:
+                    await wait_readable(sock)
+                    try:
+                        data = sock.recv(_RECEIVE_SIZE)
+                    except BlockingIOError:
+                        continue
+                    if not data:
+                        raise anyio.EndOfStream
+                    self._wrote_since_received = False
+                    sink.data_received(data)
             while True:
-                sink.data_received(await self._stream.receive(_RECEIVE_SIZE))
+                data = await self._stream.receive(_RECEIVE_SIZE)
+                self._wrote_since_received = False
+                sink.data_received(data)
         except anyio.EndOfStream:
             pass
         except Exception as exc:
@@ -364,7 +420,9 @@ class StreamWire:
                     self._unsent = 0
                     # Blocked from now until the peer has read enough of it.
                     self.write_blocked_since = self._now()
+                    self._writing = True
                     await self._stream.send(data)
+                    self._writing = False
                     self.write_blocked_since = None
                 else:
                     # Wait only when there is nothing to send: waiting on an

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import random
+import socket
 
 import anyio
+import anyio.abc
 import pytest
 
 import asyncquote
-from asyncquote._io.connection import open_connection
+from asyncquote._io.connection import Connection, open_connection
+from asyncquote._io.wire import AsyncioWire, StreamWire
 from asyncquote._opend.framing import Frame, encode_frame
 from asyncquote._pb import Qot_GetUserSecurity_pb2
 
@@ -495,3 +498,57 @@ def test_open_connection_takes_the_connection_options_fields() -> None:
     names = [name for name in inspect.signature(open_connection).parameters]
     fields = [field.name for field in dataclasses.fields(ConnectionOptions)]
     assert sorted("rsa_cipher" if name == "rsa_key" else name for name in names) == sorted(fields)
+
+
+def shrink_send_buffer(connection: Connection) -> None:
+    """Fix the client socket's send buffer small (loopback would grow it to MiBs)."""
+    wire = connection._wire
+    if isinstance(wire, AsyncioWire):
+        sock = wire._transport.get_extra_info("socket")  # type: ignore[union-attr]
+    else:
+        assert isinstance(wire, StreamWire)
+        sock = wire._stream.extra(anyio.abc.SocketAttribute.raw_socket)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16 * 1024)
+
+
+async def test_a_caller_cancelled_while_its_frame_is_half_sent_leaves_the_stream_whole() -> None:
+    # The peer does not read at first and has a small receive buffer, so the
+    # socket takes only part of a 2 MiB request when its caller is cancelled.
+    # The rest must still follow (or the connection close): the peer then
+    # reads that frame whole (its SHA-1 checks) and the next call's after it.
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
+    raw = listener.listeners[0].extra(anyio.abc.SocketAttribute.raw_socket)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    reading = anyio.Event()
+    received: list[RawFrame] = []
+    big = bytes(range(256)) * 8192
+
+    async def serve(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            peer = Peer(stream)
+            await peer.answer_handshake()
+            await reading.wait()
+            received.extend(await peer.receive_frames(2))
+            await peer.reply(received[1], watchlist_reply(received[1]))
+            await anyio.sleep_forever()
+
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, serve)
+        async with open_connection("127.0.0.1", port, keepalive=False) as connection:
+            with anyio.fail_after(10):
+                async with anyio.create_task_group() as callers:
+                    shrink_send_buffer(connection)
+                    callers.start_soon(connection.request, GET_USER_SECURITY, big)
+                    await anyio.wait_all_tasks_blocked()
+                    assert connection._wire.write_blocked_since is not None  # half-sent
+                    callers.cancel_scope.cancel()
+                reading.set()
+                body = Qot_GetUserSecurity_pb2.Request()
+                body.c2s.groupName = "after"
+                frame = await connection.request(GET_USER_SECURITY, body.SerializeToString())
+            assert connection.is_open
+        tg.cancel_scope.cancel()
+    assert [r.body for r in received] == [big, body.SerializeToString()]
+    reply = Qot_GetUserSecurity_pb2.Response.FromString(frame.body)
+    assert reply.s2c.staticInfoList[0].basic.security.code == "after"

@@ -22,7 +22,14 @@ import anyio.lowlevel
 import pytest
 
 from asyncquote._base.errors import BadMagicError, ProtocolError
-from asyncquote._io.wire import MAX_UNSENT_BYTES, AsyncioWire, Wire, connect_wire, loss_for
+from asyncquote._io.wire import (
+    MAX_UNSENT_BYTES,
+    AsyncioWire,
+    StreamWire,
+    Wire,
+    connect_wire,
+    loss_for,
+)
 from asyncquote._opend.loss import Loss, LossKind
 
 from ..conftest import Runner
@@ -162,6 +169,30 @@ class TestEveryDriver:
                 await pair.wire.aclose()
                 await pair.wire.aclose()
             await pair.peer_reads_until_closed()
+
+    async def test_a_frame_the_socket_takes_only_part_of_is_finished_before_the_next(
+        self,
+    ) -> None:
+        # A frame larger than the sockets' buffers, while the peer does not
+        # read: the socket takes part of it and the rest waits. A frame sent
+        # once the socket has room again (the peer read some and replied)
+        # must still go out after all of it, never inside it.
+        async with wired(RecordingSink()) as pair:
+            big = bytes(range(256)) * 4096  # 1 MiB
+            pair.wire.send(big)
+            await anyio.wait_all_tasks_blocked()
+            assert pair.wire.write_blocked_since is not None  # only part of it went out
+            got = bytearray()
+            with anyio.fail_after(10):
+                while len(got) < 256 * 1024:
+                    got += await pair.peer.receive()
+                await pair.peer.send(b"x")
+                await pair.sink.wait_received(1)
+                pair.wire.send(b"tail")
+                while len(got) < len(big) + 4:
+                    got += await pair.peer.receive()
+            assert got == big + b"tail"
+            assert pair.sink.losses == []
 
     async def test_frames_piling_up_for_a_peer_that_does_not_read_are_capped(self) -> None:
         async with wired(RecordingSink()) as pair:
@@ -454,3 +485,128 @@ class TestAsyncioWire:
         (_cause, reason), *_ = sink.endings
         assert "not reading" in reason
         assert wire._unsent == 0  # dropped, not kept
+
+
+# -- the stream wire on a fake socket stream -----------------------------------
+
+
+class FakeSocket:
+    """A non-blocking socket that takes at most ``room`` more bytes."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.sent: list[bytes] = []
+        self.error: OSError | None = None
+        self.family = socket.AF_INET
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", 1)
+
+    def getpeername(self) -> tuple[str, int]:
+        return ("127.0.0.1", 2)
+
+    def send(self, data: bytes) -> int:
+        if self.error is not None:
+            raise self.error
+        taken = min(len(data), self.room)
+        if not taken:
+            raise BlockingIOError
+        self.room -= taken
+        self.sent.append(bytes(data[:taken]))
+        return taken
+
+
+class FakeSocketStream(anyio.abc.SocketStream):
+    """Its async ``send`` (the writer's) waits for ``unblock`` and records what it sent."""
+
+    def __init__(self, sock: FakeSocket) -> None:
+        self.sock = sock
+        self.writer_sends: list[bytes] = []
+        self.writer_started = anyio.Event()
+        self.unblock = anyio.Event()
+        self.incoming, self._incoming = anyio.create_memory_object_stream[bytes](10)
+
+    @property
+    def _raw_socket(self) -> Any:
+        return self.sock
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        return await self._incoming.receive()
+
+    async def send(self, item: bytes) -> None:
+        self.writer_started.set()
+        await self.unblock.wait()
+        self.writer_sends.append(item)
+        self.sock.sent.append(item)
+
+    async def send_eof(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        self.incoming.close()
+        self._incoming.close()
+
+
+@asynccontextmanager
+async def stream_wire(
+    room: int,
+) -> AsyncIterator[tuple[StreamWire, FakeSocketStream, CallbackSink]]:
+    stream = FakeSocketStream(FakeSocket(room))
+    sink = CallbackSink()
+    wire = StreamWire(stream, sink)
+    async with anyio.create_task_group() as tg:
+        await tg.start(wire.run)
+        with anyio.fail_after(5):
+            yield wire, stream, sink
+        await wire.aclose()
+
+
+class TestStreamWire:
+    @pytest.fixture
+    def anyio_backend(self, runner: Runner) -> object:
+        return runner.anyio_backend
+
+    async def test_the_first_frame_is_sent_by_its_caller_and_later_ones_together_by_the_writer(
+        self,
+    ) -> None:
+        async with stream_wire(room=100) as (wire, stream, _):
+            stream.unblock.set()
+            wire.send(b"a")
+            assert stream.sock.sent == [b"a"]  # at once, in the caller
+            wire.send(b"b")
+            wire.send(b"c")
+            await anyio.wait_all_tasks_blocked()
+            assert stream.writer_sends == [b"bc"]
+            await stream.incoming.send(b"reply")  # bytes arrived: the caller may send again
+            await anyio.wait_all_tasks_blocked()
+            wire.send(b"d")
+            assert stream.sock.sent == [b"a", b"bc", b"d"]
+            assert stream.writer_sends == [b"bc"]
+
+    async def test_a_frame_sent_while_the_writer_sends_waits_for_it_even_if_the_socket_has_room(
+        self,
+    ) -> None:
+        async with stream_wire(room=10) as (wire, stream, sink):
+            wire.send(b"0123456789abcdef")  # the socket takes 10 bytes, the writer the rest
+            await stream.writer_started.wait()
+            await stream.incoming.send(b"reply")
+            await anyio.wait_all_tasks_blocked()
+            assert sink.chunks == [b"reply"]
+            stream.sock.room = 100  # room again, but the writer is still in its send
+            wire.send(b"next")
+            stream.unblock.set()
+            await anyio.wait_all_tasks_blocked()
+            assert stream.sock.sent == [b"0123456789", b"abcdef", b"next"]
+            assert sink.endings == []
+
+    async def test_a_failed_send_by_the_caller_is_a_send_failure_and_closes_the_wire(
+        self,
+    ) -> None:
+        async with stream_wire(room=100) as (wire, stream, sink):
+            stream.sock.error = BrokenPipeError()
+            wire.send(b"a")
+            (cause, reason), *_ = sink.endings
+            assert isinstance(cause, BrokenPipeError)
+            assert reason.startswith("sending failed")
+            wire.send(b"b")  # dropped, never raises
+            assert stream.writer_sends == []
