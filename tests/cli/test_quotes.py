@@ -304,10 +304,6 @@ def test_following_an_unknown_group_is_one_line_naming_the_groups(
             ["subscribe", "HK.00700", "--type", "TICKERS"],
             "use one or more of QUOTE, ORDER_BOOK, TICKER, RT_DATA, K_DAY",
         ),
-        (
-            ["subscribe", "HK.00700", "--type", "QUOTE,ORDER_BOOK_ODD"],
-            "ORDER_BOOK_ODD is not delivered by streams",
-        ),
         (["subscribe", "HK.00700", "--type", "NONE"], "argument --type"),
         (["follow", "Tech", "--type", "K_2M"], "use one or more of QUOTE"),
         (["subscribe", "HK.00700", "--type", ""], "argument --type"),
