@@ -42,6 +42,7 @@ Pair = tuple[Key, int]
 Handler = Callable[[HostileConnection, RawFrame], tuple[bytes, list[tuple[int, bytes]]]]
 
 QUOTE, ORDER_BOOK = 1, 2
+ORDER_BOOK_ODD = 22  # its pushes and requests say orderBookType 1 (odd lots)
 
 
 # -- an independent protobuf decoder (proto2 wire format) ---------------------
@@ -119,15 +120,18 @@ def basic_qot(key: Key, price: float, *, volume: int = 1000, name: str = "Some C
     )  # fmt: skip
 
 
-def _level(price: float, depth: int) -> bytes:
-    return pb_message((1, price), (2, 100 * depth), (3, depth))
+def _level(price: float, depth: int, shares: int = 100) -> bytes:
+    return pb_message((1, price), (2, shares * depth), (3, depth))
 
 
-def order_book_s2c(key: Key, price: float, *, levels: int = 3) -> bytes:
-    """The S2C of Qot_GetOrderBook and Qot_UpdateOrderBook: ``levels`` a side around ``price``."""
-    asks = [(2, _level(price + 0.2 * depth, depth)) for depth in range(1, levels + 1)]
-    bids = [(3, _level(price - 0.2 * depth, depth)) for depth in range(1, levels + 1)]
-    return pb_message((1, _security(key)), *asks, *bids, (8, "Some Co"))
+def order_book_s2c(key: Key, price: float, *, levels: int = 3, odd: bool = False) -> bytes:
+    """The S2C of Qot_GetOrderBook and Qot_UpdateOrderBook: ``levels`` a side around ``price``;
+    ``odd``: an odd-lot book (``orderBookType`` 1, volumes of 7 shares a depth)."""
+    shares = 7 if odd else 100
+    asks = [(2, _level(price + 0.2 * depth, depth, shares)) for depth in range(1, levels + 1)]
+    bids = [(3, _level(price - 0.2 * depth, depth, shares)) for depth in range(1, levels + 1)]
+    kind = [(9, 1)] if odd else []
+    return pb_message((1, _security(key)), *asks, *bids, (8, "Some Co"), *kind)
 
 
 def snapshot_entry(key: Key, price: float) -> bytes:
@@ -171,6 +175,8 @@ class QuoteDesk:
     requests: list[SubRequest] = field(default_factory=list)
     held: dict[HostileConnection, dict[Pair, float]] = field(default_factory=dict)
     pushed_to: dict[HostileConnection, set[Pair]] = field(default_factory=dict)
+    #: Each Qot_GetOrderBook's ``orderBookType`` as it arrived (``None``: absent).
+    book_types: list[int | None] = field(default_factory=list)
     _changed: anyio.Event | None = None
 
     def __post_init__(self) -> None:
@@ -274,7 +280,8 @@ class QuoteDesk:
         key, sub_type = pair
         if sub_type == QUOTE:
             return 3005, response_body(pb_message((1, basic_qot(key, self.price(key)))))
-        return 3013, response_body(order_book_s2c(key, self.price(key)))
+        odd = sub_type == ORDER_BOOK_ODD
+        return 3013, response_body(order_book_s2c(key, self.price(key), odd=odd))
 
     def _sub_info(self, connection: HostileConnection, frame: RawFrame) -> tuple[bytes, list]:  # type: ignore[type-arg]
         held = self.held.get(connection, {})
@@ -301,11 +308,15 @@ class QuoteDesk:
         return response_body(pb_message(*entries)), []
 
     def _order_book(self, connection: HostileConnection, frame: RawFrame) -> tuple[bytes, list]:  # type: ignore[type-arg]
-        keys = _securities(_c2s(frame))
-        if self._lacking(connection, keys, ORDER_BOOK):
+        c2s = _c2s(frame)
+        keys = _securities(c2s)
+        book_type = int(c2s[4][-1]) if 4 in c2s else None  # type: ignore[arg-type]
+        self.book_types.append(book_type)
+        odd = book_type == 1
+        if self._lacking(connection, keys, ORDER_BOOK_ODD if odd else ORDER_BOOK):
             return response_body(ret_type=-1, ret_msg="请先订阅 (please subscribe first)"), []
-        levels = int(_c2s(frame)[2][0])  # type: ignore[arg-type]
-        book = order_book_s2c(keys[0], self.price(keys[0]), levels=min(levels, 10))
+        levels = int(c2s[2][0])  # type: ignore[arg-type]
+        book = order_book_s2c(keys[0], self.price(keys[0]), levels=min(levels, 10), odd=odd)
         return response_body(book), []
 
     def _snapshot(self, connection: HostileConnection, frame: RawFrame) -> tuple[bytes, list]:  # type: ignore[type-arg]

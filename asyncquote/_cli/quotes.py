@@ -32,7 +32,7 @@ from .._models.market_data import Broker, BrokerQueue, Ticker, TimeSharePoint
 from .._models.quotes import BasicQuote, OrderBook
 from .._models.snapshots import Snapshot
 from .._models.watchlist import Security, _Model
-from .._opend.quotes import AuType, Session, SubType
+from .._opend.quotes import AuType, OrderBookType, Session, SubType
 from .._quotes.args import STREAMED_SUB_TYPES
 from .._quotes.follow import NotFollowed
 from .._quotes.market_data_pushes import KLineUpdate
@@ -150,7 +150,8 @@ def add_quote_commands(
             default=[SubType.QUOTE],
             dest="sub_types",
             metavar="TYPES",
-            help="what to stream, comma-separated: QUOTE, ORDER_BOOK, TICKER, RT_DATA, "
+            help="what to stream, comma-separated: QUOTE, ORDER_BOOK, ORDER_BOOK_ODD, TICKER, "
+            "RT_DATA, "
             "BROKER, or a K-line period K_1M, K_DAY... (default: QUOTE)",
         )
         streaming.add_argument(
@@ -264,7 +265,9 @@ def _text(item: object, time: str) -> str | None:
     if isinstance(item, OrderBook):
         bid = f"{item.bids[0].price:g} x {item.bids[0].volume:,}" if item.bids else "-"
         ask = f"{item.asks[0].price:g} x {item.asks[0].volume:,}" if item.asks else "-"
-        return f"{time}  {item.security}  bid {bid}  ask {ask}"
+        # An odd-lot book says so: its levels are not the board-lot book's.
+        odd = " odd lots" if item.order_book_type is OrderBookType.ODD else ""
+        return f"{time}  {item.security}{odd}  bid {bid}  ask {ask}"
     data = _market_data_text(item, time)
     if data is not None:
         return data

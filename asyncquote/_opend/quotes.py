@@ -24,6 +24,7 @@ __all__ = [
     "MAX_SNAPSHOT_SECURITIES",
     "MAX_TICKERS",
     "MIN_SUBSCRIPTION_SECONDS",
+    "ORDER_BOOK_SUB_TYPES",
     "PUSH_SUB_TYPES",
     "AssetClass",
     "AuType",
@@ -369,6 +370,16 @@ PUSH_SUB_TYPES: Mapping[int, SubType] = MappingProxyType(
     {
         ProtoId.UPDATE_BASIC_QOT: SubType.QUOTE,
         ProtoId.UPDATE_ORDER_BOOK: SubType.ORDER_BOOK,
+    }
+)
+
+#: The kind of subscription each type of order book belongs to: a 3013 push
+#: (and a 3012 request) of an odd-lot book (``orderBookType`` 1) is for
+#: ``ORDER_BOOK_ODD``, of a board-lot book (0, the default) for ``ORDER_BOOK``.
+ORDER_BOOK_SUB_TYPES: Mapping[OrderBookType, SubType] = MappingProxyType(
+    {
+        OrderBookType.NORMAL: SubType.ORDER_BOOK,
+        OrderBookType.ODD: SubType.ORDER_BOOK_ODD,
     }
 )
 

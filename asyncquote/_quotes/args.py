@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from .._base.args import check_duration, check_int, check_text
 from .._base.errors import InvalidArgumentError
 from .._models.watchlist import Security
-from .._opend.quotes import PUSH_SUB_TYPES, Session, SubType
+from .._opend.quotes import ORDER_BOOK_SUB_TYPES, PUSH_SUB_TYPES, OrderBookType, Session, SubType
 from .._opend.vocabulary import SecurityKey
 from .market_data_pushes import MARKET_DATA_SUB_TYPES
 
@@ -21,6 +21,7 @@ __all__ = [
     "check_code",
     "check_codes",
     "check_levels",
+    "check_order_book_type",
     "check_session",
     "check_stream_name",
     "check_stream_options",
@@ -28,10 +29,13 @@ __all__ = [
 ]
 
 #: The subscription types whose pushes every stream delivers (``subscribe()``'s,
-#: a followed group's, the CLI's), in the protocol's order: every kind but
-#: ``NONE`` and ``ORDER_BOOK_ODD``, whose pushes no stream routes yet.
+#: a followed group's, the CLI's), in the protocol's order: every kind but ``NONE``.
 STREAMED_SUB_TYPES = tuple(
-    kind for kind in SubType if kind in PUSH_SUB_TYPES.values() or kind in MARKET_DATA_SUB_TYPES
+    kind
+    for kind in SubType
+    if kind in PUSH_SUB_TYPES.values()
+    or kind in ORDER_BOOK_SUB_TYPES.values()
+    or kind in MARKET_DATA_SUB_TYPES
 )
 
 #: Most order-book levels a side OpenD gives (40 with SF quote rights; LV2 gets 10).
@@ -68,10 +72,9 @@ def check_codes(codes: object, name: str = "codes") -> list[SecurityKey]:
 def check_sub_types(sub_types: object, *, streamed_only: bool = False) -> list[SubType]:
     """A non-empty list of subscription types (any but ``NONE``), each once.
 
-    Any kind may be subscribed (``subscribe()`` streams all but
-    ``ORDER_BOOK_ODD``, which it holds for the requests), unless
-    ``streamed_only``: then only :data:`STREAMED_SUB_TYPES` (for
-    ``follow_user_security``, whose subscriptions are for its stream only).
+    Any kind may be subscribed, unless ``streamed_only``: then only
+    :data:`STREAMED_SUB_TYPES` (for ``follow_user_security``, whose
+    subscriptions are for its stream only), which today is every kind.
     """
     if isinstance(sub_types, (int, str)) or not isinstance(sub_types, Iterable):
         raise InvalidArgumentError(
@@ -119,6 +122,20 @@ def check_stream_options(name: object, buffer: object, timeout: object) -> str |
 def check_levels(num: object) -> int:
     """Order-book levels a side: 1 to :data:`MAX_ORDER_BOOK_LEVELS`."""
     return check_int("num", num, minimum=1, maximum=MAX_ORDER_BOOK_LEVELS)
+
+
+def check_order_book_type(order_book_type: object) -> OrderBookType:
+    """An :class:`OrderBookType`, or the SDK's name of one (``"NORMAL"``, ``"ODD"``)."""
+    if isinstance(order_book_type, OrderBookType):
+        return order_book_type
+    if isinstance(order_book_type, str):
+        member = OrderBookType.__members__.get(order_book_type)
+        if member is not None:
+            return member
+    raise InvalidArgumentError(
+        "order_book_type must be OrderBookType.NORMAL or OrderBookType.ODD "
+        f"(or 'NORMAL', 'ODD'), not {order_book_type!r}"
+    )
 
 
 def check_session(session: object) -> Session:

@@ -96,7 +96,8 @@ class LiveQuotesClient(MarketDataRequestsClient):
                     print(update)
 
         Each update is a :class:`BasicQuote` (``SubType.QUOTE``), an
-        :class:`OrderBook` (``SubType.ORDER_BOOK``), a :class:`Ticker` (one
+        :class:`OrderBook` (``SubType.ORDER_BOOK``; the odd-lot book for
+        ``SubType.ORDER_BOOK_ODD``, its ``order_book_type`` ``ODD``), a :class:`Ticker` (one
         trade, ``SubType.TICKER``), a :class:`TimeSharePoint`
         (``SubType.RT_DATA``), a :class:`KLineUpdate` (a K-line period such
         as ``SubType.K_1M``: the bar and whether it has closed) or a
@@ -105,9 +106,6 @@ class LiveQuotesClient(MarketDataRequestsClient):
         :class:`StreamDropped` where some were dropped (a full buffer).
         OpenD pushes the current state of each pair at once (trades: the
         latest).
-
-        Any other kind (``ORDER_BOOK_ODD``...) is subscribed and held for
-        the block; streams deliver no updates of it.
 
         **Sharing.** Any number of streams may be open at once over the one
         connection. Each (security, type) pair costs one unit of the

@@ -230,10 +230,9 @@ async def follow_user_security(
     Args:
         group: the watchlist group's name (a :class:`SystemGroup` too).
         sub_types: the kinds to follow for every member: ``SubType.QUOTE``,
-            ``SubType.ORDER_BOOK``, ``SubType.TICKER``, ``SubType.RT_DATA``,
-            ``SubType.BROKER`` (Hong Kong securities), a K-line period such
-            as ``SubType.K_1M``; any but ``ORDER_BOOK_ODD``, which streams
-            do not deliver.
+            ``SubType.ORDER_BOOK``, ``SubType.ORDER_BOOK_ODD`` (odd lots),
+            ``SubType.TICKER``, ``SubType.RT_DATA``, ``SubType.BROKER``
+            (Hong Kong securities), a K-line period such as ``SubType.K_1M``.
         extended_time: US pre-market and after-hours data too (trades,
             time-share, K-lines), as for :meth:`subscribe`.
         session: the parts of the US trading day wanted, a
@@ -251,8 +250,8 @@ async def follow_user_security(
         timeout: seconds for each subscribe request, as for :meth:`request`.
 
     Raises:
-        InvalidArgumentError: a bad group name, subscription type (or
-            ``ORDER_BOOK_ODD``), ``extended_time``, ``session``, ``autype``,
+        InvalidArgumentError: a bad group name, subscription type,
+            ``extended_time``, ``session``, ``autype``,
             interval, share, name, buffer or timeout; nothing is sent.
         UnknownGroupError: OpenD has no such group.
         OpenDError, ConnectionLostError, RequestTimeoutError: the first read

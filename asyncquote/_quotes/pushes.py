@@ -18,7 +18,7 @@ from .._models.quote_convert import quote_push_messages
 from .._models.quotes import BasicQuote, OrderBook
 from .._opend.codec import parse_response
 from .._opend.framing import Frame
-from .._opend.quotes import PUSH_SUB_TYPES
+from .._opend.quotes import ORDER_BOOK_SUB_TYPES, PUSH_SUB_TYPES
 from .._opend.vocabulary import ProtoId
 from .._pb import Qot_Common_pb2, Qot_Sub_pb2, Qot_UpdateOrderBook_pb2
 from .book import Batch, Pair
@@ -34,6 +34,7 @@ RawUpdate = Qot_Common_pb2.BasicQot | Qot_UpdateOrderBook_pb2.S2C
 security's update, decoded into its :data:`Update` when a reader takes it."""
 
 _SUB_TYPE_VALUES = {proto_id: int(sub_type) for proto_id, sub_type in PUSH_SUB_TYPES.items()}
+_BOOK_SUB_TYPE_VALUES = {int(book): int(kind) for book, kind in ORDER_BOOK_SUB_TYPES.items()}
 
 
 def route_push(
@@ -52,18 +53,28 @@ def route_push(
     (:func:`~asyncquote._models.quote_convert.update_from_pb`), so updates
     superseded while they wait cost nothing more.
 
+    An order-book push (3013) goes to the pair of its ``orderBookType``
+    (:data:`~asyncquote._opend.quotes.ORDER_BOOK_SUB_TYPES`): odd-lot books
+    to ``ORDER_BOOK_ODD``, board-lot books to ``ORDER_BOOK``.
+
     Raises:
         ProtocolError: the push is malformed, or an update in it names no
-            security (the updates before it were delivered).
+            security (the updates before it were delivered), or a book of
+            a type this version does not know.
         OpenDError: the push says ``retType != 0``.
     """
     sub_type = _SUB_TYPE_VALUES[proto_id]
     updates = quote_push_messages(proto_id, body)
+    books = proto_id == ProtoId.UPDATE_ORDER_BOOK
     nameless = 0
     # Indexing: the repeated field's own iterator costs more than the
     # routing of a one-quote push (the usual one) does.
     for index in range(len(updates)):
         update = updates[index]
+        if books:
+            # An odd-lot book is its own pair (ORDER_BOOK_ODD), conflated apart
+            # from the board-lot one; an absent orderBookType is board lots.
+            sub_type = _book_sub_type(update.orderBookType)
         security = update.security
         pair = ((security.market, security.code), sub_type)
         streams = routes(pair)
@@ -75,6 +86,13 @@ def route_push(
             nameless += 1
     if nameless:
         raise ProtocolError(f"{nameless} update(s) of a protocol {proto_id} push name no security")
+
+
+def _book_sub_type(order_book_type: int) -> int:
+    sub_type = _BOOK_SUB_TYPE_VALUES.get(order_book_type)
+    if sub_type is None:
+        raise ProtocolError(f"an order-book push of unknown orderBookType {order_book_type}")
+    return sub_type
 
 
 def sub_request_body(batch: Batch, *, subscribe: bool) -> bytes:

@@ -33,7 +33,12 @@ from .._models.snapshots import Snapshot
 from .._models.watchlist import Security
 from .._opend.codec import parse_response
 from .._opend.framing import Frame
-from .._opend.quotes import MAX_SNAPSHOT_SECURITIES, SubType
+from .._opend.quotes import (
+    MAX_SNAPSHOT_SECURITIES,
+    ORDER_BOOK_SUB_TYPES,
+    OrderBookType,
+    SubType,
+)
 from .._opend.vocabulary import ProtoId, SecurityKey, format_code
 from .._pb import (
     Qot_Common_pb2,
@@ -42,7 +47,7 @@ from .._pb import (
     Qot_GetSecuritySnapshot_pb2,
     Qot_GetSubInfo_pb2,
 )
-from .args import check_code, check_codes, check_levels
+from .args import check_code, check_codes, check_levels, check_order_book_type
 from .live import LiveQuotes
 
 __all__ = ["QuoteRequestsClient", "is_subscription_refusal", "reply_decoder", "security_list"]
@@ -172,44 +177,57 @@ class QuoteRequestsClient(GatewayClient):
         return sorted(quotes, key=lambda quote: order.get(_key(quote.security), len(order)))
 
     async def get_order_book(
-        self, code: str | Security, num: int = 10, *, timeout: float | None = None
+        self,
+        code: str | Security,
+        num: int = 10,
+        order_book_type: OrderBookType | str = OrderBookType.NORMAL,
+        *,
+        timeout: float | None = None,
     ) -> OrderBook:
         """The order book of one security, ``num`` levels a side (protocol 3012).
 
-        OpenD answers only with an ``SubType.ORDER_BOOK`` subscription of
-        the security on this connection.
+        OpenD answers only with the subscription of the book's type on this
+        connection: ``SubType.ORDER_BOOK`` for the board-lot book,
+        ``SubType.ORDER_BOOK_ODD`` for the odd-lot one.
 
         Args:
             code: a code like ``"HK.00700"`` or a :class:`Security`.
             num: levels a side, 1 to 40 (OpenD gives at most 10 with LV2
                 quote rights, 40 with SF).
+            order_book_type: ``OrderBookType.NORMAL`` (board lots, the
+                default) or ``OrderBookType.ODD`` (odd lots: orders of fewer
+                shares than a lot), or the SDK's name (``"ODD"``).
             timeout: as for :meth:`request`.
 
         Raises:
-            InvalidArgumentError: a bad code or ``num``; nothing is sent.
-            NotSubscribedError: no ``ORDER_BOOK`` subscription (nothing is
-                sent), or OpenD refused for that reason.
+            InvalidArgumentError: a bad code, ``num``, ``order_book_type`` or
+                timeout; nothing is sent.
+            NotSubscribedError: no subscription of the book's type (nothing
+                is sent), or OpenD refused for that reason.
             OpenDError, RequestTimeoutError, ConnectionLostError, ProtocolError:
                 see :meth:`request`.
         """
         self._check_loop()
         key = check_code("code", code)
         levels = check_levels(num)
+        book_type = check_order_book_type(order_book_type)
         if timeout is not None:
             check_duration("timeout", timeout, positive=True)
-        self._require([key], SubType.ORDER_BOOK)
+        sub_type = ORDER_BOOK_SUB_TYPES[book_type]
+        self._require([key], sub_type)
         request = Qot_GetOrderBook_pb2.Request()
         request.c2s.security.CopyFrom(security_list([key])[0])
         request.c2s.num = levels
+        if book_type is not OrderBookType.NORMAL:
+            # Absent means board lots: a plain request stays the SDK's own.
+            request.c2s.orderBookType = book_type
         try:
             book: OrderBook = await self._exchange(
                 ProtoId.GET_ORDER_BOOK, request.SerializeToString(), _order_book, timeout
             )
         except OpenDError as exc:
             if is_subscription_refusal(exc.message):
-                raise NotSubscribedError(
-                    (format_code(key),), SubType.ORDER_BOOK, exc.message
-                ) from exc
+                raise NotSubscribedError((format_code(key),), sub_type, exc.message) from exc
             raise
         return book
 

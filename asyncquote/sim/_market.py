@@ -25,7 +25,8 @@ Invariants:
 * The order book has up to ten bid levels below the price and ten ask
   levels above it, one tick apart and on the ladder (fewer bids near the
   ladder's minimum); each level's volume is whole lots and its order count
-  is between 1 and its number of lots.
+  is between 1 and its number of lots. The odd-lot book's levels are at
+  some of those prices, each with fewer shares than a lot.
 * Deterministic: the same listings, seed and calls give the same quotes and
   books. Each security walks on a generator of its own, one set of draws
   per tick, and its book is a function of the seed, the security, its price
@@ -196,6 +197,15 @@ class Exchange:
             NotListedError: the market does not list ``key``.
         """
         return self._security(key).order_book()
+
+    def odd_lot_book(self, key: SecurityKey) -> MarketBook:
+        """``key``'s odd-lot order book now: orders of fewer shares than a lot, at the
+        board-lot book's prices; it changes only with the price (see :mod:`._security`).
+
+        Raises:
+            NotListedError: the market does not list ``key``.
+        """
+        return self._security(key).odd_lot_book()
 
     def step(self, now: float) -> list[MarketQuote]:
         """Play the ticks due by ``now``; return the quote of each security that moved.

@@ -4,7 +4,8 @@ One job: :class:`MarketControl`, an object the :class:`~._server.Simulator`
 owns, moves the market (:mod:`._market`), at its rate in a task of its own
 and on demand through :attr:`MarketControl.market`, and pushes each move to the connections
 registered for it: Qot_UpdateBasicQot (3005) for QUOTE and
-Qot_UpdateOrderBook (3013) for ORDER_BOOK, and the trades' pushes
+Qot_UpdateOrderBook (3013) for ORDER_BOOK and, when the odd-lot book
+changed (it moves only with the price), for ORDER_BOOK_ODD, and the trades' pushes
 (3007, 3009, 3011, 3015). Pushes go through each
 connection's own backlog (:mod:`._pushes`), encrypted like its replies, so
 a client that stops reading stalls only itself.
@@ -38,6 +39,7 @@ from .._opend.vocabulary import CodeError, ProtoId, SecurityKey, format_code, pa
 from ._connections import Connections
 from ._gateway import NotifyEvent
 from ._market import (
+    BookLevel,
     BrokerQueue,
     Exchange,
     MarketBook,
@@ -55,6 +57,7 @@ __all__ = ["MarketControl", "SimulatedMarket"]
 
 _QUOTE = (SubType.QUOTE.value, ProtoId.UPDATE_BASIC_QOT)
 _ORDER_BOOK = (SubType.ORDER_BOOK.value, ProtoId.UPDATE_ORDER_BOOK)
+_ODD_LOT_BOOK = (SubType.ORDER_BOOK_ODD.value, ProtoId.UPDATE_ORDER_BOOK)
 
 
 class SimulatedMarket:
@@ -109,6 +112,16 @@ class SimulatedMarket:
             InvalidArgumentError: ``code`` is not a code string.
         """
         return self._state.market.order_book(self._key(code))
+
+    def odd_lot_book(self, code: str) -> MarketBook:
+        """``code``'s odd-lot order book now: fewer shares than a lot a level, at
+        some of the order book's prices; empty for a lot of one share.
+
+        Raises:
+            NotListedError: the simulator does not know ``code``.
+            InvalidArgumentError: ``code`` is not a code string.
+        """
+        return self._state.market.odd_lot_book(self._key(code))
 
     def tickers(self, code: str, num: int = 1_000) -> Sequence[MarketTicker]:
         """``code``'s last ``num`` trades (the market keeps 1,000), oldest first.
@@ -247,6 +260,8 @@ class MarketControl:
         # (wall clock, event-loop clock) at start; None while not running.
         self._market_origin: tuple[float, float] | None = None
         self._market_data = MarketDataPushes(state, table.push)
+        # The levels of each security's odd-lot book last pushed.
+        self._odd_pushed: dict[SecurityKey, tuple[tuple[BookLevel, ...], ...]] = {}
         self.market = SimulatedMarket(state, self._publish)
         """The market as a test drives it."""
 
@@ -325,4 +340,12 @@ class MarketControl:
             conns = list(pushed_to((key, sub_type)))
             if conns:
                 sent += push(conns, proto_id, order_book_push(market.order_book(key), quote.name))
+            sub_type, proto_id = _ODD_LOT_BOOK
+            conns = list(pushed_to((key, sub_type)))
+            if conns:
+                odd = market.odd_lot_book(key)
+                # Pushed when its levels changed; new subscribers had it first thing.
+                if self._odd_pushed.get(key) != (odd.bids, odd.asks):
+                    self._odd_pushed[key] = (odd.bids, odd.asks)
+                    sent += push(conns, proto_id, order_book_push(odd, quote.name))
         return sent

@@ -141,12 +141,17 @@ class BookLevel:
 
 @dataclass(frozen=True, slots=True)
 class MarketBook:
-    """One security's order book: best bid and best ask first."""
+    """One security's order book: best bid and best ask first.
+
+    ``order_book_type`` is ``Qot_Common.OrderBookType``: 0 for the board-lot
+    book (whole lots), 1 for the odd-lot one (orders of fewer shares than a lot).
+    """
 
     key: SecurityKey
     bids: tuple[BookLevel, ...]
     asks: tuple[BookLevel, ...]
     update_time: float
+    order_book_type: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,14 +12,15 @@ Checks run in this order, and a refused request changes nothing: the list
 of securities is not empty (3203: at most 400 of them); the list of kinds
 is not empty and names only SubType values; every security is in the
 simulator's database; then the subscription rules, the quota and the
-one-minute rule. The simulator's market serves QUOTE, ORDER_BOOK, TICKER,
+one-minute rule. The simulator's market serves QUOTE, ORDER_BOOK,
+ORDER_BOOK_ODD (the odd-lot book, ``orderBookType`` 1), TICKER,
 RT_DATA, BROKER and every K-line kind (:mod:`._market_data_handlers`,
 :mod:`._market_data_pushes`); the other kinds can be subscribed (each pair
 costs its quota unit) but nothing is pushed for them. ``extendedTime``,
 ``session`` and ``regPushRehabTypeList`` are kept per connection and pair
 for the pushes (which parts of the US day, which K-line adjustments). 3004
 needs a QUOTE subscription on the asking connection, 3012 an ORDER_BOOK
-one; snapshots need none.
+one (ORDER_BOOK_ODD for the odd-lot book); snapshots need none.
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
-from .._opend.quotes import MAX_SNAPSHOT_SECURITIES, MIN_SUBSCRIPTION_SECONDS, SubType
+from .._opend.quotes import (
+    MAX_SNAPSHOT_SECURITIES,
+    MIN_SUBSCRIPTION_SECONDS,
+    ORDER_BOOK_SUB_TYPES,
+    OrderBookType,
+    SubType,
+)
 from .._opend.vocabulary import ProtoId, SecurityKey, format_code
 from .._pb import (
     Qot_Common_pb2,
@@ -77,6 +84,7 @@ R = TypeVar("R", bound=Message)
 
 _SUB_TYPES = frozenset(sub_type.value for sub_type in SubType if sub_type is not SubType.NONE)
 _QUOTE, _ORDER_BOOK = SubType.QUOTE.value, SubType.ORDER_BOOK.value
+_ODD_LOT_BOOK = SubType.ORDER_BOOK_ODD.value
 
 
 def _keys(securities: Iterable[Qot_Common_pb2.Security]) -> list[SecurityKey]:
@@ -156,6 +164,9 @@ def _register(
         elif sub_type == _ORDER_BOOK:
             book = market.order_book(key)
             body = order_book_push(book, market.quote(key).name)
+            conn.after_reply.append((ProtoId.UPDATE_ORDER_BOOK, body))
+        elif sub_type == _ODD_LOT_BOOK:
+            body = order_book_push(market.odd_lot_book(key), market.quote(key).name)
             conn.after_reply.append((ProtoId.UPDATE_ORDER_BOOK, body))
         else:
             pair = (key, sub_type)
@@ -324,22 +335,31 @@ def get_basic_qot(
 def get_order_book(
     server: ServerState, conn: ConnectionState, request: Qot_GetOrderBook_pb2.Request
 ) -> Qot_GetOrderBook_pb2.Response:
-    """3012: the best ``num`` levels (at most ten) of a book the connection subscribed to."""
+    """3012: the best ``num`` levels (at most ten) of a book the connection subscribed to.
+
+    ``orderBookType`` 1 asks for the odd-lot book, which needs an
+    ORDER_BOOK_ODD subscription; absent or 0, the board-lot book (ORDER_BOOK).
+    """
     c2s = request.c2s
     response_type = Qot_GetOrderBook_pb2.Response
+    language = server.language
     key = (c2s.security.market, c2s.security.code)
+    book_type = OrderBookType.from_value(c2s.orderBookType)
+    sub_type = ORDER_BOOK_SUB_TYPES.get(book_type) if isinstance(book_type, OrderBookType) else None
     refusal = check_securities(server, [key], response_type)
     if refusal is None and c2s.num < 1:
-        refusal = failure(response_type, texts.bad_order_book_levels(c2s.num, server.language))
-    if refusal is None:
-        refusal = refuse_unsubscribed(server, conn, [key], _ORDER_BOOK, response_type)
+        refusal = failure(response_type, texts.bad_order_book_levels(c2s.num, language))
+    if refusal is None and sub_type is None:
+        refusal = failure(response_type, texts.unknown_order_book_type(c2s.orderBookType, language))
+    if refusal is None and sub_type is not None:
+        refusal = refuse_unsubscribed(server, conn, [key], sub_type.value, response_type)
     if refusal is not None:
         return refusal  # type: ignore[return-value]
     response = ok_response(response_type)
     market = server.market
-    fill_order_book(
-        response.s2c, market.order_book(key), market.quote(key).name, min(c2s.num, BOOK_DEPTH)
-    )
+    odd = book_type is OrderBookType.ODD
+    book = market.odd_lot_book(key) if odd else market.order_book(key)
+    fill_order_book(response.s2c, book, market.quote(key).name, min(c2s.num, BOOK_DEPTH))
     return response
 
 

@@ -118,6 +118,9 @@ def fill_order_book(
     s2c.name = name
     s2c.orderBookAskList.extend(_levels(book.asks[:depth]))
     s2c.orderBookBidList.extend(_levels(book.bids[:depth]))
+    if book.order_book_type:
+        # Said of odd-lot books only: a board-lot book is OpenD's plain one.
+        s2c.orderBookType = book.order_book_type
     if key[0] in (QotMarket.HK, QotMarket.HK_FUTURE):
         # When Futu's servers got each side: Hong Kong's books carry it.
         received = market_time(book.update_time, key[0], milliseconds=True)

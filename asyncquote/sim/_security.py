@@ -1,9 +1,20 @@
-"""One security of the simulator's market: its walk, its trades, its book and its brokers.
+"""One security of the simulator's market: its walk, its trades, its books and its brokers.
 
 One job: the state :class:`~._market.Exchange` keeps per security. Each
 move is a trade recorded on the security's :class:`~._tape.Tape`, from
 which its quote, K-lines and time-share are read; the order book sits
 around the last trade's price and the broker queue on the book's levels.
+
+The odd-lot book (orders of fewer shares than a lot, HK's odd-lot market)
+sits at the board-lot book's prices: each of its ``BOOK_DEPTH`` bid and ask
+prices (one tick apart from the last trade's price outwards) holds an
+odd-lot level or not, one chance in two, with between 1 and ``lot - 1``
+shares in 1 to :data:`MAX_ODD_LOT_ORDERS` orders (no more than shares). So
+its best bid is at most the board-lot book's and its best ask at least the
+board-lot book's. It is a function of the seed, the security and the last
+trade's price alone: it changes only when the price does, and it is stamped
+with the time of the trade that moved the price there. A security whose lot
+is one share has no odd lots: its odd-lot book is empty.
 Pure: times are arguments, randomness comes from generators seeded by the
 market's seed and the security.
 """
@@ -13,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import random
 
+from .._opend.quotes import OrderBookType
 from .._opend.vocabulary import SecurityKey, SecurityType
 from ._market_models import (
     BookLevel,
@@ -26,12 +38,14 @@ from ._market_models import (
 from ._tape import Tape
 from ._ticks import from_thousandths, ladder_for
 
-__all__ = ["BOOK_DEPTH", "MAX_QUEUED_BROKERS", "SecurityState", "seed_of"]
+__all__ = ["BOOK_DEPTH", "MAX_ODD_LOT_ORDERS", "MAX_QUEUED_BROKERS", "SecurityState", "seed_of"]
 
 #: Levels on each side of an order book.
 BOOK_DEPTH = 10
 #: Brokers listed on each side of a broker queue, at most (OpenD's SDK shows up to 40).
 MAX_QUEUED_BROKERS = 40
+#: Orders at one level of an odd-lot book, at most.
+MAX_ODD_LOT_ORDERS = 5
 
 # The walk: the chance of a tick down and of a tick up, and how far (as a
 # fraction of the anchor) the price may stray before the walk leans back.
@@ -42,6 +56,8 @@ _STRAY = 0.02
 _MAX_LOTS_PER_TRADE = 20
 _MAX_LOTS_PER_LEVEL = 100
 _MAX_ORDERS_PER_LEVEL = 20
+# The chance that a price of the board-lot book has odd lots waiting too.
+_ODD_LOT_CHANCE = 0.5
 # Brokers queued per book level, and the simulator's made-up broker ids.
 _MAX_BROKERS_PER_LEVEL = 4
 _BROKER_IDS = (1000, 9999)
@@ -72,7 +88,20 @@ class SecurityState:
     day's open, high and low are made of trades like everything else.
     """
 
-    __slots__ = ("anchor", "book", "book_seed", "ladder", "listing", "lot", "moves", "tape", "walk")
+    __slots__ = (
+        "anchor",
+        "book",
+        "book_seed",
+        "ladder",
+        "listing",
+        "lot",
+        "moves",
+        "odd_book",
+        "odd_seed",
+        "odd_since",
+        "tape",
+        "walk",
+    )
 
     def __init__(self, listing: Listing, seed: int, start: float) -> None:
         self.listing = listing
@@ -90,6 +119,9 @@ class SecurityState:
         self.walk = random.Random(seed_of(seed, listing.key, "walk"))
         self.book_seed = seed_of(seed, listing.key, "book")
         self.book: MarketBook | None = None
+        self.odd_seed = seed_of(seed, listing.key, "odd lots")
+        self.odd_book: MarketBook | None = None
+        self.odd_since = start  # when the price became what it is
 
     @property
     def price(self) -> int:
@@ -114,9 +146,13 @@ class SecurityState:
 
     def trade(self, price: int, volume: int, time: float) -> MarketTicker:
         """A trade of ``volume`` shares at ``price`` (thousandths) at ``time``."""
+        before = self.tape.price
         ticker = self.tape.record(time, price, volume)
         self.moves += 1
         self.book = None
+        if self.tape.price != before:
+            self.odd_book = None
+            self.odd_since = time
         return ticker
 
     def quote(self) -> MarketQuote:
@@ -155,6 +191,31 @@ class SecurityState:
                 asks.append(self._level(ask, draws))
             key = self.listing.key
             book = self.book = MarketBook(key, tuple(bids), tuple(asks), self.tape.time)
+        return book
+
+    def odd_lot_book(self) -> MarketBook:
+        """The odd-lot book (see the module docstring): made once per price, then shared."""
+        book = self.odd_book
+        if book is None:
+            draws = random.Random(self.odd_seed ^ self.price)
+            ladder, price, lot = self.ladder, self.price, self.lot
+            sides: list[tuple[BookLevel, ...]] = []
+            for step in (ladder.down, ladder.up):
+                levels: list[BookLevel] = []
+                at = price
+                for _ in range(BOOK_DEPTH):
+                    after = step(at)
+                    if after is None:  # the ladder's minimum
+                        break
+                    at = after
+                    if draws.random() < _ODD_LOT_CHANCE and lot > 1:
+                        shares = draws.randint(1, lot - 1)
+                        orders = draws.randint(1, min(shares, MAX_ODD_LOT_ORDERS))
+                        levels.append(BookLevel(from_thousandths(at), shares, orders))
+                sides.append(tuple(levels))
+            key = self.listing.key
+            odd = OrderBookType.ODD
+            book = self.odd_book = MarketBook(key, sides[0], sides[1], self.odd_since, odd)
         return book
 
     def _level(self, price: int, draws: random.Random) -> BookLevel:

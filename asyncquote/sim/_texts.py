@@ -66,6 +66,7 @@ __all__ = [
     "unknown_group_type",
     "unknown_kl_type",
     "unknown_modify_op",
+    "unknown_order_book_type",
     "unknown_rehab_type",
     "unknown_securities",
     "unknown_sub_types",
@@ -247,6 +248,10 @@ _UNKNOWN_KL_TYPE: Mapping[Language, str] = {
     "en": "Unknown K-line type: {value}",
     "zh": "未知的K线类型：{value}",
 }
+_UNKNOWN_BOOK_TYPE: Mapping[Language, str] = {
+    "en": "Unknown order book type: {value}",
+    "zh": "未知的摆盘类型：{value}",
+}
 _UNKNOWN_REHAB_TYPE: Mapping[Language, str] = {
     "en": "Unknown rehab type: {value}",
     "zh": "未知的复权类型：{value}",
@@ -405,6 +410,11 @@ def bad_count(field: str, num: int, language: Language) -> str:
 def unknown_kl_type(value: int, language: Language) -> str:
     """The refusal of a Qot_GetKL naming no K-line period (``klType``)."""
     return _UNKNOWN_KL_TYPE[language].format(value=value)
+
+
+def unknown_order_book_type(value: int, language: Language) -> str:
+    """The refusal of a Qot_GetOrderBook naming no order-book type (``orderBookType``)."""
+    return _UNKNOWN_BOOK_TYPE[language].format(value=value)
 
 
 def unknown_rehab_type(value: int, language: Language) -> str:

@@ -71,6 +71,10 @@ class OpenDMarket:
         """``code``'s order book now, ten levels a side (see :meth:`SimulatedMarket.order_book`)."""
         return self._run(self._market.order_book, code)
 
+    def odd_lot_book(self, code: str) -> MarketBook:
+        """``code``'s odd-lot order book now (see :meth:`SimulatedMarket.odd_lot_book`)."""
+        return self._run(self._market.odd_lot_book, code)
+
     def set_price(self, code: str, price: float) -> MarketQuote:
         """Trade one lot of ``code`` at ``price`` and push it to the subscribers.
 

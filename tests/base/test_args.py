@@ -395,6 +395,9 @@ for _argument in (
 CLIENT_CALLS["get_stock_quote(codes)"] = lambda c, x: c.get_stock_quote(x)
 CLIENT_CALLS["get_order_book(code)"] = lambda c, x: c.get_order_book(x)
 CLIENT_CALLS["get_order_book(num)"] = lambda c, x: c.get_order_book("HK.00700", num=x)
+CLIENT_CALLS["get_order_book(order_book_type)"] = lambda c, x: c.get_order_book(
+    "HK.00700", order_book_type=x
+)
 CLIENT_CALLS["get_market_snapshot(codes)"] = lambda c, x: c.get_market_snapshot(x)
 CLIENT_CALLS["query_subscription(all_connections)"] = lambda c, x: c.query_subscription(
     all_connections=x

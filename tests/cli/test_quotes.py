@@ -99,6 +99,20 @@ def test_subscribe_prints_a_line_per_update_up_to_count(
     assert any(" vol " in line for line in lines)
 
 
+def test_subscribe_takes_the_odd_lot_book_and_says_so(
+    still_market: tuple[Simulator, BlockingPortal], capsys: pytest.CaptureFixture[str]
+) -> None:
+    market, portal = still_market
+    lines = run(
+        market, capsys, "subscribe", "HK.00700", "--type", "ORDER_BOOK,ORDER_BOOK_ODD",
+        "--count", "2",
+    )  # fmt: skip
+    odd = portal.call(market.market.odd_lot_book, "HK.00700")
+    best = f"bid {odd.bids[0].price:g} x {odd.bids[0].volume:,}"
+    assert sorted(" odd lots " in line for line in lines) == [False, True]
+    assert any(line.split("  ", 1)[1].startswith(f"HK.00700 odd lots  {best}") for line in lines)
+
+
 def test_subscribe_json_prints_an_object_per_update(
     market: Simulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -303,10 +317,6 @@ def test_following_an_unknown_group_is_one_line_naming_the_groups(
         (
             ["subscribe", "HK.00700", "--type", "TICKERS"],
             "use one or more of QUOTE, ORDER_BOOK, TICKER, RT_DATA, K_DAY",
-        ),
-        (
-            ["subscribe", "HK.00700", "--type", "QUOTE,ORDER_BOOK_ODD"],
-            "ORDER_BOOK_ODD is not delivered by streams",
         ),
         (["subscribe", "HK.00700", "--type", "NONE"], "argument --type"),
         (["follow", "Tech", "--type", "K_2M"], "use one or more of QUOTE"),

@@ -12,6 +12,7 @@ import asyncquote
 from asyncquote import (
     BasicQuote,
     OrderBook,
+    OrderBookType,
     ReconnectPolicy,
     StreamGap,
     SubscriptionQuotaError,
@@ -76,6 +77,37 @@ async def test_a_price_set_in_the_market_reaches_the_stream_and_the_requests(
             snapshots = await client.get_market_snapshot([APPLE, TENCENT])
             assert [str(s.basic.security) for s in snapshots] == [APPLE, TENCENT]
             assert snapshots[1].basic.cur_price == 400.2
+
+
+async def test_the_odd_lot_book_streams_apart_from_the_board_lot_one_and_is_asked_for(
+    runner: Runner,
+) -> None:
+    async with (
+        Simulator(port=0, quote_rate=0) as sim,
+        asyncquote.connect(sim.host, sim.port, keepalive=False) as client,
+        client.subscribe([TENCENT], [SubType.ORDER_BOOK, SubType.ORDER_BOOK_ODD]) as stream,
+    ):
+        with anyio.fail_after(10):
+            first = [await next_update(stream) for _ in range(2)]
+            kinds = {getattr(book, "order_book_type", "?") for book in first}
+            assert kinds == {None, OrderBookType.ODD}
+            sim.market.set_price(TENCENT, 400.2)
+            pushed = {}
+            while len(pushed) < 2:
+                book = await next_update(stream)
+                assert isinstance(book, OrderBook)
+                pushed[book.order_book_type] = book
+            odd, board = pushed[OrderBookType.ODD], pushed[None]
+            market_odd = sim.market.odd_lot_book(TENCENT)
+            assert [(lv.price, lv.volume) for lv in odd.bids] == [
+                (lv.price, lv.volume) for lv in market_odd.bids
+            ]
+            assert all(level.volume < 100 for level in (*odd.bids, *odd.asks))
+            assert [level.price for level in board.bids[:2]] == [400.0, 399.8]
+            asked = await client.get_order_book(TENCENT, 3, OrderBookType.ODD)
+            assert asked.order_book_type is OrderBookType.ODD
+            assert asked.asks == odd.asks[:3]
+            assert (await client.get_order_book(TENCENT, 3)).order_book_type is None
 
 
 async def test_a_restarted_connection_resubscribes_once_and_reports_the_gap(

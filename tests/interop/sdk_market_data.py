@@ -1,15 +1,16 @@
-"""Tickers, K-lines, time-share and broker queues from a running simulator with the official SDK.
+"""Tickers, K-lines, time-share, broker queues, odd-lot books from a simulator with the SDK.
 
 Run with ``sys.executable`` (the SDK cannot share a process with asyncquote,
 see ``sdk_client.py``)::
 
     python sdk_market_data.py HOST PORT OUT.json CODE
 
-It sets the four handlers (``TickerHandlerBase``, ``CurKlineHandlerBase``,
-``RTDataHandlerBase``, ``BrokerHandlerBase``), subscribes to TICKER, K_1M,
-RT_DATA and BROKER of the code (the first push of each reaches its
-handler), waits for one push of each kind, then calls ``get_rt_ticker``,
-``get_cur_kline``, ``get_rt_data`` and ``get_broker_queue`` and writes
+It sets the five handlers (``TickerHandlerBase``, ``CurKlineHandlerBase``,
+``RTDataHandlerBase``, ``BrokerHandlerBase``, ``OrderBookHandlerBase``),
+subscribes to TICKER, K_1M, RT_DATA, BROKER and ORDER_BOOK_ODD of the code
+(the first push of each reaches its handler), waits for one push of each
+kind, then calls ``get_rt_ticker``, ``get_cur_kline``, ``get_rt_data``,
+``get_broker_queue`` and ``get_order_book`` of the odd-lot book and writes
 every ``(ret, data)`` and push to OUT.json as JSON.
 """
 
@@ -44,6 +45,8 @@ def main(argv: list[str]) -> int:
         CurKlineHandlerBase,
         KLType,
         OpenQuoteContext,
+        OrderBookHandlerBase,
+        OrderBookType,
         RTDataHandlerBase,
         SubType,
         SysConfig,
@@ -52,7 +55,13 @@ def main(argv: list[str]) -> int:
 
     SysConfig.set_all_thread_daemon(True)
     lock = threading.Lock()
-    pushes: dict[str, list[Any]] = {"ticker": [], "kline": [], "rt": [], "broker": []}
+    pushes: dict[str, list[Any]] = {
+        "ticker": [],
+        "kline": [],
+        "rt": [],
+        "broker": [],
+        "odd_book": [],
+    }
     errors: list[str] = []
 
     def recorder(base: Any, kind: str) -> Any:
@@ -78,7 +87,14 @@ def main(argv: list[str]) -> int:
         context.set_handler(recorder(CurKlineHandlerBase, "kline"))
         context.set_handler(recorder(RTDataHandlerBase, "rt"))
         context.set_handler(recorder(BrokerHandlerBase, "broker"))
-        kinds = [SubType.TICKER, SubType.K_1M, SubType.RT_DATA, SubType.BROKER]
+        context.set_handler(recorder(OrderBookHandlerBase, "odd_book"))
+        kinds = [
+            SubType.TICKER,
+            SubType.K_1M,
+            SubType.RT_DATA,
+            SubType.BROKER,
+            SubType.ORDER_BOOK_ODD,
+        ]
         ret, data = context.subscribe([code], kinds)
         result["subscribe"] = [ret, data]
         deadline = time.monotonic() + _PATIENCE
@@ -95,6 +111,8 @@ def main(argv: list[str]) -> int:
         result["get_rt_data"] = [ret, _records(data)]
         ret, *data = context.get_broker_queue(code)
         result["get_broker_queue"] = [ret, [_records(part) for part in data]]
+        ret, data = context.get_order_book(code, num=5, order_book_type=OrderBookType.ODD)
+        result["get_order_book_odd"] = [ret, data]
     finally:
         context.close()
     with lock:

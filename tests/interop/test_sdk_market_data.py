@@ -1,4 +1,4 @@
-"""The official SDK's tickers, K-lines, time-share and broker queues against our simulator.
+"""The official SDK's tickers, K-lines, time-share, broker queues, odd-lot books on our simulator.
 
 The simulator's market stands still (``quote_rate=0``) after a few scripted
 trades, so what the SDK's handlers are pushed (the first push of each
@@ -111,3 +111,25 @@ def test_get_broker_queue_returns_the_markets_queue(run: Run) -> None:
     assert [b["bid_broker_id"] for b in bids] == [b.broker_id for b in queue.bids]
     assert [b["bid_broker_pos"] for b in bids] == [b.position for b in queue.bids]
     assert [a["ask_broker_name"] for a in asks] == [b.name for b in queue.asks]
+
+
+def _levels(levels: Any) -> list[tuple[float, int, int]]:
+    return [(level.price, level.volume, level.order_count) for level in levels]
+
+
+def test_the_order_book_handler_is_pushed_the_odd_lot_book(run: Run) -> None:
+    ((book,),) = run.result["pushes"]["odd_book"][:1]
+    odd = run.market.odd_lot_book(CODE)
+    assert min(len(odd.bids), len(odd.asks)) > 0  # the seed leaves odd lots on both sides
+    assert (book["code"], book["order_book_type"]) == (CODE, "ODD")
+    assert [tuple(level[:3]) for level in book["Bid"]] == _levels(odd.bids)
+    assert [tuple(level[:3]) for level in book["Ask"]] == _levels(odd.asks)
+
+
+def test_get_order_book_of_odd_lots_returns_the_markets_odd_lot_book(run: Run) -> None:
+    book = run.ok("get_order_book_odd")
+    odd = run.market.odd_lot_book(CODE)
+    assert (book["code"], book["order_book_type"]) == (CODE, "ODD")
+    assert [tuple(level[:3]) for level in book["Bid"]] == _levels(odd.bids[:5])
+    assert [tuple(level[:3]) for level in book["Ask"]] == _levels(odd.asks[:5])
+    assert all(level[1] < 100 for level in (*book["Bid"], *book["Ask"]))

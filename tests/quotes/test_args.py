@@ -9,12 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asyncquote import InvalidArgumentError, Security
-from asyncquote._opend.quotes import Session, SubType
+from asyncquote._opend.quotes import OrderBookType, Session, SubType
 from asyncquote._quotes.args import (
     STREAMED_SUB_TYPES,
     check_code,
     check_codes,
     check_levels,
+    check_order_book_type,
     check_session,
     check_stream_name,
     check_sub_types,
@@ -55,15 +56,34 @@ def test_every_kind_of_subscription_may_be_held() -> None:
     assert check_sub_types(kinds) == kinds
 
 
-def test_streamed_only_takes_every_kind_streams_deliver_and_says_which_it_does_not() -> None:
-    streamed = [kind for kind in SubType if kind not in (SubType.NONE, SubType.ORDER_BOOK_ODD)]
+def test_streamed_only_takes_every_kind_including_the_odd_lot_book() -> None:
+    streamed = [kind for kind in SubType if kind is not SubType.NONE]
     assert check_sub_types(streamed, streamed_only=True) == streamed
     assert list(STREAMED_SUB_TYPES) == streamed
-    with pytest.raises(InvalidArgumentError) as refused:
-        check_sub_types([SubType.QUOTE, SubType.ORDER_BOOK_ODD], streamed_only=True)
-    message = str(refused.value)
-    assert "ORDER_BOOK_ODD is not delivered by streams" in message
-    assert "QUOTE, ORDER_BOOK, TICKER, RT_DATA, K_DAY" in message
+    assert check_sub_types([SubType.ORDER_BOOK_ODD], streamed_only=True) == [SubType.ORDER_BOOK_ODD]
+    with pytest.raises(InvalidArgumentError, match="unknown subscription type"):
+        check_sub_types([SubType.QUOTE, SubType.NONE], streamed_only=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (OrderBookType.NORMAL, OrderBookType.NORMAL),
+        (OrderBookType.ODD, OrderBookType.ODD),
+        ("ODD", OrderBookType.ODD),
+        ("NORMAL", OrderBookType.NORMAL),
+    ],
+)
+def test_order_book_type_takes_the_enum_and_the_sdk_names(
+    value: object, expected: OrderBookType
+) -> None:
+    assert check_order_book_type(value) is expected
+
+
+@pytest.mark.parametrize("value", [1, 0, True, None, "odd", "NONE", SubType.ORDER_BOOK_ODD])
+def test_order_book_type_refuses_anything_else(value: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="order_book_type must be"):
+        check_order_book_type(value)
 
 
 @pytest.mark.parametrize(

@@ -174,7 +174,7 @@ async def test_an_unknown_group_is_a_typed_error_naming_the_groups(runner: Runne
 @pytest.mark.parametrize(
     ("group", "sub_types", "kwargs"),
     [
-        ("Tech", [SubType.TICKER, SubType.ORDER_BOOK_ODD], {}),
+        ("Tech", [SubType.TICKER, SubType.NONE], {}),
         ("Tech", SubType.QUOTE, {}),
         ("Tech", [], {}),
         ("", [SubType.QUOTE], {}),

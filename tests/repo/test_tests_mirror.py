@@ -75,10 +75,6 @@ UNTESTED: dict[str, str] = {
         "pushes to streams, reconnects and Notify's quota, over a socket: "
         "tests/quotes/test_client.py"
     ),
-    "asyncquote/_quotes/pushes.py": (
-        "quote pushes to updates and the Qot_Sub body, read by the hostile quote desk: "
-        "tests/quotes/test_client.py"
-    ),
     "asyncquote/_quotes/state.py": "the book's snapshot models: tests/quotes/test_book.py",
     # -- _io
     "asyncquote/_io/connection_options.py": (

@@ -41,6 +41,7 @@ GET_ORDER_BOOK = 3012
 UPDATE_ORDER_BOOK = 3013
 GET_SECURITY_SNAPSHOT = 3203
 QUOTE, ORDER_BOOK, TICKER = 1, 2, 4
+ORDER_BOOK_ODD = 22
 
 
 def securities(codes: Sequence[str]) -> list[Qot_Common_pb2.Security]:
@@ -148,9 +149,13 @@ class QuoteClient:
         request = Qot_GetBasicQot_pb2.Request(c2s=c2s)
         return await self.call(GET_BASIC_QOT, request, Qot_GetBasicQot_pb2.Response)
 
-    async def order_book(self, code: str, num: int = 10) -> Qot_GetOrderBook_pb2.Response:
+    async def order_book(
+        self, code: str, num: int = 10, book_type: int | None = None
+    ) -> Qot_GetOrderBook_pb2.Response:
         (security,) = securities([code])
         c2s = Qot_GetOrderBook_pb2.C2S(security=security, num=num)
+        if book_type is not None:
+            c2s.orderBookType = book_type
         request = Qot_GetOrderBook_pb2.Request(c2s=c2s)
         return await self.call(GET_ORDER_BOOK, request, Qot_GetOrderBook_pb2.Response)
 

@@ -15,6 +15,7 @@ from .cryptoclient import encrypted_client
 from .keys import rsa_pem
 from .quotes import (
     ORDER_BOOK,
+    ORDER_BOOK_ODD,
     QUOTE,
     SUB,
     UPDATE_BASIC_QOT,
@@ -61,6 +62,33 @@ async def test_a_price_set_goes_exactly_to_the_connections_registered_for_it() -
     assert [level.price for level in book.orderBookBidList[:2]] == [400.0, 399.8]
     assert [level.price for level in book.orderBookAskList[:2]] == [400.4, 400.6]
     assert len(book.orderBookAskList) == 10
+
+
+async def test_the_odd_lot_book_is_pushed_when_it_changes_to_its_subscribers_only() -> None:
+    with anyio.fail_after(10):
+        async with (
+            Simulator(quote_rate=0) as sim,
+            ready_client(sim.host, sim.port) as raw_odd,
+            ready_client(sim.host, sim.port) as raw_board,
+        ):
+            odd, board = QuoteClient(raw_odd), QuoteClient(raw_board)
+            await odd.sub([TENCENT], [ORDER_BOOK_ODD], first_push=False)
+            await board.sub([TENCENT], [ORDER_BOOK], first_push=False)
+            sim.market.set_price(TENCENT, 400.2)
+            moved = await odd.book_push()
+            assert (await board.book_push()).orderBookType == 0
+            sim.market.set_price(TENCENT, 400.2)  # a trade, but the same price
+            await board.book_push()
+            unchanged = await odd.pushed_since()
+            sim.market.set_price(TENCENT, 400.4)
+            again = await odd.book_push()
+            assert await odd.pushed_since() == []
+            assert await board.pushed_since() != []  # its book moved twice more
+            book = sim.market.odd_lot_book(TENCENT)
+    assert unchanged == []
+    assert (moved.orderBookType, again.orderBookType) == (1, 1)
+    assert [level.price for level in again.orderBookAskList] == [level.price for level in book.asks]
+    assert again.svrRecvTimeAskTimestamp == book.update_time
 
 
 @pytest.mark.parametrize("algo", [0, 1, 2])

@@ -11,7 +11,7 @@ from asyncquote._models.events import ApiQuotaChanged
 from asyncquote._opend.vocabulary import Quota
 from asyncquote.sim import Simulator
 
-from .quotes import ORDER_BOOK, QUOTE, TICKER, QuoteClient, sub_info_pairs
+from .quotes import ORDER_BOOK, ORDER_BOOK_ODD, QUOTE, TICKER, QuoteClient, sub_info_pairs
 from .rawclient import ready_client
 
 pytestmark = pytest.mark.anyio
@@ -294,6 +294,34 @@ async def test_get_order_book_needs_an_order_book_subscription_and_caps_at_ten(
     assert len((await client.order_book(TENCENT, 50)).s2c.orderBookAskList) == 10
     zero = await client.order_book(TENCENT, 0)
     assert (zero.retType, zero.retMsg) == (-1, "num must be at least 1, not 0")
+
+
+async def test_the_odd_lot_book_needs_its_own_subscription_and_says_it_is_odd(
+    sim: Simulator, client: QuoteClient
+) -> None:
+    await client.sub([TENCENT], [ORDER_BOOK], push=None)
+    refused = await client.order_book(TENCENT, 5, book_type=1)
+    assert refused.retMsg == (
+        "Not subscribed on this connection; subscribe first: HK.00700 ORDER_BOOK_ODD"
+    )
+    unknown = await client.order_book(TENCENT, 5, book_type=7)
+    assert (unknown.retType, unknown.retMsg) == (-1, "Unknown order book type: 7")
+    response = await client.sub([TENCENT], [ORDER_BOOK_ODD])
+    assert response.retType == 0, response.retMsg
+    first = await client.book_push()  # the first push: the odd-lot book
+    odd = sim.market.odd_lot_book(TENCENT)
+    assert first.orderBookType == 1
+    assert [(level.price, level.volume) for level in first.orderBookBidList] == [
+        (level.price, level.volume) for level in odd.bids
+    ]
+    answer = (await client.order_book(TENCENT, 3, book_type=1)).s2c
+    assert answer.orderBookType == 1
+    levels = [(level.price, level.volume, level.orederCount) for level in answer.orderBookAskList]
+    assert levels == [(level.price, level.volume, level.order_count) for level in odd.asks[:3]]
+    assert all(volume < 100 for _, volume, _ in levels)  # fewer shares than HK.00700's lot
+    board = (await client.order_book(TENCENT, 3, book_type=0)).s2c
+    assert not board.HasField("orderBookType")  # the board-lot book, as before
+    assert board.orderBookBidList[0].volume % 100 == 0
 
 
 async def test_a_snapshot_needs_no_subscription_and_takes_at_most_400_codes(

@@ -52,6 +52,9 @@ async def test_a_price_set_by_the_test_is_pushed_to_the_subscriber(opend: OpenD)
     assert book.orderBookBidList[0].price == 400.0
     assert opend.market.quote(TENCENT) == quote
     assert opend.market.order_book(TENCENT).asks[0].price == 400.4
+    odd = opend.market.odd_lot_book(TENCENT)
+    assert odd.order_book_type == 1
+    assert all(level.price >= 400.4 and level.volume < 100 for level in odd.asks)
 
 
 async def test_prices_stay_put_unless_the_test_moves_them(opend: OpenD) -> None:
