@@ -80,7 +80,8 @@ def build_lines(raw: dict[str, Any], plan: _Plan, backend: str) -> list[Line]:
                 "µs",
                 3.5,
                 False,
-                f"{_spread([r['us'] for r in decode])}; bare parse "
+                f"{_spread([r['us'] for r in decode])}; CPU "
+                f"{_median([r.get('cpu_us', 0.0) for r in decode]):.2f} µs; bare parse "
                 f"{_median([r['parse_us'] for r in decode]):.2f}, reading all fields "
                 f"{_median([r['read_us'] for r in decode]):.2f} µs",
             )

@@ -298,9 +298,35 @@ class ReplyDecoding:
             find = young.get
             window_young, window_old = window.young, window.old
             stored = 0
+            batch = raws[index:stop]
+            # A chunk of entries never seen (the cold path: a watchlist never
+            # asked for), done with C loops: found in no generation, no two
+            # alike, none known to the doorkeeper. Then each entry is what the
+            # loop below would make of it: converted, its digest remembered,
+            # put in the window, in reply order. Anything else takes the loop.
+            if (
+                young.keys().isdisjoint(batch)
+                and (not old or old.keys().isdisjoint(batch))
+                and window_young.keys().isdisjoint(batch)
+                and (not window_old or window_old.keys().isdisjoint(batch))
+            ):
+                hashes = set(map(hash, batch))
+                if len(hashes) == len(batch) and digests.isdisjoint(hashes):
+                    if parsed is None:
+                        parsed = self._parsed = _parse(self._body)
+                    try:
+                        new = list(map(convert, parsed[index:stop]))
+                    except ProtocolError:
+                        new = None  # the loop raises it, naming the entry
+                    if new is not None:
+                        digests |= hashes
+                        window_young.update(zip(batch, new, strict=True))
+                        models += new
+                        stored = len(new)
+                        batch = ()
             # A slice of the repeated field, not indexing it entry by
             # entry: a list made at once is cheaper to go through.
-            for raw in raws[index:stop]:
+            for raw in batch:
                 model = find(raw)
                 if model is None:
                     # An empty generation is not asked (it often is,

@@ -207,12 +207,31 @@ def security_to_pb(security: Security) -> Qot_Common_pb2.Security:
         raise InvalidArgumentError(f"cannot send security {security!r}: {exc}") from None
 
 
+#: Underlyings already built, by (market, code): the warrants and options of one
+#: underlying share its one immutable Security (one tracked object, not one each).
+_OWNERS: dict[tuple[int, str], Security] = {}
+#: Past this many the table is emptied (a dict lookup stays cheap; nothing grows unbounded).
+_OWNERS_MAX = 1024
+
+
+def _owner_of(pb: Qot_Common_pb2.Security) -> Security:
+    """The underlying named by ``pb``: the one already built for it, or a new one (kept)."""
+    key = (pb.market, pb.code)
+    owner = _OWNERS.get(key)
+    if owner is None:
+        owner = security_from_pb(pb, _owner)
+        if len(_OWNERS) >= _OWNERS_MAX:
+            _OWNERS.clear()
+        _OWNERS[key] = owner
+    return owner
+
+
 def _warrant_from_pb(pb: Qot_Common_pb2.WarrantStaticExData) -> WarrantStaticExData:
     kind = pb.type
     owner = pb.owner
     if not (kind and owner.market and owner.code):
         _require(pb, "warrantExData.")
-    return _warrant({"type": _warrant_type(kind, kind), "owner": security_from_pb(owner, _owner)})
+    return _warrant({"type": _warrant_type(kind, kind), "owner": _owner_of(owner)})
 
 
 def _option_from_pb(pb: Qot_Common_pb2.OptionStaticExData) -> OptionStaticExData:
@@ -226,7 +245,7 @@ def _option_from_pb(pb: Qot_Common_pb2.OptionStaticExData) -> OptionStaticExData
     return _option(
         {
             "type": _option_type(kind, kind),
-            "owner": security_from_pb(pb.owner, _owner),
+            "owner": _owner_of(pb.owner),
             "strike_time": strike_time,
             "strike_price": pb.strikePrice,
             "suspend": pb.suspend,

@@ -382,3 +382,34 @@ def test_the_doorkeeper_forgets_everything_once_full(built: list[int]) -> None:
         cache.decode_reply(reply([stock(n)]))
     cache.decode_reply(once)
     assert cache.admitted == 0
+
+
+def test_an_entry_twice_among_new_ones_is_built_once_and_admitted(built: list[int]) -> None:
+    # A chunk of new entries that repeats one of them: the second copy is the
+    # first's model, found in the window (so admitted), not built again.
+    cache = EntryCache()
+    entries = [stock(n) for n in range(10)]
+    result = cache.decode_reply(reply([*entries, stock(3), *(stock(n) for n in range(10, 20))]))
+    assert built == list(range(20))
+    assert result[10] is result[3]
+    assert cache.admitted == 1
+    assert result == [static_info_from_pb(pb) for pb in [*entries, stock(3)]] + [
+        static_info_from_pb(stock(n)) for n in range(10, 20)
+    ]
+
+
+def test_a_new_chunk_with_one_entry_the_doorkeeper_knows_admits_only_that_one(
+    built: list[int],
+) -> None:
+    cache = EntryCache(size=1024, window=8)
+    cache.decode_reply(reply([stock(0)]))
+    for start in (100, 150):  # stock(0) leaves the window (a chunk may overshoot it)
+        cache.decode_reply(reply([stock(n) for n in range(start, start + 50)]))
+    assert cache.admitted == 0
+    built.clear()
+    result = cache.decode_reply(reply([*(stock(n) for n in range(200, 230)), stock(0)]))
+    assert built == [*range(200, 230), 0]
+    assert cache.admitted == 1
+    built.clear()
+    assert cache.decode_reply(reply([stock(0)])) == [result[-1]]
+    assert built == []

@@ -420,6 +420,8 @@ FIRST_TOUCHES: dict[str, Callable[[SecurityStaticInfo], Any]] = {
 def either_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Both ways of giving a watchlist model its fields, whichever this interpreter uses."""
     monkeypatch.setattr(convert, "_INLINE", request.param)
+    # No underlying built the other way (or touched by another test) is shared in.
+    monkeypatch.setattr(convert, "_OWNERS", {})
 
 
 @pytest.mark.usefixtures("either_way")
@@ -466,6 +468,7 @@ def test_a_decoded_entry_stays_frozen_and_its_copies_are_its_own() -> None:
 def test_a_decoded_entry_is_three_objects_for_the_cyclic_gc_not_six() -> None:
     # Seen failing before the fields were kept inline: 6 tracked objects per entry.
     assert convert._INLINE
+    convert._OWNERS.clear()  # underlyings shared from other tests may have made their dict
     pbs = [pb for pb in derivatives_pbs() if not pb.HasField("warrantExData")] * 100
     pbs = [p for p in pbs if not (p.HasField("optionExData") or p.HasField("futureExData"))]
     gc.collect()
@@ -480,3 +483,60 @@ def test_a_decoded_entry_is_three_objects_for_the_cyclic_gc_not_six() -> None:
         for part in (info.warrant_ex_data, info.option_ex_data):
             if part is not None:
                 assert not any(isinstance(r, dict) for r in gc.get_referents(part.owner))
+
+
+def warrant_on(market: int, code: str, number: int) -> Qot_Common_pb2.SecurityStaticInfo:
+    pb = Qot_Common_pb2.SecurityStaticInfo()
+    basic = pb.basic
+    basic.security.market, basic.security.code = 1, f"2{number:04d}"
+    basic.id, basic.lotSize, basic.secType = 80_000 + number, 1000, 5
+    basic.name, basic.listTime = f"Warrant {number}", "2026-01-02"
+    pb.warrantExData.type = 1
+    pb.warrantExData.owner.market, pb.warrantExData.owner.code = market, code
+    return pb
+
+
+@pytest.mark.usefixtures("either_way")
+def test_warrants_and_options_on_one_underlying_share_its_one_security() -> None:
+    pbs = [warrant_on(1, "00700", n) for n in range(3)]
+    option = next(pb for pb in derivatives_pbs() if pb.HasField("optionExData"))
+    option.optionExData.owner.market, option.optionExData.owner.code = 1, "00700"
+    infos = [*static_infos_from_pb(pbs), static_info_from_pb(option)]
+    owners = [info.warrant_ex_data.owner for info in infos[:3] if info.warrant_ex_data]
+    assert infos[3].option_ex_data is not None
+    owners.append(infos[3].option_ex_data.owner)
+    assert all(owner is owners[0] for owner in owners)
+    assert owners[0] == Security(market=Market.HK, code="00700")
+    for info in infos:
+        assert_like_validated(info)
+    # A copy with another underlying is its own; the shared one and its sharers are untouched.
+    first = infos[0].warrant_ex_data
+    assert first is not None
+    moved = first.model_copy(update={"owner": Security(market=Market.US, code="AAPL")})
+    assert moved.owner.code == "AAPL"
+    assert all(o.code == "00700" and o.market is Market.HK for o in owners)
+    assert infos[1] == SecurityStaticInfo.model_validate(infos[1].model_dump())
+
+
+@pytest.mark.usefixtures("either_way")
+def test_underlyings_differing_in_market_or_code_are_not_shared() -> None:
+    infos = static_infos_from_pb(
+        [warrant_on(1, "00700", 0), warrant_on(11, "00700", 1), warrant_on(1, "00701", 2)]
+    )
+    owners = [info.warrant_ex_data.owner for info in infos if info.warrant_ex_data]
+    assert [(o.market, o.code) for o in owners] == [
+        (Market.HK, "00700"),
+        (Market.US, "00700"),
+        (Market.HK, "00701"),
+    ]
+    assert len({id(o) for o in owners}) == 3
+
+
+def test_the_table_of_underlyings_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(convert, "_OWNERS", {})
+    monkeypatch.setattr(convert, "_OWNERS_MAX", 4)
+    infos = static_infos_from_pb([warrant_on(1, f"{n:05d}", n) for n in range(10)])
+    assert len(convert._OWNERS) <= 4
+    assert [i.warrant_ex_data.owner.code for i in infos if i.warrant_ex_data] == [
+        f"{n:05d}" for n in range(10)
+    ]
