@@ -280,11 +280,9 @@ NEW_YORK = ZoneInfo("America/New_York")
 def pre_market_simulator() -> Simulator:
     """A still simulator whose market clock starts at 08:00 New York time (pre-market)
     on a day to come (its market only moves forward)."""
-    sim = Simulator(port=0, quote_rate=0, quotas=FREE_SIM_POLLS)
     day = datetime.now(NEW_YORK).date() + timedelta(days=2)
-    start = datetime.combine(day, time(8, 0), NEW_YORK).timestamp()
-    sim._state.wall_clock = lambda: start  # no public way to pin it: the market starts from it
-    return sim
+    start = datetime.combine(day, time(8, 0), NEW_YORK)
+    return Simulator(port=0, quote_rate=0, quotas=FREE_SIM_POLLS, clock_start=start)
 
 
 def sub_options(sim: Simulator) -> list[tuple[int, list[str], bool, int, list[int]]]:
