@@ -250,8 +250,10 @@ async def test_a_group_is_followed_for_trades_and_k_lines_in_order(runner: Runne
 async def test_a_stopped_reader_of_a_followed_groups_trades_is_told_of_the_drops(
     runner: Runner,
 ) -> None:
+    # The US members' opening trades are pushed only in regular hours: pin it outside them.
+    hong_kong_morning = datetime(2026, 1, 6, 10, 0, tzinfo=ZoneInfo("Asia/Hong_Kong"))
     async with (
-        Simulator(port=0, quote_rate=0) as sim,
+        Simulator(port=0, quote_rate=0, clock_start=hong_kong_morning) as sim,
         asyncquote.connect(sim.host, sim.port, keepalive=False, reconnect=FAST) as client,
         client.follow_user_security("Tech", [SubType.TICKER], buffer=8) as stream,
     ):
