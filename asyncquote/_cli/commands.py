@@ -407,6 +407,7 @@ async def _sim(args: argparse.Namespace) -> None:
             quote_rate=args.quote_rate,
             market_seed=0 if args.seed is None else args.seed,
             subscription_quota=args.subscription_quota,
+            clock_start=args.clock_start,
             ready=announce,
         )
     except StateFileError as exc:

@@ -24,6 +24,7 @@ from ..sim._subscriptions import DEFAULT_SUBSCRIPTION_QUOTA
 from .market_data import add_market_data_commands
 from .quotes import add_quote_commands
 from .types import (
+    _clock_start,
     _count,
     _FaultAction,
     _gateway_port,
@@ -286,6 +287,14 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="PER_SECOND",
         help="how many times a second every security's price moves, pushed to the "
         "connections subscribed (0: prices move only when a test sets them)",
+    )
+    sim.add_argument(
+        "--clock-start",
+        type=_clock_start,
+        metavar="ISO8601",
+        help="start the market's clock at this moment, with its UTC offset, e.g. "
+        "2026-01-05T08:00-05:00 (pre-market in New York); it then runs at real speed "
+        "(default: now)",
     )
     sim.add_argument(
         "--subscription-quota",

@@ -9,12 +9,15 @@ is :mod:`asyncquote._cli.parser`.
 from __future__ import annotations
 
 import argparse
+import datetime
 import math
 from collections.abc import Sequence
 
 from .._base.args import is_plain_text
+from .._base.errors import InvalidArgumentError
 from .._opend.vocabulary import Quota
 from ..sim._gateway import StatusChange
+from ..sim._server_args import clock_start_seconds
 
 #: The rule each kind of port follows, as the error messages say it.
 _CLIENT_PORTS = "1 to 65535"
@@ -95,6 +98,26 @@ def _rate(text: str) -> float:
     if not 0 <= rate < math.inf:
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of times a second >= 0")
     return rate
+
+
+def _clock_start(text: str) -> datetime.datetime:
+    """An ISO 8601 moment with its UTC offset (or ``Z``), e.g. ``2026-01-05T08:00-05:00``."""
+    # Python 3.10 reads no "Z"; it is UTC.
+    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+    try:
+        moment = datetime.datetime.fromisoformat(iso)
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date and time with a UTC offset, "
+            "e.g. 2026-01-05T08:00-05:00 or 2026-01-05T13:00Z"
+        )
+    try:
+        clock_start_seconds(moment)
+    except InvalidArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return moment
 
 
 def _websocket_key(text: str) -> str:

@@ -13,9 +13,12 @@ a client that stops reading stalls only itself.
 Invariants:
 
 * The market's clock is the simulator's event-loop clock
-  (:func:`anyio.current_time`) mapped onto its wall clock when it starts:
-  virtual clocks (trio's ``MockClock``) move the market as they move
-  sleeps, and the times pushed are epoch seconds.
+  (:func:`anyio.current_time`) mapped onto its wall clock, or onto the
+  ``clock_start`` it was given, when it starts: virtual clocks (trio's
+  ``MockClock``) move the market as they move sleeps, and the times pushed
+  are epoch seconds. Given a ``clock_start``, the server's wall clock is
+  the market's (the ``time`` of GetGlobalState and KeepAlive agrees with
+  the trades).
 * A push is built once per security and kind, and only if a connection
   wants it; nothing is pushed while the gateway is logged out of the quote
   server (prices still move). Tickers, K-lines, time-share and broker
@@ -237,6 +240,8 @@ class MarketControl:
             gateway control's ``push``), for ``UsedQuotaChanged``.
         rate: price moves a second per security; ``0``: only when told.
         seed: every starting price and move comes from it.
+        clock_start: the market's time when it starts, epoch seconds;
+            ``None``: the wall clock's.
     """
 
     def __init__(
@@ -247,6 +252,7 @@ class MarketControl:
         *,
         rate: float,
         seed: int,
+        clock_start: float | None = None,
     ) -> None:
         self._state = state
         self._table = table
@@ -254,9 +260,14 @@ class MarketControl:
         state.on_subscriptions_change = self._subscriptions_changed
         # Set while running: the report task waits on it.
         self._quota_report: anyio.Event | None = None
+        self._clock_start = clock_start
         listings = [listing_of(info) for info in state.watchlists.securities]
-        state.market = Exchange(listings, seed=seed, rate=rate, start=state.wall_clock())
+        start = state.wall_clock() if clock_start is None else clock_start
+        state.market = Exchange(listings, seed=seed, rate=rate, start=start)
         state.market_clock = self._market_time
+        if clock_start is not None:
+            # One clock for the whole simulator: never reads state.wall_clock again.
+            state.wall_clock = self._market_time
         # (wall clock, event-loop clock) at start; None while not running.
         self._market_origin: tuple[float, float] | None = None
         self._market_data = MarketDataPushes(state, table.push)
@@ -268,13 +279,15 @@ class MarketControl:
     def _market_time(self) -> float:
         origin = self._market_origin
         if origin is None:
-            return self._state.wall_clock()
+            # Not started: the time it will start at (or the wall clock's now).
+            return self._state.wall_clock() if self._clock_start is None else self._clock_start
         wall, loop = origin
         return wall + (anyio.current_time() - loop)
 
     def start(self, task_group: anyio.abc.TaskGroup) -> None:
         """Start the market's clock (and its task, unless its rate is 0) and the quota reports."""
-        self._market_origin = (self._state.wall_clock(), anyio.current_time())
+        start = self._state.wall_clock() if self._clock_start is None else self._clock_start
+        self._market_origin = (start, anyio.current_time())
         self._quota_report = anyio.Event()
         task_group.start_soon(self._report_used_quota)
         if self._state.market.rate > 0:

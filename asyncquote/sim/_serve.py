@@ -8,6 +8,7 @@ offers that module's names.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Callable, Mapping, Sequence
 
@@ -43,6 +44,7 @@ async def serve(
     quote_rate: float = DEFAULT_QUOTE_RATE,
     market_seed: int = 0,
     subscription_quota: int | None = None,
+    clock_start: float | datetime.datetime | None = None,
     ready: Callable[[Simulator], object] | None = None,
 ) -> None:
     """Run a :class:`Simulator` until cancelled.
@@ -68,6 +70,8 @@ async def serve(
         quote_rate: price moves a second per security, as for :class:`Simulator`.
         market_seed: the market's seed, as for :class:`Simulator`.
         subscription_quota: the account's subscription quota, as for :class:`Simulator`.
+        clock_start: the moment the simulator's clock starts at (epoch seconds
+            or an aware datetime), as for :class:`Simulator`.
         ready: called with the running simulator once it accepts connections
             (to print the port, say).
     """
@@ -89,6 +93,7 @@ async def serve(
         quote_rate=quote_rate,
         market_seed=market_seed,
         subscription_quota=subscription_quota,
+        clock_start=clock_start,
     )
     async with simulator as sim:
         if ready is not None:

@@ -16,6 +16,7 @@ connection; the watchlists and quota ledger outlive restarts.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -36,7 +37,7 @@ from ._market_control import MarketControl, SimulatedMarket
 from ._persistence import StateFile
 from ._pushes import DEFAULT_PUSH_BACKLOG
 from ._quotas import QuotaLedger, merge_quotas
-from ._server_args import check_faults, check_simulator_arguments
+from ._server_args import check_faults, check_simulator_arguments, clock_start_seconds
 from ._server_views import ServerViews
 from ._state import RequestRecord, ServerState
 from ._subscriptions import Subscriptions
@@ -120,6 +121,10 @@ class Simulator(ServerViews):
         subscription_quota: (security, kind) pairs the account may have
             subscribed at once; ``gateway``'s ``subscription_quota`` (1,000,
             one of Futu's tiers, by default) when ``None``.
+        clock_start: the simulator's time on entering the ``async with``, epoch
+            seconds or an aware datetime (``None``: now); its clock then runs at
+            the event loop's speed. Trades, K-lines, the part of the US trading
+            day (pre-market ...) and OpenD's ``time`` follow that clock.
 
     Raises:
         StateFileError: ``state_path`` exists but cannot be loaded, or cannot
@@ -135,7 +140,7 @@ class Simulator(ServerViews):
             holding something other than :class:`~._gateway.StatusChange`;
             or both ``watchlists`` and ``state_path``, or both
             ``websocket_port`` and ``rsa_key``, were given; or ``rsa_key``
-            is not a readable RSA private key.
+            is not a readable RSA private key, or ``clock_start`` a naive datetime.
         ImportError: ``rsa_key`` was given but the ``cryptography`` package
             is not installed, or ``websocket_port`` was given but the
             ``websockets`` package is not (the ``websocket`` extra).
@@ -163,6 +168,7 @@ class Simulator(ServerViews):
         quote_rate: float = DEFAULT_QUOTE_RATE,
         market_seed: int = 0,
         subscription_quota: int | None = None,
+        clock_start: float | datetime.datetime | None = None,
     ) -> None:
         # Every argument by its name (the checks' signature is this one's,
         # which tests/sim/test_server_args.py pins): nothing else is bound yet.
@@ -219,7 +225,12 @@ class Simulator(ServerViews):
         )
         self._control = GatewayControl(state, table)
         self._market = MarketControl(
-            state, table, self._control.push, rate=quote_rate, seed=market_seed
+            state,
+            table,
+            self._control.push,
+            rate=quote_rate,
+            seed=market_seed,
+            clock_start=clock_start_seconds(clock_start),
         )
         # The open connections' states, by id (tests look inside).
         self._connections = table.states

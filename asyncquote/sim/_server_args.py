@@ -8,6 +8,7 @@ is :mod:`._server`.
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Iterable
 
@@ -42,6 +43,7 @@ def check_simulator_arguments(
     quote_rate: object,
     market_seed: object,
     subscription_quota: object,
+    clock_start: object,
 ) -> tuple[StatusChange, ...]:
     """Check :class:`Simulator`'s arguments (all of them, by their names); raise naming one.
 
@@ -65,7 +67,7 @@ def check_simulator_arguments(
     if record_limit is not None:
         check_int("record_limit", record_limit, minimum=0)
     check_int("push_backlog", push_backlog, minimum=1)
-    check_market_arguments(quote_rate=quote_rate, market_seed=market_seed)
+    check_market_arguments(quote_rate=quote_rate, market_seed=market_seed, clock_start=clock_start)
     if language not in LANGUAGES:
         raise InvalidArgumentError(f"language must be one of {LANGUAGES}, not {language!r}")
     if handshake_timeout is not None:
@@ -89,14 +91,51 @@ def check_simulator_arguments(
     return tuple(changes)
 
 
-def check_market_arguments(*, quote_rate: object, market_seed: object) -> None:
+def check_market_arguments(
+    *, quote_rate: object, market_seed: object, clock_start: object = None
+) -> None:
     """Raise :class:`InvalidArgumentError` unless the market's arguments are valid."""
+    clock_start_seconds(clock_start)
     if isinstance(market_seed, bool) or not isinstance(market_seed, int):
         raise InvalidArgumentError(f"market_seed must be a whole number, not {market_seed!r}")
     if isinstance(quote_rate, bool) or not isinstance(quote_rate, int | float):
         raise InvalidArgumentError(f"quote_rate must be a number per second, not {quote_rate!r}")
     if not 0 <= quote_rate < math.inf:
         raise InvalidArgumentError(f"quote_rate must be a finite number >= 0, not {quote_rate!r}")
+
+
+# The last second a datetime can hold: every time the market writes is one.
+_LAST_SECOND = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.timezone.utc).timestamp()
+
+
+def clock_start_seconds(clock_start: object) -> float | None:
+    """``clock_start`` as epoch seconds (``None`` stays ``None``: the wall clock's now).
+
+    Raises:
+        InvalidArgumentError: not ``None``, a number of epoch seconds from 0
+            to the end of year 9999, or a datetime with a time zone (a naive
+            one would be read in the machine's own zone, so differently on CI).
+    """
+    if clock_start is None:
+        return None
+    if isinstance(clock_start, datetime.datetime):
+        if clock_start.utcoffset() is None:
+            raise InvalidArgumentError(
+                f"clock_start must be a datetime with a time zone, not the naive {clock_start!r}"
+            )
+        seconds = clock_start.timestamp()
+    elif isinstance(clock_start, int | float) and not isinstance(clock_start, bool):
+        seconds = float(clock_start)
+    else:
+        raise InvalidArgumentError(
+            f"clock_start must be epoch seconds or an aware datetime, not {clock_start!r}"
+        )
+    if not 0 <= seconds <= _LAST_SECOND:
+        raise InvalidArgumentError(
+            f"clock_start must be from 1970 to 9999 (epoch seconds 0 to {_LAST_SECOND:.0f}), "
+            f"not {clock_start!r}"
+        )
+    return seconds
 
 
 def check_faults(faults: object) -> None:

@@ -13,6 +13,7 @@ Adding an option is adding a field here and passing it on in
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import os
 from collections.abc import Mapping, Sequence
@@ -112,6 +113,10 @@ class OpenDOptions:
         market_seed: the seed every starting price and move comes from.
         subscription_quota: the account's subscription quota; ``None`` is
             the simulator's (1,000).
+        clock_start: the moment the simulator's clock starts at, as epoch
+            seconds or an aware datetime (``None``: now); pin it when what a
+            test checks depends on the time of day (US pre-market trades,
+            say), so the test means the same at any hour CI runs it.
     """
 
     watchlists: Mapping[str, Sequence[str]] | WatchlistStore | None = None
@@ -124,6 +129,7 @@ class OpenDOptions:
     quote_rate: float = 0.0
     market_seed: int = 0
     subscription_quota: int | None = None
+    clock_start: float | datetime.datetime | None = None
 
     @classmethod
     def from_kwargs(cls, where: str, kwargs: Mapping[str, Any]) -> OpenDOptions:
@@ -197,7 +203,9 @@ class OpenDOptions:
             gateway = GatewayState.in_status(gateway)
         elif gateway is not None and not isinstance(gateway, GatewayState):
             raise TypeError(f"gateway must be a status name or a GatewayState, not {gateway!r}")
-        check_market_arguments(quote_rate=self.quote_rate, market_seed=self.market_seed)
+        check_market_arguments(
+            quote_rate=self.quote_rate, market_seed=self.market_seed, clock_start=self.clock_start
+        )
         if self.subscription_quota is not None:
             check_int("subscription_quota", self.subscription_quota, minimum=0)
         return {
@@ -211,6 +219,7 @@ class OpenDOptions:
             "quote_rate": self.quote_rate,
             "market_seed": self.market_seed,
             "subscription_quota": self.subscription_quota,
+            "clock_start": self.clock_start,
         }
 
     def client_kwargs(self) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "opend(**options): configure the simulated OpenD of the opend fixture: watchlists=, "
         "quotas=, faults=, rsa_key=, language=, keepalive_interval=, gateway=, quote_rate=, "
-        "market_seed=, subscription_quota= "
+        "market_seed=, subscription_quota=, clock_start= "
         "(see asyncquote.testing.OpenDOptions)",
     )
     config.addinivalue_line(

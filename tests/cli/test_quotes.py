@@ -37,17 +37,23 @@ def market() -> Iterator[Simulator]:
         yield sim
 
 
+HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+
+# 10:00 in Hong Kong, 21:00 in New York the day before: the US members'
+# trades are outside regular hours (overnight), whatever hour the tests run.
+HONG_KONG_MORNING = datetime(2026, 1, 6, 10, 0, tzinfo=HONG_KONG)
+
+
 @pytest.fixture
 def still_market() -> Iterator[tuple[Simulator, BlockingPortal]]:
-    """A simulator whose prices move only when set, and the portal to set them through."""
+    """A simulator whose prices move only when set, and the portal to set them through;
+    its clock starts at :data:`HONG_KONG_MORNING`."""
+    simulator = Simulator(port=0, quote_rate=0, clock_start=HONG_KONG_MORNING)
     with (
         anyio.from_thread.start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(Simulator(port=0, quote_rate=0)) as sim,
+        portal.wrap_async_context_manager(simulator) as sim,
     ):
         yield sim, portal
-
-
-HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 
 
 def format_clock(epoch: float) -> str:

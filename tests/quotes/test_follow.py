@@ -250,8 +250,10 @@ async def test_a_group_is_followed_for_trades_and_k_lines_in_order(runner: Runne
 async def test_a_stopped_reader_of_a_followed_groups_trades_is_told_of_the_drops(
     runner: Runner,
 ) -> None:
+    # The US members' opening trades are pushed only in regular hours: pin it outside them.
+    hong_kong_morning = datetime(2026, 1, 6, 10, 0, tzinfo=ZoneInfo("Asia/Hong_Kong"))
     async with (
-        Simulator(port=0, quote_rate=0) as sim,
+        Simulator(port=0, quote_rate=0, clock_start=hong_kong_morning) as sim,
         asyncquote.connect(sim.host, sim.port, keepalive=False, reconnect=FAST) as client,
         client.follow_user_security("Tech", [SubType.TICKER], buffer=8) as stream,
     ):
@@ -280,11 +282,9 @@ NEW_YORK = ZoneInfo("America/New_York")
 def pre_market_simulator() -> Simulator:
     """A still simulator whose market clock starts at 08:00 New York time (pre-market)
     on a day to come (its market only moves forward)."""
-    sim = Simulator(port=0, quote_rate=0, quotas=FREE_SIM_POLLS)
     day = datetime.now(NEW_YORK).date() + timedelta(days=2)
-    start = datetime.combine(day, time(8, 0), NEW_YORK).timestamp()
-    sim._state.wall_clock = lambda: start  # no public way to pin it: the market starts from it
-    return sim
+    start = datetime.combine(day, time(8, 0), NEW_YORK)
+    return Simulator(port=0, quote_rate=0, quotas=FREE_SIM_POLLS, clock_start=start)
 
 
 def sub_options(sim: Simulator) -> list[tuple[int, list[str], bool, int, list[int]]]:

@@ -110,6 +110,10 @@ def test_sim_reports_an_unreadable_rsa_key_and_exits_1(
         (["--quote-rate", "inf"], "is not a finite number of times a second >= 0"),
         (["--subscription-quota", "many"], "'many' is not a whole number"),
         (["--subscription-quota", "-5"], "-5 must be 0 or more"),
+        (["--clock-start", "2026-01-05T08:00"], "'2026-01-05T08:00' is not an ISO 8601"),
+        (["--clock-start", "tomorrow"], "'tomorrow' is not an ISO 8601 date and time with"),
+        (["--clock-start", ""], "'' is not an ISO 8601"),
+        (["--clock-start", "1969-12-31T23:00Z"], "clock_start must be from 1970 to 9999"),
     ],
 )
 def test_sim_refuses_options_that_make_no_sense_with_a_usage_error(
@@ -201,3 +205,26 @@ def test_sim_binds_where_the_global_host_and_port_say(
     monkeypatch.setattr(asyncquote.sim, "serve", record)
     assert main(argv) == 0
     assert asked == [address]
+
+
+@pytest.mark.parametrize(
+    ("text", "epoch"),
+    [
+        ("2026-01-05T08:00-05:00", 1_767_618_000.0),
+        ("2026-01-05T13:00:00Z", 1_767_618_000.0),
+        ("2026-01-05T21:00+08:00", 1_767_618_000.0),
+    ],
+)
+def test_sim_starts_the_market_clock_where_asked(
+    text: str, epoch: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[object] = []
+
+    async def record(host: str, port: int, **options: Any) -> None:
+        asked.append(options["clock_start"])
+
+    monkeypatch.setattr(asyncquote.sim, "serve", record)
+    assert main(["sim", "--clock-start", text]) == 0
+    assert main(["sim"]) == 0
+    (moment, default) = asked
+    assert (moment.timestamp(), default) == (epoch, None)  # type: ignore[attr-defined]

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+import functools
 import hashlib
 import itertools
+import zoneinfo
 
 import anyio
 import pytest
 
+from asyncquote._opend.quotes import UsTradingPart
 from asyncquote._pb import Qot_UpdateBasicQot_pb2, Qot_UpdateOrderBook_pb2
-from asyncquote.sim import Simulator
+from asyncquote.sim import Simulator, serve
+from asyncquote.sim._market_calendar import trading_part
 
 from .cryptoclient import encrypted_client
 from .keys import rsa_pem
@@ -232,3 +237,49 @@ class TestAtARate:
             assert await client.pushed_since() == []
             assert sim.market.quote(TENCENT).moves == 0
         assert before.volume == 0
+
+
+class TestTheClockStart:
+    """``clock_start``: the market starts at a chosen moment, then runs on (virtual time)."""
+
+    # 08:00 New York time on a Monday: pre-market.
+    START = datetime.datetime(2026, 1, 5, 8, 0, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+
+    @pytest.fixture
+    def anyio_backend(self, virtual_time: tuple[str, dict[str, object]]) -> object:
+        return virtual_time
+
+    async def test_trades_and_the_gateways_time_start_at_it_and_run_on(self) -> None:
+        start = self.START.timestamp()
+        async with (
+            Simulator(quote_rate=0, clock_start=self.START) as sim,
+            ready_client(sim.host, sim.port) as raw,
+        ):
+            first = sim.market.trade(APPLE, 250.0, 10)
+            state = await raw.global_state()
+            await anyio.sleep(90 * 60)  # into the regular session, 09:30
+            later = sim.market.trade(APPLE, 250.0, 10)
+            later_state = await raw.global_state()
+        assert (first.time, state.time, state.localTime) == (start, int(start), start)
+        assert (later.time, later_state.time) == (start + 5400, int(start) + 5400)
+        parts = [trading_part(trade.time, 11) for trade in (first, later)]
+        assert parts == [UsTradingPart.PRE, UsTradingPart.REGULAR]
+
+    async def test_a_market_moving_at_a_rate_counts_its_moves_from_it(self) -> None:
+        start = 1_767_618_000.0  # epoch seconds work too: 2026-01-05 13:00 UTC
+        async with Simulator(quote_rate=2, clock_start=start) as sim:
+            await anyio.sleep(1.25)
+            assert sim.market.quote(TENCENT).update_time == start + 1.0
+            assert [t.time for t in sim.market.tickers(TENCENT)][-2:] == [start + 0.5, start + 1]
+
+    async def test_serve_passes_it_on(self) -> None:
+        started: list[Simulator] = []
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(
+                functools.partial(
+                    serve, port=0, quote_rate=0, clock_start=self.START, ready=started.append
+                )
+            )
+            await anyio.sleep(1)
+            assert started[0].market.trade(APPLE, 250.0, 10).time == self.START.timestamp() + 1
+            tasks.cancel_scope.cancel()

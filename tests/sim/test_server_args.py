@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +51,14 @@ BAD: list[tuple[Callable[..., object], dict[str, Any], str]] = [
     (Simulator, {"market_seed": True}, "market_seed"),
     (Simulator, {"subscription_quota": -1}, "subscription_quota"),
     (Simulator, {"subscription_quota": "100"}, "subscription_quota"),
+    # A naive datetime would be read in the machine's own zone: another hour on CI.
+    (Simulator, {"clock_start": datetime.datetime(2026, 1, 5, 8, 0)}, "clock_start"),
+    (Simulator, {"clock_start": "2026-01-05T08:00Z"}, "clock_start"),
+    (Simulator, {"clock_start": True}, "clock_start"),
+    (Simulator, {"clock_start": -1}, "clock_start"),
+    (Simulator, {"clock_start": math.nan}, "clock_start"),
+    (Simulator, {"clock_start": math.inf}, "clock_start"),
+    (Simulator, {"clock_start": 1e12}, "clock_start"),
     # GatewayState
     (GatewayState, {"market_hk": True}, "market_hk"),
     (GatewayState, {"market_hk": 2**31}, "market_hk"),

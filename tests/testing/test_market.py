@@ -6,7 +6,9 @@ asyncquote client: this is the gateway's side of the story.
 
 from __future__ import annotations
 
+import datetime
 import threading
+import zoneinfo
 from dataclasses import replace
 
 import pytest
@@ -79,6 +81,17 @@ async def test_the_market_and_the_quota_are_options(opend: OpenD) -> None:
     assert refused.retMsg.startswith("Subscription quota exceeded: 2 more needed, 1 of 1 left")
 
 
+PRE_MARKET = datetime.datetime(2026, 1, 5, 8, 0, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+
+
+@pytest.mark.opend(clock_start=PRE_MARKET)
+def test_the_market_clock_starts_where_the_test_says(opend: OpenD) -> None:
+    trade = opend.market.trade("US.AAPL", 250.0, 10)
+    # It runs on from there at real speed: an hour is far more than this test takes.
+    assert PRE_MARKET.timestamp() <= trade.time < PRE_MARKET.timestamp() + 3600
+    assert trade.extended  # a pre-market trade, at whatever hour the test runs
+
+
 def test_the_same_seed_gives_the_same_prices() -> None:
     with OpenD.start(market_seed=7) as first, OpenD.start(market_seed=7) as second:
         # All but the time: each market opens when its gateway starts.
@@ -131,6 +144,8 @@ def test_many_threads_may_move_prices_at_once(opend: OpenD) -> None:
         ({"quote_rate": "fast"}, "quote_rate"),
         ({"market_seed": 1.5}, "market_seed"),
         ({"subscription_quota": -1}, "subscription_quota"),
+        ({"clock_start": datetime.datetime(2026, 1, 5, 8, 0)}, "clock_start"),
+        ({"clock_start": "08:00"}, "clock_start"),
     ],
 )
 def test_bad_market_options_are_refused_where_given(
