@@ -31,31 +31,13 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from asyncquote._client.entry_cache import EntryCache
 
-from .cold import _fresh_bodies
+from .cold import _fresh_bodies, _GcClock
 from .issue25 import read_every_field
 
 __all__ = ["main", "measure"]
-
-
-class _CpuGcClock:
-    """CPU time in the cyclic GC (``gc.callbacks``), in total and the longest collection."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self.longest = 0.0
-        self._started = 0.0
-
-    def __call__(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._started = time.thread_time()
-        else:
-            pause = time.thread_time() - self._started
-            self.seconds += pause
-            self.longest = max(self.longest, pause)
 
 
 def measure(replies: int, size: int) -> dict[str, float]:
@@ -64,17 +46,13 @@ def measure(replies: int, size: int) -> dict[str, float]:
     cache, kept = EntryCache(), []
     gc.collect()
     before = len(gc.get_objects())
-    clock = _CpuGcClock()
-    gc.callbacks.append(clock)
-    try:
+    with _GcClock(time.thread_time).running() as clock:
         start = time.thread_time()
         for body in bodies:
             result = cache.decode_reply(body)
             read_every_field(result)
             kept.append(result)
         decode = time.thread_time() - start
-    finally:
-        gc.callbacks.remove(clock)
     del bodies
     cache.clear()  # only what the application keeps
     gc.collect()
