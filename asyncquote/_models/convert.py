@@ -86,7 +86,9 @@ def _fields_set(cls: type[BaseModel]) -> set[str]:
     return _FIELDS_SETS.setdefault(cls, set(cls.model_fields))
 
 
-def _trusted(cls: type[_M]) -> Callable[[dict[str, Any]], _M]:
+def _trusted(
+    cls: type[_M], fill: Callable[[BaseModel, dict[str, Any]], None] = _set_dict
+) -> Callable[[dict[str, Any]], _M]:
     """A builder of ``cls`` from already-typed values, skipping validation.
 
     It does what ``model_construct`` does, minus the per-field alias and
@@ -94,12 +96,13 @@ def _trusted(cls: type[_M]) -> Callable[[dict[str, Any]], _M]:
     field of ``cls``, in declaration order (the tests check this), so the
     instance matches one validated from the same values. One builder per
     class keeps the class and its field names out of the per-call work.
+    ``fill`` gives the new model its fields: as its dict, or :data:`_fill`.
     """
     fields = _fields_set(cls)
 
     def build(values: dict[str, Any]) -> _M:
         model = _new(cls)
-        _set_dict(model, values)
+        fill(model, values)
         _set_fields_set(model, fields)
         _set_extra(model, None)
         _set_private(model, None)
@@ -126,21 +129,6 @@ _INLINE = _fields_stay_inline()
 _fill: Callable[[BaseModel, dict[str, Any]], None] = _fill_one_by_one if _INLINE else _set_dict
 
 
-def _trusted_inline(cls: type[_M]) -> Callable[[dict[str, Any]], _M]:
-    """As :func:`_trusted`, the fields given by :data:`_fill` (see the module docstring)."""
-    fields = _fields_set(cls)
-
-    def build(values: dict[str, Any]) -> _M:
-        model = _new(cls)
-        _fill(model, values)
-        _set_fields_set(model, fields)
-        _set_extra(model, None)
-        _set_private(model, None)
-        return model
-
-    return build
-
-
 def _require(pb: Any, path: str) -> None:
     """Raise :class:`ProtocolError` if ``pb`` lacks a proto2 ``required`` field.
 
@@ -159,10 +147,10 @@ def _require(pb: Any, path: str) -> None:
 # Not inline: a Security alone is mostly a quote's, whose own dict is tracked anyway.
 _security = _trusted(Security)
 # The underlying of a warrant or option, kept with its watchlist entry.
-_owner = _trusted_inline(Security)
-_warrant = _trusted_inline(WarrantStaticExData)
-_option = _trusted_inline(OptionStaticExData)
-_future = _trusted_inline(FutureStaticExData)
+_owner = _trusted(Security, _fill)
+_warrant = _trusted(WarrantStaticExData, _fill)
+_option = _trusted(OptionStaticExData, _fill)
+_future = _trusted(FutureStaticExData, _fill)
 # What static_info_from_pb, which builds its three models inline, sets as
 # their fields sets (the same sets the builders above share).
 _SECURITY_FIELDS = _fields_set(Security)
