@@ -7,8 +7,10 @@ import gc
 import math
 import pickle
 import re
+import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -466,6 +468,28 @@ def test_a_decoded_entry_stays_frozen_and_its_copies_are_its_own() -> None:
     reason="pydantic models keep attributes inline on CPython 3.11 and 3.12 only",
 )
 def test_a_decoded_entry_is_three_objects_for_the_cyclic_gc_not_six() -> None:
+    # Measured in a fresh interpreter: in a process where other tests have
+    # built many models first, CPython stops keeping these models' fields
+    # inline (the cause is not yet known; see the issue 25 note), and the
+    # count depended on which tests ran before in the same worker.
+    code = (
+        "import sys; sys.path.insert(0, '.');"
+        "from tests.models import test_convert as t;"
+        "t.count_tracked_objects_of_decoded_entries()"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=Path(__file__).parents[2],
+    )
+    assert completed.returncode == 0, completed.stderr
+
+
+def count_tracked_objects_of_decoded_entries() -> None:
+    """The body of the test above, run in a fresh interpreter."""
     # Seen failing before the fields were kept inline: 6 tracked objects per entry.
     assert convert._INLINE
     convert._OWNERS.clear()  # underlyings shared from other tests may have made their dict
